@@ -1,0 +1,186 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace BackupManager.Core.Archive;
+
+/// <summary>
+/// Opens an archive and proves it is what its manifest says before anyone trusts it. Opening checks the structure
+/// (zip readable, exactly one manifest, manifest unedited, every entry name safe, entries and manifest in one-to-one
+/// correspondence); <see cref="VerifyAsync"/> re-reads every entry and checks its SHA-256. Every failure is a
+/// <see cref="BackupException"/> of kind <see cref="BackupErrorKind.Damaged"/> that names the first bad entry.
+/// </summary>
+internal sealed class BackupArchiveReader : IDisposable
+{
+    private readonly FileStream _file;
+    private readonly ZipArchive _zip;
+    private readonly Dictionary<string, ZipArchiveEntry> _entries;
+
+    public BackupManifest Manifest { get; }
+    public string Filename { get; }
+
+    private BackupArchiveReader(string path, FileStream file, ZipArchive zip, Dictionary<string, ZipArchiveEntry> entries, BackupManifest manifest)
+    {
+        Filename = Path.GetFileName(path);
+        _file = file;
+        _zip = zip;
+        _entries = entries;
+        Manifest = manifest;
+    }
+
+    public static BackupArchiveReader Open(string path)
+    {
+        var name = Path.GetFileName(path);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, BackupArchiveWriter.BufferSize);
+        ZipArchive? zip = null;
+        try
+        {
+            try { zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true); }
+            catch (InvalidDataException e) { throw Damaged(name, $"it is not a readable zip file ({e.Message}); it may be truncated or corrupted"); }
+
+            var summary = ArchiveSummary.FromComment(zip.Comment)
+                ?? throw Damaged(name, "it is not a BackupManager archive (its zip comment carries no BackupManager summary)");
+            var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+            foreach (var entry in zip.Entries)
+            {
+                if (!entries.TryAdd(entry.FullName, entry)) throw Damaged(name, $"the entry '{entry.FullName}' appears twice");
+                if (ArchivePath.Problem(entry.FullName) is { } problem) throw Damaged(name, $"it contains {problem}");
+            }
+            if (!entries.TryGetValue(BackupManifest.EntryName, out var manifestEntry)) throw Damaged(name, "it has no manifest.json");
+
+            var manifestBytes = ReadAll(manifestEntry, name);
+            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(manifestBytes)), summary.ManifestSha256, StringComparison.Ordinal))
+                throw Damaged(name, "manifest.json does not match the checksum recorded in the archive (it was edited or corrupted)");
+            BackupManifest manifest;
+            try { manifest = JsonSerializer.Deserialize<BackupManifest>(manifestBytes, BackupJson.Options) ?? throw new JsonException("empty"); }
+            catch (JsonException e) { throw Damaged(name, $"manifest.json is not valid ({e.Message})"); }
+            if (manifest.FormatVersion > BackupManifest.CurrentFormatVersion)
+                throw new BackupException(BackupErrorKind.InvalidInput,
+                    $"{name} was made by a newer BackupManager (format {manifest.FormatVersion}); upgrade this installation to read it.");
+
+            var listed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var recorded in manifest.Entries)
+            {
+                if (ArchivePath.Problem(recorded.Path) is { } problem) throw Damaged(name, $"its manifest lists {problem}");
+                if (!listed.Add(recorded.Path)) throw Damaged(name, $"its manifest lists '{recorded.Path}' twice");
+                if (!entries.TryGetValue(recorded.Path, out var entry)) throw Damaged(name, $"the entry '{recorded.Path}' listed in the manifest is missing");
+                if (entry.Length != recorded.Size) throw Damaged(name, $"the entry '{recorded.Path}' has {entry.Length} bytes but the manifest records {recorded.Size}");
+            }
+            foreach (var entryName in entries.Keys)
+                if (entryName != BackupManifest.EntryName && !listed.Contains(entryName))
+                    throw Damaged(name, $"the entry '{entryName}' is not listed in the manifest");
+            return new BackupArchiveReader(path, file, zip, entries, manifest);
+        }
+        catch
+        {
+            zip?.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Re-reads every entry and compares its SHA-256 with the manifest.</summary>
+    public async Task<VerificationReport> VerifyAsync(IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        long total = Math.Max(1, Manifest.Totals.Bytes), done = 0;
+        var buffer = new byte[BackupArchiveWriter.BufferSize];
+        foreach (var recorded in Manifest.Entries)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await using var stream = OpenVerified(recorded);
+            while (await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) > 0) { }
+            done += recorded.Size;
+            progress?.Report(new BackupProgress("verify", "Checking entries", (double)done / total, recorded.Path));
+        }
+        return new VerificationReport(Filename, Manifest.Entries.Count, Manifest.Totals.Bytes, Manifest);
+    }
+
+    /// <summary>
+    /// A stream over an entry's content that fails with Damaged at its end if the bytes read do not hash to the
+    /// manifest's value, so even content consumed straight by pg_restore is checked.
+    /// </summary>
+    public Stream OpenVerified(ManifestEntry recorded) => new VerifiedEntryStream(_entries[recorded.Path].Open(), recorded, Filename);
+
+    public void Dispose()
+    {
+        _zip.Dispose();
+        _file.Dispose();
+    }
+
+    public static BackupException Damaged(string filename, string why) =>
+        new(BackupErrorKind.Damaged, $"The backup {filename} failed verification: {why}. Nothing was changed; use another backup.");
+
+    private static byte[] ReadAll(ZipArchiveEntry entry, string filename)
+    {
+        if (entry.Length > 256L << 20) throw Damaged(filename, "manifest.json is implausibly large");
+        try
+        {
+            using var stream = entry.Open();
+            using var memory = new MemoryStream();
+            stream.CopyTo(memory);
+            return memory.ToArray();
+        }
+        catch (InvalidDataException e) { throw Damaged(filename, $"manifest.json cannot be read ({e.Message})"); }
+    }
+
+    private sealed class VerifiedEntryStream(Stream inner, ManifestEntry recorded, string filename) : Stream
+    {
+        private readonly HashingStream _hashing = new(inner, forRead: true);
+        private bool _checked;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => recorded.Size;
+        public override long Position { get => _hashing.BytesHashed; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int read;
+            try { read = _hashing.Read(buffer); }
+            catch (InvalidDataException e) { throw Damaged(filename, $"the entry '{recorded.Path}' cannot be decompressed ({e.Message})"); }
+            return Check(read);
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            int read;
+            try { read = await _hashing.ReadAsync(buffer, cancellationToken).ConfigureAwait(false); }
+            catch (InvalidDataException e) { throw Damaged(filename, $"the entry '{recorded.Path}' cannot be decompressed ({e.Message})"); }
+            return Check(read);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Check(int read)
+        {
+            if (_hashing.BytesHashed > recorded.Size)
+                throw Damaged(filename, $"the entry '{recorded.Path}' is longer than the manifest records");
+            if (read == 0 && !_checked)
+            {
+                _checked = true;
+                if (_hashing.BytesHashed != recorded.Size || _hashing.HashHex() != recorded.Sha256)
+                    throw Damaged(filename, $"the entry '{recorded.Path}' does not match its SHA-256 checksum");
+            }
+            return read;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _hashing.Dispose();
+                inner.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}

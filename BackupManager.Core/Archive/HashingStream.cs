@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+
+namespace BackupManager.Core.Archive;
+
+/// <summary>
+/// Passes bytes through to <see cref="Inner"/> (or just counts them when there is none) while computing SHA-256,
+/// so content is hashed as it is written or read instead of in a second pass.
+/// </summary>
+internal sealed class HashingStream(Stream? inner, bool forRead) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public Stream? Inner => inner;
+    public long BytesHashed { get; private set; }
+
+    public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+    public override bool CanRead => forRead;
+    public override bool CanSeek => false;
+    public override bool CanWrite => !forRead;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => BytesHashed; set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _hash.AppendData(buffer);
+        BytesHashed += buffer.Length;
+        inner?.Write(buffer);
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        _hash.AppendData(buffer.Span);
+        BytesHashed += buffer.Length;
+        if (inner is not null) await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var read = inner!.Read(buffer);
+        _hash.AppendData(buffer[..read]);
+        BytesHashed += read;
+        return read;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        _hash.AppendData(buffer.Span[..read]);
+        BytesHashed += read;
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush() => inner?.Flush();
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _hash.Dispose();
+        base.Dispose(disposing);
+    }
+}

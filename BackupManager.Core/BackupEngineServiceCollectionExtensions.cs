@@ -1,0 +1,33 @@
+using BackupManager.Core.Database;
+using BackupManager.Core.Locking;
+using BackupManager.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Core;
+
+public static class BackupEngineServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the engine. <paramref name="configureOptions"/> fills <see cref="BackupOptions"/> (the host binds
+    /// configuration); <paramref name="databaseConnectionString"/> is the database to back up, null for files only.
+    /// </summary>
+    public static IServiceCollection AddBackupEngine(this IServiceCollection services, Action<BackupOptions> configureOptions, string? databaseConnectionString)
+    {
+        services.AddOptions<BackupOptions>().Configure(configureOptions).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ExternalProcessRunner>();
+        services.AddSingleton<IBackupStore>(sp => new BackupFolderStore(sp.GetRequiredService<IOptions<BackupOptions>>().Value.Directory));
+        services.AddSingleton(sp => new BackupOperationLock(sp.GetRequiredService<IBackupStore>().Directory));
+        if (!string.IsNullOrWhiteSpace(databaseConnectionString))
+        {
+            services.AddSingleton(_ => new PostgresTarget(databaseConnectionString));
+            services.AddSingleton(sp => sp.GetRequiredService<IOptions<BackupOptions>>().Value);
+            services.AddSingleton<IDatabaseDumper, PgDumpRunner>();
+            services.AddSingleton<IDatabaseRestorer, PgRestoreRunner>();
+        }
+        services.AddSingleton<IBackupService, BackupService>();
+        return services;
+    }
+}

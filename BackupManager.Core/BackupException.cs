@@ -1,0 +1,30 @@
+namespace BackupManager.Core;
+
+/// <summary>Why an operation failed, so every front end can map it to its own status (HTTP code, exit code, snackbar).</summary>
+public enum BackupErrorKind
+{
+    /// <summary>The caller sent something invalid (a bad filename, conflicting options).</summary>
+    InvalidInput,
+    /// <summary>The named backup does not exist in the backup folder.</summary>
+    NotFound,
+    /// <summary>Another create, restore or delete holds the operation lock.</summary>
+    Busy,
+    /// <summary>An archive failed verification: bad checksum, truncated, edited or unsafe entries.</summary>
+    Damaged,
+    /// <summary>pg_dump, pg_restore or the database server refused or failed.</summary>
+    Database,
+    /// <summary>The machine is missing something the operation needs (a tool, disk space, permissions).</summary>
+    Environment,
+    /// <summary>The operation was cancelled or timed out.</summary>
+    Cancelled,
+}
+
+/// <summary>
+/// A failure that is safe to show to an administrator: the message says what happened, why, and what to do next.
+/// Anything else that escapes the engine is a bug.
+/// </summary>
+public sealed class BackupException(BackupErrorKind kind, string message, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public BackupErrorKind Kind { get; } = kind;
+}

@@ -1,0 +1,45 @@
+namespace BackupManager.Core;
+
+/// <summary>Why a backup was made; retention keeps each kind by its own rule.</summary>
+public enum BackupTrigger { Manual, Daily, Weekly, PreRestore, Upload, Unknown }
+
+/// <summary>What a create or restore covers.</summary>
+public enum BackupScope { Full, DatabaseOnly, FilesOnly }
+
+/// <summary>What an archive holds; the values are the strings used in manifests, the API and the page.</summary>
+public static class BackupContents
+{
+    public const string Database = "database";
+    public const string Files = "files";
+}
+
+/// <summary>One backup in the backup folder, as the list shows it.</summary>
+public sealed record BackupInfo(
+    string Filename,
+    long Size,
+    DateTimeOffset CreatedAt,
+    BackupTrigger Trigger,
+    IReadOnlyList<string> Contains,
+    string? RequestedBy,
+    bool Pinned,
+    bool Readable,
+    int WarningCount)
+{
+    public bool HasDatabase => Contains.Contains(BackupContents.Database);
+    public bool HasFiles => Contains.Contains(BackupContents.Files);
+}
+
+/// <summary>A request to make a backup. <paramref name="RequestedBy"/> is the acting user, or the job for schedules.</summary>
+public sealed record CreateBackupRequest(BackupScope Scope, BackupTrigger Trigger, string RequestedBy);
+
+/// <summary>A request to restore <paramref name="Filename"/> over the live database and folders.</summary>
+public sealed record RestoreBackupRequest(string Filename, BackupScope Scope, string RequestedBy);
+
+/// <summary>What a restore did.</summary>
+public sealed record RestoreResult(string Filename, string? SafetyBackup, bool RestoredDatabase, IReadOnlyList<string> RestoredFolders, IReadOnlyList<string> Warnings);
+
+/// <summary>A verified archive: how many entries and bytes were checked.</summary>
+public sealed record VerificationReport(string Filename, int Entries, long Bytes, BackupManifest Manifest);
+
+/// <summary>Progress of a long operation, for terminals, pages and API jobs.</summary>
+public sealed record BackupProgress(string Operation, string Phase, double? Fraction = null, string? Detail = null);

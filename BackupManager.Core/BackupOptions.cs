@@ -1,0 +1,46 @@
+namespace BackupManager.Core;
+
+/// <summary>
+/// Settings of the backup engine. Bound from the <c>Backup</c> configuration section plus the historical root keys
+/// <c>MAX_BACKUPS</c> and <c>BACKUP_SCHEDULE</c>; validated at start by <see cref="BackupOptionsValidator"/>.
+/// </summary>
+public sealed class BackupOptions
+{
+    public const string SectionName = "Backup";
+
+    /// <summary>Folder that holds the backup archives, the lock, the audit log and the restore journal.</summary>
+    public string Directory { get; set; } = "";
+
+    /// <summary>Connection string of the database to back up; empty means the application's own (ConnectionStrings:Default).</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Folders whose files go into every full backup. Their last path segments must be distinct.</summary>
+    public List<string> Paths { get; set; } = [];
+
+    /// <summary>Glob patterns, relative to each folder, of files to leave out (e.g. <c>**/*.tmp</c>).</summary>
+    public List<string> Exclude { get; set; } = [];
+
+    /// <summary>How many daily and manual backups retention keeps (MAX_BACKUPS).</summary>
+    public int MaxBackups { get; set; } = 10;
+
+    /// <summary>How many weekly backups retention keeps apart from the daily ones.</summary>
+    public int KeepWeekly { get; set; } = 8;
+
+    /// <summary>How many days pre-restore safety backups are kept.</summary>
+    public int KeepSafetyDays { get; set; } = 7;
+
+    /// <summary>Folder with pg_dump and pg_restore; empty picks the newest installed PostgreSQL client that fits the server.</summary>
+    public string? PgBinDirectory { get; set; }
+
+    /// <summary>How long one pg_dump or pg_restore may run before it is stopped.</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>zlib level pg_dump uses inside the dump (0-9); 6 is pg_dump's own default, lower is faster.</summary>
+    public int DumpCompressionLevel { get; set; } = 6;
+
+    /// <summary>Database to connect to for CREATE / RENAME / DROP DATABASE during a restore.</summary>
+    public string MaintenanceDatabase { get; set; } = "postgres";
+
+    /// <summary>Set when MAX_BACKUPS was present but not a number, so validation can name the bad value.</summary>
+    public string? InvalidMaxBackups { get; set; }
+}

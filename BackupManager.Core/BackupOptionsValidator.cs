@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Core;
+
+/// <summary>Checks <see cref="BackupOptions"/> at start so a bad setting stops the program with a message that names it.</summary>
+public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BackupOptions options)
+    {
+        var errors = new List<string>();
+        if (options.InvalidMaxBackups is not null)
+            errors.Add($"MAX_BACKUPS='{options.InvalidMaxBackups}' is not a whole number. Set it to how many backups to keep, e.g. MAX_BACKUPS=10.");
+        else if (options.MaxBackups < 1)
+            errors.Add($"MAX_BACKUPS={options.MaxBackups} must be at least 1.");
+        if (string.IsNullOrWhiteSpace(options.Directory))
+            errors.Add("Backup__Directory is not set. Set it to the folder where backup archives are kept.");
+        if (options.KeepWeekly < 0)
+            errors.Add($"Backup__KeepWeekly={options.KeepWeekly} must be 0 or more.");
+        if (options.KeepSafetyDays < 0)
+            errors.Add($"Backup__KeepSafetyDays={options.KeepSafetyDays} must be 0 or more.");
+        if (options.CommandTimeout <= TimeSpan.Zero)
+            errors.Add($"Backup__CommandTimeout={options.CommandTimeout} must be positive (e.g. 06:00:00).");
+
+        var rootNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Paths.Count; i++)
+        {
+            var path = options.Paths[i];
+            var rootName = FileRoot.NameOf(path);
+            if (string.IsNullOrWhiteSpace(path) || rootName.Length == 0)
+                errors.Add($"Backup__Paths__{i}='{path}' is not a folder path with a name (the file system root cannot be backed up).");
+            else if (rootNames.TryGetValue(rootName, out var other))
+                errors.Add($"Backup__Paths__{i}='{path}' and '{other}' end in the same folder name '{rootName}'; each backed-up folder needs a distinct name.");
+            else
+                rootNames[rootName] = path;
+        }
+        foreach (var pattern in options.Exclude)
+            if (string.IsNullOrWhiteSpace(pattern))
+                errors.Add("Backup__Exclude contains an empty pattern.");
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

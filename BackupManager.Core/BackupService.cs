@@ -1,0 +1,329 @@
+using System.IO.Compression;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using BackupManager.Core.Archive;
+using BackupManager.Core.Database;
+using BackupManager.Core.Files;
+using BackupManager.Core.Locking;
+using BackupManager.Core.Restore;
+using BackupManager.Core.Retention;
+using BackupManager.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Core;
+
+/// <summary>The backup engine. See <see cref="IBackupService"/> for the contract every front end relies on.</summary>
+public sealed partial class BackupService : IBackupService
+{
+    private static readonly string AppVersion =
+        typeof(BackupService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0";
+
+    private readonly BackupOptions _options;
+    private readonly IBackupStore _store;
+    private readonly BackupOperationLock _lock;
+    private readonly IDatabaseDumper? _dumper;
+    private readonly IDatabaseRestorer? _restorer;
+    private readonly TimeProvider _time;
+    private readonly ILogger<BackupService> _logger;
+    private readonly IReadOnlyList<FileRoot> _roots;
+    private readonly FileTreeScanner _scanner;
+
+    public BackupService(IOptions<BackupOptions> options, IBackupStore store, BackupOperationLock operationLock, TimeProvider time,
+        ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null)
+    {
+        _options = options.Value;
+        _store = store;
+        _lock = operationLock;
+        _time = time;
+        _logger = logger;
+        _dumper = dumper;
+        _restorer = restorer;
+        _roots = _options.Paths.Select(FileRoot.From).ToList();
+        _scanner = new FileTreeScanner(_options.Exclude);
+    }
+
+    public Task<IReadOnlyList<BackupInfo>> ListAsync(CancellationToken cancellationToken = default) => Task.FromResult(_store.List());
+
+    public string GetArchivePath(string filename) => _store.ResolveExisting(filename);
+
+    public async Task<BackupInfo> CreateAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var lease = _lock.Acquire("create", request.RequestedBy);
+        var created = await CreateLockedAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        ApplyRetention(created.Filename);
+        return created;
+    }
+
+    public async Task<VerificationReport> VerifyAsync(string filename, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var archive = BackupArchiveReader.Open(_store.ResolveExisting(filename));
+        return await archive.VerifyAsync(progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<RestoreResult> RestoreAsync(RestoreBackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var lease = _lock.Acquire("restore", request.RequestedBy);
+        var path = _store.ResolveExisting(request.Filename);
+        using var archive = BackupArchiveReader.Open(path);
+        progress?.Report(new BackupProgress("restore", "Verifying the backup"));
+        await archive.VerifyAsync(progress, cancellationToken).ConfigureAwait(false);
+        var plan = PlanRestore(archive.Manifest, request);
+
+        progress?.Report(new BackupProgress("restore", "Making a safety backup of the current state"));
+        var safetyScope = plan.Database && plan.Folders.Count == 0 ? BackupScope.DatabaseOnly
+            : !plan.Database ? BackupScope.FilesOnly : BackupScope.Full;
+        BackupInfo safety;
+        try
+        {
+            safety = await CreateLockedAsync(new CreateBackupRequest(safetyScope, BackupTrigger.PreRestore, request.RequestedBy), null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackupException e)
+        {
+            throw new BackupException(e.Kind, $"The restore was not started because the safety backup of the current state failed: {e.Message}", e);
+        }
+
+        var coordinator = new RestoreCoordinator(_store.Directory, _restorer, _logger);
+        RestoreResult result;
+        try
+        {
+            result = await coordinator.RunAsync(archive, plan, safety.Filename, request.RequestedBy, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackupException e)
+        {
+            throw new BackupException(e.Kind, $"The restore of {request.Filename} failed and nothing was changed: {e.Message} The safety backup {safety.Filename} was kept.", e);
+        }
+        catch (IOException e)
+        {
+            throw new BackupException(BackupErrorKind.Environment,
+                $"The restore of {request.Filename} failed and nothing was changed: {DescribeIo(e)} The safety backup {safety.Filename} was kept.", e);
+        }
+        _logger.LogInformation("Restored {Backup} (database: {Database}, folders: {Folders}) for {User}; safety backup {Safety}",
+            request.Filename, result.RestoredDatabase, string.Join(", ", result.RestoredFolders), request.RequestedBy, safety.Filename);
+        ApplyRetention(safety.Filename);
+        return result;
+    }
+
+    public Task DeleteAsync(string filename, string requestedBy, CancellationToken cancellationToken = default)
+    {
+        using var lease = _lock.Acquire("delete", requestedBy);
+        _store.Delete(filename);
+        _logger.LogInformation("Deleted backup {Backup} at the request of {User}", filename, requestedBy);
+        return Task.CompletedTask;
+    }
+
+    public Task SetPinnedAsync(string filename, bool pinned, string requestedBy, CancellationToken cancellationToken = default)
+    {
+        _store.ResolveExisting(filename);
+        _store.SetPinned(filename, pinned);
+        _logger.LogInformation("{Action} backup {Backup} at the request of {User}", pinned ? "Pinned" : "Unpinned", filename, requestedBy);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<RetentionDecision>> PruneAsync(bool dryRun, string requestedBy, CancellationToken cancellationToken = default)
+    {
+        if (dryRun) return Task.FromResult(RetentionPolicy.From(_options).Evaluate(_store.List(), _time.GetUtcNow()));
+        using var lease = _lock.Acquire("prune", requestedBy);
+        return Task.FromResult(ApplyRetention(null));
+    }
+
+    public async Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default)
+    {
+        var messages = new List<string>();
+        using var lease = _lock.TryAcquire("recover", "start-up");
+        if (lease is null) return messages; // another process is working and owns its own leftovers
+        var recovered = await new RestoreCoordinator(_store.Directory, _restorer, _logger).RecoverAsync().ConfigureAwait(false);
+        if (recovered is not null)
+        {
+            _logger.LogWarning("{Message}", recovered);
+            messages.Add(recovered);
+        }
+        var removed = _store.RemoveLeftovers();
+        if (removed > 0)
+        {
+            var message = $"Removed {removed} incomplete backup file(s) left by an interrupted create.";
+            _logger.LogWarning("{Message}", message);
+            messages.Add(message);
+        }
+        return messages;
+    }
+
+    private async Task<BackupInfo> CreateLockedAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var (withDatabase, withFiles) = ResolveScope(request.Scope);
+        progress?.Report(new BackupProgress("create", "Preparing"));
+        var database = withDatabase ? await _dumper!.DescribeAsync(cancellationToken).ConfigureAwait(false) : null;
+        var warnings = new List<string>();
+        var scanned = withFiles ? _roots.Select(root => (root, files: _scanner.Scan(root, warnings))).ToList() : [];
+        long totalFileBytes = scanned.Sum(r => r.files.Sum(f => f.Size)), doneBytes = 0;
+        var createdAt = _time.GetUtcNow();
+        var temp = _store.NewTempPath();
+        try
+        {
+            BackupManifest manifest;
+            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BackupArchiveWriter.BufferSize))
+            {
+                using (var writer = new BackupArchiveWriter(output))
+                {
+                    ManifestDatabase? databaseRecord = null;
+                    if (database is not null)
+                    {
+                        progress?.Report(new BackupProgress("create", "Dumping the database", null, database.Name));
+                        var entryName = $"{ArchivePath.DatabasePrefix}{SafeFileName(database.Name)}.dump";
+                        await writer.AddAsync(entryName, CompressionLevel.NoCompression, createdAt, _dumper!.DumpAsync, cancellationToken).ConfigureAwait(false);
+                        databaseRecord = new ManifestDatabase(database.Name, database.ServerVersion, database.DumpToolVersion, entryName);
+                    }
+                    var roots = new List<ManifestRoot>();
+                    foreach (var (root, files) in scanned)
+                    {
+                        int count = 0;
+                        long bytes = 0;
+                        foreach (var file in files)
+                        {
+                            var added = await AddFileAsync(writer, file, warnings, cancellationToken).ConfigureAwait(false);
+                            if (added is not null) { count++; bytes += added.Size; }
+                            doneBytes += file.Size;
+                            progress?.Report(new BackupProgress("create", "Adding files", totalFileBytes == 0 ? 1 : (double)doneBytes / totalFileBytes, file.RelativePath));
+                        }
+                        if (Directory.Exists(root.FullPath)) roots.Add(new ManifestRoot(root.Name, root.FullPath, count, bytes));
+                    }
+                    progress?.Report(new BackupProgress("create", "Writing the manifest"));
+                    var contains = new List<string>();
+                    if (databaseRecord is not null) contains.Add(BackupContents.Database);
+                    if (withFiles) contains.Add(BackupContents.Files);
+                    manifest = new BackupManifest
+                    {
+                        AppVersion = AppVersion,
+                        CreatedAt = createdAt,
+                        Trigger = request.Trigger,
+                        RequestedBy = request.RequestedBy,
+                        Contains = contains,
+                        Database = databaseRecord,
+                        Roots = roots,
+                        Entries = writer.Entries.ToList(),
+                        Totals = new ManifestTotals(writer.Entries.Count, writer.Entries.Sum(e => e.Size)),
+                        Warnings = warnings,
+                    };
+                    writer.Complete(manifest, request.RequestedBy);
+                }
+                output.Flush(flushToDisk: true);
+            }
+            var filename = _store.Commit(temp, createdAt);
+            var size = new FileInfo(Path.Combine(_store.Directory, filename)).Length;
+            _logger.LogInformation("Created backup {Backup} ({Trigger}, {Contains}, {Size} bytes, {Warnings} warnings) for {User}",
+                filename, request.Trigger, string.Join("+", manifest.Contains), size, warnings.Count, request.RequestedBy);
+            foreach (var warning in warnings) _logger.LogWarning("Backup {Backup}: {Warning}", filename, warning);
+            return new BackupInfo(filename, size, createdAt, request.Trigger, manifest.Contains, request.RequestedBy, false, true, warnings.Count);
+        }
+        catch (Exception e)
+        {
+            TryDelete(temp);
+            if (e is IOException io) throw new BackupException(BackupErrorKind.Environment, $"The backup was not created: {DescribeIo(io)}", io);
+            if (e is OperationCanceledException) throw new BackupException(BackupErrorKind.Cancelled, "The backup was cancelled; no file was kept.", e);
+            throw;
+        }
+    }
+
+    private static async Task<ManifestEntry?> AddFileAsync(BackupArchiveWriter writer, ScannedFile file, List<string> warnings, CancellationToken cancellationToken)
+    {
+        FileStream source;
+        try
+        {
+            source = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            warnings.Add($"{file.FullPath} vanished before it was read; it is not in this backup.");
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            warnings.Add($"{file.FullPath} could not be read (permission denied); it is not in this backup.");
+            return null;
+        }
+        await using (source)
+        {
+            var entryName = $"{ArchivePath.FilesPrefix}{file.Root.Name}/{file.RelativePath}";
+            var entry = await writer.AddAsync(entryName, CompressionPolicy.For(file.RelativePath), new DateTimeOffset(file.LastWriteUtc, TimeSpan.Zero),
+                (destination, token) => source.CopyToAsync(destination, BackupArchiveWriter.BufferSize, token), cancellationToken).ConfigureAwait(false);
+            var after = new FileInfo(file.FullPath);
+            if (!after.Exists || after.Length != file.Size || after.LastWriteTimeUtc != file.LastWriteUtc || entry.Size != file.Size)
+                warnings.Add($"{file.FullPath} changed while it was read; the backup holds the bytes read (checksummed), which may mix old and new content.");
+            return entry;
+        }
+    }
+
+    private (bool Database, bool Files) ResolveScope(BackupScope scope)
+    {
+        var database = scope != BackupScope.FilesOnly && _dumper is not null;
+        var files = scope != BackupScope.DatabaseOnly && _roots.Count > 0;
+        if (scope == BackupScope.DatabaseOnly && !database)
+            throw new BackupException(BackupErrorKind.InvalidInput, "No database is configured. Set ConnectionStrings__Default or Backup__Database to back up a database.");
+        if (scope == BackupScope.FilesOnly && !files)
+            throw new BackupException(BackupErrorKind.InvalidInput, "No folders are configured. Set Backup__Paths__0 (and __1, …) to back up files.");
+        if (!database && !files)
+            throw new BackupException(BackupErrorKind.InvalidInput, "There is nothing to back up: configure a database (ConnectionStrings__Default) and/or folders (Backup__Paths__0).");
+        return (database, files);
+    }
+
+    private RestorePlan PlanRestore(BackupManifest manifest, RestoreBackupRequest request)
+    {
+        var archiveHasDatabase = manifest.Database is not null;
+        var archiveRoots = manifest.Roots.Select(r => r.Name).ToList();
+        var database = request.Scope != BackupScope.FilesOnly && archiveHasDatabase;
+        var withFiles = request.Scope != BackupScope.DatabaseOnly && manifest.Contains.Contains(BackupContents.Files);
+        if (request.Scope == BackupScope.DatabaseOnly && !archiveHasDatabase)
+            throw new BackupException(BackupErrorKind.InvalidInput, $"{request.Filename} contains no database; restore its files instead.");
+        if (request.Scope == BackupScope.FilesOnly && !withFiles)
+            throw new BackupException(BackupErrorKind.InvalidInput, $"{request.Filename} contains no files; restore its database instead.");
+        if (database && _restorer is null)
+            throw new BackupException(BackupErrorKind.InvalidInput, "No database is configured to restore into. Set ConnectionStrings__Default or Backup__Database.");
+        var folders = new List<(string, FileRoot)>();
+        if (withFiles)
+        {
+            foreach (var rootName in archiveRoots)
+            {
+                var target = _roots.FirstOrDefault(r => r.Name == rootName)
+                    ?? throw new BackupException(BackupErrorKind.InvalidInput,
+                        $"{request.Filename} holds the folder '{rootName}', which is not configured here. Add its location to Backup__Paths, or restore the database only.");
+                folders.Add((rootName, target));
+            }
+        }
+        if (!database && folders.Count == 0)
+            throw new BackupException(BackupErrorKind.InvalidInput, $"{request.Filename} holds nothing to restore for the chosen scope.");
+        return new RestorePlan(database, folders);
+    }
+
+    private IReadOnlyList<RetentionDecision> ApplyRetention(string? justCreated)
+    {
+        var decisions = RetentionPolicy.From(_options).Evaluate(_store.List(), _time.GetUtcNow(), justCreated);
+        foreach (var decision in decisions.Where(d => !d.Keep))
+        {
+            try
+            {
+                _store.Delete(decision.Backup.Filename);
+                _logger.LogInformation("Retention deleted {Backup}: {Reason}", decision.Backup.Filename, decision.Reason);
+            }
+            catch (Exception e) when (e is IOException or BackupException)
+            {
+                _logger.LogWarning(e, "Retention could not delete {Backup}", decision.Backup.Filename);
+            }
+        }
+        return decisions;
+    }
+
+    private string DescribeIo(IOException e) =>
+        e.HResult == 28 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+            ? $"the disk is full ({e.Message}). Free space in {_store.Directory} (delete old backups or move Backup__Directory) and try again."
+            : e.Message;
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { /* the next start removes leftovers */ }
+    }
+
+    private static string SafeFileName(string name) => UnsafeChars().Replace(name, "_");
+
+    [GeneratedRegex("[^A-Za-z0-9_.-]")]
+    private static partial Regex UnsafeChars();
+}

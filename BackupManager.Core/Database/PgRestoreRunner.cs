@@ -1,0 +1,155 @@
+using Npgsql;
+using static BackupManager.Core.Database.PgTools;
+
+namespace BackupManager.Core.Database;
+
+/// <summary>
+/// Restores with <c>pg_restore --single-transaction</c> into a staging database, then swaps it in by
+/// <c>ALTER DATABASE … RENAME</c>. The result is exactly the backup's database — tables created after the backup do
+/// not survive, unlike <c>pg_restore --clean</c>. Needs a role that owns the database and may create databases.
+/// </summary>
+public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options, ExternalProcessRunner runner) : IDatabaseRestorer
+{
+    public string DatabaseName => target.Database;
+
+    public async Task PrepareAsync(string stagingName, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken)
+    {
+        bool superuser;
+        await using (var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false))
+        {
+            superuser = await ScalarAsync<bool>(connection, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false);
+            var create = $"CREATE DATABASE {QuoteIdentifier(stagingName)} TEMPLATE template0";
+            await using (var describe = new NpgsqlCommand(
+                "SELECT pg_encoding_to_char(encoding), datcollate, datctype, pg_get_userbyid(datdba) FROM pg_database WHERE datname = @name", connection))
+            {
+                describe.Parameters.AddWithValue("name", target.Database);
+                await using var reader = await describe.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    // Same encoding, locale and owner as the live database, so the swap changes contents only.
+                    create += $" ENCODING {QuoteLiteral(reader.GetString(0))} LC_COLLATE {QuoteLiteral(reader.GetString(1))} LC_CTYPE {QuoteLiteral(reader.GetString(2))}";
+                    var owner = reader.GetString(3);
+                    if (superuser || owner == target.Username) create += $" OWNER {QuoteIdentifier(owner)}";
+                }
+            }
+            await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(stagingName)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+            try { await ExecuteAsync(connection, create, cancellationToken).ConfigureAwait(false); }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                throw new BackupException(BackupErrorKind.Database,
+                    $"The database role '{target.Username}' may not create databases, which a restore needs for its staging copy ({e.MessageText}). " +
+                    $"Grant it with: ALTER ROLE {QuoteIdentifier(target.Username ?? "")} CREATEDB;", e);
+            }
+        }
+
+        var arguments = target.LibpqArguments(stagingName);
+        arguments.AddRange(["--single-transaction", "--exit-on-error"]);
+        // Without superuser rights the original owners cannot be set; the restoring role then owns everything.
+        if (!superuser) arguments.Add("--no-owner");
+        try
+        {
+            var result = await runner.RunAsync(new ExternalProcessRequest(Locate("pg_restore", options.PgBinDirectory), arguments)
+            {
+                Environment = target.LibpqEnvironment(),
+                Timeout = options.CommandTimeout,
+                WriteStandardInput = writeDump,
+            }, cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode != 0) throw Failure("pg_restore", result, target);
+        }
+        catch
+        {
+            await DropIfExistsAsync(stagingName, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task SwapInAsync(string stagingName, string oldName, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
+        var live = target.Database;
+        var (hasLive, hasStaging, hasOld) = await ExistAsync(connection, live, stagingName, oldName, cancellationToken).ConfigureAwait(false);
+        if (!hasStaging) return; // already swapped in
+        if (hasLive && hasOld)
+            throw new BackupException(BackupErrorKind.Database, $"Cannot swap databases: both {live} and {oldName} exist. Inspect them by hand before retrying.");
+        if (hasLive)
+        {
+            await DisconnectEveryoneAsync(connection, live, cancellationToken).ConfigureAwait(false);
+            try { await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(live)} RENAME TO {QuoteIdentifier(oldName)}", cancellationToken).ConfigureAwait(false); }
+            catch (PostgresException)
+            {
+                await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(live)} WITH ALLOW_CONNECTIONS true", CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        }
+        await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(stagingName)} RENAME TO {QuoteIdentifier(live)}", cancellationToken).ConfigureAwait(false);
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    public async Task SwapBackAsync(string stagingName, string oldName, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
+        var live = target.Database;
+        var (hasLive, hasStaging, hasOld) = await ExistAsync(connection, live, stagingName, oldName, cancellationToken).ConfigureAwait(false);
+        if (hasLive && hasOld && !hasStaging)
+        {
+            await DisconnectEveryoneAsync(connection, live, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(live)} RENAME TO {QuoteIdentifier(stagingName)}", cancellationToken).ConfigureAwait(false);
+            hasLive = false;
+        }
+        if (!hasLive && hasOld)
+            await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(oldName)} RENAME TO {QuoteIdentifier(live)}", cancellationToken).ConfigureAwait(false);
+        if (hasLive || hasOld)
+            await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(live)} WITH ALLOW_CONNECTIONS true", cancellationToken).ConfigureAwait(false);
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    public async Task DropIfExistsAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<NpgsqlConnection> OpenMaintenanceAsync(CancellationToken cancellationToken)
+    {
+        if (options.MaintenanceDatabase == target.Database)
+            throw new BackupException(BackupErrorKind.InvalidInput,
+                $"Backup__MaintenanceDatabase is the database being restored ({target.Database}); set it to another database on the same server, such as postgres.");
+        return await OpenAsync(target, target.ConnectionStringFor(options.MaintenanceDatabase), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Blocks new sessions and ends the open ones so the database can be renamed (the app's pool reconnects after).</summary>
+    private static async Task DisconnectEveryoneAsync(NpgsqlConnection connection, string database, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(database)} WITH ALLOW_CONNECTIONS false", cancellationToken).ConfigureAwait(false);
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            await using var terminate = new NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @name AND pid <> pg_backend_pid()", connection);
+            terminate.Parameters.AddWithValue("name", database);
+            if ((long)(await terminate.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 0) return;
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<(bool Live, bool Staging, bool Old)> ExistAsync(NpgsqlConnection connection, string live, string staging, string old, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname = ANY(@names)", connection);
+        command.Parameters.AddWithValue("names", new[] { live, staging, old });
+        var found = new HashSet<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) found.Add(reader.GetString(0));
+        return (found.Contains(live), found.Contains(staging), found.Contains(old));
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+}

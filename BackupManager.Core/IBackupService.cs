@@ -1,0 +1,31 @@
+using BackupManager.Core.Retention;
+
+namespace BackupManager.Core;
+
+/// <summary>
+/// The backup engine as every front end (page, REST API, console commands, schedules) sees it. Contract:
+/// <list type="bullet">
+/// <item>Create, restore, delete and prune take the cross-process operation lock and fail at once with
+/// <see cref="BackupErrorKind.Busy"/> while another operation runs; list, verify and path lookups do not block.</item>
+/// <item>Filenames are validated by the backup folder: nothing outside it is ever read, written or deleted.</item>
+/// <item>A create either produces a complete, listed archive or leaves nothing. A restore verifies first, makes a
+/// safety backup, and then changes the database and folders all together or not at all.</item>
+/// <item>Every failure meant for a person is a <see cref="BackupException"/> whose message says what to do.</item>
+/// <item>The acting user is a parameter (scheduled jobs have none); the engine never reads an HTTP or circuit user.</item>
+/// </list>
+/// </summary>
+public interface IBackupService
+{
+    Task<IReadOnlyList<BackupInfo>> ListAsync(CancellationToken cancellationToken = default);
+    Task<BackupInfo> CreateAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default);
+    Task<VerificationReport> VerifyAsync(string filename, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default);
+    Task<RestoreResult> RestoreAsync(RestoreBackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default);
+    Task DeleteAsync(string filename, string requestedBy, CancellationToken cancellationToken = default);
+    Task SetPinnedAsync(string filename, bool pinned, string requestedBy, CancellationToken cancellationToken = default);
+    /// <summary>Applies (or with <paramref name="dryRun"/> only reports) the retention rules.</summary>
+    Task<IReadOnlyList<RetentionDecision>> PruneAsync(bool dryRun, string requestedBy, CancellationToken cancellationToken = default);
+    /// <summary>The full path of an existing backup, for streaming a download; validates the name like every other call.</summary>
+    string GetArchivePath(string filename);
+    /// <summary>Finishes or undoes an interrupted restore and removes leftovers of killed creates. Messages describe what was found.</summary>
+    Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default);
+}

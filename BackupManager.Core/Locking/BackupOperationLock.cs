@@ -1,0 +1,85 @@
+using System.Text.Json;
+using BackupManager.Core.Storage;
+
+namespace BackupManager.Core.Locking;
+
+/// <summary>Who holds the operation lock, shown to whoever is refused.</summary>
+public sealed record LockHolder(string Operation, string Actor, int ProcessId, DateTimeOffset Since);
+
+/// <summary>
+/// The one-operation-at-a-time lock shared by every process that uses a backup folder (web app, console commands,
+/// scheduled jobs). Contract: at most one <see cref="Lease"/> exists per backup folder at any moment, across processes;
+/// a process that dies (even by kill -9) releases it, because it is an OS file lock (flock through .NET's
+/// FileShare.None) on <c>.backupmanager.lock</c>, not a marker file. A refused caller gets a
+/// <see cref="BackupException"/> of kind <see cref="BackupErrorKind.Busy"/> that names the current holder.
+/// </summary>
+public sealed class BackupOperationLock(string backupDirectory)
+{
+    public const string LockFileName = ".backupmanager.lock";
+    private const string HolderFileName = ".backupmanager.lock.json";
+
+    private string LockPath => Path.Combine(backupDirectory, LockFileName);
+    private string HolderPath => Path.Combine(backupDirectory, HolderFileName);
+
+    /// <summary>Takes the lock now or throws Busy.</summary>
+    public Lease Acquire(string operation, string actor) =>
+        TryAcquire(operation, actor) ?? throw BusyError();
+
+    /// <summary>Waits up to <paramref name="wait"/> for the lock (scheduled runs queue behind a manual one).</summary>
+    public async Task<Lease> AcquireAsync(string operation, string actor, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + wait;
+        while (true)
+        {
+            if (TryAcquire(operation, actor) is { } lease) return lease;
+            if (DateTimeOffset.UtcNow >= deadline) throw BusyError();
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Lease? TryAcquire(string operation, string actor)
+    {
+        Directory.CreateDirectory(backupDirectory);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        var holder = new LockHolder(operation, actor, Environment.ProcessId, DateTimeOffset.UtcNow);
+        AtomicFile.WriteAllBytes(HolderPath, JsonSerializer.SerializeToUtf8Bytes(holder, BackupJson.Options));
+        return new Lease(stream, HolderPath);
+    }
+
+    /// <summary>The current holder, if one is known (best effort: the lock itself is the truth).</summary>
+    public LockHolder? CurrentHolder()
+    {
+        try { return JsonSerializer.Deserialize<LockHolder>(File.ReadAllBytes(HolderPath), BackupJson.Options); }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { return null; }
+    }
+
+    private BackupException BusyError()
+    {
+        var holder = CurrentHolder();
+        var who = holder is null ? "" : $" ({holder.Operation} by {holder.Actor}, started {holder.Since:yyyy-MM-dd HH:mm:ss} UTC)";
+        return new BackupException(BackupErrorKind.Busy,
+            $"Another backup operation is running{who}. Wait for it to finish and try again.");
+    }
+
+    /// <summary>A held lock; disposing releases it.</summary>
+    public sealed class Lease(FileStream stream, string holderPath) : IDisposable
+    {
+        private bool _released;
+
+        public void Dispose()
+        {
+            if (_released) return;
+            _released = true;
+            try { File.Delete(holderPath); } catch (IOException) { /* informational file only */ }
+            stream.Dispose();
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text.Json.Nodes;
+using BackupManager.Core;
+using BackupManager.Tests.Infrastructure;
+using static BackupManager.Tests.Infrastructure.ArchiveForger;
+
+namespace BackupManager.Tests.Engine;
+
+/// <summary>Damaged or malicious archives are refused by verify and by restore, and a refused restore changes nothing.</summary>
+public sealed class DamagedArchiveTests
+{
+    private sealed record LiveState(List<string> Rows, SortedDictionary<string, string> Xrays, SortedDictionary<string, string> Documents, int BackupCount);
+
+    private static async Task<LiveState> CaptureAsync(EngineHarness h) => new(
+        await h.Database.RowsAsync("SELECT id, name FROM patients ORDER BY id"),
+        TestFolder.Snapshot(h.Xrays), TestFolder.Snapshot(h.Documents), (await h.Engine.ListAsync()).Count);
+
+    /// <summary>Makes a backup, changes the live state, applies <paramref name="damage"/> and returns the backup's name.</summary>
+    private static async Task<string> DamagedBackupAsync(EngineHarness h, Action<string> damage)
+    {
+        await h.SeedAsync();
+        var backup = await h.CreateBackupAsync();
+        await h.Database.ExecuteAsync("UPDATE patients SET name = 'live state' WHERE id = 1");
+        File.WriteAllText(Path.Combine(h.Documents, "live.txt"), "live");
+        damage(h.PathOf(backup.Filename));
+        return backup.Filename;
+    }
+
+    private static async Task AssertRefusedAndNothingChangedAsync(EngineHarness h, string filename, string expectedInMessage)
+    {
+        var before = await CaptureAsync(h);
+        var verify = await Assert.ThrowsAsync<BackupException>(() => h.Engine.VerifyAsync(filename));
+        Assert.Equal(BackupErrorKind.Damaged, verify.Kind);
+        Assert.Contains(expectedInMessage, verify.Message);
+
+        var restore = await Assert.ThrowsAsync<BackupException>(() => h.RestoreAsync(filename));
+        Assert.Equal(BackupErrorKind.Damaged, restore.Kind);
+        var after = await CaptureAsync(h);
+        Assert.Equal(before.Rows, after.Rows);
+        Assert.Equal(before.Xrays, after.Xrays);
+        Assert.Equal(before.Documents, after.Documents);
+        Assert.Equal(before.BackupCount, after.BackupCount); // refused before the safety backup: nothing was written
+        Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
+    }
+
+    [Fact]
+    public async Task A_flipped_byte_inside_an_entry_is_found_and_named()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        var filename = await DamagedBackupAsync(h, path =>
+        {
+            // The stored X-ray's bytes sit verbatim in the file: flip one in its middle.
+            var bytes = File.ReadAllBytes(path);
+            var image = File.ReadAllBytes(Path.Combine(h.Xrays, "2026", "patient-1.jpg"));
+            var at = bytes.AsSpan().IndexOf(image.AsSpan(1000, 64));
+            Assert.True(at > 0);
+            bytes[at + 10] ^= 0xFF;
+            File.WriteAllBytes(path, bytes);
+        });
+        await AssertRefusedAndNothingChangedAsync(h, filename, "files/xrays/2026/patient-1.jpg");
+    }
+
+    [Fact]
+    public async Task A_truncated_archive_is_refused()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        var filename = await DamagedBackupAsync(h, path =>
+        {
+            using var stream = new FileStream(path, FileMode.Open);
+            stream.SetLength(stream.Length / 2);
+        });
+        await AssertRefusedAndNothingChangedAsync(h, filename, "not a readable zip");
+    }
+
+    [Fact]
+    public async Task An_edited_manifest_is_refused()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        var filename = await DamagedBackupAsync(h, path =>
+            Write(path, ReadManifest(path), ReadEntries(path), m => { m["requested_by"] = "someone else"; return m; }));
+        await AssertRefusedAndNothingChangedAsync(h, filename, "manifest.json does not match");
+    }
+
+    [Fact]
+    public async Task Content_swapped_with_a_recomputed_manifest_still_needs_a_matching_checksum()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        var filename = await DamagedBackupAsync(h, path =>
+        {
+            // Keep the original manifest's hashes but replace one entry's content.
+            var manifest = ReadManifest(path);
+            var entries = ReadEntries(path).Select(e => e.Name.EndsWith("patient-2.png", StringComparison.Ordinal) ? e with { Content = new byte[e.Content.Length] } : e).ToList();
+            Write(path, manifest, entries, m => { m["entries"] = ReadManifest(path)["entries"]!.DeepClone(); return m; });
+        });
+        await AssertRefusedAndNothingChangedAsync(h, filename, "manifest.json does not match");
+    }
+
+    [Fact]
+    public async Task A_duplicated_entry_is_refused()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        var filename = await DamagedBackupAsync(h, path =>
+        {
+            var entries = ReadEntries(path);
+            Write(path, ReadManifest(path), [.. entries, entries.Last()]);
+        });
+        await AssertRefusedAndNothingChangedAsync(h, filename, "appears twice");
+    }
+
+    [Theory]
+    [InlineData("files/xrays/../../../escaped.txt")]
+    [InlineData("files/xrays/sub/../../../escaped.txt")]
+    [InlineData("/tmp/escaped.txt")]
+    [InlineData("files/xrays/..\\..\\escaped.txt")]
+    [InlineData("files/../escaped.txt")]
+    [InlineData("db/../../escaped.dump")]
+    [InlineData("escaped.txt")]
+    public async Task Entries_that_would_land_outside_their_folder_are_refused_before_anything_is_written(string evilName)
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        var filename = await DamagedBackupAsync(h, path =>
+            Write(path, ReadManifest(path), [.. ReadEntries(path), new ForgedEntry(evilName, "pwned"u8.ToArray())]));
+
+        await AssertRefusedAndNothingChangedAsync(h, filename, "");
+        foreach (var candidate in new[] { "/tmp/escaped.txt", Path.Combine(h.Folder.Path, "escaped.txt"), Path.Combine(h.Folder.Path, "clinic", "escaped.txt"), Path.Combine(h.BackupDirectory, "escaped.txt") })
+            Assert.False(File.Exists(candidate), candidate);
+    }
+
+    [Fact]
+    public async Task A_zip_that_is_not_a_BackupManager_archive_is_refused_with_a_clear_message()
+    {
+        await using var h = await EngineHarness.CreateAsync(withDatabase: false);
+        var path = Path.Combine(h.BackupDirectory, "backup-2026-01-01-00-00-00.zip");
+        using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
+            using (var s = zip.CreateEntry("photo.jpg").Open()) s.Write([1, 2, 3]);
+
+        var error = await Assert.ThrowsAsync<BackupException>(() => h.Engine.VerifyAsync("backup-2026-01-01-00-00-00.zip"));
+        Assert.Contains("not a BackupManager archive", error.Message);
+        Assert.False(Assert.Single(await h.Engine.ListAsync()).Readable);
+    }
+}

@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+using BackupManager.Core;
+using BackupManager.Tests.Infrastructure;
+
+namespace BackupManager.Tests.Engine;
+
+public sealed class RoundTripTests
+{
+    private const string PatientsQuery = "SELECT id, name, born, balance, photo FROM patients ORDER BY id";
+
+    [Fact]
+    public async Task Full_restore_brings_back_the_exact_rows_and_file_bytes_of_the_backup()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var rowsBefore = await h.Database.RowsAsync(PatientsQuery);
+        var xraysBefore = TestFolder.Snapshot(h.Xrays);
+        var documentsBefore = TestFolder.Snapshot(h.Documents);
+        var backup = await h.CreateBackupAsync();
+
+        await h.Database.ExecuteAsync("""
+            UPDATE patients SET name = 'changed' WHERE id < 10;
+            DELETE FROM appointments WHERE id > 100;
+            INSERT INTO patients (name) VALUES ('added after the backup');
+            CREATE TABLE created_after_backup (x int);
+            """);
+        File.WriteAllBytes(Path.Combine(h.Xrays, "2026", "patient-1.jpg"), [1, 2, 3]);
+        File.WriteAllText(Path.Combine(h.Xrays, "new-after-backup.jpg"), "new");
+        File.Delete(Path.Combine(h.Documents, "invoice-1.pdf"));
+
+        var result = await h.RestoreAsync(backup.Filename);
+
+        Assert.True(result.RestoredDatabase);
+        Assert.Equal(2, result.RestoredFolders.Count);
+        Assert.NotNull(result.SafetyBackup);
+        Assert.Equal(rowsBefore, await h.Database.RowsAsync(PatientsQuery));
+        Assert.Equal(2000L, await h.Database.ScalarAsync<long>("SELECT count(*) FROM appointments"));
+        Assert.Equal(0L, await h.Database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'created_after_backup'"));
+        Assert.Equal(xraysBefore, TestFolder.Snapshot(h.Xrays));
+        Assert.Equal(documentsBefore, TestFolder.Snapshot(h.Documents));
+        // No staging or old copies are left: not beside the folders, not on the server.
+        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
+        Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
+        Assert.False(File.Exists(Path.Combine(h.BackupDirectory, ".restore-journal.json")));
+    }
+
+    [Fact]
+    public async Task The_safety_backup_holds_the_state_before_the_restore()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var backup = await h.CreateBackupAsync();
+        await h.Database.ExecuteAsync("UPDATE patients SET name = 'after' WHERE id = 1");
+        File.WriteAllText(Path.Combine(h.Documents, "after.txt"), "after");
+
+        var result = await h.RestoreAsync(backup.Filename);
+        Assert.Equal("Patient 1", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
+
+        var safety = (await h.Engine.ListAsync()).Single(b => b.Filename == result.SafetyBackup);
+        Assert.Equal(BackupTrigger.PreRestore, safety.Trigger);
+        await h.RestoreAsync(safety.Filename);
+        Assert.Equal("after", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
+        Assert.Equal("after", File.ReadAllText(Path.Combine(h.Documents, "after.txt")));
+    }
+
+    [Fact]
+    public async Task Database_only_restore_leaves_the_files_alone_and_files_only_leaves_the_database_alone()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var backup = await h.CreateBackupAsync();
+        await h.Database.ExecuteAsync("UPDATE patients SET name = 'changed' WHERE id = 1");
+        File.WriteAllText(Path.Combine(h.Documents, "later.txt"), "later");
+
+        await h.RestoreAsync(backup.Filename, BackupScope.DatabaseOnly);
+        Assert.Equal("Patient 1", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
+        Assert.True(File.Exists(Path.Combine(h.Documents, "later.txt")));
+
+        await h.Database.ExecuteAsync("UPDATE patients SET name = 'changed again' WHERE id = 1");
+        await h.RestoreAsync(backup.Filename, BackupScope.FilesOnly);
+        Assert.False(File.Exists(Path.Combine(h.Documents, "later.txt")));
+        Assert.Equal("changed again", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
+    }
+
+    [Fact]
+    public async Task Database_only_and_files_only_backups_contain_only_that()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var db = await h.CreateBackupAsync(BackupScope.DatabaseOnly);
+        var files = await h.CreateBackupAsync(BackupScope.FilesOnly);
+
+        Assert.Equal([BackupContents.Database], db.Contains);
+        Assert.Equal([BackupContents.Files], files.Contains);
+        using (var zip = ZipFile.OpenRead(h.PathOf(db.Filename)))
+            Assert.DoesNotContain(zip.Entries, e => e.FullName.StartsWith("files/", StringComparison.Ordinal));
+        using (var zip = ZipFile.OpenRead(h.PathOf(files.Filename)))
+            Assert.DoesNotContain(zip.Entries, e => e.FullName.StartsWith("db/", StringComparison.Ordinal));
+        var error = await Assert.ThrowsAsync<BackupException>(() => h.RestoreAsync(files.Filename, BackupScope.DatabaseOnly));
+        Assert.Contains("contains no database", error.Message);
+    }
+
+    [Fact]
+    public async Task The_archive_is_a_standard_zip_that_unzip_and_pg_restore_accept_with_a_complete_manifest()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var backup = await h.CreateBackupAsync();
+        Assert.Matches("^backup-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}\\.zip$", backup.Filename);
+
+        var (unzipExit, unzipOutput) = Run("unzip", "-t", h.PathOf(backup.Filename));
+        Assert.True(unzipExit == 0, unzipOutput);
+        Assert.Contains("No errors detected", unzipOutput);
+
+        using var zip = ZipFile.OpenRead(h.PathOf(backup.Filename));
+        var manifestEntry = zip.GetEntry("manifest.json")!;
+        using var manifest = JsonDocument.Parse(manifestEntry.Open());
+        var root = manifest.RootElement;
+        Assert.Equal(1, root.GetProperty("format_version").GetInt32());
+        Assert.Equal("manual", root.GetProperty("trigger").GetString());
+        Assert.Equal("test@clinic", root.GetProperty("requested_by").GetString());
+        Assert.Equal(h.Database.Name, root.GetProperty("database").GetProperty("name").GetString());
+        Assert.StartsWith("15.", root.GetProperty("database").GetProperty("server_version").GetString());
+        Assert.Matches("^[0-9]+\\.[0-9]+$", root.GetProperty("database").GetProperty("pg_dump_version").GetString()!);
+        Assert.Equal(6, root.GetProperty("totals").GetProperty("entries").GetInt32());
+
+        // Every recorded SHA-256 is the SHA-256 of the entry's bytes.
+        foreach (var entry in root.GetProperty("entries").EnumerateArray())
+        {
+            using var stream = zip.GetEntry(entry.GetProperty("path").GetString()!)!.Open();
+            Assert.Equal(entry.GetProperty("sha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(stream)));
+        }
+
+        // Incompressible images are stored, text is deflated.
+        var image = zip.GetEntry("files/xrays/2026/patient-1.jpg")!;
+        Assert.Equal(image.Length, image.CompressedLength);
+        var text = zip.GetEntry("files/documents/consent/patient-1.txt")!;
+        Assert.True(text.CompressedLength < text.Length / 10);
+
+        // The dump restores with a plain pg_restore.
+        var dumpPath = Path.Combine(h.Folder.Path, "extracted.dump");
+        zip.GetEntry($"db/{h.Database.Name}.dump")!.ExtractToFile(dumpPath);
+        var (listExit, listing) = Run("pg_restore", "--list", dumpPath);
+        Assert.True(listExit == 0, listing);
+        Assert.Contains("TABLE public patients", listing);
+    }
+
+    [Fact]
+    public async Task The_list_reads_the_backup_folder_and_ignores_unrelated_files()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var backup = await h.CreateBackupAsync(BackupScope.FilesOnly);
+        File.WriteAllText(Path.Combine(h.BackupDirectory, "notes.txt"), "not a backup");
+        File.WriteAllText(Path.Combine(h.BackupDirectory, "backup-latest.zip"), "not a backup name");
+
+        var list = await h.Engine.ListAsync();
+
+        var only = Assert.Single(list);
+        Assert.Equal(backup.Filename, only.Filename);
+        Assert.Equal(new FileInfo(h.PathOf(backup.Filename)).Length, only.Size);
+        Assert.Equal(BackupTrigger.Manual, only.Trigger);
+        Assert.Equal([BackupContents.Files], only.Contains);
+        Assert.True(only.Readable);
+    }
+
+    [Fact]
+    public async Task Symlinks_are_not_followed_and_are_reported_as_warnings()
+    {
+        await using var h = await EngineHarness.CreateAsync(withDatabase: false);
+        var secret = Path.Combine(h.Folder.Sub("outside"), "secret.txt");
+        File.WriteAllText(secret, "outside the root");
+        File.CreateSymbolicLink(Path.Combine(h.Documents, "link.txt"), secret);
+        File.WriteAllText(Path.Combine(h.Documents, "real.txt"), "inside");
+
+        var backup = await h.CreateBackupAsync(BackupScope.FilesOnly);
+
+        Assert.Equal(1, backup.WarningCount);
+        var report = await h.Engine.VerifyAsync(backup.Filename);
+        Assert.Contains(report.Manifest.Warnings, w => w.Contains("Symbolic link") && w.Contains("link.txt"));
+        Assert.DoesNotContain(report.Manifest.Entries, e => e.Path.EndsWith("link.txt", StringComparison.Ordinal));
+        Assert.Contains(report.Manifest.Entries, e => e.Path == "files/documents/real.txt");
+    }
+
+    [Fact]
+    public async Task Exclude_patterns_leave_matching_files_out()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.Exclude = ["**/*.tmp", "cache/**"], withDatabase: false);
+        File.WriteAllText(Path.Combine(h.Documents, "keep.txt"), "keep");
+        File.WriteAllText(Path.Combine(h.Documents, "scratch.tmp"), "skip");
+        TestFolder.WriteFile(Path.Combine(h.Documents, "cache", "thumb.jpg"), [1, 2]);
+
+        var backup = await h.CreateBackupAsync(BackupScope.FilesOnly);
+        var entries = (await h.Engine.VerifyAsync(backup.Filename)).Manifest.Entries.Select(e => e.Path).ToList();
+
+        Assert.Equal(["files/documents/keep.txt"], entries);
+    }
+
+    internal static (int Exit, string Output) Run(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+}

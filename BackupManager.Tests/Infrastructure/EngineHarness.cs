@@ -1,0 +1,95 @@
+using BackupManager.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace BackupManager.Tests.Infrastructure;
+
+/// <summary>
+/// A real engine over a test's own database and folders: a backup folder and two file roots ("xrays" with
+/// incompressible images, "documents" with text), wired exactly as the host wires it.
+/// </summary>
+public sealed class EngineHarness : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    private EngineHarness(TestDatabase database, TestFolder folder, ServiceProvider services, BackupOptions options)
+    {
+        Database = database;
+        Folder = folder;
+        _services = services;
+        Options = options;
+    }
+
+    public TestDatabase Database { get; }
+    public TestFolder Folder { get; }
+    public BackupOptions Options { get; }
+    public IBackupService Engine => _services.GetRequiredService<IBackupService>();
+    public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
+    public string BackupDirectory => Options.Directory;
+    public string Xrays => Options.Paths[0];
+    public string Documents => Options.Paths[1];
+
+    public static async Task<EngineHarness> CreateAsync(Action<BackupOptions>? configure = null, string? connectionString = null, bool withDatabase = true)
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        var folder = new TestFolder();
+        var options = new BackupOptions
+        {
+            Directory = folder.Sub("backups"),
+            Paths = [folder.Sub("clinic", "xrays"), folder.Sub("clinic", "documents")],
+            CommandTimeout = TimeSpan.FromMinutes(5),
+        };
+        configure?.Invoke(options);
+        var services = new ServiceCollection()
+            .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
+            .AddBackupEngine(o => Copy(options, o), withDatabase ? connectionString ?? database.ConnectionString : null)
+            .BuildServiceProvider();
+        return new EngineHarness(database, folder, services, options);
+    }
+
+    /// <summary>A small clinic: patients with text, numbers and bytea; X-ray images; nested documents.</summary>
+    public async Task SeedAsync()
+    {
+        await Database.ExecuteAsync("""
+            CREATE TABLE patients (id serial PRIMARY KEY, name text NOT NULL, born date, balance numeric(10,2), photo bytea);
+            INSERT INTO patients (name, born, balance, photo)
+              SELECT 'Patient ' || g, date '1950-01-01' + g, g * 1.25, decode(md5(g::text), 'hex') FROM generate_series(1, 500) g;
+            CREATE TABLE appointments (id serial PRIMARY KEY, patient_id int REFERENCES patients(id), at timestamptz, note text);
+            INSERT INTO appointments (patient_id, at, note)
+              SELECT 1 + g % 500, timestamptz '2026-01-01 09:00+00' + g * interval '1 hour', 'Check-up ' || g FROM generate_series(1, 2000) g;
+            """);
+        TestFolder.WriteFile(Path.Combine(Xrays, "2026", "patient-1.jpg"), TestFolder.RandomBytes(200_000));
+        TestFolder.WriteFile(Path.Combine(Xrays, "2026", "patient-2.png"), TestFolder.RandomBytes(150_000));
+        TestFolder.WriteFile(Path.Combine(Documents, "consent", "patient-1.txt"), System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("I consent to treatment. ", 2000))));
+        TestFolder.WriteFile(Path.Combine(Documents, "invoice-1.pdf"), TestFolder.RandomBytes(30_000));
+        TestFolder.WriteFile(Path.Combine(Documents, "empty.txt"), []);
+    }
+
+    public Task<BackupInfo> CreateBackupAsync(BackupScope scope = BackupScope.Full, BackupTrigger trigger = BackupTrigger.Manual) =>
+        Engine.CreateAsync(new CreateBackupRequest(scope, trigger, "test@clinic"));
+
+    public Task<RestoreResult> RestoreAsync(string filename, BackupScope scope = BackupScope.Full) =>
+        Engine.RestoreAsync(new RestoreBackupRequest(filename, scope, "test@clinic"));
+
+    public string PathOf(string filename) => Path.Combine(BackupDirectory, filename);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await Database.DisposeAsync();
+        Folder.Dispose();
+    }
+
+    private static void Copy(BackupOptions from, BackupOptions to)
+    {
+        to.Directory = from.Directory;
+        to.Paths = [.. from.Paths];
+        to.Exclude = [.. from.Exclude];
+        to.MaxBackups = from.MaxBackups;
+        to.KeepWeekly = from.KeepWeekly;
+        to.KeepSafetyDays = from.KeepSafetyDays;
+        to.CommandTimeout = from.CommandTimeout;
+        to.PgBinDirectory = from.PgBinDirectory;
+        to.DumpCompressionLevel = from.DumpCompressionLevel;
+    }
+}

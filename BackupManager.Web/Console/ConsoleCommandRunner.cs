@@ -1,0 +1,67 @@
+using BackupManager.Core;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Web.Console;
+
+/// <summary>Runs <c>app:*</c> commands in the same executable as the web app, with the same services and settings.</summary>
+public static class ConsoleCommandRunner
+{
+    public const string Prefix = "app:";
+
+    public static bool IsCommand(string[] args) => args.Length > 0 && args[0].StartsWith(Prefix, StringComparison.Ordinal);
+
+    public static async Task<int> RunAsync(IServiceProvider services, string[] args)
+    {
+        using var cancel = new CancellationTokenSource();
+        System.Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        await using var scope = services.CreateAsyncScope();
+        var commands = scope.ServiceProvider.GetServices<IConsoleCommand>().ToDictionary(c => Prefix + c.Name, StringComparer.Ordinal);
+        if (args[0] is "app:help" || !commands.TryGetValue(args[0], out var command))
+        {
+            if (args[0] is not "app:help") System.Console.Error.WriteLine($"Unknown command {args[0]}.");
+            PrintHelp(commands.Values);
+            return args[0] is "app:help" ? ExitCodes.Success : ExitCodes.Usage;
+        }
+        try
+        {
+            // Finish an interrupted restore or remove a killed create's leftovers before doing anything else.
+            foreach (var message in await scope.ServiceProvider.GetRequiredService<IBackupService>().RecoverAsync(cancel.Token))
+                System.Console.Error.WriteLine(message);
+            return await command.RunAsync(args.Skip(1).ToList(), cancel.Token);
+        }
+        catch (UsageException e)
+        {
+            System.Console.Error.WriteLine($"{e.Message}\nUsage: {Prefix}{command.Name} {command.Usage}");
+            return ExitCodes.Usage;
+        }
+        catch (OptionsValidationException e)
+        {
+            System.Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, e.Failures));
+            return ExitCodes.Usage;
+        }
+        catch (BackupException e)
+        {
+            System.Console.Error.WriteLine($"Error: {e.Message}");
+            return e.Kind switch
+            {
+                BackupErrorKind.Busy => ExitCodes.Busy,
+                BackupErrorKind.Damaged => ExitCodes.Damaged,
+                BackupErrorKind.NotFound => ExitCodes.NotFound,
+                BackupErrorKind.InvalidInput => ExitCodes.Usage,
+                _ => ExitCodes.Failure,
+            };
+        }
+        catch (OperationCanceledException)
+        {
+            System.Console.Error.WriteLine("Cancelled.");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static void PrintHelp(IEnumerable<IConsoleCommand> commands)
+    {
+        System.Console.Error.WriteLine("Commands:");
+        foreach (var c in commands.OrderBy(c => c.Name, StringComparer.Ordinal))
+            System.Console.Error.WriteLine($"  {Prefix}{c.Name} {c.Usage}\n      {c.Summary}");
+    }
+}

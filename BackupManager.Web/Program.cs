@@ -1,0 +1,30 @@
+using BackupManager.Web;
+using BackupManager.Web.Console;
+using Microsoft.Extensions.Options;
+
+var isCommand = ConsoleCommandRunner.IsCommand(args);
+// Commands keep stdout for their output: no command-line configuration parsing, warnings only, logs on stderr.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = isCommand ? [] : args, ContentRootPath = AppContext.BaseDirectory });
+if (isCommand)
+{
+    builder.Logging.ClearProviders().AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+}
+builder.AddBackupEngine();
+
+var app = builder.Build();
+try
+{
+    BackupEngineHostingExtensions.ValidateSettings(app.Services);
+}
+catch (OptionsValidationException e)
+{
+    Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, e.Failures));
+    return ExitCodes.Usage;
+}
+if (isCommand) return await ConsoleCommandRunner.RunAsync(app.Services, args);
+
+app.MapGet("/health/live", () => Results.Text("Healthy"));
+await app.RunAsync();
+return 0;
+
+public partial class Program;

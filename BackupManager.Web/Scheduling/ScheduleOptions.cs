@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace BackupManager.Web.Scheduling;
+
+/// <summary>
+/// When scheduled backups run: 5-field Unix cron expressions in the clinic's time zone. The daily one comes from the
+/// historical root key BACKUP_SCHEDULE.
+/// </summary>
+public sealed class ScheduleOptions
+{
+    public string Daily { get; set; } = "0 0 * * *";
+    public string Weekly { get; set; } = "0 2 * * 0";
+    /// <summary>IANA time zone name; empty means the machine's.</summary>
+    public string? TimeZone { get; set; }
+
+    public static void Bind(IConfiguration configuration, ScheduleOptions options)
+    {
+        var daily = configuration["BACKUP_SCHEDULE"];
+        if (!string.IsNullOrWhiteSpace(daily)) options.Daily = daily.Trim();
+        var weekly = configuration["Backup:WeeklySchedule"];
+        if (!string.IsNullOrWhiteSpace(weekly)) options.Weekly = weekly.Trim();
+        options.TimeZone = configuration["Backup:TimeZone"];
+    }
+
+    public TimeZoneInfo ResolveTimeZone() =>
+        string.IsNullOrWhiteSpace(TimeZone) ? TimeZoneInfo.Local : TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+}
+
+/// <summary>Stops start-up with a message that names the setting when a cron expression or time zone is invalid.</summary>
+public sealed class ScheduleOptionsValidator : IValidateOptions<ScheduleOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ScheduleOptions options)
+    {
+        var errors = new List<string>();
+        foreach (var (setting, value) in new[] { ("BACKUP_SCHEDULE", options.Daily), ("Backup__WeeklySchedule", options.Weekly) })
+            if (UnixCron.Problem(value) is { } problem)
+                errors.Add($"{setting}='{value}' is not a valid 5-field cron expression ({problem}). Example: '0 0 * * *' runs every day at midnight.");
+        if (!string.IsNullOrWhiteSpace(options.TimeZone))
+        {
+            try { TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone); }
+            catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+            {
+                errors.Add($"Backup__TimeZone='{options.TimeZone}' is not a known time zone. Use an IANA name such as Europe/Paris.");
+            }
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>5-field Unix cron (minute hour day-of-month month day-of-week, 0 and 7 = Sunday) read through Quartz's own parser.</summary>
+public static class UnixCron
+{
+    public static string? Problem(string expression)
+    {
+        if (expression.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length != 5) return "expected 5 fields: minute hour day-of-month month day-of-week";
+        try { CronExpression.Parse(expression, CronFormat.Unix); return null; }
+        catch (FormatException e) { return e.Message; }
+    }
+
+    /// <summary>The Quartz spelling of a valid Unix expression, e.g. "0 2 * * 0" gives "0 0 2 ? * SUN".</summary>
+    public static string ToQuartz(string expression) => CronExpression.Parse(expression, CronFormat.Unix).CronExpressionString;
+}

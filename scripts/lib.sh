@@ -1,0 +1,62 @@
+# Shared by run.sh and test.sh: install what is missing and run a private PostgreSQL cluster on 127.0.0.1.
+# Safe to source and call twice: every step checks before it acts.
+
+ensure_packages() {
+  local missing=()
+  for package in "$@"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  if ((${#missing[@]})); then
+    echo "Installing ${missing[*]} ..." >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+pg_bin() {
+  ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1
+}
+
+# start_cluster DIR PORT [extra postgres -c settings...]: initdb once (as the postgres user: initdb refuses root),
+# then start it if it is not running. The superuser password is generated here and kept in DIR/password.
+start_cluster() {
+  local dir=$1 port=$2; shift 2
+  local bin; bin=$(pg_bin)
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  chown postgres:postgres "$dir"
+  if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+    rm -rf "$dir/data"
+    tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 >"$dir/password"
+    chown postgres:postgres "$dir/password"; chmod 600 "$dir/password"
+    runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/password" \
+      --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
+  fi
+  mkdir -p "$dir/socket"; chown postgres:postgres "$dir/socket"
+  if ! runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    local options="-c listen_addresses=127.0.0.1 -p $port -k $dir/socket"
+    for setting in "$@"; do options+=" -c $setting"; done
+    runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null
+  fi
+  PG_PASSWORD=$(cat "$dir/password")
+  export PG_PASSWORD
+}
+
+stop_cluster() {
+  local dir=$1
+  [[ -f "$dir/data/PG_VERSION" ]] || return 0
+  runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# create_database PORT NAME: creates NAME on the local cluster if it does not exist yet.
+create_database() {
+  local port=$1 name=$2
+  if ! PGPASSWORD=$PG_PASSWORD psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$name'" | grep -q 1; then
+    PGPASSWORD=$PG_PASSWORD psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE \"$name\"" >/dev/null
+  fi
+}
+
+# A cold NuGet cache sometimes fails once with a transient http-cache error; one retry is cheap insurance.
+dotnet_restore() {
+  dotnet restore "$@" >/dev/null 2>&1 || dotnet restore "$@"
+}

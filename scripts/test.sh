@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, starts a private PostgreSQL cluster on 127.0.0.1:55433 under
+# .data/pg-test, runs `dotnet test`, stops the cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_packages postgresql postgresql-client zip unzip
+start_cluster .data/pg-test 55433 fsync=off synchronous_commit=off full_page_writes=off max_connections=200
+trap 'stop_cluster "$PWD/.data/pg-test"' EXIT
+export BACKUPMANAGER_TEST_PG="Host=127.0.0.1;Port=55433;Username=postgres;Password=$PG_PASSWORD"
+
+dotnet tool restore >/dev/null
+dotnet_restore BackupManager.sln
+dotnet build BackupManager.sln -nologo -v q -clp:ErrorsOnly
+mkdir -p artifacts
+set +e
+dotnet test BackupManager.sln --no-build -nologo --logger "console;verbosity=normal" --logger "trx;LogFileName=tests.trx" \
+  --results-directory artifacts/test-results "$@" 2>&1 | tee artifacts/test-output.log
+status=${PIPESTATUS[0]}
+set -e
+# One plain summary line for CI, summed over the test projects.
+passed=$(grep -oE 'Passed: +[0-9]+' artifacts/test-output.log | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' artifacts/test-output.log | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -oE 'Skipped: +[0-9]+' artifacts/test-output.log | awk '{s+=$2} END {print s+0}')
+echo "$passed passed, $failed failed, $skipped skipped"
+if ((status == 0 && passed == 0)); then echo "no test ran" >&2; exit 1; fi
+exit "$status"
