@@ -23,6 +23,8 @@ public static class BackupEngineHostingExtensions
         builder.Services.AddScoped<IConsoleCommand, VerifyBackupCommand>();
         builder.Services.AddScoped<IConsoleCommand, DeleteBackupCommand>();
         builder.Services.AddScoped<IConsoleCommand, PruneBackupsCommand>();
+        builder.Services.AddScoped<IConsoleCommand, Demo.SeedDemoCommand>();
+        builder.Services.AddScoped<Demo.DemoClinicSeeder>();
         return builder;
     }
 
