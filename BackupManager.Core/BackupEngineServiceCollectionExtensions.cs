@@ -28,6 +28,8 @@ public static class BackupEngineServiceCollectionExtensions
             services.AddSingleton<IDatabaseRestorer, PgRestoreRunner>();
         }
         services.AddSingleton<IBackupService, BackupService>();
+        services.AddSingleton(sp => new Audit.AuditLog(sp.GetRequiredService<IBackupStore>().Directory, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<Jobs.BackupJobRunner>();
         return services;
     }
 }

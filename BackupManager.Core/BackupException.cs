@@ -17,6 +17,10 @@ public enum BackupErrorKind
     Environment,
     /// <summary>The operation was cancelled or timed out.</summary>
     Cancelled,
+    /// <summary>An upload is larger than the configured limit.</summary>
+    TooLarge,
+    /// <summary>A backup with that name already exists.</summary>
+    AlreadyExists,
 }
 
 /// <summary>

@@ -127,6 +127,62 @@ public sealed partial class BackupService : IBackupService
         return Task.FromResult(ApplyRetention(null));
     }
 
+    public Task<BackupFolderStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        var list = _store.List();
+        long free;
+        try { free = new DriveInfo(_store.Directory).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { free = -1; }
+        return Task.FromResult(new BackupFolderStatus(list.Count, _options.MaxBackups, list.Sum(b => b.Size), free, list.FirstOrDefault(b => b.Readable)));
+    }
+
+    public async Task<BackupInfo> ImportAsync(Stream content, long maxBytes, string requestedBy, CancellationToken cancellationToken = default)
+    {
+        var temp = _store.NewUploadPath();
+        try
+        {
+            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BackupArchiveWriter.BufferSize))
+            {
+                var buffer = new byte[BackupArchiveWriter.BufferSize];
+                long total = 0;
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    total += read;
+                    if (total > maxBytes)
+                        throw new BackupException(BackupErrorKind.TooLarge,
+                            $"The upload is larger than the limit of {maxBytes:N0} bytes (Backup__MaxUploadBytes). Raise the limit or copy the file into the backup folder by hand.");
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+                output.Flush(flushToDisk: true);
+            }
+            using var lease = _lock.Acquire("upload", requestedBy);
+            DateTimeOffset createdAt;
+            ArchiveSummary summary;
+            using (var archive = BackupArchiveReader.Open(temp, "uploaded file"))
+            {
+                await archive.VerifyAsync(null, cancellationToken).ConfigureAwait(false);
+                createdAt = archive.Manifest.CreatedAt;
+                summary = ArchiveSummary.ReadFromFile(temp)!;
+            }
+            var filename = BackupFileName.For(createdAt);
+            if (File.Exists(Path.Combine(_store.Directory, filename)))
+                throw new BackupException(BackupErrorKind.AlreadyExists, $"A backup named {filename} already exists; this upload is probably the same backup.");
+            ArchiveSummary.RewriteInFile(temp, summary with { Trigger = BackupTrigger.Upload, RequestedBy = requestedBy });
+            var committed = _store.Commit(temp, createdAt);
+            _logger.LogInformation("Imported uploaded backup {Backup} for {User}", committed, requestedBy);
+            return _store.List().Single(b => b.Filename == committed);
+        }
+        catch (IOException e)
+        {
+            throw new BackupException(BackupErrorKind.Environment, $"The upload was not stored: {DescribeIo(e)}", e);
+        }
+        finally
+        {
+            TryDelete(temp);
+        }
+    }
+
     public async Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default)
     {
         var messages = new List<string>();

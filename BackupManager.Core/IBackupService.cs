@@ -26,6 +26,14 @@ public interface IBackupService
     Task<IReadOnlyList<RetentionDecision>> PruneAsync(bool dryRun, string requestedBy, CancellationToken cancellationToken = default);
     /// <summary>The full path of an existing backup, for streaming a download; validates the name like every other call.</summary>
     string GetArchivePath(string filename);
+    /// <summary>Counts, sizes and free space of the backup folder, for summaries and health.</summary>
+    Task<BackupFolderStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Accepts an archive downloaded earlier: streams it to a temporary file (at most <paramref name="maxBytes"/>),
+    /// verifies it completely, and only then adds it under its original name, marked as an upload. A file that is
+    /// not a valid BackupManager archive is refused (Damaged) and leaves nothing behind.
+    /// </summary>
+    Task<BackupInfo> ImportAsync(Stream content, long maxBytes, string requestedBy, CancellationToken cancellationToken = default);
     /// <summary>Finishes or undoes an interrupted restore and removes leftovers of killed creates. Messages describe what was found.</summary>
     Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default);
 }

@@ -24,21 +24,43 @@ public static class BackupEngineHostingExtensions
         builder.Services.AddScoped<IConsoleCommand, DeleteBackupCommand>();
         builder.Services.AddScoped<IConsoleCommand, PruneBackupsCommand>();
         builder.Services.AddScoped<IConsoleCommand, Demo.SeedDemoCommand>();
+        builder.Services.AddScoped<IConsoleCommand>(sp => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(), administrator: true));
+        builder.Services.AddScoped<IConsoleCommand>(sp => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(), administrator: false));
+        builder.Services.AddScoped<IConsoleCommand>(sp => new SetAdministratorCommand(sp.GetRequiredService<Identity.UserAccountService>(), grant: true));
+        builder.Services.AddScoped<IConsoleCommand>(sp => new SetAdministratorCommand(sp.GetRequiredService<Identity.UserAccountService>(), grant: false));
+        builder.Services.AddScoped<IConsoleCommand, CreateTokenCommand>();
+        builder.Services.AddScoped<IConsoleCommand, RevokeTokenCommand>();
+        builder.Services.AddScoped<IConsoleCommand, ListTokensCommand>();
         builder.Services.AddScoped<Demo.DemoClinicSeeder>();
         return builder;
     }
 
     /// <summary>Resolves every validated options class so a bad setting fails now, with its message, for commands too.</summary>
-    public static void ValidateSettings(IServiceProvider services)
+    public static void ValidateSettings(IServiceProvider services, bool requireDatabase)
     {
         _ = services.GetRequiredService<IOptions<BackupOptions>>().Value;
         _ = services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
+        if (requireDatabase && string.IsNullOrWhiteSpace(services.GetRequiredService<IConfiguration>().GetConnectionString("Default")))
+            throw new OptionsValidationException("ConnectionStrings", typeof(BackupOptions),
+                ["ConnectionStrings__Default is not set. The web app keeps its users in PostgreSQL; set it to a connection string such as Host=127.0.0.1;Database=clinic;Username=…;Password=…"]);
     }
 }
 
-/// <summary>Finishes or undoes an interrupted restore and removes a killed create's leftovers when the web app starts.</summary>
-internal sealed class StartupRecovery(IBackupService backups) : IHostedService
+/// <summary>
+/// Before the web app serves anything: finish or undo an interrupted restore (it may swap the database), remove a
+/// killed create's leftovers, then bring the Identity schema up to date.
+/// </summary>
+internal sealed class StartupRecovery(IBackupService backups, IServiceScopeFactory scopes, Core.Audit.AuditLog audit) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => backups.RecoverAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var message in await backups.RecoverAsync(cancellationToken))
+            audit.Record("start-up", null, "recover", null, Core.Audit.AuditOutcome.Succeeded, message);
+        await using var scope = scopes.CreateAsyncScope();
+        var accounts = scope.ServiceProvider.GetRequiredService<Identity.UserAccountService>();
+        await accounts.MigrateAsync(cancellationToken);
+        await accounts.EnsureRolesAsync();
+    }
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

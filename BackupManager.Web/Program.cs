@@ -1,20 +1,21 @@
 using BackupManager.Web;
 using BackupManager.Web.Console;
+using BackupManager.Web.Identity;
 using Microsoft.Extensions.Options;
 
 var isCommand = ConsoleCommandRunner.IsCommand(args);
 // Commands keep stdout for their output: no command-line configuration parsing, warnings only, logs on stderr.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = isCommand ? [] : args, ContentRootPath = AppContext.BaseDirectory });
-if (isCommand)
-{
-    builder.Logging.ClearProviders().AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
-}
+if (isCommand) builder.Logging.ClearProviders().AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+
 builder.AddBackupEngine();
+builder.AddIdentityAndPermissions();
+builder.AddWebFrontEnds();
 
 var app = builder.Build();
 try
 {
-    BackupEngineHostingExtensions.ValidateSettings(app.Services);
+    BackupEngineHostingExtensions.ValidateSettings(app.Services, requireDatabase: !isCommand);
 }
 catch (OptionsValidationException e)
 {
@@ -23,7 +24,7 @@ catch (OptionsValidationException e)
 }
 if (isCommand) return await ConsoleCommandRunner.RunAsync(app.Services, args);
 
-app.MapGet("/health/live", () => Results.Text("Healthy"));
+app.UseWebFrontEnds();
 await app.RunAsync();
 return 0;
 

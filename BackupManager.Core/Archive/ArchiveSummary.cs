@@ -35,9 +35,30 @@ public sealed record ArchiveSummary
     public static ArchiveSummary? ReadFromFile(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
+        var (_, comment) = FindComment(stream);
+        return comment is null ? null : FromComment(comment);
+    }
+
+    /// <summary>Replaces the zip comment in place (the comment is the last thing in a zip file). Used to mark uploads.</summary>
+    public static void RewriteInFile(string path, ArchiveSummary summary)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        var (eocdOffset, _) = FindComment(stream);
+        if (eocdOffset < 0) throw new InvalidDataException("no end-of-central-directory record");
+        var comment = Encoding.UTF8.GetBytes(summary.ToComment());
+        if (comment.Length > ushort.MaxValue) throw new InvalidDataException("summary too long");
+        stream.Seek(eocdOffset + 20, SeekOrigin.Begin);
+        stream.Write([(byte)(comment.Length & 0xFF), (byte)(comment.Length >> 8)]);
+        stream.Write(comment);
+        stream.SetLength(eocdOffset + 22 + comment.Length);
+        stream.Flush(flushToDisk: true);
+    }
+
+    private static (long EocdOffset, string? Comment) FindComment(FileStream stream)
+    {
         const int eocdSize = 22;
         var tailLength = (int)Math.Min(stream.Length, eocdSize + ushort.MaxValue);
-        if (tailLength < eocdSize) return null;
+        if (tailLength < eocdSize) return (-1, null);
         var tail = new byte[tailLength];
         stream.Seek(-tailLength, SeekOrigin.End);
         stream.ReadExactly(tail);
@@ -47,8 +68,8 @@ public sealed record ArchiveSummary
             if (tail[i] != 0x50 || tail[i + 1] != 0x4b || tail[i + 2] != 0x05 || tail[i + 3] != 0x06) continue;
             var commentLength = tail[i + 20] | (tail[i + 21] << 8);
             if (i + eocdSize + commentLength != tailLength) continue;
-            return FromComment(Encoding.UTF8.GetString(tail, i + eocdSize, commentLength));
+            return (stream.Length - tailLength + i, Encoding.UTF8.GetString(tail, i + eocdSize, commentLength));
         }
-        return null;
+        return (-1, null);
     }
 }

@@ -19,18 +19,19 @@ internal sealed class BackupArchiveReader : IDisposable
     public BackupManifest Manifest { get; }
     public string Filename { get; }
 
-    private BackupArchiveReader(string path, FileStream file, ZipArchive zip, Dictionary<string, ZipArchiveEntry> entries, BackupManifest manifest)
+    private BackupArchiveReader(string name, FileStream file, ZipArchive zip, Dictionary<string, ZipArchiveEntry> entries, BackupManifest manifest)
     {
-        Filename = Path.GetFileName(path);
+        Filename = name;
         _file = file;
         _zip = zip;
         _entries = entries;
         Manifest = manifest;
     }
 
-    public static BackupArchiveReader Open(string path)
+    /// <summary>Opens and structurally checks <paramref name="path"/>; <paramref name="displayName"/> names it in errors.</summary>
+    public static BackupArchiveReader Open(string path, string? displayName = null)
     {
-        var name = Path.GetFileName(path);
+        var name = displayName ?? Path.GetFileName(path);
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, BackupArchiveWriter.BufferSize);
         ZipArchive? zip = null;
         try
@@ -69,7 +70,7 @@ internal sealed class BackupArchiveReader : IDisposable
             foreach (var entryName in entries.Keys)
                 if (entryName != BackupManifest.EntryName && !listed.Contains(entryName))
                     throw Damaged(name, $"the entry '{entryName}' is not listed in the manifest");
-            return new BackupArchiveReader(path, file, zip, entries, manifest);
+            return new BackupArchiveReader(name, file, zip, entries, manifest);
         }
         catch
         {

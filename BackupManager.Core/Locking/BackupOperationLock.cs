@@ -12,9 +12,13 @@ public sealed record LockHolder(string Operation, string Actor, int ProcessId, D
 /// a process that dies (even by kill -9) releases it, because it is an OS file lock (flock through .NET's
 /// FileShare.None) on <c>.backupmanager.lock</c>, not a marker file. A refused caller gets a
 /// <see cref="BackupException"/> of kind <see cref="BackupErrorKind.Busy"/> that names the current holder.
+/// The lock is re-entrant within one logical flow (async-local): a job that reserved it can call the engine, whose
+/// own acquisition then succeeds without waiting on itself.
 /// </summary>
 public sealed class BackupOperationLock(string backupDirectory)
 {
+    private readonly AsyncLocal<Lease?> _heldByThisFlow = new();
+
     public const string LockFileName = ".backupmanager.lock";
     private const string HolderFileName = ".backupmanager.lock.json";
 
@@ -39,6 +43,7 @@ public sealed class BackupOperationLock(string backupDirectory)
 
     public Lease? TryAcquire(string operation, string actor)
     {
+        if (_heldByThisFlow.Value is { IsHeld: true }) return Lease.Nested;
         Directory.CreateDirectory(backupDirectory);
         FileStream stream;
         try
@@ -51,7 +56,9 @@ public sealed class BackupOperationLock(string backupDirectory)
         }
         var holder = new LockHolder(operation, actor, Environment.ProcessId, DateTimeOffset.UtcNow);
         AtomicFile.WriteAllBytes(HolderPath, JsonSerializer.SerializeToUtf8Bytes(holder, BackupJson.Options));
-        return new Lease(stream, HolderPath);
+        var lease = new Lease(stream, HolderPath);
+        _heldByThisFlow.Value = lease;
+        return lease;
     }
 
     /// <summary>The current holder, if one is known (best effort: the lock itself is the truth).</summary>
@@ -70,15 +77,19 @@ public sealed class BackupOperationLock(string backupDirectory)
     }
 
     /// <summary>A held lock; disposing releases it.</summary>
-    public sealed class Lease(FileStream stream, string holderPath) : IDisposable
+    public sealed class Lease(FileStream? stream, string? holderPath) : IDisposable
     {
+        /// <summary>Returned to a flow that already holds the lock; disposing it releases nothing.</summary>
+        internal static readonly Lease Nested = new(null, null);
         private bool _released;
+
+        public bool IsHeld => !_released && stream is not null;
 
         public void Dispose()
         {
-            if (_released) return;
+            if (_released || stream is null) return;
             _released = true;
-            try { File.Delete(holderPath); } catch (IOException) { /* informational file only */ }
+            try { File.Delete(holderPath!); } catch (IOException) { /* informational file only */ }
             stream.Dispose();
         }
     }

@@ -9,6 +9,7 @@ public sealed class BackupFolderStore : IBackupStore
 {
     private const string TempPrefix = ".backup-";
     private const string TempMarker = ".tmp-";
+    private const string UploadPrefix = ".upload-";
     private const string PinsFileName = ".pins.json";
     private readonly ConcurrentDictionary<string, (long Size, DateTime Modified, ArchiveSummary? Summary)> _summaries = new(StringComparer.Ordinal);
     private readonly Lock _pinsLock = new();
@@ -55,6 +56,8 @@ public sealed class BackupFolderStore : IBackupStore
     public string NewTempPath() =>
         Path.Combine(Directory, TempPrefix + DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture) + TempMarker + Guid.NewGuid().ToString("N")[..12]);
 
+    public string NewUploadPath() => Path.Combine(Directory, UploadPrefix + Guid.NewGuid().ToString("N")[..12] + TempMarker.TrimEnd('-'));
+
     public string Commit(string tempPath, DateTimeOffset createdAt)
     {
         var when = createdAt;
@@ -100,6 +103,13 @@ public sealed class BackupFolderStore : IBackupStore
         foreach (var file in new DirectoryInfo(Directory).EnumerateFiles(TempPrefix + "*"))
         {
             if (!file.Name.Contains(TempMarker, StringComparison.Ordinal)) continue;
+            file.Delete();
+            removed++;
+        }
+        // Uploads stream without the lock, so only ones abandoned long ago are certainly dead.
+        foreach (var file in new DirectoryInfo(Directory).EnumerateFiles(UploadPrefix + "*"))
+        {
+            if (DateTime.UtcNow - file.LastWriteTimeUtc < TimeSpan.FromDays(1)) continue;
             file.Delete();
             removed++;
         }

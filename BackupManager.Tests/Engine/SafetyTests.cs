@@ -71,7 +71,8 @@ public sealed class SafetyTests
         File.WriteAllText(Path.Combine(h.Documents, "a.txt"), "a");
         var backup = await h.CreateBackupAsync(BackupScope.FilesOnly);
 
-        using (h.Get<BackupOperationLock>().Acquire("restore", "alice@clinic"))
+        // Held by another flow, like another request or job of the same process (the lock is re-entrant per flow).
+        using (await Task.Run(() => h.Get<BackupOperationLock>().Acquire("restore", "alice@clinic")))
         {
             foreach (var attempt in new Func<Task>[]
             {

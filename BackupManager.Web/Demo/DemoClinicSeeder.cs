@@ -11,9 +11,26 @@ namespace BackupManager.Web.Demo;
 /// folder with sample X-ray images, so a newcomer has something meaningful to back up and restore. It refuses any
 /// database that already has tables: it never writes into real data.
 /// </summary>
-public sealed class DemoClinicSeeder(IOptions<BackupOptions> options, IConfiguration configuration)
+public sealed class DemoClinicSeeder(IOptions<BackupOptions> options, IConfiguration configuration, Identity.UserAccountService accounts)
 {
-    public async Task<string> SeedAsync(CancellationToken cancellationToken)
+    public const string DemoAdministrator = "admin@clinic.local";
+
+    /// <summary>Seeds the clinic (empty database only), applies migrations and creates a demo administrator if there is no user.</summary>
+    public async Task<IReadOnlyList<string>> SeedAsync(CancellationToken cancellationToken)
+    {
+        var messages = new List<string> { await SeedClinicAsync(cancellationToken) };
+        await accounts.MigrateAsync(cancellationToken);
+        if (!await accounts.AnyUsersAsync())
+        {
+            // Random and printed once: no default password exists anywhere.
+            var password = System.Security.Cryptography.RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 16);
+            await accounts.CreateAsync(DemoAdministrator, password, administrator: true);
+            messages.Add($"Demo administrator created. Sign in as {DemoAdministrator} with password {password} (shown only this once).");
+        }
+        return messages;
+    }
+
+    private async Task<string> SeedClinicAsync(CancellationToken cancellationToken)
     {
         var connectionString = Configuration.BackupConfiguration.DatabaseConnectionString(configuration)
             ?? throw new BackupException(BackupErrorKind.InvalidInput, "No database is configured (ConnectionStrings__Default).");
@@ -137,7 +154,7 @@ public sealed class SeedDemoCommand(DemoClinicSeeder seeder) : Console.IConsoleC
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        System.Console.Error.WriteLine(await seeder.SeedAsync(cancellationToken));
+        foreach (var message in await seeder.SeedAsync(cancellationToken)) System.Console.Error.WriteLine(message);
         return Console.ExitCodes.Success;
     }
 }

@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using BackupManager.Core.Audit;
+using BackupManager.Core.Locking;
+using Microsoft.Extensions.Logging;
+
+namespace BackupManager.Core.Jobs;
+
+/// <summary>Who asked, and from where (an IP address, "console", or a scheduler name).</summary>
+public sealed record Actor(string Name, string? Address);
+
+/// <summary>
+/// Runs creates and restores in the background so a page, an API call or a schedule can start one and watch it.
+/// Contract: <see cref="StartCreate"/> and <see cref="StartRestore"/> take the operation lock before they return, so a
+/// caller learns at once whether the job started (a <see cref="BackupErrorKind.Busy"/> exception otherwise); the job
+/// then owns the lock until it finishes. Every state change is published to subscribers; the last 100 jobs stay
+/// queryable. Each job's start and outcome go to the audit log.
+/// </summary>
+public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock operationLock, AuditLog audit, TimeProvider time, ILogger<BackupJobRunner> logger)
+{
+    private const int KeepFinished = 100;
+    private readonly ConcurrentDictionary<Guid, BackupJob> _jobs = new();
+    private readonly Lock _subscribersLock = new();
+    private ImmutableSubscribers _subscribers = new([]);
+
+    /// <summary>The job currently running, if any (for pages that open while it runs).</summary>
+    public BackupJob? Current => _jobs.Values.Where(j => !j.IsFinished).OrderBy(j => j.CreatedAt).FirstOrDefault();
+
+    public BackupJob? Find(Guid id) => _jobs.GetValueOrDefault(id);
+
+    public IReadOnlyList<BackupJob> Recent => _jobs.Values.OrderByDescending(j => j.CreatedAt).ToList();
+
+    public BackupJob StartCreate(BackupScope scope, BackupTrigger trigger, Actor actor) =>
+        Start(BackupJobKind.Create, scope, actor, null, async (progress, token) =>
+        {
+            var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name), progress, token).ConfigureAwait(false);
+            return (created.Filename, (string?)null);
+        });
+
+    public BackupJob StartRestore(string filename, BackupScope scope, Actor actor)
+    {
+        engine.GetArchivePath(filename); // a bad name is refused before a job exists
+        return Start(BackupJobKind.Restore, scope, actor, filename, async (progress, token) =>
+        {
+            var result = await engine.RestoreAsync(new RestoreBackupRequest(filename, scope, actor.Name), progress, token).ConfigureAwait(false);
+            return (result.Filename, result.SafetyBackup);
+        });
+    }
+
+    /// <summary>Subscribes to every job change; dispose the result to stop. Handlers run on the job's thread.</summary>
+    public IDisposable Subscribe(Action<BackupJob> onChanged)
+    {
+        lock (_subscribersLock) _subscribers = new([.. _subscribers.Handlers, onChanged]);
+        return new Subscription(this, onChanged);
+    }
+
+    private BackupJob Start(BackupJobKind kind, BackupScope scope, Actor actor, string? filename,
+        Func<IProgress<BackupProgress>, CancellationToken, Task<(string Filename, string? Safety)>> work)
+    {
+        var job = new BackupJob(Guid.NewGuid(), kind, BackupJobStatus.Queued, actor.Name, time.GetUtcNow(), scope, Filename: filename);
+        var operation = kind == BackupJobKind.Create ? "create" : "restore";
+        var started = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The lock is taken inside the job's own flow (it is re-entrant per flow), never in the caller's.
+        _ = Task.Run(async () =>
+        {
+            var lease = operationLock.TryAcquire(operation, actor.Name);
+            if (lease is null)
+            {
+                started.SetResult(false);
+                return;
+            }
+            using (lease)
+            {
+                Publish(job);
+                started.SetResult(true);
+                await RunAsync(job, operation, actor, work).ConfigureAwait(false);
+            }
+        });
+        if (!started.Task.GetAwaiter().GetResult())
+        {
+            audit.Record(actor.Name, actor.Address, operation, filename, AuditOutcome.Refused, "another backup operation is running");
+            operationLock.Acquire(operation, actor.Name).Dispose(); // throws the Busy error that names the holder
+            throw new BackupException(BackupErrorKind.Busy, "Another backup operation is running. Wait for it to finish and try again.");
+        }
+        return job;
+    }
+
+    private async Task RunAsync(BackupJob job, string operation, Actor actor, Func<IProgress<BackupProgress>, CancellationToken, Task<(string Filename, string? Safety)>> work)
+    {
+        job = job with { Status = BackupJobStatus.Running };
+        Publish(job);
+        audit.Record(actor.Name, actor.Address, operation, job.Filename, AuditOutcome.Started, job.Scope.ToString());
+        var progress = new JobProgress(this, () => job);
+        try
+        {
+            var (filename, safety) = await work(progress, CancellationToken.None).ConfigureAwait(false);
+            job = job with { Status = BackupJobStatus.Succeeded, Filename = filename, SafetyBackup = safety, FinishedAt = time.GetUtcNow(), Progress = progress.Last };
+            audit.Record(actor.Name, actor.Address, operation, filename, AuditOutcome.Succeeded, safety is null ? null : $"safety backup {safety}");
+        }
+        catch (Exception e)
+        {
+            var error = e as BackupException;
+            if (error is null) logger.LogError(e, "Backup job {Job} ({Kind}) failed unexpectedly", job.Id, job.Kind);
+            job = job with
+            {
+                Status = BackupJobStatus.Failed,
+                Error = error?.Message ?? $"The {operation} failed unexpectedly ({e.GetType().Name}); see the server log.",
+                ErrorKind = error?.Kind ?? BackupErrorKind.Environment,
+                FinishedAt = time.GetUtcNow(),
+            };
+            audit.Record(actor.Name, actor.Address, operation, job.Filename, AuditOutcome.Failed, job.Error);
+        }
+        Publish(job);
+        Trim();
+    }
+
+    private void Publish(BackupJob job)
+    {
+        _jobs[job.Id] = job;
+        foreach (var handler in _subscribers.Handlers)
+        {
+            try { handler(job); }
+            catch (Exception e) { logger.LogWarning(e, "A job subscriber failed"); }
+        }
+    }
+
+    private void Trim()
+    {
+        foreach (var old in _jobs.Values.Where(j => j.IsFinished).OrderByDescending(j => j.CreatedAt).Skip(KeepFinished))
+            _jobs.TryRemove(old.Id, out _);
+    }
+
+    private sealed record ImmutableSubscribers(Action<BackupJob>[] Handlers);
+
+    private sealed class Subscription(BackupJobRunner runner, Action<BackupJob> handler) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (runner._subscribersLock) runner._subscribers = new(runner._subscribers.Handlers.Where(h => h != handler).ToArray());
+        }
+    }
+
+    /// <summary>Publishes progress at most every 100 ms so a fast create does not flood the page.</summary>
+    private sealed class JobProgress(BackupJobRunner runner, Func<BackupJob> current) : IProgress<BackupProgress>
+    {
+        private DateTime _lastPublished = DateTime.MinValue;
+        private string? _lastPhase;
+        public BackupProgress? Last { get; private set; }
+
+        public void Report(BackupProgress value)
+        {
+            Last = value;
+            var now = DateTime.UtcNow;
+            if (value.Phase == _lastPhase && now - _lastPublished < TimeSpan.FromMilliseconds(100)) return;
+            _lastPhase = value.Phase;
+            _lastPublished = now;
+            runner.Publish(current() with { Progress = value });
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using BackupManager.Core;
+using BackupManager.Core.Jobs;
+
+namespace BackupManager.Web.Endpoints;
+
+/// <summary>A backup as the API shows it (snake_case JSON, UTC times).</summary>
+public sealed record BackupDto(string Filename, long Size, DateTimeOffset CreatedAt, string Trigger, IReadOnlyList<string> Contains, bool Pinned, string? RequestedBy, bool Readable)
+{
+    public static BackupDto From(BackupInfo b) =>
+        new(b.Filename, b.Size, b.CreatedAt.ToUniversalTime(), TriggerName(b.Trigger), b.Contains, b.Pinned, b.RequestedBy, b.Readable);
+
+    public static string TriggerName(BackupTrigger trigger) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(trigger.ToString());
+}
+
+public sealed record ListMeta(int Count, int MaxBackups, long TotalSize);
+
+public sealed record DataEnvelope<T>(T Data);
+
+public sealed record ListEnvelope(IReadOnlyList<BackupDto> Data, ListMeta Meta);
+
+/// <summary>A background job: status is queued, running, succeeded or failed; progress is 0–100 when known.</summary>
+public sealed record JobDto(Guid Id, string Kind, string Status, double? Progress, string? Phase, string? Filename, string? Error, string? SafetyBackup, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+{
+    public static JobDto From(BackupJob job) => new(
+        job.Id,
+        job.Kind.ToString().ToLowerInvariant(),
+        job.Status.ToString().ToLowerInvariant(),
+        job.Status == BackupJobStatus.Succeeded ? 100 : job.Progress?.Fraction is { } f ? Math.Round(f * 100, 1) : null,
+        job.Progress?.Phase,
+        job.Filename,
+        job.Error,
+        job.SafetyBackup,
+        job.CreatedAt.ToUniversalTime(),
+        job.FinishedAt?.ToUniversalTime());
+}
+
+/// <summary>Body of POST /api/v1/backups (optional).</summary>
+public sealed record CreateBackupBody(bool? OnlyDb, bool? OnlyFiles);
+
+/// <summary>Body of POST /api/v1/backups/restore.</summary>
+public sealed record RestoreBackupBody(string? Filename, bool? OnlyDb, bool? OnlyFiles);
+
+internal static class ScopeFromFlags
+{
+    public static BackupScope? Parse(bool? onlyDb, bool? onlyFiles) => (onlyDb ?? false, onlyFiles ?? false) switch
+    {
+        (true, true) => null,
+        (true, false) => BackupScope.DatabaseOnly,
+        (false, true) => BackupScope.FilesOnly,
+        _ => BackupScope.Full,
+    };
+}

@@ -1,0 +1,134 @@
+using BackupManager.Core;
+using BackupManager.Core.Jobs;
+using BackupManager.Web.Backups;
+using BackupManager.Web.Identity;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace BackupManager.Web.Endpoints;
+
+/// <summary>Settings of the API that are not the engine's.</summary>
+public sealed class ApiOptions
+{
+    /// <summary>Largest accepted upload in bytes (Backup__MaxUploadBytes); default 100 GiB.</summary>
+    public long MaxUploadBytes { get; set; } = 100L << 30;
+}
+
+/// <summary>
+/// /api/v1/backups: the REST resource scripts and the clinic's other systems use. Every route requires the
+/// manage-backups permission (cookie or bearer token), answers errors as problem details, and is audited.
+/// </summary>
+public static class BackupsEndpoints
+{
+    public static IEndpointRouteBuilder MapBackupsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/backups")
+            .RequireAuthorization(Permissions.ManageBackups)
+            .AddEndpointFilter<ApiAuditFilter>()
+            .AddEndpointFilter<CookieCsrfFilter>()
+            .WithTags("Backups");
+
+        group.MapGet("/", ListAsync).WithName("ListBackups").WithSummary("Lists the backups, newest first.");
+        group.MapPost("/", Create).WithName("CreateBackup").WithSummary("Starts a backup job.");
+        group.MapPost("/restore", Restore).WithName("RestoreBackup").WithSummary("Starts a restore job.");
+        group.MapGet("/download/{filename}", Download).WithName("DownloadBackup").WithSummary("Streams an archive; supports Range and If-None-Match.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/zip").Produces(StatusCodes.Status206PartialContent, contentType: "application/zip")
+            .Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{filename}", DeleteAsync).WithName("DeleteBackup").WithSummary("Deletes a backup.");
+        group.MapGet("/jobs/{id:guid}", GetJob).WithName("GetBackupJob").WithSummary("A create or restore job's status.");
+        group.MapPost("/upload", UploadAsync).WithName("UploadBackup").WithSummary("Adds an archive downloaded earlier (raw body), after verifying it.")
+            .Accepts<Stream>("application/zip", "application/octet-stream");
+        group.MapPost("/{filename}/pin", (string filename, HttpContext http, AuditedOperations operations) => PinAsync(filename, true, http, operations))
+            .WithName("PinBackup").WithSummary("Protects a backup from automatic deletion.");
+        group.MapDelete("/{filename}/pin", (string filename, HttpContext http, AuditedOperations operations) => PinAsync(filename, false, http, operations))
+            .WithName("UnpinBackup").WithSummary("Lets retention delete the backup again.");
+        return app;
+    }
+
+    private static async Task<Ok<ListEnvelope>> ListAsync(IBackupService backups, IOptions<BackupOptions> options, CancellationToken cancellationToken)
+    {
+        var list = await backups.ListAsync(cancellationToken);
+        return TypedResults.Ok(new ListEnvelope(list.Select(BackupDto.From).ToList(), new ListMeta(list.Count, options.Value.MaxBackups, list.Sum(b => b.Size))));
+    }
+
+    private static Results<Accepted<DataEnvelope<JobDto>>, ProblemHttpResult> Create(CreateBackupBody? body, HttpContext http, BackupJobRunner jobs)
+    {
+        if (ScopeFromFlags.Parse(body?.OnlyDb, body?.OnlyFiles) is not { } scope)
+            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", "only_db and only_files cannot both be true.");
+        try
+        {
+            var job = jobs.StartCreate(scope, BackupTrigger.Manual, ActorFromHttp.From(http));
+            return TypedResults.Accepted($"/api/v1/backups/jobs/{job.Id}", new DataEnvelope<JobDto>(JobDto.From(job)));
+        }
+        catch (BackupException e) { return ApiProblems.From(e); }
+    }
+
+    private static Results<Accepted<DataEnvelope<JobDto>>, ProblemHttpResult> Restore(RestoreBackupBody? body, HttpContext http, BackupJobRunner jobs)
+    {
+        if (string.IsNullOrEmpty(body?.Filename))
+            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", "Send {\"filename\": \"backup-YYYY-MM-DD-HH-mm-ss.zip\"} naming the backup to restore.");
+        if (ScopeFromFlags.Parse(body.OnlyDb, body.OnlyFiles) is not { } scope)
+            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", "only_db and only_files cannot both be true.");
+        try
+        {
+            var job = jobs.StartRestore(body.Filename, scope, ActorFromHttp.From(http));
+            return TypedResults.Accepted($"/api/v1/backups/jobs/{job.Id}", new DataEnvelope<JobDto>(JobDto.From(job)));
+        }
+        catch (BackupException e) { return ApiProblems.From(e); }
+    }
+
+    private static IResult Download(string filename, HttpContext http, AuditedOperations operations)
+    {
+        try
+        {
+            var path = operations.OpenDownload(filename, ActorFromHttp.From(http));
+            var file = new FileInfo(path);
+            // Archives never change after they are written, so name + size + time is a strong validator.
+            var etag = new EntityTagHeaderValue($"\"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\"");
+            return TypedResults.PhysicalFile(path, "application/zip", file.Name, file.LastWriteTimeUtc, etag, enableRangeProcessing: true);
+        }
+        catch (BackupException e) { return ApiProblems.From(e); }
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string filename, HttpContext http, AuditedOperations operations)
+    {
+        try
+        {
+            await operations.DeleteAsync(filename, ActorFromHttp.From(http), http.RequestAborted);
+            return TypedResults.NoContent();
+        }
+        catch (BackupException e) { return ApiProblems.From(e); }
+    }
+
+    private static Results<Ok<DataEnvelope<JobDto>>, ProblemHttpResult> GetJob(Guid id, BackupJobRunner jobs) =>
+        jobs.Find(id) is { } job
+            ? TypedResults.Ok(new DataEnvelope<JobDto>(JobDto.From(job)))
+            : ApiProblems.Problem(StatusCodes.Status404NotFound, "No such job", $"There is no job {id}; jobs are kept in memory for the last 100 operations.");
+
+    private static async Task<Results<Created<DataEnvelope<BackupDto>>, ProblemHttpResult>> UploadAsync(HttpContext http, AuditedOperations operations, IOptions<ApiOptions> options)
+    {
+        var limit = options.Value.MaxUploadBytes;
+        if (http.Request.ContentLength is { } length && length > limit)
+            return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Upload too large",
+                $"The upload has {length:N0} bytes; the limit is {limit:N0} (Backup__MaxUploadBytes).");
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature) sizeFeature.MaxRequestBodySize = limit;
+        try
+        {
+            var imported = await operations.ImportAsync(http.Request.Body, limit, ActorFromHttp.From(http), http.RequestAborted);
+            return TypedResults.Created($"/api/v1/backups/download/{imported.Filename}", new DataEnvelope<BackupDto>(BackupDto.From(imported)));
+        }
+        catch (BackupException e) { return ApiProblems.From(e); }
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> PinAsync(string filename, bool pinned, HttpContext http, AuditedOperations operations)
+    {
+        try
+        {
+            await operations.SetPinnedAsync(filename, pinned, ActorFromHttp.From(http), http.RequestAborted);
+            return TypedResults.NoContent();
+        }
+        catch (BackupException e) { return ApiProblems.From(e); }
+    }
+}

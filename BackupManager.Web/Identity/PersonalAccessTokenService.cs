@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+using System.Text;
+using BackupManager.Web.Data;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace BackupManager.Web.Identity;
+
+/// <summary>A token as lists show it; never the secret.</summary>
+public sealed record TokenSummary(Guid Id, string Name, string Prefix, string UserEmail, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+
+/// <summary>
+/// Issues, finds and revokes personal access tokens. A token is "bm_" + 40 random base62 characters; only its
+/// SHA-256 is stored, so a database leak does not leak usable tokens.
+/// </summary>
+public sealed class PersonalAccessTokenService(ApplicationDbContext db, UserManager<ApplicationUser> users, TimeProvider time)
+{
+    public const string TokenPrefix = "bm_";
+    private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    /// <summary>Creates a token for the user with <paramref name="email"/> and returns the secret (shown once).</summary>
+    public async Task<string> CreateAsync(string email, string name, CancellationToken cancellationToken = default)
+    {
+        var user = await users.FindByEmailAsync(email) ?? throw new UserAccountException($"There is no user with the e-mail {email}.");
+        var secret = TokenPrefix + RandomNumberGenerator.GetString(Alphabet, 40);
+        db.PersonalAccessTokens.Add(new PersonalAccessToken
+        {
+            Id = Guid.NewGuid(),
+            UserId = user.Id,
+            Name = string.IsNullOrWhiteSpace(name) ? "token" : name.Trim(),
+            TokenHash = Hash(secret),
+            Prefix = secret[..10],
+            CreatedAt = time.GetUtcNow(),
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return secret;
+    }
+
+    /// <summary>The user of a live (not revoked) token, recording its use; null for an unknown or revoked token.</summary>
+    public async Task<ApplicationUser?> FindUserAsync(string secret, CancellationToken cancellationToken = default)
+    {
+        if (!secret.StartsWith(TokenPrefix, StringComparison.Ordinal) || secret.Length > 100) return null;
+        var hash = Hash(secret);
+        var token = await db.PersonalAccessTokens.Include(t => t.User).SingleOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
+        if (token is null || token.RevokedAt is not null || token.User is null) return null;
+        var now = time.GetUtcNow();
+        // Record use at most once a minute: a busy script must not turn every request into a write.
+        if (token.LastUsedAt is null || now - token.LastUsedAt > TimeSpan.FromMinutes(1))
+        {
+            token.LastUsedAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        return token.User;
+    }
+
+    public async Task<IReadOnlyList<TokenSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default) =>
+        await db.PersonalAccessTokens.Where(t => userId == null || t.UserId == userId)
+            .OrderByDescending(t => t.CreatedAt)
+            .Select(t => new TokenSummary(t.Id, t.Name, t.Prefix, t.User!.Email!, t.CreatedAt, t.LastUsedAt, t.RevokedAt))
+            .ToListAsync(cancellationToken);
+
+    /// <summary>Revokes a token by its id or its visible prefix; returns false when none matched.</summary>
+    public async Task<bool> RevokeAsync(string idOrPrefix, string? ownerUserId = null, CancellationToken cancellationToken = default)
+    {
+        var byId = Guid.TryParse(idOrPrefix, out var id);
+        var tokens = await db.PersonalAccessTokens
+            .Where(t => t.RevokedAt == null && (byId ? t.Id == id : t.Prefix == idOrPrefix) && (ownerUserId == null || t.UserId == ownerUserId))
+            .ToListAsync(cancellationToken);
+        if (tokens.Count != 1) return false;
+        tokens[0].RevokedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    private static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+}

@@ -1,0 +1,59 @@
+using System.Security.Claims;
+using BackupManager.Web.Data;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace BackupManager.Web.Identity;
+
+/// <summary>Creates users and grants or revokes the Administrator role; used by the console commands and the demo set-up.</summary>
+public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleManager<IdentityRole> roles, ApplicationDbContext db)
+{
+    /// <summary>Applies pending EF Core migrations (Identity and token tables) to the application database.</summary>
+    public Task MigrateAsync(CancellationToken cancellationToken) => db.Database.MigrateAsync(cancellationToken);
+
+    /// <summary>Ensures the Administrator role exists and carries the manage-backups permission claim.</summary>
+    public async Task EnsureRolesAsync()
+    {
+        var role = await roles.FindByNameAsync(Permissions.AdministratorRole);
+        if (role is null)
+        {
+            role = new IdentityRole(Permissions.AdministratorRole);
+            Check(await roles.CreateAsync(role));
+        }
+        var claims = await roles.GetClaimsAsync(role);
+        if (!claims.Any(c => c.Type == Permissions.ClaimType && c.Value == Permissions.ManageBackups))
+            Check(await roles.AddClaimAsync(role, new Claim(Permissions.ClaimType, Permissions.ManageBackups)));
+    }
+
+    public async Task<ApplicationUser> CreateAsync(string email, string password, bool administrator)
+    {
+        if (await users.FindByEmailAsync(email) is not null)
+            throw new UserAccountException($"A user with the e-mail {email} already exists.");
+        await EnsureRolesAsync();
+        var user = new ApplicationUser { UserName = email, Email = email, EmailConfirmed = true };
+        Check(await users.CreateAsync(user, password));
+        if (administrator) Check(await users.AddToRoleAsync(user, Permissions.AdministratorRole));
+        return user;
+    }
+
+    /// <summary>Adds or removes the Administrator role; the security stamp changes, so open sessions lose the permission within a minute.</summary>
+    public async Task SetAdministratorAsync(string email, bool administrator)
+    {
+        var user = await users.FindByEmailAsync(email) ?? throw new UserAccountException($"There is no user with the e-mail {email}.");
+        await EnsureRolesAsync();
+        var isAdministrator = await users.IsInRoleAsync(user, Permissions.AdministratorRole);
+        if (administrator && !isAdministrator) Check(await users.AddToRoleAsync(user, Permissions.AdministratorRole));
+        if (!administrator && isAdministrator) Check(await users.RemoveFromRoleAsync(user, Permissions.AdministratorRole));
+        Check(await users.UpdateSecurityStampAsync(user));
+    }
+
+    public Task<bool> AnyUsersAsync() => users.Users.AnyAsync();
+
+    private static void Check(IdentityResult result)
+    {
+        if (!result.Succeeded) throw new UserAccountException(string.Join(" ", result.Errors.Select(e => e.Description)));
+    }
+}
+
+/// <summary>A user-management request that cannot be done; the message says why.</summary>
+public sealed class UserAccountException(string message) : Exception(message);

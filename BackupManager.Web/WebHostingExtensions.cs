@@ -1,0 +1,55 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BackupManager.Web.Backups;
+using BackupManager.Web.Components;
+using BackupManager.Web.Components.Account;
+using BackupManager.Web.Endpoints;
+using MudBlazor.Services;
+
+namespace BackupManager.Web;
+
+/// <summary>The web front ends: the Blazor pages, the /api/v1 endpoints, OpenAPI and the health probe.</summary>
+public static class WebHostingExtensions
+{
+    public static WebApplicationBuilder AddWebFrontEnds(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddHealthChecks();
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+        });
+        services.AddAntiforgery(options => options.HeaderName = CookieCsrfFilter.HeaderName);
+        services.AddOptions<ApiOptions>().Configure(options =>
+        {
+            if (long.TryParse(builder.Configuration["Backup:MaxUploadBytes"], out var limit) && limit > 0) options.MaxUploadBytes = limit;
+        });
+        services.AddSingleton<AuditedOperations>();
+        services.AddSingleton<ClinicClock>();
+        return builder;
+    }
+
+    public static WebApplication UseWebFrontEnds(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
+        // APIs answer empty error responses with problem details; pages get the not-found page.
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
+        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"), pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapAccountEndpoints();
+        app.MapBackupsApi();
+        app.MapOpenApi();
+        app.MapHealthChecks("/health/live").AllowAnonymous();
+        return app;
+    }
+}
