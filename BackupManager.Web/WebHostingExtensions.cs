@@ -38,8 +38,8 @@ public static class WebHostingExtensions
     {
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
         // APIs answer empty error responses with problem details; pages get the not-found page.
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
-        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"), pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseWhen(IsMachinePath, api => api.UseStatusCodePages());
+        app.UseWhen(c => !IsMachinePath(c), pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
@@ -52,4 +52,8 @@ public static class WebHostingExtensions
         app.MapHealthChecks("/health/live").AllowAnonymous();
         return app;
     }
+
+    /// <summary>Paths read by programs, which get status codes and problem details rather than pages and redirects.</summary>
+    public static bool IsMachinePath(HttpContext context) =>
+        context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/openapi") || context.Request.Path.StartsWithSegments("/health");
 }

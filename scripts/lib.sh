@@ -27,7 +27,8 @@ start_cluster() {
   chown postgres:postgres "$dir"
   if [[ ! -f "$dir/data/PG_VERSION" ]]; then
     rm -rf "$dir/data"
-    tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 >"$dir/password"
+    # No early-closing pipe here: under `set -o pipefail` a SIGPIPE would abort the script.
+    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/password"
     chown postgres:postgres "$dir/password"; chmod 600 "$dir/password"
     runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/password" \
       --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"

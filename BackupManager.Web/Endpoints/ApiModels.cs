@@ -3,11 +3,11 @@ using BackupManager.Core.Jobs;
 
 namespace BackupManager.Web.Endpoints;
 
-/// <summary>A backup as the API shows it (snake_case JSON, UTC times).</summary>
-public sealed record BackupDto(string Filename, long Size, DateTimeOffset CreatedAt, string Trigger, IReadOnlyList<string> Contains, bool Pinned, string? RequestedBy, bool Readable)
+/// <summary>A backup as the API shows it (snake_case JSON, UTC times ending in Z).</summary>
+public sealed record BackupDto(string Filename, long Size, DateTime CreatedAt, string Trigger, IReadOnlyList<string> Contains, bool Pinned, string? RequestedBy, bool Readable)
 {
     public static BackupDto From(BackupInfo b) =>
-        new(b.Filename, b.Size, b.CreatedAt.ToUniversalTime(), TriggerName(b.Trigger), b.Contains, b.Pinned, b.RequestedBy, b.Readable);
+        new(b.Filename, b.Size, b.CreatedAt.UtcDateTime, TriggerName(b.Trigger), b.Contains, b.Pinned, b.RequestedBy, b.Readable);
 
     public static string TriggerName(BackupTrigger trigger) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(trigger.ToString());
 }
@@ -19,7 +19,7 @@ public sealed record DataEnvelope<T>(T Data);
 public sealed record ListEnvelope(IReadOnlyList<BackupDto> Data, ListMeta Meta);
 
 /// <summary>A background job: status is queued, running, succeeded or failed; progress is 0–100 when known.</summary>
-public sealed record JobDto(Guid Id, string Kind, string Status, double? Progress, string? Phase, string? Filename, string? Error, string? SafetyBackup, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+public sealed record JobDto(Guid Id, string Kind, string Status, double? Progress, string? Phase, string? Filename, string? Error, string? SafetyBackup, DateTime CreatedAt, DateTime? FinishedAt)
 {
     public static JobDto From(BackupJob job) => new(
         job.Id,
@@ -30,8 +30,8 @@ public sealed record JobDto(Guid Id, string Kind, string Status, double? Progres
         job.Filename,
         job.Error,
         job.SafetyBackup,
-        job.CreatedAt.ToUniversalTime(),
-        job.FinishedAt?.ToUniversalTime());
+        job.CreatedAt.UtcDateTime,
+        job.FinishedAt?.UtcDateTime);
 }
 
 /// <summary>Body of POST /api/v1/backups (optional).</summary>

@@ -28,22 +28,31 @@ public static class BackupsEndpoints
             .RequireAuthorization(Permissions.ManageBackups)
             .AddEndpointFilter<ApiAuditFilter>()
             .AddEndpointFilter<CookieCsrfFilter>()
-            .WithTags("Backups");
+            .WithTags("Backups")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
 
         group.MapGet("/", ListAsync).WithName("ListBackups").WithSummary("Lists the backups, newest first.");
-        group.MapPost("/", Create).WithName("CreateBackup").WithSummary("Starts a backup job.");
-        group.MapPost("/restore", Restore).WithName("RestoreBackup").WithSummary("Starts a restore job.");
+        group.MapPost("/", Create).WithName("CreateBackup").WithSummary("Starts a backup job.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/restore", Restore).WithName("RestoreBackup").WithSummary("Starts a restore job.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/download/{filename}", Download).WithName("DownloadBackup").WithSummary("Streams an archive; supports Range and If-None-Match.")
             .Produces(StatusCodes.Status200OK, contentType: "application/zip").Produces(StatusCodes.Status206PartialContent, contentType: "application/zip")
             .Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapDelete("/{filename}", DeleteAsync).WithName("DeleteBackup").WithSummary("Deletes a backup.");
-        group.MapGet("/jobs/{id:guid}", GetJob).WithName("GetBackupJob").WithSummary("A create or restore job's status.");
+        group.MapDelete("/{filename}", DeleteAsync).WithName("DeleteBackup").WithSummary("Deletes a backup.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/jobs/{id:guid}", GetJob).WithName("GetBackupJob").WithSummary("A create or restore job's status.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/upload", UploadAsync).WithName("UploadBackup").WithSummary("Adds an archive downloaded earlier (raw body), after verifying it.")
-            .Accepts<Stream>("application/zip", "application/octet-stream");
+            .Accepts<Stream>("application/zip", "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapPost("/{filename}/pin", (string filename, HttpContext http, AuditedOperations operations) => PinAsync(filename, true, http, operations))
-            .WithName("PinBackup").WithSummary("Protects a backup from automatic deletion.");
+            .WithName("PinBackup").WithSummary("Protects a backup from automatic deletion.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{filename}/pin", (string filename, HttpContext http, AuditedOperations operations) => PinAsync(filename, false, http, operations))
-            .WithName("UnpinBackup").WithSummary("Lets retention delete the backup again.");
+            .WithName("UnpinBackup").WithSummary("Lets retention delete the backup again.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 

@@ -87,7 +87,7 @@ public static class IdentityHostingExtensions
 
     private static Task StatusOrRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
     {
-        if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/openapi"))
+        if (WebHostingExtensions.IsMachinePath(context.HttpContext))
             context.Response.StatusCode = status;
         else
             context.Response.Redirect(context.RedirectUri);

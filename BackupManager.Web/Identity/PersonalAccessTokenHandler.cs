@@ -13,12 +13,23 @@ public sealed class PersonalAccessTokenHandler(
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "PersonalAccessToken";
+    private const string DatabaseUnavailable = "BackupManager.TokenDatabaseUnavailable";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
-        var user = await tokens.FindUserAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        Data.ApplicationUser? user;
+        try
+        {
+            user = await tokens.FindUserAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException { InnerException: Npgsql.NpgsqlException })
+        {
+            // The user database is away for a moment (a restore swaps it): say so instead of claiming a bad token.
+            Context.Items[DatabaseUnavailable] = true;
+            return AuthenticateResult.Fail("The user database is unavailable.");
+        }
         if (user is null) return AuthenticateResult.Fail("The token is unknown or revoked.");
         if (await users.IsLockedOutAsync(user)) return AuthenticateResult.Fail("The token's user is locked out.");
         var claims = (await principals.CreateAsync(user)).Claims;
@@ -29,6 +40,12 @@ public sealed class PersonalAccessTokenHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Items.ContainsKey(DatabaseUnavailable))
+        {
+            Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            Response.Headers.RetryAfter = "2";
+            return Task.CompletedTask;
+        }
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
         return Task.CompletedTask;

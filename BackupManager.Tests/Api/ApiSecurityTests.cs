@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Http.Json;
+using BackupManager.Tests.Infrastructure;
+
+namespace BackupManager.Tests.Api;
+
+/// <summary>Who may call the API: the anonymous / no-permission / token / revoked-token matrix, CSRF, and traversal.</summary>
+public sealed class ApiSecurityTests
+{
+    private const string Existing = "backup-2026-01-01-00-00-00.zip";
+
+    public static TheoryData<string, string> Endpoints => new()
+    {
+        { "GET", "/api/v1/backups" },
+        { "POST", "/api/v1/backups" },
+        { "POST", "/api/v1/backups/restore" },
+        { "GET", $"/api/v1/backups/download/{Existing}" },
+        { "DELETE", $"/api/v1/backups/{Existing}" },
+        { "GET", $"/api/v1/backups/jobs/{Guid.Empty}" },
+        { "POST", "/api/v1/backups/upload" },
+        { "POST", $"/api/v1/backups/{Existing}/pin" },
+        { "GET", "/openapi/v1.json" },
+    };
+
+    private static HttpRequestMessage Request(string method, string path) =>
+        new(new HttpMethod(method), path) { Content = method == "GET" ? null : JsonContent.Create(new { filename = Existing }) };
+
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public async Task Callers_without_the_permission_are_refused_with_problem_details_and_no_redirect(string method, string path)
+    {
+        await using var host = await WebAppHost.StartAsync();
+        await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        await host.CreateUserAsync("reception@clinic.test", administrator: false);
+        var adminToken = await host.CreateTokenAsync("admin@clinic.test");
+        var receptionToken = await host.CreateTokenAsync("reception@clinic.test");
+        var revoked = await host.CreateTokenAsync("admin@clinic.test");
+        await host.RevokeTokenAsync(revoked);
+        File.WriteAllText(host.Harness.PathOf(Existing), "placeholder");
+
+        foreach (var (client, expected) in new[]
+        {
+            (host.Client(), HttpStatusCode.Unauthorized),
+            (host.Client("bm_not-a-real-token"), HttpStatusCode.Unauthorized),
+            (host.Client(revoked), HttpStatusCode.Unauthorized),
+            (host.Client(receptionToken), HttpStatusCode.Forbidden),
+        })
+        {
+            var response = await client.SendAsync(Request(method, path));
+            Assert.Equal(expected, response.StatusCode);
+            Assert.Null(response.Headers.Location);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.True(File.Exists(host.Harness.PathOf(Existing)));
+
+        var allowed = await host.Client(adminToken).SendAsync(Request(method, path));
+        Assert.NotEqual(HttpStatusCode.Unauthorized, allowed.StatusCode);
+        Assert.NotEqual(HttpStatusCode.Forbidden, allowed.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_token_loses_access_as_soon_as_its_user_loses_the_permission()
+    {
+        await using var host = await WebAppHost.StartAsync();
+        await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var token = await host.CreateTokenAsync("admin@clinic.test");
+        Assert.Equal(HttpStatusCode.OK, (await host.Client(token).GetAsync("/api/v1/backups")).StatusCode);
+
+        await host.SetAdministratorAsync("admin@clinic.test", false);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await host.Client(token).GetAsync("/api/v1/backups")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Cookie_authenticated_changes_need_the_antiforgery_header_and_bearer_calls_do_not()
+    {
+        await using var host = await WebAppHost.StartAsync();
+        var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var signedIn = await host.SignInAsync("admin@clinic.test", password);
+        File.WriteAllText(Path.Combine(host.Harness.Documents, "a.txt"), "a");
+
+        // The cookie alone works for reading.
+        Assert.Equal(HttpStatusCode.OK, (await signedIn.Http.GetAsync("/api/v1/backups")).StatusCode);
+
+        // A forged cross-site POST (cookie, no token) is refused and starts nothing.
+        var forged = await signedIn.Http.PostAsJsonAsync("/api/v1/backups", new { only_files = true });
+        Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+        Assert.Contains("X-CSRF-TOKEN", await forged.Content.ReadAsStringAsync());
+        var wrongToken = new HttpRequestMessage(HttpMethod.Post, "/api/v1/backups") { Content = JsonContent.Create(new { only_files = true }) };
+        wrongToken.Headers.Add("X-CSRF-TOKEN", "forged");
+        Assert.Equal(HttpStatusCode.Forbidden, (await signedIn.Http.SendAsync(wrongToken)).StatusCode);
+        await Task.Delay(300);
+        Assert.Empty(await host.Harness.Engine.ListAsync());
+
+        var genuine = new HttpRequestMessage(HttpMethod.Post, "/api/v1/backups") { Content = JsonContent.Create(new { only_files = true }) };
+        genuine.Headers.Add("X-CSRF-TOKEN", signedIn.CsrfToken);
+        Assert.Equal(HttpStatusCode.Accepted, (await signedIn.Http.SendAsync(genuine)).StatusCode);
+    }
+
+    public static TheoryData<string> TraversalNames => new()
+    {
+        "..%2f..%2fsentinel.txt", "%2e%2e%2fsentinel.txt", "..%252f..%252fsentinel.txt", "..%5c..%5csentinel.txt",
+        "%2fetc%2fpasswd", "sentinel.txt", "backup-2026-01-01-00-00-0%EF%BC%90.zip",
+        Uri.EscapeDataString(new string('a', 3000)), "backup-2026-01-01-00-00-00.zip%2f..%2f..%2fsentinel.txt",
+        "..%c0%af..%c0%afsentinel.txt",
+    };
+
+    [Theory]
+    [MemberData(nameof(TraversalNames))]
+    public async Task Traversal_and_encoding_tricks_answer_400_or_404_and_touch_nothing_outside_the_folder(string encodedName)
+    {
+        await using var host = await WebAppHost.StartAsync();
+        await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var admin = host.Client(await host.CreateTokenAsync("admin@clinic.test"));
+        var sentinel = Path.Combine(Path.GetDirectoryName(host.Harness.BackupDirectory)!, "sentinel.txt");
+        File.WriteAllText(sentinel, "SENTINEL-SECRET");
+
+        foreach (var (method, path) in new[]
+        {
+            ("GET", $"/api/v1/backups/download/{encodedName}"),
+            ("DELETE", $"/api/v1/backups/{encodedName}"),
+            ("POST", $"/api/v1/backups/{encodedName}/pin"),
+        })
+        {
+            var response = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+            Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, $"{method} {path}: {response.StatusCode}");
+            Assert.DoesNotContain("SENTINEL-SECRET", await response.Content.ReadAsStringAsync());
+        }
+        var restore = await admin.PostAsJsonAsync("/api/v1/backups/restore", new { filename = Uri.UnescapeDataString(encodedName) });
+        Assert.True(restore.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, restore.StatusCode.ToString());
+        Assert.Equal("SENTINEL-SECRET", File.ReadAllText(sentinel));
+    }
+}
