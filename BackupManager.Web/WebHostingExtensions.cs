@@ -4,6 +4,7 @@ using BackupManager.Web.Backups;
 using BackupManager.Web.Components;
 using BackupManager.Web.Components.Account;
 using BackupManager.Web.Endpoints;
+using BackupManager.Web.Identity;
 using MudBlazor.Services;
 
 namespace BackupManager.Web;
@@ -29,6 +30,7 @@ public static class WebHostingExtensions
         {
             if (long.TryParse(builder.Configuration["Backup:MaxUploadBytes"], out var limit) && limit > 0) options.MaxUploadBytes = limit;
         });
+        services.AddSignInRateLimiting(builder.Configuration);
         services.AddSingleton<AuditedOperations>();
         services.AddSingleton<ClinicClock>();
         return builder;
@@ -40,6 +42,7 @@ public static class WebHostingExtensions
         // APIs answer empty error responses with problem details; pages get the not-found page.
         app.UseWhen(IsMachinePath, api => api.UseStatusCodePages());
         app.UseWhen(c => !IsMachinePath(c), pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-ensure_packages postgresql postgresql-client zip unzip
+ensure_packages postgresql postgresql-client zip unzip chromium
 start_cluster .data/pg-test 55433 fsync=off synchronous_commit=off full_page_writes=off max_connections=200
 trap 'stop_cluster "$PWD/.data/pg-test"' EXIT
 export BACKUPMANAGER_TEST_PG="Host=127.0.0.1;Port=55433;Username=postgres;Password=$PG_PASSWORD"

@@ -131,3 +131,31 @@ public sealed class ApiSecurityTests
         Assert.Equal("SENTINEL-SECRET", File.ReadAllText(sentinel));
     }
 }
+
+public sealed class RateLimitTests
+{
+    [Fact]
+    public async Task Sign_in_attempts_and_token_requests_are_rate_limited_per_address()
+    {
+        await using var host = await WebAppHost.StartAsync(settings: s =>
+        {
+            s["Backup:LoginAttemptsPerMinute"] = "3";
+            s["Backup:TokenRequestsPerMinute"] = "5";
+        });
+        var client = host.Client();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+            statuses.Add((await client.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string> { ["Input.Email"] = "x@y.z" }))).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+        Assert.Equal(3, statuses.Count(s => s != HttpStatusCode.TooManyRequests));
+
+        var bearer = host.Client("bm_guessing");
+        var tokenStatuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 7; i++) tokenStatuses.Add((await bearer.GetAsync("/api/v1/backups")).StatusCode);
+        Assert.Equal(5, tokenStatuses.Count(s => s == HttpStatusCode.Unauthorized));
+        var limited = await bearer.GetAsync("/api/v1/backups");
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(limited.Headers.RetryAfter);
+    }
+}

@@ -1,0 +1,168 @@
+using BackupManager.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace BackupManager.Tests.EndToEnd;
+
+/// <summary>
+/// The main flows in a real headless Chromium (Debian's /usr/bin/chromium; nothing is downloaded) against the real
+/// app on a 127.0.0.1 port. Screenshots of the main states go to artifacts/screenshots.
+/// </summary>
+public sealed class BrowserFlowTests
+{
+    private static readonly string ScreenshotFolder = Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
+
+    private static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"],
+        });
+        return (playwright, browser);
+    }
+
+    private static async Task SignInAsync(IPage page, WebAppHost host, string email, string password)
+    {
+        await page.GotoAsync(new Uri(host.BaseAddress, "Account/Login").ToString());
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("[data-testid=login-submit]");
+    }
+
+    private static Task ShotAsync(IPage page, string name)
+    {
+        Directory.CreateDirectory(ScreenshotFolder);
+        return page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task An_administrator_signs_in_creates_downloads_restores_and_deletes_a_backup()
+    {
+        await using var host = await WebAppHost.StartAsync(kestrel: true);
+        await host.Harness.SeedAsync();
+        var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var (playwright, browser) = await LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { AcceptDownloads = true, ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+
+        // Anonymous visitors are sent to the sign-in page.
+        await page.GotoAsync(new Uri(host.BaseAddress, "backups").ToString());
+        await page.WaitForURLAsync("**/Account/Login**");
+        await ShotAsync(page, "01-login");
+
+        await SignInAsync(page, host, "admin@clinic.test", password);
+        await page.WaitForSelectorAsync("[data-testid=page-ready]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+        await page.WaitForSelectorAsync("[data-testid=empty]");
+        await ShotAsync(page, "02-empty");
+
+        // Create: the new backup appears in the table.
+        await page.ClickAsync("[data-testid=create-full]");
+        var row = page.Locator("[data-testid=row-filename]").First;
+        await row.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
+        var filename = (await row.InnerTextAsync()).Trim();
+        Assert.Matches("^backup-[0-9-]{19}\\.zip$", filename);
+        await page.WaitForSelectorAsync("text=created.");
+        await ShotAsync(page, "03-created");
+
+        // Download: the browser gets the exact bytes on disk.
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("a[data-testid=download]"));
+        Assert.Equal(filename, download.SuggestedFilename);
+        var saved = Path.Combine(host.Harness.Folder.Path, "downloaded.zip");
+        await download.SaveAsAsync(saved);
+        Assert.Equal(await File.ReadAllBytesAsync(host.Harness.PathOf(filename)), await File.ReadAllBytesAsync(saved));
+
+        // Restore: after typing the filename, the database goes back to the backup.
+        await host.Harness.Database.ExecuteAsync("UPDATE patients SET name = 'changed in the browser test' WHERE id = 1");
+        await page.ClickAsync("[data-testid=restore]");
+        await page.WaitForSelectorAsync("[data-testid=restore-warning]");
+        await ShotAsync(page, "04-restore-dialog");
+        Assert.True(await page.IsDisabledAsync("[data-testid=restore-confirm]"));
+        await page.Locator("input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input").First.FillAsync(filename);
+        await page.ClickAsync("[data-testid=restore-confirm]");
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('[data-testid=row-filename]').length >= 2", null, new PageWaitForFunctionOptions { Timeout = 120_000 });
+        await page.WaitForSelectorAsync("[data-testid=page-ready]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+        Assert.Equal("Patient 1", await host.Harness.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
+        await ShotAsync(page, "05-restored");
+
+        // Delete: confirm, and the row disappears.
+        var before = await page.Locator("[data-testid=row-filename]").CountAsync();
+        await page.Locator("[data-testid=delete]").Last.ClickAsync();
+        await page.ClickAsync("[data-testid=delete-confirm]");
+        await page.WaitForFunctionAsync($"() => document.querySelectorAll('[data-testid=row-filename]').length === {before - 1}");
+        await ShotAsync(page, "06-deleted");
+        Assert.Equal(before - 1, (await host.Harness.Engine.ListAsync()).Count);
+        Assert.False(File.Exists(host.Harness.PathOf(filename)));
+
+        // Upload: the downloaded archive comes back, streamed over HTTP and verified, marked as an upload.
+        await page.SetInputFilesAsync("[data-testid=upload-input]", saved);
+        await page.ClickAsync("[data-testid=upload]");
+        await page.WaitForSelectorAsync($"text=Uploaded and verified {filename}");
+        Assert.Contains(await host.Harness.Engine.ListAsync(), b => b.Filename == filename && b.Trigger == Core.BackupTrigger.Upload);
+        await ShotAsync(page, "06b-uploaded");
+
+        // The audit page shows what happened.
+        await page.ClickAsync("[data-testid=nav-audit]");
+        await page.WaitForSelectorAsync("[data-testid=audit-table]");
+        var actions = await page.Locator("[data-testid=audit-action]").AllInnerTextsAsync();
+        Assert.Contains("create", actions);
+        Assert.Contains("download", actions);
+        Assert.Contains("restore", actions);
+        Assert.Contains("delete", actions);
+        Assert.Contains("upload", actions);
+        await ShotAsync(page, "07-audit");
+    }
+
+    [Fact]
+    public async Task A_user_without_the_permission_is_refused_and_sees_no_backup_menu()
+    {
+        await using var host = await WebAppHost.StartAsync(kestrel: true);
+        var password = await host.CreateUserAsync("reception@clinic.test", administrator: false);
+        var (playwright, browser) = await LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+
+        await SignInAsync(page, host, "reception@clinic.test", password);
+        await page.WaitForSelectorAsync("[data-testid=not-allowed]");
+        Assert.Contains("manage-backups", await page.InnerTextAsync("[data-testid=not-allowed]"));
+        Assert.Equal(0, await page.Locator("[data-testid=nav-backups]").CountAsync());
+        await ShotAsync(page, "08-not-allowed");
+
+        var api = await page.APIRequest.GetAsync(new Uri(host.BaseAddress, "api/v1/backups/download/backup-2026-01-01-00-00-00.zip").ToString());
+        Assert.Equal(403, api.Status);
+    }
+
+    [Fact]
+    public async Task Five_wrong_passwords_lock_the_account()
+    {
+        await using var host = await WebAppHost.StartAsync(kestrel: true);
+        var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var (playwright, browser) = await LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+
+        for (var i = 0; i < 5; i++)
+        {
+            await SignInAsync(page, host, "admin@clinic.test", "wrong-password-" + i);
+            await page.WaitForSelectorAsync("[data-testid=login-error], [data-testid=lockout]");
+        }
+        await SignInAsync(page, host, "admin@clinic.test", password);
+        await page.WaitForSelectorAsync("[data-testid=lockout]");
+        await ShotAsync(page, "09-lockout");
+        var log = await File.ReadAllTextAsync(Path.Combine(host.Harness.BackupDirectory, "audit.log"));
+        Assert.Contains("wrong e-mail or password", log);
+        Assert.Contains("account locked out", log);
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "BackupManager.sln"))) directory = directory.Parent;
+        return directory?.FullName ?? Path.GetTempPath();
+    }
+}

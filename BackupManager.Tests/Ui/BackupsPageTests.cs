@@ -1,0 +1,191 @@
+using BackupManager.Core;
+using BackupManager.Web.Components.Pages;
+using Bunit;
+using NSubstitute;
+using NSubstitute.ExceptionExtensions;
+
+namespace BackupManager.Tests.Ui;
+
+public sealed class BackupsPageTests
+{
+    private const string First = "backup-2026-11-20-01-00-00.zip";
+    private const string Second = "backup-2026-11-21-01-00-00.zip";
+
+    [Fact]
+    public async Task Shows_a_loading_state_until_the_list_arrives()
+    {
+        await using var t = new PageTestContext();
+        var pending = new TaskCompletionSource<IReadOnlyList<BackupInfo>>();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns(pending.Task);
+
+        var (_, _, page) = t.Render<BackupsPage>();
+        Assert.NotNull(page.Find("[data-testid=loading]"));
+
+        pending.SetResult([]);
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=empty]")));
+    }
+
+    [Fact]
+    public async Task Shows_the_empty_state_when_there_are_no_backups()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([]);
+        var (_, _, page) = t.Render<BackupsPage>();
+        Assert.Contains("No backups yet", page.Find("[data-testid=empty]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=backups-table]"));
+    }
+
+    [Fact]
+    public async Task Lists_backups_newest_first_with_human_sizes_triggers_contents_and_a_summary()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([
+            PageTestContext.Backup(Second, BackupTrigger.Daily, 3_400_000_000, pinned: true),
+            PageTestContext.Backup(First, BackupTrigger.PreRestore, 2048, contains: BackupContents.Database)]);
+        t.Engine.GetStatusAsync(Arg.Any<CancellationToken>()).Returns(new BackupFolderStatus(2, 10, 3_400_002_048, 20L << 30, null));
+
+        var (_, _, page) = t.Render<BackupsPage>();
+
+        var names = page.FindAll("[data-testid=row-filename]").Select(e => e.TextContent.Trim()).ToList();
+        Assert.Equal([Second, First], names);
+        var table = page.Find("[data-testid=backups-table]").TextContent;
+        Assert.Contains("3.2 GB", table);
+        Assert.Contains("2 KB", table);
+        Assert.Contains("daily", table);
+        Assert.Contains("pre-restore", table);
+        Assert.Contains("2026-11-21 02:00", table); // Europe/Paris, one hour ahead of UTC in November
+        Assert.Equal("2 / 10", page.Find("[data-testid=summary-count]").TextContent.Trim());
+        Assert.Equal("20 GB", page.Find("[data-testid=summary-free]").TextContent.Trim());
+        var download = page.FindAll("a[data-testid=download]")[0];
+        Assert.Equal($"api/v1/backups/download/{Second}", download.GetAttribute("href"));
+        Assert.NotNull(download.GetAttribute("download"));
+    }
+
+    [Fact]
+    public async Task Shows_a_readable_error_when_the_list_cannot_be_read()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).ThrowsAsync(new BackupException(BackupErrorKind.Environment, "The backup folder is not readable."));
+        var (_, _, page) = t.Render<BackupsPage>();
+        Assert.Contains("The backup folder is not readable.", page.Find("[data-testid=load-error]").TextContent);
+    }
+
+    [Fact]
+    public async Task A_running_create_shows_its_phase_and_progress_disables_actions_and_ends_with_a_snackbar()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
+        var finish = new TaskCompletionSource<BackupInfo>();
+        IProgress<BackupProgress>? reporter = null;
+        t.Engine.CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Do<IProgress<BackupProgress>?>(p => reporter = p), Arg.Any<CancellationToken>()).Returns(finish.Task);
+
+        var (_, snackbars, page) = t.Render<BackupsPage>();
+        page.Find("[data-testid=create-db] ").Click();
+        page.WaitForAssertion(() => Assert.NotNull(reporter));
+        reporter!.Report(new BackupProgress("create", "Dumping the database", 0.42));
+
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("Dumping the database", page.Find("[data-testid=job-progress]").TextContent);
+            Assert.Contains("42", page.Find("[data-testid=job-progress]").TextContent);
+        });
+        Assert.True(page.Find("[data-testid=create-full]").HasAttribute("disabled"));
+        Assert.True(page.FindAll("[data-testid=restore]")[0].HasAttribute("disabled"));
+        await t.Engine.Received(1).CreateAsync(Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.DatabaseOnly && r.RequestedBy == "admin@clinic.test"), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(Second), PageTestContext.Backup(First)]);
+        finish.SetResult(PageTestContext.Backup(Second));
+
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=job-progress]")));
+        snackbars.WaitForAssertion(() => Assert.Contains($"Backup {Second} created.", snackbars.Markup));
+        Assert.Equal(2, page.FindAll("[data-testid=row-filename]").Count);
+        Assert.False(page.Find("[data-testid=create-full]").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task A_job_started_elsewhere_is_visible_when_the_page_opens()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
+        var finish = new TaskCompletionSource<BackupInfo>();
+        t.Engine.CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>()).Returns(finish.Task);
+        t.Jobs.StartCreate(BackupScope.Full, BackupTrigger.Manual, new Core.Jobs.Actor("other-admin@clinic.test", "10.0.0.1"));
+
+        var (_, _, page) = t.Render<BackupsPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("other-admin@clinic.test", page.Find("[data-testid=job-progress]").TextContent));
+        finish.SetResult(PageTestContext.Backup(Second));
+    }
+
+    [Fact]
+    public async Task A_refused_create_shows_the_reason_in_a_snackbar()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([]);
+        using var held = await Task.Run(() => t.Context.Services.GetService(typeof(Core.Locking.BackupOperationLock)) is Core.Locking.BackupOperationLock l ? l.Acquire("restore", "console:root") : null);
+
+        var (_, snackbars, page) = t.Render<BackupsPage>();
+        page.Find("[data-testid=create-full]").Click();
+
+        snackbars.WaitForAssertion(() => Assert.Contains("Another backup operation is running", snackbars.Markup));
+        await t.Engine.DidNotReceive().CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task The_restore_dialog_says_what_is_replaced_and_needs_the_typed_filename()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
+        t.Engine.RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>())
+            .Returns(new TaskCompletionSource<RestoreResult>().Task);
+        var (dialogs, _, page) = t.Render<BackupsPage>();
+
+        page.Find("[data-testid=restore]").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("replaces the database and the files", dialogs.Find("[data-testid=restore-warning]").TextContent));
+        Assert.Contains("safety backup", dialogs.Markup);
+        Assert.True(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled"));
+
+        dialogs.Find("input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input").Input("backup-wrong.zip");
+        Assert.True(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled"));
+        dialogs.Find("input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input").Input(First);
+        dialogs.WaitForAssertion(() => Assert.False(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled")));
+        dialogs.Find("[data-testid=restore-confirm]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains($"Restoring {First}", page.Find("[data-testid=job-progress]").TextContent));
+        await t.Engine.Received(1).RestoreAsync(Arg.Is<RestoreBackupRequest>(r => r.Filename == First && r.Scope == BackupScope.Full), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task Cancelling_the_restore_dialog_restores_nothing()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
+        var (dialogs, _, page) = t.Render<BackupsPage>();
+
+        page.Find("[data-testid=restore]").Click();
+        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=restore-cancel]").Click());
+
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("[data-testid=restore-confirm]")));
+        await t.Engine.DidNotReceive().RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task Delete_asks_first_and_the_row_disappears_only_after_confirming()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(Second), PageTestContext.Backup(First)]);
+        var (dialogs, _, page) = t.Render<BackupsPage>();
+
+        page.FindAll("[data-testid=delete]")[1].Click();
+        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=delete-cancel]").Click());
+        await t.Engine.DidNotReceive().DeleteAsync(Arg.Any<string>(), Arg.Any<string>(), Arg.Any<CancellationToken>());
+
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(Second)]);
+        page.FindAll("[data-testid=delete]")[1].Click();
+        dialogs.WaitForAssertion(() => Assert.Contains(First, dialogs.Markup));
+        dialogs.Find("[data-testid=delete-confirm]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal([Second], page.FindAll("[data-testid=row-filename]").Select(e => e.TextContent.Trim())));
+        await t.Engine.Received(1).DeleteAsync(First, "admin@clinic.test", Arg.Any<CancellationToken>());
+    }
+}

@@ -1,0 +1,78 @@
+using System.Security.Claims;
+using BackupManager.Core;
+using BackupManager.Core.Audit;
+using BackupManager.Core.Jobs;
+using BackupManager.Core.Locking;
+using BackupManager.Tests.Infrastructure;
+using BackupManager.Web.Backups;
+using BackupManager.Web.Identity;
+using BackupManager.Web.Scheduling;
+using Bunit;
+using Microsoft.AspNetCore.Components.Forms;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+using MudBlazor.Services;
+using NSubstitute;
+
+namespace BackupManager.Tests.Ui;
+
+/// <summary>
+/// A bUnit context for the pages: MudBlazor with its providers, the engine substituted by NSubstitute, and the real
+/// job runner, audit log and lock over a temporary folder.
+/// </summary>
+public sealed class PageTestContext : IAsyncDisposable
+{
+    public PageTestContext(bool withPermission = true)
+    {
+        Context.JSInterop.Mode = JSRuntimeMode.Loose;
+        Context.Services.AddMudServices();
+        var services = Context.Services;
+        services.AddSingleton(Engine);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new BackupOperationLock(Folder.Sub("backups")));
+        services.AddSingleton(sp => new AuditLog(Folder.Sub("backups"), TimeProvider.System));
+        services.AddSingleton(sp => new BackupJobRunner(Engine, sp.GetRequiredService<BackupOperationLock>(), sp.GetRequiredService<AuditLog>(), TimeProvider.System, NullLogger<BackupJobRunner>.Instance));
+        services.AddSingleton<AuditedOperations>();
+        services.AddSingleton(new ClinicClock(Options.Create(new ScheduleOptions { TimeZone = "Europe/Paris" }), TimeProvider.System));
+        services.AddSingleton<AntiforgeryStateProvider, NoAntiforgery>();
+        var auth = Context.AddAuthorization();
+        auth.SetAuthorized("admin@clinic.test");
+        if (withPermission)
+        {
+            auth.SetClaims(new Claim(Permissions.ClaimType, Permissions.ManageBackups));
+            auth.SetPolicies(Permissions.ManageBackups);
+        }
+        Engine.GetStatusAsync(Arg.Any<CancellationToken>()).Returns(new BackupFolderStatus(0, 10, 0, 50L << 30, null));
+    }
+
+    public BunitContext Context { get; } = new();
+    public IBackupService Engine { get; } = Substitute.For<IBackupService>();
+    public TestFolder Folder { get; } = new();
+    public BackupJobRunner Jobs => Context.Services.GetRequiredService<BackupJobRunner>();
+
+    /// <summary>Renders MudBlazor's providers (dialogs and snackbars render inside them), then the component.</summary>
+    public (IRenderedComponent<MudDialogProvider> Dialogs, IRenderedComponent<MudSnackbarProvider> Snackbars, IRenderedComponent<T> Page) Render<T>()
+        where T : Microsoft.AspNetCore.Components.IComponent
+    {
+        Context.Render<MudPopoverProvider>();
+        var dialogs = Context.Render<MudDialogProvider>();
+        var snackbars = Context.Render<MudSnackbarProvider>();
+        return (dialogs, snackbars, Context.Render<T>());
+    }
+
+    public static BackupInfo Backup(string filename, BackupTrigger trigger = BackupTrigger.Manual, long size = 1_500_000, bool pinned = false, params string[] contains) =>
+        new(filename, size, Core.Storage.BackupFileName.TimeOf(filename), trigger, contains.Length == 0 ? [BackupContents.Database, BackupContents.Files] : contains, "admin@clinic.test", pinned, true, 0);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Context.DisposeAsync();
+        Folder.Dispose();
+    }
+
+    private sealed class NoAntiforgery : AntiforgeryStateProvider
+    {
+        public override AntiforgeryRequestToken? GetAntiforgeryToken() => new("test-token", "__RequestVerificationToken");
+    }
+}
