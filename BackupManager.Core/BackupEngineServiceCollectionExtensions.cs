@@ -30,6 +30,7 @@ public static class BackupEngineServiceCollectionExtensions
         services.AddSingleton<IBackupService, BackupService>();
         services.AddSingleton(sp => new Audit.AuditLog(sp.GetRequiredService<IBackupStore>().Directory, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Jobs.BackupJobRunner>();
+        services.AddSingleton(sp => new Jobs.ScheduleHistory(sp.GetRequiredService<IBackupStore>().Directory));
         return services;
     }
 }

@@ -31,6 +31,7 @@ public static class BackupEngineHostingExtensions
         builder.Services.AddScoped<IConsoleCommand, CreateTokenCommand>();
         builder.Services.AddScoped<IConsoleCommand, RevokeTokenCommand>();
         builder.Services.AddScoped<IConsoleCommand, ListTokensCommand>();
+        builder.Services.AddScoped<IConsoleCommand, BackupHealthCommand>();
         builder.Services.AddScoped<Demo.DemoClinicSeeder>();
         return builder;
     }

@@ -1,6 +1,7 @@
 using BackupManager.Web;
 using BackupManager.Web.Console;
 using BackupManager.Web.Identity;
+using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.Options;
 
 var isCommand = ConsoleCommandRunner.IsCommand(args);
@@ -11,6 +12,7 @@ if (isCommand) builder.Logging.ClearProviders().AddConsole(o => o.LogToStandardE
 builder.AddBackupEngine();
 builder.AddIdentityAndPermissions();
 builder.AddWebFrontEnds();
+builder.AddSchedulesAndHealth(runSchedules: !isCommand);
 
 var app = builder.Build();
 try

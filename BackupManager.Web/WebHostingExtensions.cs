@@ -5,6 +5,7 @@ using BackupManager.Web.Components;
 using BackupManager.Web.Components.Account;
 using BackupManager.Web.Endpoints;
 using BackupManager.Web.Identity;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using MudBlazor.Services;
 
 namespace BackupManager.Web;
@@ -19,7 +20,6 @@ public static class WebHostingExtensions
         services.AddMudServices();
         services.AddProblemDetails();
         services.AddOpenApi();
-        services.AddHealthChecks();
         services.ConfigureHttpJsonOptions(options =>
         {
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -33,6 +33,7 @@ public static class WebHostingExtensions
         services.AddSignInRateLimiting(builder.Configuration);
         services.AddSingleton<AuditedOperations>();
         services.AddSingleton<ClinicClock>();
+        services.AddSingleton<Scheduling.ScheduleOverview>();
         return builder;
     }
 
@@ -52,7 +53,9 @@ public static class WebHostingExtensions
         app.MapAccountEndpoints();
         app.MapBackupsApi();
         app.MapOpenApi();
-        app.MapHealthChecks("/health/live").AllowAnonymous();
+        // Anonymous probes: status only ("Healthy" / "Unhealthy", 200 / 503); details need the permission.
+        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = check => check.Tags.Contains("backups") }).AllowAnonymous();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         return app;
     }
 

@@ -46,6 +46,27 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
         });
     }
 
+    /// <summary>
+    /// Runs a create for a schedule: waits up to <paramref name="waitForLock"/> for a running operation to finish
+    /// (never a second dump in parallel), then runs it as a visible job and returns its final state. Throws Busy when
+    /// the lock did not come free in time.
+    /// </summary>
+    public async Task<BackupJob> RunCreateAsync(BackupScope scope, BackupTrigger trigger, Actor actor, TimeSpan waitForLock, CancellationToken cancellationToken)
+    {
+        var job = new BackupJob(Guid.NewGuid(), BackupJobKind.Create, BackupJobStatus.Queued, actor.Name, time.GetUtcNow(), scope);
+        // Run in a flow of its own so the lock's re-entrancy never leaks to the caller.
+        return await Task.Run(async () =>
+        {
+            using var lease = await operationLock.AcquireAsync("create", actor.Name, waitForLock, cancellationToken).ConfigureAwait(false);
+            Publish(job);
+            return await RunAsync(job, "create", actor, async (progress, token) =>
+            {
+                var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name), progress, token).ConfigureAwait(false);
+                return (created.Filename, (string?)null);
+            }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Subscribes to every job change; dispose the result to stop. Handlers run on the job's thread.</summary>
     public IDisposable Subscribe(Action<BackupJob> onChanged)
     {
@@ -84,7 +105,7 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
         return job;
     }
 
-    private async Task RunAsync(BackupJob job, string operation, Actor actor, Func<IProgress<BackupProgress>, CancellationToken, Task<(string Filename, string? Safety)>> work)
+    private async Task<BackupJob> RunAsync(BackupJob job, string operation, Actor actor, Func<IProgress<BackupProgress>, CancellationToken, Task<(string Filename, string? Safety)>> work)
     {
         job = job with { Status = BackupJobStatus.Running };
         Publish(job);
@@ -111,6 +132,7 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
         }
         Publish(job);
         Trim();
+        return job;
     }
 
     private void Publish(BackupJob job)

@@ -26,7 +26,7 @@ public sealed partial class WebAppHost : IAsyncDisposable
     public WebApplicationFactory<Program> Factory { get; }
     public Uri BaseAddress { get; }
 
-    public static async Task<WebAppHost> StartAsync(bool kestrel = false, Action<Dictionary<string, string?>>? settings = null)
+    public static async Task<WebAppHost> StartAsync(bool kestrel = false, Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
     {
         var harness = await EngineHarness.CreateAsync();
         var values = new Dictionary<string, string?>
@@ -37,6 +37,8 @@ public sealed partial class WebAppHost : IAsyncDisposable
             ["Backup:Paths:1"] = harness.Documents,
             ["Backup:TimeZone"] = "Europe/Paris",
             ["MAX_BACKUPS"] = "10",
+            // Schedules would start a catch-up backup right away; tests that want them turn them on.
+            ["Backup:SchedulesEnabled"] = "false",
         };
         settings?.Invoke(values);
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
@@ -44,6 +46,7 @@ public sealed partial class WebAppHost : IAsyncDisposable
             // Development serves the static web assets (MudBlazor's CSS and JS) straight from the build output.
             builder.UseEnvironment("Development");
             foreach (var (key, value) in values) builder.UseSetting(key, value);
+            if (services is not null) builder.ConfigureServices(services);
         });
         Uri address;
         if (kestrel)

@@ -37,6 +37,16 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton<AuditedOperations>();
         services.AddSingleton(new ClinicClock(Options.Create(new ScheduleOptions { TimeZone = "Europe/Paris" }), TimeProvider.System));
         services.AddSingleton<AntiforgeryStateProvider, NoAntiforgery>();
+        var scheduleOptions = Options.Create(new ScheduleOptions { TimeZone = "Europe/Paris" });
+        services.AddSingleton(scheduleOptions);
+        services.AddSingleton<BackupScheduleCatalog>();
+        services.AddSingleton(new ScheduleHistory(Folder.Sub("backups")));
+        services.AddSingleton<ScheduleOverview>();
+        services.AddSingleton<Core.Storage.IBackupStore>(new Core.Storage.BackupFolderStore(Folder.Sub("backups")));
+        services.AddSingleton(new Web.Notifications.Notifier([], NullLogger<Web.Notifications.Notifier>.Instance));
+        services.AddSingleton(Options.Create(new Core.Health.BackupHealthOptions()));
+        services.AddSingleton<Microsoft.Extensions.Logging.ILogger<Web.Health.BackupHealthService>>(NullLogger<Web.Health.BackupHealthService>.Instance);
+        services.AddSingleton<Web.Health.BackupHealthService>();
         var auth = Context.AddAuthorization();
         auth.SetAuthorized("admin@clinic.test");
         if (withPermission)

@@ -50,3 +50,12 @@ internal static class ScopeFromFlags
         _ => BackupScope.Full,
     };
 }
+
+public sealed record HealthCheckDto(string Name, bool Healthy, string Detail);
+
+public sealed record ScheduledRunDto(DateTime At, string Outcome, string? Filename, string? Detail, bool CatchUp);
+
+public sealed record ScheduleDto(string Name, string Expression, string TimeZone, DateTime? NextRun, ScheduledRunDto? LastRun);
+
+/// <summary>GET /api/v1/backups/health: the same checks as /health, with details and the schedules.</summary>
+public sealed record HealthDto(bool Healthy, DateTime CheckedAt, IReadOnlyList<HealthCheckDto> Checks, IReadOnlyList<ScheduleDto> Schedules);

@@ -47,6 +47,7 @@ public static class BackupsEndpoints
         group.MapPost("/upload", UploadAsync).WithName("UploadBackup").WithSummary("Adds an archive downloaded earlier (raw body), after verifying it.")
             .Accepts<Stream>("application/zip", "application/octet-stream")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/health", HealthAsync).WithName("BackupHealth").WithSummary("Every health check with its detail, and the schedules.");
         group.MapPost("/{filename}/pin", (string filename, HttpContext http, AuditedOperations operations) => PinAsync(filename, true, http, operations))
             .WithName("PinBackup").WithSummary("Protects a backup from automatic deletion.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
@@ -129,6 +130,17 @@ public static class BackupsEndpoints
             return TypedResults.Created($"/api/v1/backups/download/{imported.Filename}", new DataEnvelope<BackupDto>(BackupDto.From(imported)));
         }
         catch (BackupException e) { return ApiProblems.From(e); }
+    }
+
+    private static async Task<Ok<DataEnvelope<HealthDto>>> HealthAsync(Health.BackupHealthService health, Scheduling.ScheduleOverview schedules, CancellationToken cancellationToken)
+    {
+        var report = await health.EvaluateAsync(cancellationToken);
+        return TypedResults.Ok(new DataEnvelope<HealthDto>(new HealthDto(
+            report.Healthy,
+            report.CheckedAt.UtcDateTime,
+            report.Checks.Select(c => new HealthCheckDto(c.Name, c.Healthy, c.Detail)).ToList(),
+            schedules.Current().Select(s => new ScheduleDto(s.Name, s.Expression, s.TimeZone, s.NextRun?.UtcDateTime,
+                s.LastRun is { } last ? new ScheduledRunDto(last.At.UtcDateTime, last.Outcome.ToString().ToLowerInvariant(), last.Filename, last.Detail, last.CatchUp) : null)).ToList())));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> PinAsync(string filename, bool pinned, HttpContext http, AuditedOperations operations)

@@ -13,6 +13,12 @@ public sealed class ScheduleOptions
     public string Weekly { get; set; } = "0 2 * * 0";
     /// <summary>IANA time zone name; empty means the machine's.</summary>
     public string? TimeZone { get; set; }
+    /// <summary>Whether the schedules run at all (Backup__SchedulesEnabled); the console commands never run them.</summary>
+    public bool Enabled { get; set; } = true;
+    /// <summary>How long a scheduled run waits for a running operation before it is recorded as skipped (Backup__ScheduleWindow).</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromHours(2);
+    /// <summary>How long after start the missed-run check happens (Backup__CatchUpDelay).</summary>
+    public TimeSpan CatchUpDelay { get; set; } = TimeSpan.FromMinutes(1);
 
     public static void Bind(IConfiguration configuration, ScheduleOptions options)
     {
@@ -21,6 +27,9 @@ public sealed class ScheduleOptions
         var weekly = configuration["Backup:WeeklySchedule"];
         if (!string.IsNullOrWhiteSpace(weekly)) options.Weekly = weekly.Trim();
         options.TimeZone = configuration["Backup:TimeZone"];
+        if (bool.TryParse(configuration["Backup:SchedulesEnabled"], out var enabled)) options.Enabled = enabled;
+        if (TimeSpan.TryParse(configuration["Backup:ScheduleWindow"], System.Globalization.CultureInfo.InvariantCulture, out var window)) options.Window = window;
+        if (TimeSpan.TryParse(configuration["Backup:CatchUpDelay"], System.Globalization.CultureInfo.InvariantCulture, out var delay)) options.CatchUpDelay = delay;
     }
 
     public TimeZoneInfo ResolveTimeZone() =>

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using BackupManager.Core;
+using BackupManager.Core.Health;
+using BackupManager.Core.Jobs;
+using BackupManager.Web.Notifications;
+using BackupManager.Web.Scheduling;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Web.Health;
+
+/// <summary>
+/// Evaluates backup health and tells people when it changes. The last known state is kept in
+/// <c>.health-state.json</c> beside the backups, so a restart neither repeats nor forgets a notification.
+/// </summary>
+public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBackupStore store, ScheduleHistory history, BackupScheduleCatalog schedules,
+    IOptions<BackupHealthOptions> options, IOptions<ScheduleOptions> scheduleOptions, Notifier notifier, TimeProvider time, ILogger<BackupHealthService> logger)
+{
+    private const string StateFileName = ".health-state.json";
+    private readonly SemaphoreSlim _transition = new(1, 1);
+
+    public async Task<BackupHealthReport> EvaluateAsync(CancellationToken cancellationToken = default)
+    {
+        var status = await backups.GetStatusAsync(cancellationToken);
+        // Only the schedules that exist now count: a renamed or disabled schedule's old failure does not.
+        var names = scheduleOptions.Value.Enabled ? schedules.All.Select(s => s.Name).ToHashSet() : [];
+        var runs = history.Last().Where(r => names.Contains(r.Key)).ToDictionary(r => r.Key, r => r.Value);
+        return BackupHealthEvaluator.Evaluate(status, runs, options.Value, time.GetUtcNow());
+    }
+
+    /// <summary>Evaluates, and notifies when health turned bad or recovered since the last check.</summary>
+    public async Task<BackupHealthReport> CheckAndNotifyAsync(CancellationToken cancellationToken = default)
+    {
+        var report = await EvaluateAsync(cancellationToken);
+        await _transition.WaitAsync(cancellationToken);
+        try
+        {
+            var statePath = Path.Combine(store.Directory, StateFileName);
+            var previous = ReadState(statePath);
+            if (previous != report.Healthy)
+            {
+                WriteState(statePath, report.Healthy);
+                if (!report.Healthy)
+                    await notifier.NotifyAsync(new Notification(Notification.HealthBad, "Backups are unhealthy", report.Summary, report.CheckedAt), cancellationToken);
+                else if (previous is false)
+                    await notifier.NotifyAsync(new Notification(Notification.HealthRecovered, "Backups are healthy again", "Every backup health check passes again.", report.CheckedAt), cancellationToken);
+                logger.LogWarning("Backup health changed to {State}: {Summary}", report.Healthy ? "healthy" : "unhealthy", report.Summary);
+            }
+        }
+        finally
+        {
+            _transition.Release();
+        }
+        return report;
+    }
+
+    private static bool? ReadState(string path)
+    {
+        try { return JsonSerializer.Deserialize<bool>(File.ReadAllText(path)); }
+        catch (Exception e) when (e is IOException or JsonException) { return null; }
+    }
+
+    private static void WriteState(string path, bool healthy)
+    {
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(healthy));
+        File.Move(temp, path, overwrite: true);
+    }
+}
+
+/// <summary>The ASP.NET Core health check behind /health (status only for anonymous callers).</summary>
+public sealed class BackupsHealthCheck(BackupHealthService health) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var report = await health.EvaluateAsync(cancellationToken);
+        return report.Healthy ? HealthCheckResult.Healthy(report.Summary) : HealthCheckResult.Unhealthy(report.Summary);
+    }
+}
+
+/// <summary>Re-checks health every few minutes so a silent stop of the schedules is noticed and notified.</summary>
+public sealed class HealthMonitor(BackupHealthService health, IOptions<ScheduleOptions> schedule, ILogger<HealthMonitor> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!schedule.Value.Enabled) return;
+        using var timer = new PeriodicTimer(Interval);
+        do
+        {
+            try { await health.CheckAndNotifyAsync(stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e, "The backup health check failed"); }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}

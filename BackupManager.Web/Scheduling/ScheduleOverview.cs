@@ -1,0 +1,19 @@
+using BackupManager.Core.Jobs;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Web.Scheduling;
+
+/// <summary>A schedule as the page shows it: when it runs next and how its last run ended.</summary>
+public sealed record ScheduleView(string Name, string Expression, string TimeZone, bool Enabled, DateTimeOffset? NextRun, ScheduledRun? LastRun);
+
+/// <summary>Reads the schedules and their last outcomes for the Backups page and the health API.</summary>
+public sealed class ScheduleOverview(BackupScheduleCatalog catalog, ScheduleHistory history, IOptions<ScheduleOptions> options, TimeProvider time)
+{
+    public IReadOnlyList<ScheduleView> Current()
+    {
+        var last = history.Last();
+        var now = time.GetUtcNow();
+        return catalog.All.Select(s => new ScheduleView(s.Name, s.UnixExpression, s.TimeZone.Id, options.Value.Enabled,
+            options.Value.Enabled ? s.NextRunAfter(now) : null, last.GetValueOrDefault(s.Name))).ToList();
+    }
+}

@@ -1,0 +1,87 @@
+using BackupManager.Core;
+using BackupManager.Core.Jobs;
+using BackupManager.Web.Health;
+using BackupManager.Web.Notifications;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace BackupManager.Web.Scheduling;
+
+/// <summary>
+/// One scheduled (or catch-up) backup: waits for a running operation up to the schedule window, runs a full backup
+/// marked daily or weekly, records the outcome, notifies on failure or skip, and re-checks health.
+/// </summary>
+public sealed class ScheduledBackupService(BackupJobRunner jobs, BackupScheduleCatalog schedules, ScheduleHistory history,
+    Notifier notifier, BackupHealthService health, IOptions<ScheduleOptions> options, TimeProvider time, ILogger<ScheduledBackupService> logger)
+{
+    public async Task<ScheduledRun> RunAsync(string scheduleName, bool catchUp, CancellationToken cancellationToken)
+    {
+        var schedule = schedules.Get(scheduleName);
+        var actor = new Actor($"scheduler:{schedule.Name}", "scheduler");
+        ScheduledRun run;
+        try
+        {
+            var job = await jobs.RunCreateAsync(BackupScope.Full, schedule.Trigger, actor, options.Value.Window, cancellationToken);
+            run = job.Status == BackupJobStatus.Succeeded
+                ? new ScheduledRun(schedule.Name, time.GetUtcNow(), ScheduledRunOutcome.Succeeded, job.Filename, null, catchUp)
+                : new ScheduledRun(schedule.Name, time.GetUtcNow(), ScheduledRunOutcome.Failed, null, job.Error, catchUp);
+        }
+        catch (BackupException e) when (e.Kind == BackupErrorKind.Busy)
+        {
+            run = new ScheduledRun(schedule.Name, time.GetUtcNow(), ScheduledRunOutcome.Skipped, null,
+                $"another backup operation was still running after the {options.Value.Window} window (Backup__ScheduleWindow): {e.Message}", catchUp);
+        }
+        history.Record(run);
+        if (run.Outcome == ScheduledRunOutcome.Succeeded)
+            logger.LogInformation("Scheduled {Schedule} backup {Filename} succeeded{CatchUp}", run.Schedule, run.Filename, catchUp ? " (catch-up)" : "");
+        else
+        {
+            logger.LogError("Scheduled {Schedule} backup {Outcome}: {Detail}", run.Schedule, run.Outcome, run.Detail);
+            await notifier.NotifyAsync(new Notification(Notification.BackupFailed,
+                $"The {run.Schedule} backup {(run.Outcome == ScheduledRunOutcome.Skipped ? "was skipped" : "failed")}",
+                $"The {run.Schedule} backup at {run.At:yyyy-MM-dd HH:mm} UTC {(run.Outcome == ScheduledRunOutcome.Skipped ? "was skipped" : "failed")}: {run.Detail}", run.At), cancellationToken);
+        }
+        await health.CheckAndNotifyAsync(cancellationToken);
+        return run;
+    }
+}
+
+/// <summary>The Quartz job both triggers fire; the trigger's data says which schedule.</summary>
+[DisallowConcurrentExecution]
+public sealed class ScheduledBackupJob(ScheduledBackupService scheduled) : IJob
+{
+    public const string ScheduleKey = "schedule";
+    public static readonly JobKey Key = new("scheduled-backup");
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        await scheduled.RunAsync(context.MergedJobDataMap.GetString(ScheduleKey)!, catchUp: false, cancellationToken);
+}
+
+/// <summary>
+/// Shortly after start, runs one catch-up backup for each schedule whose last slot passed while the app was down
+/// (decided from the backups that exist, see <see cref="CatchUpPlanner"/>).
+/// </summary>
+public sealed class CatchUpService(IServiceScopeFactory scopes, BackupScheduleCatalog schedules, IBackupService backups,
+    IOptions<ScheduleOptions> options, TimeProvider time, ILogger<CatchUpService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled) return;
+        await Task.Delay(options.Value.CatchUpDelay, time, stoppingToken);
+        await RunMissedAsync(stoppingToken);
+    }
+
+    public async Task<IReadOnlyList<ScheduledRun>> RunMissedAsync(CancellationToken cancellationToken)
+    {
+        var runs = new List<ScheduledRun>();
+        foreach (var schedule in schedules.All.OrderByDescending(s => s.Trigger == BackupTrigger.Weekly))
+        {
+            var existing = await backups.ListAsync(cancellationToken);
+            if (CatchUpPlanner.MissedSlot(schedule, existing, time.GetUtcNow()) is not { } slot) continue;
+            logger.LogWarning("The {Schedule} backup due at {Slot} did not run (the app was down); running it now", schedule.Name, slot);
+            await using var scope = scopes.CreateAsyncScope();
+            runs.Add(await scope.ServiceProvider.GetRequiredService<ScheduledBackupService>().RunAsync(schedule.Name, catchUp: true, cancellationToken));
+        }
+        return runs;
+    }
+}

@@ -1,0 +1,54 @@
+using BackupManager.Core.Health;
+using BackupManager.Web.Health;
+using BackupManager.Web.Notifications;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace BackupManager.Web.Scheduling;
+
+/// <summary>Quartz triggers for the daily and weekly backups, catch-up, health monitoring and notifications.</summary>
+public static class SchedulingHostingExtensions
+{
+    public static WebApplicationBuilder AddSchedulesAndHealth(this WebApplicationBuilder builder, bool runSchedules)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.AddSingleton<BackupScheduleCatalog>();
+        services.AddScoped<ScheduledBackupService>();
+        services.AddSingleton<BackupHealthService>();
+        services.AddOptions<BackupHealthOptions>().Configure(o =>
+        {
+            if (double.TryParse(configuration["Backup:MaxAgeHours"], System.Globalization.CultureInfo.InvariantCulture, out var hours) && hours > 0) o.MaxAgeHours = hours;
+            if (long.TryParse(configuration["Backup:MaxTotalBytes"], out var cap) && cap > 0) o.MaxTotalBytes = cap;
+        });
+        services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.SectionName));
+        services.AddHttpClient(nameof(WebhookChannel), c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddSingleton<INotificationChannel, SmtpChannel>();
+        services.AddSingleton<INotificationChannel, WebhookChannel>();
+        services.AddSingleton<Notifier>();
+        services.AddHealthChecks().AddCheck<BackupsHealthCheck>("backups", tags: ["backups"]);
+        if (!runSchedules) return builder;
+
+        var schedule = new ScheduleOptions();
+        ScheduleOptions.Bind(configuration, schedule);
+        services.AddQuartz(quartz =>
+        {
+            quartz.AddJob<ScheduledBackupJob>(job => job.WithIdentity(ScheduledBackupJob.Key).StoreDurably());
+            foreach (var (name, expression) in new[] { (BackupScheduleCatalog.Daily, schedule.Daily), (BackupScheduleCatalog.Weekly, schedule.Weekly) })
+            {
+                // An invalid expression or zone is reported by ScheduleOptionsValidator at start; do not throw here.
+                if (UnixCron.Problem(expression) is not null || new ScheduleOptionsValidator().Validate(null, schedule).Failed) continue;
+                quartz.AddTrigger(trigger => trigger
+                    .ForJob(ScheduledBackupJob.Key)
+                    .WithIdentity(name)
+                    .UsingJobData(ScheduledBackupJob.ScheduleKey, name)
+                    // Missed fires are handled by CatchUpService from the backups that exist, so Quartz must not replay them.
+                    .WithCronSchedule(UnixCron.ToQuartz(expression), cron => cron.InTimeZone(schedule.ResolveTimeZone()).WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
+            }
+        });
+        services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
+        services.AddHostedService<CatchUpService>();
+        services.AddHostedService<HealthMonitor>();
+        return builder;
+    }
+}
