@@ -57,7 +57,8 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
         // Run in a flow of its own so the lock's re-entrancy never leaks to the caller.
         return await Task.Run(async () =>
         {
-            using var lease = await operationLock.AcquireAsync("create", actor.Name, waitForLock, cancellationToken).ConfigureAwait(false);
+            using var lease = await operationLock.WaitAsync("create", actor.Name, waitForLock, cancellationToken).ConfigureAwait(false);
+            operationLock.EnterFlow(lease);
             Publish(job);
             return await RunAsync(job, "create", actor, async (progress, token) =>
             {

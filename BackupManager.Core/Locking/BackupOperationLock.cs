@@ -29,21 +29,35 @@ public sealed class BackupOperationLock(string backupDirectory)
     public Lease Acquire(string operation, string actor) =>
         TryAcquire(operation, actor) ?? throw BusyError();
 
-    /// <summary>Waits up to <paramref name="wait"/> for the lock (scheduled runs queue behind a manual one).</summary>
-    public async Task<Lease> AcquireAsync(string operation, string actor, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits up to <paramref name="wait"/> for the lock (scheduled runs queue behind a manual one). The lease is made
+    /// re-entrant for the caller's flow by <see cref="EnterFlow"/>, which the caller must invoke itself:
+    /// an async method cannot hand an async-local value back to its caller.
+    /// </summary>
+    public async Task<Lease> WaitAsync(string operation, string actor, TimeSpan wait, CancellationToken cancellationToken)
     {
         var deadline = DateTimeOffset.UtcNow + wait;
         while (true)
         {
-            if (TryAcquire(operation, actor) is { } lease) return lease;
+            if (TryAcquireOutsideFlow(operation, actor) is { } lease) return lease;
             if (DateTimeOffset.UtcNow >= deadline) throw BusyError();
-            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Makes <paramref name="lease"/> re-entrant for the current flow (call it directly, not from an async helper).</summary>
+    public void EnterFlow(Lease lease) => _heldByThisFlow.Value = lease;
 
     public Lease? TryAcquire(string operation, string actor)
     {
         if (_heldByThisFlow.Value is { IsHeld: true }) return Lease.Nested;
+        var lease = TryAcquireOutsideFlow(operation, actor);
+        if (lease is not null) _heldByThisFlow.Value = lease;
+        return lease;
+    }
+
+    private Lease? TryAcquireOutsideFlow(string operation, string actor)
+    {
         Directory.CreateDirectory(backupDirectory);
         FileStream stream;
         try
@@ -56,9 +70,7 @@ public sealed class BackupOperationLock(string backupDirectory)
         }
         var holder = new LockHolder(operation, actor, Environment.ProcessId, DateTimeOffset.UtcNow);
         AtomicFile.WriteAllBytes(HolderPath, JsonSerializer.SerializeToUtf8Bytes(holder, BackupJson.Options));
-        var lease = new Lease(stream, HolderPath);
-        _heldByThisFlow.Value = lease;
-        return lease;
+        return new Lease(stream, HolderPath);
     }
 
     /// <summary>The current holder, if one is known (best effort: the lock itself is the truth).</summary>
@@ -68,7 +80,7 @@ public sealed class BackupOperationLock(string backupDirectory)
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { return null; }
     }
 
-    private BackupException BusyError()
+    public BackupException BusyError()
     {
         var holder = CurrentHolder();
         var who = holder is null ? "" : $" ({holder.Operation} by {holder.Actor}, started {holder.Since:yyyy-MM-dd HH:mm:ss} UTC)";

@@ -45,6 +45,9 @@ public sealed class ScheduleOptionsValidator : IValidateOptions<ScheduleOptions>
         foreach (var (setting, value) in new[] { ("BACKUP_SCHEDULE", options.Daily), ("Backup__WeeklySchedule", options.Weekly) })
             if (UnixCron.Problem(value) is { } problem)
                 errors.Add($"{setting}='{value}' is not a valid 5-field cron expression ({problem}). Example: '0 0 * * *' runs every day at midnight.");
+        foreach (var (setting, value) in new[] { ("Backup__ScheduleWindow", options.Window), ("Backup__CatchUpDelay", options.CatchUpDelay) })
+            if (value < TimeSpan.Zero || value > TimeSpan.FromDays(30))
+                errors.Add($"{setting}={value} must be between 00:00:00 and 30.00:00:00.");
         if (!string.IsNullOrWhiteSpace(options.TimeZone))
         {
             try { TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone); }
