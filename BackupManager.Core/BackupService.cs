@@ -217,6 +217,7 @@ public sealed partial class BackupService : IBackupService
         try
         {
             BackupManifest manifest;
+            ArchiveSummary summary;
             await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BackupArchiveWriter.BufferSize))
             {
                 using (var writer = new BackupArchiveWriter(output))
@@ -260,10 +261,12 @@ public sealed partial class BackupService : IBackupService
                         Totals = new ManifestTotals(writer.Entries.Count, writer.Entries.Sum(e => e.Size)),
                         Warnings = warnings,
                     };
-                    writer.Complete(manifest, request.RequestedBy);
+                    summary = writer.Complete(manifest, request.RequestedBy);
                 }
-                output.Flush(flushToDisk: true);
+                output.Flush(flushToDisk: false);
             }
+            ArchiveSummary.SealFile(temp, summary); // flushes the whole file to disk
+
             var filename = _store.Commit(temp, createdAt);
             var size = new FileInfo(Path.Combine(_store.Directory, filename)).Length;
             _logger.LogInformation("Created backup {Backup} ({Trigger}, {Contains}, {Size} bytes, {Warnings} warnings) for {User}",

@@ -21,14 +21,40 @@ public sealed record ArchiveSummary
     public long Bytes { get; init; }
     public int Warnings { get; init; }
     public string ManifestSha256 { get; init; } = "";
+    /// <summary>SHA-256 of the central directory and end records (see <see cref="ZipStructure.DirectoryHash"/>).</summary>
+    public string DirectorySha256 { get; init; } = "";
 
-    public string ToComment() => JsonSerializer.Serialize(this, BackupJson.Compact);
+    /// <summary>The JSON, a newline, and the SHA-256 of the JSON: an edited or damaged comment is detected too.</summary>
+    public string ToComment()
+    {
+        var json = JsonSerializer.Serialize(this, BackupJson.Compact);
+        return json + "\n" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(json)));
+    }
 
+    /// <summary>The summary in a zip comment; null when the comment is absent, not ours, or fails its checksum.</summary>
     public static ArchiveSummary? FromComment(string? comment)
     {
         if (string.IsNullOrEmpty(comment) || !comment.Contains(Marker, StringComparison.Ordinal)) return null;
-        try { return JsonSerializer.Deserialize<ArchiveSummary>(comment, BackupJson.Options); }
+        var newline = comment.LastIndexOf('\n');
+        if (newline < 0) return null;
+        var json = comment[..newline];
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(json)));
+        if (!string.Equals(expected, comment[(newline + 1)..], StringComparison.Ordinal)) return null;
+        try { return JsonSerializer.Deserialize<ArchiveSummary>(json, BackupJson.Options); }
         catch (JsonException) { return null; }
+    }
+
+    /// <summary>Seals a finished archive: hashes its central directory and rewrites the comment to record it.</summary>
+    public static void SealFile(string path, ArchiveSummary summary)
+    {
+        string directoryHash;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            var (endRecord, _) = FindComment(stream);
+            if (endRecord < 0) throw new InvalidDataException("no end-of-central-directory record");
+            directoryHash = ZipStructure.DirectoryHash(stream, ZipStructure.Locate(stream, endRecord));
+        }
+        RewriteInFile(path, summary with { DirectorySha256 = directoryHash });
     }
 
     /// <summary>Reads the summary from the tail of a zip file without parsing the central directory; null if absent.</summary>
@@ -54,7 +80,8 @@ public sealed record ArchiveSummary
         stream.Flush(flushToDisk: true);
     }
 
-    private static (long EocdOffset, string? Comment) FindComment(FileStream stream)
+    /// <summary>The offset of the end-of-central-directory record and the comment after it; (-1, null) when absent.</summary>
+    internal static (long EocdOffset, string? Comment) FindComment(FileStream stream)
     {
         const int eocdSize = 22;
         var tailLength = (int)Math.Min(stream.Length, eocdSize + ushort.MaxValue);

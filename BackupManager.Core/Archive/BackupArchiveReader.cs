@@ -39,8 +39,21 @@ internal sealed class BackupArchiveReader : IDisposable
             try { zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true); }
             catch (InvalidDataException e) { throw Damaged(name, $"it is not a readable zip file ({e.Message}); it may be truncated or corrupted"); }
 
-            var summary = ArchiveSummary.FromComment(zip.Comment)
-                ?? throw Damaged(name, "it is not a BackupManager archive (its zip comment carries no BackupManager summary)");
+            var (endRecord, comment) = ArchiveSummary.FindComment(file);
+            var summary = ArchiveSummary.FromComment(comment) ?? throw Damaged(name, comment?.Contains(ArchiveSummary.Marker, StringComparison.Ordinal) == true
+                ? "its summary (the zip comment) is damaged"
+                : "it is not a BackupManager archive (its zip comment carries no BackupManager summary)");
+            try
+            {
+                var layout = ZipStructure.Locate(file, endRecord);
+                if (!string.Equals(ZipStructure.DirectoryHash(file, layout), summary.DirectorySha256, StringComparison.Ordinal))
+                    throw Damaged(name, "its zip directory does not match the checksum recorded when it was made");
+                if (ZipStructure.CheckLocalHeaders(file, layout) is { } problem) throw Damaged(name, problem);
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentOutOfRangeException)
+            {
+                throw Damaged(name, $"its zip structure is broken ({e.Message})");
+            }
             var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
             foreach (var entry in zip.Entries)
             {

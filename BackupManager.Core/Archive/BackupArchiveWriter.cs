@@ -39,14 +39,17 @@ internal sealed class BackupArchiveWriter : IDisposable
         return recorded;
     }
 
-    /// <summary>Writes the manifest entry and the summary comment. The zip is finished when the writer is disposed.</summary>
-    public void Complete(BackupManifest manifest, string? requestedBy)
+    /// <summary>
+    /// Writes the manifest entry and a provisional summary comment, and returns the summary. The zip is finished when
+    /// the writer is disposed; then <see cref="ArchiveSummary.SealFile"/> records the central directory's hash.
+    /// </summary>
+    public ArchiveSummary Complete(BackupManifest manifest, string? requestedBy)
     {
         var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, BackupJson.Options);
         var entry = _zip.CreateEntry(BackupManifest.EntryName, CompressionLevel.Fastest);
         entry.LastWriteTime = ClampToZipRange(manifest.CreatedAt);
         using (var stream = entry.Open()) stream.Write(manifestBytes);
-        _zip.Comment = new ArchiveSummary
+        var summary = new ArchiveSummary
         {
             CreatedAt = manifest.CreatedAt,
             Trigger = manifest.Trigger,
@@ -56,7 +59,9 @@ internal sealed class BackupArchiveWriter : IDisposable
             Bytes = manifest.Totals.Bytes,
             Warnings = manifest.Warnings.Count,
             ManifestSha256 = Convert.ToHexStringLower(SHA256.HashData(manifestBytes)),
-        }.ToComment();
+        };
+        _zip.Comment = summary.ToComment();
+        return summary;
     }
 
     public void Dispose() => _zip.Dispose();

@@ -46,20 +46,25 @@ public static class ArchiveForger
         var writtenBytes = editManifestAfterSealing is null ? sealedBytes : JsonSerializer.SerializeToUtf8Bytes(editManifestAfterSealing(manifest));
 
         File.Delete(archivePath);
-        using var zip = ZipFile.Open(archivePath, ZipArchiveMode.Create);
-        foreach (var e in entries)
-        {
-            using var s = zip.CreateEntry(e.Name).Open();
-            s.Write(e.Content);
-        }
-        using (var s = zip.CreateEntry(BackupManifest.EntryName).Open()) s.Write(writtenBytes);
-        zip.Comment = new ArchiveSummary
+        var summary = new ArchiveSummary
         {
             CreatedAt = DateTimeOffset.UtcNow,
             Trigger = BackupTrigger.Manual,
             Contains = manifest["contains"]!.AsArray().Select(n => n!.GetValue<string>()).ToList(),
             Entries = entries.Count,
             ManifestSha256 = Convert.ToHexStringLower(SHA256.HashData(sealedBytes)),
-        }.ToComment();
+        };
+        using (var zip = ZipFile.Open(archivePath, ZipArchiveMode.Create))
+        {
+            foreach (var e in entries)
+            {
+                using var s = zip.CreateEntry(e.Name).Open();
+                s.Write(e.Content);
+            }
+            using (var s = zip.CreateEntry(BackupManifest.EntryName).Open()) s.Write(writtenBytes);
+            zip.Comment = summary.ToComment();
+        }
+        // Sealed like a real archive, so the one defect the test introduces is the only one.
+        ArchiveSummary.SealFile(archivePath, summary);
     }
 }

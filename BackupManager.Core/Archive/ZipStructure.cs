@@ -1,0 +1,149 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace BackupManager.Core.Archive;
+
+/// <summary>
+/// Byte-level integrity of the zip container, so that no byte of an archive goes unchecked: entry contents are covered
+/// by the manifest's SHA-256s, the central directory and end records by <see cref="DirectoryHash"/> (recorded in the
+/// summary comment), every local header by <see cref="CheckLocalHeaders"/> against the central directory, and the
+/// comment by its own checksum line. Works on Zip64 archives too.
+/// </summary>
+internal static class ZipStructure
+{
+    private const uint LocalHeaderSignature = 0x04034b50;
+    private const uint CentralHeaderSignature = 0x02014b50;
+    private const uint Zip64LocatorSignature = 0x07064b50;
+    private const uint Zip64EndSignature = 0x06064b50;
+
+    /// <summary>Where the central directory starts and where the end-of-central-directory record is.</summary>
+    public sealed record Layout(long DirectoryOffset, long EndRecordOffset);
+
+    public static Layout Locate(FileStream stream, long endRecordOffset)
+    {
+        Span<byte> end = stackalloc byte[22];
+        ReadAt(stream, endRecordOffset, end);
+        long directoryOffset = BinaryPrimitives.ReadUInt32LittleEndian(end[16..]);
+        if (directoryOffset == uint.MaxValue)
+        {
+            Span<byte> locator = stackalloc byte[20];
+            ReadAt(stream, endRecordOffset - 20, locator);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(locator) != Zip64LocatorSignature) throw new InvalidDataException("the Zip64 locator is missing");
+            Span<byte> zip64End = stackalloc byte[56];
+            ReadAt(stream, (long)BinaryPrimitives.ReadUInt64LittleEndian(locator[8..]), zip64End);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(zip64End) != Zip64EndSignature) throw new InvalidDataException("the Zip64 end record is damaged");
+            directoryOffset = (long)BinaryPrimitives.ReadUInt64LittleEndian(zip64End[48..]);
+        }
+        if (directoryOffset < 0 || directoryOffset > endRecordOffset) throw new InvalidDataException("the central directory offset is out of range");
+        return new Layout(directoryOffset, endRecordOffset);
+    }
+
+    /// <summary>SHA-256 of the central directory, the Zip64 end records and the end record up to (not including) the comment length.</summary>
+    public static string DirectoryHash(FileStream stream, Layout layout)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        stream.Seek(layout.DirectoryOffset, SeekOrigin.Begin);
+        var remaining = layout.EndRecordOffset + 20 - layout.DirectoryOffset;
+        while (remaining > 0)
+        {
+            var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+            if (read == 0) throw new InvalidDataException("the file ends inside the central directory");
+            hash.AppendData(buffer, 0, read);
+            remaining -= read;
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// Walks the central directory and checks that each local header repeats it exactly (name, method, flags, time,
+    /// CRC and sizes) and that entries follow each other with no gap up to the central directory. Null when intact.
+    /// </summary>
+    public static string? CheckLocalHeaders(FileStream stream, Layout layout)
+    {
+        var directory = new byte[layout.EndRecordOffset - layout.DirectoryOffset];
+        ReadAt(stream, layout.DirectoryOffset, directory);
+        var expectedOffset = 0L;
+        var position = 0;
+        var local = new byte[30];
+        while (position + 4 <= directory.Length && BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(position)) == CentralHeaderSignature)
+        {
+            var record = directory.AsSpan(position);
+            var flags = BinaryPrimitives.ReadUInt16LittleEndian(record[8..]);
+            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(record[28..]);
+            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(record[30..]);
+            var commentLength = BinaryPrimitives.ReadUInt16LittleEndian(record[32..]);
+            var name = record.Slice(46, nameLength);
+            long compressed = BinaryPrimitives.ReadUInt32LittleEndian(record[20..]);
+            long uncompressed = BinaryPrimitives.ReadUInt32LittleEndian(record[24..]);
+            long offset = BinaryPrimitives.ReadUInt32LittleEndian(record[42..]);
+            ReadZip64(record.Slice(46 + nameLength, extraLength), ref uncompressed, ref compressed, ref offset);
+            var label = System.Text.Encoding.UTF8.GetString(name);
+
+            if (offset != expectedOffset) return $"the bytes before the entry '{label}' are not where the directory says";
+            ReadAt(stream, offset, local);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(local) != LocalHeaderSignature) return $"the local header of '{label}' is damaged";
+            // version needed, flags, method, time, date and CRC sit at the same relative places in both headers.
+            if (!local.AsSpan(4, 12).SequenceEqual(record.Slice(6, 12))) return $"the local header of '{label}' disagrees with the central directory";
+            var localNameLength = BinaryPrimitives.ReadUInt16LittleEndian(local.AsSpan(26));
+            var localExtraLength = BinaryPrimitives.ReadUInt16LittleEndian(local.AsSpan(28));
+            var localRest = new byte[localNameLength + localExtraLength];
+            ReadAt(stream, offset + 30, localRest);
+            if (!localRest.AsSpan(0, localNameLength).SequenceEqual(name)) return $"the local name of '{label}' disagrees with the central directory";
+            long localCompressed = BinaryPrimitives.ReadUInt32LittleEndian(local.AsSpan(18));
+            long localUncompressed = BinaryPrimitives.ReadUInt32LittleEndian(local.AsSpan(22));
+            long ignored = 0;
+            ReadZip64(localRest.AsSpan(localNameLength), ref localUncompressed, ref localCompressed, ref ignored);
+            if ((flags & 0x8) == 0 && (localCompressed != compressed || localUncompressed != uncompressed))
+                return $"the sizes in the local header of '{label}' disagree with the central directory";
+            if (localRest.Length > localNameLength && !IsOnlyZip64(localRest.AsSpan(localNameLength)))
+                return $"the local header of '{label}' has unexpected extra data";
+
+            expectedOffset = offset + 30 + localNameLength + localExtraLength + compressed;
+            if ((flags & 0x8) != 0) return $"the entry '{label}' uses a data descriptor, which BackupManager never writes";
+            position += 46 + nameLength + extraLength + commentLength;
+        }
+        if (position != directory.Length && !IsZip64EndRecords(directory.AsSpan(position))) return "the central directory has trailing bytes";
+        return expectedOffset == layout.DirectoryOffset ? null : "there are stray bytes between the last entry and the central directory";
+    }
+
+    private static bool IsZip64EndRecords(ReadOnlySpan<byte> tail) =>
+        tail.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(tail) == Zip64EndSignature;
+
+    private static bool IsOnlyZip64(ReadOnlySpan<byte> extra)
+    {
+        while (extra.Length >= 4)
+        {
+            var id = BinaryPrimitives.ReadUInt16LittleEndian(extra);
+            var size = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);
+            if (id != 0x0001 || 4 + size > extra.Length) return false;
+            extra = extra[(4 + size)..];
+        }
+        return extra.Length == 0;
+    }
+
+    private static void ReadZip64(ReadOnlySpan<byte> extra, ref long uncompressed, ref long compressed, ref long offset)
+    {
+        while (extra.Length >= 4)
+        {
+            var id = BinaryPrimitives.ReadUInt16LittleEndian(extra);
+            var size = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);
+            if (4 + size > extra.Length) return;
+            if (id == 0x0001)
+            {
+                var data = extra.Slice(4, size);
+                if (uncompressed == uint.MaxValue && data.Length >= 8) { uncompressed = (long)BinaryPrimitives.ReadUInt64LittleEndian(data); data = data[8..]; }
+                if (compressed == uint.MaxValue && data.Length >= 8) { compressed = (long)BinaryPrimitives.ReadUInt64LittleEndian(data); data = data[8..]; }
+                if (offset == uint.MaxValue && data.Length >= 8) offset = (long)BinaryPrimitives.ReadUInt64LittleEndian(data);
+            }
+            extra = extra[(4 + size)..];
+        }
+    }
+
+    private static void ReadAt(FileStream stream, long offset, Span<byte> buffer)
+    {
+        if (offset < 0) throw new InvalidDataException("an offset points before the start of the file");
+        stream.Seek(offset, SeekOrigin.Begin);
+        stream.ReadExactly(buffer);
+    }
+}

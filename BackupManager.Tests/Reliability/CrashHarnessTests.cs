@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using BackupManager.Core;
+using BackupManager.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static BackupManager.Tests.Infrastructure.ArchiveForger;
+
+namespace BackupManager.Tests.Reliability;
+
+/// <summary>
+/// The crash and corruption harness: kill -9 at random moments of creates and restores, and dozens of damaged archives.
+/// The random seed is printed so a failure can be replayed (BACKUPMANAGER_HARNESS_SEED).
+/// </summary>
+public sealed class CrashHarnessTests(ITestOutputHelper output)
+{
+    private readonly Random _random = CreateRandom(output);
+
+    private static Random CreateRandom(ITestOutputHelper output)
+    {
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("BACKUPMANAGER_HARNESS_SEED"), out var fixedSeed) ? fixedSeed : Environment.TickCount;
+        output.WriteLine($"harness seed: {seed}");
+        return new Random(seed);
+    }
+
+    private static async Task<TimeSpan> RunToEndAsync(Dictionary<string, string> env, params string[] args)
+    {
+        var watch = Stopwatch.StartNew();
+        var result = await AppProcess.RunAsync(env, "", args);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        return watch.Elapsed;
+    }
+
+    /// <summary>Starts the command and SIGKILLs only its main process after <paramref name="delay"/> (children see a closed pipe, as after a crash).</summary>
+    private static async Task<bool> KillAfterAsync(Dictionary<string, string> env, TimeSpan delay, params string[] args)
+    {
+        using var process = AppProcess.Start(env, args);
+        process.StandardInput.Close();
+        var exited = process.WaitForExit(delay);
+        if (!exited) process.Kill(entireProcessTree: false);
+        await process.WaitForExitAsync();
+        return !exited;
+    }
+
+    [Fact]
+    public async Task A_create_killed_at_20_random_moments_never_leaves_a_listed_incomplete_backup()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.MaxBackups = 50);
+        await h.SeedAsync();
+        for (var i = 0; i < 15; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "bulk", $"scan-{i}.dcm"), TestFolder.RandomBytes(4_000_000));
+        var env = AppProcess.EnvironmentFor(h);
+        env["MAX_BACKUPS"] = "50";
+        var full = await RunToEndAsync(env, "app:create-backup");
+        output.WriteLine($"an uninterrupted create takes {full.TotalMilliseconds:0} ms");
+
+        var killed = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            var delay = TimeSpan.FromMilliseconds(_random.Next(0, (int)(full.TotalMilliseconds * 1.1)));
+            if (await KillAfterAsync(env, delay, "app:create-backup")) killed++;
+            foreach (var backup in await h.Engine.ListAsync())
+                await h.Engine.VerifyAsync(backup.Filename); // throws if anything listed is incomplete
+        }
+        output.WriteLine($"{killed} of 20 creates were killed before they finished");
+        Assert.True(killed >= 10, $"only {killed} kills landed during a create; the harness is not testing much");
+
+        var next = await AppProcess.RunAsync(env, null, "app:list-backups", "--json");
+        Assert.Equal(0, next.ExitCode);
+        Assert.Empty(Directory.GetFiles(h.BackupDirectory, ".backup-*"));
+        foreach (var backup in await h.Engine.ListAsync()) await h.Engine.VerifyAsync(backup.Filename);
+    }
+
+    private sealed record State(string Database, string Files);
+
+    private static async Task<State> CaptureAsync(EngineHarness h)
+    {
+        var db = await h.Database.ScalarAsync<string>("SELECT md5(string_agg(id || ':' || name || ':' || coalesce(balance::text, ''), ',' ORDER BY id)) FROM patients");
+        var files = string.Join(";", TestFolder.Snapshot(h.Xrays).Concat(TestFolder.Snapshot(h.Documents)).Select(kv => kv.Key + "=" + kv.Value));
+        return new State(db!, files);
+    }
+
+    [Fact]
+    public async Task A_restore_killed_at_random_moments_leaves_database_and_files_both_old_or_both_new()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.MaxBackups = 50);
+        await h.SeedAsync();
+        var stateA = await CaptureAsync(h);
+        var backupA = (await h.CreateBackupAsync()).Filename;
+        await h.Database.ExecuteAsync("UPDATE patients SET name = name || ' (B)', balance = balance + 1; DELETE FROM appointments WHERE patient_id > 450; DELETE FROM patients WHERE id > 450;");
+        File.WriteAllText(Path.Combine(h.Documents, "consent", "patient-1.txt"), "state B");
+        TestFolder.WriteFile(Path.Combine(h.Xrays, "2026", "patient-3.jpg"), TestFolder.RandomBytes(300_000));
+        var stateB = await CaptureAsync(h);
+        var backupB = (await h.CreateBackupAsync()).Filename;
+        var env = AppProcess.EnvironmentFor(h);
+        env["MAX_BACKUPS"] = "50";
+        var full = await RunToEndAsync(env, "app:restore-backup", backupA, "--force");
+        Assert.Equal(stateA, await CaptureAsync(h));
+        output.WriteLine($"an uninterrupted restore takes {full.TotalMilliseconds:0} ms");
+
+        int landedOld = 0, landedNew = 0, reported = 0;
+        for (var i = 0; i < 12; i++)
+        {
+            var before = await CaptureAsync(h);
+            var (target, targetState) = before == stateA ? (backupB, stateB) : (backupA, stateA);
+            var delay = TimeSpan.FromMilliseconds(_random.Next(0, (int)(full.TotalMilliseconds * 1.1)));
+            await KillAfterAsync(env, delay, "app:restore-backup", target, "--force");
+
+            var next = await AppProcess.RunAsync(env, null, "app:list-backups", "--json");
+            Assert.True(next.ExitCode == 0, next.Stderr);
+            if (next.Stderr.Contains("restore of")) reported++;
+
+            var after = await CaptureAsync(h);
+            Assert.True(after == stateA || after == stateB, $"iteration {i}: the database and files are a mix of two states");
+            Assert.True(after.Database == (after == stateA ? stateA.Database : stateB.Database));
+            if (after == before) landedOld++;
+            else if (after == targetState) landedNew++;
+            Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
+            Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
+            Assert.False(File.Exists(Path.Combine(h.BackupDirectory, ".restore-journal.json")));
+        }
+        output.WriteLine($"12 killed restores: {landedOld} left the old state, {landedNew} the new one; {reported} interrupted restores were reported at the next start");
+    }
+
+    [Fact]
+    public async Task Fifty_damaged_variants_of_a_real_archive_are_all_refused_and_nothing_changes()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.MaxBackups = 100);
+        await h.SeedAsync();
+        var original = h.PathOf((await h.CreateBackupAsync()).Filename);
+        var bytes = await File.ReadAllBytesAsync(original);
+        var manifest = ReadManifest(original);
+        var entries = ReadEntries(original);
+        await h.Database.ExecuteAsync("UPDATE patients SET name = 'live' WHERE id = 1");
+        var live = await CaptureAsync(h);
+        var count = (await h.Engine.ListAsync()).Count;
+
+        var variants = new List<(string Kind, Action<string> Make)>();
+        for (var i = 0; i < 30; i++)
+        {
+            var offset = _random.NextInt64(0, bytes.Length);
+            var bit = (byte)(1 << _random.Next(8));
+            variants.Add(($"bit flip at {offset}", path => { var copy = (byte[])bytes.Clone(); copy[offset] ^= bit; File.WriteAllBytes(path, copy); }));
+        }
+        for (var i = 0; i < 10; i++)
+        {
+            var length = _random.Next(0, bytes.Length);
+            variants.Add(($"truncated to {length}", path => File.WriteAllBytes(path, bytes[..length])));
+        }
+        variants.Add(("manifest: other user", path => Write(path, manifest, entries, m => { m["requested_by"] = "mallory"; return m; })));
+        variants.Add(("manifest: swapped hash", path => Write(path, manifest, entries, m => { m["entries"]![0]!["sha256"] = new string('0', 64); return m; })));
+        variants.Add(("manifest: entry removed", path => Write(path, manifest, entries, m => { m["entries"]!.AsArray().RemoveAt(1); return m; })));
+        for (var i = 0; i < 3; i++)
+        {
+            var duplicate = entries[i % entries.Count];
+            variants.Add(($"duplicated {duplicate.Name}", path => Write(path, manifest, [.. entries, duplicate])));
+        }
+        foreach (var evil in new[] { "files/xrays/../../../escaped.txt", "/etc/cron.d/escaped", "files/documents/..\\..\\escaped.txt", "db/../escaped.dump" })
+            variants.Add(($"entry {evil}", path => Write(path, manifest, [.. entries, new ForgedEntry(evil, "pwned"u8.ToArray())])));
+        Assert.Equal(50, variants.Count);
+
+        for (var i = 0; i < variants.Count; i++)
+        {
+            var name = $"backup-2030-01-01-00-00-{i:D2}.zip";
+            variants[i].Make(h.PathOf(name));
+            var verify = await Assert.ThrowsAsync<BackupException>(() => h.Engine.VerifyAsync(name));
+            Assert.True(verify.Kind == BackupErrorKind.Damaged, $"{variants[i].Kind}: {verify.Kind} {verify.Message}");
+            var restore = await Assert.ThrowsAsync<BackupException>(() => h.RestoreAsync(name));
+            Assert.True(restore.Kind == BackupErrorKind.Damaged, $"{variants[i].Kind}: {restore.Message}");
+            Assert.Equal(live, await CaptureAsync(h));
+            Assert.Equal(count + i + 1, (await h.Engine.ListAsync()).Count); // no safety backup was made
+        }
+        Assert.False(File.Exists("/etc/cron.d/escaped"));
+        Assert.Empty(Directory.GetFiles(h.Folder.Path, "escaped*", SearchOption.AllDirectories));
+    }
+}
