@@ -65,42 +65,40 @@ public sealed partial class BackupService : IBackupService
     {
         using var lease = _lock.Acquire("restore", request.RequestedBy);
         var path = _store.ResolveExisting(request.Filename);
-        using var archive = BackupArchiveReader.Open(path);
+        // Opening checks every byte outside the entries; each entry's bytes are checked as they stream into the
+        // staging copies, and nothing live is touched until all of them passed.
         progress?.Report(new BackupProgress("restore", "Verifying the backup"));
-        await archive.VerifyAsync(progress, cancellationToken).ConfigureAwait(false);
+        using var archive = BackupArchiveReader.Open(path);
         var plan = PlanRestore(archive.Manifest, request);
 
-        progress?.Report(new BackupProgress("restore", "Making a safety backup of the current state"));
         var safetyScope = plan.Database && plan.Folders.Count == 0 ? BackupScope.DatabaseOnly
             : !plan.Database ? BackupScope.FilesOnly : BackupScope.Full;
-        BackupInfo safety;
-        try
-        {
-            safety = await CreateLockedAsync(new CreateBackupRequest(safetyScope, BackupTrigger.PreRestore, request.RequestedBy), null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BackupException e)
-        {
-            throw new BackupException(e.Kind, $"The restore was not started because the safety backup of the current state failed: {e.Message}", e);
-        }
-
+        progress?.Report(new BackupProgress("restore", "Making a safety backup and restoring into staging copies"));
+        var safety = Task.Run(() => CreateLockedAsync(new CreateBackupRequest(safetyScope, BackupTrigger.PreRestore, request.RequestedBy), null, cancellationToken), CancellationToken.None);
         var coordinator = new RestoreCoordinator(_store.Directory, _restorer, _logger);
+        var swapStarted = new System.Runtime.CompilerServices.StrongBox<bool>();
         RestoreResult result;
         try
         {
-            result = await coordinator.RunAsync(archive, plan, safety.Filename, request.RequestedBy, progress, cancellationToken).ConfigureAwait(false);
+            result = await coordinator.RunAsync(archive, () => BackupArchiveReader.Open(path), plan, safety, request.RequestedBy, progress, swapStarted, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!swapStarted.Value && e is BackupException or IOException)
+        {
+            // Nothing live changed, so the safety backup would only be a duplicate of the current state.
+            try { if (await safety.ConfigureAwait(false) is { } made) _store.Delete(made.Filename); }
+            catch (Exception cleanup) when (cleanup is BackupException or IOException) { /* it failed itself; nothing to remove */ }
+            if (e is BackupException { Kind: BackupErrorKind.Damaged }) throw;
+            var kind = e is BackupException be ? be.Kind : BackupErrorKind.Environment;
+            var detail = e is IOException io ? DescribeIo(io) : e.Message;
+            throw new BackupException(kind, $"The restore of {request.Filename} failed and nothing was changed: {detail}", e);
         }
         catch (BackupException e)
         {
-            throw new BackupException(e.Kind, $"The restore of {request.Filename} failed and nothing was changed: {e.Message} The safety backup {safety.Filename} was kept.", e);
-        }
-        catch (IOException e)
-        {
-            throw new BackupException(BackupErrorKind.Environment,
-                $"The restore of {request.Filename} failed and nothing was changed: {DescribeIo(e)} The safety backup {safety.Filename} was kept.", e);
+            throw new BackupException(e.Kind, $"The restore of {request.Filename} failed while swapping in the restored copies; the previous database and files were put back. {e.Message}", e);
         }
         _logger.LogInformation("Restored {Backup} (database: {Database}, folders: {Folders}) for {User}; safety backup {Safety}",
-            request.Filename, result.RestoredDatabase, string.Join(", ", result.RestoredFolders), request.RequestedBy, safety.Filename);
-        ApplyRetention(safety.Filename);
+            request.Filename, result.RestoredDatabase, string.Join(", ", result.RestoredFolders), request.RequestedBy, result.SafetyBackup);
+        ApplyRetention(result.SafetyBackup);
         return result;
     }
 
@@ -214,6 +212,10 @@ public sealed partial class BackupService : IBackupService
         long totalFileBytes = scanned.Sum(r => r.files.Sum(f => f.Size)), doneBytes = 0;
         var createdAt = _time.GetUtcNow();
         var temp = _store.NewTempPath();
+        var dumpTemp = temp + ".dump";
+        using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The database is dumped to a temporary file while the files are read: the two use different cores.
+        var dump = database is null ? null : Task.Run(() => _dumper!.DumpToFileAsync(dumpTemp, stopDump.Token), CancellationToken.None);
         try
         {
             BackupManifest manifest;
@@ -222,14 +224,7 @@ public sealed partial class BackupService : IBackupService
             {
                 using (var writer = new BackupArchiveWriter(output))
                 {
-                    ManifestDatabase? databaseRecord = null;
-                    if (database is not null)
-                    {
-                        progress?.Report(new BackupProgress("create", "Dumping the database", null, database.Name));
-                        var entryName = $"{ArchivePath.DatabasePrefix}{SafeFileName(database.Name)}.dump";
-                        await writer.AddAsync(entryName, CompressionLevel.NoCompression, createdAt, _dumper!.DumpAsync, cancellationToken).ConfigureAwait(false);
-                        databaseRecord = new ManifestDatabase(database.Name, database.ServerVersion, database.DumpToolVersion, entryName);
-                    }
+                    if (database is not null) progress?.Report(new BackupProgress("create", "Dumping the database and adding files", null, database.Name));
                     var roots = new List<ManifestRoot>();
                     foreach (var (root, files) in scanned)
                     {
@@ -237,12 +232,26 @@ public sealed partial class BackupService : IBackupService
                         long bytes = 0;
                         foreach (var file in files)
                         {
+                            if (dump is { IsFaulted: true }) await dump.ConfigureAwait(false); // stop early: the backup cannot succeed
                             var added = await AddFileAsync(writer, file, warnings, cancellationToken).ConfigureAwait(false);
                             if (added is not null) { count++; bytes += added.Size; }
                             doneBytes += file.Size;
                             progress?.Report(new BackupProgress("create", "Adding files", totalFileBytes == 0 ? 1 : (double)doneBytes / totalFileBytes, file.RelativePath));
                         }
                         if (Directory.Exists(root.FullPath)) roots.Add(new ManifestRoot(root.Name, root.FullPath, count, bytes));
+                    }
+                    ManifestDatabase? databaseRecord = null;
+                    if (database is not null)
+                    {
+                        progress?.Report(new BackupProgress("create", "Waiting for the database dump", null, database.Name));
+                        await dump!.ConfigureAwait(false);
+                        progress?.Report(new BackupProgress("create", "Adding the database dump", null, database.Name));
+                        var entryName = $"{ArchivePath.DatabasePrefix}{SafeFileName(database.Name)}.dump";
+                        await using (var dumpFile = new FileStream(dumpTemp, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
+                            await writer.AddAsync(entryName, CompressionLevel.NoCompression, createdAt,
+                                (destination, token) => dumpFile.CopyToAsync(destination, BackupArchiveWriter.BufferSize, token), cancellationToken).ConfigureAwait(false);
+                        TryDelete(dumpTemp);
+                        databaseRecord = new ManifestDatabase(database.Name, database.ServerVersion, database.DumpToolVersion, entryName);
                     }
                     progress?.Report(new BackupProgress("create", "Writing the manifest"));
                     var contains = new List<string>();
@@ -266,7 +275,6 @@ public sealed partial class BackupService : IBackupService
                 output.Flush(flushToDisk: false);
             }
             ArchiveSummary.SealFile(temp, summary); // flushes the whole file to disk
-
             var filename = _store.Commit(temp, createdAt);
             var size = new FileInfo(Path.Combine(_store.Directory, filename)).Length;
             _logger.LogInformation("Created backup {Backup} ({Trigger}, {Contains}, {Size} bytes, {Warnings} warnings) for {User}",
@@ -276,7 +284,20 @@ public sealed partial class BackupService : IBackupService
         }
         catch (Exception e)
         {
+            if (dump is not null)
+            {
+                await stopDump.CancelAsync().ConfigureAwait(false);
+                try { await dump.ConfigureAwait(false); }
+                catch (Exception dumpFailure) when (e is not BackupException && dumpFailure is BackupException)
+                {
+                    // The dump failing is the cause; the archive's failure only followed from it.
+                    e = dumpFailure;
+                }
+                catch (Exception) { /* already failing for another reason */ }
+            }
             TryDelete(temp);
+            TryDelete(dumpTemp);
+            if (e is BackupException) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
             if (e is IOException io) throw new BackupException(BackupErrorKind.Environment, $"The backup was not created: {DescribeIo(io)}", io);
             if (e is OperationCanceledException) throw new BackupException(BackupErrorKind.Cancelled, "The backup was cancelled; no file was kept.", e);
             throw;

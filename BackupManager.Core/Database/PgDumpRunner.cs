@@ -18,15 +18,14 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options, E
         return new DatabaseDescription(target.Database, serverVersion.Split(' ')[0], PgTools.ParseToolVersion(result.StandardOutput));
     }
 
-    public async Task DumpAsync(Stream destination, CancellationToken cancellationToken)
+    public async Task DumpToFileAsync(string path, CancellationToken cancellationToken)
     {
         var arguments = target.LibpqArguments(target.Database);
-        arguments.AddRange(["--format=custom", "--compress=" + options.DumpCompressionLevel]);
+        arguments.AddRange(["--format=custom", "--compress=" + options.DumpCompressionLevel, "--file", path]);
         var result = await runner.RunAsync(new ExternalProcessRequest(PgTools.Locate("pg_dump", options.PgBinDirectory), arguments)
         {
             Environment = target.LibpqEnvironment(),
             Timeout = options.CommandTimeout,
-            ReadStandardOutput = (stdout, token) => stdout.CopyToAsync(destination, 1 << 20, token),
         }, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0) throw PgTools.Failure("pg_dump", result, target);
     }

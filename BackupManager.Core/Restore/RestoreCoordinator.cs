@@ -1,6 +1,7 @@
 using BackupManager.Core.Archive;
 using BackupManager.Core.Database;
 using BackupManager.Core.Storage;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Restore;
@@ -10,23 +11,29 @@ internal sealed record RestorePlan(bool Database, IReadOnlyList<(string RootName
 
 /// <summary>
 /// Runs a restore as a small transaction over the database and the folders:
-/// 1. journal "preparing"; restore the dump into a staging database and extract each folder into a staging folder
-///    beside it, checking every byte against the manifest; any failure drops the staging copies and stops here;
+/// 1. journal "preparing"; restore the dump into a staging database and, at the same time, extract each folder into a
+///    staging folder beside it, checking every byte against the manifest as it streams; meanwhile the caller's safety
+///    backup is made; any failure (or a failed safety backup) drops the staging copies and stops here;
 /// 2. journal "committing"; swap the database, then each folder, by renames; a failure swaps everything back;
 /// 3. journal "committed"; remove the old copies; delete the journal.
 /// <see cref="RecoverAsync"/> finishes or undoes a restore that a crash interrupted, from the journal alone.
 /// </summary>
 internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestorer? database, ILogger logger)
 {
-    public async Task<RestoreResult> RunAsync(BackupArchiveReader archive, RestorePlan plan, string? safetyBackup, string requestedBy,
-        IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Restores <paramref name="plan"/> from <paramref name="archive"/>. <paramref name="openAnother"/> opens a second
+    /// reader of the same archive so the folders can be extracted while the database is restored.
+    /// <paramref name="safetyBackup"/> must succeed before anything live is swapped. <paramref name="swapStarted"/> is
+    /// set once live state may have changed (until then a failure leaves everything as it was).
+    /// </summary>
+    public async Task<RestoreResult> RunAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother, RestorePlan plan,
+        Task<BackupInfo> safetyBackup, string requestedBy, IProgress<BackupProgress>? progress, StrongBox<bool> swapStarted, CancellationToken cancellationToken)
     {
         var id = Guid.NewGuid().ToString("N")[..8];
         var journal = new RestoreJournal
         {
             Id = id,
             Backup = archive.Filename,
-            SafetyBackup = safetyBackup,
             RequestedBy = requestedBy,
             StartedAt = DateTimeOffset.UtcNow,
             State = RestoreJournalState.Preparing,
@@ -40,20 +47,26 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         };
         journal.Save(backupDirectory);
 
+        string safety;
         try
         {
-            if (plan.Database)
+            var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, progress, cancellationToken) : Task.CompletedTask;
+            var folders = plan.Folders.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
             {
-                var dumpEntry = archive.Manifest.Entries.Single(e => e.Path == archive.Manifest.Database!.Entry);
-                progress?.Report(new BackupProgress("restore", "Restoring the database into a staging copy"));
-                await database!.PrepareAsync(journal.DatabaseStaging!, async (stdin, token) =>
-                {
-                    await using var source = archive.OpenVerified(dumpEntry);
-                    await source.CopyToAsync(stdin, BackupArchiveWriter.BufferSize, token).ConfigureAwait(false);
-                }, cancellationToken).ConfigureAwait(false);
+                using var second = openAnother();
+                for (var i = 0; i < plan.Folders.Count; i++)
+                    await ExtractFolderAsync(second, plan.Folders[i].RootName, journal.Folders[i], progress, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken);
+            await WhenAllOrFirstFailure(database, folders).ConfigureAwait(false);
+            progress?.Report(new BackupProgress("restore", "Finishing the safety backup"));
+            try
+            {
+                safety = (await safetyBackup.ConfigureAwait(false)).Filename;
             }
-            for (var i = 0; i < plan.Folders.Count; i++)
-                await ExtractFolderAsync(archive, plan.Folders[i].RootName, journal.Folders[i], progress, cancellationToken).ConfigureAwait(false);
+            catch (BackupException e)
+            {
+                throw new BackupException(e.Kind, $"The safety backup of the current state failed, so nothing was replaced: {e.Message}", e);
+            }
         }
         catch
         {
@@ -61,8 +74,9 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             throw;
         }
 
-        journal = journal with { State = RestoreJournalState.Committing };
+        journal = journal with { State = RestoreJournalState.Committing, SafetyBackup = safety };
         journal.Save(backupDirectory);
+        swapStarted.Value = true;
         progress?.Report(new BackupProgress("restore", "Swapping in the restored copies"));
         try
         {
@@ -80,7 +94,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         journal = journal with { State = RestoreJournalState.Committed };
         journal.Save(backupDirectory);
         await CleanUpAsync(journal).ConfigureAwait(false);
-        return new RestoreResult(archive.Filename, safetyBackup, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), []);
+        return new RestoreResult(archive.Filename, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), []);
     }
 
     /// <summary>Finishes or undoes an interrupted restore; returns a sentence for the log and audit, or null if there was none.</summary>
@@ -103,6 +117,28 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             default:
                 await CleanUpAsync(journal).ConfigureAwait(false);
                 return $"A restore of {journal.Backup} had finished; its leftover old copies were removed.";
+        }
+    }
+
+    private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var dumpEntry = archive.Manifest.Entries.Single(e => e.Path == archive.Manifest.Database!.Entry);
+        progress?.Report(new BackupProgress("restore", "Restoring the database into a staging copy"));
+        await database!.PrepareAsync(stagingName, async (stdin, token) =>
+        {
+            await using var source = archive.OpenVerified(dumpEntry);
+            await source.CopyToAsync(stdin, BackupArchiveWriter.BufferSize, token).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for both; if one fails, reports that failure as soon as the other has stopped too.</summary>
+    private static async Task WhenAllOrFirstFailure(Task first, Task second)
+    {
+        try { await Task.WhenAll(first, second).ConfigureAwait(false); }
+        catch
+        {
+            var failure = new[] { first, second }.First(t => t.IsFaulted).Exception!.InnerException!;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
     }
 

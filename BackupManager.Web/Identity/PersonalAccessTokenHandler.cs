@@ -24,7 +24,7 @@ public sealed class PersonalAccessTokenHandler(
         {
             user = await tokens.FindUserAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
         }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException { InnerException: Npgsql.NpgsqlException })
+        catch (Exception e) when (IsDatabaseUnavailable(e))
         {
             // The user database is away for a moment (a restore swaps it): say so instead of claiming a bad token.
             Context.Items[DatabaseUnavailable] = true;
@@ -36,6 +36,14 @@ public sealed class PersonalAccessTokenHandler(
         // Marked with this scheme, so CSRF checks and the audit log can tell token calls from cookie calls.
         var identity = new System.Security.Claims.ClaimsIdentity(claims, SchemeName, System.Security.Claims.ClaimTypes.Name, System.Security.Claims.ClaimTypes.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new System.Security.Claims.ClaimsPrincipal(identity), SchemeName));
+    }
+
+    /// <summary>True for any failure caused by the database being unreachable, however EF Core wrapped it.</summary>
+    private static bool IsDatabaseUnavailable(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is Npgsql.NpgsqlException) return true;
+        return false;
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Turns bench/out/<preset>/results.tsv into the tables of docs/performance.md (one section per preset, replaced in place).
+set -euo pipefail
+preset=$1 results=$2 db_bytes=$3 files_bytes=$4 file_count=$5 runs=$6
+cd "$(dirname "$0")/.."
+doc=docs/performance.md
+
+stats() { # NAME → "median min max max_rss_kb median_size"
+  awk -F'\t' -v name="$1" '$1 == name { n++; t[n] = $2; if ($3 > rss) rss = $3; s[n] = $4 }
+    END {
+      if (n == 0) { print "- - - 0 0"; exit }
+      asort(t); asort(s)
+      m = (n % 2) ? t[(n + 1) / 2] : (t[n / 2] + t[n / 2 + 1]) / 2
+      printf "%.2f %.2f %.2f %d %d\n", m, t[1], t[n], rss, s[int((n + 1) / 2)]
+    }' "$results"
+}
+row() { # NAME
+  read -r median min max rss size <<<"$(stats "$1")"
+  [[ $median == - ]] && return
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$median" "$min" "$max" "$((rss / 1024))" "$(awk -v s="$size" 'BEGIN { printf (s > 0 ? "%.0f" : "—"), s / 1048576 }')"
+}
+median() { stats "$1" | cut -d' ' -f1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "—"; else printf "%.2f", a / b }'; }
+check() { awk -v v="$1" -v op="$2" -v limit="$3" 'BEGIN { if (v == "—" || v == "-") { print "not measured"; exit } ok = (op == "<=") ? v <= limit : v >= limit; print ok ? "met" : "**missed**" }'; }
+
+create=$(median "BackupManager create")
+floor=$(median "pg_dump -Fc + tar | zstd -1 (stock floor)")
+zip=$(median "pg_dump -Fc + zip -r")
+restore=$(median "BackupManager restore (verify + safety backup + staged swap)")
+stock_restore=$(median "pg_restore --clean --single-transaction + zstd -d | tar -x")
+rss=$(stats "BackupManager create" | cut -d' ' -f4)
+rss_restore=$(stats "BackupManager restore (verify + safety backup + staged swap)" | cut -d' ' -f4)
+download=$(awk -F'\t' '$1 == "download" { n++; v[n] = $2 } END { if (!n) { print "-"; exit } asort(v); printf "%.2f", v[int((n + 1) / 2)] / 1e9 }' "$results")
+list_ms=$(awk -F'\t' '$1 == "list 1000" { n++; v[n] = $2 } END { if (!n) { print "-"; exit } asort(v); printf "%.1f", v[int((n + 1) / 2)] * 1000 }' "$results")
+
+create_ratio=$(ratio "$create" "$floor")
+zip_speedup=$(ratio "$zip" "$create")
+restore_ratio=$(ratio "$restore" "$stock_restore")
+rss_mb=$((rss / 1024)) rss_restore_mb=$((rss_restore / 1024))
+
+section=$(mktemp)
+{
+  echo "<!-- preset:$preset -->"
+  echo "## Preset \`$preset\` — $(date -u +%Y-%m-%d)"
+  echo
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(. /etc/os-release; echo "$PRETTY_NAME"), PostgreSQL $(psql --version | awk '{print $3}'), .NET $(dotnet --version)."
+  echo "Data: database $((db_bytes / 1048576)) MB on disk, $file_count files totalling $((files_bytes / 1048576)) MB (X-rays and photos that do not compress, PDFs, small text notes). $runs runs each, page cache dropped before each run where the machine allows it."
+  echo
+  echo "| Operation | median s | min s | max s | peak RSS MB | output MB |"
+  echo "|---|---|---|---|---|---|"
+  for name in "BackupManager create" "pg_dump -Fc + tar | zstd -1 (stock floor)" "pg_dump -Fc + zip -r" "pg_dump -Fc + restic backup" \
+              "BackupManager restore (verify + safety backup + staged swap)" "pg_restore --clean --single-transaction + zstd -d | tar -x"; do
+    row "$name"
+  done
+  echo
+  echo "| Target | Measured | Result |"
+  echo "|---|---|---|"
+  echo "| create ≤ 1.15 × stock floor | $create_ratio × | $(check "$create_ratio" '<=' 1.15) |"
+  echo "| create ≥ 5 × faster than zip -r | $zip_speedup × | $(check "$zip_speedup" '>=' 5) |"
+  echo "| restore ≤ 1.3 × pg_restore + tar -x | $restore_ratio × | $(check "$restore_ratio" '<=' 1.3) |"
+  echo "| peak RSS of create ≤ 250 MB | $rss_mb MB | $(check "$rss_mb" '<=' 250) |"
+  echo "| peak RSS of restore ≤ 250 MB | $rss_restore_mb MB | $(check "$rss_restore_mb" '<=' 250) |"
+  [[ $download != - ]] && echo "| download over loopback ≥ 1 GB/s | $download GB/s | $(check "$download" '>=' 1) |"
+  [[ $list_ms != - ]] && echo "| list 1,000 backups < 100 ms | $list_ms ms | $(check "$list_ms" '<=' 100) |"
+  echo
+} >"$section"
+
+if [[ ! -f $doc ]]; then
+  cat >"$doc" <<'HEAD'
+# Performance
+
+Measured by `bench/run.sh`, which generates a dental clinic's database and files, runs BackupManager and the stock
+tools on the same data in one run (each several times: median, min, max), records wall time, peak RSS of the largest
+process (GNU time) and output size, and rewrites its preset's section below. Rerun with:
+
+    bench/run.sh --preset small     # ≈ 100 MB + 100 MB, a couple of minutes
+    bench/run.sh                    # default ≈ 1 GB + 1 GB
+    bench/run.sh --preset large     # ≈ 5 GB + 5 GB, BackupManager create only: memory must not grow with the data
+
+The stock floor is what an administrator would script by hand: `pg_dump -Fc` then `tar | zstd -1`. BackupManager's
+restore includes what makes it safe — full verification, a pre-restore safety backup of the current state, and the
+staged database and folder swap — while the stock restore does none of that.
+
+HEAD
+fi
+# Replace this preset's section (from its marker to the next marker or the end).
+awk -v marker="<!-- preset:$preset -->" -v section="$section" '
+  BEGIN { while ((getline line < section) > 0) body = body line "\n" }
+  $0 == marker { skip = 1; print body; printed = 1; next }
+  skip && /^<!-- preset:/ { skip = 0 }
+  !skip { print }
+  END { if (!printed) printf "%s", body }' "$doc" >"$doc.tmp" && mv "$doc.tmp" "$doc"
+rm -f "$section"
+echo "Wrote $doc" >&2

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The benchmark: BackupManager against the stock tools on the same data, in one run, several times each.
+# Writes the table, the machine and the date into docs/performance.md.
+#
+#   bench/run.sh [--preset small|default|large] [--runs N]
+#
+# small ≈ 100 MB database + 100 MB files (a quick check), default ≈ 1 GB + 1 GB, large ≈ 5 GB + 5 GB (the memory check:
+# with --preset large only BackupManager's create is measured, to show its peak RSS does not grow with the data).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+preset=default runs=3
+while (($#)); do
+  case $1 in
+    --preset) preset=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    *) echo "usage: bench/run.sh [--preset small|default|large] [--runs N]" >&2; exit 2 ;;
+  esac
+done
+case $preset in
+  small) scale=0.1 files_mb=100 ;;
+  default) scale=1 files_mb=1000 ;;
+  large) scale=5 files_mb=5000 ;;
+  *) echo "unknown preset $preset" >&2; exit 2 ;;
+esac
+
+ensure_packages postgresql postgresql-client zip unzip zstd restic time curl
+root=$PWD
+work=$root/bench/out/$preset
+mkdir -p "$work"
+port=55434
+start_cluster .data/pg-bench $port
+export PGPASSWORD=$PG_PASSWORD PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
+db=clinic_bench_${preset}
+create_database $port "$db"
+
+# --- data set -------------------------------------------------------------------------------------------------
+if [[ $(psql -d "$db" -tAc "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0 ]]; then
+  echo "Generating the database (scale $scale) ..." >&2
+  psql -d "$db" -q -v scale="$scale" -f bench/dataset.sql
+fi
+files=$work/data/clinic-files
+if [[ ! -f $work/data/.complete ]]; then
+  echo "Generating $files_mb MB of clinic files ..." >&2
+  rm -rf "$work/data"; mkdir -p "$files"/{xrays,photos,documents,invoices}
+  image_mb=$((files_mb * 65 / 100)) photo_mb=$((files_mb * 10 / 100)) pdf_mb=$((files_mb * 10 / 100)) doc_mb=$((files_mb * 15 / 100))
+  n=0; while ((n * 4 < image_mb)); do d=$files/xrays/$((2019 + n % 7))/$(printf %02d $((1 + n % 12))); mkdir -p "$d"; head -c 4194304 /dev/urandom >"$d/patient-$n-panoramic.dcm"; n=$((n + 1)); done
+  n=0; while ((n * 512 < photo_mb * 1024)); do d=$files/photos/$((n % 50)); mkdir -p "$d"; head -c 524288 /dev/urandom >"$d/intraoral-$n.jpg"; n=$((n + 1)); done
+  n=0; while ((n * 200 < pdf_mb * 1024)); do d=$files/invoices/$((n % 40)); mkdir -p "$d"; head -c 204800 /dev/urandom >"$d/invoice-$n.pdf"; n=$((n + 1)); done
+  template=$(for i in $(seq 1 400); do echo "Line $i: the patient reports mild sensitivity on the upper left molar; advised fluoride and review in six months."; done)
+  n=0; while ((n * 45 < doc_mb * 1024)); do d=$files/documents/$((n % 100))/$((n % 7)); mkdir -p "$d"; { echo "Document $n"; echo "$template"; } >"$d/note-$n.txt"; n=$((n + 1)); done
+  touch "$work/data/.complete"
+fi
+db_bytes=$(psql -d "$db" -tAc "SELECT pg_database_size(current_database())")
+files_bytes=$(du -sb "$files" | cut -f1)
+file_count=$(find "$files" -type f | wc -l)
+
+# --- the app, published ----------------------------------------------------------------------------------------
+echo "Publishing BackupManager (Release) ..." >&2
+dotnet publish BackupManager.Web -c Release -o "$work/app" -nologo -v q -clp:ErrorsOnly >/dev/null
+export ConnectionStrings__Default="Host=127.0.0.1;Port=$port;Database=$db;Username=postgres;Password=$PG_PASSWORD"
+export Backup__Directory=$work/backups Backup__Paths__0=$files MAX_BACKUPS=100 Backup__SchedulesEnabled=false
+export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
+app() { dotnet "$work/app/BackupManager.Web.dll" "$@"; }
+
+results=$work/results.tsv
+: >"$results"
+# measure NAME OUTPUT_PATH COMMAND: wall seconds and peak RSS (largest process) with GNU time.
+measure() {
+  local name=$1 output=$2; shift 2
+  sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+  /usr/bin/time -f "%e %M" -o "$work/time.txt" bash -c "$*" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt" >&2; exit 1; }
+  local size=0
+  [[ -n $output && -e $output ]] && size=$(du -sb "$output" | cut -f1)
+  read -r seconds rss_kb <"$work/time.txt"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$seconds" "$rss_kb" "$size" >>"$results"
+  echo "  $name: ${seconds}s, $((rss_kb / 1024)) MB RSS" >&2
+}
+
+stock=$work/stock
+for run in $(seq 1 "$runs"); do
+  echo "Run $run/$runs" >&2
+  rm -rf "$work/backups" "$stock" "$work/restored"; mkdir -p "$work/backups" "$stock"
+  measure "BackupManager create" "$work/backups" "dotnet '$work/app/BackupManager.Web.dll' app:create-backup"
+  [[ $preset == large ]] && continue
+  measure "pg_dump -Fc + tar | zstd -1 (stock floor)" "$stock" "pg_dump -Fc -d '$db' -f '$stock/db.dump' && tar -C '$work/data' -cf - clinic-files | zstd -1 -q -o '$stock/files.tar.zst'"
+  measure "pg_dump -Fc + zip -r" "$stock/all.zip" "cd '$work/data' && pg_dump -Fc -d '$db' -f '$stock/zip-db.dump' && zip -r -q '$stock/all.zip' clinic-files '$stock/zip-db.dump'"
+  rm -rf "$stock/restic"; RESTIC_PASSWORD=bench restic -r "$stock/restic" init -q >/dev/null
+  measure "pg_dump -Fc + restic backup" "$stock/restic" "pg_dump -Fc -d '$db' -f '$stock/restic-db.dump' && RESTIC_PASSWORD=bench restic -r '$stock/restic' backup -q '$stock/restic-db.dump' '$files'"
+  backup=$(ls "$work/backups" | grep '^backup-' | head -1)
+  measure "BackupManager restore (verify + safety backup + staged swap)" "" "dotnet '$work/app/BackupManager.Web.dll' app:restore-backup '$backup' --force"
+  measure "pg_restore --clean --single-transaction + zstd -d | tar -x" "" "pg_restore --clean --if-exists --single-transaction -d '$db' '$stock/db.dump' && mkdir -p '$work/restored' && zstd -dc '$stock/files.tar.zst' | tar -x -C '$work/restored'"
+done
+
+if [[ $preset != large ]]; then
+  # --- download over loopback HTTP, and listing 1,000 backups ---------------------------------------------------
+  echo "Download and list ..." >&2
+  app app:create-admin bench@clinic.local <<<"bench-password-$(date +%s%N)" >/dev/null 2>&1 || true
+  token=$(app app:create-token bench@clinic.local --name bench)
+  export ASPNETCORE_URLS=http://127.0.0.1:5299
+  app >"$work/web.log" 2>&1 &
+  web=$!
+  trap 'kill $web 2>/dev/null || true' EXIT
+  for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5299/health/live >/dev/null && break; sleep 1; done
+  backup=$(ls "$work/backups" | grep '^backup-' | head -1)
+  for run in $(seq 1 "$runs"); do
+    speed=$(curl -s -o /dev/null -H "Authorization: Bearer $token" -w '%{speed_download}' "http://127.0.0.1:5299/api/v1/backups/download/$backup")
+    printf 'download\t%s\t0\t0\n' "$speed" >>"$results"
+  done
+  kill $web; wait $web 2>/dev/null || true
+  # 1,000 archives in a folder of their own: copies of one small real archive under distinct names.
+  many=$work/many-backups; rm -rf "$many"; mkdir -p "$many" "$work/tiny"
+  echo tiny >"$work/tiny/a.txt"
+  Backup__Directory=$many Backup__Paths__0=$work/tiny app app:create-backup --only-files >/dev/null
+  small=$(ls "$many" | grep '^backup-' | head -1)
+  for i in $(seq 1 999); do cp "$many/$small" "$many/$(date -u -d "@$((1700000000 + i * 3600))" +backup-%Y-%m-%d-%H-%M-%S.zip)"; done
+  Backup__Directory=$many app >"$work/web.log" 2>&1 &
+  web=$!
+  for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5299/health/live >/dev/null && break; sleep 1; done
+  curl -s -o /dev/null -H "Authorization: Bearer $token" http://127.0.0.1:5299/api/v1/backups # first read fills the cache
+  for run in $(seq 1 "$runs"); do
+    seconds=$(curl -s -o "$work/list.json" -H "Authorization: Bearer $token" -w '%{time_total}' http://127.0.0.1:5299/api/v1/backups)
+    printf 'list 1000\t%s\t0\t0\n' "$seconds" >>"$results"
+  done
+  grep -q '"count":1000' "$work/list.json" || { echo "the list did not return 1000 backups" >&2; exit 1; }
+  kill $web; wait $web 2>/dev/null || true
+fi
+
+bash bench/report.sh "$preset" "$results" "$db_bytes" "$files_bytes" "$file_count" "$runs"
