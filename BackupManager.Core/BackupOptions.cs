@@ -35,8 +35,8 @@ public sealed class BackupOptions
     /// <summary>How long one pg_dump or pg_restore may run before it is stopped.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromHours(6);
 
-    /// <summary>zlib level pg_dump uses inside the dump (0-9); 6 is pg_dump's own default, lower is faster.</summary>
-    public int DumpCompressionLevel { get; set; } = 6;
+    /// <summary>zlib level pg_dump uses inside the dump (0-9). 1 costs about half the CPU of pg_dump's default 6 for a dump about 10% larger.</summary>
+    public int DumpCompressionLevel { get; set; } = 1;
 
     /// <summary>Database to connect to for CREATE / RENAME / DROP DATABASE during a restore.</summary>
     public string MaintenanceDatabase { get; set; } = "postgres";

@@ -7,7 +7,11 @@ using Microsoft.Extensions.Options;
 var isCommand = ConsoleCommandRunner.IsCommand(args);
 // Commands keep stdout for their output: no command-line configuration parsing, warnings only, logs on stderr.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = isCommand ? [] : args, ContentRootPath = AppContext.BaseDirectory });
-if (isCommand) builder.Logging.ClearProviders().AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+if (isCommand)
+{
+    builder.Logging.ClearProviders().AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    builder.Configuration.AddInMemoryCollection([new("Logging:LogLevel:Default", "Warning"), new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")]);
+}
 
 builder.AddBackupEngine();
 builder.AddIdentityAndPermissions();

@@ -5,19 +5,22 @@ preset=$1 results=$2 db_bytes=$3 files_bytes=$4 file_count=$5 runs=$6
 cd "$(dirname "$0")/.."
 doc=docs/performance.md
 
-stats() { # NAME → "median min max max_rss_kb median_size"
-  awk -F'\t' -v name="$1" '$1 == name { n++; t[n] = $2; if ($3 > rss) rss = $3; s[n] = $4 }
-    END {
-      if (n == 0) { print "- - - 0 0"; exit }
-      asort(t); asort(s)
-      m = (n % 2) ? t[(n + 1) / 2] : (t[n / 2] + t[n / 2 + 1]) / 2
-      printf "%.2f %.2f %.2f %d %d\n", m, t[1], t[n], rss, s[int((n + 1) / 2)]
-    }' "$results"
+stats() { # NAME → "median min max max_rss_kb median_size" (plain POSIX awk and sort: no gawk needed)
+  local rows
+  rows=$(awk -F'\t' -v name="$1" '$1 == name' "$results")
+  if [[ -z $rows ]]; then echo "- - - 0 0"; return; fi
+  local times sizes n rss
+  times=$(cut -f2 <<<"$rows" | sort -g)
+  sizes=$(cut -f4 <<<"$rows" | sort -g)
+  n=$(wc -l <<<"$times")
+  rss=$(cut -f3 <<<"$rows" | sort -g | tail -1)
+  awk -v n="$n" -v rss="$rss" -v size="$(sed -n "$(((n + 1) / 2))p" <<<"$sizes")" '{ t[NR] = $1 }
+    END { m = (n % 2) ? t[(n + 1) / 2] : (t[n / 2] + t[n / 2 + 1]) / 2; printf "%.2f %.2f %.2f %d %d\n", m, t[1], t[n], rss, size }' <<<"$times"
 }
 row() { # NAME
   read -r median min max rss size <<<"$(stats "$1")"
   [[ $median == - ]] && return
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$median" "$min" "$max" "$((rss / 1024))" "$(awk -v s="$size" 'BEGIN { printf (s > 0 ? "%.0f" : "—"), s / 1048576 }')"
+  printf '| %s | %s | %s | %s | %s | %s |\n' "${1//|/\\|}" "$median" "$min" "$max" "$((rss / 1024))" "$(awk -v s="$size" 'BEGIN { printf (s > 0 ? "%.0f" : "—"), s / 1048576 }')"
 }
 median() { stats "$1" | cut -d' ' -f1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "—"; else printf "%.2f", a / b }'; }
@@ -30,8 +33,8 @@ restore=$(median "BackupManager restore (verify + safety backup + staged swap)")
 stock_restore=$(median "pg_restore --clean --single-transaction + zstd -d | tar -x")
 rss=$(stats "BackupManager create" | cut -d' ' -f4)
 rss_restore=$(stats "BackupManager restore (verify + safety backup + staged swap)" | cut -d' ' -f4)
-download=$(awk -F'\t' '$1 == "download" { n++; v[n] = $2 } END { if (!n) { print "-"; exit } asort(v); printf "%.2f", v[int((n + 1) / 2)] / 1e9 }' "$results")
-list_ms=$(awk -F'\t' '$1 == "list 1000" { n++; v[n] = $2 } END { if (!n) { print "-"; exit } asort(v); printf "%.1f", v[int((n + 1) / 2)] * 1000 }' "$results")
+download=$(stats download | awk '{ print ($1 == "-") ? "-" : sprintf("%.2f", $1 / 1e9) }')
+list_ms=$(stats "list 1000" | awk '{ print ($1 == "-") ? "-" : sprintf("%.1f", $1 * 1000) }')
 
 create_ratio=$(ratio "$create" "$floor")
 zip_speedup=$(ratio "$zip" "$create")

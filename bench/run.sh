@@ -99,11 +99,12 @@ if [[ $preset != large ]]; then
   app app:create-admin bench@clinic.local <<<"bench-password-$(date +%s%N)" >/dev/null 2>&1 || true
   token=$(app app:create-token bench@clinic.local --name bench)
   export ASPNETCORE_URLS=http://127.0.0.1:5299
-  app >"$work/web.log" 2>&1 &
+  dotnet "$work/app/BackupManager.Web.dll" >"$work/web.log" 2>&1 &
   web=$!
   trap 'kill $web 2>/dev/null || true' EXIT
   for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5299/health/live >/dev/null && break; sleep 1; done
   backup=$(ls "$work/backups" | grep '^backup-' | head -1)
+  curl -s -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:5299/api/v1/backups/download/$backup" # warm-up (JIT)
   for run in $(seq 1 "$runs"); do
     speed=$(curl -s -o /dev/null -H "Authorization: Bearer $token" -w '%{speed_download}' "http://127.0.0.1:5299/api/v1/backups/download/$backup")
     printf 'download\t%s\t0\t0\n' "$speed" >>"$results"
@@ -115,12 +116,12 @@ if [[ $preset != large ]]; then
   Backup__Directory=$many Backup__Paths__0=$work/tiny app app:create-backup --only-files >/dev/null
   small=$(ls "$many" | grep '^backup-' | head -1)
   for i in $(seq 1 999); do cp "$many/$small" "$many/$(date -u -d "@$((1700000000 + i * 3600))" +backup-%Y-%m-%d-%H-%M-%S.zip)"; done
-  Backup__Directory=$many app >"$work/web.log" 2>&1 &
+  Backup__Directory=$many ASPNETCORE_URLS=http://127.0.0.1:5298 dotnet "$work/app/BackupManager.Web.dll" >"$work/web-list.log" 2>&1 &
   web=$!
-  for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5299/health/live >/dev/null && break; sleep 1; done
-  curl -s -o /dev/null -H "Authorization: Bearer $token" http://127.0.0.1:5299/api/v1/backups # first read fills the cache
+  for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5298/health/live >/dev/null && break; sleep 1; done
+  curl -s -o /dev/null -H "Authorization: Bearer $token" http://127.0.0.1:5298/api/v1/backups # first read fills the cache
   for run in $(seq 1 "$runs"); do
-    seconds=$(curl -s -o "$work/list.json" -H "Authorization: Bearer $token" -w '%{time_total}' http://127.0.0.1:5299/api/v1/backups)
+    seconds=$(curl -s -o "$work/list.json" -H "Authorization: Bearer $token" -w '%{time_total}' http://127.0.0.1:5298/api/v1/backups)
     printf 'list 1000\t%s\t0\t0\n' "$seconds" >>"$results"
   done
   grep -q '"count":1000' "$work/list.json" || { echo "the list did not return 1000 backups" >&2; exit 1; }

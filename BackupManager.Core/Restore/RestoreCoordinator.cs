@@ -193,8 +193,10 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
 
     private async Task CleanUpAsync(RestoreJournal journal)
     {
+        // Dropping a database waits for a checkpoint; delete the old folders meanwhile.
+        var dropDatabase = journal.DatabaseOld is null ? Task.CompletedTask : database!.DropIfExistsAsync(journal.DatabaseOld, CancellationToken.None);
         foreach (var folder in journal.Folders) FolderSwap.DeleteIfExists(folder.Old);
-        if (journal.DatabaseOld is not null) await database!.DropIfExistsAsync(journal.DatabaseOld, CancellationToken.None).ConfigureAwait(false);
+        await dropDatabase.ConfigureAwait(false);
         RestoreJournal.Delete(backupDirectory);
     }
 

@@ -97,6 +97,8 @@ public static class BackupsEndpoints
             var file = new FileInfo(path);
             // Archives never change after they are written, so name + size + time is a strong validator.
             var etag = new EntityTagHeaderValue($"\"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\"");
+            if (ArchiveDownloadResult.Applies(http.Request))
+                return new ArchiveDownloadResult(path, file.Name, file.Length, file.LastWriteTimeUtc, etag);
             return TypedResults.PhysicalFile(path, "application/zip", file.Name, file.LastWriteTimeUtc, etag, enableRangeProcessing: true);
         }
         catch (BackupException e) { return ApiProblems.From(e); }
