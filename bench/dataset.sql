@@ -8,7 +8,7 @@ INSERT INTO words SELECT i, (ARRAY['tooth','molar','incisor','canine','premolar'
   'amalgam','ceramic','temporary','permanent','review','hygiene','brushing','flossing','advice','allergy'])[i] FROM generate_series(1, 50) i;
 
 CREATE FUNCTION sentence(seed int, n int) RETURNS text LANGUAGE sql IMMUTABLE AS
-$$ SELECT string_agg(w, ' ' ORDER BY k) FROM generate_series(1, n) k JOIN words ON words.i = 1 + ((seed * 7919 + k * 104729) % 50) $$;
+$$ SELECT string_agg(w, ' ' ORDER BY k) FROM generate_series(1, n) k JOIN words ON words.i = 1 + ((seed::bigint * 7919 + k * 104729) % 50) $$;
 
 CREATE TABLE patients (id serial PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL, born date NOT NULL,
   phone text, email text, address text, insurance_number text, created_at timestamptz NOT NULL DEFAULT now());

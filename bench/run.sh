@@ -36,9 +36,11 @@ db=clinic_bench_${preset}
 create_database $port "$db"
 
 # --- data set -------------------------------------------------------------------------------------------------
-if [[ $(psql -d "$db" -tAc "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0 ]]; then
+if [[ $(psql -d "$db" -tAc "SELECT count(*) FROM pg_tables WHERE tablename = 'bench_complete'") == 0 ]]; then
   echo "Generating the database (scale $scale) ..." >&2
+  psql -d postgres -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" -c "CREATE DATABASE \"$db\""
   psql -d "$db" -q -v scale="$scale" -f bench/dataset.sql
+  psql -d "$db" -qc "CREATE TABLE bench_complete ()"
 fi
 files=$work/data/clinic-files
 if [[ ! -f $work/data/.complete ]]; then

@@ -182,4 +182,48 @@ public sealed class ConsoleCommandTests
         Assert.Contains("already has tables", second.Stderr);
         Assert.Equal(2000L, await h.Database.ScalarAsync<long>("SELECT count(*) FROM patients"));
     }
+
+    [Fact]
+    public async Task Backup_health_exits_non_zero_until_a_recent_backup_exists()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var env = AppProcess.EnvironmentFor(h);
+
+        var before = await AppProcess.RunAsync(env, null, "app:backup-health");
+        Assert.Equal(1, before.ExitCode);
+        Assert.Contains("FAIL recent-backup", before.Stdout);
+        Assert.EndsWith("unhealthy", before.Stdout.Trim());
+
+        await h.CreateBackupAsync();
+        var after = await AppProcess.RunAsync(env, null, "app:backup-health");
+        Assert.True(after.ExitCode == 0, after.Stdout + after.Stderr);
+        Assert.EndsWith("healthy", after.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Account_commands_create_users_and_tokens_without_any_default_password()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        var env = AppProcess.EnvironmentFor(h);
+
+        var admin = await AppProcess.RunAsync(env, "a-long-enough-passphrase\n", "app:create-admin", "dr.martin@clinic.test");
+        Assert.True(admin.ExitCode == 0, admin.Stderr);
+        var duplicate = await AppProcess.RunAsync(env, "another-long-passphrase\n", "app:create-admin", "dr.martin@clinic.test");
+        Assert.Equal(1, duplicate.ExitCode);
+        Assert.Contains("already exists", duplicate.Stderr);
+        var weak = await AppProcess.RunAsync(env, "short\n", "app:create-user", "reception@clinic.test");
+        Assert.Equal(1, weak.ExitCode);
+        Assert.Contains("at least 12 characters", weak.Stderr);
+
+        var token = await AppProcess.RunAsync(env, null, "app:create-token", "dr.martin@clinic.test", "--name", "nightly");
+        Assert.Equal(0, token.ExitCode);
+        Assert.Matches("^bm_[A-Za-z0-9]{40}$", token.Stdout.Trim());
+        var listed = await AppProcess.RunAsync(env, null, "app:list-tokens");
+        Assert.Contains("nightly", listed.Stdout);
+        Assert.DoesNotContain(token.Stdout.Trim(), listed.Stdout);
+        var revoked = await AppProcess.RunAsync(env, null, "app:revoke-token", token.Stdout.Trim()[..10]);
+        Assert.Equal(0, revoked.ExitCode);
+        Assert.Contains("revoked", (await AppProcess.RunAsync(env, null, "app:list-tokens")).Stdout);
+    }
 }

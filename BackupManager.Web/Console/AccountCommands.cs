@@ -44,15 +44,7 @@ public sealed class CreateUserCommand(UserAccountService accounts, bool administ
     {
         var email = new CommandLine(arguments, []).SinglePositional("e-mail address");
         await accounts.MigrateAsync(cancellationToken);
-        try
-        {
-            await accounts.CreateAsync(email, PasswordInput.Read(), administrator);
-        }
-        catch (UserAccountException e)
-        {
-            System.Console.Error.WriteLine($"Error: {e.Message}");
-            return ExitCodes.Failure;
-        }
+        await accounts.CreateAsync(email, PasswordInput.Read(), administrator);
         System.Console.Error.WriteLine($"Created {(administrator ? "administrator" : "user")} {email}.");
         return ExitCodes.Success;
     }
@@ -69,12 +61,7 @@ public sealed class SetAdministratorCommand(UserAccountService accounts, bool gr
     {
         var email = new CommandLine(arguments, []).SinglePositional("e-mail address");
         await accounts.MigrateAsync(cancellationToken);
-        try { await accounts.SetAdministratorAsync(email, grant); }
-        catch (UserAccountException e)
-        {
-            System.Console.Error.WriteLine($"Error: {e.Message}");
-            return ExitCodes.Failure;
-        }
+        await accounts.SetAdministratorAsync(email, grant);
         System.Console.Error.WriteLine(grant ? $"{email} is now an administrator." : $"{email} is no longer an administrator.");
         return ExitCodes.Success;
     }
@@ -92,15 +79,7 @@ public sealed class CreateTokenCommand(UserAccountService accounts, PersonalAcce
         var line = new CommandLine(arguments, [], ["--name"]);
         var email = line.SinglePositional("e-mail address");
         await accounts.MigrateAsync(cancellationToken);
-        try
-        {
-            System.Console.WriteLine(await tokens.CreateAsync(email, line.Value("--name") ?? "console", cancellationToken));
-        }
-        catch (UserAccountException e)
-        {
-            System.Console.Error.WriteLine($"Error: {e.Message}");
-            return ExitCodes.Failure;
-        }
+        System.Console.WriteLine(await tokens.CreateAsync(email, line.Value("--name") ?? "console", cancellationToken));
         return ExitCodes.Success;
     }
 }

@@ -51,6 +51,11 @@ public static class ConsoleCommandRunner
                 _ => ExitCodes.Failure,
             };
         }
+        catch (Identity.UserAccountException e)
+        {
+            System.Console.Error.WriteLine($"Error: {e.Message}");
+            return ExitCodes.Failure;
+        }
         catch (OperationCanceledException)
         {
             System.Console.Error.WriteLine("Cancelled.");
