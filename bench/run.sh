@@ -31,6 +31,7 @@ work=$root/bench/out/$preset
 mkdir -p "$work"
 port=55434
 start_cluster .data/pg-bench $port
+port=$PG_PORT
 export PGPASSWORD=$PG_PASSWORD PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
 db=clinic_bench_${preset}
 create_database $port "$db"

@@ -18,7 +18,8 @@ pg_bin() {
 }
 
 # start_cluster DIR PORT [extra postgres -c settings...]: initdb once (as the postgres user: initdb refuses root),
-# then start it if it is not running. The superuser password is generated here and kept in DIR/password.
+# then start it if it is not running, on PORT or the next free port. The superuser password is generated here and kept
+# in DIR/password; the port actually used is exported as PG_PORT (and kept in DIR/port).
 start_cluster() {
   local dir=$1 port=$2; shift 2
   local bin; bin=$(pg_bin)
@@ -34,13 +35,19 @@ start_cluster() {
       --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
   fi
   mkdir -p "$dir/socket"; chown postgres:postgres "$dir/socket"
-  if ! runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+  if runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    port=$(cat "$dir/port" 2>/dev/null || echo "$port")
+  else
+    # Another server (say, a second checkout's cluster) may hold the port: take the next free one.
+    while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    echo "$port" >"$dir/port"
     local options="-c listen_addresses=127.0.0.1 -p $port -k $dir/socket"
     for setting in "$@"; do options+=" -c $setting"; done
     runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null
   fi
   PG_PASSWORD=$(cat "$dir/password")
-  export PG_PASSWORD
+  PG_PORT=$port
+  export PG_PASSWORD PG_PORT
 }
 
 stop_cluster() {

@@ -16,8 +16,8 @@ done
 ensure_packages postgresql postgresql-client zip unzip
 if [[ -z "${ConnectionStrings__Default:-}" ]]; then
   start_cluster .data/pg 55432
-  create_database 55432 backupmanager
-  export ConnectionStrings__Default="Host=127.0.0.1;Port=55432;Database=backupmanager;Username=postgres;Password=$PG_PASSWORD"
+  create_database "$PG_PORT" backupmanager
+  export ConnectionStrings__Default="Host=127.0.0.1;Port=$PG_PORT;Database=backupmanager;Username=postgres;Password=$PG_PASSWORD"
   local_cluster=1
 else
   local_cluster=0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, starts a private PostgreSQL cluster on 127.0.0.1:55433 under
-# .data/pg-test, runs `dotnet test`, stops the cluster.
+# .data/pg-test (or the next free port), runs `dotnet test`, stops the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -8,7 +8,7 @@ source scripts/lib.sh
 ensure_packages postgresql postgresql-client zip unzip chromium
 start_cluster .data/pg-test 55433 fsync=off synchronous_commit=off full_page_writes=off max_connections=200
 trap 'stop_cluster "$PWD/.data/pg-test"' EXIT
-export BACKUPMANAGER_TEST_PG="Host=127.0.0.1;Port=55433;Username=postgres;Password=$PG_PASSWORD"
+export BACKUPMANAGER_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD"
 
 dotnet tool restore >/dev/null
 dotnet_restore BackupManager.sln
