@@ -24,7 +24,7 @@ CREATE TABLE attachments (id bigserial PRIMARY KEY, patient_id int NOT NULL REFE
 INSERT INTO patients (first_name, last_name, born, phone, email, address, insurance_number)
 SELECT (ARRAY['Anna','Ben','Chloé','David','Emma','Farid','Greta','Hugo','Ines','Jonas'])[1 + g % 10],
        (ARRAY['Martin','Bernard','Dubois','Thomas','Robert','Richard','Petit','Durand','Leroy','Moreau'])[1 + (g / 10) % 10] || '-' || g,
-       date '1935-01-01' + (g * 7919) % 30000, '+33 6 ' || lpad(((g::bigint * 7717) % 100000000)::text, 8, '0'),
+       date '1935-01-01' + (g::bigint * 7919) % 30000, '+33 6 ' || lpad(((g::bigint * 7717) % 100000000)::text, 8, '0'),
        'patient' || g || '@example.org', g || ' rue ' || sentence(g, 2) || ', 75000 Paris', 'FR' || lpad(g::text, 13, '0')
 FROM generate_series(1, (100000 * :scale)::int) g;
 
@@ -35,22 +35,22 @@ SELECT 1 + g % (100000 * :scale)::int, timestamptz '2020-01-06 08:00+00' + (g % 
 FROM generate_series(1, (1000000 * :scale)::int) g;
 
 INSERT INTO treatments (patient_id, tooth, procedure, price, performed_on, notes)
-SELECT 1 + (g * 13) % (100000 * :scale)::int, 11 + g % 38, (ARRAY['Composite filling','Scaling','Root canal','Crown','Extraction','Implant'])[1 + g % 6],
+SELECT 1 + (g::bigint * 13) % (100000 * :scale)::int, 11 + g % 38, (ARRAY['Composite filling','Scaling','Root canal','Crown','Extraction','Implant'])[1 + g % 6],
        (ARRAY[60, 45, 380, 650, 90, 1200])[1 + g % 6] + (g % 100) / 10.0, date '2019-01-01' + g % 2600, sentence(g, 12)
 FROM generate_series(1, (600000 * :scale)::int) g;
 
 INSERT INTO invoices (patient_id, issued_on, amount, paid, lines)
-SELECT 1 + (g * 17) % (100000 * :scale)::int, date '2019-01-01' + g % 2600, 20 + (g % 2000) / 3.0, g % 7 <> 0,
+SELECT 1 + (g::bigint * 17) % (100000 * :scale)::int, date '2019-01-01' + g % 2600, 20 + (g % 2000) / 3.0, g % 7 <> 0,
        jsonb_build_array(jsonb_build_object('code', 'HBLD' || (g % 90), 'label', sentence(g, 3), 'amount', 20 + g % 300))
 FROM generate_series(1, (500000 * :scale)::int) g;
 
 INSERT INTO clinical_notes (patient_id, written_at, body)
-SELECT 1 + (g * 31) % (100000 * :scale)::int, timestamptz '2019-01-01' + g * interval '7 minutes', sentence(g, 120)
+SELECT 1 + (g::bigint * 31) % (100000 * :scale)::int, timestamptz '2019-01-01' + g * interval '7 minutes', sentence(g, 120)
 FROM generate_series(1, (400000 * :scale)::int) g;
 
 INSERT INTO attachments (patient_id, kind, thumbnail)
-SELECT 1 + (g * 37) % (100000 * :scale)::int, (ARRAY['bitewing','panoramic','intraoral photo'])[1 + g % 3],
-       decode(string_agg(md5((g * 1000 + k)::text), ''), 'hex')
+SELECT 1 + (g::bigint * 37) % (100000 * :scale)::int, (ARRAY['bitewing','panoramic','intraoral photo'])[1 + g % 3],
+       decode(string_agg(md5((g::bigint * 1000 + k)::text), ''), 'hex')
 FROM generate_series(1, (60000 * :scale)::int) g, generate_series(1, 128) k GROUP BY g;
 
 CREATE INDEX ON appointments (patient_id);

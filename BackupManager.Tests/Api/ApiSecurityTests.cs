@@ -159,3 +159,26 @@ public sealed class RateLimitTests
         Assert.NotNull(limited.Headers.RetryAfter);
     }
 }
+
+public sealed class AfterRestoreTests
+{
+    [Fact]
+    public async Task A_session_the_restored_database_no_longer_knows_is_sent_to_sign_in_and_a_valid_one_is_kept()
+    {
+        await using var host = await WebAppHost.StartAsync();
+        var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var kept = await host.SignInAsync("admin@clinic.test", password);
+        var stale = await host.SignInAsync("admin@clinic.test", password);
+
+        var stillValid = await kept.Http.GetAsync("/Account/AfterRestore");
+        Assert.Equal(HttpStatusCode.Redirect, stillValid.StatusCode);
+        Assert.EndsWith("/backups", stillValid.Headers.Location!.OriginalString);
+
+        // As after restoring a database from before this session: the user's security stamp differs.
+        await host.Harness.Database.ExecuteAsync("UPDATE \"AspNetUsers\" SET \"SecurityStamp\" = 'from-the-backup'");
+        var signedOut = await stale.Http.GetAsync("/Account/AfterRestore");
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Contains("/Account/Login?message=", signedOut.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await stale.Http.GetAsync("/api/v1/backups")).StatusCode);
+    }
+}
