@@ -24,7 +24,7 @@ CREATE TABLE attachments (id bigserial PRIMARY KEY, patient_id int NOT NULL REFE
 INSERT INTO patients (first_name, last_name, born, phone, email, address, insurance_number)
 SELECT (ARRAY['Anna','Ben','Chloé','David','Emma','Farid','Greta','Hugo','Ines','Jonas'])[1 + g % 10],
        (ARRAY['Martin','Bernard','Dubois','Thomas','Robert','Richard','Petit','Durand','Leroy','Moreau'])[1 + (g / 10) % 10] || '-' || g,
-       date '1935-01-01' + (g::bigint * 7919) % 30000, '+33 6 ' || lpad(((g::bigint * 7717) % 100000000)::text, 8, '0'),
+       date '1935-01-01' + ((g::bigint * 7919) % 30000)::int, '+33 6 ' || lpad(((g::bigint * 7717) % 100000000)::text, 8, '0'),
        'patient' || g || '@example.org', g || ' rue ' || sentence(g, 2) || ', 75000 Paris', 'FR' || lpad(g::text, 13, '0')
 FROM generate_series(1, (100000 * :scale)::int) g;
 
