@@ -78,7 +78,7 @@ process (GNU time) and output size, and rewrites its preset's section below. Rer
 
     bench/run.sh --preset small     # ≈ 100 MB + 100 MB, a couple of minutes
     bench/run.sh                    # default ≈ 1 GB + 1 GB
-    bench/run.sh --preset large     # ≈ 5 GB + 5 GB, BackupManager create only: memory must not grow with the data
+    bench/run.sh --preset large     # ≈ 5.5 GB + 6 GB, BackupManager create only: memory must not grow with the data
 
 The stock floor is what an administrator would script by hand: `pg_dump -Fc` then `tar | zstd -1`. BackupManager's
 restore includes what makes it safe — full verification, a pre-restore safety backup of the current state, and the

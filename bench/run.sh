@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--preset small|default|large] [--runs N]
 #
-# small ≈ 100 MB database + 100 MB files (a quick check), default ≈ 1 GB + 1 GB, large ≈ 5 GB + 5 GB (the memory check:
+# small ≈ 100 MB database + 100 MB files (a quick check), default ≈ 1 GB + 1 GB, large ≈ 5.5 GB + 6 GB (the memory check:
 # with --preset large only BackupManager's create is measured, to show its peak RSS does not grow with the data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ done
 case $preset in
   small) scale=0.1 files_mb=100 ;;
   default) scale=1 files_mb=1000 ;;
-  large) scale=5 files_mb=5000 ;;
+  large) scale=6 files_mb=6000 ;;
   *) echo "unknown preset $preset" >&2; exit 2 ;;
 esac
 
