@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text.Json;
 
 namespace BackupManager.Core.Archive;
@@ -45,10 +44,16 @@ internal sealed class BackupArchiveWriter : IDisposable
     /// </summary>
     public ArchiveSummary Complete(BackupManifest manifest, string? requestedBy)
     {
-        var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, BackupJson.Options);
+        // Serialized straight into the entry and hashed on the way: a manifest of 100,000 files is never held as bytes.
         var entry = _zip.CreateEntry(BackupManifest.EntryName, CompressionLevel.Fastest);
         entry.LastWriteTime = ClampToZipRange(manifest.CreatedAt);
-        using (var stream = entry.Open()) stream.Write(manifestBytes);
+        string manifestSha256;
+        using (var stream = entry.Open())
+        using (var hashing = new HashingStream(stream, forRead: false))
+        {
+            JsonSerializer.Serialize(hashing, manifest, BackupJson.Options);
+            manifestSha256 = hashing.HashHex();
+        }
         var summary = new ArchiveSummary
         {
             CreatedAt = manifest.CreatedAt,
@@ -58,7 +63,7 @@ internal sealed class BackupArchiveWriter : IDisposable
             Entries = manifest.Totals.Entries,
             Bytes = manifest.Totals.Bytes,
             Warnings = manifest.Warnings.Count,
-            ManifestSha256 = Convert.ToHexStringLower(SHA256.HashData(manifestBytes)),
+            ManifestSha256 = manifestSha256,
         };
         _zip.Comment = summary.ToComment();
         return summary;

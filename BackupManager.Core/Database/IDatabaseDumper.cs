@@ -5,7 +5,7 @@ public sealed record DatabaseDescription(string Name, string ServerVersion, stri
 
 /// <summary>
 /// Produces a consistent snapshot of the database. Contract: <see cref="DumpToFileAsync"/> writes a <c>pg_dump -Fc</c>
-/// file that a plain <c>pg_restore</c> reads (seekable, so its table of contents carries data offsets); it is a single
+/// file that a plain <c>pg_restore</c> reads; it is a single
 /// MVCC snapshot however long it runs, so the application may keep writing. Any failure throws
 /// <see cref="BackupException"/> (never a partial success): the file is then garbage and the caller deletes it.
 /// Retrying is safe.

@@ -21,11 +21,15 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options, E
     public async Task DumpToFileAsync(string path, CancellationToken cancellationToken)
     {
         var arguments = target.LibpqArguments(target.Database);
-        arguments.AddRange(["--format=custom", "--compress=" + options.DumpCompressionLevel, "--file", path]);
+        arguments.AddRange(["--format=custom", "--compress=" + options.DumpCompressionLevel]);
+        // Through a pipe rather than --file: if this process is killed, pg_dump's next write fails and it exits,
+        // instead of living on and recreating a temporary file after the next start has cleaned up.
+        await using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
         var result = await runner.RunAsync(new ExternalProcessRequest(PgTools.Locate("pg_dump", options.PgBinDirectory), arguments)
         {
             Environment = target.LibpqEnvironment(),
             Timeout = options.CommandTimeout,
+            ReadStandardOutput = (stdout, token) => stdout.CopyToAsync(output, 1 << 20, token),
         }, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0) throw PgTools.Failure("pg_dump", result, target);
     }

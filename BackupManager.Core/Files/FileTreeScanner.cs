@@ -3,7 +3,11 @@ using Microsoft.Extensions.FileSystemGlobbing;
 namespace BackupManager.Core.Files;
 
 /// <summary>A regular file found under a root, with the size and time seen when the tree was scanned.</summary>
-public sealed record ScannedFile(FileRoot Root, string RelativePath, string FullPath, long Size, DateTime LastWriteUtc);
+public sealed record ScannedFile(FileRoot Root, string RelativePath, long Size, DateTime LastWriteUtc)
+{
+    // Derived, not stored: the scan list of a large clinic holds hundreds of thousands of these.
+    public string FullPath => Path.Combine(Root.FullPath, RelativePath);
+}
 
 /// <summary>
 /// Lists the files of the configured folders. Symbolic links are never followed (a link could lead out of the folder
@@ -54,7 +58,7 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
                     warnings.Add($"{child.FullName} has a backslash or control character in its name and was skipped; rename it to back it up.");
                     continue;
                 }
-                files.Add(new ScannedFile(root, relative, file.FullName, file.Length, file.LastWriteTimeUtc));
+                files.Add(new ScannedFile(root, relative, file.Length, file.LastWriteTimeUtc));
             }
         }
         files.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
