@@ -28,7 +28,8 @@ public static class BackupEngineServiceCollectionExtensions
             services.AddSingleton<IDatabaseRestorer, PgRestoreRunner>();
         }
         services.AddSingleton<IBackupService, BackupService>();
-        services.AddSingleton(sp => new Audit.AuditLog(sp.GetRequiredService<IBackupStore>().Directory, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new Audit.AuditLog(sp.GetRequiredService<IBackupStore>().Directory, sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<Audit.AuditLog>>()));
         services.AddSingleton<Jobs.BackupJobRunner>();
         services.AddSingleton(sp => new Jobs.ScheduleHistory(sp.GetRequiredService<IBackupStore>().Directory));
         return services;

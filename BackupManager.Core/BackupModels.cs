@@ -3,6 +3,13 @@ namespace BackupManager.Core;
 /// <summary>Why a backup was made; retention keeps each kind by its own rule.</summary>
 public enum BackupTrigger { Manual, Daily, Weekly, PreRestore, Upload, Unknown }
 
+/// <summary>The one spelling of a trigger shared by manifests, the API, the console and the page.</summary>
+public static class BackupTriggerNames
+{
+    /// <summary>"manual", "daily", "weekly", "pre-restore", "upload" or "unknown".</summary>
+    public static string ToName(this BackupTrigger trigger) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(trigger.ToString());
+}
+
 /// <summary>What a create or restore covers.</summary>
 public enum BackupScope { Full, DatabaseOnly, FilesOnly }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Audit;
 
@@ -18,10 +19,11 @@ public static class AuditOutcome
 /// <summary>
 /// The append-only audit log, <c>audit.log</c> in the backup folder: one JSON object per line. It lives beside the
 /// backups, outside the database a restore replaces, so a restore never erases the record of itself. Contract:
-/// <see cref="Record"/> only ever appends one whole line and flushes it to disk; a failure to write is reported to
-/// the caller but never undoes the audited operation.
+/// <see cref="Record"/> only ever appends one whole line and flushes it to disk. It never throws: a log that cannot
+/// be written (full disk, permissions) is reported to the application log, and the audited operation's own outcome
+/// stands — a finished backup must not be reported as failed because its audit line could not be written.
 /// </summary>
-public sealed class AuditLog(string backupDirectory, TimeProvider time)
+public sealed class AuditLog(string backupDirectory, TimeProvider time, ILogger<AuditLog>? logger = null)
 {
     public const string FileName = "audit.log";
     private readonly Lock _writeLock = new();
@@ -37,11 +39,18 @@ public sealed class AuditLog(string backupDirectory, TimeProvider time)
         bytes[^1] = (byte)'\n';
         lock (_writeLock)
         {
-            Directory.CreateDirectory(backupDirectory);
-            // O_APPEND and one write per line: lines from several processes never interleave.
-            using var stream = new FileStream(PathName, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
+            try
+            {
+                Directory.CreateDirectory(backupDirectory);
+                // O_APPEND and one write per line: lines from several processes never interleave.
+                using var stream = new FileStream(PathName, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger?.LogError(e, "The audit log {Path} could not be written; lost entry: {Entry}", PathName, Encoding.UTF8.GetString(line));
+            }
         }
     }
 

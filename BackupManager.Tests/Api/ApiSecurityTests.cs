@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using BackupManager.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BackupManager.Tests.Api;
 
@@ -91,6 +92,7 @@ public sealed class ApiSecurityTests
         Assert.Equal(HttpStatusCode.Forbidden, (await signedIn.Http.SendAsync(wrongToken)).StatusCode);
         await Task.Delay(300);
         Assert.Empty(await host.Harness.Engine.ListAsync());
+        Assert.Empty(host.Factory.Services.GetRequiredService<Core.Jobs.BackupJobRunner>().Recent); // no job was even started
 
         var genuine = new HttpRequestMessage(HttpMethod.Post, "/api/v1/backups") { Content = JsonContent.Create(new { only_files = true }) };
         genuine.Headers.Add("X-CSRF-TOKEN", signedIn.CsrfToken);

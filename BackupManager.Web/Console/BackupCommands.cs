@@ -90,7 +90,7 @@ public sealed class ListBackupsCommand(IBackupService backups) : IConsoleCommand
                 filename = b.Filename,
                 size = b.Size,
                 created_at = b.CreatedAt.UtcDateTime,
-                trigger = JsonNamingPolicy.KebabCaseLower.ConvertName(b.Trigger.ToString()),
+                trigger = b.Trigger.ToName(),
                 contains = b.Contains,
                 requested_by = b.RequestedBy,
                 pinned = b.Pinned,
@@ -106,7 +106,7 @@ public sealed class ListBackupsCommand(IBackupService backups) : IConsoleCommand
         }
         System.Console.WriteLine($"{"FILENAME",-31} {"SIZE",10} {"CREATED (UTC)",-20} {"TRIGGER",-12} CONTAINS");
         foreach (var b in list)
-            System.Console.WriteLine($"{b.Filename,-31} {Sizes.Human(b.Size),10} {b.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} {JsonNamingPolicy.KebabCaseLower.ConvertName(b.Trigger.ToString()),-12} " +
+            System.Console.WriteLine($"{b.Filename,-31} {Sizes.Human(b.Size),10} {b.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} {b.Trigger.ToName(),-12} " +
                 $"{(b.Readable ? string.Join("+", b.Contains) : "UNREADABLE")}{(b.Pinned ? " (pinned)" : "")}");
         return ExitCodes.Success;
     }

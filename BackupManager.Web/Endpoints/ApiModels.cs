@@ -7,9 +7,7 @@ namespace BackupManager.Web.Endpoints;
 public sealed record BackupDto(string Filename, long Size, DateTime CreatedAt, string Trigger, IReadOnlyList<string> Contains, bool Pinned, string? RequestedBy, bool Readable)
 {
     public static BackupDto From(BackupInfo b) =>
-        new(b.Filename, b.Size, b.CreatedAt.UtcDateTime, TriggerName(b.Trigger), b.Contains, b.Pinned, b.RequestedBy, b.Readable);
-
-    public static string TriggerName(BackupTrigger trigger) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(trigger.ToString());
+        new(b.Filename, b.Size, b.CreatedAt.UtcDateTime, b.Trigger.ToName(), b.Contains, b.Pinned, b.RequestedBy, b.Readable);
 }
 
 public sealed record ListMeta(int Count, int MaxBackups, long TotalSize);

@@ -60,12 +60,8 @@ public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBa
         catch (Exception e) when (e is IOException or JsonException) { return null; }
     }
 
-    private static void WriteState(string path, bool healthy)
-    {
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(healthy));
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void WriteState(string path, bool healthy) =>
+        Core.Storage.AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(healthy));
 }
 
 /// <summary>The ASP.NET Core health check behind /health (status only for anonymous callers).</summary>
