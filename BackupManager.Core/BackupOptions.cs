@@ -35,8 +35,20 @@ public sealed class BackupOptions
     /// <summary>How long one pg_dump or pg_restore may run before it is stopped.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromHours(6);
 
-    /// <summary>zlib level pg_dump uses inside the dump (0-9). 1 costs about half the CPU of pg_dump's default 6 for a dump about 10% larger.</summary>
+    /// <summary>
+    /// Deflate level (0-9) of the database dump's zip entry, compressed in process by zlib-ng while the files are
+    /// written. 1 is three times faster than pg_dump's own zlib -Z1; 6 makes the dump about 40% smaller for 2.5 times the CPU.
+    /// </summary>
     public int DumpCompressionLevel { get; set; } = 1;
+
+    /// <summary>
+    /// Parallel pg_restore jobs (tables and indexes at once) when restoring into the staging database; 0 picks one per
+    /// core, at most 4. The staging copy is only swapped in once complete, so no single transaction is needed.
+    /// </summary>
+    public int RestoreJobs { get; set; }
+
+    /// <summary>The <see cref="RestoreJobs"/> to use on this machine.</summary>
+    public int EffectiveRestoreJobs => RestoreJobs > 0 ? RestoreJobs : Math.Clamp(Environment.ProcessorCount, 1, 4);
 
     /// <summary>Database to connect to for CREATE / RENAME / DROP DATABASE during a restore.</summary>
     public string MaintenanceDatabase { get; set; } = "postgres";

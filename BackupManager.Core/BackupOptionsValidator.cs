@@ -18,6 +18,10 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
             errors.Add($"Backup__KeepWeekly={options.KeepWeekly} must be 0 or more.");
         if (options.KeepSafetyDays < 0)
             errors.Add($"Backup__KeepSafetyDays={options.KeepSafetyDays} must be 0 or more.");
+        if (options.DumpCompressionLevel is < 0 or > 9)
+            errors.Add($"Backup__DumpCompressionLevel={options.DumpCompressionLevel} must be from 0 (store) to 9 (smallest); 1 is the fast default.");
+        if (options.RestoreJobs is < 0 or > 32)
+            errors.Add($"Backup__RestoreJobs={options.RestoreJobs} must be from 0 (one per core) to 32.");
         if (options.CommandTimeout <= TimeSpan.Zero)
             errors.Add($"Backup__CommandTimeout={options.CommandTimeout} must be positive (e.g. 06:00:00).");
 

@@ -214,64 +214,61 @@ public sealed partial class BackupService : IBackupService
         var temp = _store.NewTempPath();
         var dumpTemp = temp + ".dump";
         using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // The database is dumped to a temporary file while the files are read: the two use different cores.
-        var dump = database is null ? null : Task.Run(() => _dumper!.DumpToFileAsync(dumpTemp, stopDump.Token), CancellationToken.None);
+        // The database is dumped and deflated into a temporary file while the files are written: different cores.
+        var dump = database is null ? null : Task.Run(() => PrecompressedFile.WriteAsync(dumpTemp, _options.DumpCompressionLevel,
+            (destination, token) => _dumper!.DumpAsync(destination, token), stopDump.Token), CancellationToken.None);
         try
         {
             BackupManifest manifest;
             ArchiveSummary summary;
             await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BackupArchiveWriter.BufferSize))
             {
-                using (var writer = new BackupArchiveWriter(output))
+                var writer = new BackupArchiveWriter(output);
+                if (database is not null) progress?.Report(new BackupProgress("create", "Dumping the database and adding files", null, database.Name));
+                var roots = new List<ManifestRoot>();
+                foreach (var (root, files) in scanned)
                 {
-                    if (database is not null) progress?.Report(new BackupProgress("create", "Dumping the database and adding files", null, database.Name));
-                    var roots = new List<ManifestRoot>();
-                    foreach (var (root, files) in scanned)
+                    int count = 0;
+                    long bytes = 0;
+                    foreach (var file in files)
                     {
-                        int count = 0;
-                        long bytes = 0;
-                        foreach (var file in files)
-                        {
-                            if (dump is { IsFaulted: true }) await dump.ConfigureAwait(false); // stop early: the backup cannot succeed
-                            var added = await AddFileAsync(writer, file, warnings, cancellationToken).ConfigureAwait(false);
-                            if (added is not null) { count++; bytes += added.Size; }
-                            doneBytes += file.Size;
-                            progress?.Report(new BackupProgress("create", "Adding files", totalFileBytes == 0 ? 1 : (double)doneBytes / totalFileBytes, file.RelativePath));
-                        }
-                        if (Directory.Exists(root.FullPath)) roots.Add(new ManifestRoot(root.Name, root.FullPath, count, bytes));
+                        if (dump is { IsFaulted: true }) await dump.ConfigureAwait(false); // stop early: the backup cannot succeed
+                        var added = await AddFileAsync(writer, file, warnings, cancellationToken).ConfigureAwait(false);
+                        if (added is not null) { count++; bytes += added.Size; }
+                        doneBytes += file.Size;
+                        progress?.Report(new BackupProgress("create", "Adding files", totalFileBytes == 0 ? 1 : (double)doneBytes / totalFileBytes, file.RelativePath));
                     }
-                    ManifestDatabase? databaseRecord = null;
-                    if (database is not null)
-                    {
-                        progress?.Report(new BackupProgress("create", "Waiting for the database dump", null, database.Name));
-                        await dump!.ConfigureAwait(false);
-                        progress?.Report(new BackupProgress("create", "Adding the database dump", null, database.Name));
-                        var entryName = $"{ArchivePath.DatabasePrefix}{SafeFileName(database.Name)}.dump";
-                        await using (var dumpFile = new FileStream(dumpTemp, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
-                            await writer.AddAsync(entryName, CompressionLevel.NoCompression, createdAt,
-                                (destination, token) => dumpFile.CopyToAsync(destination, BackupArchiveWriter.BufferSize, token), cancellationToken).ConfigureAwait(false);
-                        TryDelete(dumpTemp);
-                        databaseRecord = new ManifestDatabase(database.Name, database.ServerVersion, database.DumpToolVersion, entryName);
-                    }
-                    progress?.Report(new BackupProgress("create", "Writing the manifest"));
-                    var contains = new List<string>();
-                    if (databaseRecord is not null) contains.Add(BackupContents.Database);
-                    if (withFiles) contains.Add(BackupContents.Files);
-                    manifest = new BackupManifest
-                    {
-                        AppVersion = AppVersion,
-                        CreatedAt = createdAt,
-                        Trigger = request.Trigger,
-                        RequestedBy = request.RequestedBy,
-                        Contains = contains,
-                        Database = databaseRecord,
-                        Roots = roots,
-                        Entries = writer.Entries.ToList(),
-                        Totals = new ManifestTotals(writer.Entries.Count, writer.Entries.Sum(e => e.Size)),
-                        Warnings = warnings,
-                    };
-                    summary = writer.Complete(manifest, request.RequestedBy);
+                    if (Directory.Exists(root.FullPath)) roots.Add(new ManifestRoot(root.Name, root.FullPath, count, bytes));
                 }
+                ManifestDatabase? databaseRecord = null;
+                if (database is not null)
+                {
+                    progress?.Report(new BackupProgress("create", "Waiting for the database dump", null, database.Name));
+                    var dumped = await dump!.ConfigureAwait(false);
+                    progress?.Report(new BackupProgress("create", "Adding the database dump", null, database.Name));
+                    var entryName = $"{ArchivePath.DatabasePrefix}{SafeFileName(database.Name)}.dump";
+                    await writer.AddPrecompressedAsync(entryName, createdAt, dumped, dumpTemp, cancellationToken).ConfigureAwait(false);
+                    TryDelete(dumpTemp);
+                    databaseRecord = new ManifestDatabase(database.Name, database.ServerVersion, database.DumpToolVersion, entryName);
+                }
+                progress?.Report(new BackupProgress("create", "Writing the manifest"));
+                var contains = new List<string>();
+                if (databaseRecord is not null) contains.Add(BackupContents.Database);
+                if (withFiles) contains.Add(BackupContents.Files);
+                manifest = new BackupManifest
+                {
+                    AppVersion = AppVersion,
+                    CreatedAt = createdAt,
+                    Trigger = request.Trigger,
+                    RequestedBy = request.RequestedBy,
+                    Contains = contains,
+                    Database = databaseRecord,
+                    Roots = roots,
+                    Entries = writer.Entries.ToList(),
+                    Totals = new ManifestTotals(writer.Entries.Count, writer.Entries.Sum(e => e.Size)),
+                    Warnings = warnings,
+                };
+                summary = writer.Complete(manifest, request.RequestedBy);
                 output.Flush(flushToDisk: false);
             }
             ArchiveSummary.SealFile(temp, summary); // flushes the whole file to disk
@@ -324,7 +321,7 @@ public sealed partial class BackupService : IBackupService
         await using (source)
         {
             var entryName = $"{ArchivePath.FilesPrefix}{file.Root.Name}/{file.RelativePath}";
-            var entry = await writer.AddAsync(entryName, CompressionPolicy.For(file.RelativePath), new DateTimeOffset(file.LastWriteUtc, TimeSpan.Zero),
+            var entry = await writer.AddAsync(entryName, CompressionPolicy.For(file.RelativePath), new DateTimeOffset(file.LastWriteUtc, TimeSpan.Zero), file.Size,
                 (destination, token) => source.CopyToAsync(destination, BackupArchiveWriter.BufferSize, token), cancellationToken).ConfigureAwait(false);
             var after = new FileInfo(file.FullPath);
             if (!after.Exists || after.Length != file.Size || after.LastWriteTimeUtc != file.LastWriteUtc || entry.Size != file.Size)

@@ -1,34 +1,29 @@
 using System.IO.Compression;
+using System.Text;
 using System.Text.Json;
 
 namespace BackupManager.Core.Archive;
 
 /// <summary>
-/// Streams entries into a standard zip (Zip64 when needed) and records each entry's size and SHA-256, hashed while
-/// it is written. <see cref="Complete"/> appends <c>manifest.json</c> and the <see cref="ArchiveSummary"/> comment.
-/// Memory stays flat: content is copied through one 1 MiB buffer and never held whole.
+/// Streams entries into a standard zip (Zip64 when needed) through <see cref="ZipWriter"/> and records each entry's
+/// size and SHA-256, hashed while it is written. <see cref="Complete"/> appends <c>manifest.json</c>, the central
+/// directory and the <see cref="ArchiveSummary"/> comment. Memory stays flat: content is copied through one 1 MiB
+/// buffer and never held whole.
 /// </summary>
-internal sealed class BackupArchiveWriter : IDisposable
+internal sealed class BackupArchiveWriter(FileStream output)
 {
     public const int BufferSize = 1 << 20;
-    private readonly ZipArchive _zip;
+    private readonly ZipWriter _zip = new(output);
     private readonly List<ManifestEntry> _entries = [];
-
-    public BackupArchiveWriter(Stream output)
-    {
-        _zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
-    }
 
     public IReadOnlyList<ManifestEntry> Entries => _entries;
 
     /// <summary>Adds one entry whose content <paramref name="writeContent"/> writes; returns what the manifest records.</summary>
-    public async Task<ManifestEntry> AddAsync(string entryName, CompressionLevel level, DateTimeOffset? modifiedAt,
+    public async Task<ManifestEntry> AddAsync(string entryName, CompressionLevel level, DateTimeOffset? modifiedAt, long expectedSize,
         Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
     {
-        var entry = _zip.CreateEntry(entryName, level);
-        if (modifiedAt is { } time) entry.LastWriteTime = ClampToZipRange(time);
         ManifestEntry recorded;
-        await using (var entryStream = entry.Open())
+        await using (var entryStream = _zip.OpenEntry(entryName, modifiedAt ?? DateTimeOffset.UnixEpoch, ZlibLevel(level), expectedSize))
         await using (var hashing = new HashingStream(entryStream, forRead: false))
         {
             await writeContent(hashing, cancellationToken).ConfigureAwait(false);
@@ -38,17 +33,26 @@ internal sealed class BackupArchiveWriter : IDisposable
         return recorded;
     }
 
+    /// <summary>Adds an entry compressed ahead of time by <see cref="PrecompressedFile"/>, copying its bytes as they are.</summary>
+    public async Task<ManifestEntry> AddPrecompressedAsync(string entryName, DateTimeOffset modifiedAt, PrecompressedContent content, string path,
+        CancellationToken cancellationToken)
+    {
+        await using (var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
+            await _zip.AddPrecompressedAsync(entryName, modifiedAt, content, source, cancellationToken).ConfigureAwait(false);
+        var recorded = new ManifestEntry(entryName, content.Size, content.Sha256, modifiedAt);
+        _entries.Add(recorded);
+        return recorded;
+    }
+
     /// <summary>
-    /// Writes the manifest entry and a provisional summary comment, and returns the summary. The zip is finished when
-    /// the writer is disposed; then <see cref="ArchiveSummary.SealFile"/> records the central directory's hash.
+    /// Writes the manifest entry, the central directory and a provisional summary comment, and returns the summary.
+    /// Then <see cref="ArchiveSummary.SealFile"/> records the central directory's hash.
     /// </summary>
     public ArchiveSummary Complete(BackupManifest manifest, string? requestedBy)
     {
         // Serialized straight into the entry and hashed on the way: a manifest of 100,000 files is never held as bytes.
-        var entry = _zip.CreateEntry(BackupManifest.EntryName, CompressionLevel.Fastest);
-        entry.LastWriteTime = ClampToZipRange(manifest.CreatedAt);
         string manifestSha256;
-        using (var stream = entry.Open())
+        using (var stream = _zip.OpenEntry(BackupManifest.EntryName, manifest.CreatedAt, ZlibLevel(CompressionLevel.Fastest), expectedSize: -1))
         using (var hashing = new HashingStream(stream, forRead: false))
         {
             JsonSerializer.Serialize(hashing, manifest, BackupJson.Options);
@@ -65,17 +69,15 @@ internal sealed class BackupArchiveWriter : IDisposable
             Warnings = manifest.Warnings.Count,
             ManifestSha256 = manifestSha256,
         };
-        _zip.Comment = summary.ToComment();
+        _zip.Finish(Encoding.UTF8.GetBytes(summary.ToComment()));
         return summary;
     }
 
-    public void Dispose() => _zip.Dispose();
-
-    private static DateTimeOffset ClampToZipRange(DateTimeOffset time)
+    private static int ZlibLevel(CompressionLevel level) => level switch
     {
-        // The DOS time field in zip headers covers 1980–2107; the exact time is kept in the manifest.
-        var min = new DateTimeOffset(1980, 1, 2, 0, 0, 0, TimeSpan.Zero);
-        var max = new DateTimeOffset(2107, 12, 30, 0, 0, 0, TimeSpan.Zero);
-        return time < min ? min : time > max ? max : time;
-    }
+        CompressionLevel.NoCompression => 0,
+        CompressionLevel.Fastest => 1,
+        CompressionLevel.SmallestSize => 9,
+        _ => 6,
+    };
 }

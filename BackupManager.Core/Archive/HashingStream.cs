@@ -4,16 +4,20 @@ namespace BackupManager.Core.Archive;
 
 /// <summary>
 /// Passes bytes through to <see cref="Inner"/> (or just counts them when there is none) while computing SHA-256,
-/// so content is hashed as it is written or read instead of in a second pass.
+/// so content is hashed as it is written or read instead of in a second pass. With <c>withCrc32</c> it also computes
+/// the CRC-32 a zip header needs.
 /// </summary>
-internal sealed class HashingStream(Stream? inner, bool forRead) : Stream
+internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 = false) : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly System.IO.Hashing.Crc32? _crc = withCrc32 ? new() : null;
 
     public Stream? Inner => inner;
     public long BytesHashed { get; private set; }
 
     public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+    public uint Crc32 => _crc?.GetCurrentHashAsUInt32() ?? throw new InvalidOperationException("This stream was not asked to compute a CRC-32.");
 
     public override bool CanRead => forRead;
     public override bool CanSeek => false;
@@ -26,6 +30,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead) : Stream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _hash.AppendData(buffer);
+        _crc?.Append(buffer);
         BytesHashed += buffer.Length;
         inner?.Write(buffer);
     }
@@ -33,6 +38,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead) : Stream
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         _hash.AppendData(buffer.Span);
+        _crc?.Append(buffer.Span);
         BytesHashed += buffer.Length;
         if (inner is not null) await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
@@ -46,6 +52,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead) : Stream
     {
         var read = inner!.Read(buffer);
         _hash.AppendData(buffer[..read]);
+        _crc?.Append(buffer[..read]);
         BytesHashed += read;
         return read;
     }
@@ -54,6 +61,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead) : Stream
     {
         var read = await inner!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         _hash.AppendData(buffer.Span[..read]);
+        _crc?.Append(buffer.Span[..read]);
         BytesHashed += read;
         return read;
     }

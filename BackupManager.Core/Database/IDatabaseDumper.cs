@@ -4,17 +4,17 @@ namespace BackupManager.Core.Database;
 public sealed record DatabaseDescription(string Name, string ServerVersion, string DumpToolVersion);
 
 /// <summary>
-/// Produces a consistent snapshot of the database. Contract: <see cref="DumpToFileAsync"/> writes a <c>pg_dump -Fc</c>
-/// file that a plain <c>pg_restore</c> reads; it is a single
-/// MVCC snapshot however long it runs, so the application may keep writing. Any failure throws
-/// <see cref="BackupException"/> (never a partial success): the file is then garbage and the caller deletes it.
-/// Retrying is safe.
+/// Produces a consistent snapshot of the database. Contract: <see cref="DumpAsync"/> writes an uncompressed
+/// <c>pg_dump -Fc</c> archive (the caller compresses it, on its own core) that a plain <c>pg_restore</c> reads; it is
+/// a single MVCC snapshot however long it runs, so the application may keep writing. Any failure throws
+/// <see cref="BackupException"/> (never a partial success): what was written is then garbage and the caller discards
+/// it. Retrying is safe.
 /// </summary>
 public interface IDatabaseDumper
 {
     /// <summary>Connects and reports the database name, server version and dump tool version; fails fast on bad credentials.</summary>
     Task<DatabaseDescription> DescribeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Writes the dump to <paramref name="path"/>.</summary>
-    Task DumpToFileAsync(string path, CancellationToken cancellationToken);
+    /// <summary>Writes the dump to <paramref name="destination"/> as it is produced.</summary>
+    Task DumpAsync(Stream destination, CancellationToken cancellationToken);
 }

@@ -2,8 +2,8 @@ namespace BackupManager.Core.Database;
 
 /// <summary>
 /// Puts a dump back as the live database without ever exposing a half-restored one. Contract:
-/// <see cref="PrepareAsync"/> restores into a separate staging database in one transaction (the live database is not
-/// touched; on failure the staging database is dropped). <see cref="SwapInAsync"/> then exchanges the two by renames,
+/// <see cref="PrepareAsync"/> restores into a separate staging database (the live database is not touched; on failure
+/// the staging database is dropped, so it is never used half-restored). <see cref="SwapInAsync"/> then exchanges the two by renames,
 /// keeping the live one under <c>oldName</c>, and <see cref="SwapBackAsync"/> undoes that. Both swaps are idempotent
 /// and decide from which databases exist, so a swap interrupted by a crash can be finished or undone by calling
 /// either again. Failures throw <see cref="BackupException"/>.

@@ -4,7 +4,7 @@ using static BackupManager.Core.Database.PgTools;
 namespace BackupManager.Core.Database;
 
 /// <summary>
-/// Restores with <c>pg_restore --single-transaction</c> into a staging database, then swaps it in by
+/// Restores with parallel <c>pg_restore --jobs</c> into a staging database, then swaps it in by
 /// <c>ALTER DATABASE … RENAME</c>. The result is exactly the backup's database — tables created after the backup do
 /// not survive, unlike <c>pg_restore --clean</c>. Needs a role that owns the database and may create databases.
 /// </summary>
@@ -42,17 +42,24 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             }
         }
 
-        var arguments = target.LibpqArguments(stagingName);
-        arguments.AddRange(["--single-transaction", "--exit-on-error"]);
-        // Without superuser rights the original owners cannot be set; the restoring role then owns everything.
-        if (!superuser) arguments.Add("--no-owner");
+        // pg_restore runs parallel jobs only from a file. The caller's stream is verified as it is written, so the
+        // dump is checked whole before pg_restore reads a byte of it.
+        var dumpPath = Path.Combine(options.Directory, $".backup-restore.tmp-{Guid.NewGuid():N}.dump");
         try
         {
+            await using (var dumpFile = new FileStream(dumpPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+                await writeDump(dumpFile, cancellationToken).ConfigureAwait(false);
+            var arguments = target.LibpqArguments(stagingName);
+            // No --single-transaction (it rules out parallel jobs): a failed restore only ever leaves the staging
+            // database, which is dropped below; the live one is replaced only after this succeeded.
+            arguments.AddRange(["--exit-on-error", "--jobs=" + options.EffectiveRestoreJobs]);
+            // Without superuser rights the original owners cannot be set; the restoring role then owns everything.
+            if (!superuser) arguments.Add("--no-owner");
+            arguments.Add(dumpPath);
             var result = await runner.RunAsync(new ExternalProcessRequest(Locate("pg_restore", options.PgBinDirectory), arguments)
             {
                 Environment = target.LibpqEnvironment(),
                 Timeout = options.CommandTimeout,
-                WriteStandardInput = writeDump,
             }, cancellationToken).ConfigureAwait(false);
             if (result.ExitCode != 0) throw Failure("pg_restore", result, target);
         }
@@ -60,6 +67,10 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         {
             await DropIfExistsAsync(stagingName, CancellationToken.None).ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            try { File.Delete(dumpPath); } catch (IOException) { /* a leftover the next start removes */ }
         }
     }
 

@@ -1,0 +1,302 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.IO.Hashing;
+using System.Text;
+
+namespace BackupManager.Core.Archive;
+
+/// <summary>
+/// A streaming zip writer (PKWARE APPNOTE: stored and deflated entries, Zip64, UTF-8 names) for a seekable file.
+/// Each local header is written first and patched with the CRC and sizes once its data is written, so no data
+/// descriptors are needed and every local header repeats the central directory exactly (what
+/// <see cref="ZipStructure.CheckLocalHeaders"/> demands). Unlike System.IO.Compression it also accepts an entry
+/// deflated elsewhere (<see cref="AddPrecompressedAsync"/>): the database dump is compressed on another core while
+/// the files are written. Entries are written one at a time; memory per entry is its name and a few numbers.
+/// </summary>
+internal sealed class ZipWriter
+{
+    private const uint LocalHeaderSignature = 0x04034b50, CentralHeaderSignature = 0x02014b50;
+    private const uint Zip64EndSignature = 0x06064b50, Zip64LocatorSignature = 0x07064b50, EndSignature = 0x06054b50;
+    private const ushort VersionDefault = 20, VersionZip64 = 45, MadeByUnix = (3 << 8) | VersionZip64;
+    private const ushort FlagUtf8 = 1 << 11, MethodStored = 0, MethodDeflate = 8;
+    private const uint RegularFileMode = 0x81A4; // S_IFREG | 0644, so unzip recreates ordinary readable files
+    /// <summary>Entries that may reach this size get Zip64 sizes in their local header from the start.</summary>
+    private const long Zip64Threshold = uint.MaxValue / 2;
+
+    private readonly FileStream _output;
+    private readonly List<CentralRecord> _records = [];
+    private EntryStream? _open;
+    private bool _finished;
+
+    private sealed record CentralRecord(byte[] Name, ushort Version, ushort Method, uint DosTime, uint Crc, long CompressedSize, long Size, long Offset);
+
+    public ZipWriter(FileStream output)
+    {
+        if (!output.CanSeek) throw new ArgumentException("The zip writer needs a seekable file.", nameof(output));
+        _output = output;
+    }
+
+    /// <summary>
+    /// Starts an entry and returns the stream its content is written to; disposing the stream completes the entry.
+    /// <paramref name="compressionLevel"/> 0 stores, 1–9 deflates. <paramref name="expectedSize"/> (or -1 when
+    /// unknown) decides whether Zip64 sizes are reserved.
+    /// </summary>
+    public Stream OpenEntry(string name, DateTimeOffset modifiedAt, int compressionLevel, long expectedSize)
+    {
+        StartEntry();
+        var zip64 = expectedSize < 0 || expectedSize >= Zip64Threshold;
+        var method = compressionLevel == 0 ? MethodStored : MethodDeflate;
+        var header = WriteLocalHeader(name, modifiedAt, method, zip64, crc: 0, compressedSize: 0, size: 0);
+        _open = new EntryStream(this, header, compressionLevel);
+        return _open;
+    }
+
+    /// <summary>
+    /// Adds an entry whose content was already deflated (raw deflate, no zlib header): copies exactly
+    /// <paramref name="content"/>.CompressedSize bytes from <paramref name="deflated"/>.
+    /// </summary>
+    public async Task AddPrecompressedAsync(string name, DateTimeOffset modifiedAt, PrecompressedContent content, Stream deflated, CancellationToken cancellationToken)
+    {
+        StartEntry();
+        var zip64 = content.Size >= Zip64Threshold || content.CompressedSize >= Zip64Threshold;
+        var header = WriteLocalHeader(name, modifiedAt, content.Deflated ? MethodDeflate : MethodStored, zip64, content.Crc32, content.CompressedSize, content.Size);
+        var buffer = new byte[BackupArchiveWriter.BufferSize];
+        var remaining = content.CompressedSize;
+        while (remaining > 0)
+        {
+            var read = await deflated.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
+            if (read == 0) throw new IOException($"The compressed content of {name} ended {remaining} bytes early.");
+            _output.Write(buffer, 0, read);
+            remaining -= read;
+        }
+        _records.Add(header.ToRecord(content.Crc32, content.CompressedSize, content.Size));
+    }
+
+    /// <summary>Writes the central directory and the end records with <paramref name="comment"/>; the file is then a complete zip.</summary>
+    public void Finish(byte[] comment)
+    {
+        if (_open is not null) throw new InvalidOperationException("An entry is still open.");
+        if (comment.Length > ushort.MaxValue) throw new ArgumentException("The zip comment is longer than 65,535 bytes.", nameof(comment));
+        var directoryOffset = _output.Position;
+        foreach (var record in _records) WriteCentralRecord(record);
+        var directorySize = _output.Position - directoryOffset;
+        var zip64 = _records.Count >= ushort.MaxValue || directoryOffset >= uint.MaxValue || directorySize >= uint.MaxValue;
+        if (zip64)
+        {
+            var zip64EndOffset = _output.Position;
+            Span<byte> end64 = stackalloc byte[56];
+            BinaryPrimitives.WriteUInt32LittleEndian(end64, Zip64EndSignature);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64[4..], 44);
+            BinaryPrimitives.WriteUInt16LittleEndian(end64[12..], MadeByUnix);
+            BinaryPrimitives.WriteUInt16LittleEndian(end64[14..], VersionZip64);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64[24..], (ulong)_records.Count);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64[32..], (ulong)_records.Count);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64[40..], (ulong)directorySize);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64[48..], (ulong)directoryOffset);
+            _output.Write(end64);
+            Span<byte> locator = stackalloc byte[20];
+            BinaryPrimitives.WriteUInt32LittleEndian(locator, Zip64LocatorSignature);
+            BinaryPrimitives.WriteUInt64LittleEndian(locator[8..], (ulong)zip64EndOffset);
+            BinaryPrimitives.WriteUInt32LittleEndian(locator[16..], 1);
+            _output.Write(locator);
+        }
+        Span<byte> end = stackalloc byte[22];
+        BinaryPrimitives.WriteUInt32LittleEndian(end, EndSignature);
+        var count = zip64 ? ushort.MaxValue : (ushort)_records.Count;
+        BinaryPrimitives.WriteUInt16LittleEndian(end[8..], count);
+        BinaryPrimitives.WriteUInt16LittleEndian(end[10..], count);
+        BinaryPrimitives.WriteUInt32LittleEndian(end[12..], zip64 ? uint.MaxValue : (uint)directorySize);
+        BinaryPrimitives.WriteUInt32LittleEndian(end[16..], zip64 ? uint.MaxValue : (uint)directoryOffset);
+        BinaryPrimitives.WriteUInt16LittleEndian(end[20..], (ushort)comment.Length);
+        _output.Write(end);
+        _output.Write(comment);
+        _finished = true;
+    }
+
+    private void StartEntry()
+    {
+        if (_finished) throw new InvalidOperationException("The archive is already finished.");
+        if (_open is not null) throw new InvalidOperationException("Only one entry can be written at a time.");
+    }
+
+    private LocalHeader WriteLocalHeader(string name, DateTimeOffset modifiedAt, ushort method, bool zip64, uint crc, long compressedSize, long size)
+    {
+        var nameBytes = Encoding.UTF8.GetBytes(name);
+        if (nameBytes.Length > ushort.MaxValue) throw new ArgumentException($"The entry name is too long: {name[..80]}…", nameof(name));
+        var header = new LocalHeader(nameBytes, zip64 ? VersionZip64 : VersionDefault, method, DosTime(modifiedAt), _output.Position, zip64);
+        Span<byte> fixedPart = stackalloc byte[30];
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, LocalHeaderSignature);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[4..], header.Version);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[6..], FlagUtf8);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[8..], method);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[10..], header.DosTime);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[26..], (ushort)nameBytes.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[28..], (ushort)(zip64 ? 20 : 0));
+        WriteSizes(fixedPart, header, crc, compressedSize, size, out var zip64Sizes);
+        _output.Write(fixedPart);
+        _output.Write(nameBytes);
+        if (zip64) _output.Write(zip64Sizes);
+        return header;
+    }
+
+    /// <summary>Seeks back to an entry's local header and fills in what is known only after its data.</summary>
+    private void PatchLocalHeader(LocalHeader header, uint crc, long compressedSize, long size)
+    {
+        if (!header.Zip64 && (compressedSize >= uint.MaxValue || size >= uint.MaxValue))
+            throw new IOException($"{Encoding.UTF8.GetString(header.Name)} grew past 4 GiB while it was read; run the backup again.");
+        Span<byte> fixedPart = stackalloc byte[30];
+        WriteSizes(fixedPart, header, crc, compressedSize, size, out var zip64Sizes);
+        var end = _output.Position;
+        _output.Seek(header.Offset + 14, SeekOrigin.Begin);
+        _output.Write(fixedPart.Slice(14, 12));
+        if (header.Zip64)
+        {
+            _output.Seek(header.Offset + 30 + header.Name.Length, SeekOrigin.Begin);
+            _output.Write(zip64Sizes);
+        }
+        _output.Seek(end, SeekOrigin.Begin);
+    }
+
+    private static void WriteSizes(Span<byte> fixedPart, LocalHeader header, uint crc, long compressedSize, long size, out byte[] zip64Sizes)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[14..], crc);
+        // With Zip64 the 32-bit fields say "see the extra field", which then carries both sizes.
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[18..], header.Zip64 ? uint.MaxValue : (uint)compressedSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[22..], header.Zip64 ? uint.MaxValue : (uint)size);
+        zip64Sizes = new byte[20];
+        BinaryPrimitives.WriteUInt16LittleEndian(zip64Sizes, 0x0001);
+        BinaryPrimitives.WriteUInt16LittleEndian(zip64Sizes.AsSpan(2), 16);
+        BinaryPrimitives.WriteUInt64LittleEndian(zip64Sizes.AsSpan(4), (ulong)size);
+        BinaryPrimitives.WriteUInt64LittleEndian(zip64Sizes.AsSpan(12), (ulong)compressedSize);
+    }
+
+    private void WriteCentralRecord(CentralRecord record)
+    {
+        // Zip64 fields appear only for the values that do not fit, in the order the format fixes.
+        Span<byte> extra = stackalloc byte[28];
+        var extraLength = 4;
+        foreach (var value in (ReadOnlySpan<long>)[record.Size, record.CompressedSize, record.Offset])
+        {
+            if (value < uint.MaxValue) continue;
+            BinaryPrimitives.WriteUInt64LittleEndian(extra[extraLength..], (ulong)value);
+            extraLength += 8;
+        }
+        if (extraLength == 4) extraLength = 0;
+        if (extraLength > 0)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(extra, 0x0001);
+            BinaryPrimitives.WriteUInt16LittleEndian(extra[2..], (ushort)(extraLength - 4));
+        }
+        // A Zip64 field in the directory needs version 4.5 there, and the local header must say the same.
+        if (extraLength > 0 && record.Version != VersionZip64)
+            throw new InvalidOperationException("An entry needs Zip64 in the directory but its local header did not reserve it.");
+
+        Span<byte> fixedPart = stackalloc byte[46];
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, CentralHeaderSignature);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[4..], MadeByUnix);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[6..], record.Version);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[8..], FlagUtf8);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[10..], record.Method);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[12..], record.DosTime);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[16..], record.Crc);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[20..], (uint)Math.Min(record.CompressedSize, uint.MaxValue));
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[24..], (uint)Math.Min(record.Size, uint.MaxValue));
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[28..], (ushort)record.Name.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[30..], (ushort)extraLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[38..], RegularFileMode << 16);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[42..], (uint)Math.Min(record.Offset, uint.MaxValue));
+        _output.Write(fixedPart);
+        _output.Write(record.Name);
+        _output.Write(extra[..extraLength]);
+    }
+
+    /// <summary>MS-DOS date and time (2-second resolution, 1980–2107) of the clock time in <paramref name="time"/>.</summary>
+    private static uint DosTime(DateTimeOffset time)
+    {
+        var t = time.DateTime;
+        if (t.Year < 1980) t = new DateTime(1980, 1, 1);
+        if (t.Year > 2107) t = new DateTime(2107, 12, 31, 23, 59, 58);
+        var date = ((t.Year - 1980) << 9) | (t.Month << 5) | t.Day;
+        var clock = (t.Hour << 11) | (t.Minute << 5) | (t.Second / 2);
+        return (uint)((date << 16) | clock);
+    }
+
+    private sealed record LocalHeader(byte[] Name, ushort Version, ushort Method, uint DosTime, long Offset, bool Zip64)
+    {
+        public CentralRecord ToRecord(uint crc, long compressedSize, long size) => new(Name, Version, Method, DosTime, crc, compressedSize, size, Offset);
+    }
+
+    /// <summary>Content of one entry: computes the CRC-32, deflates when asked, and completes the entry on dispose.</summary>
+    private sealed class EntryStream : Stream
+    {
+        private readonly ZipWriter _writer;
+        private readonly LocalHeader _header;
+        private readonly Crc32 _crc = new();
+        private readonly DeflateStream? _deflate;
+        private readonly long _dataStart;
+        private long _size;
+        private bool _done;
+
+        public EntryStream(ZipWriter writer, LocalHeader header, int compressionLevel)
+        {
+            _writer = writer;
+            _header = header;
+            _dataStart = writer._output.Position;
+            if (compressionLevel > 0)
+                _deflate = new DeflateStream(writer._output, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
+        }
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => !_done;
+        public override long Length => _size;
+        public override long Position { get => _size; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            ObjectDisposedException.ThrowIf(_done, this);
+            _crc.Append(buffer);
+            _size += buffer.Length;
+            if (_deflate is not null) _deflate.Write(buffer);
+            else _writer._output.Write(buffer);
+        }
+
+        // The output is a buffered file written in large pieces; doing it inline avoids a thread hop per piece.
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !_done)
+            {
+                _done = true;
+                _writer._open = null;
+                _deflate?.Dispose(); // writes the final deflate block
+                // DeflateStream writes nothing for no input; a deflated entry needs at least the empty final block.
+                if (_deflate is not null && _writer._output.Position == _dataStart) _writer._output.Write([0x03, 0x00]);
+                var compressedSize = _writer._output.Position - _dataStart;
+                var crc = _crc.GetCurrentHashAsUInt32();
+                _writer.PatchLocalHeader(_header, crc, compressedSize, _size);
+                _writer._records.Add(_header.ToRecord(crc, compressedSize, _size));
+            }
+            base.Dispose(disposing);
+        }
+    }
+}
+
+/// <summary>An entry's content deflated (or stored) ahead of time, with what its zip headers need.</summary>
+internal sealed record PrecompressedContent(bool Deflated, uint Crc32, long Size, long CompressedSize, string Sha256);

@@ -1,0 +1,153 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using BackupManager.Core.Archive;
+using BackupManager.Tests.Infrastructure;
+using static BackupManager.Tests.Engine.RoundTripTests;
+
+namespace BackupManager.Tests.Engine;
+
+/// <summary>
+/// Our own zip writer must produce archives that Info-ZIP's unzip, System.IO.Compression and our structural check all
+/// accept — including Zip64 (more than 65,535 entries; an entry over 4 GiB) and entries deflated ahead of time.
+/// </summary>
+public sealed class ZipWriterTests : IDisposable
+{
+    private readonly TestFolder _folder = new();
+    private static readonly DateTimeOffset Modified = new(2026, 3, 4, 5, 6, 8, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Stored_deflated_empty_precompressed_and_non_ascii_entries_read_back_exactly()
+    {
+        var random = TestFolder.RandomBytes(300_000);
+        var text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("Patient reports sensitivity; review in six months.\n", 5000)));
+        var dump = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("COPY public.patients (id, name) FROM stdin;\n", 20000)));
+        var path = Path.Combine(_folder.Path, "mixed.zip");
+        var precompressedPath = Path.Combine(_folder.Path, "dump.deflate");
+        var content = await PrecompressedFile.WriteAsync(precompressedPath, 1, (s, t) => s.WriteAsync(dump, t).AsTask(), CancellationToken.None);
+        Assert.True(content.CompressedSize < dump.Length / 10);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(dump)), content.Sha256);
+
+        await using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite))
+        {
+            var zip = new ZipWriter(output);
+            await WriteEntryAsync(zip, "files/xrays/panoramic.dcm", 0, random, random.Length);
+            await WriteEntryAsync(zip, "files/notes/visit.txt", 1, text, -1);
+            await WriteEntryAsync(zip, "files/notes/empty.txt", 1, [], 0);
+            await WriteEntryAsync(zip, "files/notes/empty-stored.jpg", 0, [], 0);
+            await WriteEntryAsync(zip, "files/Zähne/Röntgen ü 歯.txt", 6, text, text.Length);
+            await using (var deflated = File.OpenRead(precompressedPath))
+                await zip.AddPrecompressedAsync("db/clinic.dump", Modified, content, deflated, CancellationToken.None);
+            zip.Finish(Encoding.UTF8.GetBytes("a comment"));
+        }
+
+        var (exit, unzipOutput) = Run("unzip", "-t", path);
+        Assert.True(exit == 0, unzipOutput);
+        Assert.Contains("No errors detected", unzipOutput);
+        using (var archive = ZipFile.OpenRead(path))
+        {
+            Assert.Equal("a comment", archive.Comment);
+            Assert.Equal(random, ReadAll(archive, "files/xrays/panoramic.dcm"));
+            Assert.Equal(random.Length, archive.GetEntry("files/xrays/panoramic.dcm")!.CompressedLength); // stored, not deflated
+            Assert.Equal(text, ReadAll(archive, "files/notes/visit.txt"));
+            Assert.Empty(ReadAll(archive, "files/notes/empty.txt"));
+            Assert.Empty(ReadAll(archive, "files/notes/empty-stored.jpg"));
+            Assert.Equal(text, ReadAll(archive, "files/Zähne/Röntgen ü 歯.txt"));
+            Assert.Equal(dump, ReadAll(archive, "db/clinic.dump"));
+            var entry = archive.GetEntry("files/notes/visit.txt")!;
+            Assert.Equal(Modified.DateTime, entry.LastWriteTime.DateTime);
+        }
+        Assert.Null(CheckStructure(path));
+        // unzip recreates ordinary files: 0644, not 0000.
+        var extracted = _folder.Sub("extracted");
+        Assert.Equal(0, Run("unzip", "-q", path, "files/notes/visit.txt", "-d", extracted).Exit);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            File.GetUnixFileMode(Path.Combine(extracted, "files/notes/visit.txt")));
+    }
+
+    [Fact]
+    public async Task More_than_65535_entries_use_zip64_end_records_that_every_reader_accepts()
+    {
+        var path = Path.Combine(_folder.Path, "many.zip");
+        await using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite))
+        {
+            var zip = new ZipWriter(output);
+            for (var i = 0; i < 70_000; i++)
+                await WriteEntryAsync(zip, $"files/notes/{i / 1000}/note-{i}.txt", i % 2, Encoding.UTF8.GetBytes($"note {i}"), -1);
+            zip.Finish([]);
+        }
+        using (var archive = ZipFile.OpenRead(path))
+        {
+            Assert.Equal(70_000, archive.Entries.Count);
+            Assert.Equal("note 69999", Encoding.UTF8.GetString(ReadAll(archive, "files/notes/69/note-69999.txt")));
+        }
+        Assert.Null(CheckStructure(path));
+        var (exit, unzipOutput) = Run("unzip", "-tq", path);
+        Assert.True(exit == 0, unzipOutput[..Math.Min(unzipOutput.Length, 2000)]);
+    }
+
+    [Fact]
+    public async Task An_entry_larger_than_4_GiB_is_recorded_with_zip64_sizes()
+    {
+        const long size = (4L << 30) + 12345; // zeros deflate to a few MB, so the file stays small
+        var path = Path.Combine(_folder.Path, "big.zip");
+        await using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite))
+        {
+            var zip = new ZipWriter(output);
+            await using (var entry = zip.OpenEntry("db/large.dump", Modified, 1, expectedSize: -1))
+            {
+                var zeros = new byte[1 << 20];
+                for (var written = 0L; written < size; written += zeros.Length)
+                    entry.Write(zeros, 0, (int)Math.Min(zeros.Length, size - written));
+            }
+            await WriteEntryAsync(zip, "manifest.json", 1, "{}"u8.ToArray(), -1);
+            zip.Finish([]);
+        }
+        Assert.True(new FileInfo(path).Length < 100 << 20);
+        using (var archive = ZipFile.OpenRead(path))
+        {
+            var entry = archive.GetEntry("db/large.dump")!;
+            Assert.Equal(size, entry.Length);
+            Assert.Equal("{}", Encoding.UTF8.GetString(ReadAll(archive, "manifest.json")));
+        }
+        Assert.Null(CheckStructure(path));
+        var (exit, unzipOutput) = Run("unzip", "-tq", path);
+        Assert.True(exit == 0, unzipOutput);
+    }
+
+    [Fact]
+    public async Task An_entry_without_reserved_zip64_that_grows_past_4_GiB_fails_instead_of_writing_a_wrong_size()
+    {
+        var path = Path.Combine(_folder.Path, "grew.zip");
+        await using var output = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite);
+        var zip = new ZipWriter(output);
+        var entry = zip.OpenEntry("files/grew.txt", Modified, 1, expectedSize: 10);
+        var zeros = new byte[1 << 20];
+        for (var written = 0L; written < 4L << 30; written += zeros.Length) entry.Write(zeros);
+        var error = Assert.Throws<IOException>(entry.Dispose);
+        Assert.Contains("grew past 4 GiB", error.Message);
+    }
+
+    private static async Task WriteEntryAsync(ZipWriter zip, string name, int level, byte[] content, long expectedSize)
+    {
+        await using var entry = zip.OpenEntry(name, Modified, level, expectedSize);
+        await entry.WriteAsync(content);
+    }
+
+    private static byte[] ReadAll(ZipArchive archive, string name)
+    {
+        using var stream = archive.GetEntry(name)!.Open();
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static string? CheckStructure(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read);
+        var (endRecord, _) = ArchiveSummary.FindComment(stream);
+        return ZipStructure.CheckLocalHeaders(stream, ZipStructure.Locate(stream, endRecord));
+    }
+
+    public void Dispose() => _folder.Dispose();
+}
