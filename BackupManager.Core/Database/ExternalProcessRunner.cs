@@ -1,3 +1,4 @@
+using BackupManager.Core.Storage;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
@@ -59,6 +60,8 @@ public sealed class ExternalProcessRunner
         var token = linked.Token;
         using var killOnCancel = token.Register(() => KillQuietly(process));
 
+        if (request.ReadStandardOutput is not null) NativeFileSystem.TryEnlargePipe(process.StandardOutput.BaseStream);
+        if (request.WriteStandardInput is not null) NativeFileSystem.TryEnlargePipe(process.StandardInput.BaseStream);
         var stderrTask = ReadTailAsync(process.StandardError);
         var stdoutTask = request.ReadStandardOutput is { } read
             ? ConsumeAsync(read, process.StandardOutput.BaseStream, token)

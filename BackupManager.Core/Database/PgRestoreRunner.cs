@@ -42,24 +42,30 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             }
         }
 
-        // pg_restore runs parallel jobs only from a file. The caller's stream is verified as it is written, so the
-        // dump is checked whole before pg_restore reads a byte of it.
-        var dumpPath = Path.Combine(options.Directory, $".backup-restore.tmp-{Guid.NewGuid():N}.dump");
+        var jobs = options.EffectiveRestoreJobs;
+        // pg_restore runs parallel jobs only from a file; one job reads the dump straight from the archive.
+        var dumpPath = jobs > 1 ? Path.Combine(options.Directory, $".backup-restore.tmp-{Guid.NewGuid():N}.dump") : null;
         try
         {
-            await using (var dumpFile = new FileStream(dumpPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-                await writeDump(dumpFile, cancellationToken).ConfigureAwait(false);
             var arguments = target.LibpqArguments(stagingName);
-            // No --single-transaction (it rules out parallel jobs): a failed restore only ever leaves the staging
+            arguments.Add("--exit-on-error");
+            // Parallel jobs rule out --single-transaction, and need none: a failed restore only ever leaves the staging
             // database, which is dropped below; the live one is replaced only after this succeeded.
-            arguments.AddRange(["--exit-on-error", "--jobs=" + options.EffectiveRestoreJobs]);
+            arguments.Add(dumpPath is null ? "--single-transaction" : "--jobs=" + jobs);
             // Without superuser rights the original owners cannot be set; the restoring role then owns everything.
             if (!superuser) arguments.Add("--no-owner");
-            arguments.Add(dumpPath);
+            if (dumpPath is not null)
+            {
+                // The caller's stream is verified as it is written, so the dump is checked whole before pg_restore reads it.
+                await using (var dumpFile = new FileStream(dumpPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+                    await writeDump(dumpFile, cancellationToken).ConfigureAwait(false);
+                arguments.Add(dumpPath);
+            }
             var result = await runner.RunAsync(new ExternalProcessRequest(Locate("pg_restore", options.PgBinDirectory), arguments)
             {
                 Environment = target.LibpqEnvironment(),
                 Timeout = options.CommandTimeout,
+                WriteStandardInput = dumpPath is null ? writeDump : null,
             }, cancellationToken).ConfigureAwait(false);
             if (result.ExitCode != 0) throw Failure("pg_restore", result, target);
         }
@@ -70,7 +76,8 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         }
         finally
         {
-            try { File.Delete(dumpPath); } catch (IOException) { /* a leftover the next start removes */ }
+            if (dumpPath is not null)
+                try { File.Delete(dumpPath); } catch (IOException) { /* a leftover the next start removes */ }
         }
     }
 

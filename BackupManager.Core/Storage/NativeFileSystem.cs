@@ -28,6 +28,30 @@ internal static partial class NativeFileSystem
         try { syncfs(fd); } finally { close(fd); }
     }
 
+    /// <summary>
+    /// Asks for a 1 MiB pipe buffer instead of 64 KiB, so a dump streams in a few hundred large reads rather than
+    /// tens of thousands of small ones (each a context switch). Best effort: a refusal keeps the default.
+    /// </summary>
+    public static void TryEnlargePipe(Stream stream)
+    {
+        if (!OperatingSystem.IsLinux() || stream is not System.IO.Pipes.PipeStream pipe) return;
+        const int setPipeSize = 1031; // F_SETPIPE_SZ
+        var handle = pipe.SafePipeHandle;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            fcntl((int)handle.DangerousGetHandle(), setPipeSize, 1 << 20);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int command, int argument);
+
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int open(string path, int flags);
 

@@ -87,6 +87,8 @@ public sealed class ConsoleCommandTests
     [InlineData("BACKUP_SCHEDULE", "every night", "BACKUP_SCHEDULE='every night'")]
     [InlineData("Backup__TimeZone", "Mars/Olympus", "Backup__TimeZone='Mars/Olympus'")]
     [InlineData("Backup__CommandTimeout", "soon", "wrong type")]
+    [InlineData("Backup__DumpCompressionLevel", "12", "Backup__DumpCompressionLevel=12 must be from 0")]
+    [InlineData("Backup__RestoreJobs", "-1", "Backup__RestoreJobs=-1 must be from 0")]
     public async Task A_setting_that_does_not_parse_stops_the_program_naming_the_setting_and_value(string setting, string value, string expected)
     {
         await using var h = await EngineHarness.CreateAsync();

@@ -91,5 +91,6 @@ public sealed class EngineHarness : IAsyncDisposable
         to.CommandTimeout = from.CommandTimeout;
         to.PgBinDirectory = from.PgBinDirectory;
         to.DumpCompressionLevel = from.DumpCompressionLevel;
+        to.RestoreJobs = from.RestoreJobs;
     }
 }
