@@ -19,10 +19,14 @@ public sealed class PersonalAccessTokenHandler(
     {
         var header = Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
-        Data.ApplicationUser? user;
+        IEnumerable<System.Security.Claims.Claim> claims;
+        // Every query is inside: a restore can swap the user database away between any two of them.
         try
         {
-            user = await tokens.FindUserAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+            var user = await tokens.FindUserAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+            if (user is null) return AuthenticateResult.Fail("The token is unknown or revoked.");
+            if (await users.IsLockedOutAsync(user)) return AuthenticateResult.Fail("The token's user is locked out.");
+            claims = (await principals.CreateAsync(user)).Claims;
         }
         catch (Exception e) when (IsDatabaseUnavailable(e))
         {
@@ -30,9 +34,6 @@ public sealed class PersonalAccessTokenHandler(
             Context.Items[DatabaseUnavailable] = true;
             return AuthenticateResult.Fail("The user database is unavailable.");
         }
-        if (user is null) return AuthenticateResult.Fail("The token is unknown or revoked.");
-        if (await users.IsLockedOutAsync(user)) return AuthenticateResult.Fail("The token's user is locked out.");
-        var claims = (await principals.CreateAsync(user)).Claims;
         // Marked with this scheme, so CSRF checks and the audit log can tell token calls from cookie calls.
         var identity = new System.Security.Claims.ClaimsIdentity(claims, SchemeName, System.Security.Claims.ClaimTypes.Name, System.Security.Claims.ClaimTypes.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new System.Security.Claims.ClaimsPrincipal(identity), SchemeName));
