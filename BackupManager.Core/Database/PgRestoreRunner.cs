@@ -44,7 +44,8 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
 
         var jobs = options.EffectiveRestoreJobs;
         // pg_restore runs parallel jobs only from a file; one job reads the dump straight from the archive.
-        var dumpPath = jobs > 1 ? Path.Combine(options.Directory, $".backup-restore.tmp-{Guid.NewGuid():N}.dump") : null;
+        // A full path: pg_restore must never read a relative name that starts with "-" as an option.
+        var dumpPath = jobs > 1 ? Path.Combine(Path.GetFullPath(options.Directory), $".backup-restore.tmp-{Guid.NewGuid():N}.dump") : null;
         try
         {
             var arguments = target.LibpqArguments(stagingName);
