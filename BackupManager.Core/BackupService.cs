@@ -65,28 +65,22 @@ public sealed partial class BackupService : IBackupService
     {
         using var lease = _lock.Acquire("restore", request.RequestedBy);
         var path = _store.ResolveExisting(request.Filename);
+        await FinishPendingRestoreAsync().ConfigureAwait(false);
         // Opening checks every byte outside the entries; each entry's bytes are checked as they stream into the
         // staging copies, and nothing live is touched until all of them passed.
         progress?.Report(new BackupProgress("restore", "Verifying the backup"));
         using var archive = BackupArchiveReader.Open(path);
         var plan = PlanRestore(archive.Manifest, request);
 
-        var safetyScope = plan.Database && plan.Folders.Count == 0 ? BackupScope.DatabaseOnly
-            : !plan.Database ? BackupScope.FilesOnly : BackupScope.Full;
-        progress?.Report(new BackupProgress("restore", "Making a safety backup and restoring into staging copies"));
-        var safety = Task.Run(() => CreateLockedAsync(new CreateBackupRequest(safetyScope, BackupTrigger.PreRestore, request.RequestedBy), null, cancellationToken), CancellationToken.None);
-        var coordinator = new RestoreCoordinator(_store.Directory, _restorer, _logger);
+        progress?.Report(new BackupProgress("restore", "Restoring into staging copies"));
         var swapStarted = new System.Runtime.CompilerServices.StrongBox<bool>();
         RestoreResult result;
         try
         {
-            result = await coordinator.RunAsync(archive, () => BackupArchiveReader.Open(path), plan, safety, request.RequestedBy, progress, swapStarted, cancellationToken).ConfigureAwait(false);
+            result = await NewRestoreCoordinator().RunAsync(archive, () => BackupArchiveReader.Open(path), plan, request.RequestedBy, progress, swapStarted, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!swapStarted.Value && e is BackupException or IOException)
         {
-            // Nothing live changed, so the safety backup would only be a duplicate of the current state.
-            try { if (await safety.ConfigureAwait(false) is { } made) _store.Delete(made.Filename); }
-            catch (Exception cleanup) when (cleanup is BackupException or IOException) { /* it failed itself; nothing to remove */ }
             if (e is BackupException { Kind: BackupErrorKind.Damaged }) throw;
             var kind = e is BackupException be ? be.Kind : BackupErrorKind.Environment;
             var detail = e is IOException io ? DescribeIo(io) : e.Message;
@@ -96,9 +90,9 @@ public sealed partial class BackupService : IBackupService
         {
             throw new BackupException(e.Kind, $"The restore of {request.Filename} failed while swapping in the restored copies; the previous database and files were put back. {e.Message}", e);
         }
+        foreach (var warning in result.Warnings) _logger.LogWarning("{Warning}", warning);
         _logger.LogInformation("Restored {Backup} (database: {Database}, folders: {Folders}) for {User}; safety backup {Safety}",
             request.Filename, result.RestoredDatabase, string.Join(", ", result.RestoredFolders), request.RequestedBy, result.SafetyBackup);
-        ApplyRetention(result.SafetyBackup);
         return result;
     }
 
@@ -186,7 +180,7 @@ public sealed partial class BackupService : IBackupService
         var messages = new List<string>();
         using var lease = _lock.TryAcquire("recover", "start-up");
         if (lease is null) return messages; // another process is working and owns its own leftovers
-        var recovered = await new RestoreCoordinator(_store.Directory, _restorer, _logger).RecoverAsync().ConfigureAwait(false);
+        var recovered = await NewRestoreCoordinator().RecoverAsync().ConfigureAwait(false);
         if (recovered is not null)
         {
             _logger.LogWarning("{Message}", recovered);
@@ -202,21 +196,48 @@ public sealed partial class BackupService : IBackupService
         return messages;
     }
 
-    private async Task<BackupInfo> CreateLockedAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    private RestoreCoordinator NewRestoreCoordinator() => new(_store.Directory, _restorer, ArchiveParkedStateAsync, _logger);
+
+    /// <summary>A new restore would start a new journal, so an earlier one whose previous state is still parked is finished first.</summary>
+    private async Task FinishPendingRestoreAsync()
+    {
+        if (RestoreJournal.Load(_store.Directory) is null) return;
+        var message = await NewRestoreCoordinator().RecoverAsync().ConfigureAwait(false);
+        if (message is not null) _logger.LogWarning("{Message}", message);
+        if (RestoreJournal.Load(_store.Directory) is not null)
+            throw new BackupException(BackupErrorKind.Environment, $"An earlier restore is not finished, so no new restore was started: {message}");
+    }
+
+    /// <summary>The pre-restore safety backup, made from the previous state a restore parked (which holds every write up to the swap).</summary>
+    private async Task<string> ArchiveParkedStateAsync(ParkedState parked, CancellationToken cancellationToken)
+    {
+        // A crash between committing the safety backup and recording it in the journal must not make a second one.
+        var existing = _store.List().FirstOrDefault(b => b.Trigger == BackupTrigger.PreRestore && b.CreatedAt == parked.ParkedAt);
+        if (existing is not null) return existing.Filename;
+        var scope = parked.Folders.Count == 0 ? BackupScope.DatabaseOnly : parked.Database is null ? BackupScope.FilesOnly : BackupScope.Full;
+        var made = await CreateLockedAsync(new CreateBackupRequest(scope, BackupTrigger.PreRestore, parked.RequestedBy), null, cancellationToken, parked).ConfigureAwait(false);
+        ApplyRetention(made.Filename);
+        return made.Filename;
+    }
+
+    /// <summary>Makes a backup of the live state, or of <paramref name="parked"/> (read from its parked names, recorded under the live ones).</summary>
+    private async Task<BackupInfo> CreateLockedAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress, CancellationToken cancellationToken, ParkedState? parked = null)
     {
         var (withDatabase, withFiles) = ResolveScope(request.Scope);
         progress?.Report(new BackupProgress("create", "Preparing"));
         var database = withDatabase ? await _dumper!.DescribeAsync(cancellationToken).ConfigureAwait(false) : null;
         var warnings = new List<string>();
-        var scanned = withFiles ? _roots.Select(root => (root, files: _scanner.Scan(root, warnings))).ToList() : [];
+        var sources = parked is null ? _roots.Select(root => (root, live: root.FullPath))
+            : parked.Folders.Select(f => (root: new FileRoot(FileRoot.NameOf(f.LiveFolder), f.ParkedFolder), live: f.LiveFolder));
+        var scanned = withFiles ? sources.Select(s => (s.root, s.live, files: _scanner.Scan(s.root, warnings))).ToList() : [];
         long totalFileBytes = scanned.Sum(r => r.files.Sum(f => f.Size)), doneBytes = 0;
-        var createdAt = _time.GetUtcNow();
+        var createdAt = parked?.ParkedAt ?? _time.GetUtcNow();
         var temp = _store.NewTempPath();
         var dumpTemp = temp + ".dump";
         using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The database is dumped and deflated into a temporary file while the files are written: different cores.
         var dump = database is null ? null : Task.Run(() => PrecompressedFile.WriteAsync(dumpTemp, _options.DumpCompressionLevel,
-            (destination, token) => _dumper!.DumpAsync(destination, token), stopDump.Token), CancellationToken.None);
+            (destination, token) => _dumper!.DumpAsync(destination, parked?.Database, token), stopDump.Token), CancellationToken.None);
         try
         {
             BackupManifest manifest;
@@ -226,7 +247,7 @@ public sealed partial class BackupService : IBackupService
                 var writer = new BackupArchiveWriter(output);
                 if (database is not null) progress?.Report(new BackupProgress("create", "Dumping the database and adding files", null, database.Name));
                 var roots = new List<ManifestRoot>();
-                foreach (var (root, files) in scanned)
+                foreach (var (root, live, files) in scanned)
                 {
                     int count = 0;
                     long bytes = 0;
@@ -238,7 +259,7 @@ public sealed partial class BackupService : IBackupService
                         doneBytes += file.Size;
                         progress?.Report(new BackupProgress("create", "Adding files", totalFileBytes == 0 ? 1 : (double)doneBytes / totalFileBytes, file.RelativePath));
                     }
-                    if (Directory.Exists(root.FullPath)) roots.Add(new ManifestRoot(root.Name, root.FullPath, count, bytes));
+                    if (Directory.Exists(root.FullPath)) roots.Add(new ManifestRoot(root.Name, live, count, bytes));
                 }
                 ManifestDatabase? databaseRecord = null;
                 if (database is not null)

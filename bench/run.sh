@@ -73,6 +73,7 @@ results=$work/results.tsv
 measure() {
   local name=$1 output=$2; shift 2
   sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+  started=$(date +%s.%N)
   /usr/bin/time -f "%e %M" -o "$work/time.txt" bash -c "$*" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt" >&2; exit 1; }
   local size=0
   [[ -n $output && -e $output ]] && size=$(du -sb "$output" | cut -f1)
@@ -82,6 +83,9 @@ measure() {
 }
 
 stock=$work/stock
+# Keep these names in step with bench/report.sh.
+restore_live="BackupManager restore until the restored state is live (verify + staging + swap)"
+restore_whole="BackupManager restore, whole command (+ safety backup of the parked previous state)"
 for run in $(seq 1 "$runs"); do
   echo "Run $run/$runs" >&2
   rm -rf "$work/backups" "$stock" "$work/restored"; mkdir -p "$work/backups" "$stock"
@@ -92,7 +96,11 @@ for run in $(seq 1 "$runs"); do
   rm -rf "$stock/restic"; RESTIC_PASSWORD=bench restic -r "$stock/restic" init -q >/dev/null
   measure "pg_dump -Fc + restic backup" "$stock/restic" "pg_dump -Fc -d '$db' -f '$stock/restic-db.dump' && RESTIC_PASSWORD=bench restic -r '$stock/restic' backup -q '$stock/restic-db.dump' '$files'"
   backup=$(ls "$work/backups" | grep '^backup-' | head -1)
-  measure "BackupManager restore (verify + safety backup + staged swap)" "" "dotnet '$work/app/BackupManager.Web.dll' app:restore-backup '$backup' --force"
+  measure "$restore_whole" "" "dotnet '$work/app/BackupManager.Web.dll' app:restore-backup '$backup' --force"
+  # The command logs each phase with a timestamp; the restored state is live (and the previous one parked) at "Restored;".
+  live=$(grep -m1 'Z Restored;' "$work/stderr.txt" | cut -d' ' -f1)
+  [[ -n $live ]] || { echo "the restore did not log its 'Restored;' phase" >&2; cat "$work/stderr.txt" >&2; exit 1; }
+  printf '%s\t%s\t%s\t0\n' "$restore_live" "$(echo "$(date -d "$live" +%s.%N) - $started" | bc)" "$rss_kb" >>"$results"
   measure "pg_restore --clean --single-transaction + zstd -d | tar -x" "" "pg_restore --clean --if-exists --single-transaction -d '$db' '$stock/db.dump' && mkdir -p '$work/restored' && zstd -dc '$stock/files.tar.zst' | tar -x -C '$work/restored'"
 done
 

@@ -15,6 +15,9 @@ public interface IDatabaseDumper
     /// <summary>Connects and reports the database name, server version and dump tool version; fails fast on bad credentials.</summary>
     Task<DatabaseDescription> DescribeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Writes the dump to <paramref name="destination"/> as it is produced.</summary>
-    Task DumpAsync(Stream destination, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the dump to <paramref name="destination"/> as it is produced. <paramref name="fromDatabase"/> names another
+    /// database on the same server to read instead of the live one (a restore's parked previous state); null for the live one.
+    /// </summary>
+    Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken);
 }

@@ -20,4 +20,10 @@ public interface IDatabaseRestorer
     Task SwapBackAsync(string stagingName, string oldName, CancellationToken cancellationToken);
 
     Task DropIfExistsAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Lets a parked database (connections were barred while it was swapped out) be read again, to archive it;
+    /// false if there is no such database (the restore created the live database rather than replacing one).
+    /// </summary>
+    Task<bool> AllowConnectionsIfExistsAsync(string name, CancellationToken cancellationToken);
 }

@@ -18,9 +18,9 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options, E
         return new DatabaseDescription(target.Database, serverVersion.Split(' ')[0], PgTools.ParseToolVersion(result.StandardOutput));
     }
 
-    public async Task DumpAsync(Stream destination, CancellationToken cancellationToken)
+    public async Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken)
     {
-        var arguments = target.LibpqArguments(target.Database);
+        var arguments = target.LibpqArguments(fromDatabase ?? target.Database);
         // Uncompressed: pg_dump compresses on the one core that also reads from the server; the caller's zlib-ng
         // deflate on another core is three times faster than pg_dump's zlib.
         arguments.AddRange(["--format=custom", "--compress=0"]);

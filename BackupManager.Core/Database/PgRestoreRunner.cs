@@ -122,6 +122,14 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         NpgsqlConnection.ClearAllPools();
     }
 
+    public async Task<bool> AllowConnectionsIfExistsAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
+        var (exists, _, _) = await ExistAsync(connection, name, name, name, cancellationToken).ConfigureAwait(false);
+        if (exists) await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(name)} WITH ALLOW_CONNECTIONS true", cancellationToken).ConfigureAwait(false);
+        return exists;
+    }
+
     public async Task DropIfExistsAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);

@@ -20,7 +20,8 @@ public sealed record BackupJob(
     string? Error = null,
     BackupErrorKind? ErrorKind = null,
     string? SafetyBackup = null,
-    DateTimeOffset? FinishedAt = null)
+    DateTimeOffset? FinishedAt = null,
+    string? Warning = null)
 {
     public bool IsFinished => Status is BackupJobStatus.Succeeded or BackupJobStatus.Failed;
 }

@@ -33,7 +33,7 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
         Start(BackupJobKind.Create, scope, actor, null, async (progress, token) =>
         {
             var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name), progress, token).ConfigureAwait(false);
-            return (created.Filename, (string?)null);
+            return (created.Filename, (string?)null, (string?)null);
         });
 
     public BackupJob StartRestore(string filename, BackupScope scope, Actor actor)
@@ -42,7 +42,7 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
         return Start(BackupJobKind.Restore, scope, actor, filename, async (progress, token) =>
         {
             var result = await engine.RestoreAsync(new RestoreBackupRequest(filename, scope, actor.Name), progress, token).ConfigureAwait(false);
-            return (result.Filename, result.SafetyBackup);
+            return (result.Filename, result.SafetyBackup, result.Warnings.Count == 0 ? null : string.Join(" ", result.Warnings));
         });
     }
 
@@ -63,7 +63,7 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
             return await RunAsync(job, "create", actor, async (progress, token) =>
             {
                 var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name), progress, token).ConfigureAwait(false);
-                return (created.Filename, (string?)null);
+                return (created.Filename, (string?)null, (string?)null);
             }).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -76,7 +76,7 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
     }
 
     private BackupJob Start(BackupJobKind kind, BackupScope scope, Actor actor, string? filename,
-        Func<IProgress<BackupProgress>, CancellationToken, Task<(string Filename, string? Safety)>> work)
+        Func<IProgress<BackupProgress>, CancellationToken, Task<(string Filename, string? Safety, string? Warning)>> work)
     {
         var job = new BackupJob(Guid.NewGuid(), kind, BackupJobStatus.Queued, actor.Name, time.GetUtcNow(), scope, Filename: filename);
         var operation = kind == BackupJobKind.Create ? "create" : "restore";
@@ -106,7 +106,7 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
         return job;
     }
 
-    private async Task<BackupJob> RunAsync(BackupJob job, string operation, Actor actor, Func<IProgress<BackupProgress>, CancellationToken, Task<(string Filename, string? Safety)>> work)
+    private async Task<BackupJob> RunAsync(BackupJob job, string operation, Actor actor, Func<IProgress<BackupProgress>, CancellationToken, Task<(string Filename, string? Safety, string? Warning)>> work)
     {
         job = job with { Status = BackupJobStatus.Running };
         Publish(job);
@@ -114,9 +114,9 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
         var progress = new JobProgress(this, () => job);
         try
         {
-            var (filename, safety) = await work(progress, CancellationToken.None).ConfigureAwait(false);
-            job = job with { Status = BackupJobStatus.Succeeded, Filename = filename, SafetyBackup = safety, FinishedAt = time.GetUtcNow(), Progress = progress.Last };
-            audit.Record(actor.Name, actor.Address, operation, filename, AuditOutcome.Succeeded, safety is null ? null : $"safety backup {safety}");
+            var (filename, safety, warning) = await work(progress, CancellationToken.None).ConfigureAwait(false);
+            job = job with { Status = BackupJobStatus.Succeeded, Filename = filename, SafetyBackup = safety, Warning = warning, FinishedAt = time.GetUtcNow(), Progress = progress.Last };
+            audit.Record(actor.Name, actor.Address, operation, filename, AuditOutcome.Succeeded, warning ?? (safety is null ? null : $"safety backup {safety}"));
         }
         catch (Exception e)
         {

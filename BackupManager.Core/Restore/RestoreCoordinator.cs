@@ -10,24 +10,34 @@ namespace BackupManager.Core.Restore;
 internal sealed record RestorePlan(bool Database, IReadOnlyList<(string RootName, FileRoot Target)> Folders);
 
 /// <summary>
+/// The state a restore swapped out, still whole under its parked names: the database <see cref="Database"/> (null if
+/// the restore left the database alone) and each replaced folder. Archiving it gives the pre-restore safety backup.
+/// </summary>
+internal sealed record ParkedState(DateTimeOffset ParkedAt, string RequestedBy, string? Database, IReadOnlyList<(string LiveFolder, string ParkedFolder)> Folders);
+
+/// <summary>
 /// Runs a restore as a small transaction over the database and the folders:
 /// 1. journal "preparing"; restore the dump into a staging database and, at the same time, extract each folder into a
-///    staging folder beside it, checking every byte against the manifest as it streams; meanwhile the caller's safety
-///    backup is made; any failure (or a failed safety backup) drops the staging copies and stops here;
-/// 2. journal "committing"; swap the database, then each folder, by renames; a failure swaps everything back;
-/// 3. journal "committed"; remove the old copies; delete the journal.
+///    staging folder beside it, checking every byte against the manifest as it streams; any failure drops the staging
+///    copies and stops here, with nothing live changed;
+/// 2. journal "committing"; swap the database, then each folder, by renames that park the live copies under old
+///    names; a failure swaps everything back;
+/// 3. journal "committed"; the restored state is live. The parked previous state — which holds every write made up to
+///    the swap — is archived as the safety backup, and only then removed; the journal is deleted last.
 /// <see cref="RecoverAsync"/> finishes or undoes a restore that a crash interrupted, from the journal alone.
 /// </summary>
-internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestorer? database, ILogger logger)
+internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestorer? database,
+    Func<ParkedState, CancellationToken, Task<string>> archiveParked, ILogger logger)
 {
     /// <summary>
     /// Restores <paramref name="plan"/> from <paramref name="archive"/>. <paramref name="openAnother"/> opens a second
     /// reader of the same archive so the folders can be extracted while the database is restored.
-    /// <paramref name="safetyBackup"/> must succeed before anything live is swapped. <paramref name="swapStarted"/> is
-    /// set once live state may have changed (until then a failure leaves everything as it was).
+    /// <paramref name="swapStarted"/> is set once live state may have changed (until then a failure leaves everything
+    /// as it was). If the safety backup cannot be written after the swap, the restore still stands, the previous state
+    /// stays parked for the next start to archive, and the result says so in its warnings.
     /// </summary>
     public async Task<RestoreResult> RunAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother, RestorePlan plan,
-        Task<BackupInfo> safetyBackup, string requestedBy, IProgress<BackupProgress>? progress, StrongBox<bool> swapStarted, CancellationToken cancellationToken)
+        string requestedBy, IProgress<BackupProgress>? progress, StrongBox<bool> swapStarted, CancellationToken cancellationToken)
     {
         var id = Guid.NewGuid().ToString("N")[..8];
         var journal = new RestoreJournal
@@ -47,7 +57,6 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         };
         journal.Save(backupDirectory);
 
-        string safety;
         try
         {
             var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, progress, cancellationToken) : Task.CompletedTask;
@@ -58,15 +67,6 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
                     await ExtractFolderAsync(second, plan.Folders[i].RootName, journal.Folders[i], progress, cancellationToken).ConfigureAwait(false);
             }, cancellationToken);
             await WhenAllOrFirstFailure(database, folders).ConfigureAwait(false);
-            progress?.Report(new BackupProgress("restore", "Finishing the safety backup"));
-            try
-            {
-                safety = (await safetyBackup.ConfigureAwait(false)).Filename;
-            }
-            catch (BackupException e)
-            {
-                throw new BackupException(e.Kind, $"The safety backup of the current state failed, so nothing was replaced: {e.Message}", e);
-            }
         }
         catch
         {
@@ -74,7 +74,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             throw;
         }
 
-        journal = journal with { State = RestoreJournalState.Committing, SafetyBackup = safety };
+        journal = journal with { State = RestoreJournalState.Committing, ParkedAt = DateTimeOffset.UtcNow };
         journal.Save(backupDirectory);
         swapStarted.Value = true;
         progress?.Report(new BackupProgress("restore", "Swapping in the restored copies"));
@@ -93,8 +93,9 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
 
         journal = journal with { State = RestoreJournalState.Committed };
         journal.Save(backupDirectory);
-        await CleanUpAsync(journal).ConfigureAwait(false);
-        return new RestoreResult(archive.Filename, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), []);
+        progress?.Report(new BackupProgress("restore", "Restored; writing the safety backup of the previous state from its parked copy"));
+        var (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
+        return new RestoreResult(archive.Filename, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), warning is null ? [] : [warning]);
     }
 
     /// <summary>Finishes or undoes an interrupted restore; returns a sentence for the log and audit, or null if there was none.</summary>
@@ -112,12 +113,49 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
                 foreach (var folder in journal.Folders) FolderSwap.Forward(folder);
                 journal = journal with { State = RestoreJournalState.Committed };
                 journal.Save(backupDirectory);
-                await CleanUpAsync(journal).ConfigureAwait(false);
-                return $"A restore of {journal.Backup} requested by {journal.RequestedBy} at {journal.StartedAt:u} was interrupted while swapping; it was completed, so the database and files are both from {journal.Backup}.";
+                var (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
+                return $"A restore of {journal.Backup} requested by {journal.RequestedBy} at {journal.StartedAt:u} was interrupted while swapping; it was completed, so the database and files are both from {journal.Backup}. "
+                    + (warning ?? $"The safety backup of the previous state is {safety ?? "not needed (nothing was replaced)"}.");
             default:
-                await CleanUpAsync(journal).ConfigureAwait(false);
-                return $"A restore of {journal.Backup} had finished; its leftover old copies were removed.";
+                var hadSafety = journal.SafetyBackup is not null;
+                (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
+                return warning ?? (hadSafety
+                    ? $"A restore of {journal.Backup} had finished; its parked previous state was removed."
+                    : $"A restore of {journal.Backup} had finished but was interrupted before the safety backup of the previous state was written; it was written now ({safety ?? "nothing was replaced"}) and the parked copies removed.");
         }
+    }
+
+    /// <summary>
+    /// Archives the parked previous state (unless the journal already names its safety backup), then removes the
+    /// parked copies and the journal. On failure nothing parked is removed and the journal stays, so the next start
+    /// tries again; the returned warning says what happened and where the previous state is.
+    /// </summary>
+    private async Task<(string? Safety, string? Warning)> ArchiveParkedAndCleanUpAsync(RestoreJournal journal)
+    {
+        var parked = new ParkedState(journal.ParkedAt ?? journal.StartedAt, journal.RequestedBy, journal.DatabaseOld,
+            journal.Folders.Where(f => f.TargetExisted).Select(f => (f.Target, f.Old)).ToList());
+        if (journal.SafetyBackup is null)
+        {
+            try
+            {
+                if (parked.Database is not null && !await database!.AllowConnectionsIfExistsAsync(parked.Database, CancellationToken.None).ConfigureAwait(false))
+                    parked = parked with { Database = null };
+                if (parked.Database is not null || parked.Folders.Count > 0)
+                    journal = journal with { SafetyBackup = await archiveParked(parked, CancellationToken.None).ConfigureAwait(false) };
+                journal.Save(backupDirectory);
+            }
+            catch (Exception e)
+            {
+                // Whatever went wrong, the restore itself stands and the previous state is still whole where it is parked.
+                logger.LogError(e, "The safety backup of the state before the restore of {Backup} could not be written", journal.Backup);
+                var where = string.Join(" and ", new[] { parked.Database is null ? null : $"the database {parked.Database}" }
+                    .Concat(parked.Folders.Select(f => $"the folder {f.ParkedFolder}")).OfType<string>());
+                return (null, $"The restore of {journal.Backup} is complete, but the safety backup of the previous state could not be written ({e.Message}). "
+                    + $"The previous state is kept whole as {where}; BackupManager tries again at its next start and before the next restore.");
+            }
+        }
+        await CleanUpAsync(journal).ConfigureAwait(false);
+        return (journal.SafetyBackup, null);
     }
 
     private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)

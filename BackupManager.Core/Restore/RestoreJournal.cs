@@ -9,7 +9,10 @@ public enum RestoreJournalState
     Preparing,
     /// <summary>Everything is staged and checked; swaps are under way. Recovery rolls forward.</summary>
     Committing,
-    /// <summary>All swaps are done; only the old copies remain to be removed.</summary>
+    /// <summary>
+    /// All swaps are done; the previous state is parked under the old names until its safety backup is written
+    /// (<see cref="RestoreJournal.SafetyBackup"/> set), then removed. Recovery writes the safety backup if it is missing.
+    /// </summary>
     Committed,
 }
 
@@ -30,6 +33,8 @@ public sealed record RestoreJournal
     public string? SafetyBackup { get; init; }
     public string RequestedBy { get; init; } = "";
     public DateTimeOffset StartedAt { get; init; }
+    /// <summary>When the previous state was swapped out: the safety backup's creation time.</summary>
+    public DateTimeOffset? ParkedAt { get; init; }
     public RestoreJournalState State { get; init; }
     public string? DatabaseStaging { get; init; }
     public string? DatabaseOld { get; init; }

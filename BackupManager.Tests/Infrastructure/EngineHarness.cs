@@ -29,7 +29,8 @@ public sealed class EngineHarness : IAsyncDisposable
     public string Xrays => Options.Paths[0];
     public string Documents => Options.Paths[1];
 
-    public static async Task<EngineHarness> CreateAsync(Action<BackupOptions>? configure = null, string? connectionString = null, bool withDatabase = true)
+    public static async Task<EngineHarness> CreateAsync(Action<BackupOptions>? configure = null, string? connectionString = null, bool withDatabase = true,
+        Action<IServiceCollection>? replaceServices = null)
     {
         var database = await TestPostgres.CreateDatabaseAsync();
         var folder = new TestFolder();
@@ -40,10 +41,11 @@ public sealed class EngineHarness : IAsyncDisposable
             CommandTimeout = TimeSpan.FromMinutes(5),
         };
         configure?.Invoke(options);
-        var services = new ServiceCollection()
+        var collection = new ServiceCollection()
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
-            .AddBackupEngine(o => Copy(options, o), withDatabase ? connectionString ?? database.ConnectionString : null)
-            .BuildServiceProvider();
+            .AddBackupEngine(o => Copy(options, o), withDatabase ? connectionString ?? database.ConnectionString : null);
+        replaceServices?.Invoke(collection);
+        var services = collection.BuildServiceProvider();
         return new EngineHarness(database, folder, services, options);
     }
 

@@ -48,7 +48,7 @@ public sealed class RestoreBackupCommand(IBackupService backups) : IConsoleComma
 {
     public string Name => "restore-backup";
     public string Usage => "<filename> [--only-db|--only-files] [--force]";
-    public string Summary => "Verifies a backup, makes a safety backup, then replaces the database and/or files with the backup's.";
+    public string Summary => "Verifies a backup, replaces the database and/or files with the backup's, then archives the replaced state as a safety backup.";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
@@ -57,7 +57,7 @@ public sealed class RestoreBackupCommand(IBackupService backups) : IConsoleComma
         var scope = ConsoleUser.Scope(line);
         backups.GetArchivePath(filename);
         var what = scope switch { BackupScope.DatabaseOnly => "the database", BackupScope.FilesOnly => "the files", _ => "the database and the files" };
-        if (!ConsoleUser.Confirm($"This replaces {what} with the contents of {filename} (a safety backup is made first).", filename, line.Has("--force")))
+        if (!ConsoleUser.Confirm($"This replaces {what} with the contents of {filename} (the current state is kept and archived as a safety backup).", filename, line.Has("--force")))
         {
             System.Console.Error.WriteLine("Not confirmed; nothing was changed.");
             return ExitCodes.Failure;
@@ -68,7 +68,8 @@ public sealed class RestoreBackupCommand(IBackupService backups) : IConsoleComma
         System.Console.Error.WriteLine($"Restored {result.Filename}" +
             (result.RestoredDatabase ? "; database replaced" : "") +
             (result.RestoredFolders.Count > 0 ? $"; folders replaced: {string.Join(", ", result.RestoredFolders)}" : "") +
-            $". Safety backup of the previous state: {result.SafetyBackup}.");
+            (result.SafetyBackup is null ? "." : $". Safety backup of the previous state: {result.SafetyBackup}."));
+        foreach (var warning in result.Warnings) System.Console.Error.WriteLine($"Warning: {warning}");
         return ExitCodes.Success;
     }
 }

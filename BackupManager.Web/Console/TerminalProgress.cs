@@ -2,16 +2,22 @@ using BackupManager.Core;
 
 namespace BackupManager.Web.Console;
 
-/// <summary>Shows progress on stderr when it is a terminal, at most a few times a second; silent otherwise.</summary>
+/// <summary>Shows progress on stderr: on a terminal one live line a few times a second; otherwise each phase once, timestamped.</summary>
 public sealed class TerminalProgress : IProgress<BackupProgress>
 {
     private readonly bool _enabled = !System.Console.IsErrorRedirected;
     private DateTime _last = DateTime.MinValue;
     private string _lastPhase = "";
+    private readonly HashSet<string> _logged = [];
 
     public void Report(BackupProgress value)
     {
-        if (!_enabled) return;
+        if (!_enabled)
+        {
+            // Without a terminal (cron, CI, a log file): each phase once, timestamped, so the log shows where time went.
+            if (_logged.Add(value.Phase)) System.Console.Error.WriteLine($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {value.Phase}");
+            return;
+        }
         var now = DateTime.UtcNow;
         if (value.Phase == _lastPhase && now - _last < TimeSpan.FromMilliseconds(200)) return;
         _last = now;

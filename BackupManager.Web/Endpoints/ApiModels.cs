@@ -17,7 +17,7 @@ public sealed record DataEnvelope<T>(T Data);
 public sealed record ListEnvelope(IReadOnlyList<BackupDto> Data, ListMeta Meta);
 
 /// <summary>A background job: status is queued, running, succeeded or failed; progress is 0–100 when known.</summary>
-public sealed record JobDto(Guid Id, string Kind, string Status, double? Progress, string? Phase, string? Filename, string? Error, string? SafetyBackup, DateTime CreatedAt, DateTime? FinishedAt)
+public sealed record JobDto(Guid Id, string Kind, string Status, double? Progress, string? Phase, string? Filename, string? Error, string? SafetyBackup, DateTime CreatedAt, DateTime? FinishedAt, string? Warning)
 {
     public static JobDto From(BackupJob job) => new(
         job.Id,
@@ -29,7 +29,8 @@ public sealed record JobDto(Guid Id, string Kind, string Status, double? Progres
         job.Error,
         job.SafetyBackup,
         job.CreatedAt.UtcDateTime,
-        job.FinishedAt?.UtcDateTime);
+        job.FinishedAt?.UtcDateTime,
+        job.Warning);
 }
 
 /// <summary>Body of POST /api/v1/backups (optional).</summary>
