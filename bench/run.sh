@@ -25,7 +25,7 @@ case $preset in
   *) echo "unknown preset $preset" >&2; exit 2 ;;
 esac
 
-ensure_packages postgresql postgresql-client zip unzip zstd restic time curl
+ensure_packages postgresql postgresql-client zip unzip zstd restic time curl bc
 root=$PWD
 work=$root/bench/out/$preset
 mkdir -p "$work"
@@ -61,7 +61,7 @@ file_count=$(find "$files" -type f | wc -l)
 
 # --- the app, published ----------------------------------------------------------------------------------------
 echo "Publishing BackupManager (Release) ..." >&2
-dotnet publish BackupManager.Web -c Release -o "$work/app" -nologo -v q -clp:ErrorsOnly >/dev/null
+dotnet publish BackupManager.Web -c Release -r linux-x64 --self-contained false -o "$work/app" -nologo -v q -clp:ErrorsOnly >/dev/null
 export ConnectionStrings__Default="Host=127.0.0.1;Port=$port;Database=$db;Username=postgres;Password=$PG_PASSWORD"
 export Backup__Directory=$work/backups Backup__Paths__0=$files MAX_BACKUPS=100 Backup__SchedulesEnabled=false
 export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
