@@ -2,6 +2,7 @@ using BackupManager.Core.Storage;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
+using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Database;
 
@@ -23,9 +24,10 @@ public sealed record ExternalProcessResult(int ExitCode, string StandardOutput, 
 /// passwords only through the environment, the program is killed (with its children) when the timeout or the caller's
 /// token fires, and the last part of its stderr is returned so errors can carry it. A program that is not installed
 /// raises <see cref="BackupException"/> with kind <see cref="BackupErrorKind.Environment"/>. A non-zero exit is
-/// returned, not thrown, so the caller can translate it into a message about its own tool.
+/// returned, not thrown, so the caller can translate it into a message about its own tool. Each run is logged at
+/// Debug with its arguments (which never hold a secret), its exit code and duration.
 /// </summary>
-public sealed class ExternalProcessRunner
+public sealed class ExternalProcessRunner(ILogger<ExternalProcessRunner> logger)
 {
     private const int MaxStderrChars = 16 * 1024;
 
@@ -43,6 +45,8 @@ public sealed class ExternalProcessRunner
         foreach (var (key, value) in request.Environment) startInfo.Environment[key] = value;
 
         using var process = new Process { StartInfo = startInfo };
+        var started = Stopwatch.GetTimestamp();
+        logger.LogDebug("Running {Program} {Arguments}", request.FileName, string.Join(' ', request.Arguments));
         try
         {
             process.Start();
@@ -88,6 +92,7 @@ public sealed class ExternalProcessRunner
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(pipeFailure);
 
         var stdout = stdoutTask is Task<string> text ? await text.ConfigureAwait(false) : "";
+        logger.LogDebug("{Program} exited with {ExitCode} after {Elapsed}", Path.GetFileName(request.FileName), process.ExitCode, Stopwatch.GetElapsedTime(started));
         return new ExternalProcessResult(process.ExitCode, stdout, stderr);
     }
 

@@ -18,7 +18,8 @@ public sealed class RoundTripTests
     [InlineData(3, 6)]
     public async Task Full_restore_brings_back_the_exact_rows_and_file_bytes_of_the_backup(int restoreJobs, int dumpCompressionLevel)
     {
-        await using var h = await EngineHarness.CreateAsync(o => { o.RestoreJobs = restoreJobs; o.DumpCompressionLevel = dumpCompressionLevel; });
+        var commands = new CapturedLog(typeof(BackupManager.Core.Database.ExternalProcessRunner).FullName!);
+        await using var h = await EngineHarness.CreateAsync(o => { o.RestoreJobs = restoreJobs; o.DumpCompressionLevel = dumpCompressionLevel; }, replaceServices: commands.AddTo);
         await h.SeedAsync();
         var rowsBefore = await h.Database.RowsAsync(PatientsQuery);
         var xraysBefore = TestFolder.Snapshot(h.Xrays);
@@ -54,6 +55,10 @@ public sealed class RoundTripTests
         using var zip = ZipFile.OpenRead(h.PathOf(backup.Filename));
         var dump = zip.GetEntry($"db/{h.Database.Name}.dump")!;
         Assert.Equal(dumpCompressionLevel == 0, dump.CompressedLength == dump.Length);
+        // The setting really reached pg_restore: one job streams in one transaction, more run in parallel from a file.
+        var pgRestore = Assert.Single(commands.Messages, m => m.StartsWith("Running ") && m.Contains("pg_restore "));
+        Assert.Contains(restoreJobs == 1 ? "--single-transaction" : $"--jobs={restoreJobs}", pgRestore);
+        Assert.DoesNotContain(new Npgsql.NpgsqlConnectionStringBuilder(TestPostgres.AdminConnectionString).Password!, string.Join("\n", commands.Messages));
     }
 
     [Fact]
