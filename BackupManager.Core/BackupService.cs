@@ -244,7 +244,7 @@ public sealed partial class BackupService : IBackupService
             ArchiveSummary summary;
             await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BackupArchiveWriter.BufferSize))
             {
-                var writer = new BackupArchiveWriter(output);
+                using var writer = new BackupArchiveWriter(output);
                 if (database is not null) progress?.Report(new BackupProgress("create", "Dumping the database and adding files", null, database.Name));
                 var roots = new List<ManifestRoot>();
                 foreach (var (root, live, files) in scanned)
@@ -285,8 +285,8 @@ public sealed partial class BackupService : IBackupService
                     Contains = contains,
                     Database = databaseRecord,
                     Roots = roots,
-                    Entries = writer.Entries.ToList(),
-                    Totals = new ManifestTotals(writer.Entries.Count, writer.Entries.Sum(e => e.Size)),
+                    Entries = writer.Entries,
+                    Totals = writer.Totals,
                     Warnings = warnings,
                 };
                 summary = writer.Complete(manifest, request.RequestedBy);

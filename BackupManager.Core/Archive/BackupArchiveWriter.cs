@@ -8,15 +8,23 @@ namespace BackupManager.Core.Archive;
 /// Streams entries into a standard zip (Zip64 when needed) through <see cref="ZipWriter"/> and records each entry's
 /// size and SHA-256, hashed while it is written. <see cref="Complete"/> appends <c>manifest.json</c>, the central
 /// directory and the <see cref="ArchiveSummary"/> comment. Memory stays flat: content is copied through one 1 MiB
-/// buffer and never held whole.
+/// buffer and never held whole, and what is recorded per entry waits in spill files, not in memory.
 /// </summary>
-internal sealed class BackupArchiveWriter(FileStream output)
+internal sealed class BackupArchiveWriter(FileStream output) : IDisposable
 {
     public const int BufferSize = 1 << 20;
     private readonly ZipWriter _zip = new(output);
-    private readonly List<ManifestEntry> _entries = [];
+    private readonly SpilledManifestEntries _entries = new(output.Name + ".entries");
 
+    /// <summary>The entries written so far, for the manifest; enumerable once all are written (see <see cref="SpilledManifestEntries"/>).</summary>
     public IReadOnlyList<ManifestEntry> Entries => _entries;
+    public ManifestTotals Totals => new(_entries.Count, _entries.Bytes);
+
+    public void Dispose()
+    {
+        _entries.Dispose();
+        _zip.Dispose();
+    }
 
     /// <summary>Adds one entry whose content <paramref name="writeContent"/> writes; returns what the manifest records.</summary>
     public async Task<ManifestEntry> AddAsync(string entryName, CompressionLevel level, DateTimeOffset? modifiedAt, long expectedSize,

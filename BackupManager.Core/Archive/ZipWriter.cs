@@ -11,9 +11,11 @@ namespace BackupManager.Core.Archive;
 /// descriptors are needed and every local header repeats the central directory exactly (what
 /// <see cref="ZipStructure.CheckLocalHeaders"/> demands). Unlike System.IO.Compression it also accepts an entry
 /// deflated elsewhere (<see cref="AddPrecompressedAsync"/>): the database dump is compressed on another core while
-/// the files are written. Entries are written one at a time; memory per entry is its name and a few numbers.
+/// the files are written. Entries are written one at a time. Each finished entry's central directory record goes to
+/// a spill file (<see cref="SpillFile"/>) and is copied after the last entry, so memory does not grow with the number
+/// of entries.
 /// </summary>
-internal sealed class ZipWriter
+internal sealed class ZipWriter : IDisposable
 {
     private const uint LocalHeaderSignature = 0x04034b50, CentralHeaderSignature = 0x02014b50;
     private const uint Zip64EndSignature = 0x06064b50, Zip64LocatorSignature = 0x07064b50, EndSignature = 0x06054b50;
@@ -24,7 +26,8 @@ internal sealed class ZipWriter
     private const long Zip64Threshold = uint.MaxValue / 2;
 
     private readonly FileStream _output;
-    private readonly List<CentralRecord> _records = [];
+    private readonly FileStream _directory;
+    private long _entryCount;
     private EntryStream? _open;
     private bool _finished;
 
@@ -34,7 +37,10 @@ internal sealed class ZipWriter
     {
         if (!output.CanSeek) throw new ArgumentException("The zip writer needs a seekable file.", nameof(output));
         _output = output;
+        _directory = SpillFile.Create(output.Name + ".directory");
     }
+
+    public void Dispose() => _directory.Dispose();
 
     /// <summary>
     /// Starts an entry and returns the stream its content is written to; disposing the stream completes the entry.
@@ -69,7 +75,7 @@ internal sealed class ZipWriter
             _output.Write(buffer, 0, read);
             remaining -= read;
         }
-        _records.Add(header.ToRecord(content.Crc32, content.CompressedSize, content.Size));
+        AddCentralRecord(header.ToRecord(content.Crc32, content.CompressedSize, content.Size));
     }
 
     /// <summary>Writes the central directory and the end records with <paramref name="comment"/>; the file is then a complete zip.</summary>
@@ -78,9 +84,10 @@ internal sealed class ZipWriter
         if (_open is not null) throw new InvalidOperationException("An entry is still open.");
         if (comment.Length > ushort.MaxValue) throw new ArgumentException("The zip comment is longer than 65,535 bytes.", nameof(comment));
         var directoryOffset = _output.Position;
-        foreach (var record in _records) WriteCentralRecord(record);
+        _directory.Position = 0;
+        _directory.CopyTo(_output, BackupArchiveWriter.BufferSize);
         var directorySize = _output.Position - directoryOffset;
-        var zip64 = _records.Count >= ushort.MaxValue || directoryOffset >= uint.MaxValue || directorySize >= uint.MaxValue;
+        var zip64 = _entryCount >= ushort.MaxValue || directoryOffset >= uint.MaxValue || directorySize >= uint.MaxValue;
         if (zip64)
         {
             var zip64EndOffset = _output.Position;
@@ -89,8 +96,8 @@ internal sealed class ZipWriter
             BinaryPrimitives.WriteUInt64LittleEndian(end64[4..], 44);
             BinaryPrimitives.WriteUInt16LittleEndian(end64[12..], MadeByUnix);
             BinaryPrimitives.WriteUInt16LittleEndian(end64[14..], VersionZip64);
-            BinaryPrimitives.WriteUInt64LittleEndian(end64[24..], (ulong)_records.Count);
-            BinaryPrimitives.WriteUInt64LittleEndian(end64[32..], (ulong)_records.Count);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64[24..], (ulong)_entryCount);
+            BinaryPrimitives.WriteUInt64LittleEndian(end64[32..], (ulong)_entryCount);
             BinaryPrimitives.WriteUInt64LittleEndian(end64[40..], (ulong)directorySize);
             BinaryPrimitives.WriteUInt64LittleEndian(end64[48..], (ulong)directoryOffset);
             _output.Write(end64);
@@ -102,7 +109,7 @@ internal sealed class ZipWriter
         }
         Span<byte> end = stackalloc byte[22];
         BinaryPrimitives.WriteUInt32LittleEndian(end, EndSignature);
-        var count = zip64 ? ushort.MaxValue : (ushort)_records.Count;
+        var count = zip64 ? ushort.MaxValue : (ushort)_entryCount;
         BinaryPrimitives.WriteUInt16LittleEndian(end[8..], count);
         BinaryPrimitives.WriteUInt16LittleEndian(end[10..], count);
         BinaryPrimitives.WriteUInt32LittleEndian(end[12..], zip64 ? uint.MaxValue : (uint)directorySize);
@@ -123,7 +130,9 @@ internal sealed class ZipWriter
     {
         var nameBytes = Encoding.UTF8.GetBytes(name);
         if (nameBytes.Length > ushort.MaxValue) throw new ArgumentException($"The entry name is too long: {name[..80]}…", nameof(name));
-        var header = new LocalHeader(nameBytes, zip64 ? VersionZip64 : VersionDefault, method, DosTime(modifiedAt), _output.Position, zip64);
+        // An entry that starts past 4 GiB needs a Zip64 offset in the directory, hence version 4.5 there and here alike.
+        var version = zip64 || _output.Position >= uint.MaxValue ? VersionZip64 : VersionDefault;
+        var header = new LocalHeader(nameBytes, version, method, DosTime(modifiedAt), _output.Position, zip64);
         Span<byte> fixedPart = stackalloc byte[30];
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, LocalHeaderSignature);
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[4..], header.Version);
@@ -170,7 +179,13 @@ internal sealed class ZipWriter
         BinaryPrimitives.WriteUInt64LittleEndian(zip64Sizes.AsSpan(12), (ulong)compressedSize);
     }
 
-    private void WriteCentralRecord(CentralRecord record)
+    private void AddCentralRecord(CentralRecord record)
+    {
+        WriteCentralRecord(record, _directory);
+        _entryCount++;
+    }
+
+    private static void WriteCentralRecord(CentralRecord record, Stream destination)
     {
         // Zip64 fields appear only for the values that do not fit, in the order the format fixes.
         Span<byte> extra = stackalloc byte[28];
@@ -205,9 +220,9 @@ internal sealed class ZipWriter
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[30..], (ushort)extraLength);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[38..], RegularFileMode << 16);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[42..], (uint)Math.Min(record.Offset, uint.MaxValue));
-        _output.Write(fixedPart);
-        _output.Write(record.Name);
-        _output.Write(extra[..extraLength]);
+        destination.Write(fixedPart);
+        destination.Write(record.Name);
+        destination.Write(extra[..extraLength]);
     }
 
     /// <summary>MS-DOS date and time (2-second resolution, 1980–2107) of the clock time in <paramref name="time"/>.</summary>
@@ -291,7 +306,7 @@ internal sealed class ZipWriter
                 var compressedSize = _writer._output.Position - _dataStart;
                 var crc = _crc.GetCurrentHashAsUInt32();
                 _writer.PatchLocalHeader(_header, crc, compressedSize, _size);
-                _writer._records.Add(_header.ToRecord(crc, compressedSize, _size));
+                _writer.AddCentralRecord(_header.ToRecord(crc, compressedSize, _size));
             }
             base.Dispose(disposing);
         }

@@ -1,4 +1,5 @@
 using BackupManager.Core;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Console;
@@ -59,6 +60,14 @@ public static class ConsoleCommandRunner
         catch (OperationCanceledException)
         {
             System.Console.Error.WriteLine("Cancelled.");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            // A bug, not bad input: one clear line for the operator; the stack trace only for whoever asks for it.
+            scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("BackupManager.Console").LogDebug(e, "{Command} failed unexpectedly", args[0]);
+            System.Console.Error.WriteLine($"Error: an unexpected {e.GetType().Name} stopped {args[0]}: {e.Message} Nothing incomplete is listed as a backup. " +
+                "This is a bug: rerun with Logging__LogLevel__Default=Debug to see where it happened, and report it.");
             return ExitCodes.Failure;
         }
     }

@@ -1,0 +1,88 @@
+using System.Collections;
+
+namespace BackupManager.Core.Archive;
+
+/// <summary>
+/// Scratch files for what grows with the number of files (central directory records, manifest entries), so a backup
+/// of a million files needs no more memory than one of a hundred. The name is removed as soon as the file is open:
+/// the open handle keeps the data, and a crash leaves nothing behind.
+/// </summary>
+internal static class SpillFile
+{
+    public static FileStream Create(string path)
+    {
+        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
+            OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None);
+        if (!OperatingSystem.IsWindows()) File.Delete(path);
+        return stream;
+    }
+}
+
+/// <summary>
+/// Manifest entries appended to a spill file and read back, in order, when the manifest is serialized. Only
+/// enumeration is supported (all that JSON serialization needs); <see cref="Count"/> and <see cref="Bytes"/> are kept
+/// as entries are added.
+/// </summary>
+internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<ManifestEntry>, IDisposable
+{
+    private readonly FileStream _file = SpillFile.Create(path);
+    private BinaryWriter? _writer;
+
+    public int Count { get; private set; }
+    public long Bytes { get; private set; }
+
+    public void Add(ManifestEntry entry)
+    {
+        _writer ??= new BinaryWriter(_file, System.Text.Encoding.UTF8, leaveOpen: true);
+        _writer.Write(entry.Path);
+        _writer.Write(entry.Size);
+        _writer.Write(entry.Sha256);
+        _writer.Write(entry.ModifiedAt is { } at);
+        if (entry.ModifiedAt is { } modified)
+        {
+            _writer.Write(modified.UtcTicks);
+            _writer.Write((short)modified.Offset.TotalMinutes);
+        }
+        Count++;
+        Bytes += entry.Size;
+    }
+
+    public ManifestEntry this[int index] => throw new NotSupportedException("Spilled manifest entries can only be enumerated.");
+
+    public IEnumerator<ManifestEntry> GetEnumerator()
+    {
+        _writer?.Flush();
+        var end = _file.Position;
+        _file.Position = 0;
+        using var reader = new BinaryReader(_file, System.Text.Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                var entryPath = reader.ReadString();
+                var size = reader.ReadInt64();
+                var sha256 = reader.ReadString();
+                DateTimeOffset? modified = null;
+                if (reader.ReadBoolean())
+                {
+                    var ticks = reader.ReadInt64();
+                    var offset = TimeSpan.FromMinutes(reader.ReadInt16());
+                    modified = new DateTimeOffset(ticks + offset.Ticks, offset);
+                }
+                yield return new ManifestEntry(entryPath, size, sha256, modified);
+            }
+        }
+        finally
+        {
+            _file.Position = end;
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        _file.Dispose();
+    }
+}
