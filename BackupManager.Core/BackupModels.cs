@@ -51,5 +51,5 @@ public sealed record VerificationReport(string Filename, int Entries, long Bytes
 /// <summary>Progress of a long operation, for terminals, pages and API jobs.</summary>
 public sealed record BackupProgress(string Operation, string Phase, double? Fraction = null, string? Detail = null);
 
-/// <summary>The backup folder at a glance.</summary>
-public sealed record BackupFolderStatus(int Count, int MaxBackups, long TotalBytes, long FreeBytes, BackupInfo? Newest);
+/// <summary>The backup folder at a glance. <see cref="UnfinishedRestore"/> says what an interrupted or half-finished restore left, if anything.</summary>
+public sealed record BackupFolderStatus(int Count, int MaxBackups, long TotalBytes, long FreeBytes, BackupInfo? Newest, string? UnfinishedRestore = null);

@@ -125,7 +125,23 @@ public sealed partial class BackupService : IBackupService
         long free;
         try { free = new DriveInfo(_store.Directory).AvailableFreeSpace; }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { free = -1; }
-        return Task.FromResult(new BackupFolderStatus(list.Count, _options.MaxBackups, list.Sum(b => b.Size), free, list.FirstOrDefault(b => b.Readable)));
+        return Task.FromResult(new BackupFolderStatus(list.Count, _options.MaxBackups, list.Sum(b => b.Size), free, list.FirstOrDefault(b => b.Readable),
+            DescribeUnfinishedRestore()));
+    }
+
+    /// <summary>A sentence for the health check when a restore journal outlived its operation; null while a restore is running or none is left.</summary>
+    private string? DescribeUnfinishedRestore()
+    {
+        RestoreJournal? journal;
+        try { journal = RestoreJournal.Load(_store.Directory); }
+        catch (BackupException e) { return e.Message; }
+        if (journal is null || _lock.SeemsBusy()) return null;
+        if (journal.State != RestoreJournalState.Committed)
+            return $"A restore of {journal.Backup} was interrupted. Restart BackupManager or run any app: command to finish or undo it.";
+        var parked = string.Join(" and ", new[] { journal.DatabaseOld is null ? null : $"the database {journal.DatabaseOld}" }
+            .Concat(journal.Folders.Where(f => f.TargetExisted).Select(f => $"the folder {f.Old}")).OfType<string>());
+        return $"The restore of {journal.Backup} is complete, but the safety backup of the state it replaced is not written yet; that state is kept as {parked}. "
+            + "Free space in the backup folder if it is full, then restart BackupManager or run any app: command to write it.";
     }
 
     public async Task<BackupInfo> ImportAsync(Stream content, long maxBytes, string requestedBy, CancellationToken cancellationToken = default)

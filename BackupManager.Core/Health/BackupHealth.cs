@@ -56,6 +56,9 @@ public static class BackupHealthEvaluator
                 : new("free-space", false, $"Only {status.FreeBytes:N0} bytes are free in the backup folder, less than the newest backup ({needed:N0} bytes). Free space or move Backup__Directory."));
         }
 
+        if (status.UnfinishedRestore is { } unfinished)
+            checks.Add(new("restore", false, unfinished));
+
         if (options.MaxTotalBytes > 0)
             checks.Add(status.TotalBytes <= options.MaxTotalBytes
                 ? new("total-size", true, $"Backups use {status.TotalBytes:N0} of {options.MaxTotalBytes:N0} bytes allowed.")

@@ -80,6 +80,18 @@ public sealed class BackupOperationLock(string backupDirectory)
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { return null; }
     }
 
+    /// <summary>Whether an operation seems to run now: a holder is recorded and its process is alive (a killed one leaves its record).</summary>
+    public bool SeemsBusy()
+    {
+        if (CurrentHolder() is not { } holder) return false;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(holder.ProcessId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+    }
+
     public BackupException BusyError()
     {
         var holder = CurrentHolder();

@@ -132,6 +132,10 @@ public sealed class RoundTripTests
         Assert.Equal(2, (await h.Database.DatabasesLikeAsync()).Count);
         Assert.Contains(Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!), p => Path.GetFileName(p).Contains(".bm-old-"));
         Assert.True(File.Exists(Path.Combine(h.BackupDirectory, ".restore-journal.json")));
+        var unfinished = (await h.Engine.GetStatusAsync()).UnfinishedRestore;
+        Assert.NotNull(unfinished);
+        Assert.Contains("safety backup of the state it replaced is not written yet", unfinished);
+        Assert.Contains("__bm_old_", unfinished);
 
         // A new restore refuses while the previous state is still only parked.
         var refused = await Assert.ThrowsAsync<BackupException>(() => h.RestoreAsync(backup.Filename));
@@ -144,6 +148,7 @@ public sealed class RoundTripTests
         Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
         Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
         Assert.False(File.Exists(Path.Combine(h.BackupDirectory, ".restore-journal.json")));
+        Assert.Null((await h.Engine.GetStatusAsync()).UnfinishedRestore);
 
         await h.RestoreAsync(safety.Filename);
         Assert.Equal("before the restore", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));

@@ -38,6 +38,16 @@ public sealed class HealthEvaluatorTests
     }
 
     [Fact]
+    public void A_restore_left_unfinished_is_unhealthy_with_its_own_sentence()
+    {
+        var status = Status(3) with { UnfinishedRestore = "The restore of backup-x.zip is complete, but the safety backup of the state it replaced is not written yet." };
+        var report = BackupHealthEvaluator.Evaluate(status, Runs(ScheduledRunOutcome.Succeeded), new BackupHealthOptions(), Now);
+        Assert.False(report.Healthy);
+        Assert.Equal(["restore"], report.Checks.Where(c => !c.Healthy).Select(c => c.Name));
+        Assert.Equal(status.UnfinishedRestore, report.Summary);
+    }
+
+    [Fact]
     public void No_backup_at_all_is_unhealthy()
     {
         var report = BackupHealthEvaluator.Evaluate(new BackupFolderStatus(0, 10, 0, 1000, null), new Dictionary<string, ScheduledRun>(), new BackupHealthOptions(), Now);
