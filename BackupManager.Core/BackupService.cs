@@ -140,6 +140,8 @@ public sealed partial class BackupService : IBackupService
             return $"A restore of {journal.Backup} was interrupted. Restart BackupManager or run any app: command to finish or undo it.";
         var parked = string.Join(" and ", new[] { journal.DatabaseOld is null ? null : $"the database {journal.DatabaseOld}" }
             .Concat(journal.Folders.Where(f => f.TargetExisted).Select(f => $"the folder {f.Old}")).OfType<string>());
+        if (journal.SafetyBackup is not null)
+            return $"The restore of {journal.Backup} and its safety backup {journal.SafetyBackup} are complete, but {parked} (the replaced state) are still there. Restart BackupManager or run any app: command to remove them.";
         return $"The restore of {journal.Backup} is complete, but the safety backup of the state it replaced is not written yet; that state is kept as {parked}. "
             + "Free space in the backup folder if it is full, then restart BackupManager or run any app: command to write it.";
     }

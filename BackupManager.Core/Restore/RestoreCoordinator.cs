@@ -154,7 +154,16 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
                     + $"The previous state is kept whole as {where}; BackupManager tries again at its next start and before the next restore.");
             }
         }
-        await CleanUpAsync(journal).ConfigureAwait(false);
+        try
+        {
+            await CleanUpAsync(journal).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The restore and its safety backup both stand; the journal stays, so the next start removes what is left.
+            logger.LogError(e, "Removing the parked copies after the restore of {Backup} failed", journal.Backup);
+            return (journal.SafetyBackup, $"The restore of {journal.Backup} and its safety backup {journal.SafetyBackup} are complete, but the parked copies of the previous state could not be removed ({e.Message}); BackupManager removes them at its next start.");
+        }
         return (journal.SafetyBackup, null);
     }
 

@@ -154,6 +154,45 @@ public sealed class RoundTripTests
         Assert.Equal("before the restore", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
     }
 
+    [Fact]
+    public async Task Parked_copies_that_cannot_be_removed_leave_the_restore_and_its_safety_backup_standing()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var backup = await h.CreateBackupAsync();
+        string? stuck = null;
+        // Once the safety backup is written, one parked file becomes immutable (even root cannot delete it).
+        var makeStuck = new InlineProgress(p =>
+        {
+            if (!p.Phase.StartsWith("Restored;", StringComparison.Ordinal)) return;
+            var parked = Directory.GetDirectories(Path.GetDirectoryName(h.Documents)!, ".documents.bm-old-*").Single();
+            stuck = Path.Combine(parked, "invoice-1.pdf");
+            Assert.Equal(0, Chattr("+i", stuck));
+        });
+        try
+        {
+            var result = await h.Engine.RestoreAsync(new RestoreBackupRequest(backup.Filename, BackupScope.Full, "test@clinic"), makeStuck);
+            Assert.NotNull(result.SafetyBackup);
+            Assert.Contains("could not be removed", Assert.Single(result.Warnings));
+            Assert.Contains("are still there", (await h.Engine.GetStatusAsync()).UnfinishedRestore);
+        }
+        finally
+        {
+            if (stuck is not null) Chattr("-i", stuck);
+        }
+        Assert.Contains(await h.Engine.RecoverAsync(), m => m.Contains("parked previous state was removed"));
+        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
+        Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
+        Assert.Null((await h.Engine.GetStatusAsync()).UnfinishedRestore);
+    }
+
+    private static int Chattr(string flag, string path)
+    {
+        using var process = Process.Start(new ProcessStartInfo("chattr", [flag, path]) { RedirectStandardError = true })!;
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
     private sealed class InlineProgress(Action<BackupProgress> report) : IProgress<BackupProgress>
     {
         public void Report(BackupProgress value) => report(value);
