@@ -138,8 +138,7 @@ public sealed partial class BackupService : IBackupService
         if (journal is null || _lock.SeemsBusy()) return null;
         if (journal.State != RestoreJournalState.Committed)
             return $"A restore of {journal.Backup} was interrupted. Restart BackupManager or run any app: command to finish or undo it.";
-        var parked = string.Join(" and ", new[] { journal.DatabaseOld is null ? null : $"the database {journal.DatabaseOld}" }
-            .Concat(journal.Folders.Where(f => f.TargetExisted).Select(f => $"the folder {f.Old}")).OfType<string>());
+        var parked = ParkedState.From(journal).Describe();
         if (journal.SafetyBackup is not null)
             return $"The restore of {journal.Backup} and its safety backup {journal.SafetyBackup} are complete, but {parked} (the replaced state) are still there. Restart BackupManager or run any app: command to remove them.";
         return $"The restore of {journal.Backup} is complete, but the safety backup of the state it replaced is not written yet; that state is kept as {parked}. "

@@ -13,7 +13,16 @@ internal sealed record RestorePlan(bool Database, IReadOnlyList<(string RootName
 /// The state a restore swapped out, still whole under its parked names: the database <see cref="Database"/> (null if
 /// the restore left the database alone) and each replaced folder. Archiving it gives the pre-restore safety backup.
 /// </summary>
-internal sealed record ParkedState(DateTimeOffset ParkedAt, string RequestedBy, string? Database, IReadOnlyList<(string LiveFolder, string ParkedFolder)> Folders);
+internal sealed record ParkedState(DateTimeOffset ParkedAt, string RequestedBy, string? Database, IReadOnlyList<(string LiveFolder, string ParkedFolder)> Folders)
+{
+    /// <summary>What a committed journal parked: its old database, and the old copy of each folder that existed before.</summary>
+    public static ParkedState From(RestoreJournal journal) => new(journal.ParkedAt ?? journal.StartedAt, journal.RequestedBy, journal.DatabaseOld,
+        journal.Folders.Where(f => f.TargetExisted).Select(f => (f.Target, f.Old)).ToList());
+
+    /// <summary>"the database X and the folder Y": where the replaced state is kept, for warnings and the health check.</summary>
+    public string Describe() => string.Join(" and ", new[] { Database is null ? null : $"the database {Database}" }
+        .Concat(Folders.Select(f => $"the folder {f.ParkedFolder}")).OfType<string>());
+}
 
 /// <summary>
 /// Runs a restore as a small transaction over the database and the folders:
@@ -132,8 +141,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
     /// </summary>
     private async Task<(string? Safety, string? Warning)> ArchiveParkedAndCleanUpAsync(RestoreJournal journal)
     {
-        var parked = new ParkedState(journal.ParkedAt ?? journal.StartedAt, journal.RequestedBy, journal.DatabaseOld,
-            journal.Folders.Where(f => f.TargetExisted).Select(f => (f.Target, f.Old)).ToList());
+        var parked = ParkedState.From(journal);
         if (journal.SafetyBackup is null)
         {
             try
@@ -148,10 +156,8 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             {
                 // Whatever went wrong, the restore itself stands and the previous state is still whole where it is parked.
                 logger.LogError(e, "The safety backup of the state before the restore of {Backup} could not be written", journal.Backup);
-                var where = string.Join(" and ", new[] { parked.Database is null ? null : $"the database {parked.Database}" }
-                    .Concat(parked.Folders.Select(f => $"the folder {f.ParkedFolder}")).OfType<string>());
                 return (null, $"The restore of {journal.Backup} is complete, but the safety backup of the previous state could not be written ({e.Message}). "
-                    + $"The previous state is kept whole as {where}; BackupManager tries again at its next start and before the next restore.");
+                    + $"The previous state is kept whole as {parked.Describe()}; BackupManager tries again at its next start and before the next restore.");
             }
         }
         try

@@ -24,6 +24,15 @@ public sealed class RoundTripTests
         var rowsBefore = await h.Database.RowsAsync(PatientsQuery);
         var xraysBefore = TestFolder.Snapshot(h.Xrays);
         var documentsBefore = TestFolder.Snapshot(h.Documents);
+        // Distinct old modification times (to the tick), which the manifest records and the restore must put back.
+        var times = new Dictionary<string, DateTime>();
+        var stamp = new DateTime(2024, 3, 5, 14, 30, 15, DateTimeKind.Utc).AddTicks(1234567);
+        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(h.Xrays)!, "*", SearchOption.AllDirectories).Order())
+        {
+            stamp = stamp.AddMinutes(7);
+            File.SetLastWriteTimeUtc(file, stamp);
+            times[file] = File.GetLastWriteTimeUtc(file);
+        }
         var backup = await h.CreateBackupAsync();
 
         await h.Database.ExecuteAsync("""
@@ -46,6 +55,7 @@ public sealed class RoundTripTests
         Assert.Equal(0L, await h.Database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'created_after_backup'"));
         Assert.Equal(xraysBefore, TestFolder.Snapshot(h.Xrays));
         Assert.Equal(documentsBefore, TestFolder.Snapshot(h.Documents));
+        foreach (var (file, time) in times) Assert.Equal(time, File.GetLastWriteTimeUtc(file));
         // No staging or old copies are left: not beside the folders, not on the server.
         Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
         Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
