@@ -242,50 +242,47 @@ public sealed partial class BackupService : IBackupService
     {
         var (withDatabase, withFiles) = ResolveScope(request.Scope);
         progress?.Report(new BackupProgress("create", "Preparing"));
-        var database = withDatabase ? await _dumper!.DescribeAsync(cancellationToken).ConfigureAwait(false) : null;
         var warnings = new List<string>();
-        var sources = parked is null ? _roots.Select(root => (root, live: root.FullPath))
-            : parked.Folders.Select(f => (root: new FileRoot(FileRoot.NameOf(f.LiveFolder), f.ParkedFolder), live: f.LiveFolder));
-        var scanned = withFiles ? sources.Select(s => (s.root, s.live, files: _scanner.Scan(s.root, warnings))).ToList() : [];
-        long totalFileBytes = scanned.Sum(r => r.files.Sum(f => f.Size)), doneBytes = 0;
         var createdAt = parked?.ParkedAt ?? _time.GetUtcNow();
         var temp = _store.NewTempPath();
         var dumpTemp = temp + ".dump";
         using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The database is dumped and deflated into a temporary file while the files are written: different cores.
-        var dump = database is null ? null : Task.Run(() => PrecompressedFile.WriteAsync(dumpTemp, _options.DumpCompressionLevel,
-            (destination, token) => _dumper!.DumpAsync(destination, parked?.Database, token), stopDump.Token), CancellationToken.None);
+        // It starts first: the dump is the longest part of a backup.
+        PrecompressedSink? dumpSink = null;
+        Task<PrecompressedContent>? dump = null;
         try
         {
+            if (withDatabase)
+            {
+                dumpSink = new PrecompressedSink(dumpTemp);
+                dump = Task.Run(() => PrecompressedFile.WriteAsync(dumpSink, _options.DumpCompressionLevel,
+                    (destination, token) => _dumper!.DumpAsync(destination, parked?.Database, token), stopDump.Token), CancellationToken.None);
+            }
+            // Described while the dump starts: a database that cannot be reached fails here, with the clearer message.
+            var database = withDatabase ? await _dumper!.DescribeAsync(cancellationToken).ConfigureAwait(false) : null;
+            var sources = parked is null ? _roots.Select(root => (root, live: root.FullPath))
+                : parked.Folders.Select(f => (root: new FileRoot(FileRoot.NameOf(f.LiveFolder), f.ParkedFolder), live: f.LiveFolder));
+            var scanned = withFiles ? sources.Select(s => (s.root, s.live, files: _scanner.Scan(s.root, warnings))).ToList() : [];
             BackupManifest manifest;
             ArchiveSummary summary;
-            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BackupArchiveWriter.BufferSize))
+            await using (var output = new UncachedFileWriter(temp))
             {
                 using var writer = new BackupArchiveWriter(output);
                 if (database is not null) progress?.Report(new BackupProgress("create", "Dumping the database and adding files", null, database.Name));
-                var roots = new List<ManifestRoot>();
-                foreach (var (root, live, files) in scanned)
-                {
-                    int count = 0;
-                    long bytes = 0;
-                    foreach (var file in files)
-                    {
-                        if (dump is { IsFaulted: true }) await dump.ConfigureAwait(false); // stop early: the backup cannot succeed
-                        var added = await AddFileAsync(writer, file, warnings, cancellationToken).ConfigureAwait(false);
-                        if (added is not null) { count++; bytes += added.Size; }
-                        doneBytes += file.Size;
-                        progress?.Report(new BackupProgress("create", "Adding files", totalFileBytes == 0 ? 1 : (double)doneBytes / totalFileBytes, file.RelativePath));
-                    }
-                    if (Directory.Exists(root.FullPath)) roots.Add(new ManifestRoot(root.Name, live, count, bytes));
-                }
+                var roots = await AddFilesAsync(writer, scanned, dump, warnings, progress, cancellationToken).ConfigureAwait(false);
                 ManifestDatabase? databaseRecord = null;
                 if (database is not null)
                 {
-                    progress?.Report(new BackupProgress("create", "Waiting for the database dump", null, database.Name));
-                    var dumped = await dump!.ConfigureAwait(false);
-                    progress?.Report(new BackupProgress("create", "Adding the database dump", null, database.Name));
                     var entryName = $"{ArchivePath.DatabasePrefix}{SafeFileName(database.Name)}.dump";
-                    await writer.AddPrecompressedAsync(entryName, createdAt, dumped, dumpTemp, cancellationToken).ConfigureAwait(false);
+                    progress?.Report(new BackupProgress("create", "Adding the database dump as it is written", null, database.Name));
+                    // The files are in: the dump's entry takes what is spilled so far and then the rest as it comes.
+                    var streaming = dumpSink!.TryHandOff(() => writer.OpenPrecompressed(entryName, createdAt, deflated: _options.DumpCompressionLevel > 0));
+                    var dumped = await dump!.ConfigureAwait(false);
+                    if (streaming is not null) writer.CompletePrecompressed(entryName, createdAt, streaming, dumped);
+                    // The dump finished first: its entry is written from the complete spill file.
+                    else await writer.AddPrecompressedAsync(entryName, createdAt, dumped, dumpTemp, cancellationToken).ConfigureAwait(false);
+                    dumpSink.Dispose();
                     TryDelete(dumpTemp);
                     databaseRecord = new ManifestDatabase(database.Name, database.ServerVersion, database.DumpToolVersion, entryName);
                 }
@@ -307,7 +304,7 @@ public sealed partial class BackupService : IBackupService
                     Warnings = warnings,
                 };
                 summary = writer.Complete(manifest, request.RequestedBy);
-                output.Flush(flushToDisk: false);
+                output.Complete(flushToDisk: false);
             }
             ArchiveSummary.SealFile(temp, summary); // flushes the whole file to disk
             var filename = _store.Commit(temp, createdAt);
@@ -330,6 +327,7 @@ public sealed partial class BackupService : IBackupService
                 }
                 catch (Exception) { /* already failing for another reason */ }
             }
+            dumpSink?.Dispose();
             TryDelete(temp);
             TryDelete(dumpTemp);
             if (e is BackupException) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
@@ -339,12 +337,41 @@ public sealed partial class BackupService : IBackupService
         }
     }
 
+    /// <summary>Adds every scanned file to the archive; stops early when the dump has already failed (the backup cannot succeed).</summary>
+    private static async Task<List<ManifestRoot>> AddFilesAsync(BackupArchiveWriter writer, List<(FileRoot root, string live, List<ScannedFile> files)> scanned,
+        Task? dump, List<string> warnings, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        long totalFileBytes = scanned.Sum(r => r.files.Sum(f => f.Size)), doneBytes = 0;
+        var roots = new List<ManifestRoot>();
+        foreach (var (root, live, files) in scanned)
+        {
+            int count = 0;
+            long bytes = 0;
+            foreach (var file in files)
+            {
+                if (dump is { IsFaulted: true }) await dump.ConfigureAwait(false);
+                var added = await AddFileAsync(writer, file, warnings, cancellationToken).ConfigureAwait(false);
+                if (added is not null) { count++; bytes += added.Size; }
+                doneBytes += file.Size;
+                progress?.Report(new BackupProgress("create", "Adding files", totalFileBytes == 0 ? 1 : (double)doneBytes / totalFileBytes, file.RelativePath));
+            }
+            if (Directory.Exists(root.FullPath)) roots.Add(new ManifestRoot(root.Name, live, count, bytes));
+        }
+        return roots;
+    }
+
+    private const long UncachedReadThreshold = 1 << 20;
+
     private static async Task<ManifestEntry?> AddFileAsync(BackupArchiveWriter writer, ScannedFile file, List<string> warnings, CancellationToken cancellationToken)
     {
-        FileStream source;
+        Stream source;
         try
         {
-            source = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+            // Large files stream past the page cache (cheaper, and they do not evict the database); small ones are
+            // read through it, where a file read recently costs no disk access.
+            source = file.Size >= UncachedReadThreshold
+                ? new UncachedFileReader(file.FullPath, FileShare.ReadWrite | FileShare.Delete)
+                : new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

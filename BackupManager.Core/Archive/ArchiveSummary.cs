@@ -81,7 +81,7 @@ public sealed record ArchiveSummary
     }
 
     /// <summary>The offset of the end-of-central-directory record and the comment after it; (-1, null) when absent.</summary>
-    internal static (long EocdOffset, string? Comment) FindComment(FileStream stream)
+    internal static (long EocdOffset, string? Comment) FindComment(Stream stream)
     {
         const int eocdSize = 22;
         var tailLength = (int)Math.Min(stream.Length, eocdSize + ushort.MaxValue);

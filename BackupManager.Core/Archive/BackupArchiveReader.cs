@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
+using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Archive;
 
@@ -12,14 +13,14 @@ namespace BackupManager.Core.Archive;
 /// </summary>
 internal sealed class BackupArchiveReader : IDisposable
 {
-    private readonly FileStream _file;
+    private readonly UncachedFileReader _file;
     private readonly ZipArchive _zip;
     private readonly Dictionary<string, ZipArchiveEntry> _entries;
 
     public BackupManifest Manifest { get; }
     public string Filename { get; }
 
-    private BackupArchiveReader(string name, FileStream file, ZipArchive zip, Dictionary<string, ZipArchiveEntry> entries, BackupManifest manifest)
+    private BackupArchiveReader(string name, UncachedFileReader file, ZipArchive zip, Dictionary<string, ZipArchiveEntry> entries, BackupManifest manifest)
     {
         Filename = name;
         _file = file;
@@ -32,7 +33,7 @@ internal sealed class BackupArchiveReader : IDisposable
     public static BackupArchiveReader Open(string path, string? displayName = null)
     {
         var name = displayName ?? Path.GetFileName(path);
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, BackupArchiveWriter.BufferSize);
+        var file = new UncachedFileReader(path, FileShare.Read | FileShare.Delete);
         ZipArchive? zip = null;
         try
         {

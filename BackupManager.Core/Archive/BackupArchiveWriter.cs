@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
+using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Archive;
 
@@ -10,10 +11,10 @@ namespace BackupManager.Core.Archive;
 /// directory and the <see cref="ArchiveSummary"/> comment. Memory stays flat: content is copied through one 1 MiB
 /// buffer and never held whole, and what is recorded per entry waits in spill files, not in memory.
 /// </summary>
-internal sealed class BackupArchiveWriter(FileStream output) : IDisposable
+internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposable
 {
     public const int BufferSize = 1 << 20;
-    private readonly ZipWriter _zip = new(output);
+    private readonly ZipWriter _zip = new(output, output.Name);
     private readonly SpilledManifestEntries _entries = new(output.Name + ".entries");
 
     /// <summary>The entries written so far, for the manifest; enumerable once all are written (see <see cref="SpilledManifestEntries"/>).</summary>
@@ -45,8 +46,21 @@ internal sealed class BackupArchiveWriter(FileStream output) : IDisposable
     public async Task<ManifestEntry> AddPrecompressedAsync(string entryName, DateTimeOffset modifiedAt, PrecompressedContent content, string path,
         CancellationToken cancellationToken)
     {
-        await using (var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
+        await using (var source = new UncachedFileReader(path))
             await _zip.AddPrecompressedAsync(entryName, modifiedAt, content, source, cancellationToken).ConfigureAwait(false);
+        var recorded = new ManifestEntry(entryName, content.Size, content.Sha256, modifiedAt);
+        _entries.Add(recorded);
+        return recorded;
+    }
+
+    /// <summary>Starts an entry whose compressed bytes arrive later, through the returned stream (see <see cref="PrecompressedSink"/>).</summary>
+    public ZipWriter.RawEntry OpenPrecompressed(string entryName, DateTimeOffset modifiedAt, bool deflated) =>
+        _zip.OpenRawEntry(entryName, modifiedAt, deflated);
+
+    /// <summary>Completes an entry from <see cref="OpenPrecompressed"/> once all its bytes are written.</summary>
+    public ManifestEntry CompletePrecompressed(string entryName, DateTimeOffset modifiedAt, ZipWriter.RawEntry entry, PrecompressedContent content)
+    {
+        entry.Complete(content.Crc32, content.Size);
         var recorded = new ManifestEntry(entryName, content.Size, content.Sha256, modifiedAt);
         _entries.Add(recorded);
         return recorded;

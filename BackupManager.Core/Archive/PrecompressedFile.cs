@@ -1,34 +1,156 @@
 using System.IO.Compression;
+using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Archive;
 
 /// <summary>
-/// Content written ahead of time into a temporary file, deflated on the way, with the CRC-32, SHA-256 and size of the
-/// original bytes: what <see cref="ZipWriter.AddPrecompressedAsync"/> needs to add it without compressing it again.
-/// Lets the database dump be compressed on one core while the files stream into the archive on the other.
+/// Content deflated ahead of time, with the CRC-32, SHA-256 and size of the original bytes: what a zip entry needs to
+/// take it without compressing it again. Lets the database dump be compressed on one core while the files stream into
+/// the archive on the other. The compressed bytes go to a <see cref="PrecompressedSink"/>: a temporary file while the
+/// archive is busy with files, then straight into the archive entry.
 /// </summary>
 internal static class PrecompressedFile
 {
     /// <summary>
-    /// Runs <paramref name="produce"/> against a stream that deflates into <paramref name="path"/> at
-    /// <paramref name="compressionLevel"/> (0 stores). The file is created new; on failure it is left for the caller to delete.
+    /// Runs <paramref name="produce"/> against a stream that deflates into <paramref name="sink"/> at
+    /// <paramref name="compressionLevel"/> (0 stores), and completes the sink. On failure the sink's file is left for
+    /// the caller to delete.
     /// </summary>
-    public static async Task<PrecompressedContent> WriteAsync(string path, int compressionLevel, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken)
+    public static async Task<PrecompressedContent> WriteAsync(PrecompressedSink sink, int compressionLevel, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken)
     {
-        await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, BackupArchiveWriter.BufferSize);
         var deflate = compressionLevel > 0
-            ? new DeflateStream(file, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true)
+            ? new DeflateStream(sink, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true)
             : null;
         string sha256;
         uint crc;
         long size;
         await using (deflate)
-        await using (var hashing = new HashingStream(deflate ?? (Stream)file, forRead: false, withCrc32: true))
+        await using (var hashing = new HashingStream(deflate ?? (Stream)sink, forRead: false, withCrc32: true))
         {
             await produce(hashing, cancellationToken).ConfigureAwait(false);
             (sha256, crc, size) = (hashing.HashHex(), hashing.Crc32, hashing.BytesHashed);
         }
-        await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return new PrecompressedContent(deflate is not null, crc, size, file.Length, sha256);
+        var compressedSize = sink.Finish();
+        return new PrecompressedContent(deflate is not null, crc, size, compressedSize, sha256);
     }
+}
+
+/// <summary>
+/// Where compressed content goes while it is produced: a temporary file (written past the page cache) until
+/// <see cref="TryHandOff"/> is given the archive entry, which first receives what the file holds and then every
+/// further byte directly. So the part of the dump produced after the files are written is never written twice, and
+/// the archive is complete moments after the dump ends. Writes come from the producer's thread, the hand-off from the
+/// archive's; a lock orders them.
+/// </summary>
+internal sealed class PrecompressedSink(string spillPath) : Stream
+{
+    private const long CopyUnderLockBelow = 8 << 20;
+    private readonly Lock _gate = new();
+    private readonly UncachedFileWriter _spill = new(spillPath, share: FileShare.Read); // read back by the hand-off
+    private Stream? _entry;
+    private long _written;
+    private bool _finished;
+
+    public string SpillPath => spillPath;
+
+    /// <summary>True once the bytes go to the archive entry; the spill file then holds nothing the archive still needs.</summary>
+    public bool HandedOff { get { lock (_gate) return _entry is not null; } }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        lock (_gate)
+        {
+            if (_finished) throw new InvalidOperationException("The content is already complete.");
+            (_entry ?? _spill).Write(buffer);
+            _written += buffer.Length;
+        }
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Write(buffer.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>
+    /// Opens the archive entry with <paramref name="openEntry"/>, copies what the spill file holds into it and sends
+    /// every later byte there; returns the entry. Null, with no entry opened, when the content was already complete:
+    /// the caller then adds the whole spill file as it is.
+    /// </summary>
+    public T? TryHandOff<T>(Func<T> openEntry) where T : Stream
+    {
+        T entry;
+        lock (_gate)
+        {
+            if (_finished) return null;
+            entry = openEntry();
+        }
+        using var spilled = new UncachedFileReader(spillPath, FileShare.ReadWrite);
+        long copied = 0;
+        while (true)
+        {
+            long onDisk;
+            lock (_gate)
+            {
+                onDisk = _spill.WaitForWrittenLength();
+                // Close to the end (or already there): copy the rest while the producer waits, then switch it over.
+                if (_finished || _written - copied <= CopyUnderLockBelow)
+                {
+                    CopyRange(spilled, copied, onDisk, entry);
+                    _spill.CopyUnwrittenTo(entry);
+                    _entry = entry;
+                    return entry;
+                }
+            }
+            CopyRange(spilled, copied, onDisk, entry);
+            copied = onDisk;
+        }
+    }
+
+    /// <summary>Ends the content; returns its compressed size. The spill file is complete on disk unless handed off.</summary>
+    public long Finish()
+    {
+        lock (_gate)
+        {
+            // Not handed off: the caller adds the spill file as it is, so its last piece must be on disk.
+            if (!_finished && _entry is null) _spill.Complete(flushToDisk: false); // a scratch file: the archive is what gets flushed
+            _finished = true;
+            return _written;
+        }
+    }
+
+    private static void CopyRange(UncachedFileReader source, long from, long to, Stream destination)
+    {
+        source.Position = from;
+        var buffer = new byte[BackupArchiveWriter.BufferSize];
+        for (var remaining = to - from; remaining > 0;)
+        {
+            var read = source.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+            if (read == 0) throw new IOException($"{source.Name} ended {remaining} bytes early.");
+            destination.Write(buffer, 0, read);
+            remaining -= read;
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _spill.Dispose();
+        base.Dispose(disposing);
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
 }

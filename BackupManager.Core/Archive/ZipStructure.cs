@@ -19,7 +19,7 @@ internal static class ZipStructure
     /// <summary>Where the central directory starts and where the end-of-central-directory record is.</summary>
     public sealed record Layout(long DirectoryOffset, long EndRecordOffset);
 
-    public static Layout Locate(FileStream stream, long endRecordOffset)
+    public static Layout Locate(Stream stream, long endRecordOffset)
     {
         Span<byte> end = stackalloc byte[22];
         ReadAt(stream, endRecordOffset, end);
@@ -39,7 +39,7 @@ internal static class ZipStructure
     }
 
     /// <summary>SHA-256 of the central directory, the Zip64 end records and the end record up to (not including) the comment length.</summary>
-    public static string DirectoryHash(FileStream stream, Layout layout)
+    public static string DirectoryHash(Stream stream, Layout layout)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 16];
@@ -59,7 +59,7 @@ internal static class ZipStructure
     /// Walks the central directory and checks that each local header repeats it exactly (name, method, flags, time,
     /// CRC and sizes) and that entries follow each other with no gap up to the central directory. Null when intact.
     /// </summary>
-    public static string? CheckLocalHeaders(FileStream stream, Layout layout)
+    public static string? CheckLocalHeaders(Stream stream, Layout layout)
     {
         var directory = new byte[layout.EndRecordOffset - layout.DirectoryOffset];
         ReadAt(stream, layout.DirectoryOffset, directory);
@@ -140,7 +140,7 @@ internal static class ZipStructure
         }
     }
 
-    private static void ReadAt(FileStream stream, long offset, Span<byte> buffer)
+    private static void ReadAt(Stream stream, long offset, Span<byte> buffer)
     {
         if (offset < 0) throw new InvalidDataException("an offset points before the start of the file");
         stream.Seek(offset, SeekOrigin.Begin);

@@ -25,19 +25,22 @@ internal sealed class ZipWriter : IDisposable
     /// <summary>Entries that may reach this size get Zip64 sizes in their local header from the start.</summary>
     private const long Zip64Threshold = uint.MaxValue / 2;
 
-    private readonly FileStream _output;
+    private readonly Stream _output;
     private readonly FileStream _directory;
     private long _entryCount;
-    private EntryStream? _open;
+    private Stream? _open;
     private bool _finished;
 
-    private sealed record CentralRecord(byte[] Name, ushort Version, ushort Method, uint DosTime, uint Crc, long CompressedSize, long Size, long Offset);
+    internal sealed record CentralRecord(byte[] Name, ushort Version, ushort Method, uint DosTime, uint Crc, long CompressedSize, long Size, long Offset);
 
-    public ZipWriter(FileStream output)
+    public ZipWriter(FileStream output) : this(output, output.Name) { }
+
+    /// <summary>Writes to <paramref name="output"/> (seekable); scratch files are named after <paramref name="scratchPath"/>.</summary>
+    public ZipWriter(Stream output, string scratchPath)
     {
         if (!output.CanSeek) throw new ArgumentException("The zip writer needs a seekable file.", nameof(output));
         _output = output;
-        _directory = SpillFile.Create(output.Name + ".directory");
+        _directory = SpillFile.Create(scratchPath + ".directory");
     }
 
     public void Dispose() => _directory.Dispose();
@@ -76,6 +79,19 @@ internal sealed class ZipWriter : IDisposable
             remaining -= read;
         }
         AddCentralRecord(header.ToRecord(content.Crc32, content.CompressedSize, content.Size));
+    }
+
+    /// <summary>
+    /// Starts an entry for content compressed elsewhere whose sizes are not known yet (Zip64 sizes are reserved):
+    /// its compressed bytes are written to the returned stream, then <see cref="RawEntry.Complete"/> records them.
+    /// </summary>
+    public RawEntry OpenRawEntry(string name, DateTimeOffset modifiedAt, bool deflated)
+    {
+        StartEntry();
+        var header = WriteLocalHeader(name, modifiedAt, deflated ? MethodDeflate : MethodStored, zip64: true, crc: 0, compressedSize: 0, size: 0);
+        var entry = new RawEntry(this, header);
+        _open = entry;
+        return entry;
     }
 
     /// <summary>Writes the central directory and the end records with <paramref name="comment"/>; the file is then a complete zip.</summary>
@@ -236,7 +252,7 @@ internal sealed class ZipWriter : IDisposable
         return (uint)((date << 16) | clock);
     }
 
-    private sealed record LocalHeader(byte[] Name, ushort Version, ushort Method, uint DosTime, long Offset, bool Zip64)
+    internal sealed record LocalHeader(byte[] Name, ushort Version, ushort Method, uint DosTime, long Offset, bool Zip64)
     {
         public CentralRecord ToRecord(uint crc, long compressedSize, long size) => new(Name, Version, Method, DosTime, crc, compressedSize, size, Offset);
     }
@@ -310,6 +326,50 @@ internal sealed class ZipWriter : IDisposable
             }
             base.Dispose(disposing);
         }
+    }
+
+    /// <summary>The compressed bytes of an entry opened by <see cref="OpenRawEntry"/>, written as they are.</summary>
+    internal sealed class RawEntry : Stream
+    {
+        private readonly ZipWriter _writer;
+        private readonly LocalHeader _header;
+        private readonly long _dataStart;
+        private bool _done;
+
+        public RawEntry(ZipWriter writer, LocalHeader header)
+        {
+            _writer = writer;
+            _header = header;
+            _dataStart = writer._output.Position;
+        }
+
+        /// <summary>Records the entry with the CRC-32 and size of the uncompressed content; the bytes written are its compressed form.</summary>
+        public void Complete(uint crc, long size)
+        {
+            ObjectDisposedException.ThrowIf(_done, this);
+            _done = true;
+            _writer._open = null;
+            var compressedSize = _writer._output.Position - _dataStart;
+            _writer.PatchLocalHeader(_header, crc, compressedSize, size);
+            _writer.AddCentralRecord(_header.ToRecord(crc, compressedSize, size));
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            ObjectDisposedException.ThrowIf(_done, this);
+            _writer._output.Write(buffer);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => !_done;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
 

@@ -26,12 +26,30 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options, E
         arguments.AddRange(["--format=custom", "--compress=0"]);
         // Through a pipe rather than --file: if this process is killed, pg_dump's next write fails and it exits,
         // instead of living on and recreating a temporary file after the next start has cleaned up.
+        var environment = target.LibpqEnvironment();
+        LargeStdoutWrites(environment);
         var result = await runner.RunAsync(new ExternalProcessRequest(PgTools.Locate("pg_dump", options.PgBinDirectory), arguments)
         {
-            Environment = target.LibpqEnvironment(),
+            Environment = environment,
             Timeout = options.CommandTimeout,
             ReadStandardOutput = (stdout, token) => stdout.CopyToAsync(destination, 1 << 20, token),
         }, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0) throw PgTools.Failure("pg_dump", result, target);
+    }
+
+    /// <summary>Where coreutils keeps the library behind <c>stdbuf</c> (Debian, Ubuntu, Fedora).</summary>
+    private static readonly string[] StdbufLibraries = ["/usr/libexec/coreutils/libstdbuf.so", "/usr/lib/coreutils/libstdbuf.so"];
+
+    /// <summary>
+    /// pg_dump writes its output through stdio in 4 KiB pieces, and every write into the pipe wakes this process:
+    /// 213,000 wake-ups for a 874 MB dump. coreutils' stdbuf library (what <c>stdbuf -o</c> preloads) gives pg_dump
+    /// a 1 MiB stdout buffer instead. Best effort: without the library pg_dump runs as it is.
+    /// </summary>
+    internal static void LargeStdoutWrites(IDictionary<string, string> environment)
+    {
+        if (!OperatingSystem.IsLinux() || StdbufLibraries.FirstOrDefault(File.Exists) is not { } library) return;
+        var inherited = Environment.GetEnvironmentVariable("LD_PRELOAD");
+        environment["LD_PRELOAD"] = string.IsNullOrEmpty(inherited) ? library : $"{inherited}:{library}";
+        environment["_STDBUF_O"] = (1 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 }

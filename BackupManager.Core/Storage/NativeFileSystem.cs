@@ -49,6 +49,36 @@ internal static partial class NativeFileSystem
         }
     }
 
+    /// <summary>
+    /// Turns on O_DIRECT for an open file, so reads and writes go between the caller's aligned buffers and the disk
+    /// without passing through the page cache. False where the file system or the platform refuses it (tmpfs, not Linux).
+    /// </summary>
+    public static bool TryBypassPageCache(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        // O_DIRECT's value differs between architectures.
+        var direct = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 or Architecture.X86 => 0x4000,
+            Architecture.Arm64 or Architecture.Arm => 0x10000,
+            _ => 0,
+        };
+        if (direct == 0) return false;
+        const int getFlags = 3, setFlags = 4; // F_GETFL, F_SETFL
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            var fd = (int)handle.DangerousGetHandle();
+            var flags = fcntl(fd, getFlags, 0);
+            return flags >= 0 && fcntl(fd, setFlags, flags | direct) == 0;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fcntl(int fd, int command, int argument);
 

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using BackupManager.Core.Archive;
+using BackupManager.Core.Storage;
 using BackupManager.Tests.Infrastructure;
 using static BackupManager.Tests.Engine.RoundTripTests;
 
@@ -24,7 +25,12 @@ public sealed class ZipWriterTests : IDisposable
         var dump = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("COPY public.patients (id, name) FROM stdin;\n", 20000)));
         var path = Path.Combine(_folder.Path, "mixed.zip");
         var precompressedPath = Path.Combine(_folder.Path, "dump.deflate");
-        var content = await PrecompressedFile.WriteAsync(precompressedPath, 1, (s, t) => s.WriteAsync(dump, t).AsTask(), CancellationToken.None);
+        PrecompressedContent content;
+        using (var sink = new PrecompressedSink(precompressedPath))
+        {
+            content = await PrecompressedFile.WriteAsync(sink, 1, (s, t) => s.WriteAsync(dump, t).AsTask(), CancellationToken.None);
+            Assert.Null(sink.TryHandOff(() => new MemoryStream())); // already complete: the spill file is added whole
+        }
         Assert.True(content.CompressedSize < dump.Length / 10);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(dump)), content.Sha256);
 
@@ -63,6 +69,55 @@ public sealed class ZipWriterTests : IDisposable
         Assert.Equal(0, Run("unzip", "-q", path, "files/notes/visit.txt", "-d", extracted).Exit);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
             File.GetUnixFileMode(Path.Combine(extracted, "files/notes/visit.txt")));
+    }
+
+    [Theory]
+    [InlineData(12 << 20)] // more than the sink copies while the producer waits: copied in rounds, then switched
+    [InlineData(100_000)]  // a little: copied at once and switched
+    [InlineData(0)]        // nothing yet
+    public async Task A_dump_handed_over_to_its_entry_mid_stream_reads_back_exactly(int spilledBeforeHandOff)
+    {
+        // The create path: the dump spills to a file while files are written, then its entry takes the spilled part
+        // and the rest arrives straight into the archive, written by another thread.
+        var first = TestFolder.RandomBytes(spilledBeforeHandOff); // random: deflate keeps its size
+        var rest = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("COPY public.invoices (id, total) FROM stdin;\n", 200_000)));
+        var dump = first.Concat(rest).ToArray();
+        var path = Path.Combine(_folder.Path, "handed-off.zip");
+        var spill = Path.Combine(_folder.Path, "dump.spill");
+        var spilled = new TaskCompletionSource();
+        var handedOff = new TaskCompletionSource();
+        await using (var output = new UncachedFileWriter(path))
+        using (var sink = new PrecompressedSink(spill))
+        {
+            var zip = new ZipWriter(output, path);
+            await WriteEntryAsync(zip, "files/before.txt", 1, "before"u8.ToArray(), 6);
+            var producing = Task.Run(() => PrecompressedFile.WriteAsync(sink, 1, async (s, t) =>
+            {
+                await s.WriteAsync(first, t);
+                spilled.SetResult();
+                await handedOff.Task;
+                for (var i = 0; i < rest.Length; i += 65_536) await s.WriteAsync(rest.AsMemory(i, Math.Min(65_536, rest.Length - i)), t);
+            }, CancellationToken.None));
+            await spilled.Task;
+            var entry = sink.TryHandOff(() => zip.OpenRawEntry("db/clinic.dump", Modified, deflated: true));
+            Assert.NotNull(entry);
+            Assert.True(sink.HandedOff);
+            handedOff.SetResult();
+            var content = await producing;
+            entry.Complete(content.Crc32, content.Size);
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(dump)), content.Sha256);
+            await WriteEntryAsync(zip, "manifest.json", 1, "{}"u8.ToArray(), -1);
+            zip.Finish([]);
+            output.Complete(flushToDisk: true);
+        }
+        using (var archive = ZipFile.OpenRead(path))
+        {
+            Assert.Equal(dump, ReadAll(archive, "db/clinic.dump"));
+            Assert.Equal("before", Encoding.UTF8.GetString(ReadAll(archive, "files/before.txt")));
+        }
+        Assert.Null(CheckStructure(path));
+        var (exit, unzipOutput) = Run("unzip", "-tq", path);
+        Assert.True(exit == 0, unzipOutput);
     }
 
     [Fact]

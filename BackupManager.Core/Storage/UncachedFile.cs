@@ -1,0 +1,358 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace BackupManager.Core.Storage;
+
+/// <summary>
+/// Aligned native buffers for <see cref="UncachedFileWriter"/> and <see cref="UncachedFileReader"/>, reused: a fresh
+/// 4 MiB allocation per file would fault in new pages every time, the very cost these streams avoid.
+/// </summary>
+internal static unsafe class AlignedChunks
+{
+    public const int Alignment = 4096;
+    public const int Size = 4 << 20;
+    private const int Retained = 8;
+    private static readonly ConcurrentBag<nint> Free = [];
+
+    public static byte* Rent() => Free.TryTake(out var chunk) ? (byte*)chunk : (byte*)NativeMemory.AlignedAlloc(Size, Alignment);
+
+    public static void Return(byte* chunk)
+    {
+        if (chunk == null) return;
+        if (Free.Count < Retained) Free.Add((nint)chunk);
+        else NativeMemory.AlignedFree(chunk);
+    }
+
+    public static long AlignDown(long value) => value & ~(long)(Alignment - 1);
+    public static long AlignUp(long value) => AlignDown(value + Alignment - 1);
+}
+
+/// <summary>
+/// Writes a new file in 4 MiB aligned pieces with O_DIRECT: the bytes go from this buffer to the disk without passing
+/// through the page cache, so a backup of gigabytes neither pushes the clinic's database out of memory nor pays the
+/// kernel for filling page-cache pages (on this class of VM that cost more CPU than the copy: 1.85 s of system time
+/// per 1.26 GB buffered against 0.31 s direct). One piece is written on a pool thread while the next one fills.
+/// Supports appending and overwriting bytes already written (a zip writer patching a local header); nothing else.
+/// Where the file system refuses O_DIRECT the same code writes through the page cache. <see cref="Complete"/> writes
+/// the last piece; disposing without it leaves the file incomplete, for the caller to delete.
+/// </summary>
+internal sealed unsafe class UncachedFileWriter : Stream
+{
+    private readonly SafeFileHandle _handle;
+    private byte* _filling = AlignedChunks.Rent();
+    private byte* _writing = AlignedChunks.Rent();
+    private Task _inFlight = Task.CompletedTask;
+    private long _chunkStart; // file offset of _filling[0], a multiple of the chunk size
+    private int _filled;
+    private long _position;
+    private bool _completed, _disposed;
+
+    /// <summary>Creates <paramref name="path"/>, which must not exist.</summary>
+    public UncachedFileWriter(string path, bool bypassPageCache = true, FileShare share = FileShare.None)
+    {
+        Name = path;
+        // Read access too: patching bytes already on disk reads their aligned block first.
+        _handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, share);
+        BypassesPageCache = bypassPageCache && NativeFileSystem.TryBypassPageCache(_handle);
+    }
+
+    public string Name { get; }
+    public bool BypassesPageCache { get; }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => true;
+    public override bool CanWrite => !_completed;
+    public override long Length => _chunkStart + _filled;
+
+    public override long Position
+    {
+        get => _position;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Length);
+            _position = value;
+        }
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+    {
+        SeekOrigin.Begin => offset,
+        SeekOrigin.Current => _position + offset,
+        _ => Length + offset,
+    };
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_completed) throw new InvalidOperationException("The file is complete; nothing more can be written.");
+        if (_position < Length)
+        {
+            var overwrite = (int)Math.Min(buffer.Length, Length - _position);
+            Overwrite(_position, buffer[..overwrite]);
+            _position += overwrite;
+            buffer = buffer[overwrite..];
+        }
+        while (!buffer.IsEmpty)
+        {
+            var piece = Math.Min(buffer.Length, AlignedChunks.Size - _filled);
+            buffer[..piece].CopyTo(new Span<byte>(_filling + _filled, piece));
+            _filled += piece;
+            buffer = buffer[piece..];
+            if (_filled == AlignedChunks.Size) StartWritingFilledChunk();
+        }
+        _position = Length;
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Write(buffer.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>Nothing to do: whole pieces are written as they fill, and the last one by <see cref="Complete"/>.</summary>
+    public override void Flush() { }
+
+    /// <summary>How many bytes from the start are on disk (whole pieces); waits for the piece being written.</summary>
+    public long WaitForWrittenLength()
+    {
+        WaitForInFlight();
+        return _chunkStart;
+    }
+
+    /// <summary>Copies the bytes not yet on disk (the piece still filling) to <paramref name="destination"/>.</summary>
+    public void CopyUnwrittenTo(Stream destination) => destination.Write(new ReadOnlySpan<byte>(_filling, _filled));
+
+    /// <summary>Writes what is left (padded to the alignment, then cut to length) and, when asked, fsyncs the file.</summary>
+    public void Complete(bool flushToDisk)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_completed) return;
+        WaitForInFlight();
+        var length = Length;
+        if (_filled > 0)
+        {
+            var padded = (int)AlignedChunks.AlignUp(_filled);
+            new Span<byte>(_filling + _filled, padded - _filled).Clear();
+            RandomAccess.Write(_handle, new ReadOnlySpan<byte>(_filling, padded), _chunkStart);
+            if (padded != _filled) RandomAccess.SetLength(_handle, length);
+        }
+        if (flushToDisk) RandomAccess.FlushToDisk(_handle);
+        _completed = true;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            try { _inFlight.Wait(); } catch (AggregateException) { /* the file is incomplete; the caller deletes it */ }
+            _handle.Dispose();
+            AlignedChunks.Return(_filling);
+            AlignedChunks.Return(_writing);
+            _filling = _writing = null;
+        }
+        base.Dispose(disposing);
+    }
+
+    private void StartWritingFilledChunk()
+    {
+        WaitForInFlight();
+        var filled = _filling;
+        _filling = _writing;
+        _writing = filled;
+        var chunk = (nint)_writing;
+        var offset = _chunkStart;
+        _inFlight = Task.Run(() => RandomAccess.Write(_handle, new ReadOnlySpan<byte>((byte*)chunk, AlignedChunks.Size), offset));
+        _chunkStart += AlignedChunks.Size;
+        _filled = 0;
+    }
+
+    private void WaitForInFlight()
+    {
+        try { _inFlight.GetAwaiter().GetResult(); }
+        finally { _inFlight = Task.CompletedTask; }
+    }
+
+    /// <summary>Overwrites bytes already written: in the filling piece directly, on disk by rewriting the aligned blocks around them.</summary>
+    private void Overwrite(long offset, ReadOnlySpan<byte> bytes)
+    {
+        var inFilling = Math.Max(offset, _chunkStart);
+        if (inFilling < offset + bytes.Length)
+        {
+            var skip = (int)(inFilling - offset);
+            bytes[skip..].CopyTo(new Span<byte>(_filling + (inFilling - _chunkStart), bytes.Length - skip));
+            bytes = bytes[..skip];
+        }
+        if (bytes.IsEmpty) return;
+        WaitForInFlight();
+        var blockStart = AlignedChunks.AlignDown(offset);
+        var blockLength = (int)(AlignedChunks.AlignUp(offset + bytes.Length) - blockStart);
+        var block = (byte*)NativeMemory.AlignedAlloc((nuint)blockLength, AlignedChunks.Alignment);
+        try
+        {
+            var span = new Span<byte>(block, blockLength);
+            if (RandomAccess.Read(_handle, span, blockStart) != blockLength)
+                throw new IOException($"{Name}: could not read back bytes already written.");
+            bytes.CopyTo(span[(int)(offset - blockStart)..]);
+            RandomAccess.Write(_handle, span, blockStart);
+        }
+        finally { NativeMemory.AlignedFree(block); }
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// Reads a file in 4 MiB aligned pieces with O_DIRECT (see <see cref="UncachedFileWriter"/> for why), reading the next
+/// piece ahead on a pool thread while the caller consumes this one. Seekable, so a zip reader can use it; reading on
+/// from where the last read stopped is what it is fast at. Falls back to the page cache where O_DIRECT is refused.
+/// </summary>
+internal sealed unsafe class UncachedFileReader : Stream
+{
+    private readonly SafeFileHandle _handle;
+    private byte* _current = AlignedChunks.Rent();
+    private byte* _ahead = AlignedChunks.Rent();
+    private long _currentStart = -1, _aheadStart = -1;
+    private int _currentValid;
+    private Task<int>? _aheadRead;
+    private long _position;
+    private bool _disposed;
+    private const int JumpReadSize = 64 << 10;
+
+    /// <summary>Opens <paramref name="path"/> for reading; throws what <see cref="File.OpenHandle"/> throws (not found, access denied).</summary>
+    public UncachedFileReader(string path, FileShare share = FileShare.Read, bool bypassPageCache = true)
+    {
+        Name = path;
+        _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, share);
+        BypassesPageCache = bypassPageCache && NativeFileSystem.TryBypassPageCache(_handle);
+    }
+
+    public string Name { get; }
+    public bool BypassesPageCache { get; }
+
+    public override bool CanRead => !_disposed;
+    public override bool CanSeek => !_disposed;
+    public override bool CanWrite => false;
+    public override long Length => RandomAccess.GetLength(_handle);
+
+    public override long Position
+    {
+        get => _position;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _position = value;
+        }
+    }
+
+    public override long Seek(long offset, SeekOrigin origin)
+    {
+        var target = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            _ => Length + offset,
+        };
+        // As FileStream does: zip readers probing a short file rely on this being an IOException.
+        if (target < 0) throw new IOException("An attempt was made to move the position before the beginning of the stream.");
+        return Position = target;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var total = 0;
+        while (!buffer.IsEmpty)
+        {
+            if (!Load(_position)) break;
+            var from = (int)(_position - _currentStart);
+            var piece = Math.Min(buffer.Length, _currentValid - from);
+            new ReadOnlySpan<byte>(_current + from, piece).CopyTo(buffer);
+            buffer = buffer[piece..];
+            _position += piece;
+            total += piece;
+        }
+        return total;
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(Read(buffer.Span));
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>
+    /// Makes the current piece hold <paramref name="position"/>; false at the end of the file. Reading on from the
+    /// last piece reads 4 MiB and the next 4 MiB ahead; a jump elsewhere (a zip reader visiting headers) reads 64 KiB.
+    /// </summary>
+    private bool Load(long position)
+    {
+        if (_currentStart >= 0 && position >= _currentStart && position < _currentStart + _currentValid) return true;
+        var sequential = _currentStart >= 0 && position == _currentStart + _currentValid;
+        var start = AlignedChunks.AlignDown(position);
+        int valid, wanted;
+        if (_aheadRead is not null && _aheadStart == start)
+        {
+            wanted = AlignedChunks.Size;
+            valid = TakeAhead();
+            var previous = _current;
+            _current = _ahead;
+            _ahead = previous;
+            sequential = true;
+        }
+        else
+        {
+            if (_aheadRead is not null) TakeAhead();
+            wanted = sequential ? AlignedChunks.Size : JumpReadSize;
+            valid = RandomAccess.Read(_handle, new Span<byte>(_current, wanted), start);
+        }
+        (_currentStart, _currentValid) = (start, valid);
+        // A full piece read in sequence means more is likely wanted: read the next one while the caller works on this one.
+        if (sequential && valid == wanted)
+        {
+            var next = start + valid;
+            var chunk = (nint)_ahead;
+            _aheadStart = next;
+            _aheadRead = Task.Run(() => RandomAccess.Read(_handle, new Span<byte>((byte*)chunk, AlignedChunks.Size), next));
+        }
+        return position < start + valid;
+    }
+
+    private int TakeAhead()
+    {
+        try { return _aheadRead!.GetAwaiter().GetResult(); }
+        finally { (_aheadRead, _aheadStart) = (null, -1); }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            try { _aheadRead?.Wait(); } catch (AggregateException) { /* nothing will read it */ }
+            _handle.Dispose();
+            AlignedChunks.Return(_current);
+            AlignedChunks.Return(_ahead);
+            _current = _ahead = null;
+        }
+        base.Dispose(disposing);
+    }
+
+    public override void Flush() { }
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
