@@ -17,21 +17,23 @@ public static class BackupEngineHostingExtensions
         builder.Services.AddSingleton<IValidateOptions<ScheduleOptions>, ScheduleOptionsValidator>();
         builder.Services.AddHostedService<StartupRecovery>();
 
-        builder.Services.AddScoped<IConsoleCommand, CreateBackupCommand>();
-        builder.Services.AddScoped<IConsoleCommand, RestoreBackupCommand>();
-        builder.Services.AddScoped<IConsoleCommand, ListBackupsCommand>();
-        builder.Services.AddScoped<IConsoleCommand, VerifyBackupCommand>();
-        builder.Services.AddScoped<IConsoleCommand, DeleteBackupCommand>();
-        builder.Services.AddScoped<IConsoleCommand, PruneBackupsCommand>();
-        builder.Services.AddScoped<IConsoleCommand, Demo.SeedDemoCommand>();
-        builder.Services.AddScoped<IConsoleCommand>(sp => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(), administrator: true));
-        builder.Services.AddScoped<IConsoleCommand>(sp => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(), administrator: false));
-        builder.Services.AddScoped<IConsoleCommand>(sp => new SetAdministratorCommand(sp.GetRequiredService<Identity.UserAccountService>(), grant: true));
-        builder.Services.AddScoped<IConsoleCommand>(sp => new SetAdministratorCommand(sp.GetRequiredService<Identity.UserAccountService>(), grant: false));
-        builder.Services.AddScoped<IConsoleCommand, CreateTokenCommand>();
-        builder.Services.AddScoped<IConsoleCommand, RevokeTokenCommand>();
-        builder.Services.AddScoped<IConsoleCommand, ListTokensCommand>();
-        builder.Services.AddScoped<IConsoleCommand, BackupHealthCommand>();
+        // Keyed by name: a command resolves only its own dependencies (a backup command never loads Identity or EF Core).
+        var commands = builder.Services;
+        commands.AddKeyedScoped<IConsoleCommand, CreateBackupCommand>("create-backup");
+        commands.AddKeyedScoped<IConsoleCommand, RestoreBackupCommand>("restore-backup");
+        commands.AddKeyedScoped<IConsoleCommand, ListBackupsCommand>("list-backups");
+        commands.AddKeyedScoped<IConsoleCommand, VerifyBackupCommand>("verify-backup");
+        commands.AddKeyedScoped<IConsoleCommand, DeleteBackupCommand>("delete-backup");
+        commands.AddKeyedScoped<IConsoleCommand, PruneBackupsCommand>("prune-backups");
+        commands.AddKeyedScoped<IConsoleCommand, Demo.SeedDemoCommand>("seed-demo");
+        commands.AddKeyedScoped<IConsoleCommand>("create-admin", (sp, _) => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(), administrator: true));
+        commands.AddKeyedScoped<IConsoleCommand>("create-user", (sp, _) => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(), administrator: false));
+        commands.AddKeyedScoped<IConsoleCommand>("grant-admin", (sp, _) => new SetAdministratorCommand(sp.GetRequiredService<Identity.UserAccountService>(), grant: true));
+        commands.AddKeyedScoped<IConsoleCommand>("revoke-admin", (sp, _) => new SetAdministratorCommand(sp.GetRequiredService<Identity.UserAccountService>(), grant: false));
+        commands.AddKeyedScoped<IConsoleCommand, CreateTokenCommand>("create-token");
+        commands.AddKeyedScoped<IConsoleCommand, RevokeTokenCommand>("revoke-token");
+        commands.AddKeyedScoped<IConsoleCommand, ListTokensCommand>("list-tokens");
+        commands.AddKeyedScoped<IConsoleCommand, BackupHealthCommand>("backup-health");
         builder.Services.AddScoped<Demo.DemoClinicSeeder>();
         return builder;
     }

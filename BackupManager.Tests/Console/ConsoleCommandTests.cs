@@ -3,12 +3,39 @@ using BackupManager.Core;
 using BackupManager.Core.Locking;
 using BackupManager.Tests.Engine;
 using BackupManager.Tests.Infrastructure;
+using BackupManager.Web.Console;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BackupManager.Tests.Console;
 
 /// <summary>The app:* commands, run as separate processes of the real executable.</summary>
 public sealed class ConsoleCommandTests
 {
+    [Fact]
+    public async Task Every_command_is_found_by_the_name_it_answers_to_and_help_lists_them_all()
+    {
+        // Commands are resolved by name alone, so a backup command never builds Identity or EF Core.
+        await using var host = await WebAppHost.StartAsync();
+        await using var scope = host.Factory.Services.CreateAsyncScope();
+        var all = ConsoleCommandRunner.All(scope.ServiceProvider).ToList();
+        Assert.Equal(15, all.Count); // the commands the README documents
+        Assert.Equal(all.Count, all.Select(c => c.Name).Distinct().Count());
+        foreach (var command in all)
+        {
+            var byName = scope.ServiceProvider.GetKeyedService<IConsoleCommand>(command.Name);
+            Assert.True(byName is not null && byName.GetType() == command.GetType() && byName.Name == command.Name, $"app:{command.Name} is not registered under its own name");
+        }
+
+        var env = AppProcess.EnvironmentFor(host.Harness);
+        var help = await AppProcess.RunAsync(env, null, "app:help");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var command in all) Assert.Contains($"app:{command.Name} ", help.Stderr);
+        var unknown = await AppProcess.RunAsync(env, null, "app:make-coffee");
+        Assert.Equal(ExitCodes.Usage, unknown.ExitCode);
+        Assert.Contains("Unknown command app:make-coffee.", unknown.Stderr);
+        Assert.Contains("app:create-backup ", unknown.Stderr);
+    }
+
     [Fact]
     public async Task Create_prints_the_filename_and_list_json_describes_it()
     {

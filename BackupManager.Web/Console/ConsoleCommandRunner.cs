@@ -16,11 +16,11 @@ public static class ConsoleCommandRunner
         using var cancel = new CancellationTokenSource();
         System.Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
         await using var scope = services.CreateAsyncScope();
-        var commands = scope.ServiceProvider.GetServices<IConsoleCommand>().ToDictionary(c => Prefix + c.Name, StringComparer.Ordinal);
-        if (args[0] is "app:help" || !commands.TryGetValue(args[0], out var command))
+        var command = args[0] is "app:help" ? null : scope.ServiceProvider.GetKeyedService<IConsoleCommand>(args[0][Prefix.Length..]);
+        if (command is null)
         {
             if (args[0] is not "app:help") System.Console.Error.WriteLine($"Unknown command {args[0]}.");
-            PrintHelp(commands.Values);
+            PrintHelp(All(scope.ServiceProvider));
             return args[0] is "app:help" ? ExitCodes.Success : ExitCodes.Usage;
         }
         try
@@ -71,6 +71,9 @@ public static class ConsoleCommandRunner
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>Every registered command (each registered under its own name).</summary>
+    public static IEnumerable<IConsoleCommand> All(IServiceProvider services) => services.GetKeyedServices<IConsoleCommand>(KeyedService.AnyKey);
 
     private static void PrintHelp(IEnumerable<IConsoleCommand> commands)
     {
