@@ -247,7 +247,7 @@ public sealed partial class BackupService : IBackupService
         var temp = _store.NewTempPath();
         var dumpTemp = temp + ".dump";
         using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // The database is dumped and deflated into a temporary file while the files are written: different cores.
+        // The database is dumped and deflated (into a spill file, then into its entry) while the files are written: different cores.
         // It starts first: the dump is the longest part of a backup.
         PrecompressedSink? dumpSink = null;
         Task<PrecompressedContent>? dump = null;

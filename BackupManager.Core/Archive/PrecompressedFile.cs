@@ -42,7 +42,7 @@ internal static class PrecompressedFile
 /// the archive is complete moments after the dump ends. Writes come from the producer's thread, the hand-off from the
 /// archive's; a lock orders them.
 /// </summary>
-internal sealed class PrecompressedSink(string spillPath) : Stream
+internal sealed class PrecompressedSink(string spillPath) : InlineWriteStream
 {
     private const long CopyUnderLockBelow = 8 << 20;
     private readonly Lock _gate = new();
@@ -50,8 +50,6 @@ internal sealed class PrecompressedSink(string spillPath) : Stream
     private Stream? _entry;
     private long _written;
     private bool _finished;
-
-    public string SpillPath => spillPath;
 
     /// <summary>True once the bytes go to the archive entry; the spill file then holds nothing the archive still needs.</summary>
     public bool HandedOff { get { lock (_gate) return _entry is not null; } }
@@ -65,18 +63,6 @@ internal sealed class PrecompressedSink(string spillPath) : Stream
             _written += buffer.Length;
         }
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <summary>
     /// Opens the archive entry with <paramref name="openEntry"/>, copies what the spill file holds into it and sends
@@ -144,13 +130,5 @@ internal sealed class PrecompressedSink(string spillPath) : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
 using System.Text;
+using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Archive;
 
@@ -258,7 +259,7 @@ internal sealed class ZipWriter : IDisposable
     }
 
     /// <summary>Content of one entry: computes the CRC-32, deflates when asked, and completes the entry on dispose.</summary>
-    private sealed class EntryStream : Stream
+    private sealed class EntryStream : InlineWriteStream
     {
         private readonly ZipWriter _writer;
         private readonly LocalHeader _header;
@@ -277,13 +278,9 @@ internal sealed class ZipWriter : IDisposable
                 _deflate = new DeflateStream(writer._output, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
         }
 
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
         public override bool CanWrite => !_done;
         public override long Length => _size;
         public override long Position { get => _size; set => throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
@@ -294,21 +291,6 @@ internal sealed class ZipWriter : IDisposable
             else _writer._output.Write(buffer);
         }
 
-        // The output is a buffered file written in large pieces; doing it inline avoids a thread hop per piece.
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            Write(buffer.Span);
-            return ValueTask.CompletedTask;
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
@@ -329,7 +311,7 @@ internal sealed class ZipWriter : IDisposable
     }
 
     /// <summary>The compressed bytes of an entry opened by <see cref="OpenRawEntry"/>, written as they are.</summary>
-    internal sealed class RawEntry : Stream
+    internal sealed class RawEntry : InlineWriteStream
     {
         private readonly ZipWriter _writer;
         private readonly LocalHeader _header;
@@ -360,16 +342,7 @@ internal sealed class ZipWriter : IDisposable
             _writer._output.Write(buffer);
         }
 
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
         public override bool CanWrite => !_done;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
 

@@ -37,7 +37,7 @@ internal static unsafe class AlignedChunks
 /// Where the file system refuses O_DIRECT the same code writes through the page cache. <see cref="Complete"/> writes
 /// the last piece; disposing without it leaves the file incomplete, for the caller to delete.
 /// </summary>
-internal sealed unsafe class UncachedFileWriter : Stream
+internal sealed unsafe class UncachedFileWriter : InlineWriteStream
 {
     private readonly SafeFileHandle _handle;
     private byte* _filling = AlignedChunks.Rent();
@@ -60,7 +60,6 @@ internal sealed unsafe class UncachedFileWriter : Stream
     public string Name { get; }
     public bool BypassesPageCache { get; }
 
-    public override bool CanRead => false;
     public override bool CanSeek => true;
     public override bool CanWrite => !_completed;
     public override long Length => _chunkStart + _filled;
@@ -83,8 +82,6 @@ internal sealed unsafe class UncachedFileWriter : Stream
         _ => Length + offset,
     };
 
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -106,16 +103,6 @@ internal sealed unsafe class UncachedFileWriter : Stream
         }
         _position = Length;
     }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <summary>Nothing to do: whole pieces are written as they fill, and the last one by <see cref="Complete"/>.</summary>
     public override void Flush() { }
@@ -206,9 +193,6 @@ internal sealed unsafe class UncachedFileWriter : Stream
         }
         finally { NativeMemory.AlignedFree(block); }
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>
