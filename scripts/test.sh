@@ -23,6 +23,12 @@ set -e
 passed=$({ grep -oE 'Passed: +[0-9]+' artifacts/test-output.log || true; } | awk '{s+=$2} END {print s+0}')
 failed=$({ grep -oE 'Failed: +[0-9]+' artifacts/test-output.log || true; } | awk '{s+=$2} END {print s+0}')
 skipped=$({ grep -oE 'Skipped: +[0-9]+' artifacts/test-output.log || true; } | awk '{s+=$2} END {print s+0}')
+# CI shows the end of the output: repeat each failed test's name, message and first stack lines there.
+if ((failed > 0)); then
+  echo "---- failed tests ----"
+  awk '/^  Failed [^ ]/ {n = 40} n > 0 {print; n--}' artifacts/test-output.log | grep -v -E '^(info|warn|dbug): |^      ' | head -200
+  echo "----------------------"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 if ((status == 0 && passed == 0)); then echo "no test ran" >&2; exit 1; fi
 exit "$status"
