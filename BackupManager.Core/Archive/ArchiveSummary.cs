@@ -21,6 +21,8 @@ public sealed record ArchiveSummary
     public long Bytes { get; init; }
     public int Warnings { get; init; }
     public string ManifestSha256 { get; init; } = "";
+    /// <summary>CRC-32 of manifest.json's deflated bytes as stored (absent in archives made before it was recorded).</summary>
+    public uint? ManifestStoredCrc32 { get; init; }
     /// <summary>SHA-256 of the central directory and end records (see <see cref="ZipStructure.DirectoryHash"/>).</summary>
     public string DirectorySha256 { get; init; } = "";
 

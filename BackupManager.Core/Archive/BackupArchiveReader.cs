@@ -7,24 +7,25 @@ namespace BackupManager.Core.Archive;
 
 /// <summary>
 /// Opens an archive and proves it is what its manifest says before anyone trusts it. Opening checks the structure
-/// (zip readable, exactly one manifest, manifest unedited, every entry name safe, entries and manifest in one-to-one
-/// correspondence); <see cref="VerifyAsync"/> re-reads every entry and checks its SHA-256. Every failure is a
-/// <see cref="BackupException"/> of kind <see cref="BackupErrorKind.Damaged"/> that names the first bad entry.
+/// (every byte outside the entries' data, see <see cref="ZipStructure"/>; exactly one manifest, unedited; every entry
+/// name safe; entries and manifest in one-to-one correspondence); <see cref="VerifyAsync"/> re-reads every entry and
+/// checks its SHA-256 and, for a deflated entry, the CRC-32 of its stored bytes. Entries are decoded here, from the
+/// offsets the checked directory gives, not by System.IO.Compression, whose reader skips a deflate stream's padding
+/// and any bytes after its end. Every failure is a <see cref="BackupException"/> of kind
+/// <see cref="BackupErrorKind.Damaged"/> that names the first bad entry.
 /// </summary>
 internal sealed class BackupArchiveReader : IDisposable
 {
     private readonly UncachedFileReader _file;
-    private readonly ZipArchive _zip;
-    private readonly Dictionary<string, ZipArchiveEntry> _entries;
+    private readonly Dictionary<string, ZipStructure.Entry> _entries;
 
     public BackupManifest Manifest { get; }
     public string Filename { get; }
 
-    private BackupArchiveReader(string name, UncachedFileReader file, ZipArchive zip, Dictionary<string, ZipArchiveEntry> entries, BackupManifest manifest)
+    private BackupArchiveReader(string name, UncachedFileReader file, Dictionary<string, ZipStructure.Entry> entries, BackupManifest manifest)
     {
         Filename = name;
         _file = file;
-        _zip = zip;
         _entries = entries;
         Manifest = manifest;
     }
@@ -34,36 +35,35 @@ internal sealed class BackupArchiveReader : IDisposable
     {
         var name = displayName ?? Path.GetFileName(path);
         var file = new UncachedFileReader(path, FileShare.Read | FileShare.Delete);
-        ZipArchive? zip = null;
         try
         {
-            try { zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true); }
-            catch (InvalidDataException e) { throw Damaged(name, $"it is not a readable zip file ({e.Message}); it may be truncated or corrupted"); }
-
             var (endRecord, comment) = ArchiveSummary.FindComment(file);
+            if (endRecord < 0) throw Damaged(name, "it is not a readable zip file (it has no end-of-central-directory record); it may be truncated or corrupted");
             var summary = ArchiveSummary.FromComment(comment) ?? throw Damaged(name, comment?.Contains(ArchiveSummary.Marker, StringComparison.Ordinal) == true
                 ? "its summary (the zip comment) is damaged"
                 : "it is not a BackupManager archive (its zip comment carries no BackupManager summary)");
+            ZipStructure.Directory directory;
             try
             {
                 var layout = ZipStructure.Locate(file, endRecord);
                 if (!string.Equals(ZipStructure.DirectoryHash(file, layout), summary.DirectorySha256, StringComparison.Ordinal))
                     throw Damaged(name, "its zip directory does not match the checksum recorded when it was made");
-                if (ZipStructure.CheckLocalHeaders(file, layout) is { } problem) throw Damaged(name, problem);
+                directory = ZipStructure.ReadEntries(file, layout);
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentOutOfRangeException)
             {
                 throw Damaged(name, $"its zip structure is broken ({e.Message})");
             }
-            var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
-            foreach (var entry in zip.Entries)
+            if (directory.Problem is { } broken) throw Damaged(name, broken);
+            var entries = new Dictionary<string, ZipStructure.Entry>(StringComparer.Ordinal);
+            foreach (var entry in directory.Entries)
             {
-                if (!entries.TryAdd(entry.FullName, entry)) throw Damaged(name, $"the entry '{entry.FullName}' appears twice");
-                if (ArchivePath.Problem(entry.FullName) is { } problem) throw Damaged(name, $"it contains {problem}");
+                if (!entries.TryAdd(entry.Name, entry)) throw Damaged(name, $"the entry '{entry.Name}' appears twice");
+                if (ArchivePath.Problem(entry.Name) is { } problem) throw Damaged(name, $"it contains {problem}");
             }
             if (!entries.TryGetValue(BackupManifest.EntryName, out var manifestEntry)) throw Damaged(name, "it has no manifest.json");
 
-            var manifestBytes = ReadAll(manifestEntry, name);
+            var manifestBytes = ReadManifest(file, manifestEntry, summary.ManifestStoredCrc32, name);
             if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(manifestBytes)), summary.ManifestSha256, StringComparison.Ordinal))
                 throw Damaged(name, "manifest.json does not match the checksum recorded in the archive (it was edited or corrupted)");
             BackupManifest manifest;
@@ -79,16 +79,16 @@ internal sealed class BackupArchiveReader : IDisposable
                 if (ArchivePath.Problem(recorded.Path) is { } problem) throw Damaged(name, $"its manifest lists {problem}");
                 if (!listed.Add(recorded.Path)) throw Damaged(name, $"its manifest lists '{recorded.Path}' twice");
                 if (!entries.TryGetValue(recorded.Path, out var entry)) throw Damaged(name, $"the entry '{recorded.Path}' listed in the manifest is missing");
-                if (entry.Length != recorded.Size) throw Damaged(name, $"the entry '{recorded.Path}' has {entry.Length} bytes but the manifest records {recorded.Size}");
+                if (entry.Size != recorded.Size) throw Damaged(name, $"the entry '{recorded.Path}' has {entry.Size} bytes but the manifest records {recorded.Size}");
+                if (!entry.Deflated && recorded.StoredCrc32 is not null) throw Damaged(name, $"the entry '{recorded.Path}' is stored but the manifest records it as deflated");
             }
             foreach (var entryName in entries.Keys)
                 if (entryName != BackupManifest.EntryName && !listed.Contains(entryName))
                     throw Damaged(name, $"the entry '{entryName}' is not listed in the manifest");
-            return new BackupArchiveReader(name, file, zip, entries, manifest);
+            return new BackupArchiveReader(name, file, entries, manifest);
         }
         catch
         {
-            zip?.Dispose();
             file.Dispose();
             throw;
         }
@@ -114,31 +114,97 @@ internal sealed class BackupArchiveReader : IDisposable
     /// A stream over an entry's content that fails with Damaged at its end if the bytes read do not hash to the
     /// manifest's value, so even content consumed straight by pg_restore is checked.
     /// </summary>
-    public Stream OpenVerified(ManifestEntry recorded) => new VerifiedEntryStream(_entries[recorded.Path].Open(), recorded, Filename);
-
-    public void Dispose()
+    public Stream OpenVerified(ManifestEntry recorded)
     {
-        _zip.Dispose();
-        _file.Dispose();
+        var stored = new StoredBytes(_file, _entries[recorded.Path], recorded.StoredCrc32);
+        return new VerifiedEntryStream(stored, stored.Content, recorded, Filename);
     }
+
+    public void Dispose() => _file.Dispose();
 
     public static BackupException Damaged(string filename, string why) =>
         new(BackupErrorKind.Damaged, $"The backup {filename} failed verification: {why}. Nothing was changed; use another backup.");
 
-    private static byte[] ReadAll(ZipArchiveEntry entry, string filename)
+    private static byte[] ReadManifest(UncachedFileReader file, ZipStructure.Entry entry, uint? storedCrc, string filename)
     {
-        if (entry.Length > 256L << 20) throw Damaged(filename, "manifest.json is implausibly large");
+        if (entry.Size > 256L << 20) throw Damaged(filename, "manifest.json is implausibly large");
         try
         {
-            using var stream = entry.Open();
-            using var memory = new MemoryStream();
-            stream.CopyTo(memory);
-            return memory.ToArray();
+            using var stored = new StoredBytes(file, entry, storedCrc);
+            var bytes = new byte[entry.Size];
+            stored.Content.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (stored.Content.ReadByte() >= 0) throw new InvalidDataException("it is longer than its directory entry says");
+            if (stored.Problem() is { } problem) throw new InvalidDataException(problem);
+            return bytes;
         }
         catch (InvalidDataException e) { throw Damaged(filename, $"manifest.json cannot be read ({e.Message})"); }
     }
 
-    private sealed class VerifiedEntryStream(Stream inner, ManifestEntry recorded, string filename) : Stream
+    /// <summary>
+    /// An entry's bytes as stored, read from its place in the file (sharing the file's position with other entries,
+    /// so one is read at a time, as with System.IO.Compression), CRC-32 checked when <c>expectedCrc</c> is given;
+    /// <see cref="Content"/> decodes them.
+    /// </summary>
+    private sealed class StoredBytes : Stream
+    {
+        private readonly UncachedFileReader _file;
+        private readonly ZipStructure.Entry _entry;
+        private readonly uint? _expectedCrc;
+        private readonly System.IO.Hashing.Crc32? _crc;
+        private long _read;
+
+        public StoredBytes(UncachedFileReader file, ZipStructure.Entry entry, uint? expectedCrc)
+        {
+            _file = file;
+            _entry = entry;
+            _expectedCrc = expectedCrc;
+            if (expectedCrc is not null) _crc = new System.IO.Hashing.Crc32();
+            Content = entry.Deflated ? new DeflateStream(this, CompressionMode.Decompress, leaveOpen: true) : this;
+        }
+
+        public Stream Content { get; }
+
+        /// <summary>Once the content is read to its end: reads what the decoder left (a deflate stream's tail) and checks the CRC-32.</summary>
+        public string? Problem()
+        {
+            var rest = new byte[1 << 16];
+            while (Read(rest) > 0) { }
+            if (_read != _entry.CompressedSize) return $"its stored bytes end {_entry.CompressedSize - _read} bytes early";
+            return _crc is not null && _crc.GetCurrentHashAsUInt32() != _expectedCrc ? "its stored bytes do not match their CRC-32" : null;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var wanted = (int)Math.Min(buffer.Length, _entry.CompressedSize - _read);
+            if (wanted <= 0) return 0;
+            var at = _entry.DataOffset + _read;
+            if (_file.Position != at) _file.Position = at;
+            var read = _file.Read(buffer[..wanted]);
+            _crc?.Append(buffer[..read]);
+            _read += read;
+            return read;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => _entry.CompressedSize;
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && Content != this) Content.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    private sealed class VerifiedEntryStream(StoredBytes stored, Stream inner, ManifestEntry recorded, string filename) : Stream
     {
         private readonly HashingStream _hashing = new(inner, forRead: true);
         private bool _checked;
@@ -179,6 +245,7 @@ internal sealed class BackupArchiveReader : IDisposable
                 _checked = true;
                 if (_hashing.BytesHashed != recorded.Size || _hashing.HashHex() != recorded.Sha256)
                     throw Damaged(filename, $"the entry '{recorded.Path}' does not match its SHA-256 checksum");
+                if (stored.Problem() is { } problem) throw Damaged(filename, $"the entry '{recorded.Path}' is damaged: {problem}");
             }
             return read;
         }
@@ -193,7 +260,7 @@ internal sealed class BackupArchiveReader : IDisposable
             if (disposing)
             {
                 _hashing.Dispose();
-                inner.Dispose();
+                stored.Dispose();
             }
             base.Dispose(disposing);
         }

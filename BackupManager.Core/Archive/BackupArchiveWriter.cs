@@ -31,13 +31,16 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
     public async Task<ManifestEntry> AddAsync(string entryName, CompressionLevel level, DateTimeOffset? modifiedAt, long expectedSize,
         Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
     {
-        ManifestEntry recorded;
-        await using (var entryStream = _zip.OpenEntry(entryName, modifiedAt ?? DateTimeOffset.UnixEpoch, ZlibLevel(level), expectedSize))
+        long size;
+        string sha256;
+        var entryStream = _zip.OpenEntry(entryName, modifiedAt ?? DateTimeOffset.UnixEpoch, ZlibLevel(level), expectedSize);
+        await using (entryStream)
         await using (var hashing = new HashingStream(entryStream, forRead: false))
         {
             await writeContent(hashing, cancellationToken).ConfigureAwait(false);
-            recorded = new ManifestEntry(entryName, hashing.BytesHashed, hashing.HashHex(), modifiedAt);
+            (size, sha256) = (hashing.BytesHashed, hashing.HashHex());
         }
+        var recorded = new ManifestEntry(entryName, size, sha256, modifiedAt, entryStream.StoredCrc32);
         _entries.Add(recorded);
         return recorded;
     }
@@ -46,9 +49,10 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
     public async Task<ManifestEntry> AddPrecompressedAsync(string entryName, DateTimeOffset modifiedAt, PrecompressedContent content, string path,
         CancellationToken cancellationToken)
     {
+        uint? storedCrc;
         await using (var source = new UncachedFileReader(path))
-            await _zip.AddPrecompressedAsync(entryName, modifiedAt, content, source, cancellationToken).ConfigureAwait(false);
-        var recorded = new ManifestEntry(entryName, content.Size, content.Sha256, modifiedAt);
+            storedCrc = await _zip.AddPrecompressedAsync(entryName, modifiedAt, content, source, cancellationToken).ConfigureAwait(false);
+        var recorded = new ManifestEntry(entryName, content.Size, content.Sha256, modifiedAt, storedCrc);
         _entries.Add(recorded);
         return recorded;
     }
@@ -60,8 +64,8 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
     /// <summary>Completes an entry from <see cref="OpenPrecompressed"/> once all its bytes are written.</summary>
     public ManifestEntry CompletePrecompressed(string entryName, DateTimeOffset modifiedAt, ZipWriter.RawEntry entry, PrecompressedContent content)
     {
-        entry.Complete(content.Crc32, content.Size);
-        var recorded = new ManifestEntry(entryName, content.Size, content.Sha256, modifiedAt);
+        var storedCrc = entry.Complete(content.Crc32, content.Size);
+        var recorded = new ManifestEntry(entryName, content.Size, content.Sha256, modifiedAt, storedCrc);
         _entries.Add(recorded);
         return recorded;
     }
@@ -74,7 +78,8 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
     {
         // Serialized straight into the entry and hashed on the way: a manifest of 100,000 files is never held as bytes.
         string manifestSha256;
-        using (var stream = _zip.OpenEntry(BackupManifest.EntryName, manifest.CreatedAt, ZlibLevel(CompressionLevel.Fastest), expectedSize: -1))
+        var stream = _zip.OpenEntry(BackupManifest.EntryName, manifest.CreatedAt, ZlibLevel(CompressionLevel.Fastest), expectedSize: -1);
+        using (stream)
         using (var hashing = new HashingStream(stream, forRead: false))
         {
             JsonSerializer.Serialize(hashing, manifest, BackupJson.Options);
@@ -90,6 +95,7 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
             Bytes = manifest.Totals.Bytes,
             Warnings = manifest.Warnings.Count,
             ManifestSha256 = manifestSha256,
+            ManifestStoredCrc32 = stream.StoredCrc32,
         };
         _zip.Finish(Encoding.UTF8.GetBytes(summary.ToComment()));
         return summary;

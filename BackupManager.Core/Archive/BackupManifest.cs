@@ -27,6 +27,10 @@ public sealed record ManifestDatabase(string Name, string ServerVersion, string 
 /// <summary>A backed-up folder: <see cref="Name"/> is its folder under <c>files/</c>, <see cref="SourcePath"/> where it was.</summary>
 public sealed record ManifestRoot(string Name, string SourcePath, int FileCount, long Bytes);
 
-public sealed record ManifestEntry(string Path, long Size, string Sha256, DateTimeOffset? ModifiedAt = null);
+/// <summary>
+/// One entry: its content's size and SHA-256, and for a deflated entry <see cref="StoredCrc32"/>, the CRC-32 of its bytes
+/// as stored (absent in archives made before it was recorded).
+/// </summary>
+public sealed record ManifestEntry(string Path, long Size, string Sha256, DateTimeOffset? ModifiedAt = null, uint? StoredCrc32 = null);
 
 public sealed record ManifestTotals(int Entries, long Bytes);

@@ -43,6 +43,8 @@ internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<Manife
             _writer.Write(modified.UtcTicks);
             _writer.Write((short)modified.Offset.TotalMinutes);
         }
+        _writer.Write(entry.StoredCrc32 is not null);
+        if (entry.StoredCrc32 is { } crc) _writer.Write(crc);
         Count++;
         Bytes += entry.Size;
     }
@@ -69,7 +71,8 @@ internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<Manife
                     var offset = TimeSpan.FromMinutes(reader.ReadInt16());
                     modified = new DateTimeOffset(ticks + offset.Ticks, offset);
                 }
-                yield return new ManifestEntry(entryPath, size, sha256, modified);
+                uint? storedCrc = reader.ReadBoolean() ? reader.ReadUInt32() : null;
+                yield return new ManifestEntry(entryPath, size, sha256, modified, storedCrc);
             }
         }
         finally

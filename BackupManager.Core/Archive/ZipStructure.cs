@@ -5,9 +5,10 @@ namespace BackupManager.Core.Archive;
 
 /// <summary>
 /// Byte-level integrity of the zip container, so that no byte of an archive goes unchecked: entry contents are covered
-/// by the manifest's SHA-256s, the central directory and end records by <see cref="DirectoryHash"/> (recorded in the
-/// summary comment), every local header by <see cref="CheckLocalHeaders"/> against the central directory, and the
-/// comment by its own checksum line. Works on Zip64 archives too.
+/// by the manifest's SHA-256s and deflated entries' stored bytes by its CRC-32s (a flip in a deflate stream's padding
+/// leaves the content intact but is still damage), the central directory and end records by
+/// <see cref="DirectoryHash"/> (recorded in the summary comment), every local header by <see cref="ReadEntries"/>
+/// against the central directory, and the comment by its own checksum line. Works on Zip64 archives too.
 /// </summary>
 internal static class ZipStructure
 {
@@ -15,6 +16,7 @@ internal static class ZipStructure
     private const uint CentralHeaderSignature = 0x02014b50;
     private const uint Zip64LocatorSignature = 0x07064b50;
     private const uint Zip64EndSignature = 0x06064b50;
+    private const ushort MethodStored = 0, MethodDeflate = 8;
 
     /// <summary>Where the central directory starts and where the end-of-central-directory record is.</summary>
     public sealed record Layout(long DirectoryOffset, long EndRecordOffset);
@@ -55,12 +57,26 @@ internal static class ZipStructure
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
+    /// <summary>Where an entry's stored bytes are (<see cref="DataOffset"/>, <see cref="CompressedSize"/>) and how they decode.</summary>
+    public sealed record Entry(string Name, bool Deflated, long DataOffset, long CompressedSize, long Size);
+
+    /// <summary>The entries, or why the container is damaged (then <see cref="Entries"/> is empty).</summary>
+    public sealed record Directory(IReadOnlyList<Entry> Entries, string? Problem);
+
     /// <summary>
     /// Walks the central directory and checks that each local header repeats it exactly (name, method, flags, time,
-    /// CRC and sizes) and that entries follow each other with no gap up to the central directory. Null when intact.
+    /// CRC and sizes), that every entry is stored or deflated, and that entries follow each other with no gap up to the
+    /// central directory. Returns the entries in archive order.
     /// </summary>
-    public static string? CheckLocalHeaders(Stream stream, Layout layout)
+    public static Directory ReadEntries(Stream stream, Layout layout)
     {
+        var problem = Walk(stream, layout, out var entries);
+        return problem is null ? new Directory(entries, null) : new Directory([], problem);
+    }
+
+    private static string? Walk(Stream stream, Layout layout, out List<Entry> entries)
+    {
+        entries = [];
         var directory = new byte[layout.EndRecordOffset - layout.DirectoryOffset];
         ReadAt(stream, layout.DirectoryOffset, directory);
         var expectedOffset = 0L;
@@ -70,6 +86,7 @@ internal static class ZipStructure
         {
             var record = directory.AsSpan(position);
             var flags = BinaryPrimitives.ReadUInt16LittleEndian(record[8..]);
+            var method = BinaryPrimitives.ReadUInt16LittleEndian(record[10..]);
             var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(record[28..]);
             var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(record[30..]);
             var commentLength = BinaryPrimitives.ReadUInt16LittleEndian(record[32..]);
@@ -81,10 +98,11 @@ internal static class ZipStructure
             var label = System.Text.Encoding.UTF8.GetString(name);
 
             if (offset != expectedOffset) return $"the bytes before the entry '{label}' are not where the directory says";
+            if (method is not (MethodStored or MethodDeflate)) return $"the entry '{label}' uses compression method {method}, which BackupManager never writes";
             ReadAt(stream, offset, local);
             if (BinaryPrimitives.ReadUInt32LittleEndian(local) != LocalHeaderSignature) return $"the local header of '{label}' is damaged";
             // version needed, flags, method, time, date and CRC sit at the same relative places in both headers.
-            if (!local.AsSpan(4, 12).SequenceEqual(record.Slice(6, 12))) return $"the local header of '{label}' disagrees with the central directory";
+            if (!local.AsSpan(4, 14).SequenceEqual(record.Slice(6, 14))) return $"the local header of '{label}' disagrees with the central directory";
             var localNameLength = BinaryPrimitives.ReadUInt16LittleEndian(local.AsSpan(26));
             var localExtraLength = BinaryPrimitives.ReadUInt16LittleEndian(local.AsSpan(28));
             var localRest = new byte[localNameLength + localExtraLength];
@@ -99,8 +117,11 @@ internal static class ZipStructure
             if (localRest.Length > localNameLength && !IsOnlyZip64(localRest.AsSpan(localNameLength)))
                 return $"the local header of '{label}' has unexpected extra data";
 
-            expectedOffset = offset + 30 + localNameLength + localExtraLength + compressed;
+            var dataOffset = offset + 30 + localNameLength + localExtraLength;
+            expectedOffset = dataOffset + compressed;
             if ((flags & 0x8) != 0) return $"the entry '{label}' uses a data descriptor, which BackupManager never writes";
+            if (compressed < 0 || uncompressed < 0 || expectedOffset > layout.DirectoryOffset) return $"the sizes of '{label}' reach past the central directory";
+            entries.Add(new Entry(label, method == MethodDeflate, dataOffset, compressed, uncompressed));
             position += 46 + nameLength + extraLength + commentLength;
         }
         if (position != directory.Length && !IsZip64EndRecords(directory.AsSpan(position))) return "the central directory has trailing bytes";

@@ -10,11 +10,12 @@ namespace BackupManager.Core.Archive;
 /// A streaming zip writer (PKWARE APPNOTE: stored and deflated entries, Zip64, UTF-8 names) for a seekable file.
 /// Each local header is written first and patched with the CRC and sizes once its data is written, so no data
 /// descriptors are needed and every local header repeats the central directory exactly (what
-/// <see cref="ZipStructure.CheckLocalHeaders"/> demands). Unlike System.IO.Compression it also accepts an entry
+/// <see cref="ZipStructure.ReadEntries"/> demands). Unlike System.IO.Compression it also accepts an entry
 /// deflated elsewhere (<see cref="AddPrecompressedAsync"/>): the database dump is compressed on another core while
 /// the files are written. Entries are written one at a time. Each finished entry's central directory record goes to
 /// a spill file (<see cref="SpillFile"/>) and is copied after the last entry, so memory does not grow with the number
-/// of entries.
+/// of entries. For a deflated entry it also returns the CRC-32 of the bytes as stored, for the manifest: the zip's
+/// own CRC covers only the content, and a damaged deflate stream can still decode to the same content.
 /// </summary>
 internal sealed class ZipWriter : IDisposable
 {
@@ -31,6 +32,8 @@ internal sealed class ZipWriter : IDisposable
     private long _entryCount;
     private Stream? _open;
     private bool _finished;
+    private readonly Crc32 _storedCrc = new();
+    private bool _hashStored;
 
     internal sealed record CentralRecord(byte[] Name, ushort Version, ushort Method, uint DosTime, uint Crc, long CompressedSize, long Size, long Offset);
 
@@ -51,35 +54,36 @@ internal sealed class ZipWriter : IDisposable
     /// <paramref name="compressionLevel"/> 0 stores, 1–9 deflates. <paramref name="expectedSize"/> (or -1 when
     /// unknown) decides whether Zip64 sizes are reserved.
     /// </summary>
-    public Stream OpenEntry(string name, DateTimeOffset modifiedAt, int compressionLevel, long expectedSize)
+    public EntryStream OpenEntry(string name, DateTimeOffset modifiedAt, int compressionLevel, long expectedSize)
     {
-        StartEntry();
         var zip64 = expectedSize < 0 || expectedSize >= Zip64Threshold;
         var method = compressionLevel == 0 ? MethodStored : MethodDeflate;
-        var header = WriteLocalHeader(name, modifiedAt, method, zip64, crc: 0, compressedSize: 0, size: 0);
-        _open = new EntryStream(this, header, compressionLevel);
-        return _open;
+        var header = StartEntry(name, modifiedAt, method, zip64, crc: 0, compressedSize: 0, size: 0);
+        var entry = new EntryStream(this, header, compressionLevel);
+        _open = entry;
+        return entry;
     }
 
     /// <summary>
     /// Adds an entry whose content was already deflated (raw deflate, no zlib header): copies exactly
-    /// <paramref name="content"/>.CompressedSize bytes from <paramref name="deflated"/>.
+    /// <paramref name="content"/>.CompressedSize bytes from <paramref name="deflated"/>. Returns the stored bytes' CRC-32
+    /// when deflated.
     /// </summary>
-    public async Task AddPrecompressedAsync(string name, DateTimeOffset modifiedAt, PrecompressedContent content, Stream deflated, CancellationToken cancellationToken)
+    public async Task<uint?> AddPrecompressedAsync(string name, DateTimeOffset modifiedAt, PrecompressedContent content, Stream deflated, CancellationToken cancellationToken)
     {
-        StartEntry();
         var zip64 = content.Size >= Zip64Threshold || content.CompressedSize >= Zip64Threshold;
-        var header = WriteLocalHeader(name, modifiedAt, content.Deflated ? MethodDeflate : MethodStored, zip64, content.Crc32, content.CompressedSize, content.Size);
+        var header = StartEntry(name, modifiedAt, content.Deflated ? MethodDeflate : MethodStored, zip64, content.Crc32, content.CompressedSize, content.Size);
         var buffer = new byte[BackupArchiveWriter.BufferSize];
         var remaining = content.CompressedSize;
         while (remaining > 0)
         {
             var read = await deflated.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
             if (read == 0) throw new IOException($"The compressed content of {name} ended {remaining} bytes early.");
-            _output.Write(buffer, 0, read);
+            WriteData(buffer.AsSpan(0, read));
             remaining -= read;
         }
         AddCentralRecord(header.ToRecord(content.Crc32, content.CompressedSize, content.Size));
+        return StoredCrc();
     }
 
     /// <summary>
@@ -88,8 +92,7 @@ internal sealed class ZipWriter : IDisposable
     /// </summary>
     public RawEntry OpenRawEntry(string name, DateTimeOffset modifiedAt, bool deflated)
     {
-        StartEntry();
-        var header = WriteLocalHeader(name, modifiedAt, deflated ? MethodDeflate : MethodStored, zip64: true, crc: 0, compressedSize: 0, size: 0);
+        var header = StartEntry(name, modifiedAt, deflated ? MethodDeflate : MethodStored, zip64: true, crc: 0, compressedSize: 0, size: 0);
         var entry = new RawEntry(this, header);
         _open = entry;
         return entry;
@@ -137,11 +140,25 @@ internal sealed class ZipWriter : IDisposable
         _finished = true;
     }
 
-    private void StartEntry()
+    private LocalHeader StartEntry(string name, DateTimeOffset modifiedAt, ushort method, bool zip64, uint crc, long compressedSize, long size)
     {
         if (_finished) throw new InvalidOperationException("The archive is already finished.");
         if (_open is not null) throw new InvalidOperationException("Only one entry can be written at a time.");
+        var header = WriteLocalHeader(name, modifiedAt, method, zip64, crc, compressedSize, size);
+        // A stored entry's bytes are its content, which the manifest's SHA-256 already covers.
+        _hashStored = method == MethodDeflate;
+        _storedCrc.Reset();
+        return header;
     }
+
+    /// <summary>Every byte of an entry's data goes through here.</summary>
+    private void WriteData(ReadOnlySpan<byte> data)
+    {
+        if (_hashStored) _storedCrc.Append(data);
+        _output.Write(data);
+    }
+
+    private uint? StoredCrc() => _hashStored ? _storedCrc.GetCurrentHashAsUInt32() : null;
 
     private LocalHeader WriteLocalHeader(string name, DateTimeOffset modifiedAt, ushort method, bool zip64, uint crc, long compressedSize, long size)
     {
@@ -259,7 +276,7 @@ internal sealed class ZipWriter : IDisposable
     }
 
     /// <summary>Content of one entry: computes the CRC-32, deflates when asked, and completes the entry on dispose.</summary>
-    private sealed class EntryStream : InlineWriteStream
+    internal sealed class EntryStream : InlineWriteStream
     {
         private readonly ZipWriter _writer;
         private readonly LocalHeader _header;
@@ -275,8 +292,11 @@ internal sealed class ZipWriter : IDisposable
             _header = header;
             _dataStart = writer._output.Position;
             if (compressionLevel > 0)
-                _deflate = new DeflateStream(writer._output, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
+                _deflate = new DeflateStream(new DataSink(writer), new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
         }
+
+        /// <summary>The CRC-32 of the deflated bytes as stored, once the entry is complete; null for a stored entry.</summary>
+        public uint? StoredCrc32 { get; private set; }
 
         public override bool CanWrite => !_done;
         public override long Length => _size;
@@ -288,7 +308,7 @@ internal sealed class ZipWriter : IDisposable
             _crc.Append(buffer);
             _size += buffer.Length;
             if (_deflate is not null) _deflate.Write(buffer);
-            else _writer._output.Write(buffer);
+            else _writer.WriteData(buffer);
         }
 
 
@@ -300,14 +320,22 @@ internal sealed class ZipWriter : IDisposable
                 _writer._open = null;
                 _deflate?.Dispose(); // writes the final deflate block
                 // DeflateStream writes nothing for no input; a deflated entry needs at least the empty final block.
-                if (_deflate is not null && _writer._output.Position == _dataStart) _writer._output.Write([0x03, 0x00]);
+                if (_deflate is not null && _writer._output.Position == _dataStart) _writer.WriteData([0x03, 0x00]);
                 var compressedSize = _writer._output.Position - _dataStart;
                 var crc = _crc.GetCurrentHashAsUInt32();
                 _writer.PatchLocalHeader(_header, crc, compressedSize, _size);
                 _writer.AddCentralRecord(_header.ToRecord(crc, compressedSize, _size));
+                StoredCrc32 = _writer.StoredCrc();
             }
             base.Dispose(disposing);
         }
+    }
+
+    /// <summary>Where an entry's deflater writes: the archive, through <see cref="WriteData"/>.</summary>
+    private sealed class DataSink(ZipWriter writer) : InlineWriteStream
+    {
+        public override bool CanWrite => true;
+        public override void Write(ReadOnlySpan<byte> buffer) => writer.WriteData(buffer);
     }
 
     /// <summary>The compressed bytes of an entry opened by <see cref="OpenRawEntry"/>, written as they are.</summary>
@@ -325,8 +353,11 @@ internal sealed class ZipWriter : IDisposable
             _dataStart = writer._output.Position;
         }
 
-        /// <summary>Records the entry with the CRC-32 and size of the uncompressed content; the bytes written are its compressed form.</summary>
-        public void Complete(uint crc, long size)
+        /// <summary>
+        /// Records the entry with the CRC-32 and size of the uncompressed content; the bytes written are its compressed
+        /// form. Returns their CRC-32 when deflated.
+        /// </summary>
+        public uint? Complete(uint crc, long size)
         {
             ObjectDisposedException.ThrowIf(_done, this);
             _done = true;
@@ -334,12 +365,13 @@ internal sealed class ZipWriter : IDisposable
             var compressedSize = _writer._output.Position - _dataStart;
             _writer.PatchLocalHeader(_header, crc, compressedSize, size);
             _writer.AddCentralRecord(_header.ToRecord(crc, compressedSize, size));
+            return _writer.StoredCrc();
         }
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
             ObjectDisposedException.ThrowIf(_done, this);
-            _writer._output.Write(buffer);
+            _writer.WriteData(buffer);
         }
 
         public override bool CanWrite => !_done;

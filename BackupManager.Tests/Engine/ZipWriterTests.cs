@@ -232,7 +232,7 @@ public sealed class ZipWriterTests : IDisposable
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read);
         var (endRecord, _) = ArchiveSummary.FindComment(stream);
-        return ZipStructure.CheckLocalHeaders(stream, ZipStructure.Locate(stream, endRecord));
+        return ZipStructure.ReadEntries(stream, ZipStructure.Locate(stream, endRecord)).Problem;
     }
 
     public void Dispose() => _folder.Dispose();
