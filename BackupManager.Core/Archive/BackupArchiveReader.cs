@@ -17,9 +17,10 @@ namespace BackupManager.Core.Archive;
 internal sealed class BackupArchiveReader : IDisposable
 {
     private readonly UncachedFileReader _file;
-    private readonly Dictionary<string, ZipStructure.Entry> _entries;
+    private Dictionary<string, ZipStructure.Entry> _entries;
 
-    public BackupManifest Manifest { get; }
+    /// <summary>The checked manifest; released by <see cref="Dispose"/> (with 100,000 files it holds tens of megabytes).</summary>
+    public BackupManifest Manifest { get; private set; }
     public string Filename { get; }
 
     private BackupArchiveReader(string name, UncachedFileReader file, Dictionary<string, ZipStructure.Entry> entries, BackupManifest manifest)
@@ -120,7 +121,12 @@ internal sealed class BackupArchiveReader : IDisposable
         return new VerifiedEntryStream(stored, stored.Content, recorded, Filename);
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        _file.Dispose();
+        Manifest = null!;
+        _entries = [];
+    }
 
     public static BackupException Damaged(string filename, string why) =>
         new(BackupErrorKind.Damaged, $"The backup {filename} failed verification: {why}. Nothing was changed; use another backup.");
@@ -167,7 +173,7 @@ internal sealed class BackupArchiveReader : IDisposable
         /// <summary>Once the content is read to its end: reads what the decoder left (a deflate stream's tail) and checks the CRC-32.</summary>
         public string? Problem()
         {
-            var rest = new byte[1 << 16];
+            Span<byte> rest = stackalloc byte[4096]; // usually nothing is left: a few bytes of a deflate stream at most
             while (Read(rest) > 0) { }
             if (_read != _entry.CompressedSize) return $"its stored bytes end {_entry.CompressedSize - _read} bytes early";
             return _crc is not null && _crc.GetCurrentHashAsUInt32() != _expectedCrc ? "its stored bytes do not match their CRC-32" : null;

@@ -39,8 +39,9 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
     Func<ParkedState, CancellationToken, Task<string>> archiveParked, ILogger logger)
 {
     /// <summary>
-    /// Restores <paramref name="plan"/> from <paramref name="archive"/>. <paramref name="openAnother"/> opens a second
-    /// reader of the same archive so the folders can be extracted while the database is restored.
+    /// Restores <paramref name="plan"/> from <paramref name="archive"/>, which it disposes once the staging copies are
+    /// complete, so the manifest is not held while the safety backup is written. <paramref name="openAnother"/> opens a
+    /// second reader of the same archive so the folders can be extracted while the database is restored.
     /// <paramref name="swapStarted"/> is set once live state may have changed (until then a failure leaves everything
     /// as it was). If the safety backup cannot be written after the swap, the restore still stands, the previous state
     /// stays parked for the next start to archive, and the result says so in its warnings.
@@ -71,9 +72,10 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, progress, cancellationToken) : Task.CompletedTask;
             var folders = plan.Folders.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
             {
-                using var second = openAnother();
+                // A second reader only when the dump is read at the same time: each holds the manifest.
+                using var second = plan.Database ? openAnother() : null;
                 for (var i = 0; i < plan.Folders.Count; i++)
-                    await ExtractFolderAsync(second, plan.Folders[i].RootName, journal.Folders[i], progress, cancellationToken).ConfigureAwait(false);
+                    await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], progress, cancellationToken).ConfigureAwait(false);
             }, cancellationToken);
             await WhenAllOrFirstFailure(database, folders).ConfigureAwait(false);
         }
@@ -82,6 +84,8 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             await RollBackAsync(journal, swapped: false).ConfigureAwait(false);
             throw;
         }
+        var backup = archive.Filename;
+        archive.Dispose();
 
         journal = journal with { State = RestoreJournalState.Committing, ParkedAt = DateTimeOffset.UtcNow };
         journal.Save(backupDirectory);
@@ -94,17 +98,17 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Swapping in the restore of {Backup} failed; swapping the old copies back", archive.Filename);
+            logger.LogError(e, "Swapping in the restore of {Backup} failed; swapping the old copies back", backup);
             await RollBackAsync(journal, swapped: true).ConfigureAwait(false);
             throw e as BackupException ?? new BackupException(BackupErrorKind.Environment,
-                $"The restore of {archive.Filename} could not swap in the restored copies ({e.Message}); the previous database and files were put back.", e);
+                $"The restore of {backup} could not swap in the restored copies ({e.Message}); the previous database and files were put back.", e);
         }
 
         journal = journal with { State = RestoreJournalState.Committed };
         journal.Save(backupDirectory);
         progress?.Report(new BackupProgress("restore", "Restored; writing the safety backup of the previous state from its parked copy"));
         var (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
-        return new RestoreResult(archive.Filename, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), warning is null ? [] : [warning]);
+        return new RestoreResult(backup, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), warning is null ? [] : [warning]);
     }
 
     /// <summary>Finishes or undoes an interrupted restore; returns a sentence for the log and audit, or null if there was none.</summary>
