@@ -72,6 +72,29 @@ public sealed class RoundTripTests
     }
 
     [Fact]
+    public async Task An_archive_from_before_stored_checksums_were_recorded_still_verifies_and_restores()
+    {
+        // Archives made before the manifest recorded stored_crc32 (and the summary manifest_stored_crc32) carry only
+        // content checksums; clinics keep them for years, so they must stay restorable.
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var rowsBefore = await h.Database.RowsAsync(PatientsQuery);
+        var documentsBefore = TestFolder.Snapshot(h.Documents);
+        var path = h.PathOf((await h.CreateBackupAsync()).Filename);
+        var manifest = ArchiveForger.ReadManifest(path);
+        Assert.Contains("stored_crc32", manifest.ToJsonString());
+        ArchiveForger.Write(path, manifest, ArchiveForger.ReadEntries(path)); // the same entries, the older manifest
+        Assert.DoesNotContain("stored_crc32", ArchiveForger.ReadManifest(path).ToJsonString());
+
+        await h.Engine.VerifyAsync(Path.GetFileName(path));
+        await h.Database.ExecuteAsync("UPDATE patients SET name = 'changed'");
+        File.WriteAllText(Path.Combine(h.Documents, "invoice-1.pdf"), "changed");
+        await h.RestoreAsync(Path.GetFileName(path));
+        Assert.Equal(rowsBefore, await h.Database.RowsAsync(PatientsQuery));
+        Assert.Equal(documentsBefore, TestFolder.Snapshot(h.Documents));
+    }
+
+    [Fact]
     public async Task The_safety_backup_holds_the_state_before_the_restore()
     {
         await using var h = await EngineHarness.CreateAsync();
