@@ -259,11 +259,18 @@ public sealed partial class BackupService : IBackupService
                 dump = Task.Run(() => PrecompressedFile.WriteAsync(dumpSink, _options.DumpCompressionLevel,
                     (destination, token) => _dumper!.DumpAsync(destination, parked?.Database, token), stopDump.Token), CancellationToken.None);
             }
-            // Described while the dump starts: a database that cannot be reached fails here, with the clearer message.
-            var database = withDatabase ? await _dumper!.DescribeAsync(cancellationToken).ConfigureAwait(false) : null;
+            // Described while the dump starts and the folders are scanned (both mostly wait: on the server, on the disk).
+            var describing = withDatabase ? Task.Run(() => _dumper!.DescribeAsync(cancellationToken), CancellationToken.None) : null;
             var sources = parked is null ? _roots.Select(root => (root, live: root.FullPath))
                 : parked.Folders.Select(f => (root: new FileRoot(FileRoot.NameOf(f.LiveFolder), f.ParkedFolder), live: f.LiveFolder));
-            var scanned = withFiles ? sources.Select(s => (s.root, s.live, files: _scanner.Scan(s.root, warnings))).ToList() : [];
+            List<(FileRoot root, string live, List<ScannedFile> files)> scanned;
+            try { scanned = withFiles ? sources.Select(s => (s.root, s.live, files: _scanner.Scan(s.root, warnings))).ToList() : []; }
+            catch when (describing is not null)
+            {
+                await describing.ConfigureAwait(false); // a database that cannot be reached is the clearer message
+                throw;
+            }
+            var database = describing is null ? null : await describing.ConfigureAwait(false);
             BackupManifest manifest;
             ArchiveSummary summary;
             await using (var output = new UncachedFileWriter(temp))
