@@ -9,7 +9,8 @@ namespace BackupManager.Core.Archive;
 /// Opens an archive and proves it is what its manifest says before anyone trusts it. Opening checks the structure
 /// (every byte outside the entries' data, see <see cref="ZipStructure"/>; exactly one manifest, unedited; every entry
 /// name safe; entries and manifest in one-to-one correspondence); <see cref="VerifyAsync"/> re-reads every entry and
-/// checks its SHA-256 and, for a deflated entry, the CRC-32 of its stored bytes. Entries are decoded here, from the
+/// checks its SHA-256, the CRC-32 its zip headers give (what <c>unzip</c> checks, for a restore by hand) and, for a
+/// deflated entry, the CRC-32 of its stored bytes. Entries are decoded here, from the
 /// offsets the checked directory gives, not by System.IO.Compression, whose reader skips a deflate stream's padding
 /// and any bytes after its end. Every failure is a <see cref="BackupException"/> of kind
 /// <see cref="BackupErrorKind.Damaged"/> that names the first bad entry.
@@ -117,8 +118,9 @@ internal sealed class BackupArchiveReader : IDisposable
     /// </summary>
     public Stream OpenVerified(ManifestEntry recorded)
     {
-        var stored = new StoredBytes(_file, _entries[recorded.Path], recorded.StoredCrc32);
-        return new VerifiedEntryStream(stored, stored.Content, recorded, Filename);
+        var entry = _entries[recorded.Path];
+        var stored = new StoredBytes(_file, entry, recorded.StoredCrc32);
+        return new VerifiedEntryStream(stored, entry.Crc32, recorded, Filename);
     }
 
     public void Dispose()
@@ -138,9 +140,11 @@ internal sealed class BackupArchiveReader : IDisposable
         {
             using var stored = new StoredBytes(file, entry, storedCrc);
             var bytes = new byte[entry.Size];
-            stored.Content.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (stored.Content.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) != bytes.Length)
+                throw new InvalidDataException("it is shorter than its directory entry says");
             if (stored.Content.ReadByte() >= 0) throw new InvalidDataException("it is longer than its directory entry says");
             if (stored.Problem() is { } problem) throw new InvalidDataException(problem);
+            if (System.IO.Hashing.Crc32.HashToUInt32(bytes) != entry.Crc32) throw new InvalidDataException("it does not match the CRC-32 in its zip headers");
             return bytes;
         }
         catch (InvalidDataException e) { throw Damaged(filename, $"manifest.json cannot be read ({e.Message})"); }
@@ -210,9 +214,9 @@ internal sealed class BackupArchiveReader : IDisposable
         }
     }
 
-    private sealed class VerifiedEntryStream(StoredBytes stored, Stream inner, ManifestEntry recorded, string filename) : Stream
+    private sealed class VerifiedEntryStream(StoredBytes stored, uint headerCrc, ManifestEntry recorded, string filename) : Stream
     {
-        private readonly HashingStream _hashing = new(inner, forRead: true);
+        private readonly HashingStream _hashing = new(stored.Content, forRead: true, withCrc32: true);
         private bool _checked;
 
         public override bool CanRead => true;
@@ -251,6 +255,8 @@ internal sealed class BackupArchiveReader : IDisposable
                 _checked = true;
                 if (_hashing.BytesHashed != recorded.Size || _hashing.HashHex() != recorded.Sha256)
                     throw Damaged(filename, $"the entry '{recorded.Path}' does not match its SHA-256 checksum");
+                if (_hashing.Crc32 != headerCrc)
+                    throw Damaged(filename, $"the entry '{recorded.Path}' does not match the CRC-32 in its zip headers (unzip would refuse it)");
                 if (stored.Problem() is { } problem) throw Damaged(filename, $"the entry '{recorded.Path}' is damaged: {problem}");
             }
             return read;

@@ -57,8 +57,11 @@ internal static class ZipStructure
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    /// <summary>Where an entry's stored bytes are (<see cref="DataOffset"/>, <see cref="CompressedSize"/>) and how they decode.</summary>
-    public sealed record Entry(string Name, bool Deflated, long DataOffset, long CompressedSize, long Size);
+    /// <summary>
+    /// Where an entry's stored bytes are (<see cref="DataOffset"/>, <see cref="CompressedSize"/>), how they decode, and
+    /// the CRC-32 of the content that the zip headers give (what <c>unzip -t</c> checks).
+    /// </summary>
+    public sealed record Entry(string Name, bool Deflated, uint Crc32, long DataOffset, long CompressedSize, long Size);
 
     /// <summary>The entries, or why the container is damaged (then <see cref="Entries"/> is empty).</summary>
     public sealed record Directory(IReadOnlyList<Entry> Entries, string? Problem);
@@ -87,6 +90,7 @@ internal static class ZipStructure
             var record = directory.AsSpan(position);
             var flags = BinaryPrimitives.ReadUInt16LittleEndian(record[8..]);
             var method = BinaryPrimitives.ReadUInt16LittleEndian(record[10..]);
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(record[16..]);
             var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(record[28..]);
             var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(record[30..]);
             var commentLength = BinaryPrimitives.ReadUInt16LittleEndian(record[32..]);
@@ -121,7 +125,7 @@ internal static class ZipStructure
             expectedOffset = dataOffset + compressed;
             if ((flags & 0x8) != 0) return $"the entry '{label}' uses a data descriptor, which BackupManager never writes";
             if (compressed < 0 || uncompressed < 0 || expectedOffset > layout.DirectoryOffset) return $"the sizes of '{label}' reach past the central directory";
-            entries.Add(new Entry(label, method == MethodDeflate, dataOffset, compressed, uncompressed));
+            entries.Add(new Entry(label, method == MethodDeflate, crc, dataOffset, compressed, uncompressed));
             position += 46 + nameLength + extraLength + commentLength;
         }
         if (position != directory.Length && !IsZip64EndRecords(directory.AsSpan(position))) return "the central directory has trailing bytes";

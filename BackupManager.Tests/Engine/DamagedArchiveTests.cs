@@ -42,6 +42,14 @@ public sealed class DamagedArchiveTests
         Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
     }
 
+    /// <summary>Where each entry of an archive's bytes lies, as the reader's structure check finds it.</summary>
+    private static IReadOnlyList<Core.Archive.ZipStructure.Entry> EntriesOf(byte[] archive)
+    {
+        using var stream = new MemoryStream(archive);
+        var (endRecord, _) = Core.Archive.ArchiveSummary.FindComment(stream);
+        return Core.Archive.ZipStructure.ReadEntries(stream, Core.Archive.ZipStructure.Locate(stream, endRecord)).Entries;
+    }
+
     [Fact]
     public async Task A_flipped_byte_inside_an_entry_is_found_and_named()
     {
@@ -96,12 +104,7 @@ public sealed class DamagedArchiveTests
         await h.SeedAsync();
         var path = h.PathOf((await h.CreateBackupAsync()).Filename);
         var bytes = await File.ReadAllBytesAsync(path);
-        List<Core.Archive.ZipStructure.Entry> deflated;
-        using (var stream = new MemoryStream(bytes))
-        {
-            var (endRecord, _) = Core.Archive.ArchiveSummary.FindComment(stream);
-            deflated = [.. Core.Archive.ZipStructure.ReadEntries(stream, Core.Archive.ZipStructure.Locate(stream, endRecord)).Entries.Where(e => e.Deflated)];
-        }
+        var deflated = EntriesOf(bytes).Where(e => e.Deflated).ToList();
         Assert.Contains(deflated, e => e.Name.StartsWith("db/", StringComparison.Ordinal));
         Assert.Contains(deflated, e => e.Name.StartsWith("files/documents/", StringComparison.Ordinal));
         Assert.Contains(deflated, e => e.Name == BackupManifest.EntryName);
@@ -115,6 +118,33 @@ public sealed class DamagedArchiveTests
                 var error = await Assert.ThrowsAsync<BackupException>(() => h.Engine.VerifyAsync(Path.GetFileName(path)));
                 Assert.True(error.Kind == BackupErrorKind.Damaged, $"{entry.Name}, bit {bit}: {error.Message}");
             }
+    }
+
+    [Fact]
+    public async Task A_wrong_content_CRC_in_the_zip_headers_is_refused_even_when_the_archive_is_resealed()
+    {
+        // unzip checks the content CRC-32 in the headers; an archive whose CRC is wrong there cannot be restored by
+        // hand, so verify must say so even when directory checksum and summary were recomputed around it.
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var path = h.PathOf((await h.CreateBackupAsync()).Filename);
+        var bytes = await File.ReadAllBytesAsync(path);
+        const string name = "files/documents/invoice-1.pdf";
+        var entry = EntriesOf(bytes).Single(e => e.Name == name);
+        var nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
+        var local = (int)entry.DataOffset - 30 - nameBytes.Length;
+        Assert.Equal(0x04034b50u, BitConverter.ToUInt32(bytes, local));
+        var central = Enumerable.Range(0, bytes.Length - 46 - nameBytes.Length).Single(i =>
+            BitConverter.ToUInt32(bytes, i) == 0x02014b50u && bytes.AsSpan(i + 46, nameBytes.Length).SequenceEqual(nameBytes));
+        bytes[local + 14] ^= 0x01; // the CRC in the local header and in the central directory, alike
+        bytes[central + 16] ^= 0x01;
+        await File.WriteAllBytesAsync(path, bytes);
+        Core.Archive.ArchiveSummary.SealFile(path, Core.Archive.ArchiveSummary.ReadFromFile(path)!);
+        Assert.NotEqual(0, RoundTripTests.Run("unzip", "-tq", path).Exit);
+
+        var error = await Assert.ThrowsAsync<BackupException>(() => h.Engine.VerifyAsync(Path.GetFileName(path)));
+        Assert.Equal(BackupErrorKind.Damaged, error.Kind);
+        Assert.Contains($"'{name}' does not match the CRC-32 in its zip headers", error.Message);
     }
 
     [Fact]
