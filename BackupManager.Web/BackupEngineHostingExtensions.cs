@@ -9,7 +9,7 @@ namespace BackupManager.Web;
 /// <summary>Registers the backup engine, its settings and the console commands for the web host and the app:* commands alike.</summary>
 public static class BackupEngineHostingExtensions
 {
-    public static WebApplicationBuilder AddBackupEngine(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddBackupEngine(this IHostApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
         builder.Services.AddBackupEngine(options => BackupConfiguration.Bind(configuration, options), BackupConfiguration.DatabaseConnectionString(configuration));

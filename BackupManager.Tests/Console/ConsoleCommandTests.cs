@@ -64,6 +64,24 @@ public sealed class ConsoleCommandTests
     }
 
     [Fact]
+    public async Task Commands_log_warnings_only_unless_the_operator_raises_the_level_in_the_environment()
+    {
+        // The unexpected-error message tells the operator to rerun with Logging__LogLevel__Default=Debug: that must work.
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var env = AppProcess.EnvironmentFor(h);
+
+        var quiet = await AppProcess.RunAsync(env, null, "app:create-backup", "--only-files");
+        Assert.True(quiet.ExitCode == 0, quiet.Stderr);
+        Assert.DoesNotContain("Created backup", quiet.Stderr);
+
+        env["Logging__LogLevel__Default"] = "Information";
+        var verbose = await AppProcess.RunAsync(env, null, "app:create-backup", "--only-files");
+        Assert.True(verbose.ExitCode == 0, verbose.Stderr);
+        Assert.Contains($"Created backup {verbose.Stdout.Trim()}", verbose.Stderr);
+    }
+
+    [Fact]
     public async Task Restore_without_a_terminal_refuses_unless_forced_and_then_restores()
     {
         await using var h = await EngineHarness.CreateAsync();

@@ -1,4 +1,6 @@
 using BackupManager.Core;
+using BackupManager.Web.Identity;
+using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,6 +12,46 @@ public static class ConsoleCommandRunner
     public const string Prefix = "app:";
 
     public static bool IsCommand(string[] args) => args.Length > 0 && args[0].StartsWith(Prefix, StringComparison.Ordinal);
+
+    /// <summary>Builds the command host, checks the settings and runs the command <paramref name="args"/> names; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        using var host = BuildHost();
+        try
+        {
+            BackupEngineHostingExtensions.ValidateSettings(host.Services, requireDatabase: false);
+        }
+        catch (OptionsValidationException e)
+        {
+            System.Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, e.Failures));
+            return ExitCodes.Usage;
+        }
+        return await RunAsync(host.Services, args);
+    }
+
+    /// <summary>
+    /// A generic host with the web app's settings and services minus its front ends: the engine, the account store
+    /// and the health check. Without Kestrel, Blazor and authentication about 100 fewer assemblies load, which is
+    /// most of a command's cold start — and a create's dump starts that much sooner.
+    /// </summary>
+    public static IHost BuildHost()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [], // stdout and the arguments belong to the command: no command-line configuration
+            ContentRootPath = AppContext.BaseDirectory,
+            // The same environment the web app would run in (ASPNETCORE_ENVIRONMENT wins there too).
+            EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Production,
+        });
+        builder.Logging.ClearProviders().AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        // Warnings only by default; the operator's Logging__LogLevel__* variables, added again after, still win.
+        builder.Configuration.AddInMemoryCollection([new("Logging:LogLevel:Default", "Warning"), new("Logging:LogLevel:Microsoft", "Warning")]);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.AddBackupEngine();
+        builder.AddUserAccounts();
+        builder.AddSchedulesAndHealth(runSchedules: false);
+        return builder.Build();
+    }
 
     public static async Task<int> RunAsync(IServiceProvider services, string[] args)
     {

@@ -17,9 +17,6 @@ public static class IdentityHostingExtensions
     public static WebApplicationBuilder AddIdentityAndPermissions(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        var connectionString = builder.Configuration.GetConnectionString("Default");
-        services.AddDbContext<ApplicationDbContext>(options => options.UseNpgsql(connectionString));
-
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
@@ -54,7 +51,31 @@ public static class IdentityHostingExtensions
         // Revoked permissions and restored databases reach open cookies within a minute.
         services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.FromMinutes(1));
 
-        services.AddIdentityCore<ApplicationUser>(options =>
+        builder.AddUserAccounts().AddSignInManager().AddDefaultTokenProviders();
+
+        var manageBackups = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(CookieOrTokenScheme)
+            .RequireAuthenticatedUser()
+            .RequireClaim(Permissions.ClaimType, Permissions.ManageBackups)
+            .Build();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Permissions.ManageBackups, manageBackups)
+            .SetFallbackPolicy(manageBackups);
+
+        return builder;
+    }
+
+    /// <summary>
+    /// The account store — users, roles, password rules and personal access tokens in PostgreSQL — without anything
+    /// of HTTP: what the web app and the account commands (app:create-admin, app:create-token, …) share.
+    /// </summary>
+    public static IdentityBuilder AddUserAccounts(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var connectionString = builder.Configuration.GetConnectionString("Default");
+        services.AddDbContext<ApplicationDbContext>(options => options.UseNpgsql(connectionString));
+        services.AddScoped<UserAccountService>();
+        services.AddScoped<PersonalAccessTokenService>();
+        return services.AddIdentityCore<ApplicationUser>(options =>
             {
                 options.SignIn.RequireConfirmedAccount = false;
                 options.User.RequireUniqueEmail = true;
@@ -68,21 +89,7 @@ public static class IdentityHostingExtensions
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
             })
             .AddRoles<IdentityRole>()
-            .AddEntityFrameworkStores<ApplicationDbContext>()
-            .AddSignInManager()
-            .AddDefaultTokenProviders();
-
-        var manageBackups = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(CookieOrTokenScheme)
-            .RequireAuthenticatedUser()
-            .RequireClaim(Permissions.ClaimType, Permissions.ManageBackups)
-            .Build();
-        services.AddAuthorizationBuilder()
-            .AddPolicy(Permissions.ManageBackups, manageBackups)
-            .SetFallbackPolicy(manageBackups);
-
-        services.AddScoped<UserAccountService>();
-        services.AddScoped<PersonalAccessTokenService>();
-        return builder;
+            .AddEntityFrameworkStores<ApplicationDbContext>();
     }
 
     private static Task StatusOrRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)

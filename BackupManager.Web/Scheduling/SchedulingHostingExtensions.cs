@@ -9,7 +9,7 @@ namespace BackupManager.Web.Scheduling;
 /// <summary>Quartz triggers for the daily and weekly backups, catch-up, health monitoring and notifications.</summary>
 public static class SchedulingHostingExtensions
 {
-    public static WebApplicationBuilder AddSchedulesAndHealth(this WebApplicationBuilder builder, bool runSchedules)
+    public static IHostApplicationBuilder AddSchedulesAndHealth(this IHostApplicationBuilder builder, bool runSchedules)
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
