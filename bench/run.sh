@@ -90,24 +90,38 @@ stock=$work/stock
 # Keep these names in step with bench/report.sh.
 restore_live="BackupManager restore until the restored state is live (verify + staging + swap)"
 restore_whole="BackupManager restore, whole command (+ safety backup of the parked previous state)"
-for run in $(seq 1 "$runs"); do
-  echo "Run $run/$runs" >&2
-  rm -rf "$work/backups" "$stock" "$work/restored"; mkdir -p "$work/backups" "$stock"
-  measure "BackupManager create" "$work/backups" "dotnet '$work/app/BackupManager.Web.dll' app:create-backup"
-  [[ $preset == large ]] && continue
-  measure "pg_dump -Fc + tar | zstd -1 (stock floor)" "$stock" "pg_dump -Fc -d '$db' -f '$stock/db.dump' && tar -C '$work/data' -cf - clinic-files | zstd -1 -q -o '$stock/files.tar.zst'"
-  measure "pg_dump -Fc + zip -r" "$stock/all.zip" "cd '$work/data' && pg_dump -Fc -d '$db' -f '$stock/zip-db.dump' && zip -r -q '$stock/all.zip' clinic-files '$stock/zip-db.dump'"
+create_ours() { measure "BackupManager create" "$work/backups" "dotnet '$work/app/BackupManager.Web.dll' app:create-backup"; }
+create_floor() { measure "pg_dump -Fc + tar | zstd -1 (stock floor)" "$stock" "pg_dump -Fc -d '$db' -f '$stock/db.dump' && tar -C '$work/data' -cf - clinic-files | zstd -1 -q -o '$stock/files.tar.zst'"; }
+create_zip() { measure "pg_dump -Fc + zip -r" "$stock/all.zip" "cd '$work/data' && pg_dump -Fc -d '$db' -f '$stock/zip-db.dump' && zip -r -q '$stock/all.zip' clinic-files '$stock/zip-db.dump'"; }
+create_restic() {
   rm -rf "$stock/restic"; RESTIC_PASSWORD=bench restic -r "$stock/restic" init -q >/dev/null
   measure "pg_dump -Fc + restic backup" "$stock/restic" "pg_dump -Fc -d '$db' -f '$stock/restic-db.dump' && RESTIC_PASSWORD=bench restic -r '$stock/restic' backup -q '$stock/restic-db.dump' '$files'"
-  backup=$(ls "$work/backups" | grep '^backup-' | head -1)
+}
+restore_ours() {
+  local backup; backup=$(ls "$work/backups" | grep '^backup-' | head -1)
   measure "$restore_whole" "" "dotnet '$work/app/BackupManager.Web.dll' app:restore-backup '$backup' --force"
   # The command logs each phase with a timestamp; the restored state is live (and the previous one parked) at "Restored;".
   live=$(grep -m1 'Z Restored;' "$work/stderr.txt" | cut -d' ' -f1)
   [[ -n $live ]] || { echo "the restore did not log its 'Restored;' phase" >&2; cat "$work/stderr.txt" >&2; exit 1; }
   settle
   printf '%s\t%s\t%s\t0\n' "$restore_live" "$(echo "$(date -d "$live" +%s.%N) - $started" | bc)" "$rss_kb" >>"$results"
+}
+restore_stock() {
+  rm -rf "$work/restored"
   measure "pg_restore --clean --single-transaction + zstd -d | tar -x" "" "pg_restore --clean --if-exists --single-transaction -d '$db' '$stock/db.dump' && mkdir -p '$work/restored' && zstd -dc '$stock/files.tar.zst' | tar -x -C '$work/restored'"
   settle
+}
+# Each run measures the creates in a rotated order and alternates the two restores, so no tool is always the one
+# that follows the heaviest writes (the previous run's restores): on this VM a create right after gigabytes of writes
+# is measurably slower, and the guest cannot empty the host's cache.
+creates=(create_ours create_floor create_zip create_restic)
+for run in $(seq 1 "$runs"); do
+  echo "Run $run/$runs" >&2
+  rm -rf "$work/backups" "$stock" "$work/restored"; mkdir -p "$work/backups" "$stock"
+  if [[ $preset == large ]]; then create_ours; continue; fi
+  shift_by=$(((run - 1) % ${#creates[@]}))
+  for create in "${creates[@]:shift_by}" "${creates[@]:0:shift_by}"; do "$create"; done
+  if ((run % 2)); then restore_ours; restore_stock; else restore_stock; restore_ours; fi
 done
 
 if [[ $preset != large ]]; then
