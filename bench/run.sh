@@ -151,8 +151,11 @@ if [[ $preset != large ]]; then
   Backup__Directory=$many ASPNETCORE_URLS=http://127.0.0.1:5298 dotnet "$work/app/BackupManager.Web.dll" >"$work/web-list.log" 2>&1 &
   web=$!
   for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5298/health/live >/dev/null && break; sleep 1; done
-  curl -s -o /dev/null -H "Authorization: Bearer $token" http://127.0.0.1:5298/api/v1/backups # first read fills the cache
-  for run in $(seq 1 "$runs"); do
+  # The first request reads the 1,000 summaries into the cache (about 0.35 s); the next two still pay the server's
+  # first-request costs (JIT tiering, the token check's first queries: 0.1 s on any endpoint, 404s included). The
+  # target is the listing of a running server, so three warm-ups, then at least ten measured requests.
+  for _ in 1 2 3; do curl -s -o /dev/null -H "Authorization: Bearer $token" http://127.0.0.1:5298/api/v1/backups; done
+  for run in $(seq 1 "$((runs > 10 ? runs : 10))"); do
     seconds=$(curl -s -o "$work/list.json" -H "Authorization: Bearer $token" -w '%{time_total}' http://127.0.0.1:5298/api/v1/backups)
     printf 'list 1000\t%s\t0\t0\n' "$seconds" >>"$results"
   done
