@@ -354,9 +354,11 @@ public sealed partial class BackupService : IBackupService
         {
             int count = 0;
             long bytes = 0;
-            foreach (var file in files)
+            for (int index = 0, prefetched = 0; index < files.Count; index++)
             {
+                var file = files[index];
                 if (dump is { IsFaulted: true }) await dump.ConfigureAwait(false);
+                prefetched = PrefetchSmallFiles(files, prefetched, index + PrefetchAhead);
                 var added = await AddFileAsync(writer, file, warnings, cancellationToken).ConfigureAwait(false);
                 if (added is not null) { count++; bytes += added.Size; }
                 doneBytes += file.Size;
@@ -368,6 +370,19 @@ public sealed partial class BackupService : IBackupService
     }
 
     private const long UncachedReadThreshold = 1 << 20;
+    private const int PrefetchAhead = 32;
+
+    /// <summary>
+    /// Small files are read one after the other, each a separate wait on the disk (about 1 ms on a cold virtual disk or
+    /// a NAS). Announcing the next ones to the kernel keeps several reads in flight. Large files stream past the page
+    /// cache, where a prefetch would be read twice. Returns how many files are announced.
+    /// </summary>
+    private static int PrefetchSmallFiles(List<ScannedFile> files, int announced, int upTo)
+    {
+        for (; announced < files.Count && announced <= upTo; announced++)
+            if (files[announced].Size is > 0 and < UncachedReadThreshold) NativeFileSystem.TryPrefetch(files[announced].FullPath);
+        return announced;
+    }
 
     private static async Task<ManifestEntry?> AddFileAsync(BackupArchiveWriter writer, ScannedFile file, List<string> warnings, CancellationToken cancellationToken)
     {

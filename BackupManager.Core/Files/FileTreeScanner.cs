@@ -52,6 +52,11 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
                     continue;
                 }
                 if (child is not FileInfo file || (file.Attributes & (FileAttributes.Device | FileAttributes.System)) != 0) continue;
+                if (Storage.NativeFileSystem.IsSpecialFile(child.FullName))
+                {
+                    warnings.Add($"{child.FullName} is a pipe, socket or device, not a file, and was skipped.");
+                    continue;
+                }
                 if (_excludes.Match(relative).HasMatches) continue;
                 if (relative.Contains('\\') || relative.Any(char.IsControl))
                 {

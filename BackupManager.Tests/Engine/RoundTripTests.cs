@@ -360,6 +360,31 @@ public sealed class RoundTripTests
     }
 
     [Fact]
+    public async Task A_named_pipe_in_a_folder_is_skipped_with_a_warning_instead_of_hanging_the_backup()
+    {
+        await using var h = await EngineHarness.CreateAsync(withDatabase: false);
+        var pipe = Path.Combine(h.Documents, "fifo");
+        var made = Run("mkfifo", pipe);
+        Assert.True(made.Exit == 0, made.Output);
+        File.WriteAllText(Path.Combine(h.Documents, "real.txt"), "inside");
+
+        // Opening a FIFO for reading waits for a writer that never comes: a backup that tried would never end.
+        var creating = Task.Run(() => h.CreateBackupAsync(BackupScope.FilesOnly)); // the open blocks its thread
+        if (await Task.WhenAny(creating, Task.Delay(TimeSpan.FromSeconds(30))) != creating)
+        {
+            using (File.OpenWrite(pipe)) { } // lets the stuck read end, so the failure is reported instead of hanging the run
+            Assert.Fail("The backup waited on the named pipe.");
+        }
+        var backup = await creating;
+
+        Assert.Equal(1, backup.WarningCount);
+        var report = await h.Engine.VerifyAsync(backup.Filename);
+        Assert.Contains(report.Manifest.Warnings, w => w.Contains("pipe, socket or device") && w.Contains("fifo"));
+        Assert.DoesNotContain(report.Manifest.Entries, e => e.Path.EndsWith("fifo", StringComparison.Ordinal));
+        Assert.Contains(report.Manifest.Entries, e => e.Path == "files/documents/real.txt");
+    }
+
+    [Fact]
     public async Task Exclude_patterns_leave_matching_files_out()
     {
         await using var h = await EngineHarness.CreateAsync(o => o.Exclude = ["**/*.tmp", "cache/**"], withDatabase: false);
