@@ -8,24 +8,25 @@ namespace BackupManager.Core.Storage;
 /// </summary>
 internal static partial class NativeFileSystem
 {
-    private const int ReadOnly = 0, Directory = 0x10000;
+    private const int ReadOnly = 0, Directory = 0x10000, NonBlocking = 0x800, CloseOnExec = 0x80000;
 
     /// <summary>Makes the entries of <paramref name="directory"/> (creations, renames, deletions) durable.</summary>
-    public static void FsyncDirectory(string directory)
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        var fd = open(directory, ReadOnly | Directory);
-        if (fd < 0) return;
-        try { fsync(fd); } finally { close(fd); }
-    }
+    public static void FsyncDirectory(string directory) => WithDescriptor(directory, ReadOnly | Directory, fd => fsync(fd));
 
     /// <summary>Flushes every dirty page of the file system that holds <paramref name="path"/>.</summary>
-    public static void SyncFileSystem(string path)
+    public static void SyncFileSystem(string path) => WithDescriptor(path, ReadOnly, fd => syncfs(fd));
+
+    /// <summary>
+    /// Runs <paramref name="use"/> on a descriptor of <paramref name="path"/>; nothing when it cannot be opened or this
+    /// is not Linux. Opened non-blocking (a FIFO cannot hang the open) and close-on-exec (a pg_dump started meanwhile
+    /// must not inherit it).
+    /// </summary>
+    private static void WithDescriptor(string path, int flags, Action<int> use)
     {
         if (!OperatingSystem.IsLinux()) return;
-        var fd = open(path, ReadOnly);
+        var fd = open(path, flags | NonBlocking | CloseOnExec);
         if (fd < 0) return;
-        try { syncfs(fd); } finally { close(fd); }
+        try { use(fd); } finally { close(fd); }
     }
 
     /// <summary>
@@ -83,14 +84,7 @@ internal static partial class NativeFileSystem
     /// Asks the kernel to start reading <paramref name="path"/> into the page cache now (POSIX_FADV_WILLNEED) and
     /// returns at once, so the read that comes later finds the file there. Best effort: a failure only costs speed.
     /// </summary>
-    public static void TryPrefetch(string path)
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        const int nonBlocking = 0x800, closeOnExec = 0x80000; // a FIFO must not block the open; pg_dump must not inherit it
-        var fd = open(path, ReadOnly | nonBlocking | closeOnExec);
-        if (fd < 0) return;
-        try { posix_fadvise(fd, 0, 0, 3); } finally { close(fd); } // 3 = POSIX_FADV_WILLNEED
-    }
+    public static void TryPrefetch(string path) => WithDescriptor(path, ReadOnly, fd => posix_fadvise(fd, 0, 0, 3)); // 3 = POSIX_FADV_WILLNEED
 
     /// <summary>
     /// True when <paramref name="path"/> (not followed if a link) is a pipe, socket or device rather than a regular
@@ -103,7 +97,11 @@ internal static partial class NativeFileSystem
         const int atCurrentDirectory = -100, atSymlinkNoFollow = 0x100, statxType = 1, modeOffset = 28;
         const int typeMask = 0xF000, regular = 0x8000, directory = 0x4000, symlink = 0xA000;
         var buffer = stackalloc byte[256];
-        if (statx(atCurrentDirectory, path, atSymlinkNoFollow, statxType, buffer) != 0) return false; // gone: the reader reports it
+        try
+        {
+            if (statx(atCurrentDirectory, path, atSymlinkNoFollow, statxType, buffer) != 0) return false; // gone: the reader reports it
+        }
+        catch (EntryPointNotFoundException) { return false; } // a C library older than statx (glibc < 2.28)
         var type = *(ushort*)(buffer + modeOffset) & typeMask;
         return type is not (regular or directory or symlink);
     }

@@ -50,6 +50,22 @@ public sealed class DamagedArchiveTests
         return Core.Archive.ZipStructure.ReadEntries(stream, Core.Archive.ZipStructure.Locate(stream, endRecord)).Entries;
     }
 
+    /// <summary>A full backup of the seeded harness: its path and bytes.</summary>
+    private static async Task<(string Path, byte[] Bytes)> FullBackupAsync(EngineHarness h)
+    {
+        await h.SeedAsync();
+        var path = h.PathOf((await h.CreateBackupAsync()).Filename);
+        return (path, await File.ReadAllBytesAsync(path));
+    }
+
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> with bit <paramref name="bit"/> of the byte at <paramref name="offset"/> flipped; leaves <paramref name="bytes"/> as it was.</summary>
+    private static async Task WriteWithBitFlippedAsync(string path, byte[] bytes, long offset, int bit)
+    {
+        bytes[offset] ^= (byte)(1 << bit);
+        try { await File.WriteAllBytesAsync(path, bytes); }
+        finally { bytes[offset] ^= (byte)(1 << bit); }
+    }
+
     [Fact]
     public async Task A_flipped_byte_inside_an_entry_is_found_and_named()
     {
@@ -81,10 +97,7 @@ public sealed class DamagedArchiveTests
         var unnoticed = new List<string>();
         for (var offset = 0; offset < bytes.Length; offset++)
         {
-            var bit = (byte)(1 << (offset % 8));
-            bytes[offset] ^= bit;
-            await File.WriteAllBytesAsync(path, bytes);
-            bytes[offset] ^= bit;
+            await WriteWithBitFlippedAsync(path, bytes, offset, offset % 8);
             try
             {
                 await h.Engine.VerifyAsync(Path.GetFileName(path));
@@ -101,9 +114,7 @@ public sealed class DamagedArchiveTests
         // The last byte of a deflate stream holds padding bits the decoder ignores: only the stored bytes' CRC-32 in
         // the manifest notices them. Checked for every deflated entry of a full backup, the streamed dump included.
         await using var h = await EngineHarness.CreateAsync();
-        await h.SeedAsync();
-        var path = h.PathOf((await h.CreateBackupAsync()).Filename);
-        var bytes = await File.ReadAllBytesAsync(path);
+        var (path, bytes) = await FullBackupAsync(h);
         var deflated = EntriesOf(bytes).Where(e => e.Deflated).ToList();
         Assert.Contains(deflated, e => e.Name.StartsWith("db/", StringComparison.Ordinal));
         Assert.Contains(deflated, e => e.Name.StartsWith("files/documents/", StringComparison.Ordinal));
@@ -111,10 +122,7 @@ public sealed class DamagedArchiveTests
         foreach (var entry in deflated)
             for (var bit = 0; bit < 8; bit++)
             {
-                var offset = entry.DataOffset + entry.CompressedSize - 1;
-                bytes[offset] ^= (byte)(1 << bit);
-                await File.WriteAllBytesAsync(path, bytes);
-                bytes[offset] ^= (byte)(1 << bit);
+                await WriteWithBitFlippedAsync(path, bytes, entry.DataOffset + entry.CompressedSize - 1, bit);
                 var error = await Assert.ThrowsAsync<BackupException>(() => h.Engine.VerifyAsync(Path.GetFileName(path)));
                 Assert.True(error.Kind == BackupErrorKind.Damaged, $"{entry.Name}, bit {bit}: {error.Message}");
             }
@@ -126,9 +134,7 @@ public sealed class DamagedArchiveTests
         // unzip checks the content CRC-32 in the headers; an archive whose CRC is wrong there cannot be restored by
         // hand, so verify must say so even when directory checksum and summary were recomputed around it.
         await using var h = await EngineHarness.CreateAsync();
-        await h.SeedAsync();
-        var path = h.PathOf((await h.CreateBackupAsync()).Filename);
-        var bytes = await File.ReadAllBytesAsync(path);
+        var (path, bytes) = await FullBackupAsync(h);
         const string name = "files/documents/invoice-1.pdf";
         var entry = EntriesOf(bytes).Single(e => e.Name == name);
         var nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
