@@ -22,7 +22,7 @@ public sealed class ZipWriterTests : IDisposable
     {
         var random = TestFolder.RandomBytes(300_000);
         var text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("Patient reports sensitivity; review in six months.\n", 5000)));
-        var dump = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("COPY public.patients (id, name) FROM stdin;\n", 20000)));
+        var dump = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("COPY public.patients (id, name) FROM stdin;\n", 60000)));
         var path = Path.Combine(_folder.Path, "mixed.zip");
         var precompressedPath = Path.Combine(_folder.Path, "dump.deflate");
         PrecompressedContent content;

@@ -1,0 +1,102 @@
+using System.IO.Compression;
+using System.Text;
+using BackupManager.Core.Archive;
+using BackupManager.Tests.Infrastructure;
+
+namespace BackupManager.Tests.Engine;
+
+/// <summary>
+/// The dump is deflated in chunks on several threads; the chunks joined in order must be one ordinary deflate stream
+/// that gives back exactly the input, whatever the sizes, and costs next to nothing in size against one deflater.
+/// </summary>
+public sealed class ParallelDeflateTests
+{
+    private const int Chunk = 64 << 10;
+
+    public static TheoryData<int> Sizes => new() { 0, 1, Chunk - 1, Chunk, 4 * Chunk, 7 * Chunk + 12_345 };
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Chunks_joined_in_order_inflate_to_exactly_the_input(int size)
+    {
+        var input = MixedContent(size);
+        var output = new MemoryStream();
+        using (var deflate = new ParallelDeflateStream(output, 1, workers: 3, chunkSize: Chunk))
+        {
+            // Uneven writes, so chunk boundaries fall inside them.
+            for (int offset = 0, step = 1; offset < input.Length; offset += step, step = step * 7 % 100_003 + 1)
+                deflate.Write(input.AsSpan(offset, Math.Min(step, input.Length - offset)));
+            deflate.Complete();
+        }
+        Assert.Equal(input, Inflate(output.ToArray()));
+    }
+
+    [Fact]
+    public void Compresses_text_about_as_well_as_one_deflater()
+    {
+        var input = Text(40 * Chunk);
+        var parallel = new MemoryStream();
+        using (var deflate = new ParallelDeflateStream(parallel, 1, workers: 2, chunkSize: 16 * Chunk))
+        {
+            deflate.Write(input);
+            deflate.Complete();
+        }
+        var single = new MemoryStream();
+        using (var deflate = new DeflateStream(single, new ZLibCompressionOptions { CompressionLevel = 1 }, leaveOpen: true)) deflate.Write(input);
+        Assert.True(parallel.Length < input.Length / 3, $"{parallel.Length} of {input.Length}");
+        Assert.True(parallel.Length <= single.Length * 1.01, $"parallel {parallel.Length} against single {single.Length}");
+    }
+
+    [Fact]
+    public async Task A_failing_destination_surfaces_from_the_writer_and_disposing_does_not_hang()
+    {
+        var deflate = new ParallelDeflateStream(new FailingStream(), 1, workers: 2, chunkSize: Chunk);
+        var error = Assert.Throws<IOException>(() =>
+        {
+            deflate.Write(MixedContent(10 * Chunk));
+            deflate.Complete();
+        });
+        Assert.Equal("No space left on device", error.Message);
+        var disposed = Task.Run(deflate.Dispose);
+        Assert.Same(disposed, await Task.WhenAny(disposed, Task.Delay(TimeSpan.FromSeconds(10))));
+    }
+
+    /// <summary>Half text (compresses), half random (does not), so both kinds of block are exercised.</summary>
+    private static byte[] MixedContent(int size)
+    {
+        var text = Text(size);
+        var random = TestFolder.RandomBytes(size);
+        var content = new byte[size];
+        for (var i = 0; i < size; i++) content[i] = i / 5000 % 2 == 0 ? text[i] : random[i];
+        return content;
+    }
+
+    private static byte[] Text(int size)
+    {
+        var lines = new StringBuilder();
+        for (var i = 0; lines.Length < size; i++) lines.Append($"{i}\tPatient {i % 977} recall in {i % 12} months\n");
+        return Encoding.UTF8.GetBytes(lines.ToString())[..size];
+    }
+
+    private static byte[] Inflate(byte[] deflated)
+    {
+        using var inflate = new DeflateStream(new MemoryStream(deflated), CompressionMode.Decompress);
+        var result = new MemoryStream();
+        inflate.CopyTo(result);
+        return result.ToArray();
+    }
+
+    private sealed class FailingStream : Stream
+    {
+        public override void Write(byte[] buffer, int offset, int count) => throw new IOException("No space left on device");
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => 0;
+        public override long Position { get => 0; set { } }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) { }
+    }
+}
