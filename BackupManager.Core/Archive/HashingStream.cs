@@ -9,13 +9,15 @@ namespace BackupManager.Core.Archive;
 /// </summary>
 internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 = false) : Stream
 {
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    // Made at the first byte: loading the crypto library then overlaps with the program that produces the bytes (pg_dump's start).
+    private IncrementalHash? _hash;
+    private IncrementalHash Hash => _hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly System.IO.Hashing.Crc32? _crc = withCrc32 ? new() : null;
 
     public Stream? Inner => inner;
     public long BytesHashed { get; private set; }
 
-    public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+    public string HashHex() => Convert.ToHexStringLower(Hash.GetHashAndReset());
 
     public uint Crc32 => _crc?.GetCurrentHashAsUInt32() ?? throw new InvalidOperationException("This stream was not asked to compute a CRC-32.");
 
@@ -29,7 +31,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        _hash.AppendData(buffer);
+        Hash.AppendData(buffer);
         _crc?.Append(buffer);
         BytesHashed += buffer.Length;
         inner?.Write(buffer);
@@ -37,7 +39,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        _hash.AppendData(buffer.Span);
+        Hash.AppendData(buffer.Span);
         _crc?.Append(buffer.Span);
         BytesHashed += buffer.Length;
         if (inner is not null) await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -51,7 +53,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
     public override int Read(Span<byte> buffer)
     {
         var read = inner!.Read(buffer);
-        _hash.AppendData(buffer[..read]);
+        Hash.AppendData(buffer[..read]);
         _crc?.Append(buffer[..read]);
         BytesHashed += read;
         return read;
@@ -60,7 +62,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await inner!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        _hash.AppendData(buffer.Span[..read]);
+        Hash.AppendData(buffer.Span[..read]);
         _crc?.Append(buffer.Span[..read]);
         BytesHashed += read;
         return read;
@@ -76,7 +78,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _hash.Dispose();
+        if (disposing) _hash?.Dispose();
         base.Dispose(disposing);
     }
 }
