@@ -24,7 +24,7 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
     private readonly int _chunkSize;
     private readonly BlockingCollection<Chunk> _work = new();
     private readonly Queue<Chunk> _inFlight = new();
-    private readonly ConcurrentBag<Chunk> _spare = [];
+    private readonly Stack<Chunk> _spare = new(); // the writer's thread only
     private Thread[]? _workers;
     private Chunk? _filling;
     private bool _completed;
@@ -84,10 +84,10 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
         if (chunk.Failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(chunk.Failure);
         _destination.Write(chunk.Output.GetBuffer().AsSpan(0, chunk.OutputLength));
         chunk.Reset();
-        _spare.Add(chunk);
+        _spare.Push(chunk);
     }
 
-    private Chunk TakeSpare() => _spare.TryTake(out var chunk) ? chunk : new Chunk(_chunkSize);
+    private Chunk TakeSpare() => _spare.TryPop(out var chunk) ? chunk : new Chunk(_chunkSize);
 
     private void StartWorkers()
     {
