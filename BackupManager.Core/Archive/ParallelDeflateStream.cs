@@ -12,7 +12,8 @@ namespace BackupManager.Core.Archive;
 /// under 1 % of the size at the chunk size used here.
 /// Contract: one writer thread; <see cref="Complete"/> writes the last chunk and everything still in flight, in order,
 /// and throws if a chunk failed; <see cref="Stream.Dispose()"/> without <see cref="Complete"/> abandons the output
-/// (the caller deletes it) and stops the workers. Memory is bounded: at most workers + 1 chunks are held at once.
+/// (the caller deletes it) and stops the workers. Memory is bounded: at most workers + 2 chunks exist, each holding
+/// its input and its output (about 16 MB with 2 workers).
 /// </summary>
 internal sealed class ParallelDeflateStream : InlineWriteStream
 {
