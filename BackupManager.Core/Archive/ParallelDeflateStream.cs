@@ -30,6 +30,7 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
     private Thread[]? _workers;
     private Chunk? _filling;
     private bool _completed;
+    private bool _disposed;
 
     /// <summary>Compresses into <paramref name="destination"/> at zlib <paramref name="level"/>, <paramref name="workers"/> chunks of <paramref name="chunkSize"/> at once (one per core is a good choice).</summary>
     public ParallelDeflateStream(Stream destination, int level, int workers, int chunkSize = DefaultChunkSize)
@@ -121,9 +122,9 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed)
         {
-            _completed = true;
+            _disposed = _completed = true;
             StopWorkers(); // chunks already queued finish compressing and are dropped
             _work.Dispose();
         }

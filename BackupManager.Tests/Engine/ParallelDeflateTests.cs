@@ -75,6 +75,8 @@ public sealed class ParallelDeflateTests
         Assert.Equal("No space left on device", error.Message);
         var disposed = Task.Run(deflate.Dispose);
         Assert.Same(disposed, await Task.WhenAny(disposed, Task.Delay(TimeSpan.FromSeconds(10))));
+        deflate.Dispose(); // twice, as nested usings may
+        Assert.Throws<ObjectDisposedException>(() => deflate.Write([1]));
     }
 
     /// <summary>Half text (compresses), half random (does not), so both kinds of block are exercised.</summary>
