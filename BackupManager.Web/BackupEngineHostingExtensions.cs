@@ -38,6 +38,13 @@ public static class BackupEngineHostingExtensions
         return builder;
     }
 
+    /// <summary>Prints a bad setting's messages (each names the variable and what it must be) to stderr; returns the exit code for it.</summary>
+    public static int ReportConfigurationError(OptionsValidationException e)
+    {
+        System.Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, e.Failures));
+        return ExitCodes.Usage;
+    }
+
     /// <summary>Resolves every validated options class so a bad setting fails now, with its message, for commands too.</summary>
     public static void ValidateSettings(IServiceProvider services, bool requireDatabase)
     {

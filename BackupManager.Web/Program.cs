@@ -20,8 +20,7 @@ try
 }
 catch (OptionsValidationException e)
 {
-    Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, e.Failures));
-    return ExitCodes.Usage;
+    return BackupEngineHostingExtensions.ReportConfigurationError(e);
 }
 
 app.UseWebFrontEnds();

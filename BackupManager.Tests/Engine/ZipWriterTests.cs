@@ -23,6 +23,7 @@ public sealed class ZipWriterTests : IDisposable
         var random = TestFolder.RandomBytes(300_000);
         var text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("Patient reports sensitivity; review in six months.\n", 5000)));
         var dump = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("COPY public.patients (id, name) FROM stdin;\n", 60000)));
+        Assert.True(dump.Length > ParallelDeflateStream.DefaultChunkSize, "the dump must span chunks, so unzip reads them joined");
         var path = Path.Combine(_folder.Path, "mixed.zip");
         var precompressedPath = Path.Combine(_folder.Path, "dump.deflate");
         PrecompressedContent content;

@@ -23,8 +23,7 @@ public static class ConsoleCommandRunner
         }
         catch (OptionsValidationException e)
         {
-            System.Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, e.Failures));
-            return ExitCodes.Usage;
+            return BackupEngineHostingExtensions.ReportConfigurationError(e);
         }
         return await RunAsync(host.Services, args);
     }
@@ -79,8 +78,7 @@ public static class ConsoleCommandRunner
         }
         catch (OptionsValidationException e)
         {
-            System.Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, e.Failures));
-            return ExitCodes.Usage;
+            return BackupEngineHostingExtensions.ReportConfigurationError(e);
         }
         catch (BackupException e)
         {
