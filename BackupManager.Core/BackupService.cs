@@ -51,8 +51,31 @@ public sealed partial class BackupService : IBackupService
     {
         using var lease = _lock.Acquire("create", request.RequestedBy);
         var created = await CreateLockedAsync(request, progress, cancellationToken).ConfigureAwait(false);
-        ApplyRetention(created.Filename);
+        await VerifyThenApplyRetentionAsync(created.Filename, progress, cancellationToken).ConfigureAwait(false);
         return created;
+    }
+
+    /// <summary>
+    /// Reads a new archive back in full (every entry decoded and checked, as verify does) and only then lets retention
+    /// delete older backups: a backup that cannot be read must never be the reason a good one is deleted. An archive
+    /// that fails is removed and the create fails; nothing else is deleted.
+    /// </summary>
+    private async Task VerifyThenApplyRetentionAsync(string filename, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        progress?.Report(new BackupProgress("create", "Reading the new backup back to verify it"));
+        try
+        {
+            using var archive = BackupArchiveReader.Open(_store.ResolveExisting(filename));
+            await archive.VerifyAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackupException e) when (e.Kind == BackupErrorKind.Damaged)
+        {
+            _store.Delete(filename);
+            throw new BackupException(BackupErrorKind.Damaged,
+                $"The new backup {filename} did not read back correctly, so it was deleted and no older backup was removed ({e.Message}). "
+                + "The disk under the backup folder may be failing: check the system log (dmesg) and the disk's health, then try again.", e);
+        }
+        ApplyRetention(filename);
     }
 
     public async Task<VerificationReport> VerifyAsync(string filename, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -233,7 +256,7 @@ public sealed partial class BackupService : IBackupService
         if (existing is not null) return existing.Filename;
         var scope = parked.Folders.Count == 0 ? BackupScope.DatabaseOnly : parked.Database is null ? BackupScope.FilesOnly : BackupScope.Full;
         var made = await CreateLockedAsync(new CreateBackupRequest(scope, BackupTrigger.PreRestore, parked.RequestedBy), null, cancellationToken, parked).ConfigureAwait(false);
-        ApplyRetention(made.Filename);
+        await VerifyThenApplyRetentionAsync(made.Filename, null, cancellationToken).ConfigureAwait(false);
         return made.Filename;
     }
 

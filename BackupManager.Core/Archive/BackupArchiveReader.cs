@@ -169,7 +169,7 @@ internal sealed class BackupArchiveReader : IDisposable
             _entry = entry;
             _expectedCrc = expectedCrc;
             if (expectedCrc is not null) _crc = new System.IO.Hashing.Crc32();
-            Content = entry.Deflated ? new DeflateStream(this, CompressionMode.Decompress, leaveOpen: true) : this;
+            Content = entry.Deflated ? new StrictInflateStream(this) : this;
         }
 
         public Stream Content { get; }

@@ -131,6 +131,9 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
         base.Dispose(disposing);
     }
 
+    /// <summary>A final, fixed-Huffman block holding only its end code: a complete deflate stream of no bytes.</summary>
+    internal static ReadOnlySpan<byte> EmptyFinalBlock => [0x03, 0x00];
+
     private sealed class Chunk(int size)
     {
         public readonly byte[] Input = new byte[size];
@@ -149,6 +152,9 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
             if (Final)
             {
                 deflate.Dispose(); // the final block
+                // DeflateStream writes nothing for no input, which would leave the whole stream without a final block
+                // (unzip and Python refuse that): after the previous chunk's sync flush an empty fixed block ends it.
+                if (Output.Length == 0) Output.Write(EmptyFinalBlock);
                 OutputLength = (int)Output.Length;
                 return;
             }

@@ -320,7 +320,7 @@ internal sealed class ZipWriter : IDisposable
                 _writer._open = null;
                 _deflate?.Dispose(); // writes the final deflate block
                 // DeflateStream writes nothing for no input; a deflated entry needs at least the empty final block.
-                if (_deflate is not null && _writer._output.Position == _dataStart) _writer.WriteData([0x03, 0x00]);
+                if (_deflate is not null && _writer._output.Position == _dataStart) _writer.WriteData(ParallelDeflateStream.EmptyFinalBlock);
                 var compressedSize = _writer._output.Position - _dataStart;
                 var crc = _crc.GetCurrentHashAsUInt32();
                 _writer.PatchLocalHeader(_header, crc, compressedSize, _size);

@@ -398,14 +398,5 @@ public sealed class RoundTripTests
         Assert.Equal(["files/documents/keep.txt"], entries);
     }
 
-    internal static (int Exit, string Output) Run(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
+    internal static (int Exit, string Output) Run(string program, params string[] arguments) => StockReaders.Run(program, arguments);
 }

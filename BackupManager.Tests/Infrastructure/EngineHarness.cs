@@ -77,9 +77,25 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await AssertEveryVerifiedArchiveReadsWithStockToolsAsync();
         await _services.DisposeAsync();
         await Database.DisposeAsync();
         Folder.Dispose();
+    }
+
+    /// <summary>
+    /// Every archive the engine made in this test (whatever verifies; a test's deliberately damaged copies do not) must
+    /// also pass unzip -t and Python's zipfile: verify must never accept what the restore by hand would refuse.
+    /// </summary>
+    private async Task AssertEveryVerifiedArchiveReadsWithStockToolsAsync()
+    {
+        if (!Directory.Exists(BackupDirectory)) return;
+        foreach (var path in Directory.GetFiles(BackupDirectory, "*.zip"))
+        {
+            try { await Engine.VerifyAsync(Path.GetFileName(path)); }
+            catch (BackupException) { continue; }
+            StockReaders.AssertReadable(path);
+        }
     }
 
     private static void Copy(BackupOptions from, BackupOptions to)
