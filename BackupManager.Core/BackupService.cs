@@ -109,10 +109,6 @@ public sealed partial class BackupService : IBackupService
             var detail = e is IOException io ? DescribeIo(io) : e.Message;
             throw new BackupException(kind, $"The restore of {request.Filename} failed and nothing was changed: {detail}", e);
         }
-        catch (BackupException e)
-        {
-            throw new BackupException(e.Kind, $"The restore of {request.Filename} failed while swapping in the restored copies; the previous database and files were put back. {e.Message}", e);
-        }
         foreach (var warning in result.Warnings) _logger.LogWarning("{Warning}", warning);
         _logger.LogInformation("Restored {Backup} (database: {Database}, folders: {Folders}) for {User}; safety backup {Safety}",
             request.Filename, result.RestoredDatabase, string.Join(", ", result.RestoredFolders), request.RequestedBy, result.SafetyBackup);

@@ -3,8 +3,10 @@ namespace BackupManager.Core.Database;
 /// <summary>
 /// Puts a dump back as the live database without ever exposing a half-restored one. Contract:
 /// <see cref="PrepareAsync"/> restores into a separate staging database (the live database is not touched; on failure
-/// the staging database is dropped, so it is never used half-restored). <see cref="SwapInAsync"/> then exchanges the two by renames,
-/// keeping the live one under <c>oldName</c>, and <see cref="SwapBackAsync"/> undoes that. Both swaps are idempotent
+/// the staging database is dropped, so it is never used half-restored). <see cref="SwapInAsync"/> then exchanges the two by renames
+/// in one transaction, keeping the live one under <c>oldName</c>: it either happens whole or not at all, and a
+/// database named live exists before, after and (to every other session) during it. <see cref="SwapBackAsync"/>
+/// undoes that the same way. Both swaps are idempotent
 /// and decide from which databases exist, so a swap interrupted by a crash can be finished or undone by calling
 /// either again. Failures throw <see cref="BackupException"/>.
 /// </summary>
@@ -20,6 +22,9 @@ public interface IDatabaseRestorer
     Task SwapBackAsync(string stagingName, string oldName, CancellationToken cancellationToken);
 
     Task DropIfExistsAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Which of <paramref name="names"/> exist on the server now (to say truthfully where things are after a failure).</summary>
+    Task<IReadOnlySet<string>> WhichExistAsync(IReadOnlyList<string> names, CancellationToken cancellationToken);
 
     /// <summary>
     /// Lets a parked database (connections were barred while it was swapped out) be read again, to archive it;

@@ -90,17 +90,18 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         if (!hasStaging) return; // already swapped in
         if (hasLive && hasOld)
             throw new BackupException(BackupErrorKind.Database, $"Cannot swap databases: both {live} and {oldName} exist. Inspect them by hand before retrying.");
-        if (hasLive)
+        if (hasLive) await DisconnectEveryoneAsync(connection, live, cancellationToken).ConfigureAwait(false);
+        try
         {
-            await DisconnectEveryoneAsync(connection, live, cancellationToken).ConfigureAwait(false);
-            try { await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(live)} RENAME TO {QuoteIdentifier(oldName)}", cancellationToken).ConfigureAwait(false); }
-            catch (PostgresException)
-            {
-                await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(live)} WITH ALLOW_CONNECTIONS true", CancellationToken.None).ConfigureAwait(false);
-                throw;
-            }
+            // Both renames commit together: there is never a moment without a database named live.
+            await RenameInOneTransactionAsync(connection, cancellationToken, hasLive ? (live, oldName) : null, (stagingName, live)).ConfigureAwait(false);
         }
-        await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(stagingName)} RENAME TO {QuoteIdentifier(live)}", cancellationToken).ConfigureAwait(false);
+        catch (PostgresException e)
+        {
+            if (hasLive) await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(live)} WITH ALLOW_CONNECTIONS true", CancellationToken.None).ConfigureAwait(false);
+            throw new BackupException(BackupErrorKind.Database,
+                $"Swapping in the restored database was refused by the server and rolled back, so {live} is unchanged and open again ({e.MessageText}).", e);
+        }
         NpgsqlConnection.ClearAllPools();
     }
 
@@ -112,14 +113,34 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         if (hasLive && hasOld && !hasStaging)
         {
             await DisconnectEveryoneAsync(connection, live, cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(live)} RENAME TO {QuoteIdentifier(stagingName)}", cancellationToken).ConfigureAwait(false);
-            hasLive = false;
+            await RenameInOneTransactionAsync(connection, cancellationToken, (live, stagingName), (oldName, live)).ConfigureAwait(false);
         }
-        if (!hasLive && hasOld)
-            await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(oldName)} RENAME TO {QuoteIdentifier(live)}", cancellationToken).ConfigureAwait(false);
+        else if (!hasLive && hasOld)
+            await RenameInOneTransactionAsync(connection, cancellationToken, (oldName, live)).ConfigureAwait(false);
         if (hasLive || hasOld)
             await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(live)} WITH ALLOW_CONNECTIONS true", cancellationToken).ConfigureAwait(false);
         NpgsqlConnection.ClearAllPools();
+    }
+
+    public async Task<IReadOnlySet<string>> WhichExistAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname = ANY(@names)", connection);
+        command.Parameters.AddWithValue("names", names.ToArray());
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) found.Add(reader.GetString(0));
+        return found;
+    }
+
+    /// <summary>Renames databases in one transaction (ALTER DATABASE … RENAME may run inside one): all or none.</summary>
+    private static async Task RenameInOneTransactionAsync(NpgsqlConnection connection, CancellationToken cancellationToken, params (string From, string To)?[] renames)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var rename in renames)
+            if (rename is var (from, to))
+                await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(from)} RENAME TO {QuoteIdentifier(to)}", cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> AllowConnectionsIfExistsAsync(string name, CancellationToken cancellationToken)

@@ -21,13 +21,13 @@ internal static class FolderSwap
         NativeFileSystem.FsyncDirectory(Path.GetDirectoryName(plan.Target)!);
     }
 
+    /// <summary>Puts the old copy back as the target; the restored copy is left as staging for the caller to delete once everything is back.</summary>
     public static void Back(FolderSwapPlan plan)
     {
         if (!Directory.Exists(plan.Staging) && Directory.Exists(plan.Target) && (Directory.Exists(plan.Old) || !plan.TargetExisted))
             Directory.Move(plan.Target, plan.Staging);
         if (Directory.Exists(plan.Old) && !Directory.Exists(plan.Target))
             Directory.Move(plan.Old, plan.Target);
-        DeleteIfExists(plan.Staging);
         NativeFileSystem.FsyncDirectory(Path.GetDirectoryName(plan.Target)!);
     }
 

@@ -99,9 +99,15 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         catch (Exception e)
         {
             logger.LogError(e, "Swapping in the restore of {Backup} failed; swapping the old copies back", backup);
-            await RollBackAsync(journal, swapped: true).ConfigureAwait(false);
-            throw e as BackupException ?? new BackupException(BackupErrorKind.Environment,
-                $"The restore of {backup} could not swap in the restored copies ({e.Message}); the previous database and files were put back.", e);
+            var cause = e is BackupException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            var rollbackFailure = await RollBackAsync(journal, swapped: true).ConfigureAwait(false);
+            if (rollbackFailure is null)
+                throw new BackupException(e is BackupException be ? be.Kind : BackupErrorKind.Environment,
+                    $"The restore of {backup} could not swap in the restored copies ({cause}). Everything was put back: the live database and folders are as they were before the restore, and the staging copies were removed.", e);
+            throw new BackupException(BackupErrorKind.Environment,
+                $"The restore of {backup} could not swap in the restored copies ({cause}), and putting the previous state back failed too ({rollbackFailure.Message}). "
+                + await DescribeWhereThingsAreAsync(journal).ConfigureAwait(false)
+                + $" The journal {RestoreJournal.PathIn(backupDirectory)} records every name: BackupManager completes the restore from it at its next start or app: command. Start no other restore until then.", e);
         }
 
         journal = journal with { State = RestoreJournalState.Committed };
@@ -119,8 +125,9 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         switch (journal.State)
         {
             case RestoreJournalState.Preparing:
-                await RollBackAsync(journal, swapped: false).ConfigureAwait(false);
-                return $"A restore of {journal.Backup} requested by {journal.RequestedBy} at {journal.StartedAt:u} was interrupted before it changed anything; its staging copies were removed and the previous state is intact.";
+                var failure = await RollBackAsync(journal, swapped: false).ConfigureAwait(false);
+                return $"A restore of {journal.Backup} requested by {journal.RequestedBy} at {journal.StartedAt:u} was interrupted before it changed anything; the previous state is intact and "
+                    + (failure is null ? "its staging copies were removed." : $"its staging copies could not be removed yet ({failure.Message}); BackupManager tries again at its next start.");
             case RestoreJournalState.Committing:
                 if (journal.DatabaseStaging is not null) await database!.SwapInAsync(journal.DatabaseStaging, journal.DatabaseOld!, CancellationToken.None).ConfigureAwait(false);
                 foreach (var folder in journal.Folders) FolderSwap.Forward(folder);
@@ -225,27 +232,50 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         NativeFileSystem.SyncFileSystem(swap.Staging);
     }
 
-    private async Task RollBackAsync(RestoreJournal journal, bool swapped)
+    /// <summary>Undoes a restore from its journal; returns null when everything was put back, else what failed (the journal then stays for the next start).</summary>
+    private async Task<Exception?> RollBackAsync(RestoreJournal journal, bool swapped)
     {
         try
         {
-            foreach (var folder in journal.Folders)
+            // Nothing restored is deleted until every swap is undone: if one fails, the journal (still "committing")
+            // finds every staged copy at the next start and completes the restore instead, so both stay in step.
+            if (swapped)
             {
-                if (swapped) FolderSwap.Back(folder);
-                else FolderSwap.DeleteIfExists(folder.Staging);
+                if (journal.DatabaseStaging is not null) await database!.SwapBackAsync(journal.DatabaseStaging, journal.DatabaseOld!, CancellationToken.None).ConfigureAwait(false);
+                foreach (var folder in journal.Folders) FolderSwap.Back(folder);
             }
-            if (journal.DatabaseStaging is not null)
-            {
-                if (swapped) await database!.SwapBackAsync(journal.DatabaseStaging, journal.DatabaseOld!, CancellationToken.None).ConfigureAwait(false);
-                await database!.DropIfExistsAsync(journal.DatabaseStaging, CancellationToken.None).ConfigureAwait(false);
-            }
+            foreach (var folder in journal.Folders) FolderSwap.DeleteIfExists(folder.Staging);
+            if (journal.DatabaseStaging is not null) await database!.DropIfExistsAsync(journal.DatabaseStaging, CancellationToken.None).ConfigureAwait(false);
             RestoreJournal.Delete(backupDirectory);
+            return null;
         }
         catch (Exception e)
         {
-            // The journal stays, so the next start tries again; the original failure is what the caller reports.
             logger.LogError(e, "Rolling back the restore of {Backup} failed; it will be retried at the next start", journal.Backup);
+            return e;
         }
+    }
+
+    /// <summary>"Now: …": which of the journal's databases and folders exist, for a message after a failed rollback.</summary>
+    private async Task<string> DescribeWhereThingsAreAsync(RestoreJournal journal)
+    {
+        var parts = new List<string>();
+        if (journal.DatabaseStaging is not null)
+        {
+            string[] names = [database!.DatabaseName, journal.DatabaseStaging, journal.DatabaseOld!];
+            try
+            {
+                var existing = await database.WhichExistAsync(names, CancellationToken.None).ConfigureAwait(false);
+                parts.Add($"databases on the server: {string.Join(", ", names.Where(existing.Contains).DefaultIfEmpty("none of " + string.Join(", ", names)))}");
+            }
+            catch (Exception e) { parts.Add($"the database server could not be asked which databases exist ({e.Message})"); }
+        }
+        foreach (var folder in journal.Folders)
+        {
+            string[] paths = [folder.Target, folder.Staging, folder.Old];
+            parts.Add($"folders: {string.Join(", ", paths.Where(Directory.Exists).DefaultIfEmpty("none of " + string.Join(", ", paths)))}");
+        }
+        return $"Now: {string.Join("; ", parts)}.";
     }
 
     private async Task CleanUpAsync(RestoreJournal journal)

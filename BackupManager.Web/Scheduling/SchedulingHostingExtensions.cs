@@ -28,6 +28,7 @@ public static class SchedulingHostingExtensions
         services.AddSingleton<Notifier>();
         services.AddHealthChecks().AddCheck<BackupsHealthCheck>("backups", tags: ["backups"]);
         if (!runSchedules) return builder;
+        services.AddHostedService<OrphanedRestoreWatcher>();
 
         var schedule = new ScheduleOptions();
         ScheduleOptions.Bind(configuration, schedule);
