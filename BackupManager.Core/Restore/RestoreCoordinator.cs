@@ -91,9 +91,11 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         journal.Save(backupDirectory);
         swapStarted.Value = true;
         progress?.Report(new BackupProgress("restore", "Swapping in the restored copies"));
+        FaultInjection.PauseAt(FaultInjection.Committing);
         try
         {
             if (plan.Database) await database!.SwapInAsync(journal.DatabaseStaging!, journal.DatabaseOld!, CancellationToken.None).ConfigureAwait(false);
+            FaultInjection.PauseAt(FaultInjection.DatabaseSwapped);
             foreach (var folder in journal.Folders) FolderSwap.Forward(folder);
         }
         catch (Exception e)
@@ -112,6 +114,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
 
         journal = journal with { State = RestoreJournalState.Committed };
         journal.Save(backupDirectory);
+        FaultInjection.PauseAt(FaultInjection.Committed);
         progress?.Report(new BackupProgress("restore", "Restored; writing the safety backup of the previous state from its parked copy"));
         var (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
         return new RestoreResult(backup, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), warning is null ? [] : [warning]);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using BackupManager.Core;
+using BackupManager.Core.Restore;
 using BackupManager.Tests.Infrastructure;
 using Xunit.Abstractions;
 using static BackupManager.Tests.Infrastructure.ArchiveForger;
@@ -36,13 +37,25 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
     /// </summary>
     private static async Task<(bool Killed, TimeSpan Ran)> KillAfterAsync(Dictionary<string, string> env, TimeSpan delay, params string[] args)
     {
+        var (killed, ran, _) = await KillAfterAsync(env, delay, () => false, args);
+        return (killed, ran);
+    }
+
+    /// <summary>As above; <paramref name="probe"/> is evaluated just before the kill and its answer returned.</summary>
+    private static async Task<(bool Killed, TimeSpan Ran, bool Probe)> KillAfterAsync(Dictionary<string, string> env, TimeSpan delay, Func<bool> probe, params string[] args)
+    {
         var watch = Stopwatch.StartNew();
         using var process = AppProcess.Start(env, args);
         process.StandardInput.Close();
         var exited = process.WaitForExit(delay);
-        if (!exited) process.Kill(entireProcessTree: false);
+        var probed = false;
+        if (!exited)
+        {
+            probed = probe();
+            process.Kill(entireProcessTree: false);
+        }
         await process.WaitForExitAsync();
-        return (!exited, watch.Elapsed);
+        return (!exited, watch.Elapsed, probed);
     }
 
     [Fact]
@@ -58,18 +71,22 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
 
         // Twenty kills must land inside a create. A create that finishes before its kill (later runs are faster than
         // the first, cold one) narrows the range the moments are drawn from, so the count does not depend on speed.
-        int killed = 0, attempts = 0;
+        int killed = 0, attempts = 0, afterDumpStarted = 0;
         var upper = full.TotalMilliseconds;
+        // The dump's spill file exists from the moment the dump starts until its bytes are in the archive.
+        bool DumpStarted() => Directory.GetFiles(h.BackupDirectory, ".backup-*.dump").Length > 0;
         while (killed < 20)
         {
             Assert.True(++attempts <= 60, $"only {killed} of {attempts - 1} kills landed during a create");
-            var (landed, ran) = await KillAfterAsync(env, TimeSpan.FromMilliseconds(_random.Next(0, (int)upper)), "app:create-backup");
+            var (landed, ran, dumping) = await KillAfterAsync(env, TimeSpan.FromMilliseconds(_random.Next(0, (int)upper)), DumpStarted, "app:create-backup");
             if (landed) killed++;
+            if (dumping) afterDumpStarted++;
             else upper = Math.Min(upper, ran.TotalMilliseconds * 0.9);
             foreach (var backup in await h.Engine.ListAsync())
                 await h.Engine.VerifyAsync(backup.Filename); // throws if anything listed is incomplete
         }
-        output.WriteLine($"20 creates killed at random moments ({attempts - 20} more finished before their kill)");
+        output.WriteLine($"20 creates killed at random moments ({attempts - 20} more finished before their kill), {afterDumpStarted} while the dump was being written");
+        Assert.True(afterDumpStarted >= 1, "no kill landed after the dump started");
 
         var next = await AppProcess.RunAsync(env, null, "app:list-backups", "--json");
         Assert.Equal(0, next.ExitCode);
@@ -104,28 +121,72 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
         Assert.Equal(stateA, await CaptureAsync(h));
         output.WriteLine($"an uninterrupted restore takes {full.TotalMilliseconds:0} ms");
 
+        var landed = new List<string>();
         int landedOld = 0, landedNew = 0, reported = 0;
-        for (var i = 0; i < 12; i++)
+        // Random moments first, then one kill aimed at each phase of the journal; the swap lasts milliseconds, so the
+        // aimed kills hold the process there (BACKUPMANAGER_TEST_PAUSE_AT) long enough for the kill to land inside it.
+        var aimed = new (string Pause, Func<RestoreJournal, Task<bool>> Ready)[]
+        {
+            ("", j => Task.FromResult(j.State == RestoreJournalState.Preparing)),
+            ("committing:3000", j => Task.FromResult(j.State == RestoreJournalState.Committing)),
+            ("database-swapped:3000", async j => j.State == RestoreJournalState.Committing && (await h.Database.DatabasesLikeAsync()).Contains(j.DatabaseOld!)),
+            ("committed:3000", j => Task.FromResult(j.State == RestoreJournalState.Committed)),
+        };
+        for (var i = 0; i < 12 + aimed.Length; i++)
         {
             var before = await CaptureAsync(h);
             var (target, targetState) = before == stateA ? (backupB, stateB) : (backupA, stateA);
-            var delay = TimeSpan.FromMilliseconds(_random.Next(0, (int)(full.TotalMilliseconds * 1.1)));
-            await KillAfterAsync(env, delay, "app:restore-backup", target, "--force");
+            string phase;
+            if (i < 12)
+            {
+                var delay = TimeSpan.FromMilliseconds(_random.Next(0, (int)(full.TotalMilliseconds * 1.1)));
+                await KillAfterAsync(env, delay, "app:restore-backup", target, "--force");
+                phase = RestoreJournal.Load(h.BackupDirectory)?.State.ToString() ?? "no journal";
+            }
+            else
+            {
+                var (pause, ready) = aimed[i - 12];
+                var aimedEnv = new Dictionary<string, string>(env) { ["BACKUPMANAGER_TEST_PAUSE_AT"] = pause };
+                phase = await KillWhenAsync(aimedEnv, h, ready, "app:restore-backup", target, "--force");
+                if (pause.StartsWith("database-swapped", StringComparison.Ordinal)) phase += " (database swapped, folders not)";
+            }
+            landed.Add(phase);
 
             var next = await AppProcess.RunAsync(env, null, "app:list-backups", "--json");
             Assert.True(next.ExitCode == 0, next.Stderr);
             if (next.Stderr.Contains("restore of")) reported++;
 
             var after = await CaptureAsync(h);
-            Assert.True(after == stateA || after == stateB, $"iteration {i}: the database and files are a mix of two states");
-            Assert.True(after.Database == (after == stateA ? stateA.Database : stateB.Database));
+            Assert.True(after == stateA || after == stateB, $"kill {i} ({phase}): the database and files are a mix of two states");
             if (after == before) landedOld++;
             else if (after == targetState) landedNew++;
             Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
             Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
             Assert.False(File.Exists(Path.Combine(h.BackupDirectory, ".restore-journal.json")));
         }
-        output.WriteLine($"12 killed restores: {landedOld} left the old state, {landedNew} the new one; {reported} interrupted restores were reported at the next start");
+        output.WriteLine($"{landed.Count} killed restores, in: {string.Join(", ", landed)}; {landedOld} left the old state, {landedNew} the new one; {reported} interrupted restores were reported at the next start");
+        foreach (var state in new[] { RestoreJournalState.Preparing, RestoreJournalState.Committing, RestoreJournalState.Committed })
+            Assert.Contains(landed, l => l.StartsWith(state.ToString(), StringComparison.Ordinal));
+        Assert.Contains(landed, l => l.Contains("database swapped, folders not"));
+    }
+
+    /// <summary>Starts the command, polls its restore journal until <paramref name="ready"/>, then SIGKILLs it; returns the phase it was killed in.</summary>
+    private static async Task<string> KillWhenAsync(Dictionary<string, string> env, EngineHarness h, Func<RestoreJournal, Task<bool>> ready, params string[] args)
+    {
+        using var process = AppProcess.Start(env, args);
+        process.StandardInput.Close();
+        var waited = Stopwatch.StartNew();
+        while (!process.HasExited && waited.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            RestoreJournal? journal = null;
+            try { journal = RestoreJournal.Load(h.BackupDirectory); } catch (BackupException) { /* being replaced: read it again */ }
+            if (journal is not null && await ready(journal)) break;
+            await Task.Delay(5);
+        }
+        if (process.HasExited) Assert.Fail("the restore ended before the phase the kill aimed at: " + await process.StandardError.ReadToEndAsync());
+        process.Kill(entireProcessTree: false);
+        await process.WaitForExitAsync();
+        return RestoreJournal.Load(h.BackupDirectory)?.State.ToString() ?? "no journal";
     }
 
     [Fact]
