@@ -279,7 +279,7 @@ public sealed partial class BackupService : IBackupService
                     (destination, token) => _dumper!.DumpAsync(destination, parked?.Database, token), stopDump.Token), CancellationToken.None);
             }
             // Described while the dump starts and the folders are scanned (both mostly wait: on the server, on the disk).
-            var describing = withDatabase ? Task.Run(() => _dumper!.DescribeAsync(cancellationToken), CancellationToken.None) : null;
+            var describing = withDatabase ? Task.Run(() => _dumper!.DescribeAsync(parked?.Database, cancellationToken), CancellationToken.None) : null;
             var sources = parked is null ? _roots.Select(root => (root, live: root.FullPath))
                 : parked.Folders.Select(f => (root: new FileRoot(FileRoot.NameOf(f.LiveFolder), f.ParkedFolder), live: f.LiveFolder));
             List<(FileRoot root, string live, List<ScannedFile> files)> scanned;
@@ -301,6 +301,10 @@ public sealed partial class BackupService : IBackupService
                 if (database is not null)
                 {
                     var entryName = $"{ArchivePath.DatabasePrefix}{SafeFileName(database.Name)}.dump";
+                    // The roles the database needs, as a script an operator can run with psql on a new server.
+                    var rolesScript = System.Text.Encoding.UTF8.GetBytes(RequiredRoles.ToPsqlScript(database.Roles, database.Name, createdAt));
+                    await writer.AddAsync(ArchivePath.RolesEntry, CompressionLevel.Fastest, createdAt, rolesScript.Length,
+                        (destination, token) => destination.WriteAsync(rolesScript, token).AsTask(), cancellationToken).ConfigureAwait(false);
                     progress?.Report(new BackupProgress("create", "Adding the database dump as it is written", null, database.Name));
                     // The files are in: the dump's entry takes what is spilled so far and then the rest as it comes.
                     var streaming = dumpSink!.TryHandOff(() => writer.OpenPrecompressed(entryName, createdAt, deflated: _options.DumpCompressionLevel > 0));
@@ -310,7 +314,12 @@ public sealed partial class BackupService : IBackupService
                     else await writer.AddPrecompressedAsync(entryName, createdAt, dumped, dumpTemp, cancellationToken).ConfigureAwait(false);
                     dumpSink.Dispose();
                     TryDelete(dumpTemp);
-                    databaseRecord = new ManifestDatabase(database.Name, database.ServerVersion, database.DumpToolVersion, entryName);
+                    databaseRecord = new ManifestDatabase(database.Name, database.ServerVersion, database.DumpToolVersion, entryName)
+                    {
+                        State = database.State,
+                        Roles = database.Roles,
+                        RolesEntry = ArchivePath.RolesEntry,
+                    };
                 }
                 progress?.Report(new BackupProgress("create", "Writing the manifest"));
                 var contains = new List<string>();
@@ -377,6 +386,12 @@ public sealed partial class BackupService : IBackupService
             {
                 var file = files[index];
                 if (dump is { IsFaulted: true }) await dump.ConfigureAwait(false);
+                if (file.IsDirectory)
+                {
+                    writer.AddDirectory($"{ArchivePath.FilesPrefix}{file.Root.Name}/{file.RelativePath}{(file.RelativePath.Length == 0 ? "" : "/")}",
+                        new DateTimeOffset(file.LastWriteUtc, TimeSpan.Zero), AttributesOf(file));
+                    continue;
+                }
                 prefetched = PrefetchSmallFiles(files, prefetched, index + PrefetchAhead);
                 var added = await AddFileAsync(writer, file, warnings, cancellationToken).ConfigureAwait(false);
                 if (added is not null) { count++; bytes += added.Size; }
@@ -428,13 +443,15 @@ public sealed partial class BackupService : IBackupService
         {
             var entryName = $"{ArchivePath.FilesPrefix}{file.Root.Name}/{file.RelativePath}";
             var entry = await writer.AddAsync(entryName, CompressionPolicy.For(file.RelativePath), new DateTimeOffset(file.LastWriteUtc, TimeSpan.Zero), file.Size,
-                (destination, token) => source.CopyToAsync(destination, BackupArchiveWriter.BufferSize, token), cancellationToken).ConfigureAwait(false);
+                (destination, token) => source.CopyToAsync(destination, BackupArchiveWriter.BufferSize, token), cancellationToken, AttributesOf(file)).ConfigureAwait(false);
             var after = new FileInfo(file.FullPath);
             if (!after.Exists || after.Length != file.Size || after.LastWriteTimeUtc != file.LastWriteUtc || entry.Size != file.Size)
                 warnings.Add($"{file.FullPath} changed while it was read; the backup holds the bytes read (checksummed), which may mix old and new content.");
             return entry;
         }
     }
+
+    private static ZipEntryAttributes AttributesOf(ScannedFile file) => new(file.Mode, file.Uid, file.Gid);
 
     private (bool Database, bool Files) ResolveScope(BackupScope scope)
     {

@@ -2,12 +2,15 @@ namespace BackupManager.Core.Archive;
 
 /// <summary>
 /// The rules every entry name must meet before anything is extracted (zip-slip defence): relative, forward slashes,
-/// no empty, "." or ".." segments, no control characters, and under <c>db/</c> or <c>files/&lt;root&gt;/</c>.
+/// no empty, "." or ".." segments, no control characters, and under <c>db/</c> or <c>files/&lt;root&gt;/</c>; a folder
+/// entry under <c>files/</c> ends with a single '/'.
 /// </summary>
 public static class ArchivePath
 {
     public const string DatabasePrefix = "db/";
     public const string FilesPrefix = "files/";
+    /// <summary>The roles the database needs, as a psql script (see <see cref="Database.RequiredRoles"/>).</summary>
+    public const string RolesEntry = "db/roles.sql";
     private const int MaxLength = 4096;
 
     /// <summary>Null when <paramref name="name"/> is a safe entry name; otherwise why it is not.</summary>
@@ -18,13 +21,15 @@ public static class ArchivePath
         if (name == BackupManifest.EntryName) return null;
         if (name[0] == '/' || name.Contains('\\') || (name.Length > 1 && name[1] == ':')) return $"an absolute or Windows path '{name}'";
         if (name.Any(char.IsControl)) return "an entry name with control characters";
-        var segments = name.Split('/');
+        // A folder entry ends with '/': files/<root>/ is the root folder itself, files/<root>/a/b/ a folder in it.
+        var folder = name.EndsWith('/') && name.StartsWith(FilesPrefix, StringComparison.Ordinal);
+        var segments = (folder ? name[..^1] : name).Split('/');
         if (segments.Any(s => s.Length == 0 || s == "." || s == ".."))
             return $"a path that leaves its folder or has empty segments '{name}'";
         if (name.StartsWith(DatabasePrefix, StringComparison.Ordinal))
-            return segments.Length == 2 && segments[1].EndsWith(".dump", StringComparison.Ordinal) ? null : $"an unexpected database entry '{name}'";
+            return name == RolesEntry || (segments.Length == 2 && segments[1].EndsWith(".dump", StringComparison.Ordinal)) ? null : $"an unexpected database entry '{name}'";
         if (name.StartsWith(FilesPrefix, StringComparison.Ordinal))
-            return segments.Length >= 3 ? null : $"a file entry without a folder '{name}'";
+            return segments.Length >= (folder ? 2 : 3) ? null : $"a file entry without a folder '{name}'";
         return $"an entry outside db/ and files/ '{name}'";
     }
 

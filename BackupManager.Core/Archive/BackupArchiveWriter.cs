@@ -27,23 +27,40 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
         _zip.Dispose();
     }
 
-    /// <summary>Adds one entry whose content <paramref name="writeContent"/> writes; returns what the manifest records.</summary>
+    /// <summary>
+    /// Adds one entry whose content <paramref name="writeContent"/> writes; returns what the manifest records.
+    /// <paramref name="attributes"/> (a backed-up file's mode and owner) go into the zip headers and the manifest.
+    /// </summary>
     public async Task<ManifestEntry> AddAsync(string entryName, CompressionLevel level, DateTimeOffset? modifiedAt, long expectedSize,
-        Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
+        Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken, ZipEntryAttributes? attributes = null)
     {
         long size;
         string sha256;
-        var entryStream = _zip.OpenEntry(entryName, modifiedAt ?? DateTimeOffset.UnixEpoch, ZlibLevel(level), expectedSize);
+        var entryStream = _zip.OpenEntry(entryName, modifiedAt ?? DateTimeOffset.UnixEpoch, ZlibLevel(level), expectedSize, attributes);
         await using (entryStream)
         await using (var hashing = new HashingStream(entryStream, forRead: false))
         {
             await writeContent(hashing, cancellationToken).ConfigureAwait(false);
             (size, sha256) = (hashing.BytesHashed, hashing.HashHex());
         }
-        var recorded = new ManifestEntry(entryName, size, sha256, modifiedAt, entryStream.StoredCrc32);
+        var recorded = WithAttributes(new ManifestEntry(entryName, size, sha256, modifiedAt, entryStream.StoredCrc32), attributes);
         _entries.Add(recorded);
         return recorded;
     }
+
+    /// <summary>Adds a folder entry (name ending in '/') with its mode, owner and time.</summary>
+    public ManifestEntry AddDirectory(string entryName, DateTimeOffset modifiedAt, ZipEntryAttributes attributes)
+    {
+        _zip.AddDirectory(entryName, modifiedAt, attributes);
+        var recorded = WithAttributes(new ManifestEntry(entryName, 0, EmptySha256, modifiedAt), attributes);
+        _entries.Add(recorded);
+        return recorded;
+    }
+
+    private const string EmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    private static ManifestEntry WithAttributes(ManifestEntry entry, ZipEntryAttributes? attributes) => attributes is null ? entry
+        : entry with { Mode = ManifestEntry.FormatMode(attributes.Mode), Uid = attributes.Uid, Gid = attributes.Gid };
 
     /// <summary>Adds an entry compressed ahead of time by <see cref="PrecompressedFile"/>, copying its bytes as they are.</summary>
     public async Task<ManifestEntry> AddPrecompressedAsync(string entryName, DateTimeOffset modifiedAt, PrecompressedContent content, string path,

@@ -45,6 +45,9 @@ internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<Manife
         }
         _writer.Write(entry.StoredCrc32 is not null);
         if (entry.StoredCrc32 is { } crc) _writer.Write(crc);
+        _writer.Write(entry.Mode ?? "");
+        _writer.Write(entry.Uid is not null && entry.Gid is not null);
+        if (entry is { Uid: { } uid, Gid: { } gid }) { _writer.Write(uid); _writer.Write(gid); }
         Count++;
         Bytes += entry.Size;
     }
@@ -72,7 +75,9 @@ internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<Manife
                     modified = new DateTimeOffset(ticks + offset.Ticks, offset);
                 }
                 uint? storedCrc = reader.ReadBoolean() ? reader.ReadUInt32() : null;
-                yield return new ManifestEntry(entryPath, size, sha256, modified, storedCrc);
+                var mode = reader.ReadString();
+                (uint? uid, uint? gid) = reader.ReadBoolean() ? (reader.ReadUInt32(), reader.ReadUInt32()) : ((uint?)null, (uint?)null);
+                yield return new ManifestEntry(entryPath, size, sha256, modified, storedCrc) { Mode = mode.Length == 0 ? null : mode, Uid = uid, Gid = gid };
             }
         }
         finally

@@ -118,8 +118,11 @@ internal static class ZipStructure
             ReadZip64(localRest.AsSpan(localNameLength), ref localUncompressed, ref localCompressed, ref ignored);
             if ((flags & 0x8) == 0 && (localCompressed != compressed || localUncompressed != uncompressed))
                 return $"the sizes in the local header of '{label}' disagree with the central directory";
-            if (localRest.Length > localNameLength && !IsOnlyZip64(localRest.AsSpan(localNameLength)))
+            if (localRest.Length > localNameLength && !HasOnlyKnownExtras(localRest.AsSpan(localNameLength)))
                 return $"the local header of '{label}' has unexpected extra data";
+            // Time and owner fields are written alike in both headers; the central copy is covered by the directory hash.
+            if (!WithoutZip64(localRest.AsSpan(localNameLength)).SequenceEqual(WithoutZip64(record.Slice(46 + nameLength, extraLength))))
+                return $"the time or owner fields in the local header of '{label}' disagree with the central directory";
 
             var dataOffset = offset + 30 + localNameLength + localExtraLength;
             expectedOffset = dataOffset + compressed;
@@ -135,16 +138,32 @@ internal static class ZipStructure
     private static bool IsZip64EndRecords(ReadOnlySpan<byte> tail) =>
         tail.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(tail) == Zip64EndSignature;
 
-    private static bool IsOnlyZip64(ReadOnlySpan<byte> extra)
+    /// <summary>Zip64 sizes, Info-ZIP's extended timestamp and Unix owner: the extra fields BackupManager writes.</summary>
+    private static bool HasOnlyKnownExtras(ReadOnlySpan<byte> extra)
     {
         while (extra.Length >= 4)
         {
             var id = BinaryPrimitives.ReadUInt16LittleEndian(extra);
             var size = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);
-            if (id != 0x0001 || 4 + size > extra.Length) return false;
+            if (id is not (0x0001 or 0x5455 or 0x7875) || 4 + size > extra.Length) return false;
             extra = extra[(4 + size)..];
         }
         return extra.Length == 0;
+    }
+
+    /// <summary>The extra fields other than Zip64's (whose local and central forms differ by design), as they stand.</summary>
+    private static byte[] WithoutZip64(ReadOnlySpan<byte> extra)
+    {
+        var kept = new List<byte>();
+        while (extra.Length >= 4)
+        {
+            var id = BinaryPrimitives.ReadUInt16LittleEndian(extra);
+            var size = Math.Min(4 + BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]), extra.Length);
+            if (id != 0x0001) kept.AddRange(extra[..size]);
+            extra = extra[size..];
+        }
+        kept.AddRange(extra);
+        return kept.ToArray();
     }
 
     private static void ReadZip64(ReadOnlySpan<byte> extra, ref long uncompressed, ref long compressed, ref long offset)

@@ -23,7 +23,7 @@ internal sealed class ZipWriter : IDisposable
     private const uint Zip64EndSignature = 0x06064b50, Zip64LocatorSignature = 0x07064b50, EndSignature = 0x06054b50;
     private const ushort VersionDefault = 20, VersionZip64 = 45, MadeByUnix = (3 << 8) | VersionZip64;
     private const ushort FlagUtf8 = 1 << 11, MethodStored = 0, MethodDeflate = 8;
-    private const uint RegularFileMode = 0x81A4; // S_IFREG | 0644, so unzip recreates ordinary readable files
+    private const ushort ExtendedTimestampId = 0x5455, UnixOwnerId = 0x7875;
     /// <summary>Entries that may reach this size get Zip64 sizes in their local header from the start.</summary>
     private const long Zip64Threshold = uint.MaxValue / 2;
 
@@ -35,7 +35,8 @@ internal sealed class ZipWriter : IDisposable
     private readonly Crc32 _storedCrc = new();
     private bool _hashStored;
 
-    internal sealed record CentralRecord(byte[] Name, ushort Version, ushort Method, uint DosTime, uint Crc, long CompressedSize, long Size, long Offset);
+    internal sealed record CentralRecord(byte[] Name, ushort Version, ushort Method, uint DosTime, uint Crc, long CompressedSize, long Size, long Offset,
+        ZipEntryAttributes Attributes, byte[] UnixExtras);
 
     public ZipWriter(FileStream output) : this(output, output.Name) { }
 
@@ -54,11 +55,11 @@ internal sealed class ZipWriter : IDisposable
     /// <paramref name="compressionLevel"/> 0 stores, 1–9 deflates. <paramref name="expectedSize"/> (or -1 when
     /// unknown) decides whether Zip64 sizes are reserved.
     /// </summary>
-    public EntryStream OpenEntry(string name, DateTimeOffset modifiedAt, int compressionLevel, long expectedSize)
+    public EntryStream OpenEntry(string name, DateTimeOffset modifiedAt, int compressionLevel, long expectedSize, ZipEntryAttributes? attributes = null)
     {
         var zip64 = expectedSize < 0 || expectedSize >= Zip64Threshold;
         var method = compressionLevel == 0 ? MethodStored : MethodDeflate;
-        var header = StartEntry(name, modifiedAt, method, zip64, crc: 0, compressedSize: 0, size: 0);
+        var header = StartEntry(name, modifiedAt, method, zip64, crc: 0, compressedSize: 0, size: 0, attributes);
         var entry = new EntryStream(this, header, compressionLevel);
         _open = entry;
         return entry;
@@ -72,7 +73,7 @@ internal sealed class ZipWriter : IDisposable
     public async Task<uint?> AddPrecompressedAsync(string name, DateTimeOffset modifiedAt, PrecompressedContent content, Stream deflated, CancellationToken cancellationToken)
     {
         var zip64 = content.Size >= Zip64Threshold || content.CompressedSize >= Zip64Threshold;
-        var header = StartEntry(name, modifiedAt, content.Deflated ? MethodDeflate : MethodStored, zip64, content.Crc32, content.CompressedSize, content.Size);
+        var header = StartEntry(name, modifiedAt, content.Deflated ? MethodDeflate : MethodStored, zip64, content.Crc32, content.CompressedSize, content.Size, null);
         var buffer = new byte[BackupArchiveWriter.BufferSize];
         var remaining = content.CompressedSize;
         while (remaining > 0)
@@ -92,10 +93,18 @@ internal sealed class ZipWriter : IDisposable
     /// </summary>
     public RawEntry OpenRawEntry(string name, DateTimeOffset modifiedAt, bool deflated)
     {
-        var header = StartEntry(name, modifiedAt, deflated ? MethodDeflate : MethodStored, zip64: true, crc: 0, compressedSize: 0, size: 0);
+        var header = StartEntry(name, modifiedAt, deflated ? MethodDeflate : MethodStored, zip64: true, crc: 0, compressedSize: 0, size: 0, null);
         var entry = new RawEntry(this, header);
         _open = entry;
         return entry;
+    }
+
+    /// <summary>Adds a folder entry (<paramref name="name"/> ends with '/'): no content, only its attributes and time, so empty folders and folder modes come back.</summary>
+    public void AddDirectory(string name, DateTimeOffset modifiedAt, ZipEntryAttributes attributes)
+    {
+        if (!name.EndsWith('/')) throw new ArgumentException("A folder entry's name ends with '/'.", nameof(name));
+        var header = StartEntry(name, modifiedAt, MethodStored, zip64: false, crc: 0, compressedSize: 0, size: 0, attributes);
+        AddCentralRecord(header.ToRecord(0, 0, 0));
     }
 
     /// <summary>Writes the central directory and the end records with <paramref name="comment"/>; the file is then a complete zip.</summary>
@@ -140,11 +149,11 @@ internal sealed class ZipWriter : IDisposable
         _finished = true;
     }
 
-    private LocalHeader StartEntry(string name, DateTimeOffset modifiedAt, ushort method, bool zip64, uint crc, long compressedSize, long size)
+    private LocalHeader StartEntry(string name, DateTimeOffset modifiedAt, ushort method, bool zip64, uint crc, long compressedSize, long size, ZipEntryAttributes? attributes)
     {
         if (_finished) throw new InvalidOperationException("The archive is already finished.");
         if (_open is not null) throw new InvalidOperationException("Only one entry can be written at a time.");
-        var header = WriteLocalHeader(name, modifiedAt, method, zip64, crc, compressedSize, size);
+        var header = WriteLocalHeader(name, modifiedAt, method, zip64, crc, compressedSize, size, attributes ?? ZipEntryAttributes.RegularFile);
         // A stored entry's bytes are its content, which the manifest's SHA-256 already covers.
         _hashStored = method == MethodDeflate;
         _storedCrc.Reset();
@@ -160,13 +169,15 @@ internal sealed class ZipWriter : IDisposable
 
     private uint? StoredCrc() => _hashStored ? _storedCrc.GetCurrentHashAsUInt32() : null;
 
-    private LocalHeader WriteLocalHeader(string name, DateTimeOffset modifiedAt, ushort method, bool zip64, uint crc, long compressedSize, long size)
+    private LocalHeader WriteLocalHeader(string name, DateTimeOffset modifiedAt, ushort method, bool zip64, uint crc, long compressedSize, long size,
+        ZipEntryAttributes attributes)
     {
         var nameBytes = Encoding.UTF8.GetBytes(name);
         if (nameBytes.Length > ushort.MaxValue) throw new ArgumentException($"The entry name is too long: {name[..80]}…", nameof(name));
         // An entry that starts past 4 GiB needs a Zip64 offset in the directory, hence version 4.5 there and here alike.
         var version = zip64 || _output.Position >= uint.MaxValue ? VersionZip64 : VersionDefault;
-        var header = new LocalHeader(nameBytes, version, method, DosTime(modifiedAt), _output.Position, zip64);
+        var unixExtras = UnixExtras(modifiedAt, attributes);
+        var header = new LocalHeader(nameBytes, version, method, DosTime(modifiedAt), _output.Position, zip64, attributes, unixExtras);
         Span<byte> fixedPart = stackalloc byte[30];
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, LocalHeaderSignature);
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[4..], header.Version);
@@ -174,11 +185,12 @@ internal sealed class ZipWriter : IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[8..], method);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[10..], header.DosTime);
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[26..], (ushort)nameBytes.Length);
-        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[28..], (ushort)(zip64 ? 20 : 0));
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[28..], (ushort)((zip64 ? 20 : 0) + unixExtras.Length));
         WriteSizes(fixedPart, header, crc, compressedSize, size, out var zip64Sizes);
         _output.Write(fixedPart);
         _output.Write(nameBytes);
-        if (zip64) _output.Write(zip64Sizes);
+        if (zip64) _output.Write(zip64Sizes); // first: PatchLocalHeader finds it right after the name
+        _output.Write(unixExtras);
         return header;
     }
 
@@ -251,12 +263,39 @@ internal sealed class ZipWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[20..], (uint)Math.Min(record.CompressedSize, uint.MaxValue));
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[24..], (uint)Math.Min(record.Size, uint.MaxValue));
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[28..], (ushort)record.Name.Length);
-        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[30..], (ushort)extraLength);
-        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[38..], RegularFileMode << 16);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[30..], (ushort)(extraLength + record.UnixExtras.Length));
+        // The Unix mode in the high half (what unzip restores), and MS-DOS's folder flag in the low byte for folders.
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[38..], (record.Attributes.Mode << 16) | (record.Attributes.IsDirectory ? 0x10u : 0));
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[42..], (uint)Math.Min(record.Offset, uint.MaxValue));
         destination.Write(fixedPart);
         destination.Write(record.Name);
         destination.Write(extra[..extraLength]);
+        destination.Write(record.UnixExtras);
+    }
+
+    /// <summary>
+    /// Info-ZIP's extended timestamp (UTC seconds, so unzip in any time zone restores the same instant) and, when the
+    /// owner is recorded, its Unix UID/GID field (what <c>unzip -X</c> restores). The same bytes in both headers.
+    /// </summary>
+    private static byte[] UnixExtras(DateTimeOffset modifiedAt, ZipEntryAttributes attributes)
+    {
+        var owner = attributes.Uid is not null && attributes.Gid is not null;
+        var extras = new byte[9 + (owner ? 15 : 0)];
+        BinaryPrimitives.WriteUInt16LittleEndian(extras, ExtendedTimestampId);
+        BinaryPrimitives.WriteUInt16LittleEndian(extras.AsSpan(2), 5);
+        extras[4] = 1; // the modification time only
+        BinaryPrimitives.WriteInt32LittleEndian(extras.AsSpan(5), (int)Math.Clamp(modifiedAt.ToUnixTimeSeconds(), int.MinValue, int.MaxValue));
+        if (owner)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(extras.AsSpan(9), UnixOwnerId);
+            BinaryPrimitives.WriteUInt16LittleEndian(extras.AsSpan(11), 11);
+            extras[13] = 1; // version
+            extras[14] = 4;
+            BinaryPrimitives.WriteUInt32LittleEndian(extras.AsSpan(15), attributes.Uid!.Value);
+            extras[19] = 4;
+            BinaryPrimitives.WriteUInt32LittleEndian(extras.AsSpan(20), attributes.Gid!.Value);
+        }
+        return extras;
     }
 
     /// <summary>MS-DOS date and time (2-second resolution, 1980–2107) of the clock time in <paramref name="time"/>.</summary>
@@ -270,9 +309,10 @@ internal sealed class ZipWriter : IDisposable
         return (uint)((date << 16) | clock);
     }
 
-    internal sealed record LocalHeader(byte[] Name, ushort Version, ushort Method, uint DosTime, long Offset, bool Zip64)
+    internal sealed record LocalHeader(byte[] Name, ushort Version, ushort Method, uint DosTime, long Offset, bool Zip64, ZipEntryAttributes Attributes, byte[] UnixExtras)
     {
-        public CentralRecord ToRecord(uint crc, long compressedSize, long size) => new(Name, Version, Method, DosTime, crc, compressedSize, size, Offset);
+        public CentralRecord ToRecord(uint crc, long compressedSize, long size) =>
+            new(Name, Version, Method, DosTime, crc, compressedSize, size, Offset, Attributes, UnixExtras);
     }
 
     /// <summary>Content of one entry: computes the CRC-32, deflates when asked, and completes the entry on dispose.</summary>
@@ -380,3 +420,11 @@ internal sealed class ZipWriter : IDisposable
 
 /// <summary>An entry's content deflated (or stored) ahead of time, with what its zip headers need.</summary>
 internal sealed record PrecompressedContent(bool Deflated, uint Crc32, long Size, long CompressedSize, string Sha256);
+
+/// <summary>Unix attributes of an entry: <see cref="Mode"/> is st_mode (type and permission bits); the owner only where recorded.</summary>
+internal sealed record ZipEntryAttributes(uint Mode, uint? Uid = null, uint? Gid = null)
+{
+    /// <summary>S_IFREG | 0644: an ordinary readable file, for entries that are not a backed-up file (dump, manifest).</summary>
+    public static readonly ZipEntryAttributes RegularFile = new(0x81A4);
+    public bool IsDirectory => (Mode & 0xF000) == 0x4000;
+}

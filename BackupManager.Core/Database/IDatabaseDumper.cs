@@ -1,7 +1,7 @@
 namespace BackupManager.Core.Database;
 
 /// <summary>What a dump is made of, recorded in the manifest.</summary>
-public sealed record DatabaseDescription(string Name, string ServerVersion, string DumpToolVersion);
+public sealed record DatabaseDescription(string Name, string ServerVersion, string DumpToolVersion, DatabaseState State, IReadOnlyList<RoleRecord> Roles);
 
 /// <summary>
 /// Produces a consistent snapshot of the database. Contract: <see cref="DumpAsync"/> writes an uncompressed
@@ -12,8 +12,11 @@ public sealed record DatabaseDescription(string Name, string ServerVersion, stri
 /// </summary>
 public interface IDatabaseDumper
 {
-    /// <summary>Connects and reports the database name, server version and dump tool version; fails fast on bad credentials.</summary>
-    Task<DatabaseDescription> DescribeAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Connects and reports the database name, server version, dump tool version, database-level state and the roles
+    /// it needs; fails fast on bad credentials. <paramref name="fromDatabase"/> as in <see cref="DumpAsync"/>.
+    /// </summary>
+    Task<DatabaseDescription> DescribeAsync(string? fromDatabase, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes the dump to <paramref name="destination"/> as it is produced. <paramref name="fromDatabase"/> names another

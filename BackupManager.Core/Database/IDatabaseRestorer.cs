@@ -15,7 +15,12 @@ public interface IDatabaseRestorer
     /// <summary>The live database's name.</summary>
     string DatabaseName { get; }
 
-    Task PrepareAsync(string stagingName, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken);
+    /// <summary>
+    /// Restores the dump into <paramref name="stagingName"/> with <paramref name="recorded"/>'s database-level state
+    /// and roles (missing roles are created or the restore is refused before anything changes). Returns warnings for
+    /// what could only be restored in part, each with the statement that completes it.
+    /// </summary>
+    Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken);
 
     Task SwapInAsync(string stagingName, string oldName, CancellationToken cancellationToken);
 

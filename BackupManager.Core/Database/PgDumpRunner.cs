@@ -5,17 +5,21 @@ namespace BackupManager.Core.Database;
 /// <summary>Runs <c>pg_dump -Fc -Z0</c> through <see cref="ExternalProcessRunner"/> and streams its output to the caller.</summary>
 public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options, ExternalProcessRunner runner) : IDatabaseDumper
 {
-    public async Task<DatabaseDescription> DescribeAsync(CancellationToken cancellationToken)
+    public async Task<DatabaseDescription> DescribeAsync(string? fromDatabase, CancellationToken cancellationToken)
     {
         string serverVersion;
-        await using (var connection = await PgTools.OpenAsync(target, target.ConnectionStringFor(target.Database), cancellationToken).ConfigureAwait(false))
+        DatabaseState state;
+        IReadOnlyList<RoleRecord> roles;
+        await using (var connection = await PgTools.OpenAsync(target, target.ConnectionStringFor(fromDatabase ?? target.Database), cancellationToken).ConfigureAwait(false))
         {
-            await using var command = new NpgsqlCommand("SELECT current_setting('server_version')", connection);
-            serverVersion = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            await using (var command = new NpgsqlCommand("SELECT current_setting('server_version')", connection))
+                serverVersion = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            state = await DatabaseState.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
+            roles = await RequiredRoles.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
         }
         var result = await runner.RunAsync(new ExternalProcessRequest(PgTools.Locate("pg_dump", options.PgBinDirectory), ["--version"])
         { Timeout = TimeSpan.FromSeconds(30) }, cancellationToken).ConfigureAwait(false);
-        return new DatabaseDescription(target.Database, serverVersion.Split(' ')[0], PgTools.ParseToolVersion(result.StandardOutput));
+        return new DatabaseDescription(target.Database, serverVersion.Split(' ')[0], PgTools.ParseToolVersion(result.StandardOutput), state, roles);
     }
 
     public async Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken)
@@ -24,6 +28,9 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options, E
         // Uncompressed: pg_dump compresses on the one core that also reads from the server; the caller's zlib-ng
         // deflate on another core is three times faster than pg_dump's zlib.
         arguments.AddRange(["--format=custom", "--compress=0"]);
+        // --create records the database-level entries too, so `pg_restore --create` by hand brings them back; without
+        // --create (this app's restore into a staging database) pg_restore skips them and DatabaseState applies them.
+        arguments.Add("--create");
         // Through a pipe rather than --file: if this process is killed, pg_dump's next write fails and it exits,
         // instead of living on and recreating a temporary file after the next start has cleaned up.
         var environment = target.LibpqEnvironment();

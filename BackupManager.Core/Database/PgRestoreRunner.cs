@@ -12,26 +12,30 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
 {
     public string DatabaseName => target.Database;
 
-    public async Task PrepareAsync(string stagingName, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, Func<Stream, CancellationToken, Task> writeDump,
+        CancellationToken cancellationToken)
     {
+        var warnings = new List<string>();
         bool superuser;
+        string currentUser;
         await using (var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false))
         {
-            superuser = await ScalarAsync<bool>(connection, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false);
-            var create = $"CREATE DATABASE {QuoteIdentifier(stagingName)} TEMPLATE template0";
-            await using (var describe = new NpgsqlCommand(
-                "SELECT pg_encoding_to_char(encoding), datcollate, datctype, pg_get_userbyid(datdba) FROM pg_database WHERE datname = @name", connection))
+            await using (var who = new NpgsqlCommand("SELECT rolsuper, current_user::text FROM pg_roles WHERE rolname = current_user", connection))
+            await using (var reader = await who.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
-                describe.Parameters.AddWithValue("name", target.Database);
-                await using var reader = await describe.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    // Same encoding, locale and owner as the live database, so the swap changes contents only.
-                    create += $" ENCODING {QuoteLiteral(reader.GetString(0))} LC_COLLATE {QuoteLiteral(reader.GetString(1))} LC_CTYPE {QuoteLiteral(reader.GetString(2))}";
-                    var owner = reader.GetString(3);
-                    if (superuser || owner == target.Username) create += $" OWNER {QuoteIdentifier(owner)}";
-                }
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                (superuser, currentUser) = (reader.GetBoolean(0), reader.GetString(1));
             }
+            // Roles first: the dump's grants and owners name them, and a refusal here leaves everything as it was.
+            if (recorded.Roles is { } roles && await RequiredRoles.EnsureAsync(connection, roles, cancellationToken).ConfigureAwait(false) is { } created)
+                warnings.Add(created);
+            // Archives of format 1 recorded no state: keep the live database's encoding, locale and owner.
+            var state = recorded.State ?? await LiveStateAsync(connection, cancellationToken).ConfigureAwait(false);
+            var create = $"CREATE DATABASE {QuoteIdentifier(stagingName)}" + (state?.CreateOptions() ?? " TEMPLATE template0");
+            if (state is not null && (superuser || state.Owner == currentUser)) create += $" OWNER {QuoteIdentifier(state.Owner)}";
+            else if (state is not null)
+                warnings.Add($"The backup's database was owned by {state.Owner}; the restored one is owned by {currentUser}, the role BackupManager connects as, "
+                    + $"because only a superuser may give a database to another role. As a superuser, run: ALTER DATABASE {QuoteIdentifier(target.Database)} OWNER TO {QuoteIdentifier(state.Owner)};");
             await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(stagingName)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
             try { await ExecuteAsync(connection, create, cancellationToken).ConfigureAwait(false); }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
@@ -40,8 +44,59 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
                     $"The database role '{target.Username}' may not create databases, which a restore needs for its staging copy ({e.MessageText}). " +
                     $"Grant it with: ALTER ROLE {QuoteIdentifier(target.Username ?? "")} CREATEDB;", e);
             }
+            catch (PostgresException e)
+            {
+                throw new BackupException(BackupErrorKind.Database,
+                    $"The staging database could not be created as the backup's database was ({e.MessageText}). If a locale is missing, install it on the database server (locale-gen, or the ICU library) and restore again.", e);
+            }
         }
 
+        await RestoreDumpAsync(stagingName, superuser, writeDump, cancellationToken).ConfigureAwait(false);
+        if (recorded.State is not null) warnings.AddRange(await ApplyStateAsync(recorded.State, stagingName, cancellationToken).ConfigureAwait(false));
+        return warnings;
+    }
+
+    /// <summary>
+    /// Gives the staging database the backup's database-level state, after pg_restore (a setting such as
+    /// default_transaction_read_only must not affect the load). A per-role setting this role may not make becomes a
+    /// warning with the statement to run; anything else that fails fails the restore before the swap.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> ApplyStateAsync(DatabaseState state, string stagingName, CancellationToken cancellationToken)
+    {
+        var warnings = new List<string>();
+        await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
+        var forStaging = state.Statements(stagingName).ToList();
+        var forLive = state.Statements(target.Database).ToList();
+        for (var i = 0; i < forStaging.Count; i++)
+        {
+            try { await ExecuteAsync(connection, forStaging[i].Sql, cancellationToken).ConfigureAwait(false); }
+            catch (PostgresException e) when (forStaging[i].NeedsRoleRights && e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                warnings.Add($"A per-role setting of the backup's database could not be restored ({e.MessageText}). As a superuser, run: {forLive[i].Sql};");
+            }
+            catch (PostgresException e)
+            {
+                throw new BackupException(BackupErrorKind.Database,
+                    $"The backup's database-level settings could not be given to the restored database ({e.MessageText}; statement: {forLive[i].Sql}).", e);
+            }
+        }
+        return warnings;
+    }
+
+    private async Task<DatabaseState?> LiveStateAsync(NpgsqlConnection maintenance, CancellationToken cancellationToken)
+    {
+        await using (var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name AND datallowconn", maintenance))
+        {
+            exists.Parameters.AddWithValue("name", target.Database);
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null) return null;
+        }
+        await using var live = await OpenAsync(target, target.ConnectionStringFor(target.Database), cancellationToken).ConfigureAwait(false);
+        var state = await DatabaseState.ReadAsync(live, cancellationToken).ConfigureAwait(false);
+        return new DatabaseState { Owner = state.Owner, Encoding = state.Encoding, LocaleProvider = state.LocaleProvider, Collate = state.Collate, Ctype = state.Ctype, IcuLocale = state.IcuLocale };
+    }
+
+    private async Task RestoreDumpAsync(string stagingName, bool superuser, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken)
+    {
         var jobs = options.EffectiveRestoreJobs;
         // pg_restore runs parallel jobs only from a file; one job reads the dump straight from the archive.
         // A full path: pg_restore must never read a relative name that starts with "-" as an option.

@@ -2,9 +2,15 @@ using Microsoft.Extensions.FileSystemGlobbing;
 
 namespace BackupManager.Core.Files;
 
-/// <summary>A regular file found under a root, with the size and time seen when the tree was scanned.</summary>
-public sealed record ScannedFile(FileRoot Root, string RelativePath, long Size, DateTime LastWriteUtc)
+/// <summary>
+/// A regular file or a folder (<see cref="IsDirectory"/>; the root itself has an empty <see cref="RelativePath"/>) found
+/// under a root, with the size, time, st_mode (type and permission bits) and, when the scan runs as root, the owner seen
+/// when the tree was scanned.
+/// </summary>
+public sealed record ScannedFile(FileRoot Root, string RelativePath, long Size, DateTime LastWriteUtc, uint Mode = 0x81A4, uint? Uid = null, uint? Gid = null)
 {
+    public bool IsDirectory => (Mode & 0xF000) == 0x4000;
+
     // Derived, not stored: the scan list of a large clinic holds hundreds of thousands of these.
     public string FullPath => Path.Combine(Root.FullPath, RelativePath);
 }
@@ -25,6 +31,7 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
             warnings.Add($"The folder {root.FullPath} does not exist; it was skipped.");
             return files;
         }
+        files.Add(Describe(root, "", new DirectoryInfo(root.FullPath), 0, Storage.NativeFileSystem.Stat(root.FullPath)));
         var pending = new Stack<string>();
         pending.Push(root.FullPath);
         var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
@@ -46,28 +53,51 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
                     warnings.Add($"Symbolic link {child.FullName} -> {child.LinkTarget} was not followed.");
                     continue;
                 }
-                if (child is DirectoryInfo)
+                if (child is DirectoryInfo directoryInfo)
                 {
                     pending.Push(child.FullName);
+                    if (!IsExcludedFolder(relative) && NameIsSafe(child, relative, warnings))
+                        files.Add(Describe(root, relative, directoryInfo, 0, Storage.NativeFileSystem.Stat(child.FullName)));
                     continue;
                 }
                 if (child is not FileInfo file || (file.Attributes & (FileAttributes.Device | FileAttributes.System)) != 0) continue;
-                if (Storage.NativeFileSystem.IsSpecialFile(child.FullName))
+                var status = Storage.NativeFileSystem.Stat(child.FullName);
+                if (status is { IsRegularFile: false })
                 {
                     warnings.Add($"{child.FullName} is a pipe, socket or device, not a file, and was skipped.");
                     continue;
                 }
-                if (_excludes.Match(relative).HasMatches) continue;
-                if (relative.Contains('\\') || relative.Any(char.IsControl))
-                {
-                    warnings.Add($"{child.FullName} has a backslash or control character in its name and was skipped; rename it to back it up.");
-                    continue;
-                }
-                files.Add(new ScannedFile(root, relative, file.Length, file.LastWriteTimeUtc));
+                if (_excludes.Match(relative).HasMatches || !NameIsSafe(child, relative, warnings)) continue;
+                files.Add(Describe(root, relative, file, file.Length, status));
             }
         }
         files.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         return files;
+    }
+
+    /// <summary>
+    /// A folder is left out (as an entry of its own) when a pattern names it, or would leave out any file directly in it
+    /// ("cache/**"): the folder of excluded files should not come back empty. Its files are still matched one by one.
+    /// </summary>
+    private bool IsExcludedFolder(string relative) =>
+        _excludes.Match(relative).HasMatches || _excludes.Match(relative + "/bm-probe-8d41c2e7").HasMatches;
+
+    private static bool NameIsSafe(FileSystemInfo child, string relative, List<string> warnings)
+    {
+        if (!relative.Contains('\\') && !relative.Any(char.IsControl)) return true;
+        warnings.Add($"{child.FullName} has a backslash or control character in its name and was skipped; rename it to back it up.");
+        return false;
+    }
+
+    /// <summary>The owner is recorded only when running as root: only root can give it back.</summary>
+    private static readonly bool RecordOwners = Environment.IsPrivilegedProcess;
+
+    private static ScannedFile Describe(FileRoot root, string relative, FileSystemInfo info, long size, Storage.FileStatus? status)
+    {
+        var type = info is DirectoryInfo ? 0x4000u : 0x8000u;
+        var mode = status is { } s ? type | s.Permissions : type | (uint)(OperatingSystem.IsWindows() ? 0x1A4 : (int)File.GetUnixFileMode(info.FullName));
+        return new ScannedFile(root, relative, size, info.LastWriteTimeUtc, mode,
+            RecordOwners && status is { } o ? o.Uid : null, RecordOwners && status is { } g ? g.Gid : null);
     }
 
     private static Matcher BuildMatcher(IEnumerable<string> patterns)

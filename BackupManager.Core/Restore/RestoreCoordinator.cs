@@ -67,9 +67,10 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         };
         journal.Save(backupDirectory);
 
+        var restoreWarnings = new List<string>();
         try
         {
-            var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, progress, cancellationToken) : Task.CompletedTask;
+            var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, restoreWarnings, progress, cancellationToken) : Task.CompletedTask;
             var folders = plan.Folders.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
             {
                 // A second reader only when the dump is read at the same time: each holds the manifest.
@@ -117,7 +118,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         FaultInjection.PauseAt(FaultInjection.Committed);
         progress?.Report(new BackupProgress("restore", "Restored; writing the safety backup of the previous state from its parked copy"));
         var (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
-        return new RestoreResult(backup, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), warning is null ? [] : [warning]);
+        return new RestoreResult(backup, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), [.. restoreWarnings, .. (warning is null ? [] : new[] { warning })]);
     }
 
     /// <summary>Finishes or undoes an interrupted restore; returns a sentence for the log and audit, or null if there was none.</summary>
@@ -187,15 +188,17 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         return (journal.SafetyBackup, null);
     }
 
-    private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, List<string> warnings, IProgress<BackupProgress>? progress,
+        CancellationToken cancellationToken)
     {
-        var dumpEntry = archive.Manifest.Entries.Single(e => e.Path == archive.Manifest.Database!.Entry);
+        var recorded = archive.Manifest.Database!;
+        var dumpEntry = archive.Manifest.Entries.Single(e => e.Path == recorded.Entry);
         progress?.Report(new BackupProgress("restore", "Restoring the database into a staging copy"));
-        await database!.PrepareAsync(stagingName, async (stdin, token) =>
+        warnings.AddRange(await database!.PrepareAsync(stagingName, recorded, async (stdin, token) =>
         {
             await using var source = archive.OpenVerified(dumpEntry);
             await source.CopyToAsync(stdin, BackupArchiveWriter.BufferSize, token).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Waits for both; if one fails, reports that failure as soon as the other has stopped too.</summary>
@@ -214,23 +217,34 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         var prefix = ArchivePath.FilesPrefix + rootName + "/";
         var entries = archive.Manifest.Entries.Where(e => e.Path.StartsWith(prefix, StringComparison.Ordinal)).ToList();
         Directory.CreateDirectory(swap.Staging);
+        // Archives before format 2 carry no folder entries: the staging folder takes the live folder's mode.
         if (swap.TargetExisted && !OperatingSystem.IsWindows())
             File.SetUnixFileMode(swap.Staging, File.GetUnixFileMode(swap.Target));
+        var folders = new List<(string Path, ManifestEntry Entry)>();
         long total = Math.Max(1, entries.Sum(e => e.Size)), done = 0;
         foreach (var entry in entries)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var destination = ArchivePath.ResolveInside(swap.Staging, ArchivePath.RelativeToRoot(entry.Path));
+            var relative = ArchivePath.RelativeToRoot(entry.Path);
+            var destination = relative.Length == 0 ? swap.Staging : ArchivePath.ResolveInside(swap.Staging, relative).TrimEnd('/');
+            if (entry.IsDirectory)
+            {
+                Directory.CreateDirectory(destination);
+                folders.Add((destination, entry));
+                continue;
+            }
             Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
             await using (var source = archive.OpenVerified(entry))
             await using (var target = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
             {
                 await source.CopyToAsync(target, BackupArchiveWriter.BufferSize, cancellationToken).ConfigureAwait(false);
             }
-            if (entry.ModifiedAt is { } modified) File.SetLastWriteTimeUtc(destination, modified.UtcDateTime);
+            RestoredMetadata.Apply(destination, entry);
             done += entry.Size;
             progress?.Report(new BackupProgress("restore", $"Extracting {rootName}", (double)done / total, entry.Path));
         }
+        // Folders last, deepest first: writing into a folder changes its time, and a read-only folder refuses new files.
+        foreach (var (path, entry) in folders.OrderByDescending(f => f.Path.Length)) RestoredMetadata.Apply(path, entry);
         // One flush of the whole file system instead of an fsync per file.
         NativeFileSystem.SyncFileSystem(swap.Staging);
     }

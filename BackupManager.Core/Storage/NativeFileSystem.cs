@@ -90,21 +90,33 @@ internal static partial class NativeFileSystem
     /// True when <paramref name="path"/> (not followed if a link) is a pipe, socket or device rather than a regular
     /// file — opening a FIFO blocks until something writes to it. False where that cannot be told (not Linux).
     /// </summary>
-    public static unsafe bool IsSpecialFile(string path)
+    public static bool IsSpecialFile(string path) => Stat(path) is { } status && !status.IsRegularFile && !status.IsDirectory && !status.IsSymbolicLink;
+
+    /// <summary>Type, permission bits and owner of <paramref name="path"/> (not followed if a link); null where that cannot be told (gone, not Linux).</summary>
+    public static unsafe FileStatus? Stat(string path)
     {
-        if (!OperatingSystem.IsLinux()) return false;
+        if (!OperatingSystem.IsLinux()) return null;
         // statx's layout is the same on every architecture, unlike stat's.
-        const int atCurrentDirectory = -100, atSymlinkNoFollow = 0x100, statxType = 1, modeOffset = 28;
-        const int typeMask = 0xF000, regular = 0x8000, directory = 0x4000, symlink = 0xA000;
+        const int atCurrentDirectory = -100, atSymlinkNoFollow = 0x100, typeModeUidGid = 0x1 | 0x2 | 0x8 | 0x10;
+        const int uidOffset = 20, gidOffset = 24, modeOffset = 28;
         var buffer = stackalloc byte[256];
         try
         {
-            if (statx(atCurrentDirectory, path, atSymlinkNoFollow, statxType, buffer) != 0) return false; // gone: the reader reports it
+            if (statx(atCurrentDirectory, path, atSymlinkNoFollow, typeModeUidGid, buffer) != 0) return null; // gone: the reader reports it
         }
-        catch (EntryPointNotFoundException) { return false; } // a C library older than statx (glibc < 2.28)
-        var type = *(ushort*)(buffer + modeOffset) & typeMask;
-        return type is not (regular or directory or symlink);
+        catch (EntryPointNotFoundException) { return null; } // a C library older than statx (glibc < 2.28)
+        return new FileStatus(*(ushort*)(buffer + modeOffset), *(uint*)(buffer + uidOffset), *(uint*)(buffer + gidOffset));
     }
+
+    /// <summary>Sets the owner of <paramref name="path"/> (not followed if a link); throws IOException on failure.</summary>
+    public static void SetOwner(string path, uint uid, uint gid)
+    {
+        if (lchown(path, uid, gid) != 0)
+            throw new IOException($"Could not set the owner of {path} to {uid}:{gid} (errno {Marshal.GetLastPInvokeError()}).");
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int lchown(string path, uint uid, uint gid);
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int statx(int directoryFd, string path, int flags, int mask, byte* buffer);
@@ -126,4 +138,15 @@ internal static partial class NativeFileSystem
 
     [LibraryImport("libc")]
     private static partial int close(int fd);
+}
+
+/// <summary>What statx says of a path: <see cref="Mode"/> is st_mode (type and permission bits).</summary>
+internal readonly record struct FileStatus(uint Mode, uint Uid, uint Gid)
+{
+    private const uint TypeMask = 0xF000;
+    public bool IsRegularFile => (Mode & TypeMask) == 0x8000;
+    public bool IsDirectory => (Mode & TypeMask) == 0x4000;
+    public bool IsSymbolicLink => (Mode & TypeMask) == 0xA000;
+    /// <summary>The permission bits, with setuid and setgid.</summary>
+    public uint Permissions => Mode & 0xFFF;
 }

@@ -138,7 +138,8 @@ public sealed class DamagedArchiveTests
         const string name = "files/documents/invoice-1.pdf";
         var entry = EntriesOf(bytes).Single(e => e.Name == name);
         var nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
-        var local = (int)entry.DataOffset - 30 - nameBytes.Length;
+        var local = Enumerable.Range(0, (int)entry.DataOffset).Last(i =>
+            BitConverter.ToUInt32(bytes, i) == 0x04034b50u && bytes.AsSpan(i + 30, nameBytes.Length).SequenceEqual(nameBytes));
         Assert.Equal(0x04034b50u, BitConverter.ToUInt32(bytes, local));
         var central = Enumerable.Range(0, bytes.Length - 46 - nameBytes.Length).Single(i =>
             BitConverter.ToUInt32(bytes, i) == 0x02014b50u && bytes.AsSpan(i + 46, nameBytes.Length).SequenceEqual(nameBytes));

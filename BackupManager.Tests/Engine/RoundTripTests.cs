@@ -234,7 +234,7 @@ public sealed class RoundTripTests
     /// <summary>Fails dumps of a parked database (the safety backup's) while <c>fail</c> says so; the live database dumps as usual.</summary>
     private sealed class FailingParkedDumper(BackupManager.Core.Database.IDatabaseDumper inner, Func<bool> fail) : BackupManager.Core.Database.IDatabaseDumper
     {
-        public Task<BackupManager.Core.Database.DatabaseDescription> DescribeAsync(CancellationToken cancellationToken) => inner.DescribeAsync(cancellationToken);
+        public Task<BackupManager.Core.Database.DatabaseDescription> DescribeAsync(string? fromDatabase, CancellationToken cancellationToken) => inner.DescribeAsync(fromDatabase, cancellationToken);
 
         public Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken) =>
             fromDatabase is not null && fail() ? throw new BackupException(BackupErrorKind.Environment, "the disk is on fire") : inner.DumpAsync(destination, fromDatabase, cancellationToken);
@@ -293,13 +293,13 @@ public sealed class RoundTripTests
         var manifestEntry = zip.GetEntry("manifest.json")!;
         using var manifest = JsonDocument.Parse(manifestEntry.Open());
         var root = manifest.RootElement;
-        Assert.Equal(1, root.GetProperty("format_version").GetInt32());
+        Assert.Equal(2, root.GetProperty("format_version").GetInt32());
         Assert.Equal("manual", root.GetProperty("trigger").GetString());
         Assert.Equal("test@clinic", root.GetProperty("requested_by").GetString());
         Assert.Equal(h.Database.Name, root.GetProperty("database").GetProperty("name").GetString());
         Assert.StartsWith("15.", root.GetProperty("database").GetProperty("server_version").GetString());
         Assert.Matches("^[0-9]+\\.[0-9]+$", root.GetProperty("database").GetProperty("pg_dump_version").GetString()!);
-        Assert.Equal(6, root.GetProperty("totals").GetProperty("entries").GetInt32());
+        Assert.Equal(11, root.GetProperty("totals").GetProperty("entries").GetInt32()); // 5 files, 4 folders, the dump and db/roles.sql
 
         // Every recorded SHA-256 is the SHA-256 of the entry's bytes.
         foreach (var entry in root.GetProperty("entries").EnumerateArray())
@@ -395,7 +395,8 @@ public sealed class RoundTripTests
         var backup = await h.CreateBackupAsync(BackupScope.FilesOnly);
         var entries = (await h.Engine.VerifyAsync(backup.Filename)).Manifest.Entries.Select(e => e.Path).ToList();
 
-        Assert.Equal(["files/documents/keep.txt"], entries);
+        // Both folders themselves (xrays is empty), not the left-out cache folder.
+        Assert.Equal(["files/xrays/", "files/documents/", "files/documents/keep.txt"], entries);
     }
 
     internal static (int Exit, string Output) Run(string program, params string[] arguments) => StockReaders.Run(program, arguments);
