@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, starts a private PostgreSQL cluster on 127.0.0.1:55433 under
-# .data/pg-test (or the next free port), runs `dotnet test`, stops the cluster.
+# Runs every test: installs what is missing, starts two private PostgreSQL clusters on 127.0.0.1 (.data/pg-test on
+# 55433 and .data/pg-dr, the disaster-recovery "new server", on 55533, or the next free ports), runs `dotnet test`,
+# stops the clusters.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-ensure_packages postgresql postgresql-client zip unzip chromium
+ensure_packages postgresql postgresql-client zip unzip chromium python3
 start_cluster .data/pg-test 55433 fsync=off synchronous_commit=off full_page_writes=off max_connections=200
-trap 'stop_cluster "$PWD/.data/pg-test"' EXIT
+trap 'stop_cluster "$PWD/.data/pg-test"; stop_cluster "$PWD/.data/pg-dr"' EXIT
 export BACKUPMANAGER_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD"
+# A second cluster: the "new server" that disaster-recovery tests restore onto.
+start_cluster .data/pg-dr 55533 fsync=off synchronous_commit=off full_page_writes=off
+export BACKUPMANAGER_TEST_PG_DR="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD"
 
 dotnet tool restore >/dev/null
 dotnet_restore BackupManager.sln

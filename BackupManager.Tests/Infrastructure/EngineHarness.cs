@@ -29,10 +29,15 @@ public sealed class EngineHarness : IAsyncDisposable
     public string Xrays => Options.Paths[0];
     public string Documents => Options.Paths[1];
 
+    /// <summary>
+    /// A harness over a new database and folders. <paramref name="asOwnerRole"/> connects as a non-superuser owner with
+    /// CREATEDB (the documented deployment) instead of the superuser; <paramref name="database"/> uses a database made
+    /// by the caller (on another cluster, say), which the harness then drops.
+    /// </summary>
     public static async Task<EngineHarness> CreateAsync(Action<BackupOptions>? configure = null, string? connectionString = null, bool withDatabase = true,
-        Action<IServiceCollection>? replaceServices = null)
+        Action<IServiceCollection>? replaceServices = null, bool asOwnerRole = false, TestDatabase? database = null)
     {
-        var database = await TestPostgres.CreateDatabaseAsync();
+        database ??= await TestPostgres.CreateDatabaseAsync(asOwnerRole);
         var folder = new TestFolder();
         var options = new BackupOptions
         {
