@@ -55,7 +55,7 @@ section=$(mktemp)
   echo
   echo "| Operation | median s | min s | max s | peak RSS MB | output MB |"
   echo "|---|---|---|---|---|---|"
-  for name in "BackupManager create" "pg_dump -Fc + tar | zstd -1 (stock floor)" "pg_dump -Fc + zip -r" "pg_dump -Fc + restic backup" \
+  for name in "BackupManager create" "BackupManager create: reading the new backup back before retention (included in the create)" "pg_dump -Fc + tar | zstd -1 (stock floor)" "pg_dump -Fc + zip -r" "pg_dump -Fc + restic backup" \
               "$restore_live" "$restore_whole" "pg_restore --clean --single-transaction + zstd -d | tar -x"; do
     row "$name"
   done

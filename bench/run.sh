@@ -90,7 +90,14 @@ stock=$work/stock
 # Keep these names in step with bench/report.sh.
 restore_live="BackupManager restore until the restored state is live (verify + staging + swap)"
 restore_whole="BackupManager restore, whole command (+ safety backup of the parked previous state)"
-create_ours() { measure "BackupManager create" "$work/backups" "dotnet '$work/app/BackupManager.Web.dll' app:create-backup"; }
+readback="BackupManager create: reading the new backup back before retention (included in the create)"
+create_ours() {
+  measure "BackupManager create" "$work/backups" "dotnet '$work/app/BackupManager.Web.dll' app:create-backup"
+  # The command logs each phase with a timestamp; the read-back runs from its phase line to the command's end.
+  local at; at=$(grep -m1 'Z Reading the new backup back' "$work/stderr.txt" | cut -d' ' -f1)
+  [[ -n $at ]] || { echo "the create did not log its read-back phase" >&2; cat "$work/stderr.txt" >&2; exit 1; }
+  printf '%s\t%s\t%s\t0\n' "$readback" "$(echo "$started + $seconds - $(date -d "$at" +%s.%N)" | bc)" "$rss_kb" >>"$results"
+}
 create_floor() { measure "pg_dump -Fc + tar | zstd -1 (stock floor)" "$stock" "pg_dump -Fc -d '$db' -f '$stock/db.dump' && tar -C '$work/data' -cf - clinic-files | zstd -1 -q -o '$stock/files.tar.zst'"; }
 create_zip() { measure "pg_dump -Fc + zip -r" "$stock/all.zip" "cd '$work/data' && pg_dump -Fc -d '$db' -f '$stock/zip-db.dump' && zip -r -q '$stock/all.zip' clinic-files '$stock/zip-db.dump'"; }
 create_restic() {

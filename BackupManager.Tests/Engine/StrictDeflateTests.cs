@@ -18,14 +18,24 @@ public sealed class StrictDeflateTests : IDisposable
     private const int Chunk = ParallelDeflateStream.DefaultChunkSize;
     private readonly TestFolder _folder = new();
 
-    public static TheoryData<int> Sizes => new() { 0, 1, Chunk - 1, Chunk, Chunk + 1, 3 * Chunk - 1, 3 * Chunk, 3 * Chunk + 1 };
+    public static TheoryData<int, bool> SizesAndWays()
+    {
+        var data = new TheoryData<int, bool>();
+        foreach (var size in new[] { 0, 1, Chunk - 1, Chunk, Chunk + 1, 3 * Chunk - 1, 3 * Chunk, 3 * Chunk + 1 })
+        {
+            data.Add(size, false);
+            if (size is 0 or Chunk or 3 * Chunk) data.Add(size, true);
+        }
+        return data;
+    }
 
+    /// <summary><paramref name="streamed"/>: the entry is written as the dump's is when it streams in (Zip64 sizes reserved).</summary>
     [Theory]
-    [MemberData(nameof(Sizes))]
-    public async Task A_dump_of_any_size_ends_with_a_final_block_and_every_reader_accepts_it(int size)
+    [MemberData(nameof(SizesAndWays))]
+    public async Task A_dump_of_any_size_ends_with_a_final_block_and_every_reader_accepts_it(int size, bool streamed)
     {
         var dump = Content(size);
-        var path = await WriteArchiveAsync(dump, DeflateInParallel);
+        var path = await WriteArchiveAsync(dump, DeflateInParallel, streamed);
         using (var archive = BackupArchiveReader.Open(path))
             await archive.VerifyAsync(null, CancellationToken.None);
         StockReaders.AssertReadable(path);
@@ -104,7 +114,7 @@ public sealed class StrictDeflateTests : IDisposable
     }
 
     /// <summary>A sealed BackupManager archive whose one database entry holds <paramref name="deflate"/>(<paramref name="dump"/>) as its stored bytes.</summary>
-    private async Task<string> WriteArchiveAsync(byte[] dump, Func<byte[], byte[]> deflate)
+    private async Task<string> WriteArchiveAsync(byte[] dump, Func<byte[], byte[]> deflate, bool streamed = false)
     {
         var deflated = deflate(dump);
         var deflatedPath = Path.Combine(_folder.Path, Guid.NewGuid().ToString("N") + ".deflate");
@@ -117,7 +127,13 @@ public sealed class StrictDeflateTests : IDisposable
         await using (var output = new UncachedFileWriter(path))
         {
             using var writer = new BackupArchiveWriter(output);
-            await writer.AddPrecompressedAsync(entry, createdAt, content, deflatedPath, CancellationToken.None);
+            if (streamed)
+            {
+                var raw = writer.OpenPrecompressed(entry, createdAt, deflated: true);
+                raw.Write(deflated);
+                writer.CompletePrecompressed(entry, createdAt, raw, content);
+            }
+            else await writer.AddPrecompressedAsync(entry, createdAt, content, deflatedPath, CancellationToken.None);
             summary = writer.Complete(new BackupManifest
             {
                 CreatedAt = createdAt,
