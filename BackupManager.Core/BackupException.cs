@@ -21,6 +21,8 @@ public enum BackupErrorKind
     TooLarge,
     /// <summary>A backup with that name already exists.</summary>
     AlreadyExists,
+    /// <summary>An archive that verifies but may not be accepted (an upload dated in the future).</summary>
+    Refused,
 }
 
 /// <summary>

@@ -138,13 +138,19 @@ public sealed partial class BackupService : IBackupService
         return Task.FromResult(ApplyRetention(null));
     }
 
+    /// <summary>How far in the future an upload's date may be (clocks of two machines differ a little).</summary>
+    private static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
     public Task<BackupFolderStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
         var list = _store.List();
+        var now = _time.GetUtcNow();
+        // Freshness counts only backups this installation made: an upload (or a copy dated ahead) proves nothing about today.
+        var newest = list.FirstOrDefault(b => b.Readable && b.Trigger != BackupTrigger.Upload && b.CreatedAt <= now + MaxClockSkew);
         long free;
         try { free = new DriveInfo(_store.Directory).AvailableFreeSpace; }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { free = -1; }
-        return Task.FromResult(new BackupFolderStatus(list.Count, _options.MaxBackups, list.Sum(b => b.Size), free, list.FirstOrDefault(b => b.Readable),
+        return Task.FromResult(new BackupFolderStatus(list.Count, _options.MaxBackups, list.Sum(b => b.Size), free, newest,
             DescribeUnfinishedRestore()));
     }
 
@@ -191,6 +197,11 @@ public sealed partial class BackupService : IBackupService
             {
                 await archive.VerifyAsync(null, cancellationToken).ConfigureAwait(false);
                 createdAt = archive.Manifest.CreatedAt;
+                // A future date would make it "newest" for years: health would trust it and retention keep it above real backups.
+                if (createdAt > _time.GetUtcNow() + MaxClockSkew)
+                    throw new BackupException(BackupErrorKind.Refused,
+                        $"The uploaded backup says it was made at {createdAt:u}, which is in the future (this server's time is {_time.GetUtcNow():u}), so it was not accepted. "
+                        + "If the machine that made it has a wrong clock, fix that clock; if this server's clock is wrong, fix this one, then upload again.");
                 summary = ArchiveSummary.ReadFromFile(temp)!;
             }
             var filename = BackupFileName.For(createdAt);
@@ -214,6 +225,14 @@ public sealed partial class BackupService : IBackupService
     public async Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default)
     {
         var messages = new List<string>();
+        var tightened = PrivateFiles.Tighten(_store.Directory);
+        if (tightened > 0)
+        {
+            var message = $"Made {tightened} file(s) and folder(s) in {_store.Directory} private to BackupManager's user (0600 / 0700): other local users could read them. "
+                + "Run the service with UMask=0077 so nothing is created readable again.";
+            _logger.LogWarning("{Message}", message);
+            messages.Add(message);
+        }
         using var lease = _lock.TryAcquire("recover", "start-up");
         if (lease is null) return messages; // another process is working and owns its own leftovers
         var recovered = await NewRestoreCoordinator().RecoverAsync().ConfigureAwait(false);

@@ -50,6 +50,7 @@ public static class BackupEngineHostingExtensions
     {
         _ = services.GetRequiredService<IOptions<BackupOptions>>().Value;
         _ = services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
+        _ = services.GetRequiredService<IOptions<Security.WebHardeningOptions>>().Value;
         if (requireDatabase && string.IsNullOrWhiteSpace(services.GetRequiredService<IConfiguration>().GetConnectionString("Default")))
             throw new OptionsValidationException("ConnectionStrings", typeof(BackupOptions),
                 ["ConnectionStrings__Default is not set. The web app keeps its users in PostgreSQL; set it to a connection string such as Host=127.0.0.1;Database=clinic;Username=…;Password=…"]);

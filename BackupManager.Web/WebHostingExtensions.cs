@@ -5,6 +5,7 @@ using BackupManager.Web.Components;
 using BackupManager.Web.Components.Account;
 using BackupManager.Web.Endpoints;
 using BackupManager.Web.Identity;
+using BackupManager.Web.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using MudBlazor.Services;
 
@@ -31,6 +32,7 @@ public static class WebHostingExtensions
             if (long.TryParse(builder.Configuration["Backup:MaxUploadBytes"], out var limit) && limit > 0) options.MaxUploadBytes = limit;
         });
         services.AddSignInRateLimiting(builder.Configuration);
+        builder.AddWebHardening();
         services.AddSingleton<AuditedOperations>();
         services.AddSingleton<ClinicClock>();
         services.AddSingleton<Scheduling.ScheduleOverview>();
@@ -39,17 +41,20 @@ public static class WebHostingExtensions
 
     public static WebApplication UseWebFrontEnds(this WebApplication app)
     {
+        app.UseWebHardening();
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
         // APIs answer empty error responses with problem details; pages get the not-found page.
         app.UseWhen(IsMachinePath, api => api.UseStatusCodePages());
         app.UseWhen(c => !IsMachinePath(c), pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseRateLimiter();
+        app.UseApiRefusalAudit();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // WebHardening's policy already forbids every frame ancestor; Blazor's own frame-ancestors header would be a second CSP.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         app.MapAccountEndpoints();
         app.MapBackupsApi();
         app.MapOpenApi();

@@ -1,4 +1,5 @@
 using BackupManager.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace BackupManager.Tests.EndToEnd;
@@ -137,26 +138,32 @@ public sealed class BrowserFlowTests
     }
 
     [Fact]
-    public async Task Five_wrong_passwords_lock_the_account()
+    public async Task Wrong_passwords_slow_sign_in_down_instead_of_locking_the_account()
     {
-        await using var host = await WebAppHost.StartAsync(kestrel: true);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await WebAppHost.StartAsync(kestrel: true, services: s => s.AddSingleton<TimeProvider>(clock));
         var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
         var (playwright, browser) = await LaunchAsync();
         using var _ = playwright;
         await using var __ = browser;
         var page = await browser.NewPageAsync();
 
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < 4; i++)
         {
             await SignInAsync(page, host, "admin@clinic.test", "wrong-password-" + i);
-            await page.WaitForSelectorAsync("[data-testid=login-error], [data-testid=lockout]");
+            Assert.Equal("Wrong e-mail or password.", (await page.InnerTextAsync("[data-testid=login-error]")).Trim());
         }
+        // Even the right password waits out the delay the failures earned; nothing is locked.
         await SignInAsync(page, host, "admin@clinic.test", password);
-        await page.WaitForSelectorAsync("[data-testid=lockout]");
-        await ShotAsync(page, "09-lockout");
+        Assert.Contains("Too many failed sign-ins. Wait 1 seconds", await page.InnerTextAsync("[data-testid=login-error]"));
+        await ShotAsync(page, "09-throttled");
+
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await SignInAsync(page, host, "admin@clinic.test", password);
+        await page.WaitForURLAsync("**/backups");
         var log = await File.ReadAllTextAsync(Path.Combine(host.Harness.BackupDirectory, "audit.log"));
         Assert.Contains("wrong e-mail or password", log);
-        Assert.Contains("account locked out", log);
+        Assert.Contains("throttled for 1 s", log);
     }
 
     private static string RepositoryRoot()

@@ -30,4 +30,32 @@ public sealed class AuditLogTests
         Assert.Null(error);
         Assert.Equal("a file where the backup folder should be", File.ReadAllText(notAFolder));
     }
+
+    [Fact]
+    public void The_log_rotates_by_size_keeping_n_files_and_reads_newest_first_across_them()
+    {
+        using var folder = new TestFolder();
+        var log = new AuditLog(folder.Path, TimeProvider.System, maxFileBytes: 2_000, keepFiles: 3);
+        for (var i = 0; i < 100; i++) log.Record($"user{i}", null, "create", null, AuditOutcome.Succeeded);
+
+        var files = Directory.GetFiles(folder.Path).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(["audit.log", "audit.log.1", "audit.log.2"], files);
+        Assert.All(Directory.GetFiles(folder.Path), f => Assert.True(new FileInfo(f).Length <= 2_000));
+        var newest = log.Read(take: 30).Select(e => e.Actor).ToList();
+        Assert.Equal(Enumerable.Range(70, 30).Reverse().Select(i => $"user{i}"), newest);
+        Assert.Equal(["user89", "user88"], log.Read(skip: 10, take: 2).Select(e => e.Actor));
+    }
+
+    [Fact]
+    public void Every_field_is_capped_so_one_request_cannot_grow_the_log_by_a_megabyte()
+    {
+        using var folder = new TestFolder();
+        var log = new AuditLog(folder.Path, TimeProvider.System);
+        log.Record(new string('e', 1 << 20), new string('a', 5000), "login", new string('t', 5000), AuditOutcome.Failed, new string('d', 5000));
+
+        Assert.InRange(new FileInfo(Path.Combine(folder.Path, AuditLog.FileName)).Length, 1, 4 * 1024 + 600);
+        var entry = log.Read().Single();
+        Assert.Equal(AuditLog.MaxActorLength + "…[cut]".Length, entry.Actor.Length);
+        Assert.Equal(AuditLog.MaxFieldLength + "…[cut]".Length, entry.Detail!.Length);
+    }
 }

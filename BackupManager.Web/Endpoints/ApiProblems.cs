@@ -12,7 +12,7 @@ public static class ApiProblems
         BackupErrorKind.NotFound => StatusCodes.Status404NotFound,
         BackupErrorKind.Busy or BackupErrorKind.AlreadyExists => StatusCodes.Status409Conflict,
         BackupErrorKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
-        BackupErrorKind.Damaged => StatusCodes.Status422UnprocessableEntity,
+        BackupErrorKind.Damaged or BackupErrorKind.Refused => StatusCodes.Status422UnprocessableEntity,
         BackupErrorKind.Database => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
@@ -30,6 +30,7 @@ public static class ApiProblems
         BackupErrorKind.AlreadyExists => "The backup already exists",
         BackupErrorKind.TooLarge => "Upload too large",
         BackupErrorKind.Damaged => "The archive failed verification",
+        BackupErrorKind.Refused => "The archive was refused",
         BackupErrorKind.Database => "The database refused the operation",
         _ => "The operation failed",
     };

@@ -37,7 +37,7 @@ public static class SignInRateLimiting
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals("/Account/Login", StringComparison.OrdinalIgnoreCase))
+                if (HttpMethods.IsPost(context.Request.Method) && IsSignIn(context))
                     return RateLimitPartition.GetFixedWindowLimiter("login:" + address, _ => Window(options.LoginAttemptsPerMinute));
                 if (context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
                     return RateLimitPartition.GetFixedWindowLimiter("token:" + address, _ => Window(options.TokenRequestsPerMinute));
@@ -46,6 +46,14 @@ public static class SignInRateLimiting
         });
         return services;
     }
+
+    /// <summary>
+    /// Bound to the sign-in endpoint that routing chose, not to a spelling of its path: routing has already folded case,
+    /// a trailing slash and percent-encoding, so every variant that reaches the sign-in form counts against one budget.
+    /// </summary>
+    private static bool IsSignIn(HttpContext context) =>
+        context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } pattern }
+        && string.Equals(pattern.Trim('/'), "Account/Login", StringComparison.OrdinalIgnoreCase);
 
     private static FixedWindowRateLimiterOptions Window(int permits) =>
         new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 };

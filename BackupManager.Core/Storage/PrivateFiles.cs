@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+
+namespace BackupManager.Core.Storage;
+
+/// <summary>
+/// The backup folder holds every patient record and the accounts' password hashes: nothing in it may be readable by
+/// another local user, whatever umask the service was started with. <see cref="RestrictProcessUmask"/> makes every
+/// file this process (and its pg_dump/pg_restore children) creates 0600 and every folder 0700;
+/// <see cref="Tighten"/> fixes what an older version or a copy by hand left readable.
+/// </summary>
+public static partial class PrivateFiles
+{
+    private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode FolderMode = FileMode | UnixFileMode.UserExecute;
+
+    /// <summary>Sets the process umask to 077. Call once, first thing at start (a umask is process-wide).</summary>
+    public static void RestrictProcessUmask()
+    {
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) umask(0x3F); // 077 octal
+    }
+
+    /// <summary>
+    /// Makes <paramref name="directory"/> 0700 and every file and folder below it 0600 / 0700 where group or others had
+    /// any access; returns how many it changed.
+    /// </summary>
+    public static int Tighten(string directory)
+    {
+        if (OperatingSystem.IsWindows() || !System.IO.Directory.Exists(directory)) return 0;
+        var changed = TightenOne(directory, FolderMode) ? 1 : 0;
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true };
+        foreach (var path in System.IO.Directory.EnumerateFileSystemEntries(directory, "*", options))
+        {
+            if (File.GetAttributes(path).HasFlag(FileAttributes.ReparsePoint)) continue; // never follow or chmod a link's target
+            if (TightenOne(path, System.IO.Directory.Exists(path) ? FolderMode : FileMode)) changed++;
+        }
+        return changed;
+    }
+
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static bool TightenOne(string path, UnixFileMode mode)
+    {
+        var current = File.GetUnixFileMode(path);
+        const UnixFileMode groupAndOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        if ((current & groupAndOthers) == 0) return false;
+        File.SetUnixFileMode(path, (current & ~groupAndOthers) | (mode & UnixFileMode.UserRead));
+        return true;
+    }
+
+    [LibraryImport("libc")]
+    private static partial uint umask(uint mask);
+}

@@ -1,0 +1,245 @@
+using System.Net;
+using System.Text.Json;
+using BackupManager.Core;
+using BackupManager.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BackupManager.Tests.Api;
+
+/// <summary>
+/// Issue 15's first part, against the running app over HTTP or as a process: private files whatever the umask,
+/// sign-in limits that every spelling of the path counts against, capped audit fields, future-dated uploads refused,
+/// forwarded headers only from configured proxies, HTTPS redirection and HSTS, and security headers everywhere.
+/// </summary>
+public sealed class HardeningTests
+{
+    [Fact]
+    public async Task Under_umask_022_the_backup_folder_is_0700_its_files_0600_and_older_readable_files_are_tightened_at_start()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        File.SetUnixFileMode(h.BackupDirectory, (UnixFileMode)0x1ED); // 0755, as an older version left it
+        File.WriteAllText(Path.Combine(h.BackupDirectory, "copied-by-hand.txt"), "x");
+        File.SetUnixFileMode(Path.Combine(h.BackupDirectory, "copied-by-hand.txt"), (UnixFileMode)0x1A4); // 0644
+
+        var env = AppProcess.EnvironmentFor(h);
+        var result = await RunUnderUmask022Async(env, "app:create-backup");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("Made 2 file(s) and folder(s)", result.Stderr);
+        Assert.Equal("700", Mode(h.BackupDirectory));
+        foreach (var file in Directory.GetFiles(h.BackupDirectory))
+            Assert.True(Mode(file) == "600", $"{Path.GetFileName(file)} is {Mode(file)}");
+        Assert.Contains(Directory.GetFiles(h.BackupDirectory), f => f.EndsWith(".zip", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Every_spelling_of_the_sign_in_path_counts_against_one_budget()
+    {
+        await using var host = await WebAppHost.StartAsync(settings: s => s["Backup:LoginAttemptsPerMinute"] = "3");
+        var client = host.Client();
+        var statuses = new List<HttpStatusCode>();
+        foreach (var path in new[] { "/Account/Login/", "/account/LOGIN", "/Account/%4Cogin", "/Account/Login" })
+            statuses.Add((await client.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string> { ["Input.Email"] = "x@y.z" }))).StatusCode);
+        Assert.DoesNotContain(HttpStatusCode.TooManyRequests, statuses.Take(3));
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[3]);
+    }
+
+    [Fact]
+    public async Task A_megabyte_long_e_mail_adds_at_most_a_few_hundred_bytes_to_the_audit_log()
+    {
+        await using var host = await WebAppHost.StartAsync();
+        var auditLog = Path.Combine(host.Harness.BackupDirectory, "audit.log");
+        var before = File.Exists(auditLog) ? new FileInfo(auditLog).Length : 0;
+        await PostSignInAsync(BrowserLikeClient(host), new string('a', 1 << 20) + "@clinic.example", "wrong password here");
+
+        var grown = new FileInfo(auditLog).Length - before;
+        Assert.InRange(grown, 1, 2_000);
+        var line = File.ReadLines(auditLog).Last();
+        Assert.Contains("…[cut]", JsonDocument.Parse(line).RootElement.GetProperty("actor").GetString());
+    }
+
+    [Fact]
+    public async Task Failed_sign_ins_slow_unknown_and_existing_accounts_down_alike_and_never_stop_the_accounts_tokens()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await WebAppHost.StartAsync(settings: s => s["Backup:LoginAttemptsPerMinute"] = "100",
+            services: s => s.AddSingleton<TimeProvider>(clock));
+        var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var token = await host.CreateTokenAsync("admin@clinic.test");
+
+        async Task<List<string>> FailAsync(string email)
+        {
+            var answers = new List<string>();
+            for (var i = 0; i < 7; i++)
+            {
+                var (_, page) = await PostSignInAsync(BrowserLikeClient(host), email, "wrong password " + i);
+                answers.Add(System.Text.RegularExpressions.Regex.Match(page, @"Wrong e-mail or password\.|Too many failed sign-ins\. Wait \d+ seconds").Value);
+            }
+            return answers;
+        }
+        var existing = await FailAsync("admin@clinic.test");
+        var unknown = await FailAsync("nobody@clinic.test");
+
+        Assert.Equal(existing, unknown); // nothing tells an attacker which accounts exist
+        Assert.Equal(["Wrong e-mail or password."], existing.Take(4).Distinct());
+        Assert.Equal(["Too many failed sign-ins. Wait 1 seconds"], existing.Skip(4).Distinct());
+        Assert.Equal(HttpStatusCode.OK, (await host.Client(token).GetAsync("/api/v1/backups")).StatusCode);
+
+        clock.Advance(TimeSpan.FromSeconds(2)); // the delay passes; the right password works at once
+        Assert.Equal(HttpStatusCode.Redirect, (await PostSignInAsync(BrowserLikeClient(host), "admin@clinic.test", password)).Status);
+    }
+
+    [Fact]
+    public async Task Refused_api_calls_are_audited_with_the_address_and_only_the_tokens_public_prefix()
+    {
+        await using var host = await WebAppHost.StartAsync();
+        await host.CreateUserAsync("reception@clinic.test", administrator: false);
+        var reception = await host.CreateTokenAsync("reception@clinic.test");
+        const string guessed = "bm_guessed0123456789abcdefghijklmnopqrstuv";
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client(guessed).GetAsync("/api/v1/backups")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await host.Client(reception).GetAsync("/api/v1/backups")).StatusCode);
+
+        var log = File.ReadAllLines(Path.Combine(host.Harness.BackupDirectory, "audit.log")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("action").GetString() == "api").ToList();
+        Assert.Contains(log, e => e.GetProperty("actor").GetString() == "token bm_guessed" && e.GetProperty("detail").GetString()!.StartsWith("401", StringComparison.Ordinal));
+        Assert.Contains(log, e => e.GetProperty("actor").GetString() == "reception@clinic.test (token)" && e.GetProperty("detail").GetString()!.StartsWith("403", StringComparison.Ordinal));
+        var text = File.ReadAllText(Path.Combine(host.Harness.BackupDirectory, "audit.log"));
+        Assert.DoesNotContain(guessed, text);
+        Assert.DoesNotContain(reception, text);
+    }
+
+    [Fact]
+    public async Task An_upload_dated_in_the_future_is_refused_with_422_and_saying_why()
+    {
+        // An archive made on a machine whose clock says 2099.
+        await using var future = await EngineHarness.CreateAsync(replaceServices: s => s.AddSingleton<TimeProvider>(new FixedClock(new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero))));
+        await future.SeedAsync();
+        var archive = await File.ReadAllBytesAsync(future.PathOf((await future.CreateBackupAsync()).Filename));
+
+        await using var host = await WebAppHost.StartAsync();
+        await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var admin = host.Client(await host.CreateTokenAsync("admin@clinic.test"));
+        var response = await admin.PostAsync("/api/v1/backups/upload", new ByteArrayContent(archive));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("The archive was refused", problem.GetProperty("title").GetString());
+        Assert.Contains("in the future", problem.GetProperty("detail").GetString());
+        Assert.Empty(await host.Harness.Engine.ListAsync());
+    }
+
+    [Fact]
+    public async Task Uploads_do_not_count_as_the_newest_backup_for_health()
+    {
+        await using var other = await EngineHarness.CreateAsync();
+        await other.SeedAsync();
+        var archive = await File.ReadAllBytesAsync(other.PathOf((await other.CreateBackupAsync()).Filename));
+        await using var h = await EngineHarness.CreateAsync();
+        await h.Engine.ImportAsync(new MemoryStream(archive), long.MaxValue, "admin@clinic.test");
+
+        Assert.Single(await h.Engine.ListAsync());
+        Assert.Null((await h.Engine.GetStatusAsync()).Newest); // no backup made here yet: health must say so
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/Account/Login")]
+    [InlineData("/health")]
+    [InlineData("/api/v1/backups")]
+    public async Task Every_response_carries_the_security_headers(string path)
+    {
+        await using var host = await WebAppHost.StartAsync();
+        var response = await host.Client().GetAsync(path);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Contains("frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    [Fact]
+    public async Task With_RequireHttps_plain_http_is_redirected_and_https_answers_carry_hsts_and_secure_cookies()
+    {
+        await using var host = await WebAppHost.StartAsync(settings: s => s["Backup:Web:RequireHttps"] = "true");
+        var redirect = await host.Client().GetAsync("/Account/Login");
+        Assert.Equal(HttpStatusCode.PermanentRedirect, redirect.StatusCode);
+        Assert.Equal("https", redirect.Headers.Location!.Scheme);
+
+        var https = host.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions
+        { BaseAddress = new Uri("https://clinic.example"), AllowAutoRedirect = false });
+        var page = await https.GetAsync("/Account/Login");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.StartsWith("max-age=31536000", page.Headers.GetValues("Strict-Transport-Security").Single());
+        Assert.All(page.Headers.GetValues("Set-Cookie"), cookie => Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task A_forwarded_address_is_believed_only_from_a_configured_proxy()
+    {
+        foreach (var (proxies, expected) in new[] { ((string?)null, "127.0.0.1"), ("127.0.0.1", "203.0.113.7") })
+        {
+            await using var host = await WebAppHost.StartAsync(kestrel: true, settings: s => { if (proxies is not null) s["Backup:Web:KnownProxies:0"] = proxies; });
+            using var client = new HttpClient { BaseAddress = host.BaseAddress };
+            var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/backups") { Headers = { { "X-Forwarded-For", "203.0.113.7" } } };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "bm_not-a-real-token");
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(request)).StatusCode);
+            var address = await ReadAddressOfLastSignInAttemptAsync(host, client);
+            Assert.Equal(expected, address);
+        }
+    }
+
+    /// <summary>Fails one sign-in and returns the address the audit log recorded for it.</summary>
+    private static async Task<string?> ReadAddressOfLastSignInAttemptAsync(WebAppHost host, HttpClient client)
+    {
+        var handler = new HttpClientHandler { UseCookies = true, CookieContainer = new CookieContainer() };
+        using var browser = new HttpClient(handler) { BaseAddress = client.BaseAddress };
+        browser.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7");
+        await PostSignInAsync(browser, "nobody@clinic.example", "wrong password here");
+        var line = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, "audit.log")).Last(l => l.Contains("\"login\""));
+        return JsonDocument.Parse(line).RootElement.GetProperty("address").GetString();
+    }
+
+    /// <summary>Posts the real sign-in form (with its antiforgery token) and returns the page it answers with.</summary>
+    private static async Task<(HttpStatusCode Status, string Page)> PostSignInAsync(HttpClient client, string email, string password)
+    {
+        var form = await client.GetStringAsync("/Account/Login");
+        var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
+        var response = await client.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "login",
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token),
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+        }));
+        Assert.NotEqual(HttpStatusCode.InternalServerError, response.StatusCode);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A client that keeps cookies (the antiforgery cookie must come back with the form).</summary>
+    private static HttpClient BrowserLikeClient(WebAppHost host) =>
+        host.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = host.BaseAddress });
+
+    private static string Mode(string path) => Convert.ToString((int)File.GetUnixFileMode(path), 8);
+
+    private static async Task<AppProcess.Result> RunUnderUmask022Async(Dictionary<string, string> env, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("umask 022; exec dotnet \"$@\"");
+        start.ArgumentList.Add("bash");
+        start.ArgumentList.Add(AppProcess.WebAssemblyPath);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        foreach (var (k, v) in env) start.Environment[k] = v;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return new AppProcess.Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
