@@ -65,8 +65,7 @@ public sealed partial class BackupService : IBackupService
         progress?.Report(new BackupProgress("create", "Reading the new backup back to verify it"));
         try
         {
-            using var archive = BackupArchiveReader.Open(_store.ResolveExisting(filename));
-            await archive.VerifyAsync(null, cancellationToken).ConfigureAwait(false);
+            await BackupArchiveReader.VerifyInFullAsync(_store.ResolveExisting(filename), cancellationToken).ConfigureAwait(false);
         }
         catch (BackupException e) when (e.Kind == BackupErrorKind.Damaged)
         {

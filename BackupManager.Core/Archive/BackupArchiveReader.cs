@@ -96,13 +96,14 @@ internal sealed class BackupArchiveReader : IDisposable
         }
     }
 
-    /// <summary>Re-reads every entry and compares its SHA-256 with the manifest.</summary>
-    public async Task<VerificationReport> VerifyAsync(IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Re-reads every entry (or those <paramref name="only"/> picks) and compares its SHA-256 with the manifest.</summary>
+    public async Task<VerificationReport> VerifyAsync(IProgress<BackupProgress>? progress, CancellationToken cancellationToken, Func<ManifestEntry, bool>? only = null)
     {
         long total = Math.Max(1, Manifest.Totals.Bytes), done = 0;
         var buffer = new byte[BackupArchiveWriter.BufferSize];
         foreach (var recorded in Manifest.Entries)
         {
+            if (only is not null && !only(recorded)) continue;
             cancellationToken.ThrowIfCancellationRequested();
             await using var stream = OpenVerified(recorded);
             while (await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) > 0) { }
@@ -128,6 +129,30 @@ internal sealed class BackupArchiveReader : IDisposable
         _file.Dispose();
         Manifest = null!;
         _entries = [];
+    }
+
+    /// <summary>Manifests above this many entries are held once, not twice: <see cref="VerifyInFullAsync"/> then reads with one reader.</summary>
+    private const int ParallelEntryLimit = 20_000;
+
+    /// <summary>
+    /// Verifies the archive at <paramref name="path"/> in full. The database dump (inflating it is most of the work) is
+    /// checked by a second reader on another core while the files are checked, so reading a new backup back before
+    /// retention costs about half as long; each reader holds its own copy of the manifest, so a manifest of more than
+    /// 20,000 entries is read with one.
+    /// </summary>
+    public static async Task VerifyInFullAsync(string path, CancellationToken cancellationToken)
+    {
+        using var files = Open(path);
+        static bool IsDump(ManifestEntry e) => e.Path.StartsWith(ArchivePath.DatabasePrefix, StringComparison.Ordinal) && e.Path.EndsWith(".dump", StringComparison.Ordinal);
+        if (files.Manifest.Database is null || files.Manifest.Entries.Count > ParallelEntryLimit)
+        {
+            await files.VerifyAsync(null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        using var dump = Open(path);
+        await Task.WhenAll(
+            Task.Run(() => dump.VerifyAsync(null, cancellationToken, IsDump), cancellationToken),
+            Task.Run(() => files.VerifyAsync(null, cancellationToken, e => !IsDump(e)), cancellationToken)).ConfigureAwait(false);
     }
 
     public static BackupException Damaged(string filename, string why) =>
