@@ -92,26 +92,26 @@ public sealed record DatabaseState
     /// The statements that give <paramref name="database"/> this state (besides its owner and what CREATE DATABASE
     /// fixes). Each is marked with whether it needs more than owning the database (a per-role setting).
     /// </summary>
-    public IEnumerable<(string Sql, bool NeedsRoleRights)> Statements(string database)
+    public IEnumerable<(string Sql, bool NeedsRoleRights, DatabaseSetting? Setting)> Statements(string database)
     {
         var name = QuoteIdentifier(database);
-        if (ConnectionLimit != -1) yield return ($"ALTER DATABASE {name} CONNECTION LIMIT {ConnectionLimit}", false);
-        if (Comment is not null) yield return ($"COMMENT ON DATABASE {name} IS {QuoteLiteral(Comment)}", false);
+        if (ConnectionLimit != -1) yield return ($"ALTER DATABASE {name} CONNECTION LIMIT {ConnectionLimit}", false, null);
+        if (Comment is not null) yield return ($"COMMENT ON DATABASE {name} IS {QuoteLiteral(Comment)}", false, null);
         if (Acl is not null)
         {
             // A non-default ACL replaces the defaults entirely, as pg_dump does it.
-            yield return ($"REVOKE ALL ON DATABASE {name} FROM PUBLIC", false);
-            yield return ($"REVOKE ALL ON DATABASE {name} FROM {QuoteIdentifier(Owner)}", false);
+            yield return ($"REVOKE ALL ON DATABASE {name} FROM PUBLIC", false, null);
+            yield return ($"REVOKE ALL ON DATABASE {name} FROM {QuoteIdentifier(Owner)}", false, null);
             foreach (var grant in Acl)
                 yield return ($"GRANT {grant.Privilege} ON DATABASE {name} TO {(grant.Grantee is null ? "PUBLIC" : QuoteIdentifier(grant.Grantee))}"
-                    + (grant.Grantable ? " WITH GRANT OPTION" : ""), false);
+                    + (grant.Grantable ? " WITH GRANT OPTION" : ""), false, null);
         }
         foreach (var setting in Settings)
         {
             var assignment = $"SET {QuoteIdentifier(setting.Name)} TO {setting.SqlValue()}";
             yield return setting.Role is null
-                ? ($"ALTER DATABASE {name} {assignment}", false)
-                : ($"ALTER ROLE {QuoteIdentifier(setting.Role)} IN DATABASE {name} {assignment}", true);
+                ? ($"ALTER DATABASE {name} {assignment}", false, setting)
+                : ($"ALTER ROLE {QuoteIdentifier(setting.Role)} IN DATABASE {name} {assignment}", true, setting);
         }
     }
 }

@@ -18,6 +18,7 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         var warnings = new List<string>();
         bool superuser;
         string currentUser;
+        string? restoreAs = null;
         await using (var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false))
         {
             await using (var who = new NpgsqlCommand("SELECT rolsuper, current_user::text FROM pg_roles WHERE rolname = current_user", connection))
@@ -36,6 +37,9 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             else if (state is not null)
                 warnings.Add($"The backup's database was owned by {state.Owner}; the restored one is owned by {currentUser}, the role BackupManager connects as, "
                     + $"because only a superuser may give a database to another role. As a superuser, run: ALTER DATABASE {QuoteIdentifier(target.Database)} OWNER TO {QuoteIdentifier(state.Owner)};");
+            // An archive's SQL never runs with superuser rights: over a superuser connection it runs as the database's
+            // owner (SET ROLE), unless that owner is itself a superuser.
+            if (superuser && state is not null && !await IsSuperuserAsync(connection, state.Owner, cancellationToken).ConfigureAwait(false)) restoreAs = state.Owner;
             await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(stagingName)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
             try { await ExecuteAsync(connection, create, cancellationToken).ConfigureAwait(false); }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
@@ -51,8 +55,8 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             }
         }
 
-        await RestoreDumpAsync(stagingName, superuser, writeDump, cancellationToken).ConfigureAwait(false);
-        if (recorded.State is not null) warnings.AddRange(await ApplyStateAsync(recorded.State, stagingName, cancellationToken).ConfigureAwait(false));
+        await RestoreDumpAsync(stagingName, superuser && restoreAs is null, restoreAs, writeDump, cancellationToken).ConfigureAwait(false);
+        if (recorded.State is not null) warnings.AddRange(await ApplyStateAsync(recorded.State, stagingName, restoreAs, cancellationToken).ConfigureAwait(false));
         return warnings;
     }
 
@@ -61,10 +65,12 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
     /// default_transaction_read_only must not affect the load). A per-role setting this role may not make becomes a
     /// warning with the statement to run; anything else that fails fails the restore before the swap.
     /// </summary>
-    private async Task<IReadOnlyList<string>> ApplyStateAsync(DatabaseState state, string stagingName, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> ApplyStateAsync(DatabaseState state, string stagingName, string? restoreAs, CancellationToken cancellationToken)
     {
         var warnings = new List<string>();
         await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
+        // As the owner, like the dump: a crafted archive's settings get no more rights than the database's owner has.
+        if (restoreAs is not null) await ExecuteAsync(connection, $"SET ROLE {QuoteIdentifier(restoreAs)}", cancellationToken).ConfigureAwait(false);
         var forStaging = state.Statements(stagingName).ToList();
         var forLive = state.Statements(target.Database).ToList();
         for (var i = 0; i < forStaging.Count; i++)
@@ -72,6 +78,14 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             try { await ExecuteAsync(connection, forStaging[i].Sql, cancellationToken).ConfigureAwait(false); }
             catch (PostgresException e) when (forStaging[i].NeedsRoleRights && e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
             {
+                // A setting any role may make for itself (context "user") grants nothing: the superuser may apply it for that role.
+                if (restoreAs is not null && forStaging[i].Setting is { } setting && await IsUserSettingAsync(connection, setting.Name, cancellationToken).ConfigureAwait(false))
+                {
+                    await ExecuteAsync(connection, "RESET ROLE", cancellationToken).ConfigureAwait(false);
+                    try { await ExecuteAsync(connection, forStaging[i].Sql, cancellationToken).ConfigureAwait(false); }
+                    finally { await ExecuteAsync(connection, $"SET ROLE {QuoteIdentifier(restoreAs)}", cancellationToken).ConfigureAwait(false); }
+                    continue;
+                }
                 warnings.Add($"A per-role setting of the backup's database could not be restored ({e.MessageText}). As a superuser, run: {forLive[i].Sql};");
             }
             catch (PostgresException e)
@@ -81,6 +95,20 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             }
         }
         return warnings;
+    }
+
+    private static async Task<bool> IsSuperuserAsync(NpgsqlConnection connection, string role, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = @role), false)", connection);
+        command.Parameters.AddWithValue("role", role);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private static async Task<bool> IsUserSettingAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT coalesce((SELECT context = 'user' FROM pg_settings WHERE lower(name) = lower(@name)), false)", connection);
+        command.Parameters.AddWithValue("name", name);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private async Task<DatabaseState?> LiveStateAsync(NpgsqlConnection maintenance, CancellationToken cancellationToken)
@@ -95,7 +123,8 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         return new DatabaseState { Owner = state.Owner, Encoding = state.Encoding, LocaleProvider = state.LocaleProvider, Collate = state.Collate, Ctype = state.Ctype, IcuLocale = state.IcuLocale };
     }
 
-    private async Task RestoreDumpAsync(string stagingName, bool superuser, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken)
+    /// <summary><paramref name="keepOwners"/>: restore each object's recorded owner (as a superuser owner only); <paramref name="restoreAs"/>: SET ROLE first.</summary>
+    private async Task RestoreDumpAsync(string stagingName, bool keepOwners, string? restoreAs, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken)
     {
         var jobs = options.EffectiveRestoreJobs;
         // pg_restore runs parallel jobs only from a file; one job reads the dump straight from the archive.
@@ -108,8 +137,9 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             // Parallel jobs rule out --single-transaction, and need none: a failed restore only ever leaves the staging
             // database, which is dropped below; the live one is replaced only after this succeeded.
             arguments.Add(dumpPath is null ? "--single-transaction" : "--jobs=" + jobs);
-            // Without superuser rights the original owners cannot be set; the restoring role then owns everything.
-            if (!superuser) arguments.Add("--no-owner");
+            // Without superuser rights the original owners cannot be set; the restoring role (or the owner it acts as) then owns everything.
+            if (!keepOwners) arguments.Add("--no-owner");
+            if (restoreAs is not null) arguments.Add("--role=" + restoreAs);
             if (dumpPath is not null)
             {
                 // The caller's stream is verified as it is written, so the dump is checked whole before pg_restore reads it.

@@ -166,6 +166,28 @@ public sealed class BrowserFlowTests
         Assert.Contains("throttled for 1 s", log);
     }
 
+    [Fact]
+    public async Task A_permission_withdrawn_while_the_backups_page_is_open_refuses_the_next_click()
+    {
+        await using var host = await WebAppHost.StartAsync(kestrel: true);
+        var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var (playwright, browser) = await LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, host, "admin@clinic.test", password);
+        await page.WaitForSelectorAsync("[data-testid=page-ready]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+        await page.WaitForSelectorAsync("[data-testid=empty]");
+
+        await host.SetAdministratorAsync("admin@clinic.test", false); // app:revoke-admin, from another console
+        await page.ClickAsync("[data-testid=create-full]");
+
+        await page.WaitForURLAsync(url => !url.Contains("/backups", StringComparison.Ordinal));
+        await ShotAsync(page, "10-permission-withdrawn");
+        Assert.Empty(await host.Harness.Engine.ListAsync());
+        Assert.Contains("/Account/", page.Url);
+    }
+
     private static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

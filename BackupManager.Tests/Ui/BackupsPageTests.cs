@@ -188,4 +188,41 @@ public sealed class BackupsPageTests
         page.WaitForAssertion(() => Assert.Equal([Second], page.FindAll("[data-testid=row-filename]").Select(e => e.TextContent.Trim())));
         await t.Engine.Received(1).DeleteAsync(First, "admin@clinic.test", Arg.Any<CancellationToken>());
     }
+
+    [Fact]
+    public async Task Once_the_permission_is_withdrawn_the_next_create_delete_pin_and_upload_are_refused_when_clicked()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
+        var (dialogs, _, page) = t.Render<BackupsPage>();
+
+        t.Gate.Withdraw(); // revoked while the page is open
+        page.Find("[data-testid=create-full]").Click();
+        page.FindAll("[data-testid=pin]")[0].Click();
+        page.FindAll("[data-testid=delete]")[0].Click();
+        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=delete-confirm]").Click());
+
+        page.WaitForAssertion(() => Assert.Equal(3, t.Gate.Refused));
+        await t.Engine.DidNotReceive().CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+        await t.Engine.DidNotReceive().DeleteAsync(Arg.Any<string>(), Arg.Any<string>(), Arg.Any<CancellationToken>());
+        await t.Engine.DidNotReceive().SetPinnedAsync(Arg.Any<string>(), Arg.Any<bool>(), Arg.Any<string>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task A_restore_dialog_opened_before_the_permission_was_withdrawn_cannot_be_confirmed_after()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
+        var (dialogs, _, page) = t.Render<BackupsPage>();
+        page.Find("[data-testid=restore]").Click();
+        dialogs.WaitForAssertion(() => dialogs.Find("input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input").Input(First));
+        dialogs.WaitForAssertion(() => Assert.False(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled")));
+
+        t.Gate.Withdraw();
+        dialogs.Find("[data-testid=restore-confirm]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(1, t.Gate.Refused));
+        Assert.Empty(page.FindAll("[data-testid=job-progress]"));
+        await t.Engine.DidNotReceive().RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+    }
 }

@@ -47,6 +47,7 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton(Options.Create(new Core.Health.BackupHealthOptions()));
         services.AddSingleton<Microsoft.Extensions.Logging.ILogger<Web.Health.BackupHealthService>>(NullLogger<Web.Health.BackupHealthService>.Instance);
         services.AddSingleton<Web.Health.BackupHealthService>();
+        services.AddSingleton<IActionAuthorization>(Gate);
         var auth = Context.AddAuthorization();
         auth.SetAuthorized("admin@clinic.test");
         if (withPermission)
@@ -58,6 +59,8 @@ public sealed class PageTestContext : IAsyncDisposable
     }
 
     public BunitContext Context { get; } = new();
+    /// <summary>What the account store says at the moment of an action; a test withdraws the permission with it.</summary>
+    public TestActionAuthorization Gate { get; } = new();
     public IBackupService Engine { get; } = Substitute.For<IBackupService>();
     public TestFolder Folder { get; } = new();
     public BackupJobRunner Jobs => Context.Services.GetRequiredService<BackupJobRunner>();
@@ -79,6 +82,24 @@ public sealed class PageTestContext : IAsyncDisposable
     {
         await Context.DisposeAsync();
         Folder.Dispose();
+    }
+
+    /// <summary>
+    /// Stands in for the account store's answer in bUnit (the real check, against PostgreSQL, is proven in the browser
+    /// tests): allowed until <see cref="Withdraw"/>, then every action is refused and counted.
+    /// </summary>
+    public sealed class TestActionAuthorization : IActionAuthorization
+    {
+        private bool _withdrawn;
+        public int Refused { get; private set; }
+        public void Withdraw() => _withdrawn = true;
+
+        public Task<Actor?> AuthorizeAsync()
+        {
+            if (!_withdrawn) return Task.FromResult<Actor?>(new Actor("admin@clinic.test", "web"));
+            Refused++;
+            return Task.FromResult<Actor?>(null);
+        }
     }
 
     private sealed class NoAntiforgery : AntiforgeryStateProvider

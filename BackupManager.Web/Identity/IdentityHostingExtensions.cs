@@ -20,6 +20,7 @@ public static class IdentityHostingExtensions
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
         services.AddSingleton<SignInThrottle>();
+        services.AddScoped<IActionAuthorization, ActionAuthorization>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
 
         services.AddAuthentication(options =>
@@ -50,7 +51,8 @@ public static class IdentityHostingExtensions
             options.Events.OnRedirectToAccessDenied = context => StatusOrRedirect(context, StatusCodes.Status403Forbidden);
         });
         // Revoked permissions and restored databases reach open cookies within a minute.
-        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.FromMinutes(1));
+        // Every cookie request re-reads the user (a cheap lookup): a withdrawn permission or a changed stamp takes effect at once.
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero);
 
         builder.AddUserAccounts().AddSignInManager().AddDefaultTokenProviders();
 
