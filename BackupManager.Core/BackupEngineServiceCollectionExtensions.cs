@@ -18,7 +18,8 @@ public static class BackupEngineServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ExternalProcessRunner>();
-        services.AddSingleton<IBackupStore>(sp => new BackupFolderStore(sp.GetRequiredService<IOptions<BackupOptions>>().Value.Directory));
+        services.AddSingleton(sp => Archive.ArchiveSigner.LoadOrCreate(Path.GetFullPath(sp.GetRequiredService<IOptions<BackupOptions>>().Value.Directory)));
+        services.AddSingleton<IBackupStore>(sp => new BackupFolderStore(sp.GetRequiredService<IOptions<BackupOptions>>().Value.Directory, sp.GetRequiredService<Archive.ArchiveSigner>()));
         services.AddSingleton(sp => new BackupOperationLock(sp.GetRequiredService<IBackupStore>().Directory));
         if (!string.IsNullOrWhiteSpace(databaseConnectionString))
         {

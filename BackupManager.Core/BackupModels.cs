@@ -32,6 +32,8 @@ public sealed record BackupInfo(
     bool Readable,
     int WarningCount)
 {
+    /// <summary>Not made by this installation (no signature of its own): uploaded, or copied in by hand.</summary>
+    public bool Foreign { get; init; }
     public bool HasDatabase => Contains.Contains(BackupContents.Database);
     public bool HasFiles => Contains.Contains(BackupContents.Files);
 }
@@ -39,8 +41,11 @@ public sealed record BackupInfo(
 /// <summary>A request to make a backup. <paramref name="RequestedBy"/> is the acting user, or the job for schedules.</summary>
 public sealed record CreateBackupRequest(BackupScope Scope, BackupTrigger Trigger, string RequestedBy);
 
-/// <summary>A request to restore <paramref name="Filename"/> over the live database and folders.</summary>
-public sealed record RestoreBackupRequest(string Filename, BackupScope Scope, string RequestedBy);
+/// <summary>
+/// A request to restore <paramref name="Filename"/> over the live database and folders. <paramref name="AllowForeign"/>
+/// is the explicit confirmation a foreign archive (not made by this installation) needs.
+/// </summary>
+public sealed record RestoreBackupRequest(string Filename, BackupScope Scope, string RequestedBy, bool AllowForeign = false);
 
 /// <summary>What a restore did.</summary>
 public sealed record RestoreResult(string Filename, string? SafetyBackup, bool RestoredDatabase, IReadOnlyList<string> RestoredFolders, IReadOnlyList<string> Warnings);

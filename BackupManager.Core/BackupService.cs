@@ -28,10 +28,12 @@ public sealed partial class BackupService : IBackupService
     private readonly ILogger<BackupService> _logger;
     private readonly IReadOnlyList<FileRoot> _roots;
     private readonly FileTreeScanner _scanner;
+    private readonly ArchiveSigner? _signer;
 
     public BackupService(IOptions<BackupOptions> options, IBackupStore store, BackupOperationLock operationLock, TimeProvider time,
-        ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null)
+        ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null, ArchiveSigner? signer = null)
     {
+        _signer = signer;
         _options = options.Value;
         _store = store;
         _lock = operationLock;
@@ -92,7 +94,9 @@ public sealed partial class BackupService : IBackupService
         // staging copies, and nothing live is touched until all of them passed.
         progress?.Report(new BackupProgress("restore", "Verifying the backup"));
         using var archive = BackupArchiveReader.Open(path);
-        var plan = PlanRestore(archive.Manifest, request);
+        var foreign = _signer is not null && !_signer.IsOwn(ArchiveSummary.ReadFromFile(path));
+        if (foreign && !request.AllowForeign) throw ArchiveSigner.RefusedAsForeign(request.Filename);
+        var plan = PlanRestore(archive.Manifest, request) with { Foreign = foreign };
 
         progress?.Report(new BackupProgress("restore", "Restoring into staging copies"));
         var swapStarted = new System.Runtime.CompilerServices.StrongBox<bool>();
@@ -224,6 +228,12 @@ public sealed partial class BackupService : IBackupService
     public async Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default)
     {
         var messages = new List<string>();
+        if (_signer is { IsNew: true } && AdoptUnsignedBackups() is > 0 and var adopted)
+        {
+            var message = $"Signed {adopted} backup(s) that were already in {_store.Directory} as this installation's own (they were made before archives were signed; uploads stay foreign).";
+            _logger.LogWarning("{Message}", message);
+            messages.Add(message);
+        }
         var tightened = PrivateFiles.Tighten(_store.Directory);
         if (tightened > 0)
         {
@@ -248,6 +258,20 @@ public sealed partial class BackupService : IBackupService
             messages.Add(message);
         }
         return messages;
+    }
+
+    /// <summary>When the signing key is new, the backups already in the folder (except uploads) were made here: sign them once.</summary>
+    private int AdoptUnsignedBackups()
+    {
+        var adopted = 0;
+        foreach (var backup in _store.List().Where(b => b.Foreign && b.Readable && b.Trigger != BackupTrigger.Upload))
+        {
+            var path = Path.Combine(_store.Directory, backup.Filename);
+            if (ArchiveSummary.ReadFromFile(path) is not { Signature: null, DirectorySha256.Length: > 0 } summary) continue;
+            ArchiveSummary.RewriteInFile(path, summary with { Signature = _signer!.Sign(summary) });
+            adopted++;
+        }
+        return adopted;
     }
 
     private RestoreCoordinator NewRestoreCoordinator() => new(_store.Directory, _restorer, ArchiveParkedStateAsync, _logger);
@@ -359,7 +383,7 @@ public sealed partial class BackupService : IBackupService
                 summary = writer.Complete(manifest, request.RequestedBy);
                 output.Complete(flushToDisk: false);
             }
-            ArchiveSummary.SealFile(temp, summary); // flushes the whole file to disk
+            ArchiveSummary.SealFile(temp, summary, _signer); // flushes the whole file to disk
             var filename = _store.Commit(temp, createdAt);
             var size = new FileInfo(Path.Combine(_store.Directory, filename)).Length;
             _logger.LogInformation("Created backup {Backup} ({Trigger}, {Contains}, {Size} bytes, {Warnings} warnings) for {User}",

@@ -25,6 +25,8 @@ public sealed record ArchiveSummary
     public uint? ManifestStoredCrc32 { get; init; }
     /// <summary>SHA-256 of the central directory and end records (see <see cref="ZipStructure.DirectoryHash"/>).</summary>
     public string DirectorySha256 { get; init; } = "";
+    /// <summary>The making installation's signature over the two hashes above (see <see cref="ArchiveSigner"/>).</summary>
+    public string? Signature { get; init; }
 
     /// <summary>The JSON, a newline, and the SHA-256 of the JSON: an edited or damaged comment is detected too.</summary>
     public string ToComment()
@@ -46,8 +48,8 @@ public sealed record ArchiveSummary
         catch (JsonException) { return null; }
     }
 
-    /// <summary>Seals a finished archive: hashes its central directory and rewrites the comment to record it.</summary>
-    public static void SealFile(string path, ArchiveSummary summary)
+    /// <summary>Seals a finished archive: hashes its central directory and rewrites the comment to record it, signed by <paramref name="signer"/>.</summary>
+    public static void SealFile(string path, ArchiveSummary summary, ArchiveSigner? signer = null)
     {
         string directoryHash;
         using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
@@ -56,7 +58,8 @@ public sealed record ArchiveSummary
             if (endRecord < 0) throw new InvalidDataException("no end-of-central-directory record");
             directoryHash = ZipStructure.DirectoryHash(stream, ZipStructure.Locate(stream, endRecord));
         }
-        RewriteInFile(path, summary with { DirectorySha256 = directoryHash });
+        var sealedSummary = summary with { DirectorySha256 = directoryHash };
+        RewriteInFile(path, signer is null ? sealedSummary : sealedSummary with { Signature = signer.Sign(sealedSummary) });
     }
 
     /// <summary>Reads the summary from the tail of a zip file without parsing the central directory; null if absent.</summary>

@@ -18,9 +18,11 @@ public interface IDatabaseRestorer
     /// <summary>
     /// Restores the dump into <paramref name="stagingName"/> with <paramref name="recorded"/>'s database-level state
     /// and roles (missing roles are created or the restore is refused before anything changes). Returns warnings for
-    /// what could only be restored in part, each with the statement that completes it.
+    /// what could only be restored in part, each with the statement that completes it. A <paramref name="foreign"/>
+    /// archive (not made by this installation) is refused when its SQL would run with superuser rights.
     /// </summary>
-    Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken);
+    Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign, Func<Stream, CancellationToken, Task> writeDump,
+        CancellationToken cancellationToken);
 
     Task SwapInAsync(string stagingName, string oldName, CancellationToken cancellationToken);
 

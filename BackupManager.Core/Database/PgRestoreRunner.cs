@@ -12,7 +12,7 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
 {
     public string DatabaseName => target.Database;
 
-    public async Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, Func<Stream, CancellationToken, Task> writeDump,
+    public async Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign, Func<Stream, CancellationToken, Task> writeDump,
         CancellationToken cancellationToken)
     {
         var warnings = new List<string>();
@@ -40,6 +40,10 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             // An archive's SQL never runs with superuser rights: over a superuser connection it runs as the database's
             // owner (SET ROLE), unless that owner is itself a superuser.
             if (superuser && state is not null && !await IsSuperuserAsync(connection, state.Owner, cancellationToken).ConfigureAwait(false)) restoreAs = state.Owner;
+            if (foreign && superuser && restoreAs is null)
+                throw new BackupException(BackupErrorKind.Refused,
+                    $"This archive was not made by this installation, and its SQL would run with superuser rights (BackupManager connects as a superuser and the database's owner {state?.Owner ?? "(unknown)"} is one), "
+                    + "which could give whoever made it control of the database server. Nothing was changed. Connect BackupManager as a non-superuser role that owns the database (with CREATEDB), then restore it again.");
             await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(stagingName)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
             try { await ExecuteAsync(connection, create, cancellationToken).ConfigureAwait(false); }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)

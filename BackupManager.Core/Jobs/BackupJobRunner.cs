@@ -36,12 +36,15 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
             return (created.Filename, (string?)null, (string?)null);
         });
 
-    public BackupJob StartRestore(string filename, BackupScope scope, Actor actor)
+    /// <summary>Starts a restore; <paramref name="allowForeign"/> is the caller's explicit confirmation for an archive this installation did not make.</summary>
+    public BackupJob StartRestore(string filename, BackupScope scope, Actor actor, bool allowForeign = false)
     {
-        engine.GetArchivePath(filename); // a bad name is refused before a job exists
+        engine.GetArchivePath(filename); // a bad name is refused before a job exists, and so is an unconfirmed foreign archive
+        if (!allowForeign && engine.ListAsync().GetAwaiter().GetResult().FirstOrDefault(b => b.Filename == filename) is { Foreign: true })
+            throw Archive.ArchiveSigner.RefusedAsForeign(filename);
         return Start(BackupJobKind.Restore, scope, actor, filename, async (progress, token) =>
         {
-            var result = await engine.RestoreAsync(new RestoreBackupRequest(filename, scope, actor.Name), progress, token).ConfigureAwait(false);
+            var result = await engine.RestoreAsync(new RestoreBackupRequest(filename, scope, actor.Name, allowForeign), progress, token).ConfigureAwait(false);
             return (result.Filename, result.SafetyBackup, result.Warnings.Count == 0 ? null : string.Join(" ", result.Warnings));
         });
     }

@@ -7,7 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace BackupManager.Core.Restore;
 
 /// <summary>What to put back from a verified archive.</summary>
-internal sealed record RestorePlan(bool Database, IReadOnlyList<(string RootName, FileRoot Target)> Folders);
+/// <summary>What to put back from a verified archive; <see cref="Foreign"/>: not made by this installation (confirmed by the caller).</summary>
+internal sealed record RestorePlan(bool Database, IReadOnlyList<(string RootName, FileRoot Target)> Folders, bool Foreign = false);
 
 /// <summary>
 /// The state a restore swapped out, still whole under its parked names: the database <see cref="Database"/> (null if
@@ -70,7 +71,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         var restoreWarnings = new List<string>();
         try
         {
-            var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, restoreWarnings, progress, cancellationToken) : Task.CompletedTask;
+            var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, plan.Foreign, restoreWarnings, progress, cancellationToken) : Task.CompletedTask;
             var folders = plan.Folders.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
             {
                 // A second reader only when the dump is read at the same time: each holds the manifest.
@@ -188,13 +189,13 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         return (journal.SafetyBackup, null);
     }
 
-    private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, List<string> warnings, IProgress<BackupProgress>? progress,
+    private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, bool foreign, List<string> warnings, IProgress<BackupProgress>? progress,
         CancellationToken cancellationToken)
     {
         var recorded = archive.Manifest.Database!;
         var dumpEntry = archive.Manifest.Entries.Single(e => e.Path == recorded.Entry);
         progress?.Report(new BackupProgress("restore", "Restoring the database into a staging copy"));
-        warnings.AddRange(await database!.PrepareAsync(stagingName, recorded, async (stdin, token) =>
+        warnings.AddRange(await database!.PrepareAsync(stagingName, recorded, foreign, async (stdin, token) =>
         {
             await using var source = archive.OpenVerified(dumpEntry);
             await source.CopyToAsync(stdin, BackupArchiveWriter.BufferSize, token).ConfigureAwait(false);

@@ -14,10 +14,14 @@ public sealed class BackupFolderStore : IBackupStore
     private readonly ConcurrentDictionary<string, (long Size, DateTime Modified, ArchiveSummary? Summary)> _summaries = new(StringComparer.Ordinal);
     private readonly Lock _pinsLock = new();
 
-    public BackupFolderStore(string directory)
+    private readonly ArchiveSigner? _signer;
+
+    /// <summary>A store over <paramref name="directory"/>; with a <paramref name="signer"/>, unsigned archives are listed as foreign.</summary>
+    public BackupFolderStore(string directory, ArchiveSigner? signer = null)
     {
         Directory = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(Directory);
+        _signer = signer;
     }
 
     public string Directory { get; }
@@ -35,7 +39,7 @@ public sealed class BackupFolderStore : IBackupStore
             result.Add(summary is null
                 ? new BackupInfo(file.Name, file.Length, BackupFileName.TimeOf(file.Name), BackupTrigger.Unknown, [], null, pins.Contains(file.Name), false, 0)
                 : new BackupInfo(file.Name, file.Length, summary.CreatedAt, summary.Trigger, summary.Contains, summary.RequestedBy,
-                    pins.Contains(file.Name), true, summary.Warnings));
+                    pins.Contains(file.Name), true, summary.Warnings) { Foreign = _signer is not null && !_signer.IsOwn(summary) });
         }
         result.Sort((a, b) => b.CreatedAt.CompareTo(a.CreatedAt) is var c && c != 0 ? c : string.CompareOrdinal(b.Filename, a.Filename));
         return result;

@@ -198,6 +198,7 @@ public sealed class BackupsApiTests
         var row = (await JsonAsync(accepted)).GetProperty("data");
         Assert.Equal(filename, row.GetProperty("filename").GetString());
         Assert.Equal("upload", row.GetProperty("trigger").GetString());
+        Assert.False(row.GetProperty("foreign").GetBoolean()); // made here, downloaded and brought back: still ours
         await host.Harness.Engine.VerifyAsync(filename);
 
         var duplicate = await admin.PostAsync("/api/v1/backups/upload", new ByteArrayContent(archive));

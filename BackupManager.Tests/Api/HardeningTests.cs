@@ -131,6 +131,30 @@ public sealed class HardeningTests
     }
 
     [Fact]
+    public async Task An_upload_from_another_installation_is_listed_as_foreign_and_restored_only_with_allow_foreign()
+    {
+        await using var elsewhere = await EngineHarness.CreateAsync(withDatabase: false);
+        TestFolder.WriteFile(Path.Combine(elsewhere.Documents, "note.txt"), "from elsewhere"u8.ToArray());
+        var archive = await File.ReadAllBytesAsync(elsewhere.PathOf((await elsewhere.CreateBackupAsync(BackupScope.FilesOnly)).Filename));
+
+        await using var host = await WebAppHost.StartAsync();
+        await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var admin = host.Client(await host.CreateTokenAsync("admin@clinic.test"));
+        var uploaded = JsonDocument.Parse(await (await admin.PostAsync("/api/v1/backups/upload", new ByteArrayContent(archive))).Content.ReadAsStringAsync()).RootElement.GetProperty("data");
+        Assert.True(uploaded.GetProperty("foreign").GetBoolean());
+        var filename = uploaded.GetProperty("filename").GetString()!;
+        var listed = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/backups")).RootElement.GetProperty("data")[0];
+        Assert.True(listed.GetProperty("foreign").GetBoolean());
+
+        var refused = await admin.PostAsync("/api/v1/backups/restore", System.Net.Http.Json.JsonContent.Create(new { filename, only_files = true }));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains("allow_foreign", JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString());
+
+        var confirmed = await admin.PostAsync("/api/v1/backups/restore", System.Net.Http.Json.JsonContent.Create(new { filename, only_files = true, allow_foreign = true }));
+        Assert.Equal(HttpStatusCode.Accepted, confirmed.StatusCode);
+    }
+
+    [Fact]
     public async Task Uploads_do_not_count_as_the_newest_backup_for_health()
     {
         await using var other = await EngineHarness.CreateAsync();

@@ -225,4 +225,26 @@ public sealed class BackupsPageTests
         Assert.Empty(page.FindAll("[data-testid=job-progress]"));
         await t.Engine.DidNotReceive().RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
     }
+
+    [Fact]
+    public async Task A_foreign_backup_has_a_badge_and_its_restore_needs_the_second_confirmation()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First) with { Foreign = true }]);
+        t.Engine.RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>())
+            .Returns(new TaskCompletionSource<RestoreResult>().Task);
+        var (dialogs, _, page) = t.Render<BackupsPage>();
+        Assert.Equal("foreign", page.Find("[data-testid=foreign]").TextContent.Trim());
+
+        page.Find("[data-testid=restore]").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("not made by this installation", dialogs.Find("[data-testid=restore-foreign-warning]").TextContent));
+        dialogs.Find("input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input").Input(First);
+        Assert.True(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled")); // the filename alone is not enough
+        dialogs.Find("input[data-testid=restore-foreign-confirm], [data-testid=restore-foreign-confirm] input").Change(true);
+        dialogs.WaitForAssertion(() => Assert.False(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled")));
+        dialogs.Find("[data-testid=restore-confirm]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains($"Restoring {First}", page.Find("[data-testid=job-progress]").TextContent));
+        await t.Engine.Received(1).RestoreAsync(Arg.Is<RestoreBackupRequest>(r => r.Filename == First && r.AllowForeign), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+    }
 }

@@ -47,12 +47,12 @@ public sealed class CreateBackupCommand(IBackupService backups) : IConsoleComman
 public sealed class RestoreBackupCommand(IBackupService backups) : IConsoleCommand
 {
     public string Name => "restore-backup";
-    public string Usage => "<filename> [--only-db|--only-files] [--force]";
+    public string Usage => "<filename> [--only-db|--only-files] [--force] [--allow-foreign]";
     public string Summary => "Verifies a backup, replaces the database and/or files with the backup's, then archives the replaced state as a safety backup.";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var line = new CommandLine(arguments, ["--only-db", "--only-files", "--force"]);
+        var line = new CommandLine(arguments, ["--only-db", "--only-files", "--force", "--allow-foreign"]);
         var filename = line.SinglePositional("backup filename");
         var scope = ConsoleUser.Scope(line);
         backups.GetArchivePath(filename);
@@ -63,7 +63,7 @@ public sealed class RestoreBackupCommand(IBackupService backups) : IConsoleComma
             return ExitCodes.Failure;
         }
         var progress = new TerminalProgress();
-        var result = await backups.RestoreAsync(new RestoreBackupRequest(filename, scope, ConsoleUser.Name), progress, cancellationToken);
+        var result = await backups.RestoreAsync(new RestoreBackupRequest(filename, scope, ConsoleUser.Name, line.Has("--allow-foreign")), progress, cancellationToken);
         progress.Done();
         System.Console.Error.WriteLine($"Restored {result.Filename}" +
             (result.RestoredDatabase ? "; database replaced" : "") +
@@ -96,6 +96,7 @@ public sealed class ListBackupsCommand(IBackupService backups) : IConsoleCommand
                 requested_by = b.RequestedBy,
                 pinned = b.Pinned,
                 readable = b.Readable,
+                foreign = b.Foreign,
             });
             System.Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
             return ExitCodes.Success;
@@ -108,7 +109,7 @@ public sealed class ListBackupsCommand(IBackupService backups) : IConsoleCommand
         System.Console.WriteLine($"{"FILENAME",-31} {"SIZE",10} {"CREATED (UTC)",-20} {"TRIGGER",-12} CONTAINS");
         foreach (var b in list)
             System.Console.WriteLine($"{b.Filename,-31} {Sizes.Human(b.Size),10} {b.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} {b.Trigger.ToName(),-12} " +
-                $"{(b.Readable ? string.Join("+", b.Contains) : "UNREADABLE")}{(b.Pinned ? " (pinned)" : "")}");
+                $"{(b.Readable ? string.Join("+", b.Contains) : "UNREADABLE")}{(b.Pinned ? " (pinned)" : "")}{(b.Foreign ? " FOREIGN (not made here)" : "")}");
         return ExitCodes.Success;
     }
 }

@@ -88,7 +88,7 @@ public static class ConsoleCommandRunner
                 BackupErrorKind.Busy => ExitCodes.Busy,
                 BackupErrorKind.Damaged => ExitCodes.Damaged,
                 BackupErrorKind.NotFound => ExitCodes.NotFound,
-                BackupErrorKind.InvalidInput => ExitCodes.Usage,
+                BackupErrorKind.InvalidInput or BackupErrorKind.Refused => ExitCodes.Usage,
                 _ => ExitCodes.Failure,
             };
         }

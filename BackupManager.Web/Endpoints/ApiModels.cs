@@ -3,11 +3,12 @@ using BackupManager.Core.Jobs;
 
 namespace BackupManager.Web.Endpoints;
 
-/// <summary>A backup as the API shows it (snake_case JSON, UTC times ending in Z).</summary>
-public sealed record BackupDto(string Filename, long Size, DateTime CreatedAt, string Trigger, IReadOnlyList<string> Contains, bool Pinned, string? RequestedBy, bool Readable)
+/// <summary>A backup as the API shows it (snake_case JSON, UTC times ending in Z); <c>foreign</c>: not made by this installation.</summary>
+public sealed record BackupDto(string Filename, long Size, DateTime CreatedAt, string Trigger, IReadOnlyList<string> Contains, bool Pinned, string? RequestedBy, bool Readable,
+    bool Foreign)
 {
     public static BackupDto From(BackupInfo b) =>
-        new(b.Filename, b.Size, b.CreatedAt.UtcDateTime, b.Trigger.ToName(), b.Contains, b.Pinned, b.RequestedBy, b.Readable);
+        new(b.Filename, b.Size, b.CreatedAt.UtcDateTime, b.Trigger.ToName(), b.Contains, b.Pinned, b.RequestedBy, b.Readable, b.Foreign);
 }
 
 public sealed record ListMeta(int Count, int MaxBackups, long TotalSize);
@@ -36,8 +37,8 @@ public sealed record JobDto(Guid Id, string Kind, string Status, double? Progres
 /// <summary>Body of POST /api/v1/backups (optional).</summary>
 public sealed record CreateBackupBody(bool? OnlyDb, bool? OnlyFiles);
 
-/// <summary>Body of POST /api/v1/backups/restore.</summary>
-public sealed record RestoreBackupBody(string? Filename, bool? OnlyDb, bool? OnlyFiles);
+/// <summary>Body of POST /api/v1/backups/restore; <c>allow_foreign</c> confirms restoring an archive this installation did not make.</summary>
+public sealed record RestoreBackupBody(string? Filename, bool? OnlyDb, bool? OnlyFiles, bool? AllowForeign = null);
 
 internal static class ScopeFromFlags
 {

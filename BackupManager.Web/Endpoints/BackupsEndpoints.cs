@@ -83,7 +83,7 @@ public static class BackupsEndpoints
             return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", "only_db and only_files cannot both be true.");
         try
         {
-            var job = jobs.StartRestore(body.Filename, scope, ActorFromHttp.From(http));
+            var job = jobs.StartRestore(body.Filename, scope, ActorFromHttp.From(http), body.AllowForeign ?? false);
             return TypedResults.Accepted($"/api/v1/backups/jobs/{job.Id}", new DataEnvelope<JobDto>(JobDto.From(job)));
         }
         catch (BackupException e) { return ApiProblems.From(e); }

@@ -24,11 +24,13 @@ public static class AccountEndpoints
         // knows it (so a cross-site link cannot sign anyone out who is still valid).
         app.MapGet("/Account/AfterRestore", async (HttpContext http, UserManager<ApplicationUser> users, SignInManager<ApplicationUser> signIn, IOptions<IdentityOptions> options) =>
         {
-            if (await Identity.IdentityRevalidatingAuthenticationStateProvider.IsStillValidAsync(users, http.User, options.Value))
+            // Anonymous on purpose: the cookie check already refuses a session the restored database does not know,
+            // and this page's job is to say why before the sign-in form.
+            if (http.User.Identity?.IsAuthenticated == true && await Identity.IdentityRevalidatingAuthenticationStateProvider.IsStillValidAsync(users, http.User, options.Value))
                 return TypedResults.LocalRedirect("~/backups");
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("~/Account/Login?message=" + Uri.EscapeDataString("The restored database does not have your session any more. Please sign in again."));
-        }).RequireAuthorization();
+        }).AllowAnonymous();
         return app;
     }
 }
