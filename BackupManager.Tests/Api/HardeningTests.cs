@@ -155,6 +155,40 @@ public sealed class HardeningTests
     }
 
     [Fact]
+    public async Task A_token_stops_working_when_it_expires_and_its_refusal_is_audited()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await WebAppHost.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
+        await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var token = await host.CreateTokenAsync("admin@clinic.test", TimeSpan.FromDays(90));
+        Assert.Equal(HttpStatusCode.OK, (await host.Client(token).GetAsync("/api/v1/backups")).StatusCode);
+
+        clock.Advance(TimeSpan.FromDays(90) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client(token).GetAsync("/api/v1/backups")).StatusCode);
+        var refused = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, "audit.log")).Last(l => l.Contains("\"api\""));
+        Assert.Contains($"token {token[..10]}", refused);
+    }
+
+    [Fact]
+    public async Task The_console_creates_expiring_tokens_and_says_when_a_lifetime_does_not_parse()
+    {
+        await using var host = await WebAppHost.StartAsync();
+        await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var env = AppProcess.EnvironmentFor(host.Harness);
+
+        var created = await AppProcess.RunAsync(env, null, "app:create-token", "admin@clinic.test", "--name", "nightly", "--expires-in", "90d");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        Assert.Equal(HttpStatusCode.OK, (await host.Client(created.Stdout.Trim()).GetAsync("/api/v1/backups")).StatusCode);
+        var list = await AppProcess.RunAsync(env, null, "app:list-tokens");
+        Assert.Contains($"active, expires {DateTimeOffset.UtcNow.AddDays(90):yyyy-MM-dd}", list.Stdout);
+
+        var bad = await AppProcess.RunAsync(env, null, "app:create-token", "admin@clinic.test", "--expires-in", "soon");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--expires-in soon is not a lifetime", bad.Stderr);
+    }
+
+    [Fact]
     public async Task Uploads_do_not_count_as_the_newest_backup_for_health()
     {
         await using var other = await EngineHarness.CreateAsync();

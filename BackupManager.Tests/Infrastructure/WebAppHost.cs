@@ -73,10 +73,10 @@ public sealed partial class WebAppHost : IAsyncDisposable
         return password;
     }
 
-    public async Task<string> CreateTokenAsync(string email)
+    public async Task<string> CreateTokenAsync(string email, TimeSpan? expiresIn = null)
     {
         await using var scope = Factory.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<PersonalAccessTokenService>().CreateAsync(email, "test");
+        return await scope.ServiceProvider.GetRequiredService<PersonalAccessTokenService>().CreateAsync(email, "test", expiresIn: expiresIn);
     }
 
     public async Task RevokeTokenAsync(string token)

@@ -71,15 +71,21 @@ public sealed class SetAdministratorCommand(UserAccountService accounts, bool gr
 public sealed class CreateTokenCommand(UserAccountService accounts, PersonalAccessTokenService tokens) : IConsoleCommand
 {
     public string Name => "create-token";
-    public string Usage => "<email> [--name NAME]";
-    public string Summary => "Creates a personal access token for the API and prints it (shown once).";
+    public string Usage => "<email> [--name NAME] [--expires-in 90d]";
+    public string Summary => "Creates a personal access token for the API and prints it (shown once); --expires-in takes hours (h), days (d) or weeks (w).";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var line = new CommandLine(arguments, [], ["--name"]);
+        var line = new CommandLine(arguments, [], ["--name", "--expires-in"]);
         var email = line.SinglePositional("e-mail address");
+        TimeSpan? lifetime = null;
+        if (line.Value("--expires-in") is { } text && (lifetime = PersonalAccessTokenService.ParseLifetime(text)) is null)
+        {
+            System.Console.Error.WriteLine($"--expires-in {text} is not a lifetime; give a number followed by h (hours), d (days) or w (weeks), such as 90d.");
+            return ExitCodes.Usage;
+        }
         await accounts.MigrateAsync(cancellationToken);
-        System.Console.WriteLine(await tokens.CreateAsync(email, line.Value("--name") ?? "console", cancellationToken));
+        System.Console.WriteLine(await tokens.CreateAsync(email, line.Value("--name") ?? "console", cancellationToken, lifetime));
         return ExitCodes.Success;
     }
 }
@@ -115,7 +121,12 @@ public sealed class ListTokensCommand(UserAccountService accounts, PersonalAcces
     {
         await accounts.MigrateAsync(cancellationToken);
         foreach (var t in await tokens.ListAsync(cancellationToken: cancellationToken))
-            System.Console.WriteLine($"{t.Id}  {t.Prefix}…  {t.Name,-20} {t.UserEmail,-30} {(t.RevokedAt is null ? "active" : "revoked")}");
+            System.Console.WriteLine($"{t.Id}  {t.Prefix}…  {t.Name,-20} {t.UserEmail,-30} {TokenState(t)}");
         return ExitCodes.Success;
     }
+
+    private static string TokenState(TokenSummary t) =>
+        t.RevokedAt is not null ? "revoked"
+        : t.ExpiresAt is { } expires ? (expires <= DateTimeOffset.UtcNow ? $"expired {expires:u}" : $"active, expires {expires:u}")
+        : "active, never expires";
 }

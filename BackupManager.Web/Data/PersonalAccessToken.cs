@@ -17,4 +17,6 @@ public sealed class PersonalAccessToken
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastUsedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+    /// <summary>After this instant the token no longer authenticates; null: it does not expire.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
 }

@@ -7,7 +7,8 @@ using Microsoft.EntityFrameworkCore;
 namespace BackupManager.Web.Identity;
 
 /// <summary>A token as lists show it; never the secret.</summary>
-public sealed record TokenSummary(Guid Id, string Name, string Prefix, string UserEmail, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+public sealed record TokenSummary(Guid Id, string Name, string Prefix, string UserEmail, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt,
+    DateTimeOffset? ExpiresAt = null);
 
 /// <summary>
 /// Issues, finds and revokes personal access tokens. A token is "bm_" + 40 random base62 characters; only its
@@ -18,8 +19,11 @@ public sealed class PersonalAccessTokenService(ApplicationDbContext db, UserMana
     public const string TokenPrefix = "bm_";
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-    /// <summary>Creates a token for the user with <paramref name="email"/> and returns the secret (shown once).</summary>
-    public async Task<string> CreateAsync(string email, string name, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Creates a token for the user with <paramref name="email"/>, valid for <paramref name="expiresIn"/> (null: until
+    /// revoked), and returns the secret (shown once).
+    /// </summary>
+    public async Task<string> CreateAsync(string email, string name, CancellationToken cancellationToken = default, TimeSpan? expiresIn = null)
     {
         var user = await users.FindByEmailAsync(email) ?? throw new UserAccountException($"There is no user with the e-mail {email}.");
         var secret = TokenPrefix + RandomNumberGenerator.GetString(Alphabet, 40);
@@ -31,19 +35,20 @@ public sealed class PersonalAccessTokenService(ApplicationDbContext db, UserMana
             TokenHash = Hash(secret),
             Prefix = secret[..10],
             CreatedAt = time.GetUtcNow(),
+            ExpiresAt = expiresIn is { } lifetime ? time.GetUtcNow() + lifetime : null,
         });
         await db.SaveChangesAsync(cancellationToken);
         return secret;
     }
 
-    /// <summary>The user of a live (not revoked) token, recording its use; null for an unknown or revoked token.</summary>
+    /// <summary>The user of a live (not revoked, not expired) token, recording its use; null for an unknown, revoked or expired token.</summary>
     public async Task<ApplicationUser?> FindUserAsync(string secret, CancellationToken cancellationToken = default)
     {
         if (!secret.StartsWith(TokenPrefix, StringComparison.Ordinal) || secret.Length > 100) return null;
         var hash = Hash(secret);
         var token = await db.PersonalAccessTokens.Include(t => t.User).SingleOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
-        if (token is null || token.RevokedAt is not null || token.User is null) return null;
         var now = time.GetUtcNow();
+        if (token is null || token.RevokedAt is not null || token.User is null || token.ExpiresAt <= now) return null;
         // Record use at most once a minute: a busy script must not turn every request into a write.
         if (token.LastUsedAt is null || now - token.LastUsedAt > TimeSpan.FromMinutes(1))
         {
@@ -56,7 +61,7 @@ public sealed class PersonalAccessTokenService(ApplicationDbContext db, UserMana
     public async Task<IReadOnlyList<TokenSummary>> ListAsync(string? userId = null, CancellationToken cancellationToken = default) =>
         await db.PersonalAccessTokens.Where(t => userId == null || t.UserId == userId)
             .OrderByDescending(t => t.CreatedAt)
-            .Select(t => new TokenSummary(t.Id, t.Name, t.Prefix, t.User!.Email!, t.CreatedAt, t.LastUsedAt, t.RevokedAt))
+            .Select(t => new TokenSummary(t.Id, t.Name, t.Prefix, t.User!.Email!, t.CreatedAt, t.LastUsedAt, t.RevokedAt, t.ExpiresAt))
             .ToListAsync(cancellationToken);
 
     /// <summary>Revokes a token by its id or its visible prefix; returns false when none matched.</summary>
@@ -70,6 +75,20 @@ public sealed class PersonalAccessTokenService(ApplicationDbContext db, UserMana
         tokens[0].RevokedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>"90d", "12h" or "2w" as a lifetime; null when it does not parse (or is not positive).</summary>
+    public static TimeSpan? ParseLifetime(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text) || text.Length < 2) return null;
+        if (!int.TryParse(text[..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 100_000) return null;
+        return char.ToLowerInvariant(text[^1]) switch
+        {
+            'h' => TimeSpan.FromHours(n),
+            'd' => TimeSpan.FromDays(n),
+            'w' => TimeSpan.FromDays(7 * n),
+            _ => null,
+        };
     }
 
     private static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
