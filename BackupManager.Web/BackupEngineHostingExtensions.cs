@@ -38,6 +38,13 @@ public static class BackupEngineHostingExtensions
         return builder;
     }
 
+    private static bool SameDatabase(string? a, string? b)
+    {
+        if (string.IsNullOrWhiteSpace(a) || string.IsNullOrWhiteSpace(b)) return false;
+        var (x, y) = (new Npgsql.NpgsqlConnectionStringBuilder(a), new Npgsql.NpgsqlConnectionStringBuilder(b));
+        return string.Equals(x.Host, y.Host, StringComparison.OrdinalIgnoreCase) && x.Port == y.Port && string.Equals(x.Database, y.Database, StringComparison.Ordinal);
+    }
+
     /// <summary>Prints a bad setting's messages (each names the variable and what it must be) to stderr; returns the exit code for it.</summary>
     public static int ReportConfigurationError(OptionsValidationException e)
     {
@@ -51,9 +58,13 @@ public static class BackupEngineHostingExtensions
         _ = services.GetRequiredService<IOptions<BackupOptions>>().Value;
         _ = services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
         _ = services.GetRequiredService<IOptions<Security.WebHardeningOptions>>().Value;
-        if (requireDatabase && string.IsNullOrWhiteSpace(services.GetRequiredService<IConfiguration>().GetConnectionString("Default")))
+        var configuration = services.GetRequiredService<IConfiguration>();
+        if (requireDatabase && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Default")))
             throw new OptionsValidationException("ConnectionStrings", typeof(BackupOptions),
                 ["ConnectionStrings__Default is not set. The web app keeps its users in PostgreSQL; set it to a connection string such as Host=127.0.0.1;Database=clinic;Username=…;Password=…"]);
+        if (SameDatabase(Data.AccountsDatabase.ConnectionString(configuration), Configuration.BackupConfiguration.DatabaseConnectionString(configuration)))
+            throw new OptionsValidationException("ConnectionStrings", typeof(BackupOptions),
+                ["ConnectionStrings__Accounts names the database that is backed up. Accounts must live elsewhere, or a restore would bring back revoked access: leave it unset (it defaults to <database>_accounts) or name another database."]);
     }
 }
 

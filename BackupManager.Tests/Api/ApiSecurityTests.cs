@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using BackupManager.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BackupManager.Tests.Api;
@@ -165,22 +166,69 @@ public sealed class RateLimitTests
 public sealed class AfterRestoreTests
 {
     [Fact]
-    public async Task A_session_the_restored_database_no_longer_knows_is_sent_to_sign_in_and_a_valid_one_is_kept()
+    public async Task A_restore_never_brings_back_a_revoked_token_or_permission_and_the_backed_up_database_holds_no_accounts()
+    {
+        await using var host = await WebAppHost.StartAsync();
+        await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        await host.CreateUserAsync("former@clinic.test", administrator: true);
+        var revokedLater = await host.CreateTokenAsync("admin@clinic.test");
+        var formerToken = await host.CreateTokenAsync("former@clinic.test");
+        Assert.Equal(HttpStatusCode.OK, (await host.Client(formerToken).GetAsync("/api/v1/backups")).StatusCode);
+        var backup = await host.Harness.CreateBackupAsync();
+
+        await host.RevokeTokenAsync(revokedLater);          // a leaked token, revoked after the backup
+        await host.SetAdministratorAsync("former@clinic.test", false); // app:revoke-admin, after the backup
+        await host.Harness.RestoreAsync(backup.Filename);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client(revokedLater).GetAsync("/api/v1/backups")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await host.Client(formerToken).GetAsync("/api/v1/backups")).StatusCode);
+        Assert.Null(await host.Harness.Database.ScalarAsync<string>("SELECT to_regclass('public.\"AspNetUsers\"')::text"));
+        Assert.Contains($"{host.Harness.Database.Name}_accounts", await host.Harness.Database.DatabasesLikeAsync());
+    }
+
+    [Fact]
+    public async Task A_session_is_sent_through_after_restore_to_the_backups_page_and_a_signed_out_one_to_sign_in_with_the_reason()
     {
         await using var host = await WebAppHost.StartAsync();
         var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
         var kept = await host.SignInAsync("admin@clinic.test", password);
-        var stale = await host.SignInAsync("admin@clinic.test", password);
 
         var stillValid = await kept.Http.GetAsync("/Account/AfterRestore");
         Assert.Equal(HttpStatusCode.Redirect, stillValid.StatusCode);
         Assert.EndsWith("/backups", stillValid.Headers.Location!.OriginalString);
 
-        // As after restoring a database from before this session: the user's security stamp differs.
-        await host.Harness.Database.ExecuteAsync("UPDATE \"AspNetUsers\" SET \"SecurityStamp\" = 'from-the-backup'");
-        var signedOut = await stale.Http.GetAsync("/Account/AfterRestore");
-        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
-        Assert.Contains("/Account/Login?message=", signedOut.Headers.Location!.OriginalString);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await stale.Http.GetAsync("/api/v1/backups")).StatusCode);
+        var anonymous = await host.Client().GetAsync("/Account/AfterRestore");
+        Assert.Equal(HttpStatusCode.Redirect, anonymous.StatusCode);
+        Assert.Contains("/Account/Login?message=", anonymous.Headers.Location!.OriginalString);
+    }
+}
+
+public sealed class AccountsDatabaseTests
+{
+    [Fact]
+    public async Task Accounts_of_an_installation_from_before_the_split_are_moved_out_of_the_backed_up_database_once()
+    {
+        await using var application = await TestPostgres.CreateDatabaseAsync();
+        await using var accounts = await TestPostgres.CreateDatabaseAsync();
+        // The older installation: the account tables, made by its migration, in the application database, with a user.
+        await using (var legacy = new Web.Data.ApplicationDbContext(new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Web.Data.ApplicationDbContext>()
+            .UseNpgsql(application.ConnectionString).Options))
+            await Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>(legacy.Database)
+                .MigrateAsync("20261127051450_CreateIdentitySchema");
+        await application.ExecuteAsync("""
+            INSERT INTO "AspNetUsers" ("Id", "UserName", "NormalizedUserName", "Email", "NormalizedEmail", "EmailConfirmed", "PasswordHash", "SecurityStamp",
+                "PhoneNumberConfirmed", "TwoFactorEnabled", "LockoutEnabled", "AccessFailedCount")
+            VALUES ('u1', 'dr@clinic.test', 'DR@CLINIC.TEST', 'dr@clinic.test', 'DR@CLINIC.TEST', true, 'hash', 'stamp', false, false, false, 0);
+            """);
+        await using (var current = new Web.Data.ApplicationDbContext(new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Web.Data.ApplicationDbContext>()
+            .UseNpgsql(accounts.ConnectionString).Options))
+            await current.Database.MigrateAsync();
+
+        var moved = await Web.Data.AccountsDatabase.MoveLegacyAccountsAsync(application.ConnectionString, accounts.ConnectionString, CancellationToken.None);
+
+        Assert.Contains("Moved 1 account(s)", moved);
+        Assert.Equal(["dr@clinic.test|hash"], await accounts.RowsAsync("SELECT \"Email\", \"PasswordHash\" FROM \"AspNetUsers\""));
+        Assert.Null(await application.ScalarAsync<string>("SELECT to_regclass('public.\"AspNetUsers\"')::text"));
+        Assert.Null(await Web.Data.AccountsDatabase.MoveLegacyAccountsAsync(application.ConnectionString, accounts.ConnectionString, CancellationToken.None));
     }
 }

@@ -148,6 +148,19 @@ public sealed class ConsoleCommandTests
     }
 
     [Fact]
+    public async Task Accounts_may_not_be_kept_in_the_database_that_is_backed_up()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        var env = AppProcess.EnvironmentFor(h);
+        env["ConnectionStrings__Accounts"] = h.Database.ConnectionString;
+
+        var result = await AppProcess.RunAsync(env, null, "app:list-backups");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("ConnectionStrings__Accounts names the database that is backed up", result.Stderr);
+    }
+
+    [Fact]
     public async Task The_lock_is_shared_across_processes()
     {
         await using var h = await EngineHarness.CreateAsync();

@@ -74,7 +74,8 @@ public static class IdentityHostingExtensions
     public static IdentityBuilder AddUserAccounts(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        var connectionString = builder.Configuration.GetConnectionString("Default");
+        // Accounts never live in the database that is backed up (see AccountsDatabase).
+        var connectionString = AccountsDatabase.ConnectionString(builder.Configuration);
         services.AddDbContext<ApplicationDbContext>(options => options.UseNpgsql(connectionString));
         services.AddScoped<UserAccountService>();
         services.AddScoped<PersonalAccessTokenService>();

@@ -6,10 +6,22 @@ using Microsoft.EntityFrameworkCore;
 namespace BackupManager.Web.Identity;
 
 /// <summary>Creates users and grants or revokes the Administrator role; used by the console commands and the demo set-up.</summary>
-public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleManager<IdentityRole> roles, ApplicationDbContext db)
+public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleManager<IdentityRole> roles, ApplicationDbContext db,
+    IConfiguration configuration, ILogger<UserAccountService> logger)
 {
-    /// <summary>Applies pending EF Core migrations (Identity and token tables) to the application database.</summary>
-    public Task MigrateAsync(CancellationToken cancellationToken) => db.Database.MigrateAsync(cancellationToken);
+    /// <summary>
+    /// Makes the accounts database if it is missing, applies pending EF Core migrations (Identity and token tables) to
+    /// it, and when it was just made moves the accounts of an older installation out of the application database.
+    /// </summary>
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        var accounts = AccountsDatabase.ConnectionString(configuration);
+        var created = await AccountsDatabase.EnsureExistsAsync(accounts, configuration["Backup:MaintenanceDatabase"] ?? "postgres", cancellationToken);
+        await db.Database.MigrateAsync(cancellationToken);
+        if (created && configuration.GetConnectionString("Default") is { Length: > 0 } application
+            && await AccountsDatabase.MoveLegacyAccountsAsync(application, accounts, cancellationToken) is { } moved)
+            logger.LogWarning("{Message}", moved);
+    }
 
     /// <summary>Ensures the Administrator role exists and carries the manage-backups permission claim.</summary>
     public async Task EnsureRolesAsync()
