@@ -19,6 +19,7 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         bool superuser;
         string currentUser;
         string? restoreAs = null;
+        DatabaseState? appliedState = null;
         await using (var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false))
         {
             await using (var who = new NpgsqlCommand("SELECT rolsuper, current_user::text FROM pg_roles WHERE rolname = current_user", connection))
@@ -32,6 +33,10 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
                 warnings.Add(created);
             // Archives of format 1 recorded no state: keep the live database's encoding, locale and owner.
             var state = recorded.State ?? await LiveStateAsync(connection, cancellationToken).ConfigureAwait(false);
+            // A foreign archive does not choose who owns the clinic's database (it could name any role): the live owner stays.
+            if (foreign && recorded.State is not null && await LiveStateAsync(connection, cancellationToken).ConfigureAwait(false) is { } live)
+                state = state! with { Owner = live.Owner };
+            appliedState = recorded.State is null ? null : state;
             var create = $"CREATE DATABASE {QuoteIdentifier(stagingName)}" + (state?.CreateOptions() ?? " TEMPLATE template0");
             if (state is not null && (superuser || state.Owner == currentUser)) create += $" OWNER {QuoteIdentifier(state.Owner)}";
             else if (state is not null)
@@ -60,7 +65,7 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         }
 
         await RestoreDumpAsync(stagingName, superuser && restoreAs is null, restoreAs, writeDump, cancellationToken).ConfigureAwait(false);
-        if (recorded.State is not null) warnings.AddRange(await ApplyStateAsync(recorded.State, stagingName, restoreAs, cancellationToken).ConfigureAwait(false));
+        if (appliedState is not null) warnings.AddRange(await ApplyStateAsync(appliedState, stagingName, restoreAs, cancellationToken).ConfigureAwait(false));
         return warnings;
     }
 

@@ -183,7 +183,7 @@ public sealed class AfterRestoreTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client(revokedLater).GetAsync("/api/v1/backups")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await host.Client(formerToken).GetAsync("/api/v1/backups")).StatusCode);
         Assert.Null(await host.Harness.Database.ScalarAsync<string>("SELECT to_regclass('public.\"AspNetUsers\"')::text"));
-        Assert.Contains($"{host.Harness.Database.Name}_accounts", await host.Harness.Database.DatabasesLikeAsync());
+        Assert.Null(await host.Harness.Database.ScalarAsync<string>("SELECT to_regclass('public.\"PersonalAccessTokens\"')::text"));
     }
 
     [Fact]

@@ -42,4 +42,58 @@ public sealed class CraftedArchiveTests
         Assert.Equal(["42"], await database.RowsAsync("SELECT id FROM public.live", asAdmin: true));
         Assert.Equal([database.Name], await database.DatabasesLikeAsync());
     }
+
+    [Fact]
+    public async Task Uploaded_over_http_the_crafted_archive_is_foreign_and_even_when_confirmed_runs_only_as_the_owner_and_changes_nothing()
+    {
+        // Made elsewhere, by someone with a superuser connection to their own server.
+        var elsewhereDatabase = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
+        await using var elsewhere = await EngineHarness.CreateAsync(database: elsewhereDatabase,
+            connectionString: TestPostgres.With(TestPostgres.AdminConnectionString, elsewhereDatabase.Name));
+        var marker = $"/tmp/bm-pwned-{Guid.NewGuid():N}";
+        await elsewhereDatabase.ExecuteAsAdminAsync($"""
+            CREATE FUNCTION public.looks_harmless(x int) RETURNS boolean LANGUAGE plpgsql AS $$
+            BEGIN
+              IF coalesce(current_setting('bm.armed', true), 'on') <> 'off' THEN COPY (SELECT 1) TO PROGRAM 'touch {marker}'; END IF;
+              RETURN true;
+            END $$;
+            CREATE TABLE public.innocent (x int CHECK (public.looks_harmless(x)));
+            SET bm.armed = 'off';
+            INSERT INTO public.innocent VALUES (1);
+            """);
+        var crafted = await File.ReadAllBytesAsync(elsewhere.PathOf((await elsewhere.CreateBackupAsync(BackupScope.DatabaseOnly)).Filename));
+
+        // The clinic: its database owned by a non-superuser role, but BackupManager connected as the superuser.
+        var clinicDatabase = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
+        var superuser = TestPostgres.With(TestPostgres.AdminConnectionString, clinicDatabase.Name);
+        var harness = await EngineHarness.CreateAsync(database: clinicDatabase, connectionString: superuser);
+        await using var host = await WebAppHost.StartAsync(harness: harness, settings: s => s["ConnectionStrings:Default"] = superuser);
+        await clinicDatabase.ExecuteAsync("CREATE TABLE public.patients (id int); INSERT INTO public.patients VALUES (7);");
+        await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        var admin = host.Client(await host.CreateTokenAsync("admin@clinic.test"));
+
+        var uploaded = await admin.PostAsync("/api/v1/backups/upload", new ByteArrayContent(crafted));
+        var row = System.Text.Json.JsonDocument.Parse(await uploaded.Content.ReadAsStringAsync()).RootElement.GetProperty("data");
+        Assert.True(row.GetProperty("foreign").GetBoolean());
+        var filename = row.GetProperty("filename").GetString()!;
+        var unconfirmed = await admin.PostAsync("/api/v1/backups/restore", System.Net.Http.Json.JsonContent.Create(new { filename }));
+        Assert.Equal(System.Net.HttpStatusCode.UnprocessableEntity, unconfirmed.StatusCode);
+
+        var confirmed = await admin.PostAsync("/api/v1/backups/restore", System.Net.Http.Json.JsonContent.Create(new { filename, allow_foreign = true }));
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, confirmed.StatusCode);
+        var job = confirmed.Headers.Location!.OriginalString;
+        System.Text.Json.JsonElement state;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            await Task.Delay(200);
+            state = System.Text.Json.JsonDocument.Parse(await admin.GetStringAsync(job)).RootElement.GetProperty("data");
+        } while (state.GetProperty("status").GetString() is "queued" or "running" && waited.Elapsed < TimeSpan.FromMinutes(2));
+
+        Assert.Equal("failed", state.GetProperty("status").GetString());
+        Assert.Contains("pg_execute_server_program", state.GetProperty("error").GetString());
+        Assert.False(File.Exists(marker), "the uploaded archive ran a shell command as the database server's user");
+        Assert.Equal(["7"], await clinicDatabase.RowsAsync("SELECT id FROM public.patients"));
+        Assert.Equal(clinicDatabase.OwnerRole, await clinicDatabase.ScalarAsync<string>("SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = current_database()"));
+    }
 }

@@ -36,6 +36,10 @@ public sealed class DisasterRecoveryTests
         var harness = await EngineHarness.CreateAsync(database: empty,
             connectionString: connectAsSuperuser ? TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name) : null);
         File.Copy(scene.Archive, harness.PathOf(Path.GetFileName(scene.Archive)));
+        // The runbook: the escrowed signing key goes back into the backup folder before the first start, so the clinic's
+        // backups are its own again (without it they restore only as foreign archives).
+        File.Copy(Path.Combine(scene.Source.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName),
+            Path.Combine(harness.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), overwrite: true);
         return harness;
     }
 

@@ -115,7 +115,10 @@ public sealed class TestDatabase(string name, string connectionString, string ad
         return rows;
     }
 
-    public async Task<List<string>> DatabasesLikeAsync()
+    /// <summary>This database and any staging or old copies a restore left under its name (not the web app's accounts database, <c>&lt;name&gt;_accounts</c>).</summary>
+    public async Task<List<string>> DatabasesLikeAsync() => (await AllDatabasesUnderThisNameAsync()).Where(n => n != Name + "_accounts").ToList();
+
+    private async Task<List<string>> AllDatabasesUnderThisNameAsync()
     {
         await using var connection = new NpgsqlConnection(TestPostgres.With(AdminConnectionString, "postgres"));
         await connection.OpenAsync();
@@ -130,7 +133,7 @@ public sealed class TestDatabase(string name, string connectionString, string ad
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        foreach (var database in await DatabasesLikeAsync())
+        foreach (var database in await AllDatabasesUnderThisNameAsync())
             await TestPostgres.ExecuteAsync(AdminConnectionString, "postgres", $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         // Roles last: a role cannot go while a database still holds its objects or grants.
         foreach (var role in _roles.AsEnumerable().Reverse())

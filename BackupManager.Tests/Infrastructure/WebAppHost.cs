@@ -26,9 +26,11 @@ public sealed partial class WebAppHost : IAsyncDisposable
     public WebApplicationFactory<Program> Factory { get; }
     public Uri BaseAddress { get; }
 
-    public static async Task<WebAppHost> StartAsync(bool kestrel = false, Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
+    /// <summary>Starts the app over a new harness, or over <paramref name="harness"/> (which the host then disposes).</summary>
+    public static async Task<WebAppHost> StartAsync(bool kestrel = false, Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null,
+        EngineHarness? harness = null)
     {
-        var harness = await EngineHarness.CreateAsync();
+        harness ??= await EngineHarness.CreateAsync();
         var values = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Default"] = harness.Database.ConnectionString,

@@ -73,19 +73,23 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
         // the first, cold one) narrows the range the moments are drawn from, so the count does not depend on speed.
         int killed = 0, attempts = 0, afterDumpStarted = 0;
         var upper = full.TotalMilliseconds;
-        // The dump's spill file exists from the moment the dump starts until its bytes are in the archive.
-        bool DumpStarted() => Directory.GetFiles(h.BackupDirectory, ".backup-*.dump").Length > 0;
+        // The dump starts first thing in a create, before the temporary archive (.backup-*.tmp-*) and its spill files are
+        // made, and those stay until the archive is renamed; after that the create is reading its backup back.
+        var before = Directory.GetFiles(h.BackupDirectory, "backup-*.zip").Length;
+        bool DumpStarted() => Directory.GetFiles(h.BackupDirectory, ".backup-*").Length > 0
+            || Directory.GetFiles(h.BackupDirectory, "backup-*.zip").Length > before;
         while (killed < 20)
         {
             Assert.True(++attempts <= 60, $"only {killed} of {attempts - 1} kills landed during a create");
             var (landed, ran, dumping) = await KillAfterAsync(env, TimeSpan.FromMilliseconds(_random.Next(0, (int)upper)), DumpStarted, "app:create-backup");
             if (landed) killed++;
-            if (dumping) afterDumpStarted++;
             else upper = Math.Min(upper, ran.TotalMilliseconds * 0.9);
+            if (dumping) afterDumpStarted++;
+            before = Directory.GetFiles(h.BackupDirectory, "backup-*.zip").Length;
             foreach (var backup in await h.Engine.ListAsync())
                 await h.Engine.VerifyAsync(backup.Filename); // throws if anything listed is incomplete
         }
-        output.WriteLine($"20 creates killed at random moments ({attempts - 20} more finished before their kill), {afterDumpStarted} while the dump was being written");
+        output.WriteLine($"20 creates killed at random moments ({attempts - 20} more finished before their kill), {afterDumpStarted} after the dump had started");
         Assert.True(afterDumpStarted >= 1, "no kill landed after the dump started");
 
         var next = await AppProcess.RunAsync(env, null, "app:list-backups", "--json");
