@@ -80,6 +80,9 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
                     await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], progress, cancellationToken).ConfigureAwait(false);
             }, cancellationToken);
             await WhenAllOrFirstFailure(database, folders).ConfigureAwait(false);
+            // The entries this restore does not put back (db/roles.sql, a part the scope leaves out) are checked as well:
+            // nothing is swapped in from an archive with damage anywhere.
+            await archive.VerifyAsync(null, cancellationToken, entry => !PutsBack(plan, archive.Manifest, entry)).ConfigureAwait(false);
         }
         catch
         {
@@ -201,6 +204,10 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             await source.CopyToAsync(stdin, BackupArchiveWriter.BufferSize, token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false));
     }
+
+    private static bool PutsBack(RestorePlan plan, BackupManifest manifest, ManifestEntry entry) =>
+        (plan.Database && entry.Path == manifest.Database?.Entry)
+        || plan.Folders.Any(f => entry.Path.StartsWith(ArchivePath.FilesPrefix + f.RootName + "/", StringComparison.Ordinal));
 
     /// <summary>Waits for both; if one fails, reports that failure as soon as the other has stopped too.</summary>
     private static async Task WhenAllOrFirstFailure(Task first, Task second)

@@ -154,6 +154,29 @@ public sealed class DamagedArchiveTests
         Assert.Contains($"'{name}' does not match the CRC-32 in its zip headers", error.Message);
     }
 
+    [Theory]
+    [InlineData("db/roles.sql", BackupScope.Full)]   // never put back by a restore, so only a check of every entry finds it
+    [InlineData("dump", BackupScope.FilesOnly)]       // a files-only restore does not read the dump
+    public async Task Damage_in_an_entry_the_restore_does_not_put_back_still_stops_the_restore(string damaged, BackupScope scope)
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        var (path, bytes) = await FullBackupAsync(h);
+        var entry = EntriesOf(bytes).Single(e => damaged == "dump" ? e.Name.EndsWith(".dump", StringComparison.Ordinal) : e.Name == damaged);
+        await WriteWithBitFlippedAsync(path, bytes, entry.DataOffset + entry.CompressedSize / 2, 3);
+        await h.Database.ExecuteAsync("UPDATE patients SET name = 'live state' WHERE id = 1");
+        File.WriteAllText(Path.Combine(h.Documents, "live.txt"), "live");
+        var before = await CaptureAsync(h);
+
+        var error = await Assert.ThrowsAsync<BackupException>(() => h.RestoreAsync(Path.GetFileName(path), scope));
+
+        Assert.Equal(BackupErrorKind.Damaged, error.Kind);
+        var after = await CaptureAsync(h);
+        Assert.Equal(before.Rows, after.Rows);
+        Assert.Equal(before.Documents, after.Documents);
+        Assert.Equal(before.BackupCount, after.BackupCount);
+        Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
+    }
+
     [Fact]
     public async Task A_truncated_archive_is_refused()
     {
