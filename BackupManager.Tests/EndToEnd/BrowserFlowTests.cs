@@ -188,6 +188,29 @@ public sealed class BrowserFlowTests
         Assert.Contains("/Account/", page.Url);
     }
 
+    [Fact]
+    public async Task A_permission_withdrawn_while_a_dialog_is_open_signs_the_circuit_out_and_closes_the_dialog_within_the_revalidation_interval()
+    {
+        await using var host = await WebAppHost.StartAsync(kestrel: true);
+        var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        await host.Harness.SeedAsync();
+        await host.Harness.CreateBackupAsync();
+        var (playwright, browser) = await LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, host, "admin@clinic.test", password);
+        await page.WaitForSelectorAsync("[data-testid=page-ready]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+        await page.ClickAsync("[data-testid=restore]");
+        await page.WaitForSelectorAsync("[data-testid=restore-warning]");
+
+        await host.SetAdministratorAsync("admin@clinic.test", false); // nobody clicks: the circuit's own revalidation must notice
+
+        await page.WaitForURLAsync("**/Account/Login**", new PageWaitForURLOptions { Timeout = 60_000 });
+        Assert.Equal(0, await page.Locator("[data-testid=restore-warning]").CountAsync());
+        await ShotAsync(page, "11-signed-out-after-revocation");
+    }
+
     private static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
