@@ -111,6 +111,20 @@ public sealed class HardeningTests
     }
 
     [Fact]
+    public async Task A_flood_of_refused_api_calls_cannot_rotate_the_history_out_of_the_audit_log()
+    {
+        // A clock that stands still, so the 60 calls cannot straddle a minute boundary.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await WebAppHost.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
+        var client = host.Client();
+        for (var i = 0; i < 60; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/backups")).StatusCode);
+
+        var lines = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, "audit.log")).Where(l => l.Contains("\"api\"")).ToList();
+        Assert.Equal(Web.Security.ApiRefusalAudit.PerAddressPerMinute + 1, lines.Count);
+        Assert.Contains("the rest of the minute is not recorded", lines[^1]);
+    }
+
+    [Fact]
     public async Task An_upload_dated_in_the_future_is_refused_with_422_and_saying_why()
     {
         // An archive made on a machine whose clock says 2099.

@@ -7,19 +7,35 @@ namespace BackupManager.Web.Security;
 /// <summary>
 /// Every API call refused for authentication (401) or permission (403) goes into the audit log with the caller's
 /// address and, for a bearer token, only its public prefix (the first 10 characters, as the token list shows them):
-/// a token being tried from somewhere, or a revoked one still in use, is then visible to the administrators.
+/// a token being tried from somewhere, or a revoked one still in use, is then visible to the administrators. At most
+/// <see cref="PerAddressPerMinute"/> refusals per address and minute are written (then one line saying more were
+/// left out): a flood of anonymous requests must not rotate the real history out of the log.
 /// </summary>
 public static class ApiRefusalAudit
 {
+    public const int PerAddressPerMinute = 20;
+
     public static WebApplication UseApiRefusalAudit(this WebApplication app)
     {
         var audit = app.Services.GetRequiredService<AuditLog>();
+        var time = app.Services.GetRequiredService<TimeProvider>();
+        var recent = new System.Collections.Concurrent.ConcurrentDictionary<string, (long Minute, int Count)>(StringComparer.Ordinal);
         app.Use(async (context, next) =>
         {
             await next(context);
             var status = context.Response.StatusCode;
             if (status is not (StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden) || !context.Request.Path.StartsWithSegments("/api")) return;
             var actor = ActorFromHttp.From(context);
+            var minute = time.GetUtcNow().ToUnixTimeSeconds() / 60;
+            if (recent.Count > 10_000) recent.Clear(); // a spray of addresses: start counting again rather than grow
+            var (_, count) = recent.AddOrUpdate(actor.Address ?? "unknown", _ => (minute, 1), (_, seen) => seen.Minute == minute ? (minute, seen.Count + 1) : (minute, 1));
+            if (count > PerAddressPerMinute + 1) return;
+            if (count == PerAddressPerMinute + 1)
+            {
+                audit.Record("anonymous", actor.Address, "api", null, AuditOutcome.Refused,
+                    $"more than {PerAddressPerMinute} refused API calls from this address this minute; the rest of the minute is not recorded");
+                return;
+            }
             var authorization = context.Request.Headers.Authorization.ToString();
             var token = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : null;
             var who = status == StatusCodes.Status403Forbidden ? actor.Name
