@@ -28,9 +28,6 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 (superuser, currentUser) = (reader.GetBoolean(0), reader.GetString(1));
             }
-            // Roles first: the dump's grants and owners name them, and a refusal here leaves everything as it was.
-            if (recorded.Roles is { } roles && await RequiredRoles.EnsureAsync(connection, roles, cancellationToken).ConfigureAwait(false) is { } created)
-                warnings.Add(created);
             // Archives of format 1 recorded no state: keep the live database's encoding, locale and owner.
             var state = recorded.State ?? await LiveStateAsync(connection, cancellationToken).ConfigureAwait(false);
             // A foreign archive does not choose who owns the clinic's database (it could name any role): the live owner stays.
@@ -49,6 +46,9 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
                 throw new BackupException(BackupErrorKind.Refused,
                     $"This archive was not made by this installation, and its SQL would run with superuser rights (BackupManager connects as a superuser and the database's owner {state?.Owner ?? "(unknown)"} is one), "
                     + "which could give whoever made it control of the database server. Nothing was changed. Connect BackupManager as a non-superuser role that owns the database (with CREATEDB), then restore it again.");
+            // Then the roles (after every refusal, so a refused restore creates none): the dump's grants and owners name them.
+            if (recorded.Roles is { } roles && await RequiredRoles.EnsureAsync(connection, roles, cancellationToken).ConfigureAwait(false) is { } created)
+                warnings.Add(created);
             await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(stagingName)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
             try { await ExecuteAsync(connection, create, cancellationToken).ConfigureAwait(false); }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
