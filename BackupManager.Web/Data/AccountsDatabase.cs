@@ -92,9 +92,18 @@ public static class AccountsDatabase
         long users;
         await using (var count = new NpgsqlCommand("SELECT count(*) FROM \"AspNetUsers\"", target))
             users = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        await using (var drop = new NpgsqlCommand(
-            string.Join("; ", Tables.Reverse().Select(t => $"DROP TABLE \"{t}\"")) + "; DROP TABLE \"__EFMigrationsHistory\"", source))
+        var dropSql = string.Join("; ", Tables.Reverse().Select(t => $"DROP TABLE \"{t}\"")) + "; DROP TABLE \"__EFMigrationsHistory\"";
+        try
+        {
+            await using var drop = new NpgsqlCommand(dropSql, source);
             await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException e)
+        {
+            // The accounts are safely in their own database already; the old copies are only dead weight in the backups.
+            return $"Moved {users} account(s), their roles and tokens into {target.Database}, but their old tables could not be dropped from the backed-up database ({e.MessageText}); "
+                + $"they are no longer used. Drop them as their owner: {dropSql};";
+        }
         return $"Moved {users} account(s), their roles and tokens out of the backed-up database into {target.Database}: restores can no longer change who may sign in.";
     }
 

@@ -60,5 +60,7 @@ public sealed class SignInThrottle(TimeProvider time)
     {
         foreach (var (key, failures) in _failures)
             if (now - failures.Last > Forget) _failures.TryRemove(key, out _);
+        // A spray of invented addresses must not grow memory without bound; the per-address rate limit still applies.
+        if (_failures.Count > 2 * MaxTracked) _failures.Clear();
     }
 }
