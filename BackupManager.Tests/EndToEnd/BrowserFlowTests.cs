@@ -12,17 +12,29 @@ public sealed class BrowserFlowTests
 {
     private static readonly string ScreenshotFolder = Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
 
-    private static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    /// <summary>Debian's headless Chromium with one page; disposing closes both (never a downloaded browser).</summary>
+    private sealed class BrowserSession(IPlaywright playwright, IBrowser browser, IPage page) : IAsyncDisposable
     {
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        public IPage Page { get; } = page;
+
+        public static async Task<BrowserSession> OpenAsync(BrowserNewPageOptions? options = null)
         {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
-        return (playwright, browser);
+            var playwright = await Playwright.CreateAsync();
+            var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = "/usr/bin/chromium",
+                Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync"],
+            });
+            return new BrowserSession(playwright, browser, await browser.NewPageAsync(options));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await browser.DisposeAsync();
+            playwright.Dispose();
+        }
     }
 
     private static async Task SignInAsync(IPage page, WebAppHost host, string email, string password)
@@ -45,10 +57,8 @@ public sealed class BrowserFlowTests
         await using var host = await WebAppHost.StartAsync(kestrel: true);
         await host.Harness.SeedAsync();
         var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
-        var (playwright, browser) = await LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { AcceptDownloads = true, ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        await using var session = await BrowserSession.OpenAsync(new BrowserNewPageOptions { AcceptDownloads = true, ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var page = session.Page;
 
         // Anonymous visitors are sent to the sign-in page.
         await page.GotoAsync(new Uri(host.BaseAddress, "backups").ToString());
@@ -122,10 +132,8 @@ public sealed class BrowserFlowTests
     {
         await using var host = await WebAppHost.StartAsync(kestrel: true);
         var password = await host.CreateUserAsync("reception@clinic.test", administrator: false);
-        var (playwright, browser) = await LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var page = await browser.NewPageAsync();
+        await using var session = await BrowserSession.OpenAsync();
+        var page = session.Page;
 
         await SignInAsync(page, host, "reception@clinic.test", password);
         await page.WaitForSelectorAsync("[data-testid=not-allowed]");
@@ -143,10 +151,8 @@ public sealed class BrowserFlowTests
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var host = await WebAppHost.StartAsync(kestrel: true, services: s => s.AddSingleton<TimeProvider>(clock));
         var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
-        var (playwright, browser) = await LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var page = await browser.NewPageAsync();
+        await using var session = await BrowserSession.OpenAsync();
+        var page = session.Page;
 
         for (var i = 0; i < 4; i++)
         {
@@ -171,10 +177,8 @@ public sealed class BrowserFlowTests
     {
         await using var host = await WebAppHost.StartAsync(kestrel: true);
         var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
-        var (playwright, browser) = await LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var page = await browser.NewPageAsync();
+        await using var session = await BrowserSession.OpenAsync();
+        var page = session.Page;
         await SignInAsync(page, host, "admin@clinic.test", password);
         await page.WaitForSelectorAsync("[data-testid=page-ready]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
         await page.WaitForSelectorAsync("[data-testid=empty]");
@@ -195,10 +199,8 @@ public sealed class BrowserFlowTests
         var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
         await host.Harness.SeedAsync();
         await host.Harness.CreateBackupAsync();
-        var (playwright, browser) = await LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var page = await browser.NewPageAsync();
+        await using var session = await BrowserSession.OpenAsync();
+        var page = session.Page;
         await SignInAsync(page, host, "admin@clinic.test", password);
         await page.WaitForSelectorAsync("[data-testid=page-ready]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
         await page.ClickAsync("[data-testid=restore]");
