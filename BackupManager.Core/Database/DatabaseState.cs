@@ -80,6 +80,8 @@ public sealed record DatabaseState
         return state with { Acl = hasAcl ? acl : null, Settings = settings };
     }
 
+    private static readonly HashSet<string> DatabasePrivileges = new(StringComparer.Ordinal) { "CREATE", "CONNECT", "TEMPORARY", "TEMP" };
+
     /// <summary>The options of CREATE DATABASE that can only be chosen when a database is made.</summary>
     public string CreateOptions()
     {
@@ -103,8 +105,13 @@ public sealed record DatabaseState
             yield return ($"REVOKE ALL ON DATABASE {name} FROM PUBLIC", false, null);
             yield return ($"REVOKE ALL ON DATABASE {name} FROM {QuoteIdentifier(Owner)}", false, null);
             foreach (var grant in Acl)
+            {
+                // Privileges come from an archive's manifest: only the words a database ACL can hold go into SQL.
+                if (!DatabasePrivileges.Contains(grant.Privilege))
+                    throw new BackupException(BackupErrorKind.Damaged, $"The backup's database ACL names an unknown privilege '{grant.Privilege}'; the archive is refused.");
                 yield return ($"GRANT {grant.Privilege} ON DATABASE {name} TO {(grant.Grantee is null ? "PUBLIC" : QuoteIdentifier(grant.Grantee))}"
                     + (grant.Grantable ? " WITH GRANT OPTION" : ""), false, null);
+            }
         }
         foreach (var setting in Settings)
         {

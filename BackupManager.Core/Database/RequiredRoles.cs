@@ -118,9 +118,17 @@ public static class RequiredRoles
             await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         var skipped = new List<string>();
+        var createdNames = missing.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var role in missing)
             foreach (var membership in role.MemberOf)
             {
+                // Never into a role that was already here (a superuser's, pg_execute_server_program…): an archive's
+                // list must not hand anyone rights the server did not give. Those are named for a superuser instead.
+                if (!createdNames.Contains(membership.Role))
+                {
+                    skipped.Add($"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)};");
+                    continue;
+                }
                 var grant = $"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)}{(membership.Admin ? " WITH ADMIN OPTION" : "")}";
                 try
                 {
@@ -131,6 +139,6 @@ public static class RequiredRoles
             }
         return $"This server lacked the role(s) {names}, which the restored database needs; they were created as NOLOGIN roles without passwords. "
             + "Give a role that must sign in LOGIN and a password: ALTER ROLE name LOGIN PASSWORD '...';"
-            + (skipped.Count == 0 ? "" : $" These memberships could not be granted and need a superuser: {string.Join(" ", skipped)}");
+            + (skipped.Count == 0 ? "" : $" Memberships in roles that already existed are not granted from a backup; if they are right, a superuser runs: {string.Join(" ", skipped)}");
     }
 }

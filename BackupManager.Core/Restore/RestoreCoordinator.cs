@@ -77,7 +77,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
                 // A second reader only when the dump is read at the same time: each holds the manifest.
                 using var second = plan.Database ? openAnother() : null;
                 for (var i = 0; i < plan.Folders.Count; i++)
-                    await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], progress, cancellationToken).ConfigureAwait(false);
+                    await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], plan.Foreign, progress, cancellationToken).ConfigureAwait(false);
             }, cancellationToken);
             await WhenAllOrFirstFailure(database, folders).ConfigureAwait(false);
             // The entries this restore does not put back (db/roles.sql, a part the scope leaves out) are checked as well:
@@ -220,7 +220,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         }
     }
 
-    private async Task ExtractFolderAsync(BackupArchiveReader archive, string rootName, FolderSwapPlan swap, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    private async Task ExtractFolderAsync(BackupArchiveReader archive, string rootName, FolderSwapPlan swap, bool foreign, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var prefix = ArchivePath.FilesPrefix + rootName + "/";
         var entries = archive.Manifest.Entries.Where(e => e.Path.StartsWith(prefix, StringComparison.Ordinal)).ToList();
@@ -247,12 +247,12 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             {
                 await source.CopyToAsync(target, BackupArchiveWriter.BufferSize, cancellationToken).ConfigureAwait(false);
             }
-            RestoredMetadata.Apply(destination, entry);
+            RestoredMetadata.Apply(destination, entry, foreign);
             done += entry.Size;
             progress?.Report(new BackupProgress("restore", $"Extracting {rootName}", (double)done / total, entry.Path));
         }
         // Folders last, deepest first: writing into a folder changes its time, and a read-only folder refuses new files.
-        foreach (var (path, entry) in folders.OrderByDescending(f => f.Path.Length)) RestoredMetadata.Apply(path, entry);
+        foreach (var (path, entry) in folders.OrderByDescending(f => f.Path.Length)) RestoredMetadata.Apply(path, entry, foreign);
         // One flush of the whole file system instead of an fsync per file.
         NativeFileSystem.SyncFileSystem(swap.Staging);
     }

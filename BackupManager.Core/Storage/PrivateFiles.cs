@@ -30,8 +30,15 @@ public static partial class PrivateFiles
         var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true };
         foreach (var path in System.IO.Directory.EnumerateFileSystemEntries(directory, "*", options))
         {
-            if (File.GetAttributes(path).HasFlag(FileAttributes.ReparsePoint)) continue; // never follow or chmod a link's target
-            if (TightenOne(path, System.IO.Directory.Exists(path) ? FolderMode : FileMode)) changed++;
+            try
+            {
+                if (File.GetAttributes(path).HasFlag(FileAttributes.ReparsePoint)) continue; // never follow or chmod a link's target
+                if (TightenOne(path, System.IO.Directory.Exists(path) ? FolderMode : FileMode)) changed++;
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Another process's temporary file, gone meanwhile (this runs before the operation lock is taken).
+            }
         }
         return changed;
     }

@@ -62,4 +62,29 @@ public sealed class DeployedRoundTripTests
         Assert.Contains($"WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{reader}')\\gexec", script);
         Assert.DoesNotContain("PASSWORD '", script.Replace("PASSWORD '...'", ""));
     }
+
+    [Fact]
+    public async Task A_role_the_restore_creates_gets_no_membership_in_a_role_the_server_already_had()
+    {
+        await using var h = await EngineHarness.CreateAsync(); // the superuser connection, which could grant anything
+        await h.SeedAsync();
+        var reader = h.Database.NewRoleName("r");
+        await h.Database.ExecuteAsAdminAsync($"CREATE ROLE \"{reader}\" NOLOGIN; GRANT pg_read_all_data TO \"{reader}\"; GRANT SELECT ON patients TO \"{reader}\";");
+        var backup = await h.CreateBackupAsync();
+        await h.Database.ExecuteAsAdminAsync($"REVOKE SELECT ON patients FROM \"{reader}\"; DROP ROLE \"{reader}\";");
+
+        var result = await h.RestoreAsync(backup.Filename);
+
+        Assert.True(await h.Database.ScalarAsync<bool>($"SELECT has_table_privilege('{reader}', 'patients', 'SELECT')")); // its own grant came back
+        Assert.False(await h.Database.ScalarAsync<bool>($"SELECT pg_has_role('{reader}', 'pg_read_all_data', 'MEMBER')"));
+        Assert.Contains(result.Warnings, w => w.Contains($"GRANT \"pg_read_all_data\" TO \"{reader}\";"));
+    }
+
+    [Fact]
+    public void A_privilege_that_is_not_a_database_privilege_is_refused_instead_of_becoming_sql()
+    {
+        var state = new Core.Database.DatabaseState { Owner = "o", Acl = [new Core.Database.DatabaseGrant(null, "CONNECT ON DATABASE x TO PUBLIC; DROP TABLE t; --", false)] };
+        var error = Assert.Throws<BackupException>(() => state.Statements("x").ToList());
+        Assert.Equal(BackupErrorKind.Damaged, error.Kind);
+    }
 }

@@ -112,4 +112,28 @@ public sealed class SignedArchiveTests
         var confirmed = await AppProcess.RunAsync(env, null, "app:restore-backup", foreignName, "--force", "--allow-foreign");
         Assert.True(confirmed.ExitCode == 0, confirmed.Stderr);
     }
+
+    [Fact]
+    public async Task A_foreign_archive_chooses_no_owner_for_restored_files_and_gives_other_users_no_access()
+    {
+        byte[] archive;
+        await using (var elsewhere = await EngineHarness.CreateAsync(withDatabase: false))
+        {
+            var file = Path.Combine(elsewhere.Documents, "letter.txt");
+            TestFolder.WriteFile(file, "to the clinic"u8.ToArray());
+            File.SetUnixFileMode(file, (UnixFileMode)0x1B6); // 0666
+            Core.Storage.NativeFileSystem.SetOwner(file, 1234, 1234);
+            archive = await File.ReadAllBytesAsync(elsewhere.PathOf((await elsewhere.CreateBackupAsync(BackupScope.FilesOnly)).Filename));
+        }
+        await using var h = await EngineHarness.CreateAsync(withDatabase: false);
+        const string foreignName = "backup-2020-01-01-00-00-00.zip";
+        await File.WriteAllBytesAsync(h.PathOf(foreignName), archive);
+
+        await h.Engine.RestoreAsync(new RestoreBackupRequest(foreignName, BackupScope.FilesOnly, "test@clinic", AllowForeign: true));
+
+        var restored = Path.Combine(h.Documents, "letter.txt");
+        var status = Core.Storage.NativeFileSystem.Stat(restored)!.Value;
+        Assert.Equal(0u, status.Uid); // the restoring user (root here), not the archive's 1234
+        Assert.Equal("660", Convert.ToString(status.Permissions, 8));
+    }
 }
