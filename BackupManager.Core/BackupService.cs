@@ -94,7 +94,7 @@ public sealed partial class BackupService : IBackupService
         // staging copies, and nothing live is touched until all of them passed.
         progress?.Report(new BackupProgress("restore", "Verifying the backup"));
         using var archive = BackupArchiveReader.Open(path);
-        var foreign = _signer is not null && !_signer.IsOwn(ArchiveSummary.ReadFromFile(path));
+        var foreign = _signer is not null && !_signer.IsOwn(ArchiveSummary.ReadFromFile(path), request.Filename);
         if (foreign && !request.AllowForeign) throw ArchiveSigner.RefusedAsForeign(request.Filename);
         var plan = PlanRestore(archive.Manifest, request) with { Foreign = foreign };
 
@@ -178,7 +178,7 @@ public sealed partial class BackupService : IBackupService
         var temp = _store.NewUploadPath();
         try
         {
-            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BackupArchiveWriter.BufferSize))
+            await using (var output = new FileStream(temp, PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: BackupArchiveWriter.BufferSize)))
             {
                 var buffer = new byte[BackupArchiveWriter.BufferSize];
                 long total = 0;
@@ -260,18 +260,18 @@ public sealed partial class BackupService : IBackupService
         return messages;
     }
 
-    /// <summary>When the signing key is new, the backups already in the folder (except uploads) were made here: sign them once.</summary>
+    /// <summary>
+    /// When the signing key is new, the backups already in the folder (except uploads) were made here: record them once
+    /// as this installation's own, beside them (a committed archive is never rewritten in place).
+    /// </summary>
     private int AdoptUnsignedBackups()
     {
-        var adopted = 0;
-        foreach (var backup in _store.List().Where(b => b.Foreign && b.Readable && b.Trigger != BackupTrigger.Upload))
-        {
-            var path = Path.Combine(_store.Directory, backup.Filename);
-            if (ArchiveSummary.ReadFromFile(path) is not { Signature: null, DirectorySha256.Length: > 0 } summary) continue;
-            ArchiveSummary.RewriteInFile(path, summary with { Signature = _signer!.Sign(summary) });
-            adopted++;
-        }
-        return adopted;
+        var unsigned = _store.List().Where(b => b.Foreign && b.Readable && b.Trigger != BackupTrigger.Upload)
+            .Select(b => (b.Filename, Summary: ArchiveSummary.ReadFromFile(Path.Combine(_store.Directory, b.Filename))))
+            .Where(b => b.Summary is { Signature: null, DirectorySha256.Length: > 0 })
+            .Select(b => (b.Filename, b.Summary!)).ToList();
+        if (unsigned.Count > 0) _signer!.Adopt(unsigned);
+        return unsigned.Count;
     }
 
     private RestoreCoordinator NewRestoreCoordinator() => new(_store.Directory, _restorer, ArchiveParkedStateAsync, _logger);

@@ -16,10 +16,16 @@ namespace BackupManager.Core.Archive;
 public sealed class ArchiveSigner
 {
     public const string KeyFileName = ".signing-key";
+    /// <summary>Signatures of archives made here before signing existed, kept beside them: a committed archive is never rewritten.</summary>
+    public const string AdoptedFileName = ".adopted-archives.json";
     private static readonly byte[] Purpose = Encoding.UTF8.GetBytes("backupmanager archive signature v1\n");
     private readonly byte[] _key;
+    private readonly string _adoptedPath;
+    private readonly Lock _adoptedLock = new();
+    private (DateTime Written, Dictionary<string, string> Signatures) _adopted = (DateTime.MinValue, new(StringComparer.Ordinal));
 
-    private ArchiveSigner(byte[] key, bool isNew) => (_key, IsNew) = (key, isNew);
+    private ArchiveSigner(byte[] key, bool isNew, string backupDirectory) =>
+        (_key, IsNew, _adoptedPath) = (key, isNew, Path.Combine(backupDirectory, AdoptedFileName));
 
     /// <summary>True when this process made the key (a new installation, or one upgraded to signing).</summary>
     public bool IsNew { get; }
@@ -37,11 +43,11 @@ public sealed class ArchiveSigner
             try
             {
                 File.Move(temp, path, overwrite: false); // two processes starting at once: the first key wins
-                return new ArchiveSigner(ReadKey(path), isNew: true);
+                return new ArchiveSigner(ReadKey(path), isNew: true, backupDirectory);
             }
             catch (IOException) when (File.Exists(path)) { File.Delete(temp); }
         }
-        return new ArchiveSigner(ReadKey(path), isNew: false);
+        return new ArchiveSigner(ReadKey(path), isNew: false, backupDirectory);
     }
 
     private static byte[] ReadKey(string path)
@@ -70,8 +76,42 @@ public sealed class ArchiveSigner
         + "Restoring it replaces the clinic's data with whatever it holds and runs its SQL. If you know where it comes from and trust it, confirm it explicitly: "
         + "the second checkbox on the page, allow_foreign in the API, or --allow-foreign on the command line.");
 
-    /// <summary>True when <paramref name="summary"/> carries this installation's signature.</summary>
-    public bool IsOwn(ArchiveSummary? summary) =>
-        summary?.Signature is { Length: 64 } signature
-        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(signature), Encoding.ASCII.GetBytes(Sign(summary)));
+    /// <summary>
+    /// True when the archive <paramref name="filename"/> with <paramref name="summary"/> carries this installation's
+    /// signature, in its summary or (made before signing existed) in the adopted list.
+    /// </summary>
+    public bool IsOwn(ArchiveSummary? summary, string filename)
+    {
+        if (summary is null) return false;
+        var expected = Encoding.ASCII.GetBytes(Sign(summary));
+        if (summary.Signature is { Length: 64 } signature && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(signature), expected)) return true;
+        return Adopted().TryGetValue(filename, out var adopted) && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(adopted), expected);
+    }
+
+    /// <summary>Records <paramref name="archives"/> as this installation's own (written to a temp file, fsynced and renamed).</summary>
+    public void Adopt(IEnumerable<(string Filename, ArchiveSummary Summary)> archives)
+    {
+        lock (_adoptedLock)
+        {
+            var signatures = new Dictionary<string, string>(Adopted(), StringComparer.Ordinal);
+            foreach (var (filename, summary) in archives) signatures[filename] = Sign(summary);
+            AtomicFile.WriteAllBytes(_adoptedPath, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(signatures));
+            _adopted = (DateTime.MinValue, signatures);
+        }
+    }
+
+    /// <summary>The adopted list, read again when another process has changed it.</summary>
+    private Dictionary<string, string> Adopted()
+    {
+        lock (_adoptedLock)
+        {
+            var written = File.Exists(_adoptedPath) ? File.GetLastWriteTimeUtc(_adoptedPath) : DateTime.MinValue;
+            if (written == _adopted.Written) return _adopted.Signatures;
+            Dictionary<string, string> signatures;
+            try { signatures = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllBytes(_adoptedPath)) ?? []; }
+            catch (Exception e) when (e is IOException or System.Text.Json.JsonException) { signatures = []; } // unreadable: those archives count as foreign
+            _adopted = (written, new Dictionary<string, string>(signatures, StringComparer.Ordinal));
+            return _adopted.Signatures;
+        }
+    }
 }

@@ -11,8 +11,8 @@ internal static class SpillFile
 {
     public static FileStream Create(string path)
     {
-        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
-            OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None);
+        var stream = new FileStream(path, Storage.PrivateFiles.Create(FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
+            OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None));
         if (!OperatingSystem.IsWindows()) File.Delete(path);
         return stream;
     }

@@ -57,7 +57,7 @@ public sealed class AuditLog(string backupDirectory, TimeProvider time, ILogger<
                 Directory.CreateDirectory(backupDirectory);
                 RotateIfFull(bytes.Length);
                 // O_APPEND and one write per line: lines from several processes never interleave.
-                using var stream = new FileStream(PathName, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                using var stream = new FileStream(PathName, Storage.PrivateFiles.Create(FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete));
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
             }

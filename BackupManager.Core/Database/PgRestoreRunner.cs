@@ -152,7 +152,7 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             if (dumpPath is not null)
             {
                 // The caller's stream is verified as it is written, so the dump is checked whole before pg_restore reads it.
-                await using (var dumpFile = new FileStream(dumpPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+                await using (var dumpFile = new FileStream(dumpPath, Storage.PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1 << 20)))
                     await writeDump(dumpFile, cancellationToken).ConfigureAwait(false);
                 arguments.Add(dumpPath);
             }

@@ -62,7 +62,7 @@ public sealed class BackupOperationLock(string backupDirectory)
         FileStream stream;
         try
         {
-            stream = new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            stream = new FileStream(LockPath, PrivateFiles.Create(FileMode.OpenOrCreate, FileAccess.ReadWrite));
         }
         catch (IOException)
         {

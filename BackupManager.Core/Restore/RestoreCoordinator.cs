@@ -224,7 +224,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
     {
         var prefix = ArchivePath.FilesPrefix + rootName + "/";
         var entries = archive.Manifest.Entries.Where(e => e.Path.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-        Directory.CreateDirectory(swap.Staging);
+        PrivateFiles.CreateFolder(swap.Staging);
         // Archives before format 2 carry no folder entries: the staging folder takes the live folder's mode.
         if (swap.TargetExisted && !OperatingSystem.IsWindows())
             File.SetUnixFileMode(swap.Staging, File.GetUnixFileMode(swap.Target));
@@ -237,13 +237,14 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             var destination = relative.Length == 0 ? swap.Staging : ArchivePath.ResolveInside(swap.Staging, relative).TrimEnd('/');
             if (entry.IsDirectory)
             {
-                Directory.CreateDirectory(destination);
+                PrivateFiles.CreateFolder(destination);
                 folders.Add((destination, entry));
                 continue;
             }
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            PrivateFiles.CreateFolder(Path.GetDirectoryName(destination)!);
             await using (var source = archive.OpenVerified(entry))
-            await using (var target = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+            // Private until it gets its recorded mode: the staging copy sits beside the live folder.
+            await using (var target = new FileStream(destination, PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1)))
             {
                 await source.CopyToAsync(target, BackupArchiveWriter.BufferSize, cancellationToken).ConfigureAwait(false);
             }

@@ -9,7 +9,7 @@ public static class AtomicFile
         var temp = Path.Combine(directory, "." + Path.GetFileName(path) + ".tmp-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var stream = new FileStream(temp, PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write)))
             {
                 stream.Write(content);
                 stream.Flush(flushToDisk: true);

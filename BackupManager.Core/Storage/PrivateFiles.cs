@@ -13,6 +13,31 @@ public static partial class PrivateFiles
     private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode FolderMode = FileMode | UnixFileMode.UserExecute;
 
+    /// <summary>
+    /// Options for a new file that only this user may read (0600) whatever the umask and whichever host runs the engine:
+    /// every file the engine creates in or for the backup folder, and restored files until they get their recorded mode.
+    /// </summary>
+    public static FileStreamOptions Create(FileMode mode, FileAccess access, FileShare share = FileShare.None, int bufferSize = 4096,
+        FileOptions options = FileOptions.None)
+    {
+        var result = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = bufferSize, Options = options };
+        if (!OperatingSystem.IsWindows()) result.UnixCreateMode = FileMode;
+        return result;
+    }
+
+    /// <summary>Makes a file opened by handle 0600 (for handles <see cref="File.OpenHandle"/> created).</summary>
+    public static void Restrict(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(handle, FileMode);
+    }
+
+    /// <summary>Creates a folder only this user may enter (0700); an existing one is left as it is.</summary>
+    public static void CreateFolder(string path)
+    {
+        if (OperatingSystem.IsWindows()) System.IO.Directory.CreateDirectory(path);
+        else System.IO.Directory.CreateDirectory(path, FolderMode);
+    }
+
     /// <summary>Sets the process umask to 077. Call once, first thing at start (a umask is process-wide).</summary>
     public static void RestrictProcessUmask()
     {

@@ -54,6 +54,7 @@ internal sealed unsafe class UncachedFileWriter : InlineWriteStream
         Name = path;
         // Read access too: patching bytes already on disk reads their aligned block first.
         _handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, share);
+        PrivateFiles.Restrict(_handle);
         BypassesPageCache = bypassPageCache && NativeFileSystem.TryBypassPageCache(_handle);
     }
 

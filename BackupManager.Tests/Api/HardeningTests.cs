@@ -34,6 +34,23 @@ public sealed class HardeningTests
     }
 
     [Fact]
+    public async Task The_engine_makes_its_files_0600_by_itself_whatever_the_umask_of_its_host()
+    {
+        // This test process runs with the usual umask (022) and never calls what Program.cs calls.
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var backup = await h.CreateBackupAsync();
+        await h.Engine.SetPinnedAsync(backup.Filename, true, "test");
+        h.Get<BackupManager.Core.Audit.AuditLog>().Record("test", null, "create", backup.Filename, "succeeded");
+        await h.RestoreAsync(backup.Filename);
+
+        var files = Directory.GetFiles(h.BackupDirectory, "*", new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = true });
+        Assert.Contains(files, f => f.EndsWith(".zip", StringComparison.Ordinal));
+        Assert.Contains(files, f => f.EndsWith("audit.log", StringComparison.Ordinal));
+        foreach (var file in files) Assert.True(Mode(file) == "600", $"{Path.GetFileName(file)} is {Mode(file)}");
+    }
+
+    [Fact]
     public async Task Every_spelling_of_the_sign_in_path_counts_against_one_budget()
     {
         await using var host = await WebAppHost.StartAsync(settings: s => s["Backup:LoginAttemptsPerMinute"] = "3");

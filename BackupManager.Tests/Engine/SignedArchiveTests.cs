@@ -84,7 +84,10 @@ public sealed class SignedArchiveTests
         }, h.Database.ConnectionString).BuildServiceProvider();
         await using var _ = services;
         var engine = services.GetRequiredService<IBackupService>();
+        var bytesBefore = await File.ReadAllBytesAsync(path);
         var messages = await engine.RecoverAsync();
+        Assert.Equal(bytesBefore, await File.ReadAllBytesAsync(path)); // recorded beside it: a committed archive is never rewritten
+        Assert.True(File.Exists(Path.Combine(h.BackupDirectory, ArchiveSigner.AdoptedFileName)));
 
         Assert.Contains(messages, m => m.Contains("Signed 1 backup(s)"));
         var list = await engine.ListAsync();
