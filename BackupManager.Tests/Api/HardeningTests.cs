@@ -217,6 +217,13 @@ public sealed class HardeningTests
         var bad = await AppProcess.RunAsync(env, null, "app:create-token", "admin@clinic.test", "--expires-in", "soon");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("--expires-in soon is not a lifetime", bad.Stderr);
+
+        // Revoked from the console, by someone else than its owner: audited as such, like on the page.
+        var revoked = await AppProcess.RunAsync(env, null, "app:revoke-token", created.Stdout.Trim()[..10]);
+        Assert.True(revoked.ExitCode == 0, revoked.Stderr);
+        var line = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, "audit.log")).Last(l => l.Contains("revoke-token"));
+        Assert.Contains("console:", line);
+        Assert.Contains("revoked a token of another user, admin@clinic.test", line);
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public sealed class CreateTokenCommand(UserAccountService accounts, PersonalAcce
             return ExitCodes.Usage;
         }
         await accounts.MigrateAsync(cancellationToken);
-        System.Console.WriteLine(await tokens.CreateAsync(email, line.Value("--name") ?? "console", cancellationToken, lifetime));
+        System.Console.WriteLine(await tokens.CreateAsync(email, line.Value("--name") ?? "console", cancellationToken, lifetime, new Core.Jobs.Actor(ConsoleUser.Name, null)));
         return ExitCodes.Success;
     }
 }
@@ -101,7 +101,7 @@ public sealed class RevokeTokenCommand(UserAccountService accounts, PersonalAcce
     {
         var key = new CommandLine(arguments, []).SinglePositional("token id or prefix");
         await accounts.MigrateAsync(cancellationToken);
-        if (!await tokens.RevokeAsync(key, cancellationToken: cancellationToken))
+        if (!await tokens.RevokeAsync(key, cancellationToken: cancellationToken, actedBy: new Core.Jobs.Actor(ConsoleUser.Name, null)))
         {
             System.Console.Error.WriteLine($"Error: no single active token matches '{key}'. List them with app:list-tokens.");
             return ExitCodes.NotFound;

@@ -12,9 +12,11 @@ public sealed record TokenSummary(Guid Id, string Name, string Prefix, string Us
 
 /// <summary>
 /// Issues, finds and revokes personal access tokens. A token is "bm_" + 40 random base62 characters; only its
-/// SHA-256 is stored, so a database leak does not leak usable tokens.
+/// SHA-256 is stored, so a database leak does not leak usable tokens. Creating and revoking are audited here, for every
+/// front end, with who acted (<c>actedBy</c>: the page's user or <c>console:&lt;user&gt;</c>), saying so when someone
+/// revokes another user's token.
 /// </summary>
-public sealed class PersonalAccessTokenService(ApplicationDbContext db, UserManager<ApplicationUser> users, TimeProvider time)
+public sealed class PersonalAccessTokenService(ApplicationDbContext db, UserManager<ApplicationUser> users, TimeProvider time, Core.Audit.AuditLog audit)
 {
     public const string TokenPrefix = "bm_";
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -23,7 +25,8 @@ public sealed class PersonalAccessTokenService(ApplicationDbContext db, UserMana
     /// Creates a token for the user with <paramref name="email"/>, valid for <paramref name="expiresIn"/> (null: until
     /// revoked), and returns the secret (shown once).
     /// </summary>
-    public async Task<string> CreateAsync(string email, string name, CancellationToken cancellationToken = default, TimeSpan? expiresIn = null)
+    public async Task<string> CreateAsync(string email, string name, CancellationToken cancellationToken = default, TimeSpan? expiresIn = null,
+        Core.Jobs.Actor? actedBy = null)
     {
         var user = await users.FindByEmailAsync(email) ?? throw new UserAccountException($"There is no user with the e-mail {email}.");
         var secret = TokenPrefix + RandomNumberGenerator.GetString(Alphabet, 40);
@@ -38,6 +41,9 @@ public sealed class PersonalAccessTokenService(ApplicationDbContext db, UserMana
             ExpiresAt = expiresIn is { } lifetime ? time.GetUtcNow() + lifetime : null,
         });
         await db.SaveChangesAsync(cancellationToken);
+        var who = actedBy ?? new Core.Jobs.Actor(email, null);
+        audit.Record(who.Name, who.Address, "create-token", $"{secret[..10]} ({name}) of {email}", Core.Audit.AuditOutcome.Succeeded,
+            expiresIn is { } days ? $"expires after {days.TotalDays:0.#} days" : "does not expire");
         return secret;
     }
 
@@ -65,15 +71,20 @@ public sealed class PersonalAccessTokenService(ApplicationDbContext db, UserMana
             .ToListAsync(cancellationToken);
 
     /// <summary>Revokes a token by its id or its visible prefix; returns false when none matched.</summary>
-    public async Task<bool> RevokeAsync(string idOrPrefix, string? ownerUserId = null, CancellationToken cancellationToken = default)
+    public async Task<bool> RevokeAsync(string idOrPrefix, string? ownerUserId = null, CancellationToken cancellationToken = default, Core.Jobs.Actor? actedBy = null)
     {
         var byId = Guid.TryParse(idOrPrefix, out var id);
-        var tokens = await db.PersonalAccessTokens
+        var tokens = await db.PersonalAccessTokens.Include(t => t.User)
             .Where(t => t.RevokedAt == null && (byId ? t.Id == id : t.Prefix == idOrPrefix) && (ownerUserId == null || t.UserId == ownerUserId))
             .ToListAsync(cancellationToken);
         if (tokens.Count != 1) return false;
         tokens[0].RevokedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
+        var owner = tokens[0].User?.Email ?? "(unknown user)";
+        var who = actedBy ?? new Core.Jobs.Actor("unknown", null);
+        // Revoking another user's token is recorded as such: it may be a response to an incident, or the start of one.
+        audit.Record(who.Name, who.Address, "revoke-token", $"{tokens[0].Prefix} ({tokens[0].Name}) of {owner}", Core.Audit.AuditOutcome.Succeeded,
+            string.Equals(who.Name, owner, StringComparison.OrdinalIgnoreCase) ? null : $"revoked a token of another user, {owner}");
         return true;
     }
 
