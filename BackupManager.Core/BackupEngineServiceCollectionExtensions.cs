@@ -32,6 +32,7 @@ public static class BackupEngineServiceCollectionExtensions
         services.AddSingleton(sp => new Audit.AuditLog(sp.GetRequiredService<IBackupStore>().Directory, sp.GetRequiredService<TimeProvider>(),
             sp.GetService<Microsoft.Extensions.Logging.ILogger<Audit.AuditLog>>()));
         services.AddSingleton<Jobs.BackupJobRunner>();
+        services.AddSingleton<Offsite.OffsiteService>();
         services.AddSingleton(sp => new Jobs.ScheduleHistory(sp.GetRequiredService<IBackupStore>().Directory));
         return services;
     }

@@ -23,6 +23,8 @@ public enum BackupErrorKind
     AlreadyExists,
     /// <summary>An archive that verifies but may not be accepted (an upload dated in the future).</summary>
     Refused,
+    /// <summary>An off-site destination could not be reached or refused an operation.</summary>
+    Destination,
 }
 
 /// <summary>

@@ -55,6 +55,12 @@ public sealed class BackupOptions
     /// <summary>Database to connect to for CREATE / RENAME / DROP DATABASE during a restore.</summary>
     public string MaintenanceDatabase { get; set; } = "postgres";
 
+    /// <summary>Off-site destinations by name (<c>Backup__Destinations__&lt;name&gt;__Type</c> = s3, sftp or folder).</summary>
+    public Dictionary<string, Offsite.DestinationOptions> Destinations { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>age recipients everything sent off-site (and every encrypted download) is encrypted to.</summary>
+    public Offsite.EncryptionOptions Encryption { get; set; } = new();
+
     /// <summary>Set when MAX_BACKUPS was present but not a number, so validation can name the bad value.</summary>
     public string? InvalidMaxBackups { get; set; }
 }

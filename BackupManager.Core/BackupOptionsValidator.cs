@@ -41,6 +41,7 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
             if (string.IsNullOrWhiteSpace(pattern))
                 errors.Add("Backup__Exclude contains an empty pattern.");
 
+        Offsite.DestinationOptionsValidator.Validate(options, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

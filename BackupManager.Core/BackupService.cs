@@ -225,6 +225,54 @@ public sealed partial class BackupService : IBackupService
         }
     }
 
+    public async Task<BackupInfo> AddExactCopyAsync(string filename, Func<Stream, CancellationToken, Task> writeArchive, string requestedBy, CancellationToken cancellationToken = default)
+    {
+        if (!BackupFileName.IsValid(filename)) throw new BackupException(BackupErrorKind.InvalidInput, $"'{filename}' is not a backup filename (backup-YYYY-MM-DD_HH-mm-ss.zip).");
+        var temp = _store.NewUploadPath();
+        try
+        {
+            await using (var output = new FileStream(temp, PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: BackupArchiveWriter.BufferSize)))
+            {
+                await writeArchive(output, cancellationToken).ConfigureAwait(false);
+                output.Flush(flushToDisk: true);
+            }
+            using var lease = _lock.Acquire("fetch", requestedBy);
+            DateTimeOffset createdAt;
+            using (var archive = BackupArchiveReader.Open(temp, filename))
+            {
+                await archive.VerifyAsync(null, cancellationToken).ConfigureAwait(false);
+                createdAt = archive.Manifest.CreatedAt;
+            }
+            var existing = Path.Combine(_store.Directory, filename);
+            if (File.Exists(existing))
+            {
+                if (SameBytes(existing, temp)) return _store.List().Single(b => b.Filename == filename);
+                throw new BackupException(BackupErrorKind.AlreadyExists,
+                    $"A different backup named {filename} is already in the backup folder; nothing was replaced. Move it aside if you want the copy from the destination.");
+            }
+            if (BackupFileName.For(createdAt) != filename)
+                throw new BackupException(BackupErrorKind.Damaged, $"The copy of {filename} says it was made at {createdAt:u}, which does not match its name; it was not added.");
+            var committed = _store.Commit(temp, createdAt);
+            _logger.LogInformation("Added {Backup}, fetched back from an off-site copy, for {User}", committed, requestedBy);
+            return _store.List().Single(b => b.Filename == committed);
+        }
+        catch (IOException e)
+        {
+            throw new BackupException(BackupErrorKind.Environment, $"The copy of {filename} was not stored: {DescribeIo(e)}", e);
+        }
+        finally
+        {
+            TryDelete(temp);
+        }
+    }
+
+    private static bool SameBytes(string a, string b)
+    {
+        using var x = File.OpenRead(a);
+        using var y = File.OpenRead(b);
+        return x.Length == y.Length && System.Security.Cryptography.SHA256.HashData(x).AsSpan().SequenceEqual(System.Security.Cryptography.SHA256.HashData(y));
+    }
+
     public async Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default)
     {
         var messages = new List<string>();

@@ -34,6 +34,13 @@ public interface IBackupService
     /// not a valid BackupManager archive is refused (Damaged) and leaves nothing behind.
     /// </summary>
     Task<BackupInfo> ImportAsync(Stream content, long maxBytes, string requestedBy, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Adds an archive exactly as <paramref name="writeArchive"/> writes it (not marked as an upload: a copy fetched
+    /// back from an off-site destination keeps its bytes, so its signature still says whether this installation made
+    /// it). It is written to a temporary file, verified completely, and only then added as <paramref name="filename"/>.
+    /// If a backup of that name is already there with the same bytes, that one is returned.
+    /// </summary>
+    Task<BackupInfo> AddExactCopyAsync(string filename, Func<Stream, CancellationToken, Task> writeArchive, string requestedBy, CancellationToken cancellationToken = default);
     /// <summary>Finishes or undoes an interrupted restore and removes leftovers of killed creates. Messages describe what was found.</summary>
     Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default);
 }

@@ -68,3 +68,56 @@ create_database() {
 dotnet_restore() {
   dotnet restore "$@" >/dev/null 2>&1 || dotnet restore "$@"
 }
+
+# start_s3rver DIR PORT BUCKET: npm's s3rver (an independent S3 implementation that checks SigV4 signatures) on
+# 127.0.0.1, installed once into DIR/node_modules; the port actually used is exported as S3_PORT.
+start_s3rver() {
+  local dir=$1 port=$2 bucket=$3
+  mkdir -p "$dir/data"
+  dir=$(cd "$dir" && pwd)
+  if [[ ! -x "$dir/node_modules/.bin/s3rver" ]]; then
+    (cd "$dir" && npm install --no-audit --no-fund --silent s3rver@3.7.1 >/dev/null 2>&1 || npm install --no-audit --no-fund s3rver@3.7.1)
+  fi
+  while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  "$dir/node_modules/.bin/s3rver" -d "$dir/data" -a 127.0.0.1 -p "$port" --configure-bucket "$bucket" --silent >"$dir/s3rver.log" 2>&1 &
+  echo $! >"$dir/pid"
+  for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  S3_PORT=$port
+  export S3_PORT
+}
+
+# start_sshd DIR PORT: OpenSSH's sshd with the sftp subsystem on 127.0.0.1, a throwaway host key and a client key
+# (DIR/client_key) allowed in; the port actually used is exported as SFTP_PORT, the host key's fingerprint as
+# SFTP_HOST_KEY_SHA256.
+start_sshd() {
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  mkdir -p /run/sshd
+  [[ -f "$dir/host_key" ]] || ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
+  [[ -f "$dir/client_key" ]] || ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key"
+  cp "$dir/client_key.pub" "$dir/authorized_keys"
+  while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  cat >"$dir/sshd_config" <<CONFIG
+ListenAddress 127.0.0.1
+Port $port
+HostKey $dir/host_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+StrictModes no
+UsePAM no
+Subsystem sftp internal-sftp
+CONFIG
+  /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
+  for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  SFTP_PORT=$port
+  SFTP_HOST_KEY_SHA256=$(ssh-keygen -lf "$dir/host_key.pub" -E sha256 | awk '{print $2}')
+  export SFTP_PORT SFTP_HOST_KEY_SHA256
+}
+
+stop_pidfile() {
+  [[ -f "$1" ]] && kill "$(cat "$1")" 2>/dev/null || true
+  rm -f "$1"
+}

@@ -6,13 +6,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-ensure_packages postgresql postgresql-client zip unzip chromium python3
+ensure_packages postgresql postgresql-client zip unzip chromium python3 age openssh-server openssh-client nodejs npm
 start_cluster .data/pg-test 55433 fsync=off synchronous_commit=off full_page_writes=off max_connections=200
-trap 'stop_cluster "$PWD/.data/pg-test"; stop_cluster "$PWD/.data/pg-dr"' EXIT
+trap 'stop_cluster "$PWD/.data/pg-test"; stop_cluster "$PWD/.data/pg-dr"; stop_pidfile "$PWD/.data/s3rver/pid"; stop_pidfile "$PWD/.data/sshd/sshd.pid"' EXIT
 export BACKUPMANAGER_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD"
 # A second cluster: the "new server" that disaster-recovery tests restore onto.
 start_cluster .data/pg-dr 55533 fsync=off synchronous_commit=off full_page_writes=off
 export BACKUPMANAGER_TEST_PG_DR="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD"
+# Off-site destinations as real servers on 127.0.0.1: an S3 implementation that checks SigV4, and OpenSSH's sftp.
+rm -rf .data/s3rver/data
+start_s3rver .data/s3rver 54380 backups
+export BACKUPMANAGER_TEST_S3="http://127.0.0.1:$S3_PORT"
+stop_pidfile .data/sshd/sshd.pid
+start_sshd .data/sshd 54322
+export BACKUPMANAGER_TEST_SFTP="127.0.0.1:$SFTP_PORT" BACKUPMANAGER_TEST_SFTP_KEY="$PWD/.data/sshd/client_key" BACKUPMANAGER_TEST_SFTP_HOST_KEY="$SFTP_HOST_KEY_SHA256"
 
 dotnet tool restore >/dev/null
 dotnet_restore BackupManager.sln

@@ -115,5 +115,7 @@ public sealed class EngineHarness : IAsyncDisposable
         to.PgBinDirectory = from.PgBinDirectory;
         to.DumpCompressionLevel = from.DumpCompressionLevel;
         to.RestoreJobs = from.RestoreJobs;
+        to.Destinations = new(from.Destinations, StringComparer.OrdinalIgnoreCase);
+        to.Encryption = from.Encryption;
     }
 }

@@ -89,6 +89,7 @@ public static class ConsoleCommandRunner
                 BackupErrorKind.Damaged => ExitCodes.Damaged,
                 BackupErrorKind.NotFound => ExitCodes.NotFound,
                 BackupErrorKind.InvalidInput or BackupErrorKind.Refused => ExitCodes.Usage,
+                BackupErrorKind.Destination => ExitCodes.CopyFailed,
                 _ => ExitCodes.Failure,
             };
         }

@@ -22,4 +22,6 @@ public static class ExitCodes
     public const int Busy = 3;
     public const int Damaged = 4;
     public const int NotFound = 5;
+    /// <summary>The backup was made (or the command ran) but an off-site copy failed.</summary>
+    public const int CopyFailed = 6;
 }

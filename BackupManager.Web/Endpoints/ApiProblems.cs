@@ -14,6 +14,7 @@ public static class ApiProblems
         BackupErrorKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
         BackupErrorKind.Damaged or BackupErrorKind.Refused => StatusCodes.Status422UnprocessableEntity,
         BackupErrorKind.Database => StatusCodes.Status503ServiceUnavailable,
+        BackupErrorKind.Destination => StatusCodes.Status502BadGateway,
         _ => StatusCodes.Status500InternalServerError,
     };
 
@@ -32,6 +33,7 @@ public static class ApiProblems
         BackupErrorKind.Damaged => "The archive failed verification",
         BackupErrorKind.Refused => "The archive was refused",
         BackupErrorKind.Database => "The database refused the operation",
+        BackupErrorKind.Destination => "The off-site destination failed",
         _ => "The operation failed",
     };
 }

@@ -1,0 +1,64 @@
+namespace BackupManager.Core.Offsite;
+
+/// <summary>The kinds of off-site destination.</summary>
+public enum DestinationType { S3, Sftp, Folder }
+
+/// <summary>
+/// One off-site destination, bound from <c>Backup__Destinations__&lt;name&gt;__*</c>. Which settings apply depends on
+/// <see cref="Type"/>; <see cref="DestinationOptionsValidator"/> names every missing or bad one at start.
+/// </summary>
+public sealed class DestinationOptions
+{
+    /// <summary><c>s3</c>, <c>sftp</c> or <c>folder</c>.</summary>
+    public string Type { get; set; } = "";
+
+    // s3
+    public string? ServiceUrl { get; set; }
+    public string? Region { get; set; }
+    public string? Bucket { get; set; }
+    public string? Prefix { get; set; }
+    public string? AccessKeyId { get; set; }
+    public string? SecretAccessKey { get; set; }
+    /// <summary>A file holding the secret key (mode 0600), so the secret is not in the environment.</summary>
+    public string? SecretAccessKeyFile { get; set; }
+    /// <summary>Path-style URLs (bucket in the path), which most S3-compatible servers need.</summary>
+    public bool ForcePathStyle { get; set; }
+
+    // sftp
+    public string? Host { get; set; }
+    public int Port { get; set; } = 22;
+    public string? Username { get; set; }
+    public string? PrivateKeyFile { get; set; }
+    public string? Password { get; set; }
+    /// <summary>The server's host key fingerprint exactly as <c>ssh-keygen -lf</c> prints it: <c>SHA256:…</c>.</summary>
+    public string? HostKeySha256 { get; set; }
+
+    /// <summary>sftp: the folder on the server; folder: the local mount (a NAS or USB disk).</summary>
+    public string? Path { get; set; }
+
+    // common
+    public int KeepDaily { get; set; } = 14;
+    public int KeepWeekly { get; set; } = 8;
+    public int KeepMonthly { get; set; } = 12;
+    /// <summary>Never delete anything there (write-only credentials, object-locked buckets): expiry is the destination's job.</summary>
+    public bool NeverDelete { get; set; }
+    /// <summary>Health turns unhealthy when a backup has waited longer than this to be copied.</summary>
+    public int MaxLagHours { get; set; } = 26;
+    /// <summary>Lets an s3 or sftp destination run without <c>Backup__Encryption__Recipients</c> (health warns).</summary>
+    public bool AllowUnencrypted { get; set; }
+
+    public DestinationType? ParsedType => Type.Trim().ToLowerInvariant() switch
+    {
+        "s3" => DestinationType.S3,
+        "sftp" => DestinationType.Sftp,
+        "folder" => DestinationType.Folder,
+        _ => null,
+    };
+}
+
+/// <summary><c>Backup__Encryption__*</c>: who can read what is sent off-site.</summary>
+public sealed class EncryptionOptions
+{
+    /// <summary>age X25519 recipients (<c>age1…</c>), e.g. the clinic's key and an offline escrow key. Only public keys live on the server.</summary>
+    public List<string> Recipients { get; set; } = [];
+}

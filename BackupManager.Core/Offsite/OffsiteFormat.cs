@@ -1,0 +1,152 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BackupManager.Core.Archive;
+using BackupManager.Core.Offsite.Age;
+
+namespace BackupManager.Core.Offsite;
+
+/// <summary>
+/// The off-site format, version 1 (documented in docs/backup-procedures.md). At a destination:
+/// <list type="bullet">
+/// <item><c>data/&lt;2 hex&gt;/&lt;64 hex&gt;</c>: one stored byte range of an archive (an entry's compressed bytes,
+/// or a 64 MiB piece of a large one), as an age file. Its name is an HMAC-SHA256, under the installation's naming key,
+/// of the range's SHA-256, so equal content is stored once and names reveal no plaintext hash.</item>
+/// <item><c>backups/&lt;archive&gt;.index</c>: an age file of the gzipped JSON <see cref="ArchiveIndex"/>: the archive
+/// as a list of segments (inline bytes for headers and the central directory, object references for entry data),
+/// enough to rebuild the original zip byte for byte, with its SHA-256.</item>
+/// <item><c>backups/&lt;archive&gt;.json</c>: the plaintext <see cref="BackupCatalog"/> (what the list shows, the
+/// stored size and SHA-256 of the index and of every object it needs). Written last: a backup is at a destination
+/// exactly when its catalog is.</item>
+/// <item><c>keys/naming-&lt;id&gt;.age</c>: the naming key, encrypted to the recipients, so an installation restored
+/// from the destination keeps naming content the same way (and sends only what is new).</item>
+/// </list>
+/// </summary>
+public static class OffsiteFormat
+{
+    public const int Version = 1;
+    /// <summary>Entry data smaller than this stays inline in the index: an object costs a request and an age header.</summary>
+    internal const int MinObjectBytes = 1024;
+    /// <summary>Larger entry data (the database dump) is cut into pieces of this size.</summary>
+    internal const long MaxObjectBytes = 64L << 20;
+    public const string BackupsPrefix = "backups/";
+    public const string DataPrefix = "data/";
+    public const string KeysPrefix = "keys/";
+
+    public static string CatalogKey(string filename) => BackupsPrefix + filename + ".json";
+    public static string IndexKey(string filename) => BackupsPrefix + filename + ".index";
+    public static string NamingKeyKey(string keyId) => KeysPrefix + "naming-" + keyId + ".age";
+    public static string ObjectKey(string name) => DataPrefix + name[..2] + "/" + name;
+
+    /// <summary>The backup filename of a catalog key, or null for any other key.</summary>
+    public static string? FilenameOfCatalog(string key) =>
+        key.StartsWith(BackupsPrefix, StringComparison.Ordinal) && key.EndsWith(".json", StringComparison.Ordinal) && key.IndexOf('/', BackupsPrefix.Length) < 0
+            ? key[BackupsPrefix.Length..^5] : null;
+
+    public static readonly JsonSerializerOptions Json = new(BackupJson.Options) { WriteIndented = false };
+
+    /// <summary>Cuts an archive into inline ranges and object ranges along its zip structure.</summary>
+    internal static List<(long Offset, long Length, bool IsObject)> Plan(Stream archive, string filename)
+    {
+        var (endRecord, _) = ArchiveSummary.FindComment(archive);
+        if (endRecord < 0) throw BackupArchiveReader.Damaged(filename, "it is not a readable zip file");
+        ZipStructure.Directory directory;
+        try { directory = ZipStructure.ReadEntries(archive, ZipStructure.Locate(archive, endRecord)); }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException) { throw BackupArchiveReader.Damaged(filename, e.Message); }
+        if (directory.Problem is { } problem) throw BackupArchiveReader.Damaged(filename, problem);
+        var plan = new List<(long, long, bool)>();
+        long position = 0;
+        foreach (var entry in directory.Entries)
+        {
+            if (entry.CompressedSize < MinObjectBytes) continue;
+            if (entry.DataOffset > position) plan.Add((position, entry.DataOffset - position, false));
+            for (var offset = 0L; offset < entry.CompressedSize; offset += MaxObjectBytes)
+                plan.Add((entry.DataOffset + offset, Math.Min(MaxObjectBytes, entry.CompressedSize - offset), true));
+            position = entry.DataOffset + entry.CompressedSize;
+        }
+        if (archive.Length > position) plan.Add((position, archive.Length - position, false));
+        return plan;
+    }
+
+    /// <summary>The object name of a byte range with SHA-256 <paramref name="sha256"/> under <paramref name="namingKey"/>.</summary>
+    internal static string ObjectName(byte[] namingKey, byte[] sha256) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(namingKey, (byte[])[.. "backupmanager object name v1\n"u8, .. sha256]));
+
+    internal static string NamingKeyId(byte[] namingKey) =>
+        Convert.ToHexStringLower(SHA256.HashData([.. "backupmanager naming key id v1\n"u8, .. namingKey]))[..16];
+
+    internal static byte[] EncodeIndex(ArchiveIndex index)
+    {
+        var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true)) JsonSerializer.Serialize(gzip, index, Json);
+        return buffer.ToArray();
+    }
+
+    internal static ArchiveIndex DecodeIndex(Stream gzipped, string filename)
+    {
+        try
+        {
+            using var gzip = new GZipStream(gzipped, CompressionMode.Decompress);
+            var index = JsonSerializer.Deserialize<ArchiveIndex>(gzip, Json);
+            if (index is null || index.Format != Version || index.Segments.Count == 0) throw new JsonException("empty or unknown index");
+            return index;
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            throw new BackupException(BackupErrorKind.Damaged, $"The index of {filename} at the destination is damaged or of an unknown format ({e.Message}). Restore another backup, and run app:check-destination.");
+        }
+    }
+
+    internal static BackupCatalog? ParseCatalog(byte[] json)
+    {
+        try { return JsonSerializer.Deserialize<BackupCatalog>(json, Json) is { Format: Version } catalog ? catalog : null; }
+        catch (JsonException) { return null; }
+    }
+}
+
+/// <summary>An object as a catalog records it: its key and the size and SHA-256 of the bytes stored there.</summary>
+public sealed record StoredObject(string Key, long Size, string Sha256);
+
+/// <summary>The plaintext record of one backup at a destination (no file names, no content hashes).</summary>
+public sealed record BackupCatalog
+{
+    public int Format { get; init; } = OffsiteFormat.Version;
+    public required string Filename { get; init; }
+    public long Size { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public BackupTrigger Trigger { get; init; }
+    public IReadOnlyList<string> Contains { get; init; } = [];
+    public string? RequestedBy { get; init; }
+    public bool Foreign { get; init; }
+    public int WarningCount { get; init; }
+    public DateTimeOffset CopiedAt { get; init; }
+    /// <summary>True when the index and objects are age files; false for a destination allowed to be unencrypted.</summary>
+    public bool Encrypted { get; init; }
+    public IReadOnlyList<string> Recipients { get; init; } = [];
+    public string NamingKeyId { get; init; } = "";
+    public required StoredObject Index { get; init; }
+    public IReadOnlyList<StoredObject> Objects { get; init; } = [];
+
+    public BackupInfo ToBackupInfo() => new(Filename, Size, CreatedAt, Trigger, Contains, RequestedBy, Pinned: false, Readable: true, WarningCount) { Foreign = Foreign };
+}
+
+/// <summary>The encrypted recipe of one archive: its segments in order, and the SHA-256 of the whole.</summary>
+public sealed record ArchiveIndex
+{
+    public int Format { get; init; } = OffsiteFormat.Version;
+    public required string Filename { get; init; }
+    public long Size { get; init; }
+    public required string Sha256 { get; init; }
+    public required IReadOnlyList<IndexSegment> Segments { get; init; }
+}
+
+/// <summary>Either <see cref="Inline"/> bytes or an object (<see cref="Object"/> key, plaintext <see cref="Length"/> and <see cref="Sha256"/>).</summary>
+public sealed record IndexSegment
+{
+    [JsonPropertyName("inline")] public byte[]? Inline { get; init; }
+    [JsonPropertyName("object")] public string? Object { get; init; }
+    [JsonPropertyName("length")] public long Length { get; init; }
+    [JsonPropertyName("sha256")] public string? Sha256 { get; init; }
+}

@@ -1,0 +1,28 @@
+namespace BackupManager.Core.Offsite.Storage;
+
+/// <summary>An object at a destination: its key (a '/'-separated path under the destination's root), size and time.</summary>
+public sealed record RemoteObject(string Key, long Size, DateTimeOffset? Modified);
+
+/// <summary>
+/// The few operations the off-site format needs from a place to keep objects. Contract:
+/// <list type="bullet">
+/// <item><see cref="PutAsync"/> is atomic: a reader or a listing sees the whole object or nothing, also after the
+/// process is killed midway (multipart upload completed or aborted; temp name + rename elsewhere).</item>
+/// <item>Listings never show half-written objects.</item>
+/// <item>Failures are <see cref="DestinationException"/> whose message names the destination, what failed and what to do.</item>
+/// </list>
+/// </summary>
+public interface IDestinationStorage : IAsyncDisposable
+{
+    /// <summary>Where it is, for messages: s3://bucket/prefix, sftp://user@host:port/path, or the folder.</summary>
+    string Location { get; }
+    Task<IReadOnlyList<RemoteObject>> ListAsync(string prefix, CancellationToken cancellationToken);
+    Task PutAsync(string key, Stream content, long length, CancellationToken cancellationToken);
+    Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
+    /// <summary>Removes what interrupted uploads left (stale temp files, unfinished multipart uploads) older than <paramref name="olderThan"/>.</summary>
+    Task<int> RemoveLeftoversAsync(TimeSpan olderThan, CancellationToken cancellationToken);
+}
+
+/// <summary>A destination could not be reached or refused an operation; the message is for the operator.</summary>
+public sealed class DestinationException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,179 @@
+using System.Security.Cryptography;
+using BackupManager.Core;
+using BackupManager.Core.Offsite;
+using BackupManager.Tests.Infrastructure;
+
+namespace BackupManager.Tests.Offsite;
+
+/// <summary>
+/// Off-site copies against the real servers (s3rver checking SigV4, OpenSSH's sftp) and a folder: what is stored is
+/// age files the stock CLI opens, names reveal no content hash, unchanged content is sent once, and a backup fetched
+/// back is the original archive byte for byte.
+/// </summary>
+public sealed class OffsiteCopyTests
+{
+    private static async Task<(EngineHarness Harness, string IdentityFile)> ClinicWithDestinationAsync(string kind, Action<DestinationOptions>? tune = null, bool asOwnerRole = true)
+    {
+        var keys = new TestFolder();
+        var (identityFile, recipient) = TestDestinations.Key(keys);
+        var escrow = TestDestinations.Key(keys).Recipient;
+        var harness = await EngineHarness.CreateAsync(o =>
+        {
+            var destination = TestDestinations.Of(kind, keys);
+            tune?.Invoke(destination);
+            o.Destinations["offsite"] = destination;
+            o.Encryption.Recipients = [recipient, escrow];
+        }, asOwnerRole: asOwnerRole);
+        await harness.SeedAsync();
+        return (harness, identityFile);
+    }
+
+    private static string Sha(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+    [Theory]
+    [InlineData("folder")]
+    [InlineData("s3")]
+    [InlineData("sftp")]
+    public async Task A_copy_is_age_encrypted_listed_with_the_local_fields_and_fetched_back_byte_for_byte(string kind)
+    {
+        var (h, identityFile) = await ClinicWithDestinationAsync(kind);
+        await using var _ = h;
+        var backup = await h.CreateBackupAsync();
+        var offsite = h.Get<OffsiteService>();
+
+        var report = Assert.Single(await offsite.CopyPendingAsync());
+        Assert.True(report.Succeeded, report.Error);
+        Assert.Equal([backup.Filename], report.Copied);
+
+        var listed = Assert.Single(await offsite.ListAsync("offsite"));
+        Assert.Equal((backup.Filename, backup.Size, backup.CreatedAt, backup.Trigger, backup.RequestedBy, backup.Foreign),
+            (listed.Filename, listed.Size, listed.CreatedAt, listed.Trigger, listed.RequestedBy, listed.Foreign));
+        Assert.Equal(backup.Contains, listed.Contains);
+        Assert.Equal("copied", Assert.Single(offsite.CopiesOf(backup.Filename)).State);
+
+        // Fetch it back into an empty backup folder: the very same bytes, verified.
+        var original = Sha(h.PathOf(backup.Filename));
+        File.Delete(h.PathOf(backup.Filename));
+        var fetched = await offsite.FetchAsync("offsite", backup.Filename, TestDestinations.Identities(identityFile), "test@clinic");
+        Assert.Equal(backup.Filename, fetched.Filename);
+        Assert.Equal(original, Sha(h.PathOf(backup.Filename)));
+        Assert.False(fetched.Foreign); // the same bytes still carry this installation's signature
+    }
+
+    [Fact]
+    public async Task What_lands_at_a_folder_destination_is_age_files_the_stock_cli_opens_and_no_name_is_a_content_hash()
+    {
+        var (h, identityFile) = await ClinicWithDestinationAsync("folder");
+        await using var _ = h;
+        var backup = await h.CreateBackupAsync();
+        var offsite = h.Get<OffsiteService>();
+        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
+        var root = h.Options.Destinations["offsite"].Path!;
+
+        var stored = Directory.GetFiles(root, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".json")).ToList();
+        Assert.NotEmpty(stored);
+        using var scratch = new TestFolder();
+        foreach (var file in stored)
+        {
+            Assert.Equal("age-encryption.org/v1\n", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(file), 0, 22));
+            var (exit, output) = StockReaders.Run("age", "-d", "-i", identityFile, "-o", Path.Combine(scratch.Path, "out"), file);
+            Assert.True(exit == 0, $"{file}: {output}");
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+        // Object names are keyed: none is the SHA-256 of a backed-up file or of the archive's stored bytes.
+        var plainHashes = Directory.GetFiles(Path.GetDirectoryName(h.Xrays)!, "*", SearchOption.AllDirectories).Select(Sha).Append(Sha(h.PathOf(backup.Filename))).ToHashSet();
+        Assert.DoesNotContain(stored.Select(f => Path.GetFileName(f)), name => plainHashes.Contains(name));
+        var catalog = File.ReadAllText(Path.Combine(root, "backups", backup.Filename + ".json"));
+        Assert.DoesNotContain("patient-1", catalog); // no file names in plaintext
+    }
+
+    [Fact]
+    public async Task A_second_backup_of_unchanged_files_sends_only_the_dump_and_a_small_index()
+    {
+        var (h, _) = await ClinicWithDestinationAsync("folder");
+        await using var __ = h;
+        // A bigger X-ray library, so the dump is small beside it.
+        for (var i = 0; i < 20; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "big", $"scan-{i}.dcm"), TestFolder.RandomBytes(500_000));
+        var offsite = h.Get<OffsiteService>();
+        await h.CreateBackupAsync();
+        var first = Assert.Single(await offsite.CopyPendingAsync());
+        await Task.Delay(1100); // backup names are per second
+        await h.CreateBackupAsync();
+        var second = Assert.Single(await offsite.CopyPendingAsync());
+
+        Assert.True(second.Succeeded, second.Error);
+        Assert.Single(second.Copied);
+        Assert.True(second.BytesSent < first.BytesSent * 0.05, $"first {first.BytesSent:N0} bytes, second {second.BytesSent:N0}");
+        Assert.True(second.BytesReused > 10_000_000, $"reused {second.BytesReused:N0}");
+        // Both were made today: the destination keeps the newest of each day (KeepDaily), the server keeps both.
+        Assert.Single(await offsite.ListAsync("offsite"));
+        Assert.Equal(2, (await h.Engine.ListAsync()).Count);
+    }
+
+    [Fact]
+    public async Task An_encrypted_download_is_streamed_to_the_recipients_and_the_stock_age_gives_back_the_archive()
+    {
+        var (h, identityFile) = await ClinicWithDestinationAsync("folder");
+        await using var _ = h;
+        var backup = await h.CreateBackupAsync();
+        var (content, length) = h.Get<OffsiteService>().OpenEncrypted(backup.Filename);
+        var encrypted = Path.Combine(h.Folder.Path, "download.zip.age");
+        await using (content)
+        await using (var file = File.Create(encrypted)) await content.CopyToAsync(file);
+        Assert.Equal(length, new FileInfo(encrypted).Length);
+
+        var decrypted = Path.Combine(h.Folder.Path, "download.zip");
+        var (exit, output) = StockReaders.Run("age", "-d", "-i", identityFile, "-o", decrypted, encrypted);
+        Assert.True(exit == 0, output);
+        Assert.Equal(Sha(h.PathOf(backup.Filename)), Sha(decrypted));
+    }
+
+    [Fact]
+    public async Task Retention_at_a_destination_drops_old_catalogs_and_sweeps_only_unreferenced_objects_past_the_grace_period()
+    {
+        var (h, identityFile) = await ClinicWithDestinationAsync("folder", d => (d.KeepDaily, d.KeepWeekly, d.KeepMonthly) = (1, 0, 0));
+        await using var _ = h;
+        var offsite = h.Get<OffsiteService>();
+        var root = h.Options.Destinations["offsite"].Path!;
+        var old = await h.CreateBackupAsync();
+        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
+        var objectsOfOld = Directory.GetFiles(Path.Combine(root, "data"), "*", SearchOption.AllDirectories).ToHashSet();
+
+        await h.Database.ExecuteAsync("UPDATE patients SET balance = balance + 1");
+        await Task.Delay(1100);
+        var kept = await h.CreateBackupAsync();
+        var report = Assert.Single(await offsite.CopyPendingAsync());
+        Assert.Equal([old.Filename], report.Removed);
+        Assert.Equal([kept.Filename], (await offsite.ListAsync("offsite")).Select(b => b.Filename));
+        // The old dump's object is unreferenced now but young: an upload elsewhere might still need it.
+        Assert.All(objectsOfOld, f => Assert.True(File.Exists(f)));
+
+        foreach (var f in Directory.GetFiles(Path.Combine(root, "data"), "*", SearchOption.AllDirectories)) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddDays(-2));
+        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
+        var remaining = Directory.GetFiles(Path.Combine(root, "data"), "*", SearchOption.AllDirectories).ToHashSet();
+        Assert.NotEmpty(objectsOfOld.Except(remaining)); // the old dump is gone
+        Assert.NotEmpty(objectsOfOld.Intersect(remaining)); // the unchanged X-rays stay: the kept backup uses them
+
+        // What is left still restores: fetch the kept backup back.
+        var original = Sha(h.PathOf(kept.Filename));
+        File.Delete(h.PathOf(kept.Filename));
+        await offsite.FetchAsync("offsite", kept.Filename, TestDestinations.Identities(identityFile), "test@clinic");
+        Assert.Equal(original, Sha(h.PathOf(kept.Filename)));
+    }
+
+    [Fact]
+    public async Task A_never_delete_destination_keeps_everything()
+    {
+        var (h, _) = await ClinicWithDestinationAsync("s3", d => (d.KeepDaily, d.KeepWeekly, d.KeepMonthly, d.NeverDelete) = (1, 0, 0, true));
+        await using var __ = h;
+        var offsite = h.Get<OffsiteService>();
+        await h.CreateBackupAsync();
+        await offsite.CopyPendingAsync();
+        await Task.Delay(1100);
+        await h.CreateBackupAsync();
+        var report = Assert.Single(await offsite.CopyPendingAsync());
+        Assert.True(report.Succeeded, report.Error);
+        Assert.Empty(report.Removed);
+        Assert.Equal(2, (await offsite.ListAsync("offsite")).Count);
+    }
+}
