@@ -6,13 +6,19 @@ namespace BackupManager.Core.Offsite;
 /// Which backups a destination keeps: the newest one, plus the newest backup of each of the last
 /// <c>KeepDaily</c> days, <c>KeepWeekly</c> ISO weeks and <c>KeepMonthly</c> months that have backups (UTC calendar),
 /// as restic's --keep-daily/--keep-weekly/--keep-monthly do. A longer history than the server keeps.
+/// Pre-restore safety backups never compete for those places (the safety backup of an empty new server must not push
+/// the clinic's real backup of that day out); they are kept for <c>Backup__KeepSafetyDays</c>, like on the server.
 /// </summary>
 public static class OffsiteRetention
 {
-    public static IReadOnlyDictionary<string, string> Kept(IEnumerable<BackupInfo> backups, DestinationOptions options)
+    public static IReadOnlyDictionary<string, string> Kept(IEnumerable<BackupInfo> backups, DestinationOptions options, int keepSafetyDays, DateTimeOffset now)
     {
-        var newestFirst = backups.OrderByDescending(b => b.CreatedAt).ThenByDescending(b => b.Filename, StringComparer.Ordinal).ToList();
+        var all = backups.ToList();
         var kept = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var safety in all.Where(b => b.Trigger == BackupTrigger.PreRestore && now - b.CreatedAt < TimeSpan.FromDays(keepSafetyDays)))
+            kept[safety.Filename] = $"pre-restore safety backup younger than {keepSafetyDays} days (Backup__KeepSafetyDays={keepSafetyDays})";
+        var newestFirst = all.Where(b => b.Trigger != BackupTrigger.PreRestore)
+            .OrderByDescending(b => b.CreatedAt).ThenByDescending(b => b.Filename, StringComparer.Ordinal).ToList();
         if (newestFirst.Count == 0) return kept;
         kept[newestFirst[0].Filename] = "newest backup";
         Keep(newestFirst, options.KeepDaily, b => b.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), "daily", "KeepDaily", kept);

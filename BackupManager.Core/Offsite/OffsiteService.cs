@@ -162,11 +162,11 @@ public sealed class OffsiteService
     }
 
     /// <summary>The local backups a destination should receive: not there yet, and kept by its retention among everything it would hold.</summary>
-    private static IEnumerable<BackupInfo> Wanted(IReadOnlyList<BackupInfo> local, IEnumerable<BackupInfo> held, DestinationOptions options)
+    private IEnumerable<BackupInfo> Wanted(IReadOnlyList<BackupInfo> local, IEnumerable<BackupInfo> held, DestinationOptions options)
     {
         var heldNames = held.Select(h => h.Filename).ToHashSet(StringComparer.Ordinal);
         var missing = local.Where(b => !heldNames.Contains(b.Filename)).ToList();
-        var kept = OffsiteRetention.Kept(held.Concat(missing), options);
+        var kept = OffsiteRetention.Kept(held.Concat(missing), options, _options.KeepSafetyDays, _time.GetUtcNow());
         return missing.Where(b => kept.ContainsKey(b.Filename));
     }
 
@@ -314,7 +314,7 @@ public sealed class OffsiteService
     private async Task<IReadOnlyList<string>> ApplyRetentionAsync(string name, IDestinationStorage storage, DestinationOptions options, RemoteView remote, CancellationToken cancellationToken)
     {
         var removed = new List<string>();
-        var kept = OffsiteRetention.Kept(remote.Catalogs.Values.Select(c => c.ToBackupInfo()), options);
+        var kept = OffsiteRetention.Kept(remote.Catalogs.Values.Select(c => c.ToBackupInfo()), options, _options.KeepSafetyDays, _time.GetUtcNow());
         foreach (var filename in remote.Catalogs.Keys.Where(f => !kept.ContainsKey(f)).ToList())
         {
             // The catalog goes first: from then on the backup is not listed, and its objects are unreferenced.

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BackupManager.Core;
+using BackupManager.Core.Offsite;
 
 namespace BackupManager.Web.Console;
 
@@ -25,36 +26,46 @@ internal static class ConsoleUser
     }
 }
 
-public sealed class CreateBackupCommand(IBackupService backups) : IConsoleCommand
+public sealed class CreateBackupCommand(IBackupService backups, OffsiteService offsite) : IConsoleCommand
 {
     public string Name => "create-backup";
-    public string Usage => "[--only-db|--only-files]";
-    public string Summary => "Makes a backup now and prints its filename.";
+    public string Usage => "[--only-db|--only-files] [--no-copy]";
+    public string Summary => "Makes a backup now and prints its filename, then copies it to the off-site destinations (exit 6 if a copy failed).";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var line = new CommandLine(arguments, ["--only-db", "--only-files"]);
+        var line = new CommandLine(arguments, ["--only-db", "--only-files", "--no-copy"]);
         if (line.Positional.Count > 0) throw new UsageException("create-backup takes no filename.");
         var progress = new TerminalProgress();
         var created = await backups.CreateAsync(new CreateBackupRequest(ConsoleUser.Scope(line), BackupTrigger.Manual, ConsoleUser.Name), progress, cancellationToken);
         progress.Done();
         System.Console.WriteLine(created.Filename);
         if (created.WarningCount > 0) System.Console.Error.WriteLine($"{created.WarningCount} warning(s); see the log or the manifest.");
-        return ExitCodes.Success;
+        if (line.Has("--no-copy") || offsite.DestinationNames.Count == 0) return ExitCodes.Success;
+        return OffsiteOutput.Print(await offsite.CopyPendingAsync(progress: progress, cancellationToken: cancellationToken), created.Filename);
     }
 }
 
-public sealed class RestoreBackupCommand(IBackupService backups) : IConsoleCommand
+public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService offsite) : IConsoleCommand
 {
     public string Name => "restore-backup";
-    public string Usage => "<filename> [--only-db|--only-files] [--force] [--allow-foreign]";
-    public string Summary => "Verifies a backup, replaces the database and/or files with the backup's, then archives the replaced state as a safety backup.";
+    public string Usage => "<filename> [--from <destination> --identity <file>] [--only-db|--only-files] [--force] [--allow-foreign]";
+    public string Summary => "Verifies a backup (with --from: first fetches it from an off-site destination and decrypts it), replaces the database and/or files with the backup's, then archives the replaced state as a safety backup.";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var line = new CommandLine(arguments, ["--only-db", "--only-files", "--force", "--allow-foreign"]);
+        var line = new CommandLine(arguments, ["--only-db", "--only-files", "--force", "--allow-foreign"], ["--from", "--identity"]);
         var filename = line.SinglePositional("backup filename");
         var scope = ConsoleUser.Scope(line);
+        if (line.Value("--from") is { } destination)
+        {
+            var identities = OffsiteOutput.ReadIdentity(line.Value("--identity"));
+            var fetching = new TerminalProgress();
+            var fetched = await offsite.FetchAsync(destination, filename, identities, ConsoleUser.Name, fetching, cancellationToken);
+            fetching.Done();
+            System.Console.Error.WriteLine($"Fetched {fetched.Filename} from {destination} and verified it{(fetched.Foreign ? " (it carries no signature of this installation: if you trust it, add --allow-foreign)" : "")}.");
+        }
+        else if (line.Value("--identity") is not null) throw new UsageException("--identity goes with --from <destination>.");
         backups.GetArchivePath(filename);
         var what = scope switch { BackupScope.DatabaseOnly => "the database", BackupScope.FilesOnly => "the files", _ => "the database and the files" };
         if (!ConsoleUser.Confirm($"This replaces {what} with the contents of {filename} (the current state is kept and archived as a safety backup).", filename, line.Has("--force")))
@@ -74,16 +85,18 @@ public sealed class RestoreBackupCommand(IBackupService backups) : IConsoleComma
     }
 }
 
-public sealed class ListBackupsCommand(IBackupService backups) : IConsoleCommand
+public sealed class ListBackupsCommand(IBackupService backups, OffsiteService offsite) : IConsoleCommand
 {
     public string Name => "list-backups";
-    public string Usage => "[--json]";
-    public string Summary => "Lists the backups in the backup folder, newest first.";
+    public string Usage => "[--destination <name>] [--json]";
+    public string Summary => "Lists the backups in the backup folder (or at an off-site destination), newest first.";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var line = new CommandLine(arguments, ["--json"]);
-        var list = await backups.ListAsync(cancellationToken);
+        var line = new CommandLine(arguments, ["--json"], ["--destination"]);
+        var destination = line.Value("--destination");
+        var list = destination is null ? await backups.ListAsync(cancellationToken) : await offsite.ListAsync(destination, cancellationToken);
+        var status = destination is null && offsite.DestinationNames.Count > 0 ? offsite.GetStatus() : null;
         if (line.Has("--json"))
         {
             var rows = list.Select(b => new
@@ -97,19 +110,21 @@ public sealed class ListBackupsCommand(IBackupService backups) : IConsoleCommand
                 pinned = b.Pinned,
                 readable = b.Readable,
                 foreign = b.Foreign,
+                copies = status is null ? null : offsite.CopiesOf(b.Filename, status).ToDictionary(c => c.Destination, c => c.State),
             });
             System.Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
             return ExitCodes.Success;
         }
         if (list.Count == 0)
         {
-            System.Console.Error.WriteLine("No backups yet. Make one with app:create-backup.");
+            System.Console.Error.WriteLine(destination is null ? "No backups yet. Make one with app:create-backup." : $"{destination} holds no backup yet. Copy them with app:copy-backup.");
             return ExitCodes.Success;
         }
         System.Console.WriteLine($"{"FILENAME",-31} {"SIZE",10} {"CREATED (UTC)",-20} {"TRIGGER",-12} CONTAINS");
         foreach (var b in list)
             System.Console.WriteLine($"{b.Filename,-31} {Sizes.Human(b.Size),10} {b.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} {b.Trigger.ToName(),-12} " +
-                $"{(b.Readable ? string.Join("+", b.Contains) : "UNREADABLE")}{(b.Pinned ? " (pinned)" : "")}{(b.Foreign ? " FOREIGN (not made here)" : "")}");
+                $"{(b.Readable ? string.Join("+", b.Contains) : "UNREADABLE")}{(b.Pinned ? " (pinned)" : "")}{(b.Foreign ? " FOREIGN (not made here)" : "")}"
+                + (status is null ? "" : "  off-site: " + string.Join(", ", offsite.CopiesOf(b.Filename, status).Select(c => $"{c.Destination} {c.State}"))));
         return ExitCodes.Success;
     }
 }
@@ -179,5 +194,73 @@ public static class Sizes
         var unit = 0;
         while (value >= 1024 && unit < units.Length - 1) { value /= 1024; unit++; }
         return unit == 0 ? $"{bytes} B" : $"{value:0.#} {units[unit]}";
+    }
+}
+
+public sealed class CopyBackupCommand(OffsiteService offsite) : IConsoleCommand
+{
+    public string Name => "copy-backup";
+    public string Usage => "[<filename>] [--to <destination>]";
+    public string Summary => "Copies what the off-site destinations still lack (or one backup), then applies their retention; exit 6 if a copy failed.";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var line = new CommandLine(arguments, [], ["--to"]);
+        if (line.Positional.Count > 1) throw new UsageException("Give at most one backup filename.");
+        if (offsite.DestinationNames.Count == 0)
+            throw new UsageException("No off-site destination is configured. Add one with Backup__Destinations__<name>__Type (s3, sftp or folder); see the README.");
+        var progress = new TerminalProgress();
+        var reports = await offsite.CopyPendingAsync(line.Positional.FirstOrDefault(), line.Value("--to"), progress, cancellationToken);
+        progress.Done();
+        return OffsiteOutput.Print(reports, null);
+    }
+}
+
+public sealed class CheckDestinationCommand(OffsiteService offsite) : IConsoleCommand
+{
+    public string Name => "check-destination";
+    public string Usage => "<destination> [--json]";
+    public string Summary => "Checks that everything each backup at a destination needs is there with its recorded size, and re-downloads a rotating sample against the SHA-256 recorded at upload.";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var line = new CommandLine(arguments, ["--json"]);
+        var report = await offsite.CheckAsync(line.SinglePositional("destination name"), cancellationToken: cancellationToken);
+        if (line.Has("--json")) System.Console.WriteLine(JsonSerializer.Serialize(report, BackupJson.Options));
+        else
+        {
+            System.Console.WriteLine($"{report.Destination}: {report.Backups} backup(s), {report.Objects} object(s); re-downloaded {report.Sampled} ({Sizes.Human(report.SampledBytes)}).");
+            foreach (var problem in report.Problems) System.Console.WriteLine($"PROBLEM: {problem}");
+            if (report.Healthy) System.Console.WriteLine("OK: nothing missing or damaged.");
+        }
+        return report.Healthy ? ExitCodes.Success : ExitCodes.Damaged;
+    }
+}
+
+/// <summary>What the console prints about copies, shared by create-backup and copy-backup.</summary>
+internal static class OffsiteOutput
+{
+    public static int Print(IReadOnlyList<CopyReport> reports, string? created)
+    {
+        foreach (var r in reports)
+        {
+            if (r.Succeeded)
+                System.Console.Error.WriteLine($"{r.Destination}: {(r.Copied.Count == 0 ? "up to date" : $"copied {string.Join(", ", r.Copied)}")} "
+                    + $"({Sizes.Human(r.BytesSent)} sent, {Sizes.Human(r.BytesReused)} already there){(r.Removed.Count > 0 ? $"; removed by its retention: {string.Join(", ", r.Removed)}" : "")}.");
+            else
+                System.Console.Error.WriteLine($"Copy to {r.Destination} FAILED: {r.Error}" + (created is null ? "" : $" The backup {created} itself was made and is kept; the copy is retried by the web app, or run app:copy-backup."));
+        }
+        return reports.All(r => r.Succeeded) ? ExitCodes.Success : ExitCodes.CopyFailed;
+    }
+
+    /// <summary>Reads an age identity file named on the command line ("-" reads standard input); the secret is never echoed.</summary>
+    public static IReadOnlyList<BackupManager.Core.Offsite.Age.AgeIdentity> ReadIdentity(string? path)
+    {
+        if (string.IsNullOrEmpty(path)) throw new UsageException("--from needs --identity <file>: the age identity (AGE-SECRET-KEY-1…) of one of the recipients, or - to read it from standard input.");
+        string text;
+        try { text = path == "-" ? System.Console.In.ReadToEnd() : File.ReadAllText(path); }
+        catch (IOException e) { throw new UsageException($"The identity file {path} cannot be read: {e.Message}"); }
+        try { return BackupManager.Core.Offsite.Age.AgeIdentity.ParseFile(text); }
+        catch (FormatException e) { throw new UsageException($"{path}: {e.Message}"); }
     }
 }
