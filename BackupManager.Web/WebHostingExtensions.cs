@@ -57,6 +57,7 @@ public static class WebHostingExtensions
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         app.MapAccountEndpoints();
         app.MapBackupsApi();
+        app.MapDestinationsApi();
         app.MapOpenApi();
         // Anonymous probes: status only ("Healthy" / "Unhealthy", 200 / 503); details need the permission.
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = check => check.Tags.Contains("backups") }).AllowAnonymous();

@@ -24,7 +24,7 @@ namespace BackupManager.Tests.Ui;
 /// </summary>
 public sealed class PageTestContext : IAsyncDisposable
 {
-    public PageTestContext(bool withPermission = true)
+    public PageTestContext(bool withPermission = true, Action<BackupOptions>? offsite = null)
     {
         Context.JSInterop.Mode = JSRuntimeMode.Loose;
         Context.Services.AddMudServices();
@@ -46,6 +46,10 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton(new Web.Notifications.Notifier([], NullLogger<Web.Notifications.Notifier>.Instance));
         services.AddSingleton(Options.Create(new Core.Health.BackupHealthOptions()));
         services.AddSingleton<Microsoft.Extensions.Logging.ILogger<Web.Health.BackupHealthService>>(NullLogger<Web.Health.BackupHealthService>.Instance);
+        var engineOptions = new BackupOptions { Directory = Folder.Sub("backups") };
+        offsite?.Invoke(engineOptions);
+        services.AddSingleton(sp => new Core.Offsite.OffsiteService(Options.Create(engineOptions), sp.GetRequiredService<Core.Storage.IBackupStore>(), Engine,
+            TimeProvider.System, NullLogger<Core.Offsite.OffsiteService>.Instance));
         services.AddSingleton<Web.Health.BackupHealthService>();
         services.AddSingleton<IActionAuthorization>(Gate);
         var auth = Context.AddAuthorization();

@@ -7,9 +7,26 @@ namespace BackupManager.Web.Endpoints;
 public sealed record BackupDto(string Filename, long Size, DateTime CreatedAt, string Trigger, IReadOnlyList<string> Contains, bool Pinned, string? RequestedBy, bool Readable,
     bool Foreign)
 {
+    /// <summary>Per off-site destination: copied, pending, failed or not-kept (absent when none is configured).</summary>
+    public IReadOnlyDictionary<string, string>? Copies { get; init; }
+
     public static BackupDto From(BackupInfo b) =>
         new(b.Filename, b.Size, b.CreatedAt.UtcDateTime, b.Trigger.ToName(), b.Contains, b.Pinned, b.RequestedBy, b.Readable, b.Foreign);
 }
+
+/// <summary>An off-site destination and its state, as GET /api/v1/destinations shows it.</summary>
+public sealed record DestinationDto(string Name, string Type, string Location, bool Encrypted, bool NeverDelete, DateTime? LastSuccessAt, DateTime? LastAttemptAt,
+    string? LastError, int ConsecutiveFailures, IReadOnlyList<string> Held, IReadOnlyList<string> Pending, double? LagHours, int MaxLagHours,
+    DateTime? LastCheckAt, IReadOnlyList<string> CheckProblems, bool Healthy)
+{
+    public static DestinationDto From(BackupManager.Core.Offsite.DestinationStatus d, DateTimeOffset now, bool healthy) => new(
+        d.Name, d.Type, d.Location, d.Encrypted, d.NeverDelete, d.State.LastSuccessAt?.UtcDateTime, d.State.LastAttemptAt?.UtcDateTime, d.State.LastError,
+        d.State.ConsecutiveFailures, d.State.Held, d.Pending, d.OldestPendingAt is { } oldest ? Math.Round((now - oldest).TotalHours, 1) : null, d.MaxLagHours,
+        d.State.LastCheckAt?.UtcDateTime, d.State.CheckProblems, healthy);
+}
+
+/// <summary>What POST /api/v1/destinations/{name}/copy did.</summary>
+public sealed record CopyReportDto(string Destination, IReadOnlyList<string> Copied, long BytesSent, long BytesReused, IReadOnlyList<string> Removed, string? Error);
 
 public sealed record ListMeta(int Count, int MaxBackups, long TotalSize);
 

@@ -37,7 +37,7 @@ public static class BackupsEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/restore", Restore).WithName("RestoreBackup").WithSummary("Starts a restore job.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/download/{filename}", Download).WithName("DownloadBackup").WithSummary("Streams an archive; supports Range and If-None-Match.")
+        group.MapGet("/download/{filename}", Download).WithName("DownloadBackup").WithSummary("Streams an archive; supports Range and If-None-Match. With ?encrypted=true: the archive encrypted to the age recipients (name.zip.age).")
             .Produces(StatusCodes.Status200OK, contentType: "application/zip").Produces(StatusCodes.Status206PartialContent, contentType: "application/zip")
             .Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{filename}", DeleteAsync).WithName("DeleteBackup").WithSummary("Deletes a backup.")
@@ -57,10 +57,15 @@ public static class BackupsEndpoints
         return app;
     }
 
-    private static async Task<Ok<ListEnvelope>> ListAsync(IBackupService backups, IOptions<BackupOptions> options, CancellationToken cancellationToken)
+    private static async Task<Ok<ListEnvelope>> ListAsync(IBackupService backups, Core.Offsite.OffsiteService offsite, IOptions<BackupOptions> options, CancellationToken cancellationToken)
     {
         var list = await backups.ListAsync(cancellationToken);
-        return TypedResults.Ok(new ListEnvelope(list.Select(BackupDto.From).ToList(), new ListMeta(list.Count, options.Value.MaxBackups, list.Sum(b => b.Size))));
+        var status = offsite.DestinationNames.Count > 0 ? offsite.GetStatus() : null;
+        var rows = list.Select(b => BackupDto.From(b) with
+        {
+            Copies = status is null ? null : offsite.CopiesOf(b.Filename, status).ToDictionary(c => c.Destination, c => c.State),
+        }).ToList();
+        return TypedResults.Ok(new ListEnvelope(rows, new ListMeta(list.Count, options.Value.MaxBackups, list.Sum(b => b.Size))));
     }
 
     private static Results<Accepted<DataEnvelope<JobDto>>, ProblemHttpResult> Create(CreateBackupBody? body, HttpContext http, BackupJobRunner jobs)
@@ -89,10 +94,17 @@ public static class BackupsEndpoints
         catch (BackupException e) { return ApiProblems.From(e); }
     }
 
-    private static IResult Download(string filename, HttpContext http, AuditedOperations operations)
+    private static IResult Download(string filename, bool? encrypted, HttpContext http, AuditedOperations operations)
     {
         try
         {
+            if (encrypted == true)
+            {
+                // Encrypted as it is sent: no temporary copy, so neither ranges nor validators (each download has a fresh key).
+                var (content, length) = operations.OpenEncryptedDownload(filename, ActorFromHttp.From(http));
+                http.Response.ContentLength = length;
+                return TypedResults.Stream(content, "application/octet-stream", filename + ".age");
+            }
             var path = operations.OpenDownload(filename, ActorFromHttp.From(http));
             var file = new FileInfo(path);
             // Archives never change after they are written, so name + size + time is a strong validator.

@@ -14,7 +14,8 @@ namespace BackupManager.Web.Health;
 /// <c>.health-state.json</c> beside the backups, so a restart neither repeats nor forgets a notification.
 /// </summary>
 public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBackupStore store, ScheduleHistory history, BackupScheduleCatalog schedules,
-    IOptions<BackupHealthOptions> options, IOptions<ScheduleOptions> scheduleOptions, Notifier notifier, TimeProvider time, ILogger<BackupHealthService> logger)
+    IOptions<BackupHealthOptions> options, IOptions<ScheduleOptions> scheduleOptions, Notifier notifier, TimeProvider time, ILogger<BackupHealthService> logger,
+    Core.Offsite.OffsiteService offsite)
 {
     private const string StateFileName = ".health-state.json";
     private readonly SemaphoreSlim _transition = new(1, 1);
@@ -25,7 +26,10 @@ public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBa
         // Only the schedules that exist now count: a renamed or disabled schedule's old failure does not.
         var names = scheduleOptions.Value.Enabled ? schedules.All.Select(s => s.Name).ToHashSet() : [];
         var runs = history.Last().Where(r => names.Contains(r.Key)).ToDictionary(r => r.Key, r => r.Value);
-        return BackupHealthEvaluator.Evaluate(status, runs, options.Value, time.GetUtcNow());
+        var report = BackupHealthEvaluator.Evaluate(status, runs, options.Value, time.GetUtcNow());
+        // Each off-site destination is a check of its own: last copy, backups waiting, lag, check failures, encryption.
+        var checks = report.Checks.Concat(offsite.HealthChecks()).ToList();
+        return report with { Checks = checks, Healthy = checks.All(c => c.Healthy) };
     }
 
     /// <summary>Evaluates, and notifies when health turned bad or recovered since the last check.</summary>

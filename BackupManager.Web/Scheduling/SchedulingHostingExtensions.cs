@@ -50,6 +50,7 @@ public static class SchedulingHostingExtensions
         services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         services.AddHostedService<CatchUpService>();
         services.AddHostedService<HealthMonitor>();
+        services.AddHostedService<OffsiteCopyWorker>();
         return builder;
     }
 }

@@ -1,0 +1,44 @@
+using BackupManager.Core;
+using BackupManager.Core.Offsite;
+using BackupManager.Web.Backups;
+using BackupManager.Web.Identity;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace BackupManager.Web.Endpoints;
+
+/// <summary>/api/v1/destinations: the off-site destinations, their state, and copying now. Same rules as the backups resource.</summary>
+public static class DestinationsEndpoints
+{
+    public static IEndpointRouteBuilder MapDestinationsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/destinations")
+            .RequireAuthorization(Permissions.ManageBackups)
+            .AddEndpointFilter<ApiAuditFilter>()
+            .AddEndpointFilter<CookieCsrfFilter>()
+            .WithTags("Destinations")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        group.MapGet("/", List).WithName("ListDestinations").WithSummary("Each off-site destination: last copy, backups waiting, lag, check results.");
+        group.MapPost("/{name}/copy", CopyAsync).WithName("CopyToDestination").WithSummary("Copies what the destination lacks now, then applies its retention.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status502BadGateway);
+        return app;
+    }
+
+    private static Ok<DataEnvelope<IReadOnlyList<DestinationDto>>> List(OffsiteService offsite, TimeProvider time)
+    {
+        var health = offsite.HealthChecks();
+        var rows = offsite.GetStatus().Select(d => DestinationDto.From(d, time.GetUtcNow(),
+            health.Where(c => c.Name == $"destination:{d.Name}" || c.Name.StartsWith($"destination:{d.Name}:", StringComparison.Ordinal)).All(c => c.Healthy))).ToList();
+        return TypedResults.Ok(new DataEnvelope<IReadOnlyList<DestinationDto>>(rows));
+    }
+
+    private static async Task<Results<Ok<DataEnvelope<CopyReportDto>>, ProblemHttpResult>> CopyAsync(string name, HttpContext http, AuditedOperations operations)
+    {
+        try
+        {
+            var report = (await operations.CopyNowAsync(name, ActorFromHttp.From(http), http.RequestAborted)).Single();
+            return TypedResults.Ok(new DataEnvelope<CopyReportDto>(new CopyReportDto(report.Destination, report.Copied, report.BytesSent, report.BytesReused, report.Removed, report.Error)));
+        }
+        catch (BackupException e) { return ApiProblems.From(e); }
+    }
+}
