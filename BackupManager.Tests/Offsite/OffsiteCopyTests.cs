@@ -88,6 +88,44 @@ public sealed class OffsiteCopyTests
     }
 
     [Fact]
+    public async Task A_large_entry_is_cut_into_pieces_sent_as_multipart_uploads_to_s3_and_comes_back_whole()
+    {
+        var (h, identityFile) = await ClinicWithDestinationAsync("s3");
+        await using var _ = h;
+        // 70 MB of incompressible scan: two pieces (64 MiB + the rest), the first of them a multipart upload of 8 MiB parts.
+        TestFolder.WriteFile(Path.Combine(h.Xrays, "ct", "volume.dcm"), TestFolder.RandomBytes(70_000_000));
+        var backup = await h.CreateBackupAsync();
+        var offsite = h.Get<OffsiteService>();
+        var report = Assert.Single(await offsite.CopyPendingAsync());
+        Assert.True(report.Succeeded, report.Error);
+        Assert.True(report.BytesSent > 70_000_000);
+
+        var original = Sha(h.PathOf(backup.Filename));
+        File.Delete(h.PathOf(backup.Filename));
+        await offsite.FetchAsync("offsite", backup.Filename, TestDestinations.Identities(identityFile), "test@clinic");
+        Assert.Equal(original, Sha(h.PathOf(backup.Filename)));
+        var check = await offsite.CheckAsync("offsite");
+        Assert.True(check.Healthy, string.Join(" ", check.Problems));
+    }
+
+    [Fact]
+    public async Task The_runbooks_fetch_by_hand_rebuilds_the_original_archive_with_age_gunzip_and_python()
+    {
+        var (h, identityFile) = await ClinicWithDestinationAsync("folder");
+        await using var _ = h;
+        var backup = await h.CreateBackupAsync();
+        Assert.True(Assert.Single(await h.Get<OffsiteService>().CopyPendingAsync()).Succeeded);
+        var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../Scripts/fetch-by-hand.sh"));
+        var rebuilt = Path.Combine(h.Folder.Path, "rebuilt.zip");
+
+        var (exit, output) = StockReaders.Run("bash", script, h.Options.Destinations["offsite"].Path!, backup.Filename, identityFile, rebuilt);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains($"rebuilt {backup.Filename}", output);
+        Assert.Equal(Sha(h.PathOf(backup.Filename)), Sha(rebuilt));
+    }
+
+    [Fact]
     public async Task A_second_backup_of_unchanged_files_sends_only_the_dump_and_a_small_index()
     {
         var (h, _) = await ClinicWithDestinationAsync("folder");

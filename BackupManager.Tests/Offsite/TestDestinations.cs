@@ -45,3 +45,44 @@ public static class TestDestinations
 
     public static IReadOnlyList<AgeIdentity> Identities(string identityFile) => AgeIdentity.ParseFile(File.ReadAllText(identityFile));
 }
+
+/// <summary>The destination settings are checked at start, each message naming the setting and what to put there.</summary>
+public sealed class DestinationOptionsTests
+{
+    private static IReadOnlyList<string> Errors(Action<BackupManager.Core.BackupOptions> configure)
+    {
+        var options = new BackupManager.Core.BackupOptions { Directory = "/var/backups/clinic" };
+        configure(options);
+        var result = new BackupManager.Core.BackupOptionsValidator().Validate(null, options);
+        return result.Failures?.ToList() ?? [];
+    }
+
+    [Fact]
+    public void A_remote_destination_needs_recipients_unless_unencrypted_is_allowed_and_then_health_warns()
+    {
+        var s3 = new DestinationOptions { Type = "s3", Bucket = "b", Region = "eu-west-1", AccessKeyId = "k", SecretAccessKey = "s" };
+        Assert.Contains(Errors(o => o.Destinations["cloud"] = s3), e => e.StartsWith("Backup__Destinations__cloud is a remote destination but Backup__Encryption__Recipients is empty"));
+        s3.AllowUnencrypted = true;
+        Assert.Empty(Errors(o => o.Destinations["cloud"] = s3));
+        // A folder (a USB disk in the clinic's safe) may be unencrypted without saying so.
+        Assert.Empty(Errors(o => o.Destinations["usb"] = new DestinationOptions { Type = "folder", Path = "/mnt/usb" }));
+    }
+
+    [Fact]
+    public void Bad_types_paths_fingerprints_and_retention_are_each_named()
+    {
+        var errors = Errors(o =>
+        {
+            o.Encryption.Recipients = [AgeIdentity.Generate().Recipient.Text];
+            o.Destinations["x"] = new DestinationOptions { Type = "ftp" };
+            o.Destinations["inside"] = new DestinationOptions { Type = "folder", Path = "/var/backups/clinic/offsite" };
+            o.Destinations["nas"] = new DestinationOptions { Type = "sftp", Host = "h", Username = "u", Password = "p", Path = "b", HostKeySha256 = "SHA256:abc" };
+            o.Destinations["keepnone"] = new DestinationOptions { Type = "folder", Path = "/mnt/usb", KeepDaily = 0, KeepWeekly = 0, KeepMonthly = 0 };
+        });
+        Assert.Contains(errors, e => e.StartsWith("Backup__Destinations__x__Type='ftp' must be s3, sftp or folder"));
+        Assert.Contains(errors, e => e.Contains("Backup__Destinations__inside__Path=/var/backups/clinic/offsite is inside or around the backup folder"));
+        Assert.Contains(errors, e => e.StartsWith("Backup__Destinations__nas__HostKeySha256 must be the server's host key fingerprint"));
+        Assert.Contains(errors, e => e.StartsWith("Backup__Destinations__keepnone__KeepDaily/KeepWeekly/KeepMonthly"));
+        Assert.Equal(4, errors.Count);
+    }
+}
