@@ -247,4 +247,41 @@ public sealed class BackupsPageTests
         page.WaitForAssertion(() => Assert.Contains($"Restoring {First}", page.Find("[data-testid=job-progress]").TextContent));
         await t.Engine.Received(1).RestoreAsync(Arg.Is<RestoreBackupRequest>(r => r.Filename == First && r.AllowForeign), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
     }
+
+    [Fact]
+    public async Task Destinations_show_their_state_and_each_backup_shows_where_it_was_copied_and_the_encrypted_download()
+    {
+        var recipient = Core.Offsite.Age.AgeIdentity.Generate().Recipient.Text;
+        await using var t = new PageTestContext(offsite: o =>
+        {
+            o.Encryption.Recipients = [recipient];
+            o.Destinations["nas"] = new Core.Offsite.DestinationOptions { Type = "folder", Path = "/mnt/nas" };
+            o.Destinations["cloud"] = new Core.Offsite.DestinationOptions { Type = "s3", Bucket = "clinic", Region = "eu-west-1" };
+        });
+        var state = new Core.Offsite.OffsiteStateFile(t.Folder.Sub("backups"));
+        state.Update("nas", s => s with { LastSuccessAt = DateTimeOffset.UtcNow.AddMinutes(-5), Held = [First] });
+        state.Update("cloud", s => s with { LastError = "cloud: the S3 service at s3://clinic/ refused the credentials (InvalidAccessKeyId).", ConsecutiveFailures = 4 });
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
+        var (_, _, page) = t.Render<BackupsPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("refused the credentials", page.Find("[data-testid=destination-cloud] [data-testid=destination-error]").TextContent));
+        Assert.Contains("Holds 1 backup(s)", page.Find("[data-testid=destination-nas] [data-testid=destination-held]").TextContent);
+        Assert.Single(page.FindAll("[data-testid=copy-nas-copied]"));
+        Assert.Empty(page.FindAll("[data-testid=copy-cloud-copied]"));
+        var encrypted = page.Find("[data-testid=download-encrypted]");
+        Assert.Equal($"api/v1/backups/download/{First}?encrypted=true", encrypted.GetAttribute("href"));
+        Assert.Equal(First + ".age", encrypted.GetAttribute("download"));
+    }
+
+    [Fact]
+    public async Task Without_destinations_or_recipients_the_page_shows_no_off_site_column_or_encrypted_download()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
+        var (_, _, page) = t.Render<BackupsPage>();
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=row-filename]")));
+        Assert.Empty(page.FindAll("[data-testid=destinations]"));
+        Assert.Empty(page.FindAll("[data-testid=row-copies]"));
+        Assert.Empty(page.FindAll("[data-testid=download-encrypted]"));
+    }
 }
