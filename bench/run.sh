@@ -2,7 +2,7 @@
 # The benchmark: BackupManager against the stock tools on the same data, in one run, several times each.
 # Writes the table, the machine and the date into docs/performance.md.
 #
-#   bench/run.sh [--preset small|default|large] [--runs N]
+#   bench/run.sh [--preset small|default|large] [--runs N] [--only offsite]
 #
 # small ≈ 100 MB database + 100 MB files (a quick check), default ≈ 1 GB + 1 GB, large ≈ 5.5 GB + 6 GB (the memory check:
 # with --preset large only BackupManager's create is measured, to show its peak RSS does not grow with the data).
@@ -10,12 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-preset=default runs=3
+preset=default runs=3 only=
 while (($#)); do
   case $1 in
     --preset) preset=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
-    *) echo "usage: bench/run.sh [--preset small|default|large] [--runs N]" >&2; exit 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: bench/run.sh [--preset small|default|large] [--runs N] [--only offsite]" >&2; exit 2 ;;
   esac
 done
 case $preset in
@@ -25,7 +26,7 @@ case $preset in
   *) echo "unknown preset $preset" >&2; exit 2 ;;
 esac
 
-ensure_packages postgresql postgresql-client zip unzip zstd restic time curl bc
+ensure_packages postgresql postgresql-client zip unzip zstd restic time curl bc age
 root=$PWD
 work=$root/bench/out/$preset
 mkdir -p "$work"
@@ -122,6 +123,7 @@ restore_stock() {
 # that follows the heaviest writes (the previous run's restores): on this VM a create right after gigabytes of writes
 # is measurably slower, and the guest cannot empty the host's cache.
 creates=(create_ours create_floor create_zip create_restic)
+[[ $only == offsite ]] && runs=0
 for run in $(seq 1 "$runs"); do
   echo "Run $run/$runs" >&2
   rm -rf "$work/backups" "$stock" "$work/restored"; mkdir -p "$work/backups" "$stock"
@@ -130,6 +132,11 @@ for run in $(seq 1 "$runs"); do
   for create in "${creates[@]:shift_by}" "${creates[@]:0:shift_by}"; do "$create"; done
   if ((run % 2)); then restore_ours; restore_stock; else restore_stock; restore_ours; fi
 done
+
+if [[ $preset != large ]]; then
+  bash bench/offsite.sh "$work" "$db" "$files" "$runs"
+fi
+[[ $only == offsite ]] && exit 0
 
 if [[ $preset != large ]]; then
   # --- download over loopback HTTP, and listing 1,000 backups ---------------------------------------------------
