@@ -51,14 +51,16 @@ sleep 1; app app:create-backup --no-copy >/dev/null 2>&1
 step "copy after 1% of the rows changed" "$out/destination" "dotnet '$work/app/BackupManager.Web.dll' app:copy-backup"
 pg_dump -Fc -d "$db" -f "$out/db.dump"
 step "restic: backup after 1% of the rows changed" "$out/restic" "restic -r '$out/restic' backup -q '$out/db.dump' '$files'"
-# 4. restore from the destination: fetch, decrypt, rebuild, verify, then the normal restore.
-rm -f "$out/backups/$first"
-step "restore from the destination (fetch + decrypt + verify + restore)" "$out/backups" "dotnet '$work/app/BackupManager.Web.dll' app:restore-backup '$first' --from bench --identity '$out/key.txt' --force"
+# 4. restore from the destination: fetch, decrypt, rebuild, verify, then the normal restore (of the newest: the
+# destination keeps one backup per day, so the earlier ones of today are gone there by now).
+newest=$(ls "$out/backups" | grep '^backup-' | tail -1)
+rm -f "$out/backups/$newest"
+step "restore from the destination (fetch + decrypt + verify + restore)" "$out/backups" "dotnet '$work/app/BackupManager.Web.dll' app:restore-backup '$newest' --from bench --identity '$out/key.txt' --force"
 psql -d "$db" -qc "VACUUM (FREEZE, ANALYZE)"
 rm -rf "$out/restic-restore"
 step "restic restore + pg_restore --clean --single-transaction" "$out" "restic -r '$out/restic' restore latest -q --target '$out/restic-restore' && pg_restore --clean --if-exists --single-transaction -d '$db' \$(find '$out/restic-restore' -name db.dump)"
 psql -d "$db" -qc "VACUUM (FREEZE, ANALYZE)"
-archive_bytes=$(stat -c %s "$out/backups/$first")
+archive_bytes=$(stat -c %s "$out/backups/$newest")
 
 # --- the report section ------------------------------------------------------------------------------------------
 get() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n { print $c }' "$results"; }

@@ -15,6 +15,9 @@ namespace BackupManager.Core.Archive;
 /// and throws if a chunk failed; <see cref="Stream.Dispose()"/> without <see cref="Complete"/> abandons the output
 /// (the caller deletes it) and stops the workers. Memory is bounded: at most workers + 2 chunks exist, each holding
 /// its input and its output (about 16 MB with 2 workers).
+/// With <c>contentDefinedCuts</c> a chunk ends where its content says (<see cref="GearCutter"/>: between 3/4 of the
+/// chunk size and the chunk size), not at a fixed size: unchanged stretches of a dump then compress to the same bytes
+/// even after rows before them changed length, which is what lets off-site copies send only what changed.
 /// </summary>
 internal sealed class ParallelDeflateStream : InlineWriteStream
 {
@@ -29,16 +32,20 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
     private readonly Stack<Chunk> _spare = new(); // the writer's thread only
     private Thread[]? _workers;
     private Chunk? _filling;
+    private GearCutter? _cutter;
     private bool _completed;
     private bool _disposed;
 
     /// <summary>Compresses into <paramref name="destination"/> at zlib <paramref name="level"/>, <paramref name="workers"/> chunks of <paramref name="chunkSize"/> at once (one per core is a good choice).</summary>
-    public ParallelDeflateStream(Stream destination, int level, int workers, int chunkSize = DefaultChunkSize)
+    public ParallelDeflateStream(Stream destination, int level, int workers, int chunkSize = DefaultChunkSize, bool contentDefinedCuts = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(level, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 64 << 10);
         (_destination, _level, _workerCount, _chunkSize) = (destination, level, workers, chunkSize);
+        // After the first three quarters of a chunk, a cut on average every sixteenth of it (128 KiB of 2 MiB): only
+        // about 2 % of chunks reach the full size without a cut of their own.
+        if (contentDefinedCuts) _cutter = new GearCutter(chunkSize - chunkSize / 4, chunkSize, maskBits: System.Numerics.BitOperations.Log2((uint)chunkSize / 16));
     }
 
     public override bool CanWrite => !_completed;
@@ -50,10 +57,16 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
         {
             var chunk = _filling ??= TakeSpare();
             var take = Math.Min(buffer.Length, _chunkSize - chunk.Length);
+            var cut = false;
+            if (_cutter is { } cutter)
+            {
+                cut = cutter.Next(buffer[..take], out take);
+                _cutter = cutter;
+            }
             buffer[..take].CopyTo(chunk.Input.AsSpan(chunk.Length));
             chunk.Length += take;
             buffer = buffer[take..];
-            if (chunk.Length == _chunkSize) Submit(final: false);
+            if (cut || chunk.Length == _chunkSize) Submit(final: false);
         }
     }
 

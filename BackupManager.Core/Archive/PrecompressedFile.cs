@@ -20,7 +20,7 @@ internal static class PrecompressedFile
     {
         // On every core: a single deflater was the dump's bottleneck on rows that compress slowly (bytea as hex).
         // Four keep up with one server backend (per core zlib-ng deflates about 250 MB/s at level 1, 100 MB/s at 6); more would only hold memory.
-        using var deflate = compressionLevel > 0 ? new ParallelDeflateStream(sink, compressionLevel, Math.Clamp(Environment.ProcessorCount, 1, 4)) : null;
+        using var deflate = compressionLevel > 0 ? new ParallelDeflateStream(sink, compressionLevel, Math.Clamp(Environment.ProcessorCount, 1, 4), contentDefinedCuts: true) : null;
         string sha256;
         uint crc;
         long size;

@@ -29,8 +29,17 @@ public static class OffsiteFormat
     public const int Version = 1;
     /// <summary>Entry data smaller than this stays inline in the index: an object costs a request and an age header.</summary>
     internal const int MinObjectBytes = 1024;
-    /// <summary>Larger entry data (the database dump) is cut into pieces of this size.</summary>
+    /// <summary>
+    /// Entry data larger than <see cref="MinCutBytes"/> (the database dump, a CT volume) is cut into pieces where its
+    /// content says (<see cref="GearCutter"/>), between <see cref="MinCutBytes"/> and <see cref="MaxObjectBytes"/>, on
+    /// average about 2 MiB: with the dump's content-defined deflate chunks, a change in the database changes only the
+    /// pieces around it, where fixed-size pieces would all shift.
+    /// </summary>
     internal const long MaxObjectBytes = 64L << 20;
+    internal const long MinCutBytes = 1L << 20;
+
+    internal static GearCutter NewCutter() => new(MinCutBytes, MaxObjectBytes, maskBits: 20);
+
     public const string BackupsPrefix = "backups/";
     public const string DataPrefix = "data/";
     public const string KeysPrefix = "keys/";
@@ -47,7 +56,7 @@ public static class OffsiteFormat
 
     public static readonly JsonSerializerOptions Json = new(BackupJson.Options) { WriteIndented = false };
 
-    /// <summary>Cuts an archive into inline ranges and object ranges along its zip structure.</summary>
+    /// <summary>Cuts an archive into inline ranges and entry-data ranges (cut further into pieces by <see cref="NewCutter"/>) along its zip structure.</summary>
     internal static List<(long Offset, long Length, bool IsObject)> Plan(Stream archive, string filename)
     {
         var (endRecord, _) = ArchiveSummary.FindComment(archive);
@@ -62,8 +71,7 @@ public static class OffsiteFormat
         {
             if (entry.CompressedSize < MinObjectBytes) continue;
             if (entry.DataOffset > position) plan.Add((position, entry.DataOffset - position, false));
-            for (var offset = 0L; offset < entry.CompressedSize; offset += MaxObjectBytes)
-                plan.Add((entry.DataOffset + offset, Math.Min(MaxObjectBytes, entry.CompressedSize - offset), true));
+            plan.Add((entry.DataOffset, entry.CompressedSize, true));
             position = entry.DataOffset + entry.CompressedSize;
         }
         if (archive.Length > position) plan.Add((position, archive.Length - position, false));

@@ -142,7 +142,7 @@ public sealed class OffsiteService
             if (!options.NeverDelete) removed.AddRange(await ApplyRetentionAsync(name, storage, options, remote, cancellationToken).ConfigureAwait(false));
             _state.Update(name, st => st with
             {
-                LastSuccessAt = _time.GetUtcNow(), LastError = null, ConsecutiveFailures = 0, LastBytesSent = sent,
+                LastSuccessAt = _time.GetUtcNow(), LastError = null, ConsecutiveFailures = 0, LastErrorNeedsAction = false, LastBytesSent = sent,
                 Held = remote.Catalogs.Keys.Order(StringComparer.Ordinal).ToList(),
             });
             return new CopyReport(name, copied, sent, reused, removed, null);
@@ -155,7 +155,8 @@ public sealed class OffsiteService
                 IOException io when io.HResult == 28 || io.Message.Contains("No space", StringComparison.OrdinalIgnoreCase) => $"{name}: no space left ({io.Message}). Free space, then copy again.",
                 _ => $"{name}: the copy failed: {e.Message}",
             };
-            var state = _state.Update(name, st => st with { LastError = message, ConsecutiveFailures = st.ConsecutiveFailures + 1 });
+            var needsAction = e is DestinationException { NeedsAction: true } || message.Contains("no space left", StringComparison.OrdinalIgnoreCase);
+            var state = _state.Update(name, st => st with { LastError = message, ConsecutiveFailures = st.ConsecutiveFailures + 1, LastErrorNeedsAction = needsAction });
             _logger.LogWarning("Copy to {Destination} failed ({Failures} in a row): {Message}", name, state.ConsecutiveFailures, message);
             return new CopyReport(name, copied, sent, reused, removed, message);
         }
@@ -233,30 +234,38 @@ public sealed class OffsiteService
                 segments.Add(new IndexSegment { Inline = bytes, Length = length });
                 continue;
             }
-            using var rangeHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            // One pass hashes the entry's data and finds its cut points; each piece the destination lacks is then read
+            // again from its start (a piece is at most 64 MiB: the page cache usually still has it) and uploaded.
+            using var pieceHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var cutting = length > OffsiteFormat.MinCutBytes;
+            var cutter = OffsiteFormat.NewCutter();
+            long pieceStart = offset, pieceLength = 0;
             for (var left = length; left > 0;)
             {
                 var n = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancellationToken).ConfigureAwait(false);
                 if (n == 0) throw new IOException($"{backup.Filename} ended early while it was being copied.");
-                rangeHash.AppendData(buffer, 0, n);
-                whole.AppendData(buffer, 0, n);
                 left -= n;
+                whole.AppendData(buffer, 0, n);
+                var position = 0;
+                while (position < n)
+                {
+                    int take;
+                    var cut = false;
+                    if (cutting) cut = cutter.Next(buffer.AsSpan(position, n - position), out take);
+                    else take = n - position;
+                    pieceLength += take;
+                    pieceHash.AppendData(buffer, position, take);
+                    position += take;
+                    var end = left == 0 && position == n;
+                    if (!cut && !end) continue;
+                    var (s, r) = await StorePieceAsync(storage, file, pieceStart, pieceLength, pieceHash.GetHashAndReset(), namingKey, encrypted, remote, segments, objects, referenced, cancellationToken).ConfigureAwait(false);
+                    sent += s;
+                    reused += r;
+                    pieceStart += pieceLength;
+                    pieceLength = 0;
+                    file.Seek(offset + length - left, SeekOrigin.Begin); // an upload read the piece again: continue after what is in the buffer
+                }
             }
-            var sha = rangeHash.GetHashAndReset();
-            var key = OffsiteFormat.ObjectKey(OffsiteFormat.ObjectName(namingKey, sha));
-            segments.Add(new IndexSegment { Object = key, Length = length, Sha256 = Convert.ToHexStringLower(sha) });
-            if (!referenced.Add(key)) continue;
-            if (remote.Known.TryGetValue(key, out var stored))
-            {
-                objects.Add(stored);
-                reused += stored.Size;
-                continue;
-            }
-            file.Seek(offset, SeekOrigin.Begin);
-            stored = await PutAsync(storage, key, new RangeStream(file, length), length, encrypted, cancellationToken).ConfigureAwait(false);
-            remote.Known[key] = stored;
-            objects.Add(stored);
-            sent += stored.Size;
         }
         var index = new ArchiveIndex { Filename = backup.Filename, Size = file.Length, Sha256 = Convert.ToHexStringLower(whole.GetHashAndReset()), Segments = segments };
         var indexBytes = OffsiteFormat.EncodeIndex(index);
@@ -273,6 +282,25 @@ public sealed class OffsiteService
         await storage.PutAsync(OffsiteFormat.CatalogKey(backup.Filename), new MemoryStream(catalogBytes), catalogBytes.Length, cancellationToken).ConfigureAwait(false);
         sent += catalogBytes.Length;
         return (sent, reused, catalog);
+    }
+
+    /// <summary>Records one piece in the index; uploads it unless the destination already holds the same content.</summary>
+    private async Task<(long Sent, long Reused)> StorePieceAsync(IDestinationStorage storage, FileStream file, long start, long length, byte[] sha, byte[] namingKey,
+        bool encrypted, RemoteView remote, List<IndexSegment> segments, List<StoredObject> objects, HashSet<string> referenced, CancellationToken cancellationToken)
+    {
+        var key = OffsiteFormat.ObjectKey(OffsiteFormat.ObjectName(namingKey, sha));
+        segments.Add(new IndexSegment { Object = key, Length = length, Sha256 = Convert.ToHexStringLower(sha) });
+        if (!referenced.Add(key)) return (0, 0);
+        if (remote.Known.TryGetValue(key, out var stored))
+        {
+            objects.Add(stored);
+            return (0, stored.Size);
+        }
+        file.Seek(start, SeekOrigin.Begin);
+        stored = await PutAsync(storage, key, new RangeStream(file, length), length, encrypted, cancellationToken).ConfigureAwait(false);
+        remote.Known[key] = stored;
+        objects.Add(stored);
+        return (stored.Size, 0);
     }
 
     /// <summary>Uploads <paramref name="plaintext"/> (age-encrypted unless the destination is unencrypted) and records the stored size and SHA-256.</summary>
@@ -591,12 +619,13 @@ public sealed class OffsiteService
                     + (d.State.LastError is { } error ? $"Last error: {error}" : "Check that the web app runs, or run app:copy-backup.")));
             else if (d.State.CheckProblems.Count > 0)
                 checks.Add(new(check, false, $"The last check of {d.Name} found {d.State.CheckProblems.Count} problem(s): {d.State.CheckProblems[0]} Run app:check-destination {d.Name}."));
-            else if (d.State.LastError is { } error && d.State.ConsecutiveFailures >= 3)
-                checks.Add(new(check, false, $"Copies to {d.Name} failed {d.State.ConsecutiveFailures} times in a row: {error}"));
+            else if (d.State.LastError is { } error && (d.State.LastErrorNeedsAction || d.State.ConsecutiveFailures >= 3))
+                checks.Add(new(check, false, d.State.ConsecutiveFailures >= 3 ? $"Copies to {d.Name} failed {d.State.ConsecutiveFailures} times in a row: {error}" : $"Copies to {d.Name} fail: {error}"));
             else
-                checks.Add(new(check, true, d.State.LastSuccessAt is { } at
+                checks.Add(new(check, true, (d.State.LastSuccessAt is { } at
                     ? $"{d.Name}: last copy {at:yyyy-MM-dd HH:mm} UTC; {d.Pending.Count} waiting."
-                    : $"{d.Name}: nothing copied yet; {d.Pending.Count} waiting."));
+                    : $"{d.Name}: nothing copied yet; {d.Pending.Count} waiting.")
+                    + (d.State.LastError is { } retrying ? $" The last attempt failed and is retried: {retrying}" : "")));
             if (!d.Encrypted && d.Type is "s3" or "sftp")
                 checks.Add(new($"{check}:encryption", false, $"{d.Name} receives the clinic's data unencrypted (AllowUnencrypted). Set Backup__Encryption__Recipients__0 to the clinic's age1… key."));
         }

@@ -31,6 +31,45 @@ public sealed class ParallelDeflateTests
         Assert.Equal(input, Inflate(output.ToArray()));
     }
 
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Content_defined_chunks_also_inflate_to_exactly_the_input(int size)
+    {
+        var input = MixedContent(size);
+        Assert.Equal(input, Inflate(Deflate(input, contentDefined: true, Chunk)));
+    }
+
+    [Fact]
+    public void With_content_defined_chunks_rows_that_grew_early_in_a_dump_leave_the_rest_compressed_to_the_same_bytes()
+    {
+        var before = MixedContent(64 * Chunk);
+        // A row near the start grew by 37 bytes: everything after it shifts.
+        var after = before[..5000].Concat(Encoding.ASCII.GetBytes(" (reviewed by the dentist on 2026-12-01)")[..37]).Concat(before[5000..]).ToArray();
+        var shared = CommonSuffix(Deflate(before, contentDefined: true, 4 * Chunk), Deflate(after, contentDefined: true, 4 * Chunk));
+        var sharedFixed = CommonSuffix(Deflate(before, contentDefined: false, 4 * Chunk), Deflate(after, contentDefined: false, 4 * Chunk));
+        var total = Deflate(before, contentDefined: true, 4 * Chunk).Length;
+        Assert.True(shared > total * 0.8, $"content-defined: {shared:N0} of {total:N0} bytes shared");
+        Assert.True(sharedFixed < total * 0.1, $"fixed: {sharedFixed:N0} of {total:N0} bytes shared"); // why the cuts are content-defined
+    }
+
+    private static byte[] Deflate(byte[] input, bool contentDefined, int chunkSize)
+    {
+        var output = new MemoryStream();
+        using (var deflate = new ParallelDeflateStream(output, 1, workers: 2, chunkSize: chunkSize, contentDefinedCuts: contentDefined))
+        {
+            for (var offset = 0; offset < input.Length; offset += 100_000) deflate.Write(input.AsSpan(offset, Math.Min(100_000, input.Length - offset)));
+            deflate.Complete();
+        }
+        return output.ToArray();
+    }
+
+    private static int CommonSuffix(byte[] a, byte[] b)
+    {
+        var n = 0;
+        while (n < a.Length && n < b.Length && a[^(n + 1)] == b[^(n + 1)]) n++;
+        return n;
+    }
+
     [Fact]
     public void Compresses_text_about_as_well_as_one_deflater()
     {

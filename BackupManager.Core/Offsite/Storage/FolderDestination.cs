@@ -47,7 +47,7 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
         catch (IOException e)
         {
             TryDelete(temp);
-            throw new DestinationException(DescribeIo(e, key), e);
+            throw new DestinationException(DescribeIo(e, key), e, needsAction: IsDiskFull(e));
         }
         catch
         {
@@ -95,7 +95,9 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
             throw new DestinationException($"{name}: the folder {root} does not exist. Is the disk or the network share mounted? Mount it (or create the folder), then copy again.");
     }
 
-    private string DescribeIo(IOException e, string key) => e.HResult == 28 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+    private static bool IsDiskFull(IOException e) => e.HResult == 28 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+
+    private string DescribeIo(IOException e, string key) => IsDiskFull(e)
         ? $"{name}: the disk at {root} is full; {key} was not written (nothing half-written is left). Free space there or use a bigger disk, then copy again."
         : $"{name}: writing {key} at {root} failed: {e.Message}";
 

@@ -155,11 +155,11 @@ public sealed class S3Destination : IDestinationStorage
         catch (AmazonS3Exception e) when (e.ErrorCode is "SignatureDoesNotMatch" or "InvalidAccessKeyId" or "AccessDenied" || e.StatusCode is HttpStatusCode.Forbidden)
         {
             throw new DestinationException($"{_name}: the S3 service at {Location} refused the credentials ({e.ErrorCode}: {e.Message}). "
-                + $"Check Backup__Destinations__{_name}__AccessKeyId and its secret, and that the key may write to the bucket.", e);
+                + $"Check Backup__Destinations__{_name}__AccessKeyId and its secret, and that the key may write to the bucket.", e, needsAction: true);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
         {
-            throw new DestinationException($"{_name}: the bucket {_bucket} does not exist at {Location}. Create it, or correct Backup__Destinations__{_name}__Bucket.", e);
+            throw new DestinationException($"{_name}: the bucket {_bucket} does not exist at {Location}. Create it, or correct Backup__Destinations__{_name}__Bucket.", e, needsAction: true);
         }
         catch (AmazonS3Exception e)
         {

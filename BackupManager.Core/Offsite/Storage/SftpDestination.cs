@@ -153,13 +153,13 @@ public sealed class SftpDestination : IDestinationStorage
                 client.Dispose();
                 throw new DestinationException($"{_name}: the SFTP server {_options.Host}:{_options.Port} offered the host key {_offeredFingerprint}, "
                     + $"but Backup__Destinations__{_name}__HostKeySha256 expects {_options.HostKeySha256}. Nothing was sent. If the server's key was changed on purpose, "
-                    + "confirm the new fingerprint with its administrator and update the setting; otherwise someone may be intercepting the connection.", e);
+                    + "confirm the new fingerprint with its administrator and update the setting; otherwise someone may be intercepting the connection.", e, needsAction: true);
             }
             catch (SshAuthenticationException e)
             {
                 client.Dispose();
                 throw new DestinationException($"{_name}: the SFTP server {_options.Host}:{_options.Port} refused the login of {_options.Username} ({e.Message}). "
-                    + $"Check Backup__Destinations__{_name}__Username and the private key (its public half must be in the server's authorized_keys).", e);
+                    + $"Check Backup__Destinations__{_name}__Username and the private key (its public half must be in the server's authorized_keys).", e, needsAction: true);
             }
             catch (Exception e) when (e is SocketException or SshException or TimeoutException or SshOperationTimeoutException)
             {
@@ -176,7 +176,7 @@ public sealed class SftpDestination : IDestinationStorage
     {
         try { return await call().ConfigureAwait(false); }
         catch (SftpPathNotFoundException e) { throw new DestinationException($"{_name}: {key} is missing at {Location}.", e); }
-        catch (SftpPermissionDeniedException e) { throw new DestinationException($"{_name}: the SFTP server refused to {what} {key} (permission denied). Give {_options.Username} write access to {_root}.", e); }
+        catch (SftpPermissionDeniedException e) { throw new DestinationException($"{_name}: the SFTP server refused to {what} {key} (permission denied). Give {_options.Username} write access to {_root}.", e, needsAction: true); }
         catch (Exception e) when (e is SshException or SocketException or IOException)
         {
             throw new DestinationException($"{_name}: could not {what} {key} at {Location}: {e.Message}. The copy is retried later.", e);
