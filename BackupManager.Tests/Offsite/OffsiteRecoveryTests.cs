@@ -135,6 +135,10 @@ public sealed class OffsiteRecoveryTests
         Assert.Contains($"offered the host key {TestDestinations.SftpHostKey}", wrongKey.Stderr);
         Assert.Contains($"expects {impostor.HostKeySha256}", wrongKey.Stderr);
         Assert.Empty(Directory.EnumerateFileSystemEntries(impostor.Path!));
+        // Retrying will not mend it: health says so at once, with the same message.
+        var health = await AppProcess.RunAsync(Env(h, "nas", impostor, [recipient]), null, "app:backup-health");
+        Assert.Equal(1, health.ExitCode);
+        Assert.Contains($"Copies to nas fail: nas: the SFTP server", health.Stdout + health.Stderr);
 
         // s3rver 3.7.1 checks the access key but not yet the V4 signature (its source says so), so the wrong
         // credential here is the key id; the message and the mapping are the same for SignatureDoesNotMatch.
@@ -145,6 +149,9 @@ public sealed class OffsiteRecoveryTests
         Assert.Equal(6, secret.ExitCode);
         Assert.Contains("refused the credentials", secret.Stderr);
         Assert.DoesNotContain("not-the-secret", secret.Stderr);
+        var secretHealth = await AppProcess.RunAsync(Env(h, "cloud", badSecret, [recipient]), null, "app:backup-health");
+        Assert.Equal(1, secretHealth.ExitCode);
+        Assert.Contains("refused the credentials", secretHealth.Stdout + secretHealth.Stderr);
 
         var small = keys.Sub("small-disk");
         Assert.Equal(0, StockReaders.Run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", small).Exit);
@@ -153,6 +160,9 @@ public sealed class OffsiteRecoveryTests
             var full = await AppProcess.RunAsync(Env(h, "usb", TestDestinations.Folder(small), [recipient]), null, "app:copy-backup");
             Assert.Equal(6, full.ExitCode);
             Assert.Contains("is full", full.Stderr);
+            var fullHealth = await AppProcess.RunAsync(Env(h, "usb", TestDestinations.Folder(small), [recipient]), null, "app:backup-health");
+            Assert.Equal(1, fullHealth.ExitCode);
+            Assert.Contains("is full", fullHealth.Stdout + fullHealth.Stderr);
             Assert.Empty(Directory.GetFiles(small, ".tmp-*", SearchOption.AllDirectories));
             Assert.Empty(Directory.GetFiles(small, "*.json", SearchOption.AllDirectories));
         }
