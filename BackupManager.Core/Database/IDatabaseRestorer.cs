@@ -19,10 +19,11 @@ public interface IDatabaseRestorer
     /// Restores the dump into <paramref name="stagingName"/> with <paramref name="recorded"/>'s database-level state
     /// and roles (missing roles are created or the restore is refused before anything changes). Returns warnings for
     /// what could only be restored in part, each with the statement that completes it. A <paramref name="foreign"/>
-    /// archive (not made by this installation) is refused when its SQL would run with superuser rights.
+    /// archive (not made by this installation) is refused when its SQL would run with superuser rights. Without
+    /// <paramref name="createMissingRoles"/> (a restore drill) a missing role is refused by name instead of created.
     /// </summary>
     Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign, Func<Stream, CancellationToken, Task> writeDump,
-        CancellationToken cancellationToken);
+        CancellationToken cancellationToken, bool createMissingRoles = true);
 
     Task SwapInAsync(string stagingName, string oldName, CancellationToken cancellationToken);
 

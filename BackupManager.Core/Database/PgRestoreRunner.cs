@@ -13,7 +13,7 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
     public string DatabaseName => target.Database;
 
     public async Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign, Func<Stream, CancellationToken, Task> writeDump,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool createMissingRoles = true)
     {
         var warnings = new List<string>();
         bool superuser;
@@ -47,7 +47,7 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
                     $"This archive was not made by this installation, and its SQL would run with superuser rights (BackupManager connects as a superuser and the database's owner {state?.Owner ?? "(unknown)"} is one), "
                     + "which could give whoever made it control of the database server. Nothing was changed. Connect BackupManager as a non-superuser role that owns the database (with CREATEDB), then restore it again.");
             // Then the roles (after every refusal, so a refused restore creates none): the dump's grants and owners name them.
-            if (recorded.Roles is { } roles && await RequiredRoles.EnsureAsync(connection, roles, cancellationToken).ConfigureAwait(false) is { } created)
+            if (recorded.Roles is { } roles && await RequiredRoles.EnsureAsync(connection, roles, cancellationToken, createMissingRoles).ConfigureAwait(false) is { } created)
                 warnings.Add(created);
             await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(stagingName)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
             try { await ExecuteAsync(connection, create, cancellationToken).ConfigureAwait(false); }

@@ -90,7 +90,7 @@ public static class RequiredRoles
     /// as NOLOGIN (with their memberships) when the connected role may create roles, and the returned warning says so;
     /// otherwise a <see cref="BackupException"/> names each missing role and the statement to run, and nothing changes.
     /// </summary>
-    public static async Task<string?> EnsureAsync(NpgsqlConnection connection, IReadOnlyList<RoleRecord> roles, CancellationToken cancellationToken)
+    public static async Task<string?> EnsureAsync(NpgsqlConnection connection, IReadOnlyList<RoleRecord> roles, CancellationToken cancellationToken, bool createMissing = true)
     {
         if (roles.Count == 0) return null;
         var existing = new HashSet<string>(StringComparer.Ordinal);
@@ -107,6 +107,10 @@ public static class RequiredRoles
         var missing = roles.Where(r => !existing.Contains(r.Name)).ToList();
         if (missing.Count == 0) return null;
         var names = string.Join(", ", missing.Select(r => r.Name));
+        if (!createMissing)
+            throw new BackupException(BackupErrorKind.Environment,
+                $"This database server lacks the role(s) {names} that the backup's database needs. A restore drill never creates roles or changes anything else on the server, so the drill failed: "
+                + $"a real restore here would have to create them first. Create them as a superuser ({string.Join(" ", missing.Select(r => $"CREATE ROLE {QuoteIdentifier(r.Name)} NOLOGIN;"))}), or run the backup's db/roles.sql with psql.");
         if (!canCreate)
             throw new BackupException(BackupErrorKind.Environment,
                 $"This database server lacks the role(s) {names} that the backup's database needs, and the role BackupManager connects as may not create roles, so nothing was changed. "

@@ -8,7 +8,7 @@ namespace BackupManager.Core.Restore;
 
 /// <summary>What to put back from a verified archive.</summary>
 /// <summary>What to put back from a verified archive; <see cref="Foreign"/>: not made by this installation (confirmed by the caller).</summary>
-internal sealed record RestorePlan(bool Database, IReadOnlyList<(string RootName, FileRoot Target)> Folders, bool Foreign = false);
+internal sealed record RestorePlan(bool Database, IReadOnlyList<(string RootName, FileRoot Target)> Folders, bool Foreign = false, bool Drill = false);
 
 /// <summary>
 /// The state a restore swapped out, still whole under its parked names: the database <see cref="Database"/> (null if
@@ -71,18 +71,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         var restoreWarnings = new List<string>();
         try
         {
-            var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, plan.Foreign, restoreWarnings, progress, cancellationToken) : Task.CompletedTask;
-            var folders = plan.Folders.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
-            {
-                // A second reader only when the dump is read at the same time: each holds the manifest.
-                using var second = plan.Database ? openAnother() : null;
-                for (var i = 0; i < plan.Folders.Count; i++)
-                    await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], plan.Foreign, progress, cancellationToken).ConfigureAwait(false);
-            }, cancellationToken);
-            await WhenAllOrFirstFailure(database, folders).ConfigureAwait(false);
-            // The entries this restore does not put back (db/roles.sql, a part the scope leaves out) are checked as well:
-            // nothing is swapped in from an archive with damage anywhere.
-            await archive.VerifyAsync(null, cancellationToken, entry => !PutsBack(plan, archive.Manifest, entry)).ConfigureAwait(false);
+            await PrepareAsync(archive, openAnother, plan, journal, restoreWarnings, progress, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -125,6 +114,69 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         return new RestoreResult(backup, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), [.. restoreWarnings, .. (warning is null ? [] : new[] { warning })]);
     }
 
+    /// <summary>
+    /// Phase 1 of a restore, shared by the drill: the dump into the staging database and each folder into its staging
+    /// folder at the same time, checking every byte as it streams; then every entry the plan does not put back.
+    /// </summary>
+    private async Task PrepareAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother, RestorePlan plan, RestoreJournal journal,
+        List<string> warnings, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, plan, warnings, progress, cancellationToken) : Task.CompletedTask;
+        var folders = plan.Folders.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
+        {
+            // A second reader only when the dump is read at the same time: each holds the manifest.
+            using var second = plan.Database ? openAnother() : null;
+            for (var i = 0; i < plan.Folders.Count; i++)
+                await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], plan.Foreign, progress, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+        await WhenAllOrFirstFailure(database, folders).ConfigureAwait(false);
+        // The entries this restore does not put back (db/roles.sql, a part the scope leaves out) are checked as well:
+        // nothing is swapped in from an archive with damage anywhere.
+        await archive.VerifyAsync(null, cancellationToken, entry => !PutsBack(plan, archive.Manifest, entry)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A restore drill: phase 1 of a real restore into scratch copies (a database and a folder beside each live one,
+    /// journaled as a drill, so a crash leaves them for the next start to remove), timed; then
+    /// <paramref name="check"/> runs against the scratch copies; then they are removed, whatever happened. Nothing live
+    /// is touched and no role is created. Returns the restore's duration and warnings, and the failed checks.
+    /// </summary>
+    public async Task<(TimeSpan Restore, IReadOnlyList<string> Warnings, IReadOnlyList<string> Failures)> RunDrillAsync(BackupArchiveReader archive,
+        Func<BackupArchiveReader> openAnother, RestorePlan plan, string requestedBy,
+        Func<string?, IReadOnlyList<(string RootName, string Folder)>, CancellationToken, Task<IReadOnlyList<string>>> check,
+        IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var journal = new RestoreJournal
+        {
+            Id = id,
+            Backup = archive.Filename,
+            RequestedBy = requestedBy,
+            StartedAt = DateTimeOffset.UtcNow,
+            State = RestoreJournalState.Preparing,
+            Drill = true,
+            DatabaseStaging = plan.Database ? StagingDatabaseName(database!.DatabaseName, "drill", id) : null,
+            Folders = plan.Folders.Select(f => new FolderSwapPlan(f.Target.FullPath, SiblingPath(f.Target.FullPath, "drill", id), SiblingPath(f.Target.FullPath, "drill-unused", id), false)).ToList(),
+        };
+        journal.Save(backupDirectory);
+        var warnings = new List<string>();
+        try
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            await PrepareAsync(archive, openAnother, plan, journal, warnings, progress, cancellationToken).ConfigureAwait(false);
+            var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            progress?.Report(new BackupProgress("drill", "Checking the restored copies"));
+            var failures = await check(journal.DatabaseStaging, plan.Folders.Select((f, i) => (f.RootName, journal.Folders[i].Staging)).ToList(), cancellationToken).ConfigureAwait(false);
+            return (took, warnings, failures);
+        }
+        finally
+        {
+            progress?.Report(new BackupProgress("drill", "Removing the scratch copies"));
+            if (await RollBackAsync(journal, swapped: false).ConfigureAwait(false) is { } failure)
+                logger.LogError(failure, "The scratch copies of the drill of {Backup} could not all be removed; the next start removes them", journal.Backup);
+        }
+    }
+
     /// <summary>Finishes or undoes an interrupted restore; returns a sentence for the log and audit, or null if there was none.</summary>
     public async Task<string?> RecoverAsync()
     {
@@ -132,6 +184,10 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         if (journal is null) return null;
         switch (journal.State)
         {
+            case RestoreJournalState.Preparing when journal.Drill:
+                var drillFailure = await RollBackAsync(journal, swapped: false).ConfigureAwait(false);
+                return $"A restore drill of {journal.Backup} started at {journal.StartedAt:u} was interrupted; nothing live was touched, and "
+                    + (drillFailure is null ? "its scratch copies were removed." : $"its scratch copies could not be removed yet ({drillFailure.Message}); BackupManager tries again at its next start.");
             case RestoreJournalState.Preparing:
                 var failure = await RollBackAsync(journal, swapped: false).ConfigureAwait(false);
                 return $"A restore of {journal.Backup} requested by {journal.RequestedBy} at {journal.StartedAt:u} was interrupted before it changed anything; the previous state is intact and "
@@ -192,17 +248,17 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         return (journal.SafetyBackup, null);
     }
 
-    private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, bool foreign, List<string> warnings, IProgress<BackupProgress>? progress,
+    private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, RestorePlan plan, List<string> warnings, IProgress<BackupProgress>? progress,
         CancellationToken cancellationToken)
     {
         var recorded = archive.Manifest.Database!;
         var dumpEntry = archive.Manifest.Entries.Single(e => e.Path == recorded.Entry);
         progress?.Report(new BackupProgress("restore", "Restoring the database into a staging copy"));
-        warnings.AddRange(await database!.PrepareAsync(stagingName, recorded, foreign, async (stdin, token) =>
+        warnings.AddRange(await database!.PrepareAsync(stagingName, recorded, plan.Foreign, async (stdin, token) =>
         {
             await using var source = archive.OpenVerified(dumpEntry);
             await source.CopyToAsync(stdin, BackupArchiveWriter.BufferSize, token).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false));
+        }, cancellationToken, createMissingRoles: !plan.Drill).ConfigureAwait(false));
     }
 
     private static bool PutsBack(RestorePlan plan, BackupManifest manifest, ManifestEntry entry) =>

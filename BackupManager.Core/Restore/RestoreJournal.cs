@@ -39,6 +39,8 @@ public sealed record RestoreJournal
     public string? DatabaseStaging { get; init; }
     public string? DatabaseOld { get; init; }
     public IReadOnlyList<FolderSwapPlan> Folders { get; init; } = [];
+    /// <summary>A restore drill: its staging copies are scratch copies, only ever removed (it never reaches committing).</summary>
+    public bool Drill { get; init; }
 
     public static string PathIn(string backupDirectory) => Path.Combine(backupDirectory, FileName);
 

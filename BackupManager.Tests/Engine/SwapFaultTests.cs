@@ -118,8 +118,8 @@ public sealed class SwapFaultTests
         public IReadOnlySet<string>? ExistingRightAfterSwap { get; private set; }
 
         public string DatabaseName => inner.DatabaseName;
-        public Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken) =>
-            inner.PrepareAsync(stagingName, recorded, foreign, writeDump, cancellationToken);
+        public Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken, bool createMissingRoles = true) =>
+            inner.PrepareAsync(stagingName, recorded, foreign, writeDump, cancellationToken, createMissingRoles);
         public Task DropIfExistsAsync(string name, CancellationToken cancellationToken) => inner.DropIfExistsAsync(name, cancellationToken);
         public Task<bool> AllowConnectionsIfExistsAsync(string name, CancellationToken cancellationToken) => inner.AllowConnectionsIfExistsAsync(name, cancellationToken);
         public Task<IReadOnlySet<string>> WhichExistAsync(IReadOnlyList<string> names, CancellationToken cancellationToken) => inner.WhichExistAsync(names, cancellationToken);
