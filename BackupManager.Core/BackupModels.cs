@@ -34,6 +34,10 @@ public sealed record BackupInfo(
 {
     /// <summary>Not made by this installation (no signature of its own): uploaded, or copied in by hand.</summary>
     public bool Foreign { get; init; }
+    /// <summary>Uncompressed bytes of the dump and of the files, and how long the create took (null for older archives).</summary>
+    public long? DatabaseBytes { get; init; }
+    public long? FilesBytes { get; init; }
+    public TimeSpan? Duration { get; init; }
     public bool HasDatabase => Contains.Contains(BackupContents.Database);
     public bool HasFiles => Contains.Contains(BackupContents.Files);
 }

@@ -61,6 +61,9 @@ public sealed class BackupOptions
     /// <summary>age recipients everything sent off-site (and every encrypted download) is encrypted to.</summary>
     public Offsite.EncryptionOptions Encryption { get; set; } = new();
 
+    /// <summary>SQL the restore drill runs in the restored scratch database; each must return true (e.g. <c>SELECT count(*) &gt; 0 FROM patients</c>).</summary>
+    public List<string> DrillChecks { get; set; } = [];
+
     /// <summary>Set when MAX_BACKUPS was present but not a number, so validation can name the bad value.</summary>
     public string? InvalidMaxBackups { get; set; }
 }

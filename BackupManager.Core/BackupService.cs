@@ -29,10 +29,12 @@ public sealed partial class BackupService : IBackupService
     private readonly IReadOnlyList<FileRoot> _roots;
     private readonly FileTreeScanner _scanner;
     private readonly ArchiveSigner? _signer;
+    private readonly PostgresTarget? _target;
 
     public BackupService(IOptions<BackupOptions> options, IBackupStore store, BackupOperationLock operationLock, TimeProvider time,
-        ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null, ArchiveSigner? signer = null)
+        ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null, ArchiveSigner? signer = null, PostgresTarget? target = null)
     {
+        _target = target;
         _signer = signer;
         _options = options.Value;
         _store = store;
@@ -353,6 +355,7 @@ public sealed partial class BackupService : IBackupService
         progress?.Report(new BackupProgress("create", "Preparing"));
         var warnings = new List<string>();
         var createdAt = parked?.ParkedAt ?? _time.GetUtcNow();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var temp = _store.NewTempPath();
         var dumpTemp = temp + ".dump";
         using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -360,13 +363,15 @@ public sealed partial class BackupService : IBackupService
         // It starts first: the dump is the longest part of a backup.
         PrecompressedSink? dumpSink = null;
         Task<PrecompressedContent>? dump = null;
+        DumpRowCounter? rowCounter = null;
+        long? databaseBytes = null;
         try
         {
             if (withDatabase)
             {
                 dumpSink = new PrecompressedSink(dumpTemp);
                 dump = Task.Run(() => PrecompressedFile.WriteAsync(dumpSink, _options.DumpCompressionLevel,
-                    (destination, token) => _dumper!.DumpAsync(destination, parked?.Database, token), stopDump.Token), CancellationToken.None);
+                    (destination, token) => _dumper!.DumpAsync(rowCounter = new DumpRowCounter(destination), parked?.Database, token), stopDump.Token), CancellationToken.None);
             }
             // Described while the dump starts and the folders are scanned (both mostly wait: on the server, on the disk).
             var describing = withDatabase ? Task.Run(() => _dumper!.DescribeAsync(parked?.Database, cancellationToken), CancellationToken.None) : null;
@@ -399,6 +404,7 @@ public sealed partial class BackupService : IBackupService
                     // The files are in: the dump's entry takes what is spilled so far and then the rest as it comes.
                     var streaming = dumpSink!.TryHandOff(() => writer.OpenPrecompressed(entryName, createdAt, deflated: _options.DumpCompressionLevel > 0));
                     var dumped = await dump!.ConfigureAwait(false);
+                    databaseBytes = dumped.Size;
                     if (streaming is not null) writer.CompletePrecompressed(entryName, createdAt, streaming, dumped);
                     // The dump finished first: its entry is written from the complete spill file.
                     else await writer.AddPrecompressedAsync(entryName, createdAt, dumped, dumpTemp, cancellationToken).ConfigureAwait(false);
@@ -409,6 +415,7 @@ public sealed partial class BackupService : IBackupService
                         State = database.State,
                         Roles = database.Roles,
                         RolesEntry = ArchivePath.RolesEntry,
+                        RowCounts = rowCounter?.Counts,
                     };
                 }
                 progress?.Report(new BackupProgress("create", "Writing the manifest"));
@@ -431,6 +438,12 @@ public sealed partial class BackupService : IBackupService
                 summary = writer.Complete(manifest, request.RequestedBy);
                 output.Complete(flushToDisk: false);
             }
+            summary = summary with
+            {
+                DatabaseBytes = databaseBytes,
+                FilesBytes = withFiles ? manifest.Roots.Sum(r => r.Bytes) : null,
+                DurationMs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            };
             ArchiveSummary.SealFile(temp, summary, _signer); // flushes the whole file to disk
             var filename = _store.Commit(temp, createdAt);
             var size = new FileInfo(Path.Combine(_store.Directory, filename)).Length;

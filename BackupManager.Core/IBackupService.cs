@@ -41,6 +41,14 @@ public interface IBackupService
     /// If a backup of that name is already there with the same bytes, that one is returned.
     /// </summary>
     Task<BackupInfo> AddExactCopyAsync(string filename, Func<Stream, CancellationToken, Task> writeArchive, string requestedBy, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// A restore drill: restores the newest backup (or the one named) into a scratch database and scratch folders through
+    /// the restore's own code, checks the tables' row counts against the backup's record, every file's SHA-256 and the
+    /// operator's checks (Backup__DrillChecks), times the restore, removes the scratch copies and records the result
+    /// in the drill history. Never touches anything live and never creates roles. Holds the operation lock. A failed
+    /// check or a failed restore is a failed drill (in the result, not an exception).
+    /// </summary>
+    Task<Drills.DrillResult> DrillAsync(Drills.DrillRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default);
     /// <summary>Finishes or undoes an interrupted restore and removes leftovers of killed creates. Messages describe what was found.</summary>
     Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default);
 }

@@ -27,6 +27,7 @@ public static class BackupEngineHostingExtensions
         commands.AddKeyedScoped<IConsoleCommand, PruneBackupsCommand>("prune-backups");
         commands.AddKeyedScoped<IConsoleCommand, CopyBackupCommand>("copy-backup");
         commands.AddKeyedScoped<IConsoleCommand, CheckDestinationCommand>("check-destination");
+        commands.AddKeyedScoped<IConsoleCommand, RestoreDrillCommand>("restore-drill");
         commands.AddKeyedScoped<IConsoleCommand, Demo.SeedDemoCommand>("seed-demo");
         commands.AddKeyedScoped<IConsoleCommand>("create-admin", (sp, _) => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(), administrator: true));
         commands.AddKeyedScoped<IConsoleCommand>("create-user", (sp, _) => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(), administrator: false));

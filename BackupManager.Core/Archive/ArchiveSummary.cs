@@ -20,6 +20,11 @@ public sealed record ArchiveSummary
     public int Entries { get; init; }
     public long Bytes { get; init; }
     public int Warnings { get; init; }
+    /// <summary>Bytes of the database dump and of the files, uncompressed (absent in archives made before they were recorded).</summary>
+    public long? DatabaseBytes { get; init; }
+    public long? FilesBytes { get; init; }
+    /// <summary>How long the create took, in milliseconds, up to sealing the archive.</summary>
+    public long? DurationMs { get; init; }
     public string ManifestSha256 { get; init; } = "";
     /// <summary>CRC-32 of manifest.json's deflated bytes as stored (absent in archives made before it was recorded).</summary>
     public uint? ManifestStoredCrc32 { get; init; }

@@ -32,6 +32,8 @@ public sealed record ManifestDatabase(string Name, string ServerVersion, string 
     public Database.DatabaseState? State { get; init; }
     public IReadOnlyList<Database.RoleRecord>? Roles { get; init; }
     public string? RolesEntry { get; init; }
+    /// <summary>Rows of each table ("schema.table") in the dump, counted as it was written; what a restore drill compares.</summary>
+    public IReadOnlyDictionary<string, long>? RowCounts { get; init; }
 }
 
 /// <summary>A backed-up folder: <see cref="Name"/> is its folder under <c>files/</c>, <see cref="SourcePath"/> where it was.</summary>

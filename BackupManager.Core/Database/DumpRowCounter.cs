@@ -64,7 +64,11 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
                         break;
                     case State.Chunk:
                         var n = (int)Math.Min(_chunkLeft, data.Length);
-                        if (_currentTable is not null) _counts[_currentTable] = _counts.GetValueOrDefault(_currentTable) + data[..n].Count((byte)'\n');
+                        if (_currentTable is not null)
+                        {
+                            _counts[_currentTable] = _counts.GetValueOrDefault(_currentTable) + data[..n].Count((byte)'\n');
+                            KeepTail(data[..n]);
+                        }
                         _chunkLeft -= n;
                         data = data[n..];
                         if (_chunkLeft == 0) _state = State.ChunkLength;
@@ -108,10 +112,23 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
                 break;
             case State.ChunkLength:
                 if (value < 0) throw new FormatException("negative chunk length");
+                if (value == 0 && _currentTable is not null && _tail.AsSpan().SequenceEqual(CopyEnd))
+                    _counts[_currentTable] -= 3; // pg_dump ends each table's COPY data with "\.", then two empty lines
+                if (value == 0) _tail = [];
                 if (value == 0) _state = _currentIsBlobs ? State.BlobOid : State.BlockType;
                 else (_chunkLeft, _state) = (value, State.Chunk);
                 break;
         }
+    }
+
+    private static readonly byte[] CopyEnd = "\\.\n\n\n"u8.ToArray();
+    private byte[] _tail = [];
+
+    /// <summary>The last five bytes of the current table's data, to recognise pg_dump's end-of-data marker.</summary>
+    private void KeepTail(ReadOnlySpan<byte> data)
+    {
+        var joined = _tail.Length + data.Length <= 5 ? [.. _tail, .. data] : data.Length >= 5 ? data[^5..].ToArray() : [.. _tail[(_tail.Length + data.Length - 5)..], .. data];
+        _tail = joined;
     }
 
     private long DecodeInt(ReadOnlySpan<byte> bytes)

@@ -7,7 +7,7 @@ namespace BackupManager.Core.Restore;
 /// </summary>
 internal static class FaultInjection
 {
-    public const string Committing = "committing", DatabaseSwapped = "database-swapped", Committed = "committed";
+    public const string Committing = "committing", DatabaseSwapped = "database-swapped", Committed = "committed", DrillChecking = "drill-checking";
 
     private static readonly (string Point, int Milliseconds)? Pause = Parse(Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_PAUSE_AT"));
 

@@ -166,6 +166,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             await PrepareAsync(archive, openAnother, plan, journal, warnings, progress, cancellationToken).ConfigureAwait(false);
             var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             progress?.Report(new BackupProgress("drill", "Checking the restored copies"));
+            FaultInjection.PauseAt(FaultInjection.DrillChecking);
             var failures = await check(journal.DatabaseStaging, plan.Folders.Select((f, i) => (f.RootName, journal.Folders[i].Staging)).ToList(), cancellationToken).ConfigureAwait(false);
             return (took, warnings, failures);
         }

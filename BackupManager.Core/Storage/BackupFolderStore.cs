@@ -39,7 +39,13 @@ public sealed class BackupFolderStore : IBackupStore
             result.Add(summary is null
                 ? new BackupInfo(file.Name, file.Length, BackupFileName.TimeOf(file.Name), BackupTrigger.Unknown, [], null, pins.Contains(file.Name), false, 0)
                 : new BackupInfo(file.Name, file.Length, summary.CreatedAt, summary.Trigger, summary.Contains, summary.RequestedBy,
-                    pins.Contains(file.Name), true, summary.Warnings) { Foreign = _signer is not null && !_signer.IsOwn(summary, file.Name) });
+                    pins.Contains(file.Name), true, summary.Warnings)
+                {
+                    Foreign = _signer is not null && !_signer.IsOwn(summary, file.Name),
+                    DatabaseBytes = summary.DatabaseBytes,
+                    FilesBytes = summary.FilesBytes,
+                    Duration = summary.DurationMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+                });
         }
         result.Sort((a, b) => b.CreatedAt.CompareTo(a.CreatedAt) is var c && c != 0 ? c : string.CompareOrdinal(b.Filename, a.Filename));
         return result;

@@ -117,5 +117,6 @@ public sealed class EngineHarness : IAsyncDisposable
         to.RestoreJobs = from.RestoreJobs;
         to.Destinations = new(from.Destinations, StringComparer.OrdinalIgnoreCase);
         to.Encryption = from.Encryption;
+        to.DrillChecks = [.. from.DrillChecks];
     }
 }

@@ -1,0 +1,161 @@
+using BackupManager.Core;
+using BackupManager.Core.Drills;
+using BackupManager.Tests.Infrastructure;
+using Npgsql;
+
+namespace BackupManager.Tests.Engine;
+
+/// <summary>
+/// Restore drills: a real restore of a backup into scratch copies, checked and timed, then removed; never anything
+/// live, never a role created; a crash leaves nothing after the next start.
+/// </summary>
+public sealed class RestoreDrillTests
+{
+    private static IEnumerable<string> Scratch(EngineHarness h) =>
+        Directory.EnumerateDirectories(Path.GetDirectoryName(h.Xrays)!).Where(d => Path.GetFileName(d).Contains(".bm-"));
+
+    [Fact]
+    public async Task A_drill_of_a_good_backup_passes_checks_every_table_and_file_and_leaves_nothing_behind()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.DrillChecks = ["SELECT count(*) > 0 FROM patients", "SELECT current_setting('transaction_read_only') = 'on'"], asOwnerRole: true);
+        var reader = await DeployedClinic.SeedAsync(h); // several schemas, a second role with grants, large objects, files
+        var backup = await h.CreateBackupAsync();
+        var live = await DeployedClinic.CaptureAsync(h, reader);
+        var liveFiles = TestFolder.Snapshot(Path.GetDirectoryName(h.Xrays)!);
+
+        var result = await h.Engine.DrillAsync(new DrillRequest(null, "test@clinic"));
+
+        Assert.True(result.Passed, string.Join(" ", result.Failures));
+        Assert.Equal(backup.Filename, result.Filename);
+        var tables = await h.Database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')");
+        Assert.Equal(tables, result.TablesChecked);
+        Assert.Equal(await AllRowsAsync(h), result.RowsChecked);
+        Assert.Equal(Directory.GetFiles(Path.GetDirectoryName(h.Xrays)!, "*", SearchOption.AllDirectories).Length, result.FilesChecked);
+        Assert.Equal(2, result.OperatorChecks);
+        Assert.True(result.RestoreDuration > TimeSpan.Zero && result.RestoreDuration <= result.TotalDuration);
+        // Nothing left, nothing live changed.
+        Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
+        Assert.Empty(Scratch(h));
+        Assert.False(File.Exists(Path.Combine(h.BackupDirectory, Core.Restore.RestoreJournal.FileName)));
+        NpgsqlConnection.ClearAllPools();
+        Assert.Equal(live.ToString(), (await DeployedClinic.CaptureAsync(h, reader)).ToString());
+        Assert.Equal(liveFiles, TestFolder.Snapshot(Path.GetDirectoryName(h.Xrays)!));
+        Assert.Single(await h.Engine.ListAsync()); // a drill makes no safety backup
+        var recorded = Assert.Single(new DrillHistory(h.BackupDirectory).All());
+        Assert.True(recorded.Passed);
+        Assert.Equal(result.RestoreDuration, recorded.RestoreDuration);
+    }
+
+    private static async Task<long> AllRowsAsync(EngineHarness h) =>
+        await h.Database.ScalarAsync<long>("""
+            SELECT coalesce(sum((xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', schemaname, tablename), false, true, '')))[1]::text::bigint), 0)::bigint
+            FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+            """);
+
+    [Fact]
+    public async Task A_failing_operator_check_fails_the_drill_and_is_named()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.DrillChecks = ["SELECT count(*) > 0 FROM patients", "SELECT count(*) > 1000000 FROM appointments"]);
+        await h.SeedAsync();
+        await h.CreateBackupAsync();
+
+        var result = await h.Engine.DrillAsync(new DrillRequest(null, "test@clinic"));
+
+        Assert.False(result.Passed);
+        var failure = Assert.Single(result.Failures);
+        Assert.Contains("Backup__DrillChecks__1 (SELECT count(*) > 1000000 FROM appointments) returned False instead of true", failure);
+        Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
+        Assert.Empty(Scratch(h));
+    }
+
+    [Fact]
+    public async Task A_backup_that_needs_a_role_this_server_lacks_fails_the_drill_with_its_name_and_creates_nothing()
+    {
+        await using var old = await EngineHarness.CreateAsync(asOwnerRole: true);
+        var reader = await DeployedClinic.SeedAsync(old);
+        var backup = await old.CreateBackupAsync();
+        // The new server: the owner role exists, the reader role does not; BackupManager connects as the superuser,
+        // which could create it — a drill must not.
+        var empty = await TestPostgres.CreateDatabaseAsync(adminConnectionString: TestPostgres.DisasterRecoveryConnectionString, name: old.Database.Name, ownerRole: old.Database.OwnerRole);
+        await using var dr = await EngineHarness.CreateAsync(database: empty, connectionString: TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name));
+        File.Copy(old.PathOf(backup.Filename), dr.PathOf(backup.Filename));
+        File.Copy(Path.Combine(old.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), Path.Combine(dr.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), overwrite: true);
+
+        var result = await dr.Engine.DrillAsync(new DrillRequest(backup.Filename, "test@clinic"));
+
+        Assert.False(result.Passed);
+        Assert.Contains($"lacks the role(s) {reader}", Assert.Single(result.Failures));
+        Assert.Contains("never creates roles", result.Failures[0]);
+        await using (var admin = new NpgsqlConnection(TestPostgres.DisasterRecoveryConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_roles WHERE rolname = @r", admin);
+            command.Parameters.AddWithValue("r", reader);
+            Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+        }
+        Assert.Equal([empty.Name], await empty.DatabasesLikeAsync());
+    }
+
+    [Fact]
+    public async Task A_drill_killed_while_checking_leaves_nothing_after_the_next_start()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        await h.CreateBackupAsync();
+        var env = AppProcess.EnvironmentFor(h);
+        env["BACKUPMANAGER_TEST_PAUSE_AT"] = "drill-checking:60000";
+        using (var process = AppProcess.Start(env, "app:restore-drill"))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (!(await h.Database.DatabasesLikeAsync()).Any(d => d.Contains("__bm_drill_")) && DateTime.UtcNow < deadline) await Task.Delay(100);
+            Assert.Contains(await h.Database.DatabasesLikeAsync(), d => d.Contains("__bm_drill_"));
+            Assert.NotEmpty(Scratch(h));
+            await Task.Delay(300);
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+        env.Remove("BACKUPMANAGER_TEST_PAUSE_AT");
+
+        var next = await AppProcess.RunAsync(env, null, "app:list-backups");
+
+        Assert.Equal(0, next.ExitCode);
+        Assert.Contains("restore drill", next.Stderr);
+        Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
+        Assert.Empty(Scratch(h));
+    }
+
+    [Fact]
+    public async Task Row_counts_recorded_at_backup_time_are_the_tables_counts_however_the_dump_is_split_into_writes()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        await h.Database.ExecuteAsync("CREATE TABLE notes (id int, body text); INSERT INTO notes VALUES (1, E'two\\nlines'), (2, E'tab\\there'), (3, NULL); CREATE TABLE empty_one (id int);");
+        var backup = await h.CreateBackupAsync();
+        var (exit, _) = StockReaders.Run("unzip", "-o", "-q", h.PathOf(backup.Filename), "db/*", "-d", h.Folder.Path);
+        Assert.Equal(0, exit);
+        var dump = File.ReadAllBytes(Directory.GetFiles(Path.Combine(h.Folder.Path, "db"), "*.dump").Single());
+
+        foreach (var step in new[] { 1, 7, 4096, 1 << 20 })
+        {
+            var counter = new Core.Database.DumpRowCounter(Stream.Null);
+            for (var offset = 0; offset < dump.Length; offset += step) counter.Write(dump.AsSpan(offset, Math.Min(step, dump.Length - offset)));
+            var counts = counter.Counts!;
+            Assert.Equal(500, counts["public.patients"]);
+            Assert.Equal(2000, counts["public.appointments"]);
+            Assert.Equal(3, counts["public.notes"]);
+            Assert.Equal(0, counts["public.empty_one"]);
+        }
+        using var archive = Core.Archive.BackupArchiveReader.Open(h.PathOf(backup.Filename));
+        Assert.Equal(3, archive.Manifest.Database!.RowCounts!["public.notes"]);
+    }
+
+    [Fact]
+    public void Something_that_is_not_a_custom_format_dump_turns_counting_off_without_failing_the_write()
+    {
+        var sink = new MemoryStream();
+        var counter = new Core.Database.DumpRowCounter(sink);
+        counter.Write("-- plain SQL, not a custom-format archive\n"u8);
+        Assert.Null(counter.Counts);
+        Assert.Equal(42, sink.Length); // every byte passed through
+    }
+}
