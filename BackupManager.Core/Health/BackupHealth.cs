@@ -18,6 +18,8 @@ public sealed class BackupHealthOptions
     public double MaxAgeHours { get; set; } = 26;
     /// <summary>Optional cap on the total size of the backup folder in bytes (Backup__MaxTotalBytes); 0 means none.</summary>
     public long MaxTotalBytes { get; set; }
+    /// <summary>With a drill schedule, the last restore drill must be younger than this many days (Backup__MaxDrillAgeDays).</summary>
+    public double MaxDrillAgeDays { get; set; } = 8;
 }
 
 /// <summary>
@@ -66,4 +68,30 @@ public static class BackupHealthEvaluator
 
         return new BackupHealthReport(checks.All(c => c.Healthy), checks, now);
     }
+
+    /// <summary>
+    /// The restore-drill check: the last drill must have passed; with drills scheduled it must also be younger than
+    /// MaxDrillAgeDays — once the oldest backup is that old (a new installation is not unhealthy before its first drill).
+    /// </summary>
+    public static BackupCheck Drill(Drills.DrillResult? last, bool scheduled, DateTimeOffset? oldestBackup, BackupHealthOptions options, DateTimeOffset now, string? nextDrill)
+    {
+        var limit = TimeSpan.FromDays(options.MaxDrillAgeDays);
+        if (last is { Passed: false })
+            return new("restore-drill", false, $"The last restore drill, of {last.Filename} on {last.StartedAt:yyyy-MM-dd HH:mm} UTC, failed: {string.Join(" ", last.Failures)} "
+                + "Fix the cause and run app:restore-drill (or Run a restore drill on the History page) to prove the backups restore.");
+        if (last is null)
+            return scheduled && oldestBackup is { } oldest && now - oldest > limit
+                ? new("restore-drill", false, $"No restore drill has run, though backups exist for more than {options.MaxDrillAgeDays} days (Backup__MaxDrillAgeDays). Run app:restore-drill, and check that the web app runs.")
+                : new("restore-drill", true, $"No restore drill has run yet.{(nextDrill is null ? "" : $" The first is scheduled for {nextDrill}.")}");
+        var age = now - last.StartedAt;
+        if (scheduled && age > limit)
+            return new("restore-drill", false, $"The last restore drill ran {age.TotalDays:0} days ago (limit {options.MaxDrillAgeDays} days, Backup__MaxDrillAgeDays). Check that the web app runs, or run app:restore-drill.");
+        return new("restore-drill", true, $"The last restore drill, of {last.Filename}, passed {age.TotalDays:0.#} days ago: a full restore took {DescribeDuration(last.RestoreDuration)}.");
+    }
+
+    /// <summary>"4 min 12 s", "38 s", "1.4 s".</summary>
+    public static string DescribeDuration(TimeSpan time) => time.TotalSeconds < 10 ? $"{time.TotalSeconds:0.0} s"
+        : time.TotalMinutes < 1 ? $"{time.TotalSeconds:0} s"
+        : time.TotalHours < 1 ? $"{(int)time.TotalMinutes} min {time.Seconds} s"
+        : $"{(int)time.TotalHours} h {time.Minutes} min";
 }

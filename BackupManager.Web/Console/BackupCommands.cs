@@ -293,11 +293,7 @@ public sealed class RestoreDrillCommand(IBackupService backups) : IConsoleComman
 /// <summary>How drills are shown by the console and the API.</summary>
 public static class DrillOutput
 {
-    /// <summary>"4 min 12 s", "38 s", "1.4 s".</summary>
-    public static string Duration(TimeSpan time) => time.TotalSeconds < 10 ? $"{time.TotalSeconds:0.0} s"
-        : time.TotalMinutes < 1 ? $"{time.TotalSeconds:0} s"
-        : time.TotalHours < 1 ? $"{(int)time.TotalMinutes} min {time.Seconds} s"
-        : $"{(int)time.TotalHours} h {time.Minutes} min";
+    public static string Duration(TimeSpan time) => BackupManager.Core.Health.BackupHealthEvaluator.DescribeDuration(time);
 
     public static object Json(BackupManager.Core.Drills.DrillResult r) => new
     {

@@ -28,7 +28,12 @@ public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBa
         var runs = history.Last().Where(r => names.Contains(r.Key)).ToDictionary(r => r.Key, r => r.Value);
         var report = BackupHealthEvaluator.Evaluate(status, runs, options.Value, time.GetUtcNow());
         // Each off-site destination is a check of its own: last copy, backups waiting, lag, check failures, encryption.
-        var checks = report.Checks.Concat(offsite.HealthChecks()).ToList();
+        var drillScheduled = scheduleOptions.Value.Enabled && scheduleOptions.Value.DrillEnabled;
+        var oldest = (await backups.ListAsync(cancellationToken)).Where(b => b.Readable).Select(b => (DateTimeOffset?)b.CreatedAt).Min();
+        var nextDrill = drillScheduled ? new BackupSchedule("drill", BackupTrigger.Unknown, scheduleOptions.Value.Drill, scheduleOptions.Value.ResolveTimeZone()).NextRunAfter(time.GetUtcNow()) : null;
+        var drill = BackupHealthEvaluator.Drill(new Core.Drills.DrillHistory(store.Directory).Last(), drillScheduled, oldest, options.Value, time.GetUtcNow(),
+            nextDrill is { } at ? $"{TimeZoneInfo.ConvertTime(at, scheduleOptions.Value.ResolveTimeZone()):yyyy-MM-dd HH:mm} ({scheduleOptions.Value.ResolveTimeZone().Id})" : null);
+        var checks = report.Checks.Append(drill).Concat(offsite.HealthChecks()).ToList();
         return report with { Checks = checks, Healthy = checks.All(c => c.Healthy) };
     }
 

@@ -6,6 +6,7 @@ public sealed record Notification(string Kind, string Subject, string Message, D
     public const string BackupFailed = "backup-failed";
     public const string HealthBad = "health-bad";
     public const string HealthRecovered = "health-recovered";
+    public const string DrillFailed = "drill-failed";
 }
 
 /// <summary>

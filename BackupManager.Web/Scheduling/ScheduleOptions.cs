@@ -11,6 +11,9 @@ public sealed class ScheduleOptions
 {
     public string Daily { get; set; } = "0 0 * * *";
     public string Weekly { get; set; } = "0 2 * * 0";
+    /// <summary>When the restore drill runs (Backup__DrillSchedule); empty turns scheduled drills off.</summary>
+    public string Drill { get; set; } = "0 3 * * 6";
+    public bool DrillEnabled => !string.IsNullOrWhiteSpace(Drill);
     /// <summary>IANA time zone name; empty means the machine's.</summary>
     public string? TimeZone { get; set; }
     /// <summary>Whether the schedules run at all (Backup__SchedulesEnabled); the console commands never run them.</summary>
@@ -26,6 +29,8 @@ public sealed class ScheduleOptions
         if (!string.IsNullOrWhiteSpace(daily)) options.Daily = daily.Trim();
         var weekly = configuration["Backup:WeeklySchedule"];
         if (!string.IsNullOrWhiteSpace(weekly)) options.Weekly = weekly.Trim();
+        // Present but empty turns the drill off; absent keeps the default.
+        if (configuration["Backup:DrillSchedule"] is { } drill) options.Drill = drill.Trim();
         options.TimeZone = configuration["Backup:TimeZone"];
         if (bool.TryParse(configuration["Backup:SchedulesEnabled"], out var enabled)) options.Enabled = enabled;
         if (TimeSpan.TryParse(configuration["Backup:ScheduleWindow"], System.Globalization.CultureInfo.InvariantCulture, out var window)) options.Window = window;
@@ -42,7 +47,7 @@ public sealed class ScheduleOptionsValidator : IValidateOptions<ScheduleOptions>
     public ValidateOptionsResult Validate(string? name, ScheduleOptions options)
     {
         var errors = new List<string>();
-        foreach (var (setting, value) in new[] { ("BACKUP_SCHEDULE", options.Daily), ("Backup__WeeklySchedule", options.Weekly) })
+        foreach (var (setting, value) in new[] { ("BACKUP_SCHEDULE", options.Daily), ("Backup__WeeklySchedule", options.Weekly), ("Backup__DrillSchedule", options.DrillEnabled ? options.Drill : "0 0 * * *") })
             if (UnixCron.Problem(value) is { } problem)
                 errors.Add($"{setting}='{value}' is not a valid 5-field cron expression ({problem}). Example: '0 0 * * *' runs every day at midnight.");
         foreach (var (setting, value) in new[] { ("Backup__ScheduleWindow", options.Window), ("Backup__CatchUpDelay", options.CatchUpDelay) })

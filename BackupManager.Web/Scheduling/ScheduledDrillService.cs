@@ -1,0 +1,62 @@
+using BackupManager.Core;
+using BackupManager.Core.Drills;
+using BackupManager.Core.Locking;
+using BackupManager.Web.Health;
+using BackupManager.Web.Notifications;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace BackupManager.Web.Scheduling;
+
+/// <summary>
+/// The scheduled restore drill: waits for a running operation up to the schedule window (as scheduled backups do),
+/// drills the newest backup, notifies when it failed or could not run, and re-checks health.
+/// </summary>
+public sealed class ScheduledDrillService(IBackupService backups, BackupOperationLock operationLock, Notifier notifier, BackupHealthService health,
+    IOptions<ScheduleOptions> options, Core.Storage.IBackupStore store, TimeProvider time, ILogger<ScheduledDrillService> logger)
+{
+    public async Task<DrillResult> RunAsync(CancellationToken cancellationToken)
+    {
+        const string actor = "scheduler:drill";
+        DrillResult result;
+        try
+        {
+            // A flow of its own, so the lock's re-entrancy stays inside it.
+            result = await Task.Run(async () =>
+            {
+                using var lease = await operationLock.WaitAsync("drill", actor, options.Value.Window, cancellationToken).ConfigureAwait(false);
+                operationLock.EnterFlow(lease);
+                return await backups.DrillAsync(new DrillRequest(null, actor), null, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken);
+        }
+        catch (BackupException e) when (e.Kind is BackupErrorKind.Busy or BackupErrorKind.NotFound)
+        {
+            // Not a drill that failed, but a week without proof: recorded as failed, so health and the history show it.
+            result = new DrillResult
+            {
+                Filename = "-", StartedAt = time.GetUtcNow(), RequestedBy = actor,
+                Failures = [e.Kind == BackupErrorKind.Busy
+                    ? $"The scheduled drill could not run: another backup operation was still running after the {options.Value.Window} window (Backup__ScheduleWindow). Run app:restore-drill when it has finished."
+                    : $"The scheduled drill could not run: {e.Message}"],
+            };
+            new DrillHistory(store.Directory).Add(result);
+        }
+        if (!result.Passed)
+        {
+            logger.LogError("The scheduled restore drill failed: {Failures}", string.Join(" ", result.Failures));
+            await notifier.NotifyAsync(new Notification(Notification.DrillFailed, "The restore drill failed",
+                $"The restore drill of {result.Filename} at {result.StartedAt:yyyy-MM-dd HH:mm} UTC failed: {string.Join(" ", result.Failures)}", result.StartedAt), cancellationToken);
+        }
+        await health.CheckAndNotifyAsync(cancellationToken);
+        return result;
+    }
+}
+
+/// <summary>The Quartz job of the drill schedule.</summary>
+[DisallowConcurrentExecution]
+public sealed class ScheduledDrillJob(ScheduledDrillService drill) : IJob
+{
+    public static readonly JobKey Key = new("restore-drill");
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) => await drill.RunAsync(cancellationToken);
+}
