@@ -34,6 +34,7 @@ public static class WebHostingExtensions
         services.AddSignInRateLimiting(builder.Configuration);
         builder.AddWebHardening();
         services.AddSingleton<AuditedOperations>();
+        services.AddSingleton<HistoryService>();
         services.AddSingleton<ClinicClock>();
         services.AddSingleton<Scheduling.ScheduleOverview>();
         return builder;

@@ -109,8 +109,8 @@ public sealed class BrowserFlowTests
         Assert.False(File.Exists(host.Harness.PathOf(filename)));
 
         // Upload: the downloaded archive comes back, streamed over HTTP and verified, marked as an upload.
-        await page.SetInputFilesAsync("[data-testid=upload-input]", saved);
-        await page.ClickAsync("[data-testid=upload]");
+        // MudBlazor's upload control: choosing the file checks its name and size, then sends it with a progress bar.
+        await page.SetInputFilesAsync("input.bm-upload-input", saved);
         await page.WaitForSelectorAsync($"text=Uploaded and verified {filename}");
         Assert.Contains(await host.Harness.Engine.ListAsync(), b => b.Filename == filename && b.Trigger == Core.BackupTrigger.Upload);
         await ShotAsync(page, "06b-uploaded");

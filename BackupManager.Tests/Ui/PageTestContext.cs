@@ -51,6 +51,8 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton(sp => new Core.Offsite.OffsiteService(Options.Create(engineOptions), sp.GetRequiredService<Core.Storage.IBackupStore>(), Engine,
             TimeProvider.System, NullLogger<Core.Offsite.OffsiteService>.Instance));
         services.AddSingleton<Web.Health.BackupHealthService>();
+        services.AddSingleton(Options.Create(new Web.Endpoints.ApiOptions()));
+        services.AddSingleton<HistoryService>();
         services.AddSingleton<IActionAuthorization>(Gate);
         var auth = Context.AddAuthorization();
         auth.SetAuthorized("admin@clinic.test");

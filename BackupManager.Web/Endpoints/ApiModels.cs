@@ -76,3 +76,23 @@ public sealed record ScheduleDto(string Name, string Expression, string TimeZone
 
 /// <summary>GET /api/v1/backups/health: the same checks as /health, with details and the schedules.</summary>
 public sealed record HealthDto(bool Healthy, DateTime CheckedAt, IReadOnlyList<HealthCheckDto> Checks, IReadOnlyList<ScheduleDto> Schedules);
+
+/// <summary>A restore drill as the API shows it; <c>restore_seconds</c> is the measured recovery time.</summary>
+public sealed record DrillDto(string Filename, bool Passed, DateTime StartedAt, double RestoreSeconds, double TotalSeconds, long ArchiveBytes, int TablesChecked,
+    long RowsChecked, int FilesChecked, int OperatorChecks, IReadOnlyList<string> Failures, IReadOnlyList<string> Warnings, string RequestedBy)
+{
+    public static DrillDto From(BackupManager.Core.Drills.DrillResult d) => new(d.Filename, d.Passed, d.StartedAt.UtcDateTime, Math.Round(d.RestoreDuration.TotalSeconds, 1),
+        Math.Round(d.TotalDuration.TotalSeconds, 1), d.ArchiveBytes, d.TablesChecked, d.RowsChecked, d.FilesChecked, d.OperatorChecks, d.Failures, d.Warnings, d.RequestedBy);
+}
+
+/// <summary>One day and trigger of GET /api/v1/backups/history (the date is the clinic's local date).</summary>
+public sealed record HistoryDayDto(string Date, string Trigger, int Count, long Bytes, long DatabaseBytes, long FilesBytes, double? AverageSeconds);
+
+/// <summary>GET /api/v1/backups/history: backups per day and trigger, and the restore drills, over <c>days</c> days.</summary>
+public sealed record HistoryDto(string TimeZone, string From, string To, IReadOnlyList<HistoryDayDto> Days, IReadOnlyList<DrillDto> Drills)
+{
+    public static HistoryDto Of(BackupManager.Core.Drills.BackupHistoryReport r) => new(r.TimeZone, r.From.ToString("yyyy-MM-dd"), r.To.ToString("yyyy-MM-dd"),
+        r.Days.Select(d => new HistoryDayDto(d.Date.ToString("yyyy-MM-dd"), d.Trigger.ToName(), d.Count, d.Bytes, d.DatabaseBytes, d.FilesBytes,
+            d.AverageSeconds is { } s ? Math.Round(s, 1) : null)).ToList(),
+        r.Drills.Select(DrillDto.From).ToList());
+}

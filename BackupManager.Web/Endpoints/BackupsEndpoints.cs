@@ -47,6 +47,9 @@ public static class BackupsEndpoints
         group.MapPost("/upload", UploadAsync).WithName("UploadBackup").WithSummary("Adds an archive downloaded earlier (raw body), after verifying it.")
             .Accepts<Stream>("application/zip", "application/octet-stream")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/history", async (int? days, HistoryService history, CancellationToken cancellationToken) =>
+                TypedResults.Ok(new DataEnvelope<HistoryDto>(HistoryDto.Of(await history.ReportAsync(days ?? HistoryService.DefaultDays, cancellationToken)))))
+            .WithName("BackupHistory").WithSummary("Backups per day and trigger (size, database and files bytes, duration) and the restore drills, over ?days= (30).");
         group.MapGet("/health", HealthAsync).WithName("BackupHealth").WithSummary("Every health check with its detail, and the schedules.");
         group.MapPost("/{filename}/pin", (string filename, HttpContext http, AuditedOperations operations) => PinAsync(filename, true, http, operations))
             .WithName("PinBackup").WithSummary("Protects a backup from automatic deletion.")
