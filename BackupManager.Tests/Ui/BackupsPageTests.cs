@@ -284,4 +284,41 @@ public sealed class BackupsPageTests
         Assert.Empty(page.FindAll("[data-testid=row-copies]"));
         Assert.Empty(page.FindAll("[data-testid=download-encrypted]"));
     }
+
+    [Fact]
+    public async Task The_list_filters_by_trigger_and_by_content_and_shows_the_last_drill_with_its_restore_time()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns(
+        [
+            PageTestContext.Backup(Second, BackupTrigger.Daily),
+            PageTestContext.Backup(First, BackupTrigger.Manual, contains: BackupContents.Database),
+        ]);
+        new Core.Drills.DrillHistory(t.Folder.Sub("backups")).Add(new Core.Drills.DrillResult
+            { Filename = Second, StartedAt = DateTimeOffset.UtcNow.AddDays(-2), RequestedBy = "scheduler:drill", RestoreDuration = TimeSpan.FromSeconds(252) });
+        var (_, _, page) = t.Render<BackupsPage>();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=row-filename]").Count));
+        Assert.Equal("4 min 12 s", page.Find("[data-testid=last-drill-time]").TextContent);
+        Assert.Contains("Created (Europe/Paris)", page.Find("[data-testid=backups-table] thead").TextContent);
+
+        await page.FindComponents<MudBlazor.MudSelect<string>>()[0].InvokeAsync(() => page.FindComponents<MudBlazor.MudSelect<string>>()[0].Instance.ValueChanged.InvokeAsync("manual"));
+        page.WaitForAssertion(() => Assert.Equal([First], page.FindAll("[data-testid=row-filename]").Select(r => r.TextContent.Trim())));
+        await page.FindComponents<MudBlazor.MudSelect<string>>()[0].InvokeAsync(() => page.FindComponents<MudBlazor.MudSelect<string>>()[0].Instance.ValueChanged.InvokeAsync(""));
+        await page.FindComponents<MudBlazor.MudSelect<string>>()[1].InvokeAsync(() => page.FindComponents<MudBlazor.MudSelect<string>>()[1].Instance.ValueChanged.InvokeAsync("both"));
+        page.WaitForAssertion(() => Assert.Equal([Second], page.FindAll("[data-testid=row-filename]").Select(r => r.TextContent.Trim())));
+    }
+
+    [Fact]
+    public async Task The_upload_control_refuses_a_file_that_is_not_a_zip_or_is_too_large_before_sending_anything()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([]);
+        var (_, snackbars, page) = t.Render<BackupsPage>();
+        var input = page.FindComponent<Microsoft.AspNetCore.Components.Forms.InputFile>();
+
+        input.UploadFiles(InputFileContent.CreateFromText("not a backup", "notes.txt"));
+        snackbars.WaitForAssertion(() => Assert.Contains("notes.txt is not a backup archive", snackbars.Markup));
+        Assert.DoesNotContain(t.Context.JSInterop.Invocations, i => i.Identifier == "backupManager.uploadWithProgress");
+        Assert.Empty(page.FindAll("[data-testid=upload-progress]"));
+    }
 }
