@@ -272,4 +272,32 @@ public sealed class BackupsApiTests
         Assert.True(paths.GetProperty("/api/v1/backups").TryGetProperty("post", out var post));
         Assert.True(post.GetProperty("responses").TryGetProperty("409", out _));
     }
+
+    [Fact]
+    public async Task History_returns_each_day_by_trigger_with_sizes_and_durations_and_the_drills()
+    {
+        var (host, admin) = await StartAsync();
+        await using var hostScope = host;
+        await host.Harness.CreateBackupAsync();
+        await host.Harness.CreateBackupAsync(Core.BackupScope.DatabaseOnly, Core.BackupTrigger.Daily);
+        var drill = await host.Harness.Engine.DrillAsync(new Core.Drills.DrillRequest(null, "test@clinic"));
+        Assert.True(drill.Passed, string.Join(" ", drill.Failures));
+
+        var response = await admin.GetAsync("/api/v1/backups/history?days=7");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var data = (await JsonAsync(response)).GetProperty("data");
+        Assert.Equal("Europe/Paris", data.GetProperty("time_zone").GetString());
+        var days = data.GetProperty("days").EnumerateArray().ToList();
+        Assert.Equal(["daily", "manual"], days.Select(d => d.GetProperty("trigger").GetString()).Order());
+        var manual = days.Single(d => d.GetProperty("trigger").GetString() == "manual");
+        Assert.Equal(1, manual.GetProperty("count").GetInt32());
+        Assert.True(manual.GetProperty("database_bytes").GetInt64() > 0 && manual.GetProperty("files_bytes").GetInt64() > 0);
+        Assert.True(manual.GetProperty("average_seconds").GetDouble() > 0);
+        var drillRow = Assert.Single(data.GetProperty("drills").EnumerateArray());
+        Assert.True(drillRow.GetProperty("passed").GetBoolean());
+        Assert.True(drillRow.GetProperty("restore_seconds").GetDouble() >= 0);
+        Assert.True(drillRow.GetProperty("tables_checked").GetInt32() >= 2);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client().GetAsync("/api/v1/backups/history")).StatusCode);
+    }
 }

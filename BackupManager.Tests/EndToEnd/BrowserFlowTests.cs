@@ -213,6 +213,45 @@ public sealed class BrowserFlowTests
         await ShotAsync(page, "11-signed-out-after-revocation");
     }
 
+    [Theory]
+    [InlineData(1280, 900)]
+    [InlineData(400, 860)]
+    public async Task Backups_and_history_are_usable_at_desktop_and_phone_widths_and_a_drill_runs_from_the_history_page(int width, int height)
+    {
+        await using var host = await WebAppHost.StartAsync(kestrel: true, settings: s => s["Backup:DrillChecks:0"] = "SELECT count(*) > 0 FROM patients");
+        await host.Harness.SeedAsync();
+        await host.Harness.CreateBackupAsync();
+        await host.Harness.CreateBackupAsync(BackupManager.Core.BackupScope.DatabaseOnly, BackupManager.Core.BackupTrigger.Daily);
+        var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
+        await using var session = await BrowserSession.OpenAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        var page = session.Page;
+        await SignInAsync(page, host, "admin@clinic.test", password);
+        await page.WaitForSelectorAsync("[data-testid=page-ready]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+        await page.WaitForSelectorAsync("[data-testid=row-filename]");
+
+        // Nothing makes the whole page scroll sideways.
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"),
+            $"at {width} px the page is {await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth")} px wide");
+        await ShotAsync(page, $"12-backups-{width}");
+        if (width < 960)
+        {
+            // The app bar's links are in a drawer behind the menu button.
+            Assert.False(await page.IsVisibleAsync("[data-testid=nav-history]"));
+            await page.ClickAsync("[data-testid=nav-menu]");
+            await page.ClickAsync("[data-testid=drawer-history]");
+        }
+        else await page.ClickAsync("[data-testid=nav-history]");
+        await page.WaitForURLAsync("**/history");
+        await page.WaitForSelectorAsync("[data-testid=page-ready]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+        await page.WaitForSelectorAsync("[data-testid=chart-size] svg");
+
+        await page.ClickAsync("[data-testid=drill-now]");
+        await page.WaitForSelectorAsync("[data-testid=drills-table] [data-testid=drill-result]:has-text('passed')", new PageWaitForSelectorOptions { Timeout = 120_000 });
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"));
+        await ShotAsync(page, $"13-history-{width}");
+        Assert.True(Assert.Single(new BackupManager.Core.Drills.DrillHistory(host.Harness.BackupDirectory).All()).Passed);
+    }
+
     private static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
