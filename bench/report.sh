@@ -38,6 +38,8 @@ rss=$(stats "BackupManager create" | cut -d' ' -f4)
 rss_restore=$(stats "$restore_whole" | cut -d' ' -f4)
 download=$(stats download | awk '{ print ($1 == "-") ? "-" : sprintf("%.2f", $1 / 1e9) }')
 list_ms=$(stats "list 1000" | awk '{ print ($1 == "-") ? "-" : sprintf("%.1f", $1 * 1000) }')
+history_ms=$(stats "history 1000" | awk '{ print ($1 == "-") ? "-" : sprintf("%.1f", $1 * 1000) }')
+history10_ms=$(stats "history 10" | awk '{ print ($1 == "-") ? "-" : sprintf("%.1f", $1 * 1000) }')
 
 create_ratio=$(ratio "$create" "$floor")
 zip_speedup=$(ratio "$zip" "$create")
@@ -72,6 +74,7 @@ section=$(mktemp)
   ((rss_restore_mb > 0)) && echo "| peak RSS of restore ≤ 250 MB | $rss_restore_mb MB | $(check "$rss_restore_mb" '<=' 250) |"
   [[ $download != - ]] && echo "| download over loopback ≥ 1 GB/s | $download GB/s | $(check "$download" '>=' 1) |"
   [[ $list_ms != - ]] && echo "| list 1,000 backups < 100 ms | $list_ms ms | $(check "$list_ms" '<=' 100) |"
+  [[ $history_ms != - ]] && echo "| history (GET /api/v1/backups/history) with 1,000 backups < 100 ms, as fast as with 10 | $history_ms ms (10 backups: $history10_ms ms) | $(check "$history_ms" '<=' 100) |"
   echo
 } >"$section"
 

@@ -174,6 +174,21 @@ if [[ $preset != large ]]; then
     printf 'list 1000\t%s\t0\t0\n' "$seconds" >>"$results"
   done
   grep -q '"count":1000' "$work/list.json" || { echo "the list did not return 1000 backups" >&2; exit 1; }
+  # The history page's data (per day and trigger over ten years, and the drills) with 1,000 backups, then with 10.
+  history() { # NAME PORT
+    for _ in 1 2 3; do curl -s -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$2/api/v1/backups/history?days=3660"; done
+    for run in $(seq 1 "$((runs > 10 ? runs : 10))"); do
+      printf '%s\t%s\t0\t0\n' "$1" "$(curl -s -o /dev/null -H "Authorization: Bearer $token" -w '%{time_total}' "http://127.0.0.1:$2/api/v1/backups/history?days=3660")" >>"$results"
+    done
+  }
+  history "history 1000" 5298
+  kill $web; wait $web 2>/dev/null || true
+  ten=$work/ten-backups; rm -rf "$ten"; mkdir -p "$ten"
+  ls "$many" | grep '^backup-' | head -10 | while read -r f; do cp "$many/$f" "$ten/"; done
+  Backup__Directory=$ten ASPNETCORE_URLS=http://127.0.0.1:5297 dotnet "$work/app/BackupManager.Web.dll" >"$work/web-ten.log" 2>&1 &
+  web=$!
+  for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5297/health/live >/dev/null && break; sleep 1; done
+  history "history 10" 5297
   kill $web; wait $web 2>/dev/null || true
 fi
 
