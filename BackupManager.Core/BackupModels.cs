@@ -42,8 +42,27 @@ public sealed record BackupInfo(
     public bool HasFiles => Contains.Contains(BackupContents.Files);
 }
 
+/// <summary>
+/// How a create shares the machine: <see cref="Normal"/> uses every core (right at night); <see cref="Low"/> yields
+/// to the clinic's database — niced, idle I/O class, and its reading throttled to <c>Backup__LowPriorityBytesPerSecond</c>.
+/// </summary>
+public enum BackupPriority { Normal, Low }
+
+/// <summary>The one spelling of a priority for the API and the console.</summary>
+public static class BackupPriorities
+{
+    /// <summary>"low" or "normal" (any case); null or empty gives <paramref name="fallback"/>; anything else null.</summary>
+    public static BackupPriority? Parse(string? text, BackupPriority fallback) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" => fallback,
+        "low" => BackupPriority.Low,
+        "normal" => BackupPriority.Normal,
+        _ => null,
+    };
+}
+
 /// <summary>A request to make a backup. <paramref name="RequestedBy"/> is the acting user, or the job for schedules.</summary>
-public sealed record CreateBackupRequest(BackupScope Scope, BackupTrigger Trigger, string RequestedBy);
+public sealed record CreateBackupRequest(BackupScope Scope, BackupTrigger Trigger, string RequestedBy, BackupPriority Priority = BackupPriority.Normal);
 
 /// <summary>
 /// A request to restore <paramref name="Filename"/> over the live database and folders. <paramref name="AllowForeign"/>

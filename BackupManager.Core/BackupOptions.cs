@@ -61,6 +61,24 @@ public sealed class BackupOptions
     /// <summary>age recipients everything sent off-site (and every encrypted download) is encrypted to.</summary>
     public Offsite.EncryptionOptions Encryption { get; set; } = new();
 
+    /// <summary>Priority of scheduled creates (Backup__ScheduledPriority, "low" or "normal"): normal by default, the clinic is closed.</summary>
+    public string ScheduledPriority { get; set; } = "normal";
+
+    /// <summary>Priority of creates from the page, the API and the console (Backup__ManualPriority): low by default, the clinic may be open.</summary>
+    public string ManualPriority { get; set; } = "low";
+
+    /// <summary>The parsed <see cref="ScheduledPriority"/> (validated at start).</summary>
+    public BackupPriority ScheduledPriorityLevel => BackupPriorities.Parse(ScheduledPriority, BackupPriority.Normal) ?? BackupPriority.Normal;
+
+    /// <summary>The parsed <see cref="ManualPriority"/> (validated at start).</summary>
+    public BackupPriority ManualPriorityLevel => BackupPriorities.Parse(ManualPriority, BackupPriority.Low) ?? BackupPriority.Low;
+
+    /// <summary>
+    /// How fast a low-priority create reads the dump and the files together (bytes per second). Chosen from the
+    /// benchmark's trade-off curve (docs/performance.md): the clinic's database keeps most of its throughput.
+    /// </summary>
+    public long LowPriorityBytesPerSecond { get; set; } = 40L << 20;
+
     /// <summary>SQL the restore drill runs in the restored scratch database; each must return true (e.g. <c>SELECT count(*) &gt; 0 FROM patients</c>).</summary>
     public List<string> DrillChecks { get; set; } = [];
 

@@ -41,6 +41,11 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
             if (string.IsNullOrWhiteSpace(pattern))
                 errors.Add("Backup__Exclude contains an empty pattern.");
 
+        foreach (var (setting, value) in new[] { ("Backup__ScheduledPriority", options.ScheduledPriority), ("Backup__ManualPriority", options.ManualPriority) })
+            if (BackupPriorities.Parse(value, BackupPriority.Normal) is null)
+                errors.Add($"{setting}='{value}' must be low (the backup yields to the clinic's database) or normal (as fast as possible).");
+        if (options.LowPriorityBytesPerSecond < 1 << 20)
+            errors.Add($"Backup__LowPriorityBytesPerSecond={options.LowPriorityBytesPerSecond} must be at least 1048576 (1 MiB/s); the default is 41943040 (40 MiB/s).");
         Offsite.DestinationOptionsValidator.Validate(options, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -356,6 +356,8 @@ public sealed partial class BackupService : IBackupService
         var warnings = new List<string>();
         var createdAt = parked?.ParkedAt ?? _time.GetUtcNow();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // Low priority: the dump and the files share one read budget; pg_dump and our compression threads are niced.
+        var throttle = request.Priority == BackupPriority.Low ? new ReadThrottle(_options.LowPriorityBytesPerSecond) : null;
         var temp = _store.NewTempPath();
         var dumpTemp = temp + ".dump";
         using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -371,7 +373,8 @@ public sealed partial class BackupService : IBackupService
             {
                 dumpSink = new PrecompressedSink(dumpTemp);
                 dump = Task.Run(() => PrecompressedFile.WriteAsync(dumpSink, _options.DumpCompressionLevel,
-                    (destination, token) => _dumper!.DumpAsync(rowCounter = new DumpRowCounter(destination), parked?.Database, token), stopDump.Token), CancellationToken.None);
+                    (destination, token) => _dumper!.DumpAsync(rowCounter = new DumpRowCounter(throttle?.Wrap(destination) ?? destination), parked?.Database, token, throttle is not null),
+                    stopDump.Token, lowPriority: throttle is not null), CancellationToken.None);
             }
             // Described while the dump starts and the folders are scanned (both mostly wait: on the server, on the disk).
             var describing = withDatabase ? Task.Run(() => _dumper!.DescribeAsync(parked?.Database, cancellationToken), CancellationToken.None) : null;
@@ -391,7 +394,7 @@ public sealed partial class BackupService : IBackupService
             {
                 using var writer = new BackupArchiveWriter(output);
                 if (database is not null) progress?.Report(new BackupProgress("create", "Dumping the database and adding files", null, database.Name));
-                var roots = await AddFilesAsync(writer, scanned, dump, warnings, progress, cancellationToken).ConfigureAwait(false);
+                var roots = await AddFilesAsync(writer, scanned, dump, warnings, progress, throttle, cancellationToken).ConfigureAwait(false);
                 ManifestDatabase? databaseRecord = null;
                 if (database is not null)
                 {
@@ -477,7 +480,7 @@ public sealed partial class BackupService : IBackupService
 
     /// <summary>Adds every scanned file to the archive; stops early when the dump has already failed (the backup cannot succeed).</summary>
     private static async Task<List<ManifestRoot>> AddFilesAsync(BackupArchiveWriter writer, List<(FileRoot root, string live, List<ScannedFile> files)> scanned,
-        Task? dump, List<string> warnings, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+        Task? dump, List<string> warnings, IProgress<BackupProgress>? progress, ReadThrottle? throttle, CancellationToken cancellationToken)
     {
         long totalFileBytes = scanned.Sum(r => r.files.Sum(f => f.Size)), doneBytes = 0;
         var roots = new List<ManifestRoot>();
@@ -496,7 +499,7 @@ public sealed partial class BackupService : IBackupService
                     continue;
                 }
                 prefetched = PrefetchSmallFiles(files, prefetched, index + PrefetchAhead);
-                var added = await AddFileAsync(writer, file, warnings, cancellationToken).ConfigureAwait(false);
+                var added = await AddFileAsync(writer, file, warnings, throttle, cancellationToken).ConfigureAwait(false);
                 if (added is not null) { count++; bytes += added.Size; }
                 doneBytes += file.Size;
                 progress?.Report(new BackupProgress("create", "Adding files", totalFileBytes == 0 ? 1 : (double)doneBytes / totalFileBytes, file.RelativePath));
@@ -521,7 +524,7 @@ public sealed partial class BackupService : IBackupService
         return announced;
     }
 
-    private static async Task<ManifestEntry?> AddFileAsync(BackupArchiveWriter writer, ScannedFile file, List<string> warnings, CancellationToken cancellationToken)
+    private static async Task<ManifestEntry?> AddFileAsync(BackupArchiveWriter writer, ScannedFile file, List<string> warnings, ReadThrottle? throttle, CancellationToken cancellationToken)
     {
         Stream source;
         try
@@ -531,6 +534,7 @@ public sealed partial class BackupService : IBackupService
             source = file.Size >= UncachedReadThreshold
                 ? new UncachedFileReader(file.FullPath, FileShare.ReadWrite | FileShare.Delete)
                 : new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+            if (throttle is not null) source = throttle.Wrap(source);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

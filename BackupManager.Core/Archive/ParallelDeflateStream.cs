@@ -33,12 +33,14 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
     private Thread[]? _workers;
     private Chunk? _filling;
     private GearCutter? _cutter;
+    private readonly bool _lowPriority;
     private bool _completed;
     private bool _disposed;
 
     /// <summary>Compresses into <paramref name="destination"/> at zlib <paramref name="level"/>, <paramref name="workers"/> chunks of <paramref name="chunkSize"/> at once (one per core is a good choice).</summary>
-    public ParallelDeflateStream(Stream destination, int level, int workers, int chunkSize = DefaultChunkSize, bool contentDefinedCuts = false)
+    public ParallelDeflateStream(Stream destination, int level, int workers, int chunkSize = DefaultChunkSize, bool contentDefinedCuts = false, bool lowPriority = false)
     {
+        _lowPriority = lowPriority;
         ArgumentOutOfRangeException.ThrowIfLessThan(level, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 64 << 10);
@@ -118,6 +120,8 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
 
     private void CompressChunks()
     {
+        // Our own threads: a low-priority backup's compression can be niced without touching the thread pool.
+        if (_lowPriority) LowPriority.ApplyToCurrentThread();
         foreach (var chunk in _work.GetConsumingEnumerable())
         {
             try { chunk.Compress(_level); }

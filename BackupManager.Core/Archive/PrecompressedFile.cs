@@ -16,11 +16,13 @@ internal static class PrecompressedFile
     /// <paramref name="compressionLevel"/> (0 stores), and completes the sink. On failure the sink's file is left for
     /// the caller to delete.
     /// </summary>
-    public static async Task<PrecompressedContent> WriteAsync(PrecompressedSink sink, int compressionLevel, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken)
+    public static async Task<PrecompressedContent> WriteAsync(PrecompressedSink sink, int compressionLevel, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken,
+        bool lowPriority = false)
     {
         // On every core: a single deflater was the dump's bottleneck on rows that compress slowly (bytea as hex).
         // Four keep up with one server backend (per core zlib-ng deflates about 250 MB/s at level 1, 100 MB/s at 6); more would only hold memory.
-        using var deflate = compressionLevel > 0 ? new ParallelDeflateStream(sink, compressionLevel, Math.Clamp(Environment.ProcessorCount, 1, 4), contentDefinedCuts: true) : null;
+        using var deflate = compressionLevel > 0 ? new ParallelDeflateStream(sink, compressionLevel,
+            lowPriority ? 1 : Math.Clamp(Environment.ProcessorCount, 1, 4), contentDefinedCuts: true, lowPriority: lowPriority) : null;
         string sha256;
         uint crc;
         long size;

@@ -15,6 +15,8 @@ public sealed record ExternalProcessRequest(string FileName, IReadOnlyList<strin
     public Func<Stream, CancellationToken, Task>? ReadStandardOutput { get; init; }
     /// <summary>Feeds standard input (e.g. a dump out of a zip entry); null closes it at once.</summary>
     public Func<Stream, CancellationToken, Task>? WriteStandardInput { get; init; }
+    /// <summary>Runs the program niced, in the idle I/O class (a low-priority backup).</summary>
+    public bool LowPriority { get; init; }
 }
 
 public sealed record ExternalProcessResult(int ExitCode, string StandardOutput, string StandardError);
@@ -50,6 +52,7 @@ public sealed class ExternalProcessRunner(ILogger<ExternalProcessRunner> logger)
         try
         {
             process.Start();
+            if (request.LowPriority) Storage.LowPriority.ApplyToProcess(process.Id);
         }
         catch (Win32Exception e)
         {

@@ -22,5 +22,6 @@ public interface IDatabaseDumper
     /// Writes the dump to <paramref name="destination"/> as it is produced. <paramref name="fromDatabase"/> names another
     /// database on the same server to read instead of the live one (a restore's parked previous state); null for the live one.
     /// </summary>
-    Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken);
+    /// <remarks>With <paramref name="lowPriority"/> pg_dump runs niced, in the idle I/O class.</remarks>
+    Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken, bool lowPriority = false);
 }

@@ -22,7 +22,7 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options, E
         return new DatabaseDescription(target.Database, serverVersion.Split(' ')[0], PgTools.ParseToolVersion(result.StandardOutput), state, roles);
     }
 
-    public async Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken)
+    public async Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken, bool lowPriority = false)
     {
         var arguments = target.LibpqArguments(fromDatabase ?? target.Database);
         // Uncompressed: pg_dump compresses on the one core that also reads from the server; the caller's zlib-ng
@@ -40,6 +40,7 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options, E
             Environment = environment,
             Timeout = options.CommandTimeout,
             ReadStandardOutput = (stdout, token) => stdout.CopyToAsync(destination, 1 << 20, token),
+            LowPriority = lowPriority,
         }, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0) throw PgTools.Failure("pg_dump", result, target);
     }

@@ -29,10 +29,10 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
 
     public IReadOnlyList<BackupJob> Recent => _jobs.Values.OrderByDescending(j => j.CreatedAt).ToList();
 
-    public BackupJob StartCreate(BackupScope scope, BackupTrigger trigger, Actor actor) =>
+    public BackupJob StartCreate(BackupScope scope, BackupTrigger trigger, Actor actor, BackupPriority priority = BackupPriority.Normal) =>
         Start(BackupJobKind.Create, scope, actor, null, async (progress, token) =>
         {
-            var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name), progress, token).ConfigureAwait(false);
+            var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority), progress, token).ConfigureAwait(false);
             return (created.Filename, (string?)null, (string?)null);
         });
 
@@ -54,7 +54,8 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
     /// (never a second dump in parallel), then runs it as a visible job and returns its final state. Throws Busy when
     /// the lock did not come free in time.
     /// </summary>
-    public async Task<BackupJob> RunCreateAsync(BackupScope scope, BackupTrigger trigger, Actor actor, TimeSpan waitForLock, CancellationToken cancellationToken)
+    public async Task<BackupJob> RunCreateAsync(BackupScope scope, BackupTrigger trigger, Actor actor, TimeSpan waitForLock, CancellationToken cancellationToken,
+        BackupPriority priority = BackupPriority.Normal)
     {
         var job = new BackupJob(Guid.NewGuid(), BackupJobKind.Create, BackupJobStatus.Queued, actor.Name, time.GetUtcNow(), scope);
         // Run in a flow of its own so the lock's re-entrancy never leaks to the caller.
@@ -65,7 +66,7 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
             Publish(job);
             return await RunAsync(job, "create", actor, async (progress, token) =>
             {
-                var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name), progress, token).ConfigureAwait(false);
+                var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority), progress, token).ConfigureAwait(false);
                 return (created.Filename, (string?)null, (string?)null);
             }).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);

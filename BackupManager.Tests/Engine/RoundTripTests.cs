@@ -240,8 +240,8 @@ public sealed class RoundTripTests
     {
         public Task<BackupManager.Core.Database.DatabaseDescription> DescribeAsync(string? fromDatabase, CancellationToken cancellationToken) => inner.DescribeAsync(fromDatabase, cancellationToken);
 
-        public Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken) =>
-            fromDatabase is not null && fail() ? throw new BackupException(BackupErrorKind.Environment, "the disk is on fire") : inner.DumpAsync(destination, fromDatabase, cancellationToken);
+        public Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken, bool lowPriority = false) =>
+            fromDatabase is not null && fail() ? throw new BackupException(BackupErrorKind.Environment, "the disk is on fire") : inner.DumpAsync(destination, fromDatabase, cancellationToken, lowPriority);
     }
 
     [Fact]

@@ -118,5 +118,8 @@ public sealed class EngineHarness : IAsyncDisposable
         to.Destinations = new(from.Destinations, StringComparer.OrdinalIgnoreCase);
         to.Encryption = from.Encryption;
         to.DrillChecks = [.. from.DrillChecks];
+        to.LowPriorityBytesPerSecond = from.LowPriorityBytesPerSecond;
+        to.ManualPriority = from.ManualPriority;
+        to.ScheduledPriority = from.ScheduledPriority;
     }
 }

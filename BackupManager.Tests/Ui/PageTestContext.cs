@@ -48,6 +48,7 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton<Microsoft.Extensions.Logging.ILogger<Web.Health.BackupHealthService>>(NullLogger<Web.Health.BackupHealthService>.Instance);
         var engineOptions = new BackupOptions { Directory = Folder.Sub("backups") };
         offsite?.Invoke(engineOptions);
+        services.AddSingleton(Options.Create(engineOptions));
         services.AddSingleton(sp => new Core.Offsite.OffsiteService(Options.Create(engineOptions), sp.GetRequiredService<Core.Storage.IBackupStore>(), Engine,
             TimeProvider.System, NullLogger<Core.Offsite.OffsiteService>.Instance));
         services.AddSingleton<Web.Health.BackupHealthService>();

@@ -51,8 +51,8 @@ public sealed record JobDto(Guid Id, string Kind, string Status, double? Progres
         job.Warning);
 }
 
-/// <summary>Body of POST /api/v1/backups (optional).</summary>
-public sealed record CreateBackupBody(bool? OnlyDb, bool? OnlyFiles);
+/// <summary>Body of POST /api/v1/backups (optional); <c>priority</c> is "low" or "normal" (default: Backup__ManualPriority).</summary>
+public sealed record CreateBackupBody(bool? OnlyDb, bool? OnlyFiles, string? Priority = null);
 
 /// <summary>Body of POST /api/v1/backups/restore; <c>allow_foreign</c> confirms restoring an archive this installation did not make.</summary>
 public sealed record RestoreBackupBody(string? Filename, bool? OnlyDb, bool? OnlyFiles, bool? AllowForeign = null);

@@ -71,13 +71,15 @@ public static class BackupsEndpoints
         return TypedResults.Ok(new ListEnvelope(rows, new ListMeta(list.Count, options.Value.MaxBackups, list.Sum(b => b.Size))));
     }
 
-    private static Results<Accepted<DataEnvelope<JobDto>>, ProblemHttpResult> Create(CreateBackupBody? body, HttpContext http, BackupJobRunner jobs)
+    private static Results<Accepted<DataEnvelope<JobDto>>, ProblemHttpResult> Create(CreateBackupBody? body, HttpContext http, BackupJobRunner jobs, IOptions<BackupOptions> options)
     {
         if (ScopeFromFlags.Parse(body?.OnlyDb, body?.OnlyFiles) is not { } scope)
             return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", "only_db and only_files cannot both be true.");
+        if (BackupPriorities.Parse(body?.Priority, options.Value.ManualPriorityLevel) is not { } priority)
+            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", $"priority '{body!.Priority}' must be \"low\" (yields to the clinic's database) or \"normal\" (as fast as possible).");
         try
         {
-            var job = jobs.StartCreate(scope, BackupTrigger.Manual, ActorFromHttp.From(http));
+            var job = jobs.StartCreate(scope, BackupTrigger.Manual, ActorFromHttp.From(http), priority);
             return TypedResults.Accepted($"/api/v1/backups/jobs/{job.Id}", new DataEnvelope<JobDto>(JobDto.From(job)));
         }
         catch (BackupException e) { return ApiProblems.From(e); }

@@ -12,7 +12,8 @@ namespace BackupManager.Web.Scheduling;
 /// marked daily or weekly, records the outcome, notifies on failure or skip, and re-checks health.
 /// </summary>
 public sealed class ScheduledBackupService(BackupJobRunner jobs, BackupScheduleCatalog schedules, ScheduleHistory history,
-    Notifier notifier, BackupHealthService health, IOptions<ScheduleOptions> options, TimeProvider time, ILogger<ScheduledBackupService> logger)
+    Notifier notifier, BackupHealthService health, IOptions<ScheduleOptions> options, TimeProvider time, ILogger<ScheduledBackupService> logger,
+    IOptions<BackupOptions> engineOptions)
 {
     public async Task<ScheduledRun> RunAsync(string scheduleName, bool catchUp, CancellationToken cancellationToken)
     {
@@ -21,7 +22,7 @@ public sealed class ScheduledBackupService(BackupJobRunner jobs, BackupScheduleC
         ScheduledRun run;
         try
         {
-            var job = await jobs.RunCreateAsync(BackupScope.Full, schedule.Trigger, actor, options.Value.Window, cancellationToken);
+            var job = await jobs.RunCreateAsync(BackupScope.Full, schedule.Trigger, actor, options.Value.Window, cancellationToken, engineOptions.Value.ScheduledPriorityLevel);
             run = job.Status == BackupJobStatus.Succeeded
                 ? new ScheduledRun(schedule.Name, time.GetUtcNow(), ScheduledRunOutcome.Succeeded, job.Filename, null, catchUp)
                 : new ScheduledRun(schedule.Name, time.GetUtcNow(), ScheduledRunOutcome.Failed, null, job.Error, catchUp);

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using BackupManager.Core;
+using BackupManager.Core.Storage;
+using BackupManager.Tests.Infrastructure;
+using Npgsql;
+
+namespace BackupManager.Tests.Engine;
+
+/// <summary>
+/// Low-priority creates: the settings parse and reach the pipeline (pg_dump and our compression threads niced and in
+/// the idle I/O class, reading throttled), and the archive verifies and restores exactly like a normal one. How much
+/// the clinic's database keeps, and what it costs, is measured by the bench, not here.
+/// </summary>
+public sealed class LowPriorityTests
+{
+    /// <summary>The nice value (field 19 of /proc/…/stat) of a process or thread.</summary>
+    private static int NiceOf(string statPath)
+    {
+        var stat = File.ReadAllText(statPath);
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture); // state is field 3: nice (19) is the 17th after it
+    }
+
+    private static IEnumerable<(int Pid, string Name)> Processes() =>
+        Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit))
+            .Select(n => (int.Parse(n!), Comm(n!))).Where(p => p.Item2 is not null)!;
+
+    private static string CommandLineOf(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
+        catch (IOException) { return ""; }
+    }
+
+    private static string? Comm(string pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/comm").Trim(); }
+        catch (IOException) { return null; }
+    }
+
+    [Fact]
+    public async Task A_low_create_runs_pg_dump_and_its_compression_threads_niced_in_the_idle_io_class_and_reads_at_the_throttled_rate()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.LowPriorityBytesPerSecond = 1 << 20);
+        await h.SeedAsync();
+        // Enough rows that a 1 MiB/s create runs for a few seconds.
+        await h.Database.ExecuteAsync("CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 20) AS body FROM generate_series(1, 20000) g");
+        using var stop = new CancellationTokenSource();
+        var create = h.Engine.CreateAsync(new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Manual, "test@clinic", BackupPriority.Low), null, stop.Token);
+
+        (int Pid, string Name) dump = default;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (dump.Pid == 0 && DateTime.UtcNow < deadline)
+        {
+            dump = Processes().FirstOrDefault(p => p.Name == "pg_dump" && CommandLineOf(p.Pid).Contains("--format=custom", StringComparison.Ordinal));
+            await Task.Delay(20);
+        }
+        Assert.NotEqual(0, dump.Pid);
+        await Task.Delay(300);
+        Assert.True(File.Exists($"/proc/{dump.Pid}/stat"), $"pg_dump exited; create completed: {create.IsCompleted} {create.Exception?.InnerException?.Message}");
+        Assert.Equal(19, NiceOf($"/proc/{dump.Pid}/stat"));
+        Assert.Equal(3, LowPriority.IoClassOf(dump.Pid)); // idle
+        // The compression threads start with the first full chunk (2 MiB: two seconds at this rate).
+        List<string> deflate = [];
+        for (var i = 0; i < 100 && deflate.Count == 0; i++, await Task.Delay(100))
+            deflate = Directory.EnumerateDirectories("/proc/self/task").Where(t => File.Exists(Path.Combine(t, "comm")) && File.ReadAllText(Path.Combine(t, "comm")).Trim() == "Deflate worker").ToList();
+        Assert.NotEmpty(deflate);
+        await Task.Delay(100);
+        Assert.All(deflate, t => Assert.Equal(19, NiceOf(Path.Combine(t, "stat"))));
+        // Throttled: after a second it cannot have read much more than 1 MiB/s allows.
+        Assert.False(create.IsCompleted);
+        await stop.CancelAsync();
+        var cancelled = await Assert.ThrowsAsync<BackupException>(() => create);
+        Assert.Equal(BackupErrorKind.Cancelled, cancelled.Kind);
+        Assert.Empty(await h.Engine.ListAsync());
+        // The test process's own threads are not lowered: only the create's.
+        Assert.Equal(0, LowPriority.CurrentThreadNice());
+    }
+
+    [Fact]
+    public async Task A_normal_create_leaves_pg_dump_at_normal_priority()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.Database.ExecuteAsync("CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 20) AS body FROM generate_series(1, 200000) g");
+        var create = h.Engine.CreateAsync(new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Manual, "test@clinic", BackupPriority.Normal));
+        int? nice = null;
+        while (!create.IsCompleted && nice is null)
+        {
+            var dump = Processes().FirstOrDefault(p => p.Name == "pg_dump");
+            if (dump.Pid != 0) try { nice = NiceOf($"/proc/{dump.Pid}/stat"); } catch (IOException) { }
+            await Task.Delay(5);
+        }
+        await create;
+        if (nice is not null) Assert.Equal(0, nice); // a very fast dump may end before it is seen
+    }
+
+    [Fact]
+    public async Task A_low_create_gives_an_archive_that_verifies_and_restores_exactly_like_a_normal_one()
+    {
+        await using var h = await EngineHarness.CreateAsync(asOwnerRole: true);
+        var reader = await DeployedClinic.SeedAsync(h);
+        var backedUp = await DeployedClinic.CaptureAsync(h, reader);
+        var normal = await h.Engine.CreateAsync(new CreateBackupRequest(BackupScope.Full, BackupTrigger.Manual, "test@clinic", BackupPriority.Normal));
+        await Task.Delay(1100);
+        var low = await h.Engine.CreateAsync(new CreateBackupRequest(BackupScope.Full, BackupTrigger.Manual, "test@clinic", BackupPriority.Low));
+
+        var lowReport = await h.Engine.VerifyAsync(low.Filename);
+        var normalReport = await h.Engine.VerifyAsync(normal.Filename);
+        Assert.Equal(normalReport.Entries, lowReport.Entries);
+        // Every file entry has the same content; the dumps differ only by pg_dump's timestamp, so compare what they restore.
+        Assert.Equal(normalReport.Manifest.Entries.Where(e => e.Path.StartsWith("files/")).Select(e => (e.Path, e.Sha256)),
+            lowReport.Manifest.Entries.Where(e => e.Path.StartsWith("files/")).Select(e => (e.Path, e.Sha256)));
+        Assert.Equal(normalReport.Manifest.Database!.RowCounts, lowReport.Manifest.Database!.RowCounts);
+
+        await h.Database.ExecuteAsync("UPDATE public.patients SET name = 'changed' WHERE id = 1");
+        await h.RestoreAsync(low.Filename);
+        NpgsqlConnection.ClearAllPools();
+        // As the owner role, a per-role setting in the database comes back only over a superuser connection (a warning says so).
+        static string WithoutPerRoleSettings(string state) => string.Join('\n', state.Split('\n').Where(l => !l.StartsWith("setting ", StringComparison.Ordinal)));
+        Assert.Equal(WithoutPerRoleSettings(backedUp.ToString()), WithoutPerRoleSettings((await DeployedClinic.CaptureAsync(h, reader)).ToString()));
+    }
+
+    [Fact]
+    public async Task The_priority_settings_parse_and_a_bad_value_stops_the_start_naming_it()
+    {
+        await using var h = await EngineHarness.CreateAsync(withDatabase: false);
+        var env = AppProcess.EnvironmentFor(h);
+        env["Backup__ManualPriority"] = "slow";
+        var bad = await AppProcess.RunAsync(env, null, "app:list-backups");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("'slow'", bad.Stderr);
+        Assert.Contains("ManualPriority", bad.Stderr);
+
+        env["Backup__ManualPriority"] = "normal";
+        env["Backup__ScheduledPriority"] = "LOW";
+        var create = await AppProcess.RunAsync(env, null, "app:create-backup", "--only-files", "--priority", "fastest");
+        Assert.Equal(2, create.ExitCode);
+        Assert.Contains("--priority must be low", create.Stderr);
+        var ok = await AppProcess.RunAsync(env, null, "app:create-backup", "--only-files", "--priority", "low");
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+    }
+}
