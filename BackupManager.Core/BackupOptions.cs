@@ -77,7 +77,7 @@ public sealed class BackupOptions
     /// How fast a low-priority create reads the dump and the files together (bytes per second). Chosen from the
     /// benchmark's trade-off curve (docs/performance.md): the clinic's database keeps most of its throughput.
     /// </summary>
-    public long LowPriorityBytesPerSecond { get; set; } = 40L << 20;
+    public long LowPriorityBytesPerSecond { get; set; } = 20L << 20;
 
     /// <summary>SQL the restore drill runs in the restored scratch database; each must return true (e.g. <c>SELECT count(*) &gt; 0 FROM patients</c>).</summary>
     public List<string> DrillChecks { get; set; } = [];

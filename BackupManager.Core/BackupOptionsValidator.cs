@@ -45,7 +45,7 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
             if (BackupPriorities.Parse(value, BackupPriority.Normal) is null)
                 errors.Add($"{setting}='{value}' must be low (the backup yields to the clinic's database) or normal (as fast as possible).");
         if (options.LowPriorityBytesPerSecond < 1 << 20)
-            errors.Add($"Backup__LowPriorityBytesPerSecond={options.LowPriorityBytesPerSecond} must be at least 1048576 (1 MiB/s); the default is 41943040 (40 MiB/s).");
+            errors.Add($"Backup__LowPriorityBytesPerSecond={options.LowPriorityBytesPerSecond} must be at least 1048576 (1 MiB/s); the default is 20971520 (20 MiB/s).");
         Offsite.DestinationOptionsValidator.Validate(options, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -35,19 +35,19 @@ echo "Off-site copies ..." >&2
 export RESTIC_PASSWORD=bench
 restic -r "$out/restic" init -q >/dev/null
 # 1. first backup
-app app:create-backup --no-copy >/dev/null 2>&1
+app app:create-backup --priority normal --no-copy >/dev/null 2>&1
 first=$(ls "$out/backups" | grep '^backup-' | tail -1)
 step "first copy" "$out/destination" "dotnet '$work/app/BackupManager.Web.dll' app:copy-backup"
 pg_dump -Fc -d "$db" -f "$out/db.dump"
 step "restic: first backup" "$out/restic" "restic -r '$out/restic' backup -q '$out/db.dump' '$files'"
 # 2. nothing changed
-sleep 1; app app:create-backup --no-copy >/dev/null 2>&1
+sleep 1; app app:create-backup --priority normal --no-copy >/dev/null 2>&1
 step "second copy, nothing changed" "$out/destination" "dotnet '$work/app/BackupManager.Web.dll' app:copy-backup"
 pg_dump -Fc -d "$db" -f "$out/db.dump"
 step "restic: second backup, nothing changed" "$out/restic" "restic -r '$out/restic' backup -q '$out/db.dump' '$files'"
 # 3. 1% of the rows changed
 change_one_percent
-sleep 1; app app:create-backup --no-copy >/dev/null 2>&1
+sleep 1; app app:create-backup --priority normal --no-copy >/dev/null 2>&1
 step "copy after 1% of the rows changed" "$out/destination" "dotnet '$work/app/BackupManager.Web.dll' app:copy-backup"
 pg_dump -Fc -d "$db" -f "$out/db.dump"
 step "restic: backup after 1% of the rows changed" "$out/restic" "restic -r '$out/restic' backup -q '$out/db.dump' '$files'"

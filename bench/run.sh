@@ -2,7 +2,7 @@
 # The benchmark: BackupManager against the stock tools on the same data, in one run, several times each.
 # Writes the table, the machine and the date into docs/performance.md.
 #
-#   bench/run.sh [--preset small|default|large] [--runs N] [--only offsite]
+#   bench/run.sh [--preset small|default|large] [--runs N] [--only main|offsite|priority]
 #
 # small ≈ 100 MB database + 100 MB files (a quick check), default ≈ 1 GB + 1 GB, large ≈ 5.5 GB + 6 GB (the memory check:
 # with --preset large only BackupManager's create is measured, to show its peak RSS does not grow with the data).
@@ -16,7 +16,7 @@ while (($#)); do
     --preset) preset=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) echo "usage: bench/run.sh [--preset small|default|large] [--runs N] [--only offsite]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--preset small|default|large] [--runs N] [--only main|offsite|priority]" >&2; exit 2 ;;
   esac
 done
 case $preset in
@@ -93,7 +93,7 @@ restore_live="BackupManager restore until the restored state is live (verify + s
 restore_whole="BackupManager restore, whole command (+ safety backup of the parked previous state)"
 readback="BackupManager create: reading the new backup back before retention (included in the create)"
 create_ours() {
-  measure "BackupManager create" "$work/backups" "dotnet '$work/app/BackupManager.Web.dll' app:create-backup"
+  measure "BackupManager create" "$work/backups" "dotnet '$work/app/BackupManager.Web.dll' app:create-backup --priority normal"
   # The command logs each phase with a timestamp; the read-back runs from its phase line to the command's end.
   local at; at=$(grep -m1 'Z Reading the new backup back' "$work/stderr.txt" | cut -d' ' -f1)
   [[ -n $at ]] || { echo "the create did not log its read-back phase" >&2; cat "$work/stderr.txt" >&2; exit 1; }
@@ -123,7 +123,7 @@ restore_stock() {
 # that follows the heaviest writes (the previous run's restores): on this VM a create right after gigabytes of writes
 # is measurably slower, and the guest cannot empty the host's cache.
 creates=(create_ours create_floor create_zip create_restic)
-[[ $only == offsite ]] && runs=0
+[[ -n $only && $only != main ]] && runs=0
 for run in $(seq 1 "$runs"); do
   echo "Run $run/$runs" >&2
   rm -rf "$work/backups" "$stock" "$work/restored"; mkdir -p "$work/backups" "$stock"
@@ -134,9 +134,10 @@ for run in $(seq 1 "$runs"); do
 done
 
 if [[ $preset != large ]]; then
-  bash bench/offsite.sh "$work" "$db" "$files" "$runs"
+  [[ -z $only || $only == offsite ]] && bash bench/offsite.sh "$work" "$db" "$files" "$runs"
+  [[ -z $only || $only == priority ]] && bash bench/priority.sh "$work" "$db" "$port"
 fi
-[[ $only == offsite ]] && exit 0
+[[ -n $only && $only != main ]] && exit 0
 
 if [[ $preset != large ]]; then
   # --- download over loopback HTTP, and listing 1,000 backups ---------------------------------------------------
