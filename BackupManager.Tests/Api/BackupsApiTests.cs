@@ -300,4 +300,16 @@ public sealed class BackupsApiTests
         Assert.True(drillRow.GetProperty("tables_checked").GetInt32() >= 2);
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client().GetAsync("/api/v1/backups/history")).StatusCode);
     }
+
+    [Fact]
+    public async Task Create_takes_a_priority_and_refuses_an_unknown_one_saying_what_it_may_be()
+    {
+        var (host, admin) = await StartAsync();
+        await using var hostScope = host;
+        var bad = await admin.PostAsJsonAsync("/api/v1/backups", new { priority = "slow" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("must be \"low\"", (await JsonAsync(bad)).GetProperty("detail").GetString());
+        var job = await CreateAndWaitAsync(admin, new { only_db = true, priority = "normal" });
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+    }
 }

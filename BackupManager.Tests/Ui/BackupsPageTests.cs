@@ -321,4 +321,26 @@ public sealed class BackupsPageTests
         Assert.DoesNotContain(t.Context.JSInterop.Invocations, i => i.Identifier == "backupManager.uploadWithProgress");
         Assert.Empty(page.FindAll("[data-testid=upload-progress]"));
     }
+
+    [Fact]
+    public async Task A_manual_create_is_low_priority_unless_as_fast_as_possible_is_switched_on()
+    {
+        await using var t = new PageTestContext();
+        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([]);
+        t.Engine.CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>())
+            .Returns(PageTestContext.Backup(First));
+        var (_, _, page) = t.Render<BackupsPage>();
+        page.WaitForAssertion(() => page.Find("[data-testid=create-full]"));
+
+        page.Find("[data-testid=create-full]").Click();
+        await Task.Delay(200);
+        var fast = page.FindComponent<MudBlazor.MudSwitch<bool>>();
+        await fast.InvokeAsync(() => fast.Instance.ValueChanged.InvokeAsync(true));
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=create-db]").HasAttribute("disabled")));
+        page.Find("[data-testid=create-db]").Click();
+
+        await Task.Delay(200);
+        await t.Engine.Received(1).CreateAsync(Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.Full && r.Priority == BackupPriority.Low), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+        await t.Engine.Received(1).CreateAsync(Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.DatabaseOnly && r.Priority == BackupPriority.Normal), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+    }
 }
