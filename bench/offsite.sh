@@ -6,6 +6,7 @@
 set -euo pipefail
 work=$1 db=$2 files=$3 runs=$4
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 app() { dotnet "$work/app/BackupManager.Web.dll" "$@"; }
 out=$work/offsite; rm -rf "$out"; mkdir -p "$out"
 results=$out/results.tsv; : >"$results"
@@ -99,11 +100,6 @@ the replaced state; restic's line has none of these."
   echo
 } >"$section"
 doc=docs/performance.md
-awk -v marker="<!-- offsite -->" -v section="$section" '
-  BEGIN { while ((getline line < section) > 0) body = body line "\n" }
-  $0 == marker { skip = 1; print body; printed = 1; next }
-  skip && /^<!-- / { skip = 0 }
-  !skip { print }
-  END { if (!printed) printf "%s", body }' "$doc" >"$doc.tmp" && mv "$doc.tmp" "$doc"
+replace_section "<!-- offsite -->" "$section" "$doc"
 rm -f "$section"
 echo "Wrote the off-site section of $doc" >&2

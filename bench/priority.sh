@@ -5,6 +5,7 @@
 set -euo pipefail
 work=$1 db=$2 port=$3
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 out=$work/priority; rm -rf "$out"; mkdir -p "$out"
 export Backup__Directory=$out/backups
 bench_db=clinic_pgbench
@@ -55,11 +56,6 @@ section=$(mktemp)
   echo
 } >"$section"
 doc=docs/performance.md
-awk -v marker="<!-- priority -->" -v section="$section" '
-  BEGIN { while ((getline line < section) > 0) body = body line "\n" }
-  $0 == marker { skip = 1; print body; printed = 1; next }
-  skip && /^<!-- / { skip = 0 }
-  !skip { print }
-  END { if (!printed) printf "%s", body }' "$doc" >"$doc.tmp" && mv "$doc.tmp" "$doc"
+replace_section "<!-- priority -->" "$section" "$doc"
 rm -f "$section"
 echo "Wrote the priority section of $doc" >&2

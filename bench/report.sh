@@ -3,6 +3,7 @@
 set -euo pipefail
 preset=$1 results=$2 db_bytes=$3 files_bytes=$4 file_count=$5 runs=$6
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 doc=docs/performance.md
 
 stats() { # NAME → "median min max max_rss_kb median_size" (plain POSIX awk and sort: no gawk needed)
@@ -97,11 +98,6 @@ the state it replaced as a safety backup, while the stock restore does none of t
 HEAD
 fi
 # Replace this preset's section (from its marker to the next marker or the end).
-awk -v marker="<!-- preset:$preset -->" -v section="$section" '
-  BEGIN { while ((getline line < section) > 0) body = body line "\n" }
-  $0 == marker { skip = 1; print body; printed = 1; next }
-  skip && /^<!-- preset:/ { skip = 0 }
-  !skip { print }
-  END { if (!printed) printf "%s", body }' "$doc" >"$doc.tmp" && mv "$doc.tmp" "$doc"
+replace_section "<!-- preset:$preset -->" "$section" "$doc"
 rm -f "$section"
 echo "Wrote $doc" >&2

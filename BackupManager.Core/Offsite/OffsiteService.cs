@@ -649,16 +649,12 @@ public sealed class OffsiteService
     }
 
     /// <summary>A read-only window of <paramref name="size"/> bytes from the current position of <paramref name="inner"/>.</summary>
-    private sealed class RangeStream(Stream inner, long size) : Stream
+    private sealed class RangeStream(Stream inner, long size) : ReadOnlyStream
     {
         private readonly long _size = size;
         private long _left = size;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => _size;
         public override long Position { get => _size - _left; set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
         public override int Read(Span<byte> buffer)
         {
             var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, _left)]);
@@ -671,10 +667,5 @@ public sealed class OffsiteService
             _left -= n;
             return n;
         }
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -50,22 +50,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
     public async Task<RestoreResult> RunAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother, RestorePlan plan,
         string requestedBy, IProgress<BackupProgress>? progress, StrongBox<bool> swapStarted, CancellationToken cancellationToken)
     {
-        var id = Guid.NewGuid().ToString("N")[..8];
-        var journal = new RestoreJournal
-        {
-            Id = id,
-            Backup = archive.Filename,
-            RequestedBy = requestedBy,
-            StartedAt = DateTimeOffset.UtcNow,
-            State = RestoreJournalState.Preparing,
-            DatabaseStaging = plan.Database ? StagingDatabaseName(database!.DatabaseName, "staging", id) : null,
-            DatabaseOld = plan.Database ? StagingDatabaseName(database!.DatabaseName, "old", id) : null,
-            Folders = plan.Folders.Select(f => new FolderSwapPlan(
-                f.Target.FullPath,
-                SiblingPath(f.Target.FullPath, "staging", id),
-                SiblingPath(f.Target.FullPath, "old", id),
-                Directory.Exists(f.Target.FullPath))).ToList(),
-        };
+        var journal = NewJournal(archive.Filename, plan, requestedBy, drill: false);
         journal.Save(backupDirectory);
 
         var restoreWarnings = new List<string>();
@@ -146,18 +131,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         Func<string?, IReadOnlyList<(string RootName, string Folder)>, CancellationToken, Task<IReadOnlyList<string>>> check,
         IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
-        var id = Guid.NewGuid().ToString("N")[..8];
-        var journal = new RestoreJournal
-        {
-            Id = id,
-            Backup = archive.Filename,
-            RequestedBy = requestedBy,
-            StartedAt = DateTimeOffset.UtcNow,
-            State = RestoreJournalState.Preparing,
-            Drill = true,
-            DatabaseStaging = plan.Database ? StagingDatabaseName(database!.DatabaseName, "drill", id) : null,
-            Folders = plan.Folders.Select(f => new FolderSwapPlan(f.Target.FullPath, SiblingPath(f.Target.FullPath, "drill", id), SiblingPath(f.Target.FullPath, "drill-unused", id), false)).ToList(),
-        };
+        var journal = NewJournal(archive.Filename, plan, requestedBy, drill: true);
         journal.Save(backupDirectory);
         var warnings = new List<string>();
         try
@@ -368,6 +342,29 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         foreach (var folder in journal.Folders) FolderSwap.DeleteIfExists(folder.Old);
         await dropDatabase.ConfigureAwait(false);
         RestoreJournal.Delete(backupDirectory);
+    }
+
+    /// <summary>The journal of a new restore (staging and old names) or drill (scratch names only), in its preparing state.</summary>
+    private RestoreJournal NewJournal(string backup, RestorePlan plan, string requestedBy, bool drill)
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var staging = drill ? "drill" : "staging";
+        return new RestoreJournal
+        {
+            Id = id,
+            Backup = backup,
+            RequestedBy = requestedBy,
+            StartedAt = DateTimeOffset.UtcNow,
+            State = RestoreJournalState.Preparing,
+            Drill = drill,
+            DatabaseStaging = plan.Database ? StagingDatabaseName(database!.DatabaseName, staging, id) : null,
+            DatabaseOld = plan.Database && !drill ? StagingDatabaseName(database!.DatabaseName, "old", id) : null,
+            Folders = plan.Folders.Select(f => new FolderSwapPlan(
+                f.Target.FullPath,
+                SiblingPath(f.Target.FullPath, staging, id),
+                SiblingPath(f.Target.FullPath, drill ? "drill-unused" : "old", id),
+                !drill && Directory.Exists(f.Target.FullPath))).ToList(),
+        };
     }
 
     private static string StagingDatabaseName(string database, string role, string id) =>

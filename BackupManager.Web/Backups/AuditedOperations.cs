@@ -24,33 +24,23 @@ public sealed class AuditedOperations(IBackupService backups, AuditLog audit, Ba
     }
 
     /// <summary>Resolves a download's path (validating the name) and records who fetched it.</summary>
-    public string OpenDownload(string filename, Actor actor)
-    {
-        try
-        {
-            var path = backups.GetArchivePath(filename);
-            audit.Record(actor.Name, actor.Address, "download", filename, AuditOutcome.Succeeded);
-            return path;
-        }
-        catch (BackupException e)
-        {
-            audit.Record(actor.Name, actor.Address, "download", BackupManager.Core.Storage.BackupFileName.Printable(filename), AuditOutcome.Refused, e.Message);
-            throw;
-        }
-    }
+    public string OpenDownload(string filename, Actor actor) => AuditOpen("download", filename, actor, () => backups.GetArchivePath(filename));
 
     /// <summary>A backup encrypted to the configured age recipients, streamed as it is read; records who fetched it.</summary>
-    public (Stream Content, long Length) OpenEncryptedDownload(string filename, Actor actor)
+    public (Stream Content, long Length) OpenEncryptedDownload(string filename, Actor actor) => AuditOpen("download-encrypted", filename, actor, () => offsite.OpenEncrypted(filename));
+
+    /// <summary>Opens something for <paramref name="actor"/> and records it; a refusal is recorded with its reason.</summary>
+    private T AuditOpen<T>(string action, string filename, Actor actor, Func<T> open)
     {
         try
         {
-            var opened = offsite.OpenEncrypted(filename);
-            audit.Record(actor.Name, actor.Address, "download-encrypted", filename, AuditOutcome.Succeeded);
+            var opened = open();
+            audit.Record(actor.Name, actor.Address, action, filename, AuditOutcome.Succeeded);
             return opened;
         }
         catch (BackupException e)
         {
-            audit.Record(actor.Name, actor.Address, "download-encrypted", BackupManager.Core.Storage.BackupFileName.Printable(filename), AuditOutcome.Refused, e.Message);
+            audit.Record(actor.Name, actor.Address, action, BackupManager.Core.Storage.BackupFileName.Printable(filename), AuditOutcome.Refused, e.Message);
             throw;
         }
     }

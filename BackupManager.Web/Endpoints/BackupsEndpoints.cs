@@ -24,13 +24,7 @@ public static class BackupsEndpoints
 {
     public static IEndpointRouteBuilder MapBackupsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/backups")
-            .RequireAuthorization(Permissions.ManageBackups)
-            .AddEndpointFilter<ApiAuditFilter>()
-            .AddEndpointFilter<CookieCsrfFilter>()
-            .WithTags("Backups")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+        var group = app.MapManagedGroup("/api/v1/backups", "Backups");
 
         group.MapGet("/", ListAsync).WithName("ListBackups").WithSummary("Lists the backups, newest first.");
         group.MapPost("/", Create).WithName("CreateBackup").WithSummary("Starts a backup job.")

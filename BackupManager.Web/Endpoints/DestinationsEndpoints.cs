@@ -11,13 +11,7 @@ public static class DestinationsEndpoints
 {
     public static IEndpointRouteBuilder MapDestinationsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/destinations")
-            .RequireAuthorization(Permissions.ManageBackups)
-            .AddEndpointFilter<ApiAuditFilter>()
-            .AddEndpointFilter<CookieCsrfFilter>()
-            .WithTags("Destinations")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+        var group = app.MapManagedGroup("/api/v1/destinations", "Destinations");
         group.MapGet("/", List).WithName("ListDestinations").WithSummary("Each off-site destination: last copy, backups waiting, lag, check results.");
         group.MapPost("/{name}/copy", CopyAsync).WithName("CopyToDestination").WithSummary("Copies what the destination lacks now, then applies its retention.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status502BadGateway);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Offsite.Age;
 
@@ -7,7 +8,7 @@ namespace BackupManager.Core.Offsite.Age;
 /// response can read it without a temporary copy. The plaintext must be exactly the declared length: a source that
 /// ends early (a file that shrank) is an error rather than a short file.
 /// </summary>
-internal sealed class AgeEncryptingStream : Stream
+internal sealed class AgeEncryptingStream : ReadOnlyStream
 {
     private readonly Stream _source;
     private readonly bool _leaveOpen;
@@ -32,13 +33,9 @@ internal sealed class AgeEncryptingStream : Stream
         _outLength = header.Length + 16;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length { get; }
     public override long Position { get => _position; set => throw new NotSupportedException(); }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -57,8 +54,6 @@ internal sealed class AgeEncryptingStream : Stream
         return Take(buffer.Span);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     private int ChunkLength() => (int)Math.Min(AgeFormat.ChunkSize, _plaintextLength - _counter * AgeFormat.ChunkSize);
 
@@ -94,10 +89,6 @@ internal sealed class AgeEncryptingStream : Stream
         base.Dispose(disposing);
     }
 
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 /// <summary>
@@ -105,7 +96,7 @@ internal sealed class AgeEncryptingStream : Stream
 /// a missing final chunk, a second final chunk or trailing bytes are errors (<see cref="AgeFailure.Payload"/>).
 /// The header is read and checked on construction.
 /// </summary>
-internal sealed class AgeDecryptingStream : Stream
+internal sealed class AgeDecryptingStream : ReadOnlyStream
 {
     private const int SealedChunk = AgeFormat.ChunkSize + AgeFormat.TagSize;
     private readonly Stream _source;
@@ -140,13 +131,7 @@ internal sealed class AgeDecryptingStream : Stream
         return _in[_inStart++];
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -186,8 +171,6 @@ internal sealed class AgeDecryptingStream : Stream
         return Take(buffer.Span);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     private void Compact()
     {
@@ -252,8 +235,4 @@ internal sealed class AgeDecryptingStream : Stream
         base.Dispose(disposing);
     }
 
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -184,25 +184,16 @@ public sealed class SftpDestination : IDestinationStorage
     }
 
     /// <summary>Counts the bytes an upload took from the source.</summary>
-    private sealed class CountingStream(Stream inner) : Stream
+    private sealed class CountingStream(Stream inner) : Core.Storage.ReadOnlyStream
     {
         public long Count { get; private set; }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
         public override long Position { get => Count; set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) { var n = inner.Read(buffer, offset, count); Count += n; return n; }
+        public override int Read(Span<byte> buffer) { var n = inner.Read(buffer); Count += n; return n; }
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             Count += n;
             return n;
         }
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
