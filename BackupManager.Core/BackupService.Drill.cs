@@ -15,7 +15,8 @@ public sealed partial class BackupService
         await FinishPendingRestoreAsync().ConfigureAwait(false);
         var startedAt = _time.GetUtcNow();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var filename = request.Filename ?? _store.List().Where(b => b.Readable && b.Trigger != BackupTrigger.PreRestore).Select(b => b.Filename).FirstOrDefault()
+        // The newest of the clinic's own backups: a safety backup is a replaced state, and a foreign one is not drilled.
+        var filename = request.Filename ?? _store.List().Where(b => b.Readable && b.Trigger != BackupTrigger.PreRestore && !b.Foreign).Select(b => b.Filename).FirstOrDefault()
             ?? throw new BackupException(BackupErrorKind.NotFound, "There is no backup to drill yet. Make one first (app:create-backup).");
         var path = _store.ResolveExisting(filename);
         var result = new DrillResult { Filename = filename, StartedAt = startedAt, RequestedBy = request.RequestedBy, ArchiveBytes = new FileInfo(path).Length };
@@ -66,6 +67,18 @@ public sealed partial class BackupService
         var target = _target ?? throw new BackupException(BackupErrorKind.InvalidInput, "No database is configured.");
         await using var connection = new NpgsqlConnection(target.ConnectionStringFor(database));
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        // Over a superuser connection the checks run as the restored database's owner, like the restore's own SQL:
+        // the restored schema (views, search_path settings) never gets superuser rights.
+        await using (var who = new NpgsqlCommand(
+            "SELECT r.rolsuper, o.rolname, o.rolsuper FROM pg_roles r, pg_database d JOIN pg_roles o ON o.oid = d.datdba WHERE r.rolname = current_user AND d.datname = current_database()", connection))
+        await using (var reader = await who.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            string? owner = null;
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.GetBoolean(0) && !reader.GetBoolean(2)) owner = reader.GetString(1);
+            await reader.DisposeAsync().ConfigureAwait(false);
+            if (owner is not null)
+                await using (var setRole = new NpgsqlCommand($"SET ROLE {QuoteIdentifier(owner)}", connection)) await setRole.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
         // The operator's checks and the counts only read: a check that tries to write fails instead.
         await using (var readOnly = new NpgsqlCommand("SET default_transaction_read_only = on", connection)) await readOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         int tables = 0;

@@ -158,4 +158,27 @@ public sealed class RestoreDrillTests
         Assert.Null(counter.Counts);
         Assert.Equal(42, sink.Length); // every byte passed through
     }
+
+    [Fact]
+    public async Task Over_a_superuser_connection_the_checks_run_as_the_databases_owner_and_the_default_drill_skips_a_foreign_upload()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
+        await using var h = await EngineHarness.CreateAsync(database: database, connectionString: TestPostgres.With(TestPostgres.AdminConnectionString, database.Name),
+            configure: o => o.DrillChecks = ["SELECT NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"]);
+        await h.SeedAsync();
+        var own = await h.CreateBackupAsync();
+        // A newer archive made by another installation, uploaded: not the one a drill picks.
+        await using var other = await EngineHarness.CreateAsync(withDatabase: false);
+        TestFolder.WriteFile(Path.Combine(other.Xrays, "a.txt"), "x"u8.ToArray());
+        await Task.Delay(1100);
+        var foreign = await other.CreateBackupAsync(BackupScope.FilesOnly);
+        await using (var upload = File.OpenRead(other.PathOf(foreign.Filename))) await h.Engine.ImportAsync(upload, long.MaxValue, "test@clinic");
+        Assert.True((await h.Engine.ListAsync()).First().Foreign);
+
+        var result = await h.Engine.DrillAsync(new DrillRequest(null, "test@clinic"));
+
+        Assert.Equal(own.Filename, result.Filename);
+        Assert.True(result.Passed, string.Join(" ", result.Failures));
+        Assert.Equal(1, result.OperatorChecks);
+    }
 }

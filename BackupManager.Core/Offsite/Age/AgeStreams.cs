@@ -3,16 +3,30 @@ using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Offsite.Age;
 
+/// <summary>The source stream and the payload cipher both age streams hold, and their disposal.</summary>
+internal abstract class AgeStream(Stream source, bool leaveOpen) : ReadOnlyStream
+{
+    protected readonly Stream _source = source;
+    protected ChaCha20Poly1305 _aead = null!; // set once the header is written or read
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _aead?.Dispose();
+            if (!leaveOpen) _source.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
+
 /// <summary>
 /// Pulls plaintext and yields the age file (header, nonce, then 64 KiB STREAM chunks), so that an upload or an HTTP
 /// response can read it without a temporary copy. The plaintext must be exactly the declared length: a source that
 /// ends early (a file that shrank) is an error rather than a short file.
 /// </summary>
-internal sealed class AgeEncryptingStream : ReadOnlyStream
+internal sealed class AgeEncryptingStream : AgeStream
 {
-    private readonly Stream _source;
-    private readonly bool _leaveOpen;
-    private readonly ChaCha20Poly1305 _aead;
     private readonly long _plaintextLength;
     private readonly long _chunks;
     private readonly byte[] _plain = new byte[AgeFormat.ChunkSize];
@@ -20,9 +34,9 @@ internal sealed class AgeEncryptingStream : ReadOnlyStream
     private int _outPosition, _outLength;
     private long _counter, _position;
 
-    public AgeEncryptingStream(Stream source, long plaintextLength, IReadOnlyList<AgeRecipient> recipients, bool leaveOpen)
+    public AgeEncryptingStream(Stream source, long plaintextLength, IReadOnlyList<AgeRecipient> recipients, bool leaveOpen) : base(source, leaveOpen)
     {
-        (_source, _plaintextLength, _leaveOpen) = (source, plaintextLength, leaveOpen);
+        _plaintextLength = plaintextLength;
         var (header, payloadKey, nonce) = AgeFormat.NewHeader(recipients);
         _aead = new ChaCha20Poly1305(payloadKey);
         _chunks = Math.Max(1, (plaintextLength + AgeFormat.ChunkSize - 1) / AgeFormat.ChunkSize);
@@ -79,15 +93,6 @@ internal sealed class AgeEncryptingStream : ReadOnlyStream
         return n;
     }
 
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _aead.Dispose();
-            if (!_leaveOpen) _source.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 
 }
 
@@ -96,12 +101,9 @@ internal sealed class AgeEncryptingStream : ReadOnlyStream
 /// a missing final chunk, a second final chunk or trailing bytes are errors (<see cref="AgeFailure.Payload"/>).
 /// The header is read and checked on construction.
 /// </summary>
-internal sealed class AgeDecryptingStream : ReadOnlyStream
+internal sealed class AgeDecryptingStream : AgeStream
 {
     private const int SealedChunk = AgeFormat.ChunkSize + AgeFormat.TagSize;
-    private readonly Stream _source;
-    private readonly bool _leaveOpen;
-    private readonly ChaCha20Poly1305 _aead;
     // Sealed bytes read ahead: one full chunk plus one byte, to know whether the chunk is the last.
     private readonly byte[] _in = new byte[SealedChunk + 1];
     private int _inStart, _inLength;
@@ -111,9 +113,8 @@ internal sealed class AgeDecryptingStream : ReadOnlyStream
     private bool _done, _sourceEnded;
     private AgeException? _pendingError;
 
-    public AgeDecryptingStream(Stream source, IReadOnlyList<AgeIdentity> identities, bool leaveOpen)
+    public AgeDecryptingStream(Stream source, IReadOnlyList<AgeIdentity> identities, bool leaveOpen) : base(source, leaveOpen)
     {
-        (_source, _leaveOpen) = (source, leaveOpen);
         var payloadKey = AgeFormat.ReadHeader(ReadHeaderByte, identities);
         _aead = new ChaCha20Poly1305(payloadKey);
     }
@@ -225,14 +226,5 @@ internal sealed class AgeDecryptingStream : ReadOnlyStream
         return n;
     }
 
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _aead.Dispose();
-            if (!_leaveOpen) _source.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 
 }
