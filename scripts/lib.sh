@@ -17,15 +17,36 @@ pg_bin() {
   ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1
 }
 
+# cluster_home DIR: prints the folder the postgres user keeps DIR's cluster in. That is DIR itself when postgres can
+# reach it; a home folder (0700), a clone made under umask 077 or run.sh's own private .data/ keep postgres out, so the
+# cluster then lives under /var/lib/postgresql/backupmanager/ (postgres's home) and DIR becomes a symlink to it.
+cluster_home() {
+  local dir=$1
+  mkdir -p "$(dirname "$dir")"
+  if [[ -L "$dir" ]]; then readlink -f "$dir"; return; fi
+  mkdir -p "$dir"
+  chown postgres:postgres "$dir"; chmod 700 "$dir"
+  if runuser -u postgres -- test -x "$dir" -a -w "$dir"; then (cd "$dir" && pwd -P); return; fi
+  if [[ -f "$dir/data/PG_VERSION" ]]; then
+    echo "The PostgreSQL cluster in $dir can no longer be reached by the postgres user (a parent folder lost its" \
+      "x bit for others). Give it back (chmod o+x on each parent) or move the folder somewhere postgres can enter." >&2
+    return 1
+  fi
+  local home; home=/var/lib/postgresql/backupmanager/$(basename "$(dirname "$(cd "$dir" && pwd -P)")")-$(basename "$dir")
+  home+=-$(printf %s "$(cd "$dir" && pwd -P)" | sha256sum | cut -c1-12)
+  mkdir -p "$home"; chown postgres:postgres "$(dirname "$home")" "$home"; chmod 700 "$home"
+  rm -rf "$dir" # it held no cluster: at most an unused password file from a start that initdb refused
+  ln -s "$home" "$dir"
+  echo "$home"
+}
+
 # start_cluster DIR PORT [extra postgres -c settings...]: initdb once (as the postgres user: initdb refuses root),
 # then start it if it is not running, on PORT or the next free port. The superuser password is generated here and kept
 # in DIR/password; the port actually used is exported as PG_PORT (and kept in DIR/port).
 start_cluster() {
   local dir=$1 port=$2; shift 2
   local bin; bin=$(pg_bin)
-  mkdir -p "$dir"
-  dir=$(cd "$dir" && pwd)
-  chown postgres:postgres "$dir"
+  dir=$(cluster_home "$dir")
   if [[ ! -f "$dir/data/PG_VERSION" ]]; then
     rm -rf "$dir/data"
     # No early-closing pipe here: under `set -o pipefail` a SIGPIPE would abort the script.
@@ -53,6 +74,7 @@ start_cluster() {
 stop_cluster() {
   local dir=$1
   [[ -f "$dir/data/PG_VERSION" ]] || return 0
+  dir=$(readlink -f "$dir")
   runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
