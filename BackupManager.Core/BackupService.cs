@@ -281,7 +281,6 @@ public sealed partial class BackupService : IBackupService
         if (_signer is { IsNew: true } && AdoptUnsignedBackups() is > 0 and var adopted)
         {
             var message = $"Signed {adopted} backup(s) that were already in {_store.Directory} as this installation's own (they were made before archives were signed; uploads stay foreign).";
-            _logger.LogWarning("{Message}", message);
             messages.Add(message);
         }
         var tightened = PrivateFiles.Tighten(_store.Directory);
@@ -289,7 +288,6 @@ public sealed partial class BackupService : IBackupService
         {
             var message = $"Made {tightened} file(s) and folder(s) in {_store.Directory} private to BackupManager's user (0600 / 0700): other local users could read them. "
                 + "Run the service with UMask=0077 so nothing is created readable again.";
-            _logger.LogWarning("{Message}", message);
             messages.Add(message);
         }
         using var lease = _lock.TryAcquire("recover", "start-up");
@@ -297,14 +295,12 @@ public sealed partial class BackupService : IBackupService
         var recovered = await NewRestoreCoordinator().RecoverAsync().ConfigureAwait(false);
         if (recovered is not null)
         {
-            _logger.LogWarning("{Message}", recovered);
             messages.Add(recovered);
         }
         var removed = _store.RemoveLeftovers();
         if (removed > 0)
         {
             var message = $"Removed {removed} incomplete backup file(s) left by an interrupted create.";
-            _logger.LogWarning("{Message}", message);
             messages.Add(message);
         }
         return messages;

@@ -13,6 +13,11 @@ ensure_packages() {
   fi
 }
 
+# as_postgres COMMAND...: runs COMMAND as the postgres user from / (the caller's folder may be closed to it).
+as_postgres() {
+  (cd / && runuser -u postgres -- "$@")
+}
+
 pg_bin() {
   ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1
 }
@@ -26,13 +31,13 @@ cluster_home() {
   if [[ -L "$dir" ]]; then readlink -f "$dir"; return; fi
   mkdir -p "$dir"
   chown postgres:postgres "$dir"; chmod 700 "$dir"
-  if runuser -u postgres -- test -x "$dir" -a -w "$dir"; then (cd "$dir" && pwd -P); return; fi
+  if as_postgres test -x "$dir" -a -w "$dir"; then (cd "$dir" && pwd -P); return; fi
   if [[ -f "$dir/data/PG_VERSION" ]]; then
     echo "The PostgreSQL cluster in $dir can no longer be reached by the postgres user (a parent folder lost its" \
       "x bit for others). Give it back (chmod o+x on each parent) or move the folder somewhere postgres can enter." >&2
     return 1
   fi
-  local home; home=/var/lib/postgresql/backupmanager/$(basename "$(dirname "$(cd "$dir" && pwd -P)")")-$(basename "$dir")
+  local home; home=/var/lib/postgresql/backupmanager/$(basename "$PWD")-$(basename "$dir")
   home+=-$(printf %s "$(cd "$dir" && pwd -P)" | sha256sum | cut -c1-12)
   mkdir -p "$home"; chown postgres:postgres "$(dirname "$home")" "$home"; chmod 700 "$home"
   rm -rf "$dir" # it held no cluster: at most an unused password file from a start that initdb refused
@@ -52,11 +57,11 @@ start_cluster() {
     # No early-closing pipe here: under `set -o pipefail` a SIGPIPE would abort the script.
     head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/password"
     chown postgres:postgres "$dir/password"; chmod 600 "$dir/password"
-    runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/password" \
+    as_postgres "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/password" \
       --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
   fi
   mkdir -p "$dir/socket"; chown postgres:postgres "$dir/socket"
-  if runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+  if as_postgres "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     port=$(cat "$dir/port" 2>/dev/null || echo "$port")
   else
     # Another server (say, a second checkout's cluster) may hold the port: take the next free one.
@@ -64,7 +69,7 @@ start_cluster() {
     echo "$port" >"$dir/port"
     local options="-c listen_addresses=127.0.0.1 -p $port -k $dir/socket"
     for setting in "$@"; do options+=" -c $setting"; done
-    runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null
   fi
   PG_PASSWORD=$(cat "$dir/password")
   PG_PORT=$port
@@ -75,7 +80,7 @@ stop_cluster() {
   local dir=$1
   [[ -f "$dir/data/PG_VERSION" ]] || return 0
   dir=$(readlink -f "$dir")
-  runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  as_postgres "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
 # create_database PORT NAME: creates NAME on the local cluster if it does not exist yet.

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using BackupManager.Core.Storage;
 
@@ -15,6 +17,7 @@ public sealed record ScheduledRun(string Schedule, DateTimeOffset At, ScheduledR
 public sealed class ScheduleHistory(string backupDirectory)
 {
     public const string FileName = ".schedule-history.json";
+    public const string SinceFileName = ".schedules-since";
     private readonly Lock _lock = new();
 
     private string PathName => Path.Combine(backupDirectory, FileName);
@@ -25,6 +28,28 @@ public sealed class ScheduleHistory(string backupDirectory)
         {
             try { return JsonSerializer.Deserialize<Dictionary<string, ScheduledRun>>(File.ReadAllBytes(PathName), BackupJson.Options) ?? []; }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException) { return new Dictionary<string, ScheduledRun>(); }
+        }
+    }
+
+    /// <summary>
+    /// When the schedules began to be kept for this backup folder, recorded in <c>.schedules-since</c> on the first
+    /// call. A folder from before that record counts from its oldest backup or recorded run; a new one from now.
+    /// </summary>
+    public DateTimeOffset KeptSince(DateTimeOffset now, DateTimeOffset? oldestBackup)
+    {
+        var runs = Last().Values.Select(r => (DateTimeOffset?)r.At).Min();
+        lock (_lock)
+        {
+            var path = Path.Combine(backupDirectory, SinceFileName);
+            try
+            {
+                return DateTimeOffset.Parse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or FormatException) { }
+            var since = new[] { oldestBackup, runs, now }.Min()!.Value;
+            Directory.CreateDirectory(backupDirectory);
+            AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(since.ToString("O", CultureInfo.InvariantCulture)));
+            return since;
         }
     }
 

@@ -79,13 +79,13 @@ public sealed class CronAndCatchUpTests
         var existing = new[] { Made(Utc(2026, 11, 19, 23), BackupTrigger.Daily), Made(Utc(2026, 11, 15, 1), BackupTrigger.Weekly) };
         var now = Utc(2026, 11, 27, 9);
 
-        Assert.Equal(Utc(2026, 11, 26, 23), CatchUpPlanner.MissedSlot(daily, existing, now));   // midnight in Paris
-        Assert.Equal(Utc(2026, 11, 22, 1), CatchUpPlanner.MissedSlot(weekly, existing, now));   // last Sunday, 2 AM Paris
+        Assert.Equal(Utc(2026, 11, 26, 23), CatchUpPlanner.MissedSlot(daily, existing, now, DateTimeOffset.MinValue));   // midnight in Paris
+        Assert.Equal(Utc(2026, 11, 22, 1), CatchUpPlanner.MissedSlot(weekly, existing, now, DateTimeOffset.MinValue));   // last Sunday, 2 AM Paris
 
         // After the catch-up backups exist, nothing more is due until the next slot.
         var after = existing.Append(Made(now.AddMinutes(1), BackupTrigger.Daily)).Append(Made(now.AddMinutes(2), BackupTrigger.Weekly)).ToList();
-        Assert.Null(CatchUpPlanner.MissedSlot(daily, after, now.AddMinutes(3)));
-        Assert.Null(CatchUpPlanner.MissedSlot(weekly, after, now.AddMinutes(3)));
+        Assert.Null(CatchUpPlanner.MissedSlot(daily, after, now.AddMinutes(3), DateTimeOffset.MinValue));
+        Assert.Null(CatchUpPlanner.MissedSlot(weekly, after, now.AddMinutes(3), DateTimeOffset.MinValue));
     }
 
     [Fact]
@@ -93,8 +93,8 @@ public sealed class CronAndCatchUpTests
     {
         var daily = new BackupSchedule("daily", BackupTrigger.Daily, "0 0 * * *", TimeZoneInfo.Utc);
         var now = Utc(2026, 11, 27, 9);
-        Assert.Null(CatchUpPlanner.MissedSlot(daily, [Made(Utc(2026, 11, 27, 0, 1), BackupTrigger.Daily)], now));
+        Assert.Null(CatchUpPlanner.MissedSlot(daily, [Made(Utc(2026, 11, 27, 0, 1), BackupTrigger.Daily)], now, DateTimeOffset.MinValue));
         // A manual backup does not stand in for the daily one.
-        Assert.NotNull(CatchUpPlanner.MissedSlot(daily, [Made(Utc(2026, 11, 27, 0, 1), BackupTrigger.Manual)], now));
+        Assert.NotNull(CatchUpPlanner.MissedSlot(daily, [Made(Utc(2026, 11, 27, 0, 1), BackupTrigger.Manual)], now, DateTimeOffset.MinValue));
     }
 }

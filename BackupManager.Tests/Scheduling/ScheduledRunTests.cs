@@ -56,6 +56,28 @@ public sealed class ScheduledRunTests
     }
 
     [Fact]
+    public async Task A_new_install_catches_nothing_up_but_a_slot_missed_after_it_existed_is_caught_up()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero)); // Friday morning
+        await using var host = await StartAsync(time: time);
+        await host.Harness.SeedAsync();
+        var catchUp = host.Factory.Services.GetServices<IHostedService>().OfType<CatchUpService>().Single();
+        var engine = host.Factory.Services.GetRequiredService<IBackupService>();
+
+        // Last night's daily and last Sunday's weekly slots passed before this installation existed.
+        Assert.Empty(await catchUp.RunMissedAsync(CancellationToken.None));
+        Assert.Empty(await engine.ListAsync());
+        Assert.True(File.Exists(Path.Combine(host.Harness.BackupDirectory, ScheduleHistory.SinceFileName)));
+
+        time.SetUtcNow(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero)); // the app was down at midnight
+        var runs = await catchUp.RunMissedAsync(CancellationToken.None);
+
+        Assert.Equal(["daily"], runs.Select(r => r.Schedule));
+        Assert.True(runs[0].CatchUp);
+        Assert.Equal(BackupTrigger.Daily, Assert.Single(await engine.ListAsync()).Trigger);
+    }
+
+    [Fact]
     public async Task A_scheduled_run_that_meets_a_running_restore_waits_for_it()
     {
         await using var host = await StartAsync(s => s["Backup:ScheduleWindow"] = "00:00:30");

@@ -25,7 +25,10 @@ internal sealed class OrphanedRestoreWatcher(IBackupService backups, IBackupStor
             try
             {
                 foreach (var message in await backups.RecoverAsync(stoppingToken).ConfigureAwait(false))
+                {
+                    logger.LogWarning("{Message}", message);
                     audit.Record("restore-watcher", null, "recover", null, AuditOutcome.Succeeded, message);
+                }
             }
             catch (Exception e) when (e is BackupException or IOException)
             {
