@@ -12,6 +12,8 @@ public static class BackupEngineHostingExtensions
     public static IHostApplicationBuilder AddBackupEngine(this IHostApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
+        // Before anything parses them: a malformed connection string is a configuration error, not a crash.
+        ConnectionStringSettings.Validate(configuration);
         builder.Services.AddBackupEngine(options => BackupConfiguration.Bind(configuration, options), BackupConfiguration.DatabaseConnectionString(configuration));
         builder.Services.AddOptions<ScheduleOptions>().Configure(options => ScheduleOptions.Bind(configuration, options)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ScheduleOptions>, ScheduleOptionsValidator>();

@@ -11,14 +11,14 @@ BackupManager.Core.Storage.PrivateFiles.RestrictProcessUmask();
 if (ConsoleCommandRunner.IsCommand(args)) return await ConsoleCommandRunner.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.AddBackupEngine();
-builder.AddIdentityAndPermissions();
-builder.AddWebFrontEnds();
-builder.AddSchedulesAndHealth(runSchedules: true);
-
-var app = builder.Build();
+WebApplication app;
 try
 {
+    builder.AddBackupEngine();
+    builder.AddIdentityAndPermissions();
+    builder.AddWebFrontEnds();
+    builder.AddSchedulesAndHealth(runSchedules: true);
+    app = builder.Build();
     BackupEngineHostingExtensions.ValidateSettings(app.Services, requireDatabase: true);
 }
 catch (OptionsValidationException e)

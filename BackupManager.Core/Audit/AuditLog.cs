@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
@@ -17,129 +16,77 @@ public static class AuditOutcome
 }
 
 /// <summary>
-/// The append-only audit log, <c>audit.log</c> in the backup folder: one JSON object per line. It lives beside the
-/// backups, outside the database a restore replaces, so a restore never erases the record of itself. Contract:
-/// <see cref="Record"/> only ever appends one whole line and flushes it to disk. It never throws: a log that cannot
-/// be written (full disk, permissions) is reported to the application log, and the audited operation's own outcome
-/// stands — a finished backup must not be reported as failed because its audit line could not be written.
-/// The log rotates by size (<c>audit.log.1</c> … the oldest is dropped), so it cannot fill the backup volume, and
-/// <see cref="Read"/> reads files backwards from their end, so the newest entries cost the same however long the log.
+/// The append-only audit log in the backup folder: one JSON object per line. It lives beside the backups, outside the
+/// database a restore replaces, so a restore never erases the record of itself. Two files, each rotated by size
+/// (<c>name.1</c> … the oldest is dropped) so neither can fill the backup volume: <c>audit.log</c> holds what
+/// signed-in people, tokens, schedules and the console did (<see cref="Record"/>); <c>audit-refused.log</c> holds
+/// refusals that anyone on the network can cause — failed sign-ins, refused API calls (<see cref="RecordRefusal"/>) —
+/// so no amount of anonymous traffic rotates the record of real actions away. <see cref="Read"/> shows both, merged
+/// newest first. Contract: a record only ever appends one whole line and flushes it to disk. It never throws: a log
+/// that cannot be written is reported to the application log, and the audited operation's own outcome stands.
 /// </summary>
 public sealed class AuditLog(string backupDirectory, TimeProvider time, ILogger<AuditLog>? logger = null,
     long maxFileBytes = AuditLog.DefaultMaxFileBytes, int keepFiles = AuditLog.DefaultKeepFiles)
 {
     public const string FileName = "audit.log";
+    public const string RefusalsFileName = "audit-refused.log";
     public const long DefaultMaxFileBytes = 16L << 20;
     public const int DefaultKeepFiles = 8;
-    private readonly Lock _writeLock = new();
 
-    private string PathName => Path.Combine(backupDirectory, FileName);
-
-    /// <summary>audit.log, then audit.log.1, … newest first.</summary>
-    private IEnumerable<string> FilesNewestFirst() =>
-        Enumerable.Range(0, Math.Max(1, keepFiles)).Select(i => i == 0 ? PathName : $"{PathName}.{i}");
+    private readonly AuditFile _actions = new(backupDirectory, FileName, maxFileBytes, keepFiles, logger);
+    private readonly AuditFile _refusals = new(backupDirectory, RefusalsFileName, maxFileBytes, keepFiles, logger);
 
     /// <summary>The actor (an attempted e-mail address, say) and every other field are cut to these lengths, so one anonymous request cannot grow the log by a megabyte.</summary>
     public const int MaxActorLength = 256, MaxFieldLength = 1024;
 
-    public void Record(string actor, string? address, string action, string? target, string outcome, string? detail = null)
+    /// <summary>Records what a known actor did or was refused (signed in, a token, a schedule, the console).</summary>
+    public void Record(string actor, string? address, string action, string? target, string outcome,
+        string? detail = null) =>
+        _actions.Append(Line(actor, address, action, target, outcome, detail));
+
+    /// <summary>Records a refusal anyone on the network can cause (a failed sign-in, a refused API call).</summary>
+    public void RecordRefusal(string actor, string? address, string action, string? target, string outcome,
+        string? detail = null) =>
+        _refusals.Append(Line(actor, address, action, target, outcome, detail));
+
+    private byte[] Line(string actor, string? address, string action, string? target, string outcome, string? detail)
     {
         var entry = new AuditEntry(time.GetUtcNow(), Cap(actor, MaxActorLength)!, Cap(address, MaxFieldLength), Cap(action, MaxFieldLength)!,
             Cap(target, MaxFieldLength), Cap(outcome, MaxFieldLength)!, Cap(detail, MaxFieldLength));
-        var line = JsonSerializer.SerializeToUtf8Bytes(entry, BackupJson.Compact);
-        var bytes = new byte[line.Length + 1];
-        line.CopyTo(bytes, 0);
-        bytes[^1] = (byte)'\n';
-        lock (_writeLock)
-        {
-            try
-            {
-                Directory.CreateDirectory(backupDirectory);
-                RotateIfFull(bytes.Length);
-                // O_APPEND and one write per line: lines from several processes never interleave.
-                using var stream = new FileStream(PathName, Storage.PrivateFiles.Create(FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete));
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                logger?.LogError(e, "The audit log {Path} could not be written; lost entry: {Entry}", PathName, Encoding.UTF8.GetString(line));
-            }
-        }
-    }
-
-    private void RotateIfFull(int adding)
-    {
-        var current = new FileInfo(PathName);
-        if (!current.Exists || current.Length + adding <= maxFileBytes) return;
-        var files = FilesNewestFirst().ToList();
-        try
-        {
-            if (files.Count == 1) { File.Delete(PathName); return; }
-            File.Delete(files[^1]);
-            for (var i = files.Count - 2; i >= 0; i--)
-                if (File.Exists(files[i])) File.Move(files[i], files[i + 1]);
-        }
-        catch (IOException)
-        {
-            // Another process rotated at the same moment; appending to whichever file is current is what matters.
-        }
+        return JsonSerializer.SerializeToUtf8Bytes(entry, BackupJson.Compact);
     }
 
     private static string? Cap(string? value, int max) => value is null || value.Length <= max ? value : string.Concat(value.AsSpan(0, max), "…[cut]");
 
-    /// <summary>The newest entries first, skipping <paramref name="skip"/>; unreadable lines are skipped.</summary>
+    /// <summary>The newest entries of both files first, after <paramref name="skip"/>; unreadable lines are
+    /// skipped.</summary>
     public IReadOnlyList<AuditEntry> Read(int skip = 0, int take = 100)
     {
         var result = new List<AuditEntry>(Math.Min(take, 1024));
-        foreach (var file in FilesNewestFirst())
+        if (take <= 0) return result;
+        using var actions = _actions.NewestFirst().GetEnumerator();
+        using var refusals = _refusals.NewestFirst().GetEnumerator();
+        var hasAction = actions.MoveNext();
+        var hasRefusal = refusals.MoveNext();
+        while (hasAction || hasRefusal)
         {
-            if (!File.Exists(file)) break;
-            foreach (var line in LinesFromTheEnd(file))
+            AuditEntry next;
+            if (hasAction && (!hasRefusal || actions.Current.At >= refusals.Current.At))
             {
-                AuditEntry? entry;
-                try { entry = JsonSerializer.Deserialize<AuditEntry>(line, BackupJson.Options); }
-                catch (JsonException) { continue; } // a torn last line after a crash
-                if (entry is null) continue;
-                if (skip > 0) { skip--; continue; }
-                result.Add(entry);
-                if (result.Count >= take) return result;
+                next = actions.Current;
+                hasAction = actions.MoveNext();
             }
+            else
+            {
+                next = refusals.Current;
+                hasRefusal = refusals.MoveNext();
+            }
+            if (skip > 0) { skip--; continue; }
+            result.Add(next);
+            if (result.Count >= take) break;
         }
         return result;
     }
 
-    public int Count() => FilesNewestFirst().Where(File.Exists).Sum(f => File.ReadLines(f).Count());
-
-    /// <summary>The lines of a file from its last to its first, read in 64 KiB blocks from the end.</summary>
-    private static IEnumerable<string> LinesFromTheEnd(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        var block = new byte[64 << 10];
-        var pending = new List<byte>(); // the start of a line whose end was read already, in reverse order
-        for (var position = stream.Length; position > 0;)
-        {
-            var size = (int)Math.Min(block.Length, position);
-            position -= size;
-            stream.Position = position;
-            stream.ReadExactly(block, 0, size);
-            for (var i = size - 1; i >= 0; i--)
-            {
-                if (block[i] == (byte)'\n')
-                {
-                    if (pending.Count > 0) yield return Decode(pending);
-                    pending.Clear();
-                }
-                else pending.Add(block[i]);
-            }
-        }
-        if (pending.Count > 0) yield return Decode(pending);
-    }
-
-    private static string Decode(List<byte> reversed)
-    {
-        var bytes = reversed.ToArray();
-        Array.Reverse(bytes);
-        return Encoding.UTF8.GetString(bytes);
-    }
+    public int Count() => _actions.Count() + _refusals.Count();
 }

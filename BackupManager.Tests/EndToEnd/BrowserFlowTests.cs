@@ -154,7 +154,7 @@ public sealed class BrowserFlowTests
         await using var session = await BrowserSession.OpenAsync();
         var page = session.Page;
 
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < BackupManager.Web.Identity.SignInThrottle.FreeFailures; i++)
         {
             await SignInAsync(page, host, "admin@clinic.test", "wrong-password-" + i);
             Assert.Equal("Wrong e-mail or password.", (await page.InnerTextAsync("[data-testid=login-error]")).Trim());
@@ -167,7 +167,7 @@ public sealed class BrowserFlowTests
         clock.Advance(TimeSpan.FromSeconds(2));
         await SignInAsync(page, host, "admin@clinic.test", password);
         await page.WaitForURLAsync("**/backups");
-        var log = await File.ReadAllTextAsync(Path.Combine(host.Harness.BackupDirectory, "audit.log"));
+        var log = await File.ReadAllTextAsync(Path.Combine(host.Harness.BackupDirectory, Core.Audit.AuditLog.RefusalsFileName));
         Assert.Contains("wrong e-mail or password", log);
         Assert.Contains("throttled for 1 s", log);
     }

@@ -59,3 +59,32 @@ public sealed class AuditLogTests
         Assert.Equal(AuditLog.MaxFieldLength + "…[cut]".Length, entry.Detail!.Length);
     }
 }
+
+public sealed class AuditLogRefusalsTests
+{
+    [Fact]
+    public void Refusals_rotate_in_a_file_of_their_own_and_are_read_merged_with_the_actions_newest_first()
+    {
+        using var folder = new TestFolder();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var log = new AuditLog(folder.Path, clock, maxFileBytes: 2_000, keepFiles: 2);
+        log.Record("alice", null, "create", null, AuditOutcome.Succeeded);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        log.RecordRefusal("anonymous", "10.0.0.1", "api", null, AuditOutcome.Refused);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        log.Record("bob", null, "restore", null, AuditOutcome.Succeeded);
+        for (var i = 0; i < 200; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+            log.RecordRefusal($"guess{i}", "10.0.0.2", "login", null, AuditOutcome.Failed);
+        }
+
+        Assert.Equal(["alice", "bob"], File.ReadAllLines(Path.Combine(folder.Path, AuditLog.FileName))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("actor").GetString()));
+        Assert.True(File.Exists(Path.Combine(folder.Path, AuditLog.RefusalsFileName + ".1")));
+        var all = log.Read(take: 1_000);
+        Assert.Equal("guess199", all[0].Actor);
+        Assert.Equal(["bob", "alice"], all.TakeLast(2).Select(e => e.Actor));
+        Assert.Equal(["guess198", "guess197"], log.Read(skip: 1, take: 2).Select(e => e.Actor));
+    }
+}

@@ -15,8 +15,9 @@ namespace BackupManager.Tests.Infrastructure;
 /// </summary>
 public sealed partial class WebAppHost : IAsyncDisposable
 {
-    private WebAppHost(EngineHarness harness, WebApplicationFactory<Program> factory, Uri baseAddress)
+    private WebAppHost(EngineHarness harness, WebApplicationFactory<Program> factory, Uri baseAddress, bool kestrel)
     {
+        UsesKestrel = kestrel;
         Harness = harness;
         Factory = factory;
         BaseAddress = baseAddress;
@@ -25,6 +26,8 @@ public sealed partial class WebAppHost : IAsyncDisposable
     public EngineHarness Harness { get; }
     public WebApplicationFactory<Program> Factory { get; }
     public Uri BaseAddress { get; }
+    /// <summary>True when the app listens on a real port (requests then pass Kestrel's own checks).</summary>
+    public bool UsesKestrel { get; }
 
     /// <summary>Starts the app over a new harness, or over <paramref name="harness"/> (which the host then disposes).</summary>
     public static async Task<WebAppHost> StartAsync(bool kestrel = false, Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null,
@@ -63,7 +66,7 @@ public sealed partial class WebAppHost : IAsyncDisposable
             factory.StartServer();
             address = factory.Server.BaseAddress;
         }
-        return new WebAppHost(harness, factory, address);
+        return new WebAppHost(harness, factory, address, kestrel);
     }
 
     /// <summary>Creates a user with a random password and returns the password.</summary>

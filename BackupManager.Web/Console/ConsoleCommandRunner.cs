@@ -16,16 +16,27 @@ public static class ConsoleCommandRunner
     /// <summary>Builds the command host, checks the settings and runs the command <paramref name="args"/> names; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        using var host = BuildHost();
+        IHost host;
         try
         {
-            BackupEngineHostingExtensions.ValidateSettings(host.Services, requireDatabase: false);
+            host = BuildHost();
         }
         catch (OptionsValidationException e)
         {
             return BackupEngineHostingExtensions.ReportConfigurationError(e);
         }
-        return await RunAsync(host.Services, args);
+        using (host)
+        {
+            try
+            {
+                BackupEngineHostingExtensions.ValidateSettings(host.Services, requireDatabase: false);
+            }
+            catch (OptionsValidationException e)
+            {
+                return BackupEngineHostingExtensions.ReportConfigurationError(e);
+            }
+            return await RunAsync(host.Services, args);
+        }
     }
 
     /// <summary>

@@ -136,7 +136,10 @@ public static class BackupsEndpoints
         if (http.Request.ContentLength is { } length && length > limit)
             return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Upload too large",
                 $"The upload has {length:N0} bytes; the limit is {limit:N0} (Backup__MaxUploadBytes).");
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature) sizeFeature.MaxRequestBodySize = limit;
+        // The import counts the bytes and refuses past the limit (413); the server's own cap would instead fail a
+        // chunked upload with an I/O error mid-read (a 500), so it is lifted here.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+            sizeFeature.MaxRequestBodySize = null;
         try
         {
             var imported = await operations.ImportAsync(http.Request.Body, limit, ActorFromHttp.From(http), http.RequestAborted);

@@ -19,7 +19,13 @@ public static class IdentityHostingExtensions
         var services = builder.Services;
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
-        services.AddSingleton<SignInThrottle>();
+        // The store's own normalizer (registered scoped, but stateless): the throttle keys on the name the store finds.
+        services.AddSingleton(sp =>
+        {
+            using var scope = sp.CreateScope();
+            var normalizer = scope.ServiceProvider.GetRequiredService<ILookupNormalizer>();
+            return new SignInThrottle(sp.GetRequiredService<TimeProvider>(), normalizer);
+        });
         services.AddScoped<IActionAuthorization, ActionAuthorization>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
 
@@ -49,12 +55,20 @@ public static class IdentityHostingExtensions
             // APIs answer with status codes; only pages are redirected to the login form.
             options.Events.OnRedirectToLogin = context => StatusOrRedirect(context, StatusCodes.Status401Unauthorized);
             options.Events.OnRedirectToAccessDenied = context => StatusOrRedirect(context, StatusCodes.Status403Forbidden);
+            // Signing in honours ?ReturnUrl= itself: only a plain local path may reach the Location header
+            // (a non-ASCII one was a 500).
+            options.Events.OnRedirectToReturnUrl = context =>
+            {
+                var local = IdentityRedirectManager.IsLocal(context.RedirectUri);
+                context.Response.Redirect(local ? context.RedirectUri : "/");
+                return Task.CompletedTask;
+            };
         });
         // Revoked permissions and restored databases reach open cookies within a minute.
         // Every cookie request re-reads the user (a cheap lookup): a withdrawn permission or a changed stamp takes effect at once.
         services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero);
 
-        builder.AddUserAccounts().AddSignInManager().AddDefaultTokenProviders();
+        builder.AddUserAccounts().AddSignInManager<TimingSafeSignInManager>().AddDefaultTokenProviders();
 
         var manageBackups = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(CookieOrTokenScheme)
             .RequireAuthenticatedUser()

@@ -9,7 +9,8 @@ namespace BackupManager.Web.Security;
 /// address and, for a bearer token, only its public prefix (the first 10 characters, as the token list shows them):
 /// a token being tried from somewhere, or a revoked one still in use, is then visible to the administrators. At most
 /// <see cref="PerAddressPerMinute"/> refusals per address and minute are written (then one line saying more were
-/// left out): a flood of anonymous requests must not rotate the real history out of the log.
+/// left out). They go to the audit log's refusals file (<see cref="AuditLog.RecordRefusal"/>): no flood of anonymous
+/// requests, from however many addresses, can rotate the record of real actions out of <c>audit.log</c>.
 /// </summary>
 public static class ApiRefusalAudit
 {
@@ -32,7 +33,7 @@ public static class ApiRefusalAudit
             if (count > PerAddressPerMinute + 1) return;
             if (count == PerAddressPerMinute + 1)
             {
-                audit.Record("anonymous", actor.Address, "api", null, AuditOutcome.Refused,
+                audit.RecordRefusal("anonymous", actor.Address, "api", null, AuditOutcome.Refused,
                     $"more than {PerAddressPerMinute} refused API calls from this address this minute; the rest of the minute is not recorded");
                 return;
             }
@@ -41,7 +42,7 @@ public static class ApiRefusalAudit
             var who = status == StatusCodes.Status403Forbidden ? actor.Name
                 : token is null ? "anonymous"
                 : $"token {(token.StartsWith(PersonalAccessTokenService.TokenPrefix, StringComparison.Ordinal) && token.Length >= 10 ? token[..10] : "(not a BackupManager token)")}";
-            audit.Record(who, actor.Address, "api", $"{context.Request.Method} {context.Request.Path}", AuditOutcome.Refused,
+            audit.RecordRefusal(who, actor.Address, "api", $"{context.Request.Method} {context.Request.Path}", AuditOutcome.Refused,
                 status == StatusCodes.Status401Unauthorized ? "401: not signed in, or the token is unknown, revoked or expired" : "403: no manage-backups permission");
         });
         return app;
