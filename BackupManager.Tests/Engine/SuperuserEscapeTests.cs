@@ -14,7 +14,7 @@ public sealed class SuperuserEscapeTests
 {
     public static TheoryData<string> Resets => new() { "RESET ROLE", "RESET SESSION AUTHORIZATION" };
 
-    /// <summary>A function that resets the role and, if it is then a superuser, runs a program that touches <c>marker-tag</c>.</summary>
+    /// <summary>Resets the role and, if that made it a superuser, runs a program touching <c>marker-tag</c>.</summary>
     private static string Plant(string reset, string marker) => $"""
         CREATE FUNCTION public.looks_harmless(x int, tag text) RETURNS boolean LANGUAGE plpgsql AS $$
         BEGIN
@@ -35,14 +35,16 @@ public sealed class SuperuserEscapeTests
     {
         var ran = Directory.GetFiles("/tmp", Path.GetFileName(marker) + "-*");
         foreach (var file in ran) File.Delete(file);
-        Assert.True(ran.Length == 0, $"archive SQL ran a program as the database server's user: {string.Join(", ", ran)}");
+        Assert.True(ran.Length == 0, $"archive SQL ran a program as the server's OS user: {string.Join(", ", ran)}");
     }
 
     /// <summary>The clinic as deployed (a non-superuser owner) with BackupManager logged in as the superuser.</summary>
-    private static async Task<EngineHarness> SuperuserClinicAsync(Action<BackupOptions>? configure = null, bool restoreAsOwner = true)
+    private static async Task<EngineHarness> SuperuserClinicAsync(Action<BackupOptions>? configure = null,
+        bool restoreAsOwner = true)
     {
         var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
-        return await EngineHarness.CreateAsync(database: database, connectionString: TestPostgres.With(TestPostgres.AdminConnectionString, database.Name),
+        var superuser = TestPostgres.With(TestPostgres.AdminConnectionString, database.Name);
+        return await EngineHarness.CreateAsync(database: database, connectionString: superuser,
             configure: o =>
             {
                 if (restoreAsOwner) o.RestoreConnection = database.ConnectionString;
@@ -52,7 +54,7 @@ public sealed class SuperuserEscapeTests
 
     [Theory]
     [MemberData(nameof(Resets))]
-    public async Task The_owners_planted_function_in_the_installations_own_backup_gets_no_superuser_rights_from_a_restore(string reset)
+    public async Task The_owners_planted_function_in_an_own_backup_gets_no_superuser_rights_in_a_restore(string reset)
     {
         await using var h = await SuperuserClinicAsync();
         var marker = NewMarker();
@@ -69,7 +71,7 @@ public sealed class SuperuserEscapeTests
 
     [Theory]
     [MemberData(nameof(Resets))]
-    public async Task A_drill_of_the_owners_planted_backup_runs_neither_the_restore_nor_the_checks_as_a_superuser(string reset)
+    public async Task A_drill_of_the_owners_planted_backup_runs_neither_restore_nor_checks_as_a_superuser(string reset)
     {
         await using var h = await SuperuserClinicAsync(o => o.DrillChecks = ["SELECT ok FROM public.report"]);
         var marker = NewMarker();
@@ -108,11 +110,13 @@ public sealed class SuperuserEscapeTests
         await using var h = await SuperuserClinicAsync();
         await h.Database.ExecuteAsync("CREATE TABLE public.patients (id int); INSERT INTO public.patients VALUES (7);");
         BackupInfo uploaded;
-        await using (var upload = File.OpenRead(crafted)) uploaded = await h.Engine.ImportAsync(upload, long.MaxValue, "admin@clinic");
+        await using (var upload = File.OpenRead(crafted))
+            uploaded = await h.Engine.ImportAsync(upload, long.MaxValue, "admin@clinic");
         Assert.True(uploaded.Foreign);
 
         var failure = await Record.ExceptionAsync(() =>
-            h.Engine.RestoreAsync(new RestoreBackupRequest(uploaded.Filename, BackupScope.DatabaseOnly, "admin@clinic", AllowForeign: true)));
+            h.Engine.RestoreAsync(new RestoreBackupRequest(uploaded.Filename, BackupScope.DatabaseOnly, "admin@clinic",
+                AllowForeign: true)));
 
         AssertNoProgramRan(marker);
         var error = Assert.IsType<BackupException>(failure);
@@ -123,7 +127,7 @@ public sealed class SuperuserEscapeTests
     }
 
     [Fact]
-    public async Task Over_a_superuser_login_without_a_restore_connection_restore_and_drill_are_refused_and_name_the_setting()
+    public async Task Over_a_superuser_login_without_a_restore_connection_restore_and_drill_are_refused_naming_it()
     {
         await using var h = await SuperuserClinicAsync(restoreAsOwner: false);
         var marker = NewMarker();
@@ -151,7 +155,8 @@ public sealed class SuperuserEscapeTests
         await h.Database.ExecuteAsync("CREATE TABLE public.t (id int)");
         var own = await h.CreateBackupAsync(BackupScope.DatabaseOnly);
 
-        var error = await Assert.ThrowsAsync<BackupException>(() => h.RestoreAsync(own.Filename, BackupScope.DatabaseOnly));
+        var error = await Assert.ThrowsAsync<BackupException>(() =>
+            h.RestoreAsync(own.Filename, BackupScope.DatabaseOnly));
 
         Assert.Equal(BackupErrorKind.Refused, error.Kind);
         Assert.Contains("Backup__RestoreConnection logs in as postgres, a superuser", error.Message);
