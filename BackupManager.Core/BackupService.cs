@@ -200,6 +200,8 @@ public sealed partial class BackupService : IBackupService
             ArchiveSummary summary;
             using (var archive = BackupArchiveReader.Open(temp, "uploaded file"))
             {
+                // Declared sizes against the disks the files would be restored to, before inflating anything.
+                RestoreSpaceCheck.Ensure("uploaded file", archive.Manifest, new RestorePlan(false, [.. _roots.Select(r => (r.Name, r))]), upload: true);
                 await archive.VerifyAsync(null, cancellationToken).ConfigureAwait(false);
                 createdAt = archive.Manifest.CreatedAt;
                 var manifest = archive.Manifest;

@@ -13,7 +13,7 @@ internal static class RestoreSpaceCheck
     /// <summary>64 MiB or 5 % of what is written, whichever is more: the file system's own overhead and the logs.</summary>
     public static long MarginFor(long bytes) => Math.Max(64L << 20, bytes / 20);
 
-    public static void Ensure(string backup, BackupManifest manifest, RestorePlan plan)
+    public static void Ensure(string backup, BackupManifest manifest, RestorePlan plan, bool upload = false)
     {
         foreach (var (rootName, target) in plan.Folders)
         {
@@ -27,7 +27,8 @@ internal static class RestoreSpaceCheck
             var margin = MarginFor(declared);
             if (declared + margin > free)
                 throw new BackupException(BackupErrorKind.Environment,
-                    $"The restore of {backup} was refused before anything was written: the folder {target.FullPath} would "
+                    (upload ? $"The upload {backup} was refused: it could never be restored here, because " : $"The restore of {backup} was refused before anything was written: ")
+                    + $"the folder {target.FullPath} would "
                     + $"get {Size(declared)} of files (as the backup declares them) plus a margin of {Size(margin)}, but "
                     + $"its disk has {Size(free)} free. Free space there, or restore only the database (--only-db), then "
                     + "restore again.");

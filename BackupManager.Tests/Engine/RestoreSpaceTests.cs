@@ -31,6 +31,14 @@ public sealed class RestoreSpaceTests
             Assert.Contains("2.0 MiB free", error.Message);
             Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(mount, "*", SearchOption.AllDirectories),
                 p => p.Contains(".bm-", StringComparison.Ordinal));
+
+            // The same archive uploaded: refused at intake with the same figures, and not kept.
+            File.Delete(h.PathOf(backup.Filename));
+            await using var upload = File.OpenRead(made.PathOf(backup.Filename));
+            var refused = await Assert.ThrowsAsync<BackupException>(() => h.Engine.ImportAsync(upload, long.MaxValue, "test@clinic"));
+            Assert.Contains("could never be restored here", refused.Message);
+            Assert.Contains("2.0 MiB free", refused.Message);
+            Assert.Empty(await h.Engine.ListAsync());
         }
         finally
         {
