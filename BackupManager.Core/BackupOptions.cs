@@ -14,6 +14,13 @@ public sealed class BackupOptions
     /// <summary>Connection string of the database to back up; empty means the application's own (ConnectionStrings:Default).</summary>
     public string? Database { get; set; }
 
+    /// <summary>
+    /// Connection string of the database's owner (a role without superuser rights) for the SQL that comes from an
+    /// archive: a restore and a restore drill. Needed when <see cref="Database"/> logs in as a superuser, which then
+    /// only runs SQL BackupManager writes itself (creating roles and databases, renames).
+    /// </summary>
+    public string? RestoreConnection { get; set; }
+
     /// <summary>Folders whose files go into every full backup. Their last path segments must be distinct.</summary>
     public List<string> Paths { get; set; } = [];
 

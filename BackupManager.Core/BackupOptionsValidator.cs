@@ -22,6 +22,19 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
             errors.Add($"Backup__DumpCompressionLevel={options.DumpCompressionLevel} must be from 0 (store) to 9 (smallest); 1 is the fast default.");
         if (options.RestoreJobs is < 0 or > 32)
             errors.Add($"Backup__RestoreJobs={options.RestoreJobs} must be from 0 (one per core) to 32.");
+        if (!string.IsNullOrWhiteSpace(options.RestoreConnection))
+        {
+            try
+            {
+                if (string.IsNullOrEmpty(new Npgsql.NpgsqlConnectionStringBuilder(options.RestoreConnection).Username))
+                    errors.Add("Backup__RestoreConnection names no user. Add Username=<the database's owner>;Password=… to it.");
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add($"Backup__RestoreConnection is not a valid connection string ({e.Message}). "
+                    + "Set it like Host=127.0.0.1;Username=<the database's owner>;Password=….");
+            }
+        }
         if (options.CommandTimeout <= TimeSpan.Zero)
             errors.Add($"Backup__CommandTimeout={options.CommandTimeout} must be positive (e.g. 06:00:00).");
 

@@ -65,20 +65,9 @@ public sealed partial class BackupService
     private async Task<(int Tables, long Rows, int Files, int Checks)> CheckDatabaseAsync(string database, BackupManifest manifest, List<string> failures, CancellationToken cancellationToken)
     {
         var target = _target ?? throw new BackupException(BackupErrorKind.InvalidInput, "No database is configured.");
-        await using var connection = new NpgsqlConnection(target.ConnectionStringFor(database));
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        // Over a superuser connection the checks run as the restored database's owner, like the restore's own SQL:
-        // the restored schema (views, search_path settings) never gets superuser rights.
-        await using (var who = new NpgsqlCommand(
-            "SELECT r.rolsuper, o.rolname, o.rolsuper FROM pg_roles r, pg_database d JOIN pg_roles o ON o.oid = d.datdba WHERE r.rolname = current_user AND d.datname = current_database()", connection))
-        await using (var reader = await who.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            string? owner = null;
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.GetBoolean(0) && !reader.GetBoolean(2)) owner = reader.GetString(1);
-            await reader.DisposeAsync().ConfigureAwait(false);
-            if (owner is not null)
-                await using (var setRole = new NpgsqlCommand($"SET ROLE {QuoteIdentifier(owner)}", connection)) await setRole.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        // The counts and the operator's checks run in restored code's reach (views, settings): never in a superuser's session.
+        var (connection, _) = await new ArchiveSqlLogin(target, _options).OpenAsync(database, cancellationToken).ConfigureAwait(false);
+        await using var _ = connection;
         // The operator's checks and the counts only read: a check that tries to write fails instead.
         await using (var readOnly = new NpgsqlCommand("SET default_transaction_read_only = on", connection)) await readOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         int tables = 0;
@@ -144,5 +133,5 @@ public sealed partial class BackupService
         return files;
     }
 
-    private static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
+    private static string QuoteIdentifier(string name) => PgTools.QuoteIdentifier(name);
 }

@@ -151,7 +151,7 @@ public sealed partial class BackupService : IBackupService
         var list = _store.List();
         var now = _time.GetUtcNow();
         // Freshness counts only backups this installation made: an upload (or a copy dated ahead) proves nothing about today.
-        var newest = list.FirstOrDefault(b => b.Readable && b.Trigger != BackupTrigger.Upload && b.CreatedAt <= now + MaxClockSkew);
+        var newest = list.FirstOrDefault(b => b.Readable && !b.Foreign && b.Trigger != BackupTrigger.Upload && b.CreatedAt <= now + MaxClockSkew);
         long free;
         try { free = new DriveInfo(_store.Directory).AvailableFreeSpace; }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { free = -1; }
@@ -200,14 +200,22 @@ public sealed partial class BackupService : IBackupService
             ArchiveSummary summary;
             using (var archive = BackupArchiveReader.Open(temp, "uploaded file"))
             {
+                // Declared sizes against the disks the files would be restored to, before inflating anything.
+                RestoreSpaceCheck.Ensure("uploaded file", archive.Manifest, new RestorePlan(false, [.. _roots.Select(r => (r.Name, r))]), upload: true);
                 await archive.VerifyAsync(null, cancellationToken).ConfigureAwait(false);
                 createdAt = archive.Manifest.CreatedAt;
+                var manifest = archive.Manifest;
                 // A future date would make it "newest" for years: health would trust it and retention keep it above real backups.
                 if (createdAt > _time.GetUtcNow() + MaxClockSkew)
                     throw new BackupException(BackupErrorKind.Refused,
                         $"The uploaded backup says it was made at {createdAt:u}, which is in the future (this server's time is {_time.GetUtcNow():u}), so it was not accepted. "
                         + "If the machine that made it has a wrong clock, fix that clock; if this server's clock is wrong, fix this one, then upload again.");
-                summary = ArchiveSummary.ReadFromFile(temp)!;
+                // The zip comment is covered by no signature: what listing, health and retention read is re-derived
+                // from the verified manifest.
+                summary = ArchiveSummary.ReadFromFile(temp)! with
+                {
+                    CreatedAt = createdAt, Contains = manifest.Contains, Warnings = manifest.Warnings.Count,
+                };
             }
             var filename = BackupFileName.For(createdAt);
             if (File.Exists(Path.Combine(_store.Directory, filename)))

@@ -18,8 +18,9 @@ public interface IDatabaseRestorer
     /// <summary>
     /// Restores the dump into <paramref name="stagingName"/> with <paramref name="recorded"/>'s database-level state
     /// and roles (missing roles are created or the restore is refused before anything changes). Returns warnings for
-    /// what could only be restored in part, each with the statement that completes it. A <paramref name="foreign"/>
-    /// archive (not made by this installation) is refused when its SQL would run with superuser rights. Without
+    /// what could only be restored in part, each with the statement that completes it. No archive's SQL ever runs in a
+    /// session that logged in as a superuser (<see cref="ArchiveSqlLogin"/>); a <paramref name="foreign"/> archive (not
+    /// made by this installation) does not choose the database's owner. Without
     /// <paramref name="createMissingRoles"/> (a restore drill) a missing role is refused by name instead of created.
     /// </summary>
     Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign, Func<Stream, CancellationToken, Task> writeDump,

@@ -16,36 +16,28 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         CancellationToken cancellationToken, bool createMissingRoles = true)
     {
         var warnings = new List<string>();
+        var login = new ArchiveSqlLogin(target, options);
         bool superuser;
-        string currentUser;
-        string? restoreAs = null;
+        string stagingOwner, restorer;
         DatabaseState? appliedState = null;
+        // The archive's SQL logs in as a role that is not and cannot become a superuser: checked before anything changes.
+        restorer = await login.CheckAsync(options.MaintenanceDatabase, cancellationToken).ConfigureAwait(false);
         await using (var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false))
         {
-            await using (var who = new NpgsqlCommand("SELECT rolsuper, current_user::text FROM pg_roles WHERE rolname = current_user", connection))
-            await using (var reader = await who.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                (superuser, currentUser) = (reader.GetBoolean(0), reader.GetString(1));
-            }
+            superuser = await ScalarAsync<bool>(connection, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false);
             // Archives of format 1 recorded no state: keep the live database's encoding, locale and owner.
             var state = recorded.State ?? await LiveStateAsync(connection, cancellationToken).ConfigureAwait(false);
             // A foreign archive does not choose who owns the clinic's database (it could name any role): the live owner stays.
             if (foreign && recorded.State is not null && await LiveStateAsync(connection, cancellationToken).ConfigureAwait(false) is { } live)
                 state = state! with { Owner = live.Owner };
             appliedState = recorded.State is null ? null : state;
-            var create = $"CREATE DATABASE {QuoteIdentifier(stagingName)}" + (state?.CreateOptions() ?? " TEMPLATE template0");
-            if (state is not null && (superuser || state.Owner == currentUser)) create += $" OWNER {QuoteIdentifier(state.Owner)}";
-            else if (state is not null)
-                warnings.Add($"The backup's database was owned by {state.Owner}; the restored one is owned by {currentUser}, the role BackupManager connects as, "
-                    + $"because only a superuser may give a database to another role. As a superuser, run: ALTER DATABASE {QuoteIdentifier(target.Database)} OWNER TO {QuoteIdentifier(state.Owner)};");
-            // An archive's SQL never runs with superuser rights: over a superuser connection it runs as the database's
-            // owner (SET ROLE), unless that owner is itself a superuser.
-            if (superuser && state is not null && !await IsSuperuserAsync(connection, state.Owner, cancellationToken).ConfigureAwait(false)) restoreAs = state.Owner;
-            if (foreign && superuser && restoreAs is null)
-                throw new BackupException(BackupErrorKind.Refused,
-                    $"This archive was not made by this installation, and its SQL would run with superuser rights (BackupManager connects as a superuser and the database's owner {state?.Owner ?? "(unknown)"} is one), "
-                    + "which could give whoever made it control of the database server. Nothing was changed. Connect BackupManager as a non-superuser role that owns the database (with CREATEDB), then restore it again.");
+            // The owner is given only to a role the restoring login may act as (never a superuser's, see above).
+            stagingOwner = state is not null && await IsMemberAsync(connection, restorer, state.Owner, cancellationToken).ConfigureAwait(false)
+                ? state.Owner : restorer;
+            if (state is not null && stagingOwner != state.Owner)
+                warnings.Add($"The backup's database was owned by {state.Owner}; the restored one is owned by {restorer}, the role the restore logs in as, "
+                    + $"because the archive's SQL never runs as a superuser or as a role {restorer} may not act as. As a superuser, run: ALTER DATABASE {QuoteIdentifier(target.Database)} OWNER TO {QuoteIdentifier(state.Owner)};");
+            var create = $"CREATE DATABASE {QuoteIdentifier(stagingName)}" + (state?.CreateOptions() ?? " TEMPLATE template0") + $" OWNER {QuoteIdentifier(stagingOwner)}";
             // Then the roles (after every refusal, so a refused restore creates none): the dump's grants and owners name them.
             if (recorded.Roles is { } roles && await RequiredRoles.EnsureAsync(connection, roles, cancellationToken, createMissingRoles).ConfigureAwait(false) is { } created)
                 warnings.Add(created);
@@ -64,59 +56,21 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             }
         }
 
-        await RestoreDumpAsync(stagingName, superuser && restoreAs is null, restoreAs, writeDump, cancellationToken).ConfigureAwait(false);
-        if (appliedState is not null) warnings.AddRange(await ApplyStateAsync(appliedState, stagingName, restoreAs, cancellationToken).ConfigureAwait(false));
+        var actAs = stagingOwner == restorer ? null : stagingOwner;
+        await RestoreDumpAsync(login, stagingName, actAs, writeDump, cancellationToken).ConfigureAwait(false);
+        if (appliedState is not null)
+            warnings.AddRange(await new DatabaseStateApplier(target, login, superuser ? OpenMaintenanceAsync : null)
+                .ApplyAsync(appliedState, stagingName, actAs, cancellationToken).ConfigureAwait(false));
         return warnings;
     }
 
-    /// <summary>
-    /// Gives the staging database the backup's database-level state, after pg_restore (a setting such as
-    /// default_transaction_read_only must not affect the load). A per-role setting this role may not make becomes a
-    /// warning with the statement to run; anything else that fails fails the restore before the swap.
-    /// </summary>
-    private async Task<IReadOnlyList<string>> ApplyStateAsync(DatabaseState state, string stagingName, string? restoreAs, CancellationToken cancellationToken)
+    /// <summary>Whether <paramref name="role"/> may act as <paramref name="of"/> (SET ROLE); a role may act as itself.</summary>
+    private static async Task<bool> IsMemberAsync(NpgsqlConnection connection, string role, string of, CancellationToken cancellationToken)
     {
-        var warnings = new List<string>();
-        await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
-        // As the owner, like the dump: a crafted archive's settings get no more rights than the database's owner has.
-        if (restoreAs is not null) await ExecuteAsync(connection, $"SET ROLE {QuoteIdentifier(restoreAs)}", cancellationToken).ConfigureAwait(false);
-        var forStaging = state.Statements(stagingName).ToList();
-        var forLive = state.Statements(target.Database).ToList();
-        for (var i = 0; i < forStaging.Count; i++)
-        {
-            try { await ExecuteAsync(connection, forStaging[i].Sql, cancellationToken).ConfigureAwait(false); }
-            catch (PostgresException e) when (forStaging[i].NeedsRoleRights && e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
-            {
-                // A setting any role may make for itself (context "user") grants nothing: the superuser may apply it for that role.
-                if (restoreAs is not null && forStaging[i].Setting is { } setting && await IsUserSettingAsync(connection, setting.Name, cancellationToken).ConfigureAwait(false))
-                {
-                    await ExecuteAsync(connection, "RESET ROLE", cancellationToken).ConfigureAwait(false);
-                    try { await ExecuteAsync(connection, forStaging[i].Sql, cancellationToken).ConfigureAwait(false); }
-                    finally { await ExecuteAsync(connection, $"SET ROLE {QuoteIdentifier(restoreAs)}", cancellationToken).ConfigureAwait(false); }
-                    continue;
-                }
-                warnings.Add($"A per-role setting of the backup's database could not be restored ({e.MessageText}). As a superuser, run: {forLive[i].Sql};");
-            }
-            catch (PostgresException e)
-            {
-                throw new BackupException(BackupErrorKind.Database,
-                    $"The backup's database-level settings could not be given to the restored database ({e.MessageText}; statement: {forLive[i].Sql}).", e);
-            }
-        }
-        return warnings;
-    }
-
-    private static async Task<bool> IsSuperuserAsync(NpgsqlConnection connection, string role, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = @role), false)", connection);
+        await using var command = new NpgsqlCommand(
+            "SELECT coalesce((SELECT pg_has_role(@role, o.oid, 'MEMBER') FROM pg_roles o WHERE o.rolname = @of), false)", connection);
         command.Parameters.AddWithValue("role", role);
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-    }
-
-    private static async Task<bool> IsUserSettingAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT coalesce((SELECT context = 'user' FROM pg_settings WHERE lower(name) = lower(@name)), false)", connection);
-        command.Parameters.AddWithValue("name", name);
+        command.Parameters.AddWithValue("of", of);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
@@ -132,22 +86,25 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         return new DatabaseState { Owner = state.Owner, Encoding = state.Encoding, LocaleProvider = state.LocaleProvider, Collate = state.Collate, Ctype = state.Ctype, IcuLocale = state.IcuLocale };
     }
 
-    /// <summary><paramref name="keepOwners"/>: restore each object's recorded owner (as a superuser owner only); <paramref name="restoreAs"/>: SET ROLE first.</summary>
-    private async Task RestoreDumpAsync(string stagingName, bool keepOwners, string? restoreAs, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken)
+    /// <summary>pg_restore over the archive login (checked again against the staging database); <paramref name="restoreAs"/>: SET ROLE first.</summary>
+    private async Task RestoreDumpAsync(ArchiveSqlLogin login, string stagingName, string? restoreAs, Func<Stream, CancellationToken, Task> writeDump,
+        CancellationToken cancellationToken)
     {
+        var restorer = login.Target;
         var jobs = options.EffectiveRestoreJobs;
         // pg_restore runs parallel jobs only from a file; one job reads the dump straight from the archive.
         // A full path: pg_restore must never read a relative name that starts with "-" as an option.
         var dumpPath = jobs > 1 ? Path.Combine(Path.GetFullPath(options.Directory), $".backup-restore.tmp-{Guid.NewGuid():N}.dump") : null;
         try
         {
-            var arguments = target.LibpqArguments(stagingName);
+            await login.CheckAsync(stagingName, cancellationToken).ConfigureAwait(false);
+            var arguments = restorer.LibpqArguments(stagingName);
             arguments.Add("--exit-on-error");
             // Parallel jobs rule out --single-transaction, and need none: a failed restore only ever leaves the staging
             // database, which is dropped below; the live one is replaced only after this succeeded.
             arguments.Add(dumpPath is null ? "--single-transaction" : "--jobs=" + jobs);
-            // Without superuser rights the original owners cannot be set; the restoring role (or the owner it acts as) then owns everything.
-            if (!keepOwners) arguments.Add("--no-owner");
+            // Never as a superuser, so the original owners cannot be set: the restoring role (or the owner it acts as) owns everything.
+            arguments.Add("--no-owner");
             if (restoreAs is not null) arguments.Add("--role=" + restoreAs);
             if (dumpPath is not null)
             {
@@ -158,11 +115,11 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             }
             var result = await runner.RunAsync(new ExternalProcessRequest(Locate("pg_restore", options.PgBinDirectory), arguments)
             {
-                Environment = target.LibpqEnvironment(),
+                Environment = restorer.LibpqEnvironment(),
                 Timeout = options.CommandTimeout,
                 WriteStandardInput = dumpPath is null ? writeDump : null,
             }, cancellationToken).ConfigureAwait(false);
-            if (result.ExitCode != 0) throw Failure("pg_restore", result, target);
+            if (result.ExitCode != 0) throw Failure("pg_restore", result, restorer);
         }
         catch
         {

@@ -56,7 +56,7 @@ public static partial class PgTools
     public static BackupException AuthenticationFailure(PostgresTarget target, string who) =>
         new(BackupErrorKind.Database,
             $"The database server at {target.Host}:{target.Port} refused the login of user '{target.Username}' for {who} (wrong or missing password). " +
-            "Fix the password in ConnectionStrings__Default or Backup__Database.");
+            $"Fix the password in {target.Setting}.");
 
     /// <summary>Opens a connection and translates the usual failures (login, unreachable server, missing database).</summary>
     public static async Task<NpgsqlConnection> OpenAsync(PostgresTarget target, string connectionString, CancellationToken cancellationToken)
@@ -76,7 +76,7 @@ public static partial class PgTools
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw new BackupException(BackupErrorKind.Database,
-                $"The database server has no database named in the connection string ({e.MessageText}). Check ConnectionStrings__Default or Backup__Database.", e);
+                $"The database server has no database named in the connection string ({e.MessageText}). Check {target.Setting}.", e);
         }
         catch (NpgsqlException e)
         {

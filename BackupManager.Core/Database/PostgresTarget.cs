@@ -10,20 +10,27 @@ public sealed class PostgresTarget
 {
     private readonly NpgsqlConnectionStringBuilder _builder;
 
-    public PostgresTarget(string connectionString)
+    /// <param name="connectionString">An Npgsql connection string.</param>
+    /// <param name="setting">The setting(s) the connection string comes from, named in errors.</param>
+    /// <param name="defaultDatabase">The database when the string names none (a login used for several databases).</param>
+    public PostgresTarget(string connectionString, string setting = "ConnectionStrings__Default or Backup__Database", string? defaultDatabase = null)
     {
+        Setting = setting;
         try { _builder = new NpgsqlConnectionStringBuilder(connectionString); }
         catch (ArgumentException e)
         {
             throw new BackupException(BackupErrorKind.InvalidInput,
-                $"The database connection string is not valid ({e.Message}). Check ConnectionStrings__Default or Backup__Database.", e);
+                $"The database connection string is not valid ({e.Message}). Check {setting}.", e);
         }
+        if (string.IsNullOrEmpty(_builder.Database) && defaultDatabase is not null) _builder.Database = defaultDatabase;
         if (string.IsNullOrEmpty(_builder.Database))
             throw new BackupException(BackupErrorKind.InvalidInput,
-                "The database connection string names no database. Add Database=<name> to ConnectionStrings__Default or Backup__Database.");
+                $"The database connection string names no database. Add Database=<name> to {setting}.");
     }
 
     public string Database => _builder.Database!;
+    /// <summary>The setting(s) this connection string comes from, for messages that say what to fix.</summary>
+    public string Setting { get; }
     public string Host => _builder.Host ?? "localhost";
     public int Port => _builder.Port;
     public string? Username => _builder.Username;

@@ -38,6 +38,8 @@ public sealed class DestinationOptions
 
     // common
     public int KeepDaily { get; set; } = 14;
+    /// <summary>How many of the most recent backups are kept whatever their day (a backup before a risky change).</summary>
+    public int KeepLast { get; set; } = 3;
     public int KeepWeekly { get; set; } = 8;
     public int KeepMonthly { get; set; } = 12;
     /// <summary>Never delete anything there (write-only credentials, object-locked buckets): expiry is the destination's job.</summary>

@@ -18,6 +18,7 @@ internal static class DestinationOptionsValidator
                 errors.Add($"{key}: a destination name may have only letters, digits, '-' and '_' (at most 40).");
             if (d.KeepDaily < 0 || d.KeepWeekly < 0 || d.KeepMonthly < 0 || d.KeepDaily + d.KeepWeekly + d.KeepMonthly == 0)
                 errors.Add($"{key}__KeepDaily/KeepWeekly/KeepMonthly must be 0 or more and not all 0 (defaults 14, 8, 12).");
+            if (d.KeepLast < 0) errors.Add($"{key}__KeepLast={d.KeepLast} must be 0 or more (default 3).");
             if (d.MaxLagHours < 1) errors.Add($"{key}__MaxLagHours={d.MaxLagHours} must be at least 1 (default 26).");
             switch (d.ParsedType)
             {

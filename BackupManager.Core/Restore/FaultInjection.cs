@@ -5,9 +5,11 @@ namespace BackupManager.Core.Restore;
 /// that last only milliseconds (the swap). No effect unless <c>BACKUPMANAGER_TEST_PAUSE_AT=point:milliseconds</c> is
 /// set in the environment; read once per process.
 /// </summary>
-internal static class FaultInjection
+public static class FaultInjection
 {
     public const string Committing = "committing", DatabaseSwapped = "database-swapped", Committed = "committed", DrillChecking = "drill-checking";
+    /// <summary>app:restore-backup --from, between the fetch and the restore (which one lease must cover).</summary>
+    public const string Fetched = "fetched";
 
     private static readonly (string Point, int Milliseconds)? Pause = Parse(Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_PAUSE_AT"));
 

@@ -106,6 +106,7 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
     private async Task PrepareAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother, RestorePlan plan, RestoreJournal journal,
         List<string> warnings, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
+        RestoreSpaceCheck.Ensure(archive.Filename, archive.Manifest, plan);
         var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, plan, warnings, progress, cancellationToken) : Task.CompletedTask;
         var folders = plan.Folders.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
         {

@@ -4,9 +4,9 @@ using BackupManager.Tests.Infrastructure;
 namespace BackupManager.Tests.Engine;
 
 /// <summary>
-/// An archive crafted elsewhere is never trusted with more rights than the database's owner has: over a superuser
-/// connection, the restore's SQL runs as the owner, so a CHECK constraint whose function runs COPY … TO PROGRAM
-/// during the data load cannot run a shell command as the database server's user.
+/// An archive crafted elsewhere is never trusted with more rights than the database's owner has: even when BackupManager
+/// logs in as a superuser, the restore's SQL logs in as the owner (Backup__RestoreConnection), so a CHECK constraint whose
+/// function runs COPY … TO PROGRAM during the data load cannot run a shell command as the database server's user.
 /// </summary>
 public sealed class CraftedArchiveTests
 {
@@ -15,7 +15,8 @@ public sealed class CraftedArchiveTests
     {
         // The clinic as deployed, but BackupManager connected as the superuser (what run.sh used to do).
         var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
-        await using var h = await EngineHarness.CreateAsync(database: database, connectionString: TestPostgres.With(TestPostgres.AdminConnectionString, database.Name));
+        await using var h = await EngineHarness.CreateAsync(database: database, connectionString: TestPostgres.With(TestPostgres.AdminConnectionString, database.Name),
+            configure: o => o.RestoreConnection = database.ConnectionString);
         var marker = $"/tmp/bm-pwned-{Guid.NewGuid():N}";
         // Crafted elsewhere: the function acts only when restored (the session that makes the archive switches it off).
         await database.ExecuteAsAdminAsync($"""
@@ -67,7 +68,11 @@ public sealed class CraftedArchiveTests
         var clinicDatabase = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
         var superuser = TestPostgres.With(TestPostgres.AdminConnectionString, clinicDatabase.Name);
         var harness = await EngineHarness.CreateAsync(database: clinicDatabase, connectionString: superuser);
-        await using var host = await WebAppHost.StartAsync(harness: harness, settings: s => s["ConnectionStrings:Default"] = superuser);
+        await using var host = await WebAppHost.StartAsync(harness: harness, settings: s =>
+        {
+            s["ConnectionStrings:Default"] = superuser;
+            s["Backup:RestoreConnection"] = clinicDatabase.ConnectionString;
+        });
         await clinicDatabase.ExecuteAsync("CREATE TABLE public.patients (id int); INSERT INTO public.patients VALUES (7);");
         await host.CreateUserAsync("admin@clinic.test", administrator: true);
         var admin = host.Client(await host.CreateTokenAsync("admin@clinic.test"));

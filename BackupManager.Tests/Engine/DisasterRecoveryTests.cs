@@ -34,7 +34,8 @@ public sealed class DisasterRecoveryTests
             name: scene.Source.Database.Name, ownerRole: scene.Source.Database.OwnerRole);
         empty.DropWithDatabase(scene.Reader);
         var harness = await EngineHarness.CreateAsync(database: empty,
-            connectionString: connectAsSuperuser ? TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name) : null);
+            connectionString: connectAsSuperuser ? TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name) : null,
+            configure: o => o.RestoreConnection = connectAsSuperuser ? empty.ConnectionString : null);
         File.Copy(scene.Archive, harness.PathOf(Path.GetFileName(scene.Archive)));
         // The runbook: the escrowed signing key goes back into the backup folder before the first start, so the clinic's
         // backups are its own again (without it they restore only as foreign archives).

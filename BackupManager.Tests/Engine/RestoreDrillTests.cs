@@ -77,7 +77,8 @@ public sealed class RestoreDrillTests
         // The new server: the owner role exists, the reader role does not; BackupManager connects as the superuser,
         // which could create it — a drill must not.
         var empty = await TestPostgres.CreateDatabaseAsync(adminConnectionString: TestPostgres.DisasterRecoveryConnectionString, name: old.Database.Name, ownerRole: old.Database.OwnerRole);
-        await using var dr = await EngineHarness.CreateAsync(database: empty, connectionString: TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name));
+        await using var dr = await EngineHarness.CreateAsync(database: empty, connectionString: TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name),
+            configure: o => o.RestoreConnection = empty.ConnectionString);
         File.Copy(old.PathOf(backup.Filename), dr.PathOf(backup.Filename));
         File.Copy(Path.Combine(old.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), Path.Combine(dr.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), overwrite: true);
 
@@ -164,7 +165,11 @@ public sealed class RestoreDrillTests
     {
         var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
         await using var h = await EngineHarness.CreateAsync(database: database, connectionString: TestPostgres.With(TestPostgres.AdminConnectionString, database.Name),
-            configure: o => o.DrillChecks = ["SELECT NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"]);
+            configure: o =>
+            {
+                o.DrillChecks = ["SELECT NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"];
+                o.RestoreConnection = database.ConnectionString;
+            });
         await h.SeedAsync();
         var own = await h.CreateBackupAsync();
         // A newer archive made by another installation, uploaded: not the one a drill picks.

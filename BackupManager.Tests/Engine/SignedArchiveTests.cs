@@ -14,7 +14,10 @@ public sealed class SignedArchiveTests
     /// <summary>An archive made by another installation (another backup folder, so another key); its roles exist here.</summary>
     private static async Task<byte[]> ArchiveFromElsewhereAsync(bool asOwnerRole = false)
     {
-        await using var elsewhere = await EngineHarness.CreateAsync(asOwnerRole: asOwnerRole);
+        // Owned by the superuser of its server unless asOwnerRole: a role every server has.
+        var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: asOwnerRole);
+        await using var elsewhere = await EngineHarness.CreateAsync(database: database, asOwnerRole: asOwnerRole,
+            connectionString: asOwnerRole ? null : TestPostgres.With(TestPostgres.AdminConnectionString, database.Name));
         await elsewhere.SeedAsync();
         return await File.ReadAllBytesAsync(elsewhere.PathOf((await elsewhere.CreateBackupAsync()).Filename));
     }
@@ -48,7 +51,9 @@ public sealed class SignedArchiveTests
     [Fact]
     public async Task A_foreign_archive_is_refused_even_when_confirmed_if_its_sql_would_run_as_a_superuser()
     {
-        await using var h = await EngineHarness.CreateAsync(); // the superuser owns the database and BackupManager connects as it
+        // The superuser owns the database and BackupManager connects as it, with no Backup__RestoreConnection.
+        var database = await TestPostgres.CreateDatabaseAsync();
+        await using var h = await EngineHarness.CreateAsync(database: database, connectionString: database.ConnectionString);
         await h.SeedAsync();
         var foreignName = "backup-2020-01-01-00-00-00.zip";
         await File.WriteAllBytesAsync(h.PathOf(foreignName), await ArchiveFromElsewhereAsync());
@@ -57,7 +62,8 @@ public sealed class SignedArchiveTests
             h.Engine.RestoreAsync(new RestoreBackupRequest(foreignName, BackupScope.DatabaseOnly, "test@clinic", AllowForeign: true)));
 
         Assert.Equal(BackupErrorKind.Refused, refused.Kind);
-        Assert.Contains("would run with superuser rights", refused.Message);
+        Assert.Contains("never runs in a superuser's session", refused.Message);
+        Assert.Contains("Backup__RestoreConnection", refused.Message);
         Assert.Contains("nothing was changed", refused.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
     }

@@ -30,21 +30,25 @@ public sealed class EngineHarness : IAsyncDisposable
     public string Documents => Options.Paths[1];
 
     /// <summary>
-    /// A harness over a new database and folders. <paramref name="asOwnerRole"/> connects as a non-superuser owner with
-    /// CREATEDB (the documented deployment) instead of the superuser; <paramref name="database"/> uses a database made
+    /// A harness over a new database and folders, owned by a non-superuser role with CREATEDB. By default the engine
+    /// logs in as the superuser and restores as that owner (Backup__RestoreConnection); <paramref name="asOwnerRole"/>
+    /// logs in as the owner for everything (the documented deployment). <paramref name="database"/> uses a database made
     /// by the caller (on another cluster, say), which the harness then drops.
     /// </summary>
     public static async Task<EngineHarness> CreateAsync(Action<BackupOptions>? configure = null, string? connectionString = null, bool withDatabase = true,
         Action<IServiceCollection>? replaceServices = null, bool asOwnerRole = false, TestDatabase? database = null)
     {
-        database ??= await TestPostgres.CreateDatabaseAsync(asOwnerRole);
+        var ownDatabase = database is null && connectionString is null;
+        database ??= await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
         var folder = new TestFolder();
         var options = new BackupOptions
         {
             Directory = folder.Sub("backups"),
             Paths = [folder.Sub("clinic", "xrays"), folder.Sub("clinic", "documents")],
             CommandTimeout = TimeSpan.FromMinutes(5),
+            RestoreConnection = ownDatabase && !asOwnerRole ? database.ConnectionString : null,
         };
+        if (ownDatabase && !asOwnerRole) connectionString = TestPostgres.With(database.AdminConnectionString, database.Name);
         configure?.Invoke(options);
         var collection = new ServiceCollection()
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
@@ -118,6 +122,7 @@ public sealed class EngineHarness : IAsyncDisposable
         to.Destinations = new(from.Destinations, StringComparer.OrdinalIgnoreCase);
         to.Encryption = from.Encryption;
         to.DrillChecks = [.. from.DrillChecks];
+        to.RestoreConnection = from.RestoreConnection;
         to.LowPriorityBytesPerSecond = from.LowPriorityBytesPerSecond;
         to.ManualPriority = from.ManualPriority;
         to.ScheduledPriority = from.ScheduledPriority;

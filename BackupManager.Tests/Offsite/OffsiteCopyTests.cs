@@ -128,7 +128,7 @@ public sealed class OffsiteCopyTests
     [Fact]
     public async Task A_second_backup_of_unchanged_files_sends_only_the_dump_and_a_small_index()
     {
-        var (h, _) = await ClinicWithDestinationAsync("folder");
+        var (h, _) = await ClinicWithDestinationAsync("folder", d => d.KeepLast = 0);
         await using var __ = h;
         // A bigger X-ray library, so the dump is small beside it.
         for (var i = 0; i < 20; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "big", $"scan-{i}.dcm"), TestFolder.RandomBytes(500_000));
@@ -169,7 +169,7 @@ public sealed class OffsiteCopyTests
     [Fact]
     public async Task Retention_at_a_destination_drops_old_catalogs_and_sweeps_only_unreferenced_objects_past_the_grace_period()
     {
-        var (h, identityFile) = await ClinicWithDestinationAsync("folder", d => (d.KeepDaily, d.KeepWeekly, d.KeepMonthly) = (1, 0, 0));
+        var (h, identityFile) = await ClinicWithDestinationAsync("folder", d => (d.KeepDaily, d.KeepWeekly, d.KeepMonthly, d.KeepLast) = (1, 0, 0, 0));
         await using var _ = h;
         var offsite = h.Get<OffsiteService>();
         var root = h.Options.Destinations["offsite"].Path!;

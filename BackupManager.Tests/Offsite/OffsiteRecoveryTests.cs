@@ -52,6 +52,8 @@ public sealed class OffsiteRecoveryTests
         // The runbook: the escrowed signing key goes back before the first restore, so the fetched backup is the clinic's own.
         File.Copy(Path.Combine(old.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), Path.Combine(fresh.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), overwrite: true);
         var env = Env(fresh, "offsite", destination, [recipient], TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name));
+        env["Backup__RestoreConnection"] = empty.ConnectionString; // the archive's SQL logs in as the owner, not the superuser
+        env["Backup__Destinations__offsite__KeepLast"] = "0"; // the newest of each day only
 
         var listed = await AppProcess.RunAsync(env, null, "app:list-backups", "--destination", "offsite", "--json");
         Assert.True(listed.ExitCode == 0, listed.Stderr);

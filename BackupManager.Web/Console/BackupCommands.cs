@@ -50,7 +50,8 @@ public sealed class CreateBackupCommand(IBackupService backups, OffsiteService o
     }
 }
 
-public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService offsite) : IConsoleCommand
+public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService offsite, Core.Locking.BackupOperationLock operationLock)
+    : IConsoleCommand
 {
     public string Name => "restore-backup";
     public string Usage => "<filename> [--from <destination> --identity <file>] [--only-db|--only-files] [--force] [--allow-foreign]";
@@ -61,12 +62,15 @@ public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService 
         var line = new CommandLine(arguments, ["--only-db", "--only-files", "--force", "--allow-foreign"], ["--from", "--identity"]);
         var filename = line.SinglePositional("backup filename");
         var scope = ConsoleUser.Scope(line);
+        // One lease from the fetch to the end of the restore: a create in between could prune the fetched archive.
+        using var lease = line.Value("--from") is null ? null : operationLock.Acquire("restore", ConsoleUser.Name);
         if (line.Value("--from") is { } destination)
         {
             var identities = OffsiteOutput.ReadIdentity(line.Value("--identity"));
             var fetching = new TerminalProgress();
             var fetched = await offsite.FetchAsync(destination, filename, identities, ConsoleUser.Name, fetching, cancellationToken);
             fetching.Done();
+            Core.Restore.FaultInjection.PauseAt(Core.Restore.FaultInjection.Fetched);
             System.Console.Error.WriteLine($"Fetched {fetched.Filename} from {destination} and verified it{(fetched.Foreign ? " (it carries no signature of this installation: if you trust it, add --allow-foreign)" : "")}.");
         }
         else if (line.Value("--identity") is not null) throw new UsageException("--identity goes with --from <destination>.");
