@@ -64,6 +64,8 @@ public sealed class AccessibilityTests(ITestOutputHelper output)
         }
         await page.WaitForFunctionAsync("() => document.querySelectorAll('[data-testid=row-filename]').length >= 3",
             null, new PageWaitForFunctionOptions { Timeout = 60_000 });
+        // The "created" snackbar fades in and out over the buttons; axe measures contrast mid-fade. Audit once it has gone.
+        await page.WaitForSelectorAsync(".mud-snackbar", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached, Timeout = 30_000 });
         await AuditAsync("backups-created");
 
         await page.Locator("[data-testid=restore]").First.ClickAsync();
