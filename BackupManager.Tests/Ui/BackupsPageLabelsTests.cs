@@ -1,5 +1,6 @@
 using BackupManager.Core;
 using BackupManager.Web.Components.Pages;
+using Bunit;
 using NSubstitute;
 
 namespace BackupManager.Tests.Ui;
