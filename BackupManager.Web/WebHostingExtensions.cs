@@ -18,7 +18,8 @@ public static class WebHostingExtensions
     {
         var services = builder.Services;
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddMudServices();
+        // Snackbars at the bottom: on a phone the top one covered the page's title.
+        services.AddMudServices(mud => mud.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomCenter);
         services.AddProblemDetails();
         services.AddOpenApi();
         services.ConfigureHttpJsonOptions(options =>
@@ -35,6 +36,7 @@ public static class WebHostingExtensions
         builder.AddWebHardening();
         services.AddSingleton<AuditedOperations>();
         services.AddSingleton<HistoryService>();
+        services.AddSingleton<BackupsPageData>();
         services.AddSingleton<ClinicClock>();
         services.AddSingleton<Scheduling.ScheduleOverview>();
         return builder;

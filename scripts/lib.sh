@@ -144,6 +144,20 @@ CONFIG
   export SFTP_PORT SFTP_HOST_KEY_SHA256
 }
 
+# ensure_axe_core DIR: npm's axe-core (the accessibility engine the browser tests inject into each page), installed
+# once into DIR/node_modules; its script's path is exported as AXE_CORE_JS.
+ensure_axe_core() {
+  local dir=$1
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if [[ ! -f "$dir/node_modules/axe-core/axe.min.js" ]]; then
+    (cd "$dir" && npm install --no-audit --no-fund --silent axe-core@4.14.1 >/dev/null 2>&1 \
+      || npm install --no-audit --no-fund axe-core@4.14.1)
+  fi
+  AXE_CORE_JS=$dir/node_modules/axe-core/axe.min.js
+  export AXE_CORE_JS
+}
+
 stop_pidfile() {
   [[ -f "$1" ]] && kill "$(cat "$1")" 2>/dev/null || true
   rm -f "$1"

@@ -22,6 +22,9 @@ export BACKUPMANAGER_TEST_S3="http://127.0.0.1:$S3_PORT"
 stop_pidfile .data/sshd/sshd.pid
 start_sshd .data/sshd 54322
 export BACKUPMANAGER_TEST_SFTP="127.0.0.1:$SFTP_PORT" BACKUPMANAGER_TEST_SFTP_KEY="$PWD/.data/sshd/client_key" BACKUPMANAGER_TEST_SFTP_HOST_KEY="$SFTP_HOST_KEY_SHA256"
+# axe-core for the accessibility tests, loaded into each page by the browser tests.
+ensure_axe_core .data/axe-core
+export BACKUPMANAGER_TEST_AXE="$AXE_CORE_JS"
 
 dotnet tool restore >/dev/null
 dotnet_restore BackupManager.sln

@@ -10,46 +10,10 @@ namespace BackupManager.Tests.EndToEnd;
 /// </summary>
 public sealed class BrowserFlowTests
 {
-    private static readonly string ScreenshotFolder = Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
+    private static Task SignInAsync(IPage page, WebAppHost host, string email, string password) =>
+        BrowserSession.SignInAsync(page, host, email, password);
 
-    /// <summary>Debian's headless Chromium with one page; disposing closes both (never a downloaded browser).</summary>
-    private sealed class BrowserSession(IPlaywright playwright, IBrowser browser, IPage page) : IAsyncDisposable
-    {
-        public IPage Page { get; } = page;
-
-        public static async Task<BrowserSession> OpenAsync(BrowserNewPageOptions? options = null)
-        {
-            var playwright = await Playwright.CreateAsync();
-            var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = "/usr/bin/chromium",
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync"],
-            });
-            return new BrowserSession(playwright, browser, await browser.NewPageAsync(options));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await browser.DisposeAsync();
-            playwright.Dispose();
-        }
-    }
-
-    private static async Task SignInAsync(IPage page, WebAppHost host, string email, string password)
-    {
-        await page.GotoAsync(new Uri(host.BaseAddress, "Account/Login").ToString());
-        await page.FillAsync("#email", email);
-        await page.FillAsync("#password", password);
-        await page.ClickAsync("[data-testid=login-submit]");
-    }
-
-    private static Task ShotAsync(IPage page, string name)
-    {
-        Directory.CreateDirectory(ScreenshotFolder);
-        return page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
-    }
+    private static Task ShotAsync(IPage page, string name) => BrowserSession.ShotAsync(page, name);
 
     [Fact]
     public async Task An_administrator_signs_in_creates_downloads_restores_and_deletes_a_backup()
@@ -250,12 +214,5 @@ public sealed class BrowserFlowTests
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"));
         await ShotAsync(page, $"13-history-{width}");
         Assert.True(Assert.Single(new BackupManager.Core.Drills.DrillHistory(host.Harness.BackupDirectory).All()).Passed);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "BackupManager.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? Path.GetTempPath();
     }
 }

@@ -54,6 +54,7 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton<Web.Health.BackupHealthService>();
         services.AddSingleton(Options.Create(new Web.Endpoints.ApiOptions()));
         services.AddSingleton<HistoryService>();
+        services.AddSingleton<BackupsPageData>();
         services.AddSingleton<IActionAuthorization>(Gate);
         var auth = Context.AddAuthorization();
         auth.SetAuthorized("admin@clinic.test");

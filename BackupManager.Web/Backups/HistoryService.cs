@@ -15,6 +15,19 @@ public sealed class HistoryService(IBackupService backups, Core.Storage.IBackupS
         BackupHistoryReport.Build(await backups.ListAsync(cancellationToken), new DrillHistory(store.Directory).All(), schedule.Value.ResolveTimeZone(), time.GetUtcNow(),
             Math.Clamp(days, 1, 3660));
 
+    /// <summary>
+    /// The newest backup the clinic made (manual, daily or weekly) with recorded sizes, preferably one holding both
+    /// parts: a pre-restore safety backup or an upload describes another moment than the clinic's own backups.
+    /// </summary>
+    public async Task<BackupInfo?> NewestClinicBackupAsync(CancellationToken cancellationToken = default)
+    {
+        var made = (await backups.ListAsync(cancellationToken))
+            .Where(b => b.Readable && b.Trigger is BackupTrigger.Manual or BackupTrigger.Daily or BackupTrigger.Weekly
+                && (b.DatabaseBytes ?? 0) + (b.FilesBytes ?? 0) > 0)
+            .OrderByDescending(b => b.CreatedAt).ToList();
+        return made.FirstOrDefault(b => b.HasDatabase && b.HasFiles) ?? made.FirstOrDefault();
+    }
+
     public DrillResult? LastDrill() => new DrillHistory(store.Directory).Last();
 
     /// <summary>Runs a drill for <paramref name="actor"/> now (fails at once with Busy while another operation runs), audited.</summary>

@@ -22,12 +22,14 @@ public static class AccountEndpoints
 
         // After a restore, the page sends its user here; the session ends only if the restored database no longer
         // knows it (so a cross-site link cannot sign anyone out who is still valid).
-        app.MapGet("/Account/AfterRestore", async (HttpContext http, UserManager<ApplicationUser> users, SignInManager<ApplicationUser> signIn, IOptions<IdentityOptions> options) =>
+        app.MapGet("/Account/AfterRestore", async (HttpContext http, UserManager<ApplicationUser> users, SignInManager<ApplicationUser> signIn,
+            IOptions<IdentityOptions> options, Guid? job) =>
         {
             // Anonymous on purpose: the cookie check already refuses a session the restored database does not know,
             // and this page's job is to say why before the sign-in form.
             if (http.User.Identity?.IsAuthenticated == true && await Identity.IdentityRevalidatingAuthenticationStateProvider.IsStillValidAsync(users, http.User, options.Value))
-                return TypedResults.LocalRedirect("~/backups");
+                // Only a parsed id goes on, so the page can report that restore: nothing the link carried is echoed.
+                return TypedResults.LocalRedirect(job is { } id ? $"~/backups?restored={id}" : "~/backups");
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("~/Account/Login?message=" + Uri.EscapeDataString("The restored database does not have your session any more. Please sign in again."));
         }).AllowAnonymous();

@@ -7,7 +7,13 @@ public static class ClinicTheme
 {
     public static readonly MudTheme Theme = new()
     {
-        PaletteLight = new PaletteLight { Primary = "#1f6f8b", Secondary = "#99a8b2", AppbarBackground = "#1f6f8b" },
+        // Status colours darkened from MudBlazor's defaults so text in them reaches 4.5:1 on white (WCAG 2.1 AA).
+        PaletteLight = new PaletteLight
+        {
+            Primary = "#1f6f8b", Secondary = "#5f6f7a", AppbarBackground = "#1f6f8b",
+            Info = "#0d6aa8", Success = "#2e7d32", Warning = "#a75200", Error = "#c62828",
+            TextSecondary = "rgba(0,0,0,0.68)",
+        },
         Typography = new Typography { Default = new DefaultTypography { FontFamily = ["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"] } },
     };
 }

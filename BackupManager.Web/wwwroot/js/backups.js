@@ -66,3 +66,17 @@ window.backupManager.uploadWithProgress = function (inputSelector, antiforgeryTo
 window.backupManager.cancelUpload = function () {
   if (window.backupManager.current) window.backupManager.current.abort();
 };
+
+// Dialogs give the focus back to what opened them (MudBlazor leaves it on the body when a dialog closes).
+(function () {
+  let opener = null;
+  document.addEventListener("focusin", function (e) {
+    if (!e.target.closest(".mud-dialog-container")) opener = e.target;
+  });
+  new MutationObserver(function () {
+    if (opener && !document.querySelector(".mud-dialog-container") && document.contains(opener)
+      && (document.activeElement === document.body || document.activeElement === null)) {
+      opener.focus();
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+})();
