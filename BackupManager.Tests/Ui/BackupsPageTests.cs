@@ -54,7 +54,8 @@ public sealed class BackupsPageTests
         Assert.Contains("daily", table);
         Assert.Contains("pre-restore", table);
         Assert.Contains("2026-11-21 02:00", table); // Europe/Paris, one hour ahead of UTC in November
-        Assert.Equal("2 / 10", page.Find("[data-testid=summary-count]").TextContent.Trim());
+        // The pre-restore safety backup is kept apart from MAX_BACKUPS, so only the daily one counts.
+        Assert.Equal("1 / 10", page.Find("[data-testid=summary-count]").TextContent.Trim());
         Assert.Equal("20 GB", page.Find("[data-testid=summary-free]").TextContent.Trim());
         var download = page.FindAll("a[data-testid=download]")[0];
         Assert.Equal($"api/v1/backups/download/{Second}", download.GetAttribute("href"));
