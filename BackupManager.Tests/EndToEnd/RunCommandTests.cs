@@ -20,7 +20,7 @@ public sealed class RunCommandTests
         try
         {
             var git = await ScriptProcess.RunAsync(parent, "022", new Dictionary<string, string>(), TimeSpan.FromMinutes(2),
-                "git", "clone", "-q", HeadlessChromium.RepositoryRoot(), clone);
+                "git", "clone", "-q", BrowserSession.RepositoryRoot(), clone);
             Assert.True(git.ExitCode == 0, git.Output);
             var port = FreePort();
             var environment = new Dictionary<string, string>
@@ -67,7 +67,7 @@ public sealed class RunCommandTests
 
     private static async Task SignInAndSeeBackupsAsync(int port, string email, string password)
     {
-        await using var browser = await HeadlessChromium.OpenAsync();
+        await using var browser = await BrowserSession.OpenAsync();
         var page = browser.Page;
         await page.GotoAsync($"http://127.0.0.1:{port}/backups");
         await page.WaitForURLAsync("**/Account/Login**");
