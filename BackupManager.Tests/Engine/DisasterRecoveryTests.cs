@@ -87,7 +87,7 @@ public sealed class DisasterRecoveryTests
     {
         await using var scene = await BackUpOnTheOldServerAsync();
         await using var dr = await NewServerAsync(scene, connectAsSuperuser: true);
-        var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../Scripts/restore-by-hand.sh"));
+        var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../scripts/restore-by-hand.sh"));
 
         var output = RunShell($"'{script}' '{scene.Archive}' '{Path.GetDirectoryName(dr.Xrays)}'", TestPostgres.DisasterRecoveryConnectionString);
 

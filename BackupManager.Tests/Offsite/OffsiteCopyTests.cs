@@ -115,7 +115,7 @@ public sealed class OffsiteCopyTests
         await using var _ = h;
         var backup = await h.CreateBackupAsync();
         Assert.True(Assert.Single(await h.Get<OffsiteService>().CopyPendingAsync()).Succeeded);
-        var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../Scripts/fetch-by-hand.sh"));
+        var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../scripts/fetch-by-hand.sh"));
         var rebuilt = Path.Combine(h.Folder.Path, "rebuilt.zip");
 
         var (exit, output) = StockReaders.Run("bash", script, h.Options.Destinations["offsite"].Path!, backup.Filename, identityFile, rebuilt);
