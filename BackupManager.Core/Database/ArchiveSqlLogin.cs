@@ -30,17 +30,27 @@ public sealed class ArchiveSqlLogin(PostgresTarget main, BackupOptions options)
             .ConfigureAwait(false);
         try
         {
+            // Beyond superusers: the server-program and server-file roles reach the OS user directly, and before
+            // PostgreSQL 16 a CREATEROLE role may grant itself any of them.
             await using var command = new NpgsqlCommand("""
-                SELECT session_user::text, r.rolsuper OR EXISTS (
-                    SELECT 1 FROM pg_roles s WHERE s.rolsuper AND pg_has_role(r.oid, s.oid, 'MEMBER'))
+                SELECT session_user::text,
+                    r.rolsuper OR EXISTS (
+                        SELECT 1 FROM pg_roles s WHERE s.rolsuper AND pg_has_role(r.oid, s.oid, 'MEMBER')),
+                    (SELECT string_agg(p.rolname, ', ' ORDER BY p.rolname) FROM pg_roles p
+                        WHERE p.rolname IN ('pg_execute_server_program', 'pg_read_server_files',
+                            'pg_write_server_files') AND pg_has_role(r.oid, p.oid, 'MEMBER')),
+                    r.rolcreaterole AND current_setting('server_version_num')::int < 160000
                 FROM pg_roles r WHERE r.rolname = session_user
                 """, connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 throw new BackupException(BackupErrorKind.Database,
                     "The database server did not say which role this session logged in as.");
-            var (role, superuser) = (reader.GetString(0), reader.GetBoolean(1));
-            if (superuser) throw Refusal(role);
+            var role = reader.GetString(0);
+            if (reader.GetBoolean(1)) throw Refusal(role);
+            if (!reader.IsDBNull(2)) throw Refusal(role, $"is a member of {reader.GetString(2)}", "REVOKE … FROM");
+            if (reader.GetBoolean(3)) throw Refusal(role, "has CREATEROLE (before PostgreSQL 16 it may grant "
+                + "itself pg_execute_server_program)", "ALTER ROLE … NOCREATEROLE for");
             return (connection, role);
         }
         catch
@@ -68,4 +78,10 @@ public sealed class ArchiveSqlLogin(PostgresTarget main, BackupOptions options)
         : $"BackupManager logs in to the database server as {role}, a superuser (or a member of a superuser role). "
           + $"{Why} Set {Setting} to a connection string that logs in as the database's owner, a role without "
           + "superuser rights (Host=…;Username=<owner>;Password=…), or connect BackupManager itself as that owner.");
+
+    private BackupException Refusal(string role, string right, string remedy) => new(BackupErrorKind.Refused,
+        $"{(Separate ? Setting : "BackupManager's connection")} logs in as {role}, which {right}: SQL run under it "
+        + $"can start programs as the database server's OS user. {Why} Run {remedy} {role}, or set {Setting} to "
+        + "log in as a role without superuser, CREATEROLE or pg_*_server_* rights (a separate role that owns the "
+        + "database).");
 }
