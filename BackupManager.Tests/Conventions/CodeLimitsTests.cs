@@ -16,7 +16,8 @@ public sealed class CodeLimitsTests
         return Directory.EnumerateDirectories(root, "BackupManager.*")
             .SelectMany(project => Directory.EnumerateFiles(project, "*.*", SearchOption.AllDirectories))
             .Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".razor", StringComparison.Ordinal))
-            .Where(f => !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal))
+            .Where(f => !f.Contains("/bin/", StringComparison.Ordinal))
+            .Where(f => !f.Contains("/obj/", StringComparison.Ordinal))
             .Where(f => !f.Contains("/Migrations/", StringComparison.Ordinal))
             .Select(f => Path.GetRelativePath(root, f))
             .Order(StringComparer.Ordinal);
@@ -30,8 +31,9 @@ public sealed class CodeLimitsTests
         foreach (var file in SourceFiles())
         {
             var lines = File.ReadAllLines(Path.Combine(root, file));
-            var longLines = lines.Count(l => l.Length > MaxLine);
-            if (longLines > 0) broken.Add($"{file}: {longLines} line(s) over {MaxLine} characters");
+            // Counted in UTF-8 bytes, as the review's checker and awk count them ("…" is three).
+            var longLines = lines.Count(l => System.Text.Encoding.UTF8.GetByteCount(l) > MaxLine);
+            if (longLines > 0) broken.Add($"{file}: {longLines} line(s) over {MaxLine} bytes");
             var component = file.EndsWith(".razor", StringComparison.Ordinal) && !file.EndsWith("_Imports.razor",
                 StringComparison.Ordinal);
             var limit = component ? MaxComponent : MaxFile;

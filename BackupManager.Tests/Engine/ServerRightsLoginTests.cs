@@ -5,8 +5,8 @@ namespace BackupManager.Tests.Engine;
 
 /// <summary>
 /// A login that is no superuser can still reach the server's OS user: members of pg_execute_server_program (and the
-/// file roles) run COPY … TO PROGRAM, and on PostgreSQL 15 a CREATEROLE role may grant itself that membership. Archive
-/// SQL never runs under such a login either: the restore is refused before anything changes.
+/// file roles) run COPY … TO PROGRAM, and on PostgreSQL 15 a CREATEROLE role may grant itself that membership.
+/// Archive SQL never runs under such a login either: the restore is refused before anything changes.
 /// </summary>
 public sealed class ServerRightsLoginTests
 {
