@@ -19,18 +19,8 @@ public sealed class CraftedArchiveTests
             configure: o => o.RestoreConnection = database.ConnectionString);
         var marker = $"/tmp/bm-pwned-{Guid.NewGuid():N}";
         // Crafted elsewhere: the function acts only when restored (the session that makes the archive switches it off).
-        await database.ExecuteAsAdminAsync($"""
-            CREATE FUNCTION public.looks_harmless(x int) RETURNS boolean LANGUAGE plpgsql AS $$
-            BEGIN
-              IF coalesce(current_setting('bm.armed', true), 'on') <> 'off' THEN
-                COPY (SELECT 1) TO PROGRAM 'touch {marker}';
-              END IF;
-              RETURN true;
-            END $$;
-            CREATE TABLE public.innocent (x int CHECK (public.looks_harmless(x)));
-            SET bm.armed = 'off';
-            INSERT INTO public.innocent VALUES (1);
-            """);
+        await database.ExecuteAsAdminAsync(
+            CraftedCheckConstraint.Sql($"COPY (SELECT 1) TO PROGRAM 'touch {marker}';"));
         var crafted = await h.CreateBackupAsync();
         Assert.False(File.Exists(marker));
         await database.ExecuteAsAdminAsync("DROP TABLE public.innocent; DROP FUNCTION public.looks_harmless(int); CREATE TABLE public.live (id int); INSERT INTO public.live VALUES (42);");
@@ -52,16 +42,8 @@ public sealed class CraftedArchiveTests
         await using var elsewhere = await EngineHarness.CreateAsync(database: elsewhereDatabase,
             connectionString: TestPostgres.With(TestPostgres.AdminConnectionString, elsewhereDatabase.Name));
         var marker = $"/tmp/bm-pwned-{Guid.NewGuid():N}";
-        await elsewhereDatabase.ExecuteAsAdminAsync($"""
-            CREATE FUNCTION public.looks_harmless(x int) RETURNS boolean LANGUAGE plpgsql AS $$
-            BEGIN
-              IF coalesce(current_setting('bm.armed', true), 'on') <> 'off' THEN COPY (SELECT 1) TO PROGRAM 'touch {marker}'; END IF;
-              RETURN true;
-            END $$;
-            CREATE TABLE public.innocent (x int CHECK (public.looks_harmless(x)));
-            SET bm.armed = 'off';
-            INSERT INTO public.innocent VALUES (1);
-            """);
+        await elsewhereDatabase.ExecuteAsAdminAsync(
+            CraftedCheckConstraint.Sql($"COPY (SELECT 1) TO PROGRAM 'touch {marker}';"));
         var crafted = await File.ReadAllBytesAsync(elsewhere.PathOf((await elsewhere.CreateBackupAsync(BackupScope.DatabaseOnly)).Filename));
 
         // The clinic: its database owned by a non-superuser role, but BackupManager connected as the superuser.
