@@ -51,7 +51,8 @@ public sealed class AuditLogTests
     {
         using var folder = new TestFolder();
         var log = new AuditLog(folder.Path, TimeProvider.System);
-        log.Record(new string('e', 1 << 20), new string('a', 5000), "login", new string('t', 5000), AuditOutcome.Failed, new string('d', 5000));
+        log.Record(new string('e', 1 << 20), new string('a', 5000), "login", new string('t', 5000), AuditOutcome.Failed,
+            new string('d', 5000));
 
         Assert.InRange(new FileInfo(Path.Combine(folder.Path, AuditLog.FileName)).Length, 1, 4 * 1024 + 600);
         var entry = log.Read().Single();

@@ -5,16 +5,19 @@ using static BackupManager.Tests.Infrastructure.ArchiveForger;
 
 namespace BackupManager.Tests.Engine;
 
-/// <summary>Damaged or malicious archives are refused by verify and by restore, and a refused restore changes nothing.</summary>
+/// <summary>Damaged or malicious archives are refused by verify and by restore, and a refused restore changes
+/// nothing.</summary>
 public sealed class DamagedArchiveTests
 {
-    private sealed record LiveState(List<string> Rows, SortedDictionary<string, string> Xrays, SortedDictionary<string, string> Documents, int BackupCount);
+    private sealed record LiveState(List<string> Rows, SortedDictionary<string, string> Xrays, SortedDictionary<string,
+        string> Documents, int BackupCount);
 
     private static async Task<LiveState> CaptureAsync(EngineHarness h) => new(
         await h.Database.RowsAsync("SELECT id, name FROM patients ORDER BY id"),
         TestFolder.Snapshot(h.Xrays), TestFolder.Snapshot(h.Documents), (await h.Engine.ListAsync()).Count);
 
-    /// <summary>Makes a backup, changes the live state, applies <paramref name="damage"/> and returns the backup's name.</summary>
+    /// <summary>Makes a backup, changes the live state, applies <paramref name="damage"/> and returns the backup's
+    /// name.</summary>
     private static async Task<string> DamagedBackupAsync(EngineHarness h, Action<string> damage)
     {
         await h.SeedAsync();
@@ -25,7 +28,8 @@ public sealed class DamagedArchiveTests
         return backup.Filename;
     }
 
-    private static async Task AssertRefusedAndNothingChangedAsync(EngineHarness h, string filename, string expectedInMessage)
+    private static async Task AssertRefusedAndNothingChangedAsync(EngineHarness h, string filename,
+        string expectedInMessage)
     {
         var before = await CaptureAsync(h);
         var verify = await Assert.ThrowsAsync<BackupException>(() => h.Engine.VerifyAsync(filename));
@@ -47,7 +51,8 @@ public sealed class DamagedArchiveTests
     {
         using var stream = new MemoryStream(archive);
         var (endRecord, _) = Core.Archive.ArchiveSummary.FindComment(stream);
-        return Core.Archive.ZipStructure.ReadEntries(stream, Core.Archive.ZipStructure.Locate(stream, endRecord)).Entries;
+        return Core.Archive.ZipStructure.ReadEntries(stream, Core.Archive.ZipStructure.Locate(stream, endRecord))
+            .Entries;
     }
 
     /// <summary>A full backup of the seeded harness: its path and bytes.</summary>
@@ -58,7 +63,8 @@ public sealed class DamagedArchiveTests
         return (path, await File.ReadAllBytesAsync(path));
     }
 
-    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> with bit <paramref name="bit"/> of the byte at <paramref name="offset"/> flipped; leaves <paramref name="bytes"/> as it was.</summary>
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> with bit <paramref name="bit"/> of the byte
+    /// at <paramref name="offset"/> flipped; leaves <paramref name="bytes"/> as it was.</summary>
     private static async Task WriteWithBitFlippedAsync(string path, byte[] bytes, long offset, int bit)
     {
         bytes[offset] ^= (byte)(1 << bit);
@@ -105,7 +111,8 @@ public sealed class DamagedArchiveTests
             }
             catch (BackupException e) when (e.Kind == BackupErrorKind.Damaged) { }
         }
-        Assert.True(unnoticed.Count == 0, $"{bytes.Length}-byte archive: flips at offsets {string.Join(", ", unnoticed)} passed verification");
+        Assert.True(unnoticed.Count == 0,
+            $"{bytes.Length}-byte archive: flips at offsets {string.Join(", ", unnoticed)} passed verification");
     }
 
     [Fact]
@@ -123,7 +130,8 @@ public sealed class DamagedArchiveTests
             for (var bit = 0; bit < 8; bit++)
             {
                 await WriteWithBitFlippedAsync(path, bytes, entry.DataOffset + entry.CompressedSize - 1, bit);
-                var error = await Assert.ThrowsAsync<BackupException>(() => h.Engine.VerifyAsync(Path.GetFileName(path)));
+                var error = await Assert.ThrowsAsync<BackupException>(() =>
+                    h.Engine.VerifyAsync(Path.GetFileName(path)));
                 Assert.True(error.Kind == BackupErrorKind.Damaged, $"{entry.Name}, bit {bit}: {error.Message}");
             }
     }
@@ -139,10 +147,12 @@ public sealed class DamagedArchiveTests
         var entry = EntriesOf(bytes).Single(e => e.Name == name);
         var nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
         var local = Enumerable.Range(0, (int)entry.DataOffset).Last(i =>
-            BitConverter.ToUInt32(bytes, i) == 0x04034b50u && bytes.AsSpan(i + 30, nameBytes.Length).SequenceEqual(nameBytes));
+            BitConverter.ToUInt32(bytes, i) == 0x04034b50u && bytes.AsSpan(i + 30, nameBytes.Length)
+                .SequenceEqual(nameBytes));
         Assert.Equal(0x04034b50u, BitConverter.ToUInt32(bytes, local));
         var central = Enumerable.Range(0, bytes.Length - 46 - nameBytes.Length).Single(i =>
-            BitConverter.ToUInt32(bytes, i) == 0x02014b50u && bytes.AsSpan(i + 46, nameBytes.Length).SequenceEqual(nameBytes));
+            BitConverter.ToUInt32(bytes, i) == 0x02014b50u && bytes.AsSpan(i + 46, nameBytes.Length)
+                .SequenceEqual(nameBytes));
         bytes[local + 14] ^= 0x01; // the CRC in the local header and in the central directory, alike
         bytes[central + 16] ^= 0x01;
         await File.WriteAllBytesAsync(path, bytes);
@@ -155,13 +165,16 @@ public sealed class DamagedArchiveTests
     }
 
     [Theory]
-    [InlineData("db/roles.sql", BackupScope.Full)]   // never put back by a restore, so only a check of every entry finds it
+    // never put back by a restore, so only a check of every entry finds it
+    [InlineData("db/roles.sql", BackupScope.Full)]
     [InlineData("dump", BackupScope.FilesOnly)]       // a files-only restore does not read the dump
-    public async Task Damage_in_an_entry_the_restore_does_not_put_back_still_stops_the_restore(string damaged, BackupScope scope)
+    public async Task Damage_in_an_entry_the_restore_does_not_put_back_still_stops_the_restore(
+        string damaged, BackupScope scope)
     {
         await using var h = await EngineHarness.CreateAsync();
         var (path, bytes) = await FullBackupAsync(h);
-        var entry = EntriesOf(bytes).Single(e => damaged == "dump" ? e.Name.EndsWith(".dump", StringComparison.Ordinal) : e.Name == damaged);
+        var entry = EntriesOf(bytes).Single(e => damaged == "dump" ? e.Name.EndsWith(".dump", StringComparison.Ordinal)
+            : e.Name == damaged);
         await WriteWithBitFlippedAsync(path, bytes, entry.DataOffset + entry.CompressedSize / 2, 3);
         await h.Database.ExecuteAsync("UPDATE patients SET name = 'live state' WHERE id = 1");
         File.WriteAllText(Path.Combine(h.Documents, "live.txt"), "live");
@@ -206,8 +219,11 @@ public sealed class DamagedArchiveTests
         {
             // Keep the original manifest's hashes but replace one entry's content.
             var manifest = ReadManifest(path);
-            var entries = ReadEntries(path).Select(e => e.Name.EndsWith("patient-2.png", StringComparison.Ordinal) ? e with { Content = new byte[e.Content.Length] } : e).ToList();
-            Write(path, manifest, entries, m => { m["entries"] = ReadManifest(path)["entries"]!.DeepClone(); return m; });
+            var entries = ReadEntries(path)
+                .Select(e => e.Name.EndsWith("patient-2.png", StringComparison.Ordinal)
+                ? e with { Content = new byte[e.Content.Length] } : e).ToList();
+            Write(path, manifest, entries, m =>
+                { m["entries"] = ReadManifest(path)["entries"]!.DeepClone(); return m; });
         });
         await AssertRefusedAndNothingChangedAsync(h, filename, "manifest.json does not match");
     }
@@ -232,14 +248,16 @@ public sealed class DamagedArchiveTests
     [InlineData("files/../escaped.txt")]
     [InlineData("db/../../escaped.dump")]
     [InlineData("escaped.txt")]
-    public async Task Entries_that_would_land_outside_their_folder_are_refused_before_anything_is_written(string evilName)
+    public async Task Entries_that_would_land_outside_their_folder_are_refused_before_anything_is_written(
+        string evilName)
     {
         await using var h = await EngineHarness.CreateAsync();
         var filename = await DamagedBackupAsync(h, path =>
             Write(path, ReadManifest(path), [.. ReadEntries(path), new ForgedEntry(evilName, "pwned"u8.ToArray())]));
 
         await AssertRefusedAndNothingChangedAsync(h, filename, "");
-        foreach (var candidate in new[] { "/tmp/escaped.txt", Path.Combine(h.Folder.Path, "escaped.txt"), Path.Combine(h.Folder.Path, "clinic", "escaped.txt"), Path.Combine(h.BackupDirectory, "escaped.txt") })
+        foreach (var candidate in new[] { "/tmp/escaped.txt", Path.Combine(h.Folder.Path, "escaped.txt"),
+            Path.Combine(h.Folder.Path, "clinic", "escaped.txt"), Path.Combine(h.BackupDirectory, "escaped.txt") })
             Assert.False(File.Exists(candidate), candidate);
     }
 
@@ -251,7 +269,8 @@ public sealed class DamagedArchiveTests
         using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
             using (var s = zip.CreateEntry("photo.jpg").Open()) s.Write([1, 2, 3]);
 
-        var error = await Assert.ThrowsAsync<BackupException>(() => h.Engine.VerifyAsync("backup-2026-01-01-00-00-00.zip"));
+        var error = await Assert.ThrowsAsync<BackupException>(() =>
+            h.Engine.VerifyAsync("backup-2026-01-01-00-00-00.zip"));
         Assert.Contains("not a BackupManager archive", error.Message);
         Assert.False(Assert.Single(await h.Engine.ListAsync()).Readable);
     }

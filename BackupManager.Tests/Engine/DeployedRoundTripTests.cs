@@ -33,12 +33,14 @@ public sealed class DeployedRoundTripTests
         }
         else
         {
-            // Only a superuser may set work_mem for another role: the one thing the owner cannot restore is named, with its statement.
+            // Only a superuser may set work_mem for another role: the one thing the owner cannot restore is named, with
+            // its statement.
             var perRole = $"setting {reader}|{{work_mem=8MB}}";
             Assert.Contains(perRole, backedUp.Database);
             Assert.Equal(backedUp.ToString().Replace(perRole + "\n", ""), restored.ToString());
             var warning = Assert.Single(result.Warnings);
-            Assert.Contains($"ALTER ROLE \"{reader}\" IN DATABASE \"{h.Database.Name}\" SET \"work_mem\" TO '8MB';", warning);
+            Assert.Contains($"ALTER ROLE \"{reader}\" IN DATABASE \"{h.Database.Name}\" SET \"work_mem\" TO '8MB';",
+                warning);
         }
         Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
     }
@@ -69,21 +71,27 @@ public sealed class DeployedRoundTripTests
         await using var h = await EngineHarness.CreateAsync(); // the superuser connection, which could grant anything
         await h.SeedAsync();
         var reader = h.Database.NewRoleName("r");
-        await h.Database.ExecuteAsAdminAsync($"CREATE ROLE \"{reader}\" NOLOGIN; GRANT pg_read_all_data TO \"{reader}\"; GRANT SELECT ON patients TO \"{reader}\";");
+        await h.Database.ExecuteAsAdminAsync(
+            $"CREATE ROLE \"{reader}\" NOLOGIN; GRANT pg_read_all_data TO \"{reader}\"; GRANT SELECT ON patients TO " +
+            $"\"{reader}\";");
         var backup = await h.CreateBackupAsync();
         await h.Database.ExecuteAsAdminAsync($"REVOKE SELECT ON patients FROM \"{reader}\"; DROP ROLE \"{reader}\";");
 
         var result = await h.RestoreAsync(backup.Filename);
 
-        Assert.True(await h.Database.ScalarAsync<bool>($"SELECT has_table_privilege('{reader}', 'patients', 'SELECT')")); // its own grant came back
-        Assert.False(await h.Database.ScalarAsync<bool>($"SELECT pg_has_role('{reader}', 'pg_read_all_data', 'MEMBER')"));
+        // its own grant came back
+        Assert.True(await h.Database.ScalarAsync<bool>(
+            $"SELECT has_table_privilege('{reader}', 'patients', 'SELECT')"));
+        Assert.False(await h.Database.ScalarAsync<bool>(
+            $"SELECT pg_has_role('{reader}', 'pg_read_all_data', 'MEMBER')"));
         Assert.Contains(result.Warnings, w => w.Contains($"GRANT \"pg_read_all_data\" TO \"{reader}\";"));
     }
 
     [Fact]
     public void A_privilege_that_is_not_a_database_privilege_is_refused_instead_of_becoming_sql()
     {
-        var state = new Core.Database.DatabaseState { Owner = "o", Acl = [new Core.Database.DatabaseGrant(null, "CONNECT ON DATABASE x TO PUBLIC; DROP TABLE t; --", false)] };
+        var state = new Core.Database.DatabaseState { Owner = "o",
+            Acl = [new Core.Database.DatabaseGrant(null, "CONNECT ON DATABASE x TO PUBLIC; DROP TABLE t; --", false)] };
         var error = Assert.Throws<BackupException>(() => state.Statements("x").ToList());
         Assert.Equal(BackupErrorKind.Damaged, error.Kind);
     }

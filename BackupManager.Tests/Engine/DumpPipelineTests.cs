@@ -4,7 +4,8 @@ using BackupManager.Tests.Infrastructure;
 
 namespace BackupManager.Tests.Engine;
 
-/// <summary>What keeps the dump — a backup's critical path — fast: pg_dump writes to its pipe in large pieces.</summary>
+/// <summary>What keeps the dump — a backup's critical path — fast: pg_dump writes to its pipe in large
+/// pieces.</summary>
 public sealed class DumpPipelineTests
 {
     [Fact]
@@ -12,7 +13,8 @@ public sealed class DumpPipelineTests
     {
         var environment = new Dictionary<string, string> { ["PGPASSWORD"] = "kept" };
         PgDumpRunner.LargeStdoutWrites(environment);
-        Assert.True(File.Exists(environment["LD_PRELOAD"].Split(':')[^1]), "coreutils' libstdbuf.so is installed on Debian");
+        Assert.True(File.Exists(environment["LD_PRELOAD"].Split(':')[^1]),
+            "coreutils' libstdbuf.so is installed on Debian");
         Assert.Equal("1048576", environment["_STDBUF_O"]);
         Assert.Equal("kept", environment["PGPASSWORD"]);
     }
@@ -34,10 +36,12 @@ public sealed class DumpPipelineTests
         await using var h = await EngineHarness.CreateAsync(o => o.PgBinDirectory = tools.Path);
         await h.SeedAsync();
 
-        var created = await h.Engine.CreateAsync(new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Manual, "test"));
+        var created = await h.Engine.CreateAsync(
+            new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Manual, "test"));
         await h.Engine.VerifyAsync(created.Filename);
 
-        var dump = Assert.Single(File.ReadAllLines(record), line => !line.StartsWith("--version|", StringComparison.Ordinal)).Split('|');
+        var dump = Assert.Single(File.ReadAllLines(record), line =>
+            !line.StartsWith("--version|", StringComparison.Ordinal)).Split('|');
         Assert.EndsWith("libstdbuf.so", dump[1]);
         Assert.Equal("1048576", dump[2]);
     }

@@ -32,8 +32,10 @@ public sealed class ForgedSummaryTests
                 CreatedAt = forgedAt.AddDays(i), Contains = [BackupContents.Database, BackupContents.Files],
             });
             BackupInfo uploaded;
-            await using (var upload = File.OpenRead(forged)) uploaded = await h.Engine.ImportAsync(upload, long.MaxValue, "x");
-            Assert.True(uploaded.CreatedAt < DateTimeOffset.UtcNow.AddMinutes(1), $"listed as made at {uploaded.CreatedAt:u}");
+            await using (var upload = File.OpenRead(forged)) uploaded = await h.Engine.ImportAsync(upload,
+                long.MaxValue, "x");
+            Assert.True(uploaded.CreatedAt < DateTimeOffset.UtcNow.AddMinutes(1),
+                $"listed as made at {uploaded.CreatedAt:u}");
             Assert.Equal([BackupContents.Files], uploaded.Contains);
         }
 

@@ -18,7 +18,8 @@ public sealed class LowPriorityTests
     {
         var stat = File.ReadAllText(statPath);
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture); // state is field 3: nice (19) is the 17th after it
+        // state is field 3: nice (19) is the 17th after it
+        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static IEnumerable<(int Pid, string Name)> Processes() =>
@@ -38,31 +39,38 @@ public sealed class LowPriorityTests
     }
 
     [Fact]
-    public async Task A_low_create_runs_pg_dump_and_its_compression_threads_niced_in_the_idle_io_class_and_reads_at_the_throttled_rate()
+    public async Task A_low_create_nices_pg_dump_and_compression_threads_in_idle_io_class_and_reads_at_throttled_rate()
     {
         await using var h = await EngineHarness.CreateAsync(o => o.LowPriorityBytesPerSecond = 1 << 20);
         await h.SeedAsync();
         // Enough rows that a 1 MiB/s create runs for a few seconds.
-        await h.Database.ExecuteAsync("CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 20) AS body FROM generate_series(1, 20000) g");
+        await h.Database.ExecuteAsync(
+            "CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 20) AS body FROM generate_series(1, 20000) g");
         using var stop = new CancellationTokenSource();
-        var create = h.Engine.CreateAsync(new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Manual, "test@clinic", BackupPriority.Low), null, stop.Token);
+        var create = h.Engine.CreateAsync(
+            new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Manual, "test@clinic", BackupPriority.Low),
+            null, stop.Token);
 
         (int Pid, string Name) dump = default;
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (dump.Pid == 0 && DateTime.UtcNow < deadline)
         {
-            dump = Processes().FirstOrDefault(p => p.Name == "pg_dump" && CommandLineOf(p.Pid).Contains("--format=custom", StringComparison.Ordinal));
+            dump = Processes().FirstOrDefault(p => p.Name == "pg_dump" && CommandLineOf(p.Pid)
+                .Contains("--format=custom", StringComparison.Ordinal));
             await Task.Delay(20);
         }
         Assert.NotEqual(0, dump.Pid);
         await Task.Delay(300);
-        Assert.True(File.Exists($"/proc/{dump.Pid}/stat"), $"pg_dump exited; create completed: {create.IsCompleted} {create.Exception?.InnerException?.Message}");
+        Assert.True(File.Exists($"/proc/{dump.Pid}/stat"),
+            $"pg_dump exited; create completed: {create.IsCompleted} {create.Exception?.InnerException?.Message}");
         Assert.Equal(19, NiceOf($"/proc/{dump.Pid}/stat"));
         Assert.Equal(3, LowPriority.IoClassOf(dump.Pid)); // idle
         // The compression threads start with the first full chunk (2 MiB: two seconds at this rate).
         List<string> deflate = [];
         for (var i = 0; i < 100 && deflate.Count == 0; i++, await Task.Delay(100))
-            deflate = Directory.EnumerateDirectories("/proc/self/task").Where(t => File.Exists(Path.Combine(t, "comm")) && File.ReadAllText(Path.Combine(t, "comm")).Trim() == "Deflate worker").ToList();
+            deflate = Directory.EnumerateDirectories("/proc/self/task")
+                .Where(t => File.Exists(Path.Combine(t, "comm")) && File.ReadAllText(Path.Combine(t, "comm"))
+                .Trim() == "Deflate worker").ToList();
         Assert.NotEmpty(deflate);
         await Task.Delay(100);
         Assert.All(deflate, t => Assert.Equal(19, NiceOf(Path.Combine(t, "stat"))));
@@ -80,12 +88,17 @@ public sealed class LowPriorityTests
     public async Task A_normal_create_leaves_pg_dump_at_normal_priority()
     {
         await using var h = await EngineHarness.CreateAsync();
-        await h.Database.ExecuteAsync("CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 20) AS body FROM generate_series(1, 200000) g");
-        var create = h.Engine.CreateAsync(new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Manual, "test@clinic", BackupPriority.Normal));
+        await h.Database.ExecuteAsync(
+            "CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 20) AS body " +
+            "FROM generate_series(1, 200000) g");
+        var create = h.Engine.CreateAsync(
+            new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Manual, "test@clinic",
+            BackupPriority.Normal));
         int? nice = null;
         while (!create.IsCompleted && nice is null)
         {
-            var dump = Processes().FirstOrDefault(p => p.Name == "pg_dump" && CommandLineOf(p.Pid).Contains("--format=custom", StringComparison.Ordinal));
+            var dump = Processes().FirstOrDefault(p => p.Name == "pg_dump" && CommandLineOf(p.Pid)
+                .Contains("--format=custom", StringComparison.Ordinal));
             if (dump.Pid != 0) try { nice = NiceOf($"/proc/{dump.Pid}/stat"); } catch (IOException) { }
             await Task.Delay(2);
         }
@@ -100,24 +113,31 @@ public sealed class LowPriorityTests
         await using var h = await EngineHarness.CreateAsync(asOwnerRole: true);
         var reader = await DeployedClinic.SeedAsync(h);
         var backedUp = await DeployedClinic.CaptureAsync(h, reader);
-        var normal = await h.Engine.CreateAsync(new CreateBackupRequest(BackupScope.Full, BackupTrigger.Manual, "test@clinic", BackupPriority.Normal));
+        var normal = await h.Engine.CreateAsync(
+            new CreateBackupRequest(BackupScope.Full, BackupTrigger.Manual, "test@clinic", BackupPriority.Normal));
         await Task.Delay(1100);
-        var low = await h.Engine.CreateAsync(new CreateBackupRequest(BackupScope.Full, BackupTrigger.Manual, "test@clinic", BackupPriority.Low));
+        var low = await h.Engine.CreateAsync(
+            new CreateBackupRequest(BackupScope.Full, BackupTrigger.Manual, "test@clinic", BackupPriority.Low));
 
         var lowReport = await h.Engine.VerifyAsync(low.Filename);
         var normalReport = await h.Engine.VerifyAsync(normal.Filename);
         Assert.Equal(normalReport.Entries, lowReport.Entries);
-        // Every file entry has the same content; the dumps differ only by pg_dump's timestamp, so compare what they restore.
-        Assert.Equal(normalReport.Manifest.Entries.Where(e => e.Path.StartsWith("files/")).Select(e => (e.Path, e.Sha256)),
+        // Every file entry has the same content; the dumps differ only by pg_dump's timestamp, so compare what they
+        // restore.
+        Assert.Equal(normalReport.Manifest.Entries.Where(e => e.Path.StartsWith("files/"))
+            .Select(e => (e.Path, e.Sha256)),
             lowReport.Manifest.Entries.Where(e => e.Path.StartsWith("files/")).Select(e => (e.Path, e.Sha256)));
         Assert.Equal(normalReport.Manifest.Database!.RowCounts, lowReport.Manifest.Database!.RowCounts);
 
         await h.Database.ExecuteAsync("UPDATE public.patients SET name = 'changed' WHERE id = 1");
         await h.RestoreAsync(low.Filename);
         NpgsqlConnection.ClearAllPools();
-        // As the owner role, a per-role setting in the database comes back only over a superuser connection (a warning says so).
-        static string WithoutPerRoleSettings(string state) => string.Join('\n', state.Split('\n').Where(l => !l.StartsWith("setting ", StringComparison.Ordinal)));
-        Assert.Equal(WithoutPerRoleSettings(backedUp.ToString()), WithoutPerRoleSettings((await DeployedClinic.CaptureAsync(h, reader)).ToString()));
+        // As the owner role, a per-role setting in the database comes back only over a superuser connection (a warning
+        // says so).
+        static string WithoutPerRoleSettings(string state) =>
+            string.Join('\n', state.Split('\n').Where(l => !l.StartsWith("setting ", StringComparison.Ordinal)));
+        Assert.Equal(WithoutPerRoleSettings(backedUp.ToString()),
+            WithoutPerRoleSettings((await DeployedClinic.CaptureAsync(h, reader)).ToString()));
     }
 
     [Fact]

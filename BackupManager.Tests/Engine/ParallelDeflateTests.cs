@@ -44,20 +44,26 @@ public sealed class ParallelDeflateTests
     {
         var before = MixedContent(64 * Chunk);
         // A row near the start grew by 37 bytes: everything after it shifts.
-        var after = before[..5000].Concat(Encoding.ASCII.GetBytes(" (reviewed by the dentist on 2026-12-01)")[..37]).Concat(before[5000..]).ToArray();
-        var shared = CommonSuffix(Deflate(before, contentDefined: true, 4 * Chunk), Deflate(after, contentDefined: true, 4 * Chunk));
-        var sharedFixed = CommonSuffix(Deflate(before, contentDefined: false, 4 * Chunk), Deflate(after, contentDefined: false, 4 * Chunk));
+        var after = before[..5000].Concat(Encoding.ASCII.GetBytes(" (reviewed by the dentist on 2026-12-01)")[..37])
+            .Concat(before[5000..]).ToArray();
+        var shared = CommonSuffix(Deflate(before, contentDefined: true, 4 * Chunk),
+            Deflate(after, contentDefined: true, 4 * Chunk));
+        var sharedFixed = CommonSuffix(Deflate(before, contentDefined: false, 4 * Chunk),
+            Deflate(after, contentDefined: false, 4 * Chunk));
         var total = Deflate(before, contentDefined: true, 4 * Chunk).Length;
         Assert.True(shared > total * 0.8, $"content-defined: {shared:N0} of {total:N0} bytes shared");
-        Assert.True(sharedFixed < total * 0.1, $"fixed: {sharedFixed:N0} of {total:N0} bytes shared"); // why the cuts are content-defined
+        // why the cuts are content-defined
+        Assert.True(sharedFixed < total * 0.1, $"fixed: {sharedFixed:N0} of {total:N0} bytes shared");
     }
 
     private static byte[] Deflate(byte[] input, bool contentDefined, int chunkSize)
     {
         var output = new MemoryStream();
-        using (var deflate = new ParallelDeflateStream(output, 1, workers: 2, chunkSize: chunkSize, contentDefinedCuts: contentDefined))
+        using (var deflate = new ParallelDeflateStream(output, 1, workers: 2, chunkSize: chunkSize,
+            contentDefinedCuts: contentDefined))
         {
-            for (var offset = 0; offset < input.Length; offset += 100_000) deflate.Write(input.AsSpan(offset, Math.Min(100_000, input.Length - offset)));
+            for (var offset = 0; offset < input.Length; offset += 100_000) deflate.Write(
+                input.AsSpan(offset, Math.Min(100_000, input.Length - offset)));
             deflate.Complete();
         }
         return output.ToArray();
@@ -81,9 +87,11 @@ public sealed class ParallelDeflateTests
             deflate.Complete();
         }
         var single = new MemoryStream();
-        using (var deflate = new DeflateStream(single, new ZLibCompressionOptions { CompressionLevel = 1 }, leaveOpen: true)) deflate.Write(input);
+        using (var deflate = new DeflateStream(single, new ZLibCompressionOptions { CompressionLevel = 1 },
+            leaveOpen: true)) deflate.Write(input);
         Assert.True(parallel.Length < input.Length / 3, $"{parallel.Length} of {input.Length}");
-        Assert.True(parallel.Length <= single.Length * 1.01, $"parallel {parallel.Length} against single {single.Length}");
+        Assert.True(parallel.Length <= single.Length * 1.01,
+            $"parallel {parallel.Length} against single {single.Length}");
     }
 
     [Fact]
@@ -97,7 +105,8 @@ public sealed class ParallelDeflateTests
             deflate.Write(input);
             deflate.Complete();
         }
-        // Level 1 with string matching keeps about 85 %; Huffman coding alone comes close to the 4 bits a hex digit carries.
+        // Level 1 with string matching keeps about 85 %; Huffman coding alone comes close to the 4 bits a hex digit
+        // carries.
         Assert.True(output.Length < input.Length * 0.55, $"{output.Length} of {input.Length}");
         Assert.Equal(input, Inflate(output.ToArray()));
     }
@@ -145,7 +154,8 @@ public sealed class ParallelDeflateTests
 
     private sealed class FailingStream : Stream
     {
-        public override void Write(byte[] buffer, int offset, int count) => throw new IOException("No space left on device");
+        public override void Write(byte[] buffer, int offset, int count) =>
+            throw new IOException("No space left on device");
         public override bool CanRead => false;
         public override bool CanSeek => false;
         public override bool CanWrite => true;

@@ -12,13 +12,17 @@ namespace BackupManager.Tests.Engine;
 public sealed class RestoreDrillTests
 {
     private static IEnumerable<string> Scratch(EngineHarness h) =>
-        Directory.EnumerateDirectories(Path.GetDirectoryName(h.Xrays)!).Where(d => Path.GetFileName(d).Contains(".bm-"));
+        Directory.EnumerateDirectories(Path.GetDirectoryName(h.Xrays)!)
+            .Where(d => Path.GetFileName(d).Contains(".bm-"));
 
     [Fact]
     public async Task A_drill_of_a_good_backup_passes_checks_every_table_and_file_and_leaves_nothing_behind()
     {
-        await using var h = await EngineHarness.CreateAsync(o => o.DrillChecks = ["SELECT count(*) > 0 FROM patients", "SELECT current_setting('transaction_read_only') = 'on'"], asOwnerRole: true);
-        var reader = await DeployedClinic.SeedAsync(h); // several schemas, a second role with grants, large objects, files
+        await using var h = await EngineHarness.CreateAsync(o =>
+            o.DrillChecks = ["SELECT count(*) > 0 FROM patients",
+            "SELECT current_setting('transaction_read_only') = 'on'"], asOwnerRole: true);
+        // several schemas, a second role with grants, large objects, files
+        var reader = await DeployedClinic.SeedAsync(h);
         var backup = await h.CreateBackupAsync();
         var live = await DeployedClinic.CaptureAsync(h, reader);
         var liveFiles = TestFolder.Snapshot(Path.GetDirectoryName(h.Xrays)!);
@@ -27,10 +31,12 @@ public sealed class RestoreDrillTests
 
         Assert.True(result.Passed, string.Join(" ", result.Failures));
         Assert.Equal(backup.Filename, result.Filename);
-        var tables = await h.Database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')");
+        var tables = await h.Database.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')");
         Assert.Equal(tables, result.TablesChecked);
         Assert.Equal(await AllRowsAsync(h), result.RowsChecked);
-        Assert.Equal(Directory.GetFiles(Path.GetDirectoryName(h.Xrays)!, "*", SearchOption.AllDirectories).Length, result.FilesChecked);
+        Assert.Equal(Directory.GetFiles(Path.GetDirectoryName(h.Xrays)!, "*", SearchOption.AllDirectories).Length,
+            result.FilesChecked);
         Assert.Equal(2, result.OperatorChecks);
         Assert.True(result.RestoreDuration > TimeSpan.Zero && result.RestoreDuration <= result.TotalDuration);
         // Nothing left, nothing live changed.
@@ -46,16 +52,20 @@ public sealed class RestoreDrillTests
         Assert.Equal(result.RestoreDuration, recorded.RestoreDuration);
     }
 
+    private const string OneTableAsXml =
+        "query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', schemaname, tablename), false, true, '')";
+
     private static async Task<long> AllRowsAsync(EngineHarness h) =>
-        await h.Database.ScalarAsync<long>("""
-            SELECT coalesce(sum((xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', schemaname, tablename), false, true, '')))[1]::text::bigint), 0)::bigint
+        await h.Database.ScalarAsync<long>($"""
+            SELECT coalesce(sum((xpath('/row/c/text()', {OneTableAsXml}))[1]::text::bigint), 0)::bigint
             FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
             """);
 
     [Fact]
     public async Task A_failing_operator_check_fails_the_drill_and_is_named()
     {
-        await using var h = await EngineHarness.CreateAsync(o => o.DrillChecks = ["SELECT count(*) > 0 FROM patients", "SELECT count(*) > 1000000 FROM appointments"]);
+        await using var h = await EngineHarness.CreateAsync(o =>
+            o.DrillChecks = ["SELECT count(*) > 0 FROM patients", "SELECT count(*) > 1000000 FROM appointments"]);
         await h.SeedAsync();
         await h.CreateBackupAsync();
 
@@ -63,7 +73,9 @@ public sealed class RestoreDrillTests
 
         Assert.False(result.Passed);
         var failure = Assert.Single(result.Failures);
-        Assert.Contains("Backup__DrillChecks__1 (SELECT count(*) > 1000000 FROM appointments) returned False instead of true", failure);
+        Assert.Contains(
+            "Backup__DrillChecks__1 (SELECT count(*) > 1000000 FROM appointments) returned False instead of true",
+            failure);
         Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
         Assert.Empty(Scratch(h));
     }
@@ -76,11 +88,15 @@ public sealed class RestoreDrillTests
         var backup = await old.CreateBackupAsync();
         // The new server: the owner role exists, the reader role does not; BackupManager connects as the superuser,
         // which could create it — a drill must not.
-        var empty = await TestPostgres.CreateDatabaseAsync(adminConnectionString: TestPostgres.DisasterRecoveryConnectionString, name: old.Database.Name, ownerRole: old.Database.OwnerRole);
-        await using var dr = await EngineHarness.CreateAsync(database: empty, connectionString: TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name),
+        var empty = await TestPostgres.CreateDatabaseAsync(
+            adminConnectionString: TestPostgres.DisasterRecoveryConnectionString, name: old.Database.Name,
+            ownerRole: old.Database.OwnerRole);
+        await using var dr = await EngineHarness.CreateAsync(database: empty,
+            connectionString: TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name),
             configure: o => o.RestoreConnection = empty.ConnectionString);
         File.Copy(old.PathOf(backup.Filename), dr.PathOf(backup.Filename));
-        File.Copy(Path.Combine(old.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), Path.Combine(dr.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), overwrite: true);
+        File.Copy(Path.Combine(old.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName),
+            Path.Combine(dr.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), overwrite: true);
 
         var result = await dr.Engine.DrillAsync(new DrillRequest(backup.Filename, "test@clinic"));
 
@@ -108,7 +124,8 @@ public sealed class RestoreDrillTests
         using (var process = AppProcess.Start(env, "app:restore-drill"))
         {
             var deadline = DateTime.UtcNow.AddSeconds(90);
-            while (!(await h.Database.DatabasesLikeAsync()).Any(d => d.Contains("__bm_drill_")) && DateTime.UtcNow < deadline) await Task.Delay(100);
+            while (!(await h.Database.DatabasesLikeAsync()).Any(d => d.Contains("__bm_drill_"))
+                && DateTime.UtcNow < deadline) await Task.Delay(100);
             Assert.Contains(await h.Database.DatabasesLikeAsync(), d => d.Contains("__bm_drill_"));
             Assert.NotEmpty(Scratch(h));
             await Task.Delay(300);
@@ -130,7 +147,9 @@ public sealed class RestoreDrillTests
     {
         await using var h = await EngineHarness.CreateAsync();
         await h.SeedAsync();
-        await h.Database.ExecuteAsync("CREATE TABLE notes (id int, body text); INSERT INTO notes VALUES (1, E'two\\nlines'), (2, E'tab\\there'), (3, NULL); CREATE TABLE empty_one (id int);");
+        await h.Database.ExecuteAsync(
+            "CREATE TABLE notes (id int, body text); INSERT INTO notes VALUES (1, E'two\\nlines'), (2, " +
+            "E'tab\\there'), (3, NULL); CREATE TABLE empty_one (id int);");
         var backup = await h.CreateBackupAsync();
         var (exit, _) = StockReaders.Run("unzip", "-o", "-q", h.PathOf(backup.Filename), "db/*", "-d", h.Folder.Path);
         Assert.Equal(0, exit);
@@ -139,7 +158,8 @@ public sealed class RestoreDrillTests
         foreach (var step in new[] { 1, 7, 4096, 1 << 20 })
         {
             var counter = new Core.Database.DumpRowCounter(Stream.Null);
-            for (var offset = 0; offset < dump.Length; offset += step) counter.Write(dump.AsSpan(offset, Math.Min(step, dump.Length - offset)));
+            for (var offset = 0; offset < dump.Length; offset += step) counter.Write(
+                dump.AsSpan(offset, Math.Min(step, dump.Length - offset)));
             var counts = counter.Counts!;
             Assert.Equal(500, counts["public.patients"]);
             Assert.Equal(2000, counts["public.appointments"]);
@@ -161,10 +181,11 @@ public sealed class RestoreDrillTests
     }
 
     [Fact]
-    public async Task Over_a_superuser_connection_the_checks_run_as_the_databases_owner_and_the_default_drill_skips_a_foreign_upload()
+    public async Task Over_a_superuser_connection_checks_run_as_the_owner_and_the_default_drill_skips_a_foreign_upload()
     {
         var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
-        await using var h = await EngineHarness.CreateAsync(database: database, connectionString: TestPostgres.With(TestPostgres.AdminConnectionString, database.Name),
+        await using var h = await EngineHarness.CreateAsync(database: database,
+            connectionString: TestPostgres.With(TestPostgres.AdminConnectionString, database.Name),
             configure: o =>
             {
                 o.DrillChecks = ["SELECT NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"];
@@ -177,7 +198,8 @@ public sealed class RestoreDrillTests
         TestFolder.WriteFile(Path.Combine(other.Xrays, "a.txt"), "x"u8.ToArray());
         await Task.Delay(1100);
         var foreign = await other.CreateBackupAsync(BackupScope.FilesOnly);
-        await using (var upload = File.OpenRead(other.PathOf(foreign.Filename))) await h.Engine.ImportAsync(upload, long.MaxValue, "test@clinic");
+        await using (var upload = File.OpenRead(other.PathOf(foreign.Filename))) await h.Engine.ImportAsync(upload,
+            long.MaxValue, "test@clinic");
         Assert.True((await h.Engine.ListAsync()).First().Foreign);
 
         var result = await h.Engine.DrillAsync(new DrillRequest(null, "test@clinic"));

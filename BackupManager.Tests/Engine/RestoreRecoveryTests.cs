@@ -4,15 +4,18 @@ using Npgsql;
 
 namespace BackupManager.Tests.Engine;
 
-/// <summary>A restore interrupted by a crash is undone (before its commit point) or finished (after it) at the next start.</summary>
+/// <summary>A restore interrupted by a crash is undone (before its commit point) or finished (after it) at the next
+/// start.</summary>
 public sealed class RestoreRecoveryTests
 {
     private static async Task CloneDatabaseAsync(TestDatabase live, string cloneName, string changeSql)
     {
-        await using (var connection = new NpgsqlConnection(TestPostgres.With(TestPostgres.AdminConnectionString, "postgres")))
+        await using (var connection = new NpgsqlConnection(
+            TestPostgres.With(TestPostgres.AdminConnectionString, "postgres")))
         {
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{cloneName}\" TEMPLATE \"{live.Name}\"", connection);
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{cloneName}\" TEMPLATE \"{live.Name}\"",
+                connection);
             await command.ExecuteNonQueryAsync();
         }
         await using var clone = new NpgsqlConnection(TestPostgres.With(live.ConnectionString, cloneName));
@@ -24,7 +27,8 @@ public sealed class RestoreRecoveryTests
     private static (FolderSwapPlan Plan, string Parent) StageFolder(EngineHarness h, string content)
     {
         var parent = Path.GetDirectoryName(h.Documents)!;
-        var plan = new FolderSwapPlan(h.Documents, Path.Combine(parent, ".documents.bm-staging-abc"), Path.Combine(parent, ".documents.bm-old-abc"), true);
+        var plan = new FolderSwapPlan(h.Documents, Path.Combine(parent, ".documents.bm-staging-abc"),
+            Path.Combine(parent, ".documents.bm-old-abc"), true);
         Directory.CreateDirectory(plan.Staging);
         File.WriteAllText(Path.Combine(plan.Staging, "restored.txt"), content);
         return (plan, parent);
@@ -41,7 +45,8 @@ public sealed class RestoreRecoveryTests
         await CloneDatabaseAsync(h.Database, staging, "UPDATE patients SET name = 'staged'");
         new RestoreJournal
         {
-            Id = "abc", Backup = "backup-2026-01-01-00-00-00.zip", RequestedBy = "alice", State = RestoreJournalState.Preparing,
+            Id = "abc", Backup = "backup-2026-01-01-00-00-00.zip", RequestedBy = "alice",
+                State = RestoreJournalState.Preparing,
             DatabaseStaging = staging, DatabaseOld = h.Database.Name + "__bm_old_abc", Folders = [plan],
         }.Save(h.BackupDirectory);
 
@@ -59,7 +64,8 @@ public sealed class RestoreRecoveryTests
     [InlineData(false, false)] // killed right after writing "committing"
     [InlineData(true, false)]  // killed after the database swap
     [InlineData(true, true)]   // killed after the database swap and the folder's first rename
-    public async Task A_restore_killed_while_swapping_is_completed_so_database_and_files_are_both_new(bool databaseSwapped, bool folderHalfSwapped)
+    public async Task A_restore_killed_while_swapping_is_completed_so_database_and_files_are_both_new(
+        bool databaseSwapped, bool folderHalfSwapped)
     {
         await using var h = await EngineHarness.CreateAsync();
         await h.SeedAsync();
@@ -69,9 +75,11 @@ public sealed class RestoreRecoveryTests
         await CloneDatabaseAsync(h.Database, staging, "UPDATE patients SET name = 'restored'");
         if (databaseSwapped)
         {
-            await using var connection = new NpgsqlConnection(TestPostgres.With(TestPostgres.AdminConnectionString, "postgres"));
+            await using var connection = new NpgsqlConnection(
+                TestPostgres.With(TestPostgres.AdminConnectionString, "postgres"));
             await connection.OpenAsync();
-            foreach (var sql in new[] { $"ALTER DATABASE \"{h.Database.Name}\" RENAME TO \"{old}\"", $"ALTER DATABASE \"{staging}\" RENAME TO \"{h.Database.Name}\"" })
+            foreach (var sql in new[] { $"ALTER DATABASE \"{h.Database.Name}\" RENAME TO \"{old}\"",
+                $"ALTER DATABASE \"{staging}\" RENAME TO \"{h.Database.Name}\"" })
             {
                 await using var command = new NpgsqlCommand(sql, connection);
                 await command.ExecuteNonQueryAsync();
@@ -80,7 +88,8 @@ public sealed class RestoreRecoveryTests
         if (folderHalfSwapped) Directory.Move(plan.Target, plan.Old);
         new RestoreJournal
         {
-            Id = "abc", Backup = "backup-2026-01-01-00-00-00.zip", RequestedBy = "alice", State = RestoreJournalState.Committing,
+            Id = "abc", Backup = "backup-2026-01-01-00-00-00.zip", RequestedBy = "alice",
+                State = RestoreJournalState.Committing,
             DatabaseStaging = staging, DatabaseOld = old, Folders = [plan],
         }.Save(h.BackupDirectory);
 

@@ -4,7 +4,8 @@ using BackupManager.Tests.Infrastructure;
 
 namespace BackupManager.Tests.Engine;
 
-/// <summary>A restore whose declared files do not fit the target's disk is refused with the figures, writing nothing.</summary>
+/// <summary>A restore whose declared files do not fit the target's disk is refused with the figures, writing
+/// nothing.</summary>
 public sealed class RestoreSpaceTests
 {
     [Fact]
@@ -35,7 +36,8 @@ public sealed class RestoreSpaceTests
             // The same archive uploaded: refused at intake with the same figures, and not kept.
             File.Delete(h.PathOf(backup.Filename));
             await using var upload = File.OpenRead(made.PathOf(backup.Filename));
-            var refused = await Assert.ThrowsAsync<BackupException>(() => h.Engine.ImportAsync(upload, long.MaxValue, "test@clinic"));
+            var refused = await Assert.ThrowsAsync<BackupException>(() =>
+                h.Engine.ImportAsync(upload, long.MaxValue, "test@clinic"));
             Assert.Contains("could never be restored here", refused.Message);
             Assert.Contains("2.0 MiB free", refused.Message);
             Assert.Empty(await h.Engine.ListAsync());

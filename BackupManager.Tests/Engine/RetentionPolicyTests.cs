@@ -8,12 +8,15 @@ public sealed class RetentionPolicyTests
     private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
     private static BackupInfo Backup(int hoursAgo, BackupTrigger trigger, bool pinned = false, bool readable = true) =>
-        new($"backup-{Now.AddHours(-hoursAgo):yyyy-MM-dd-HH-mm-ss}.zip", 1, Now.AddHours(-hoursAgo), trigger, ["database"], null, pinned, readable, 0);
+        new($"backup-{Now.AddHours(-hoursAgo):yyyy-MM-dd-HH-mm-ss}.zip", 1, Now.AddHours(-hoursAgo), trigger,
+            ["database"], null, pinned, readable, 0);
 
-    private static Dictionary<int, (bool Keep, string Reason)> Decide(RetentionPolicy policy, params (int HoursAgo, BackupTrigger Trigger, bool Pinned)[] backups)
+    private static Dictionary<int, (bool Keep, string Reason)> Decide(RetentionPolicy policy,
+        params (int HoursAgo, BackupTrigger Trigger, bool Pinned)[] backups)
     {
         var infos = backups.Select(b => Backup(b.HoursAgo, b.Trigger, b.Pinned)).ToList();
-        return policy.Evaluate(infos, Now).ToDictionary(d => (int)(Now - d.Backup.CreatedAt).TotalHours, d => (d.Keep, d.Reason));
+        return policy.Evaluate(infos, Now)
+            .ToDictionary(d => (int)(Now - d.Backup.CreatedAt).TotalHours, d => (d.Keep, d.Reason));
     }
 
     [Fact]
@@ -34,7 +37,8 @@ public sealed class RetentionPolicyTests
     {
         var decisions = Decide(new RetentionPolicy(maxBackups: 1, keepWeekly: 2, keepSafetyDays: 7),
             (1, BackupTrigger.Daily, false), (2, BackupTrigger.Daily, false),
-            (24 * 7, BackupTrigger.Weekly, false), (24 * 14, BackupTrigger.Weekly, false), (24 * 21, BackupTrigger.Weekly, false));
+            (24 * 7, BackupTrigger.Weekly, false), (24 * 14, BackupTrigger.Weekly, false),
+                (24 * 21, BackupTrigger.Weekly, false));
 
         Assert.True(decisions[1].Keep);
         Assert.False(decisions[2].Keep);
@@ -48,7 +52,8 @@ public sealed class RetentionPolicyTests
     public void Safety_backups_are_kept_by_age_and_do_not_push_out_regular_backups()
     {
         var decisions = Decide(new RetentionPolicy(maxBackups: 1, keepWeekly: 0, keepSafetyDays: 7),
-            (1, BackupTrigger.Daily, false), (2, BackupTrigger.PreRestore, false), (24 * 8, BackupTrigger.PreRestore, false));
+            (1, BackupTrigger.Daily, false), (2, BackupTrigger.PreRestore, false),
+                (24 * 8, BackupTrigger.PreRestore, false));
 
         Assert.True(decisions[1].Keep);
         Assert.True(decisions[2].Keep);
@@ -60,7 +65,8 @@ public sealed class RetentionPolicyTests
     public void Pinned_backups_and_the_newest_backup_are_never_deleted()
     {
         var decisions = Decide(new RetentionPolicy(maxBackups: 1, keepWeekly: 0, keepSafetyDays: 0),
-            (1, BackupTrigger.PreRestore, false), (2, BackupTrigger.Daily, false), (3, BackupTrigger.Daily, true), (4, BackupTrigger.Daily, false));
+            (1, BackupTrigger.PreRestore, false), (2, BackupTrigger.Daily, false), (3, BackupTrigger.Daily, true),
+                (4, BackupTrigger.Daily, false));
 
         Assert.Equal((true, "newest backup"), decisions[1]);
         Assert.True(decisions[2].Keep);
@@ -76,7 +82,8 @@ public sealed class RetentionPolicyTests
         var justMade = Backup(5, BackupTrigger.Weekly);
         var unreadable = Backup(9, BackupTrigger.Unknown, readable: false);
 
-        var decisions = policy.Evaluate([newest, justMade, unreadable], Now, justCreated: justMade.Filename).ToDictionary(d => d.Backup.Filename);
+        var decisions = policy.Evaluate([newest, justMade, unreadable], Now, justCreated: justMade.Filename)
+            .ToDictionary(d => d.Backup.Filename);
 
         Assert.Equal("just made", decisions[justMade.Filename].Reason);
         Assert.True(decisions[unreadable.Filename].Keep);

@@ -1,11 +1,9 @@
 using BackupManager.Core.Archive;
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using BackupManager.Core;
 using BackupManager.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace BackupManager.Tests.Engine;
 
@@ -17,10 +15,13 @@ public sealed class RoundTripTests
     [InlineData(1, 1)] // the defaults on a 2-core machine: dump streamed into pg_restore in one transaction
     [InlineData(2, 0)] // parallel pg_restore from a verified temporary file; dump stored, not deflated
     [InlineData(3, 6)]
-    public async Task Full_restore_brings_back_the_exact_rows_and_file_bytes_of_the_backup(int restoreJobs, int dumpCompressionLevel)
+    public async Task Full_restore_brings_back_the_exact_rows_and_file_bytes_of_the_backup(int restoreJobs,
+        int dumpCompressionLevel)
     {
         var commands = new CapturedLog(typeof(BackupManager.Core.Database.ExternalProcessRunner).FullName!);
-        await using var h = await EngineHarness.CreateAsync(o => { o.RestoreJobs = restoreJobs; o.DumpCompressionLevel = dumpCompressionLevel; }, replaceServices: commands.AddTo);
+        await using var h = await EngineHarness.CreateAsync(o =>
+            { o.RestoreJobs = restoreJobs; o.DumpCompressionLevel = dumpCompressionLevel; },
+            replaceServices: commands.AddTo);
         await h.SeedAsync();
         var rowsBefore = await h.Database.RowsAsync(PatientsQuery);
         var xraysBefore = TestFolder.Snapshot(h.Xrays);
@@ -28,7 +29,8 @@ public sealed class RoundTripTests
         // Distinct old modification times (to the tick), which the manifest records and the restore must put back.
         var times = new Dictionary<string, DateTime>();
         var stamp = new DateTime(2024, 3, 5, 14, 30, 15, DateTimeKind.Utc).AddTicks(1234567);
-        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(h.Xrays)!, "*", SearchOption.AllDirectories).Order())
+        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(h.Xrays)!, "*", SearchOption.AllDirectories)
+            .Order())
         {
             stamp = stamp.AddMinutes(7);
             File.SetLastWriteTimeUtc(file, stamp);
@@ -53,12 +55,14 @@ public sealed class RoundTripTests
         Assert.NotNull(result.SafetyBackup);
         Assert.Equal(rowsBefore, await h.Database.RowsAsync(PatientsQuery));
         Assert.Equal(2000L, await h.Database.ScalarAsync<long>("SELECT count(*) FROM appointments"));
-        Assert.Equal(0L, await h.Database.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'created_after_backup'"));
+        Assert.Equal(0L, await h.Database.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'created_after_backup'"));
         Assert.Equal(xraysBefore, TestFolder.Snapshot(h.Xrays));
         Assert.Equal(documentsBefore, TestFolder.Snapshot(h.Documents));
         foreach (var (file, time) in times) Assert.Equal(time, File.GetLastWriteTimeUtc(file));
         // No staging or old copies are left: not beside the folders, not on the server.
-        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
+        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!)
+            .Select(Path.GetFileName).Order());
         Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
         Assert.False(File.Exists(Path.Combine(h.BackupDirectory, ".restore-journal.json")));
         // No temporary dump or archive is left beside the backups.
@@ -69,7 +73,8 @@ public sealed class RoundTripTests
         // The setting really reached pg_restore: one job streams in one transaction, more run in parallel from a file.
         var pgRestore = Assert.Single(commands.Messages, m => m.StartsWith("Running ") && m.Contains("pg_restore "));
         Assert.Contains(restoreJobs == 1 ? "--single-transaction" : $"--jobs={restoreJobs}", pgRestore);
-        Assert.DoesNotContain(new Npgsql.NpgsqlConnectionStringBuilder(TestPostgres.AdminConnectionString).Password!, string.Join("\n", commands.Messages));
+        Assert.DoesNotContain(new Npgsql.NpgsqlConnectionStringBuilder(TestPostgres.AdminConnectionString).Password!,
+            string.Join("\n", commands.Messages));
     }
 
     [Fact]
@@ -96,152 +101,6 @@ public sealed class RoundTripTests
         await h.RestoreAsync(Path.GetFileName(path));
         Assert.Equal(rowsBefore, await h.Database.RowsAsync(PatientsQuery));
         Assert.Equal(documentsBefore, TestFolder.Snapshot(h.Documents));
-    }
-
-    [Fact]
-    public async Task The_safety_backup_holds_the_state_before_the_restore()
-    {
-        await using var h = await EngineHarness.CreateAsync();
-        await h.SeedAsync();
-        var backup = await h.CreateBackupAsync();
-        await h.Database.ExecuteAsync("UPDATE patients SET name = 'after' WHERE id = 1");
-        File.WriteAllText(Path.Combine(h.Documents, "after.txt"), "after");
-
-        var result = await h.RestoreAsync(backup.Filename);
-        Assert.Equal("Patient 1", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
-
-        var safety = (await h.Engine.ListAsync()).Single(b => b.Filename == result.SafetyBackup);
-        Assert.Equal(BackupTrigger.PreRestore, safety.Trigger);
-        await h.RestoreAsync(safety.Filename);
-        Assert.Equal("after", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
-        Assert.Equal("after", File.ReadAllText(Path.Combine(h.Documents, "after.txt")));
-    }
-
-    [Fact]
-    public async Task Writes_made_while_the_restore_runs_are_kept_in_the_safety_backup()
-    {
-        await using var h = await EngineHarness.CreateAsync();
-        await h.SeedAsync();
-        var backup = await h.CreateBackupAsync();
-        // Runs inline right before the swap: the last moment the application can still write to the live copies.
-        var lastWrite = new InlineProgress(p =>
-        {
-            if (p.Phase != "Swapping in the restored copies") return;
-            h.Database.ExecuteAsync("UPDATE patients SET name = 'written during the restore' WHERE id = 1").GetAwaiter().GetResult();
-            File.WriteAllText(Path.Combine(h.Documents, "during.txt"), "during");
-        });
-
-        var result = await h.Engine.RestoreAsync(new RestoreBackupRequest(backup.Filename, BackupScope.Full, "test@clinic"), lastWrite);
-        Assert.Equal("Patient 1", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
-        Assert.False(File.Exists(Path.Combine(h.Documents, "during.txt")));
-        Assert.Empty(result.Warnings);
-
-        await h.RestoreAsync(result.SafetyBackup!);
-        Assert.Equal("written during the restore", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
-        Assert.Equal("during", File.ReadAllText(Path.Combine(h.Documents, "during.txt")));
-    }
-
-    [Fact]
-    public async Task A_safety_backup_that_fails_after_the_swap_keeps_the_previous_state_parked_until_it_is_written()
-    {
-        var failParkedDumps = true;
-        await using var h = await EngineHarness.CreateAsync(replaceServices: services =>
-        {
-            var real = services.Single(d => d.ServiceType == typeof(BackupManager.Core.Database.IDatabaseDumper));
-            services.Remove(real);
-            services.AddSingleton<BackupManager.Core.Database.IDatabaseDumper>(sp =>
-                new FailingParkedDumper((BackupManager.Core.Database.IDatabaseDumper)ActivatorUtilities.CreateInstance(sp, real.ImplementationType!), () => failParkedDumps));
-        });
-        await h.SeedAsync();
-        var backup = await h.CreateBackupAsync();
-        await h.Database.ExecuteAsync("UPDATE patients SET name = 'before the restore' WHERE id = 1");
-        var count = (await h.Engine.ListAsync()).Count;
-
-        var result = await h.RestoreAsync(backup.Filename);
-
-        // The restore stands; the previous state is whole under its parked names and the warning says where.
-        Assert.Equal("Patient 1", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
-        Assert.Null(result.SafetyBackup);
-        var warning = Assert.Single(result.Warnings);
-        Assert.Contains("could not be written (the disk is on fire)", warning);
-        Assert.Contains("tries again at its next start", warning);
-        Assert.Equal(count, (await h.Engine.ListAsync()).Count);
-        Assert.Equal(2, (await h.Database.DatabasesLikeAsync()).Count);
-        Assert.Contains(Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!), p => Path.GetFileName(p).Contains(".bm-old-"));
-        Assert.True(File.Exists(Path.Combine(h.BackupDirectory, ".restore-journal.json")));
-        var unfinished = (await h.Engine.GetStatusAsync()).UnfinishedRestore;
-        Assert.NotNull(unfinished);
-        Assert.Contains("safety backup of the state it replaced is not written yet", unfinished);
-        Assert.Contains("__bm_old_", unfinished);
-
-        // A new restore refuses while the previous state is still only parked.
-        var refused = await Assert.ThrowsAsync<BackupException>(() => h.RestoreAsync(backup.Filename));
-        Assert.Contains("An earlier restore is not finished", refused.Message);
-
-        failParkedDumps = false;
-        var messages = await h.Engine.RecoverAsync();
-        Assert.Contains(messages, m => m.Contains("the safety backup of the previous state was written", StringComparison.OrdinalIgnoreCase) || m.Contains("it was written now"));
-        var safety = (await h.Engine.ListAsync()).Single(b => b.Trigger == BackupTrigger.PreRestore);
-        Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
-        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
-        Assert.False(File.Exists(Path.Combine(h.BackupDirectory, ".restore-journal.json")));
-        Assert.Null((await h.Engine.GetStatusAsync()).UnfinishedRestore);
-
-        await h.RestoreAsync(safety.Filename);
-        Assert.Equal("before the restore", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
-    }
-
-    [Fact]
-    public async Task Parked_copies_that_cannot_be_removed_leave_the_restore_and_its_safety_backup_standing()
-    {
-        await using var h = await EngineHarness.CreateAsync();
-        await h.SeedAsync();
-        var backup = await h.CreateBackupAsync();
-        string? stuck = null;
-        // Once the safety backup is written, one parked file becomes immutable (even root cannot delete it).
-        var makeStuck = new InlineProgress(p =>
-        {
-            if (!p.Phase.StartsWith("Restored;", StringComparison.Ordinal)) return;
-            var parked = Directory.GetDirectories(Path.GetDirectoryName(h.Documents)!, ".documents.bm-old-*").Single();
-            stuck = Path.Combine(parked, "invoice-1.pdf");
-            Assert.Equal(0, Chattr("+i", stuck));
-        });
-        try
-        {
-            var result = await h.Engine.RestoreAsync(new RestoreBackupRequest(backup.Filename, BackupScope.Full, "test@clinic"), makeStuck);
-            Assert.NotNull(result.SafetyBackup);
-            Assert.Contains("could not be removed", Assert.Single(result.Warnings));
-            Assert.Contains("are still there", (await h.Engine.GetStatusAsync()).UnfinishedRestore);
-        }
-        finally
-        {
-            if (stuck is not null) Chattr("-i", stuck);
-        }
-        Assert.Contains(await h.Engine.RecoverAsync(), m => m.Contains("parked previous state was removed"));
-        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
-        Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
-        Assert.Null((await h.Engine.GetStatusAsync()).UnfinishedRestore);
-    }
-
-    private static int Chattr(string flag, string path)
-    {
-        using var process = Process.Start(new ProcessStartInfo("chattr", [flag, path]) { RedirectStandardError = true })!;
-        process.WaitForExit();
-        return process.ExitCode;
-    }
-
-    private sealed class InlineProgress(Action<BackupProgress> report) : IProgress<BackupProgress>
-    {
-        public void Report(BackupProgress value) => report(value);
-    }
-
-    /// <summary>Fails dumps of a parked database (the safety backup's) while <c>fail</c> says so; the live database dumps as usual.</summary>
-    private sealed class FailingParkedDumper(BackupManager.Core.Database.IDatabaseDumper inner, Func<bool> fail) : BackupManager.Core.Database.IDatabaseDumper
-    {
-        public Task<BackupManager.Core.Database.DatabaseDescription> DescribeAsync(string? fromDatabase, CancellationToken cancellationToken) => inner.DescribeAsync(fromDatabase, cancellationToken);
-
-        public Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken, bool lowPriority = false) =>
-            fromDatabase is not null && fail() ? throw new BackupException(BackupErrorKind.Environment, "the disk is on fire") : inner.DumpAsync(destination, fromDatabase, cancellationToken, lowPriority);
     }
 
     [Fact]
@@ -277,7 +136,8 @@ public sealed class RoundTripTests
             Assert.DoesNotContain(zip.Entries, e => e.FullName.StartsWith("files/", StringComparison.Ordinal));
         using (var zip = ZipFile.OpenRead(h.PathOf(files.Filename)))
             Assert.DoesNotContain(zip.Entries, e => e.FullName.StartsWith("db/", StringComparison.Ordinal));
-        var error = await Assert.ThrowsAsync<BackupException>(() => h.RestoreAsync(files.Filename, BackupScope.DatabaseOnly));
+        var error = await Assert.ThrowsAsync<BackupException>(() =>
+            h.RestoreAsync(files.Filename, BackupScope.DatabaseOnly));
         Assert.Contains("contains no database", error.Message);
     }
 
@@ -303,7 +163,8 @@ public sealed class RoundTripTests
         Assert.Equal(h.Database.Name, root.GetProperty("database").GetProperty("name").GetString());
         Assert.StartsWith("15.", root.GetProperty("database").GetProperty("server_version").GetString());
         Assert.Matches("^[0-9]+\\.[0-9]+$", root.GetProperty("database").GetProperty("pg_dump_version").GetString()!);
-        Assert.Equal(11, root.GetProperty("totals").GetProperty("entries").GetInt32()); // 5 files, 4 folders, the dump and db/roles.sql
+        // 5 files, 4 folders, the dump and db/roles.sql
+        Assert.Equal(11, root.GetProperty("totals").GetProperty("entries").GetInt32());
 
         // Every recorded SHA-256 is the SHA-256 of the entry's bytes.
         foreach (var entry in root.GetProperty("entries").EnumerateArray())
@@ -376,7 +237,8 @@ public sealed class RoundTripTests
         var creating = Task.Run(() => h.CreateBackupAsync(BackupScope.FilesOnly)); // the open blocks its thread
         if (await Task.WhenAny(creating, Task.Delay(TimeSpan.FromSeconds(30))) != creating)
         {
-            using (File.OpenWrite(pipe)) { } // lets the stuck read end, so the failure is reported instead of hanging the run
+            // lets the stuck read end, so the failure is reported instead of hanging the run
+            using (File.OpenWrite(pipe)) { }
             Assert.Fail("The backup waited on the named pipe.");
         }
         var backup = await creating;
@@ -391,7 +253,8 @@ public sealed class RoundTripTests
     [Fact]
     public async Task Exclude_patterns_leave_matching_files_out()
     {
-        await using var h = await EngineHarness.CreateAsync(o => o.Exclude = ["**/*.tmp", "cache/**"], withDatabase: false);
+        await using var h = await EngineHarness.CreateAsync(o => o.Exclude = ["**/*.tmp", "cache/**"],
+            withDatabase: false);
         File.WriteAllText(Path.Combine(h.Documents, "keep.txt"), "keep");
         File.WriteAllText(Path.Combine(h.Documents, "scratch.tmp"), "skip");
         TestFolder.WriteFile(Path.Combine(h.Documents, "cache", "thumb.jpg"), [1, 2]);
@@ -403,5 +266,6 @@ public sealed class RoundTripTests
         Assert.Equal(["files/xrays/", "files/documents/", "files/documents/keep.txt"], entries);
     }
 
-    internal static (int Exit, string Output) Run(string program, params string[] arguments) => StockReaders.Run(program, arguments);
+    internal static (int Exit, string Output) Run(string program, params string[] arguments) =>
+        StockReaders.Run(program, arguments);
 }

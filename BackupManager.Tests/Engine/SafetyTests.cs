@@ -11,7 +11,8 @@ public sealed class SafetyTests
     {
         "../sentinel.txt", "..%2fsentinel.txt", "%2e%2e/sentinel.txt", "..\\sentinel.txt", "/etc/passwd",
         "backup-2026-01-01-00-00-00.zip/../../sentinel.txt", "backup-2026-01-01-00-00-00.zip\0.txt",
-        "backup-2026-01-01-00-00-0０.zip", "backup-2026-01-01-00-00-00.zıp", "sentinel.txt", "", new string('a', 5000),
+        "backup-2026-01-01-00-00-0０.zip", "backup-2026-01-01-00-00-00.zıp", "sentinel.txt", "",
+            new string('a', 5000),
         "./backup-2026-01-01-00-00-00.zip", "backup-2026-01-01-00-00-00.zip ", "%252e%252e%252fsentinel.txt",
     };
 
@@ -59,7 +60,8 @@ public sealed class SafetyTests
         File.CreateSymbolicLink(Path.Combine(h.BackupDirectory, "backup-2026-01-01-00-00-00.zip"), outside);
 
         Assert.Empty(await h.Engine.ListAsync());
-        Assert.Equal(BackupErrorKind.NotFound, Assert.Throws<BackupException>(() => h.Engine.GetArchivePath("backup-2026-01-01-00-00-00.zip")).Kind);
+        Assert.Equal(BackupErrorKind.NotFound,
+            Assert.Throws<BackupException>(() => h.Engine.GetArchivePath("backup-2026-01-01-00-00-00.zip")).Kind);
         await Assert.ThrowsAsync<BackupException>(() => h.Engine.DeleteAsync("backup-2026-01-01-00-00-00.zip", "test"));
         Assert.True(File.Exists(outside));
     }
@@ -123,7 +125,8 @@ public sealed class SafetyTests
     {
         var database = await TestPostgres.CreateDatabaseAsync();
         await using var _ = database;
-        await using var h = await EngineHarness.CreateAsync(connectionString: TestPostgres.With(database.ConnectionString, database.Name, password: "wrong-password"));
+        await using var h = await EngineHarness.CreateAsync(
+            connectionString: TestPostgres.With(database.ConnectionString, database.Name, password: "wrong-password"));
 
         var error = await Assert.ThrowsAsync<BackupException>(() => h.CreateBackupAsync());
 
@@ -196,7 +199,9 @@ public sealed class SafetyTests
         {
             o.Directory = h.BackupDirectory;
             o.Paths = [.. h.Options.Paths];
-            o.PgBinDirectory = FakeTools.Folder("pg_restore", "head -c 1000 >/dev/null; echo 'pg_restore: error: could not execute query: ERROR: out of memory' >&2; exit 1",
+            o.PgBinDirectory = FakeTools.Folder("pg_restore",
+                "head -c 1000 >/dev/null; echo 'pg_restore: error: could not execute query: ERROR: out of memory' " +
+                ">&2; exit 1",
                 also: ("pg_dump", "exec /usr/bin/pg_dump \"$@\""));
         }, connectionString: h.Database.ConnectionString);
 
@@ -208,11 +213,13 @@ public sealed class SafetyTests
         Assert.Equal(filesBefore, TestFolder.Snapshot(h.Documents));
         Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
         Assert.False(File.Exists(RestoreJournal.PathIn(h.BackupDirectory)));
-        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
+        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!)
+            .Select(Path.GetFileName).Order());
     }
 }
 
-/// <summary>Stand-in PostgreSQL client programs (shell scripts) for failure paths a real server cannot easily produce.</summary>
+/// <summary>Stand-in PostgreSQL client programs (shell scripts) for failure paths a real server cannot easily
+/// produce.</summary>
 internal static class FakeTools
 {
     public static string Folder(string tool, string script, params (string Tool, string Script)[] also)

@@ -11,26 +11,29 @@ namespace BackupManager.Tests.Engine;
 /// </summary>
 public sealed class SignedArchiveTests
 {
-    /// <summary>An archive made by another installation (another backup folder, so another key); its roles exist here.</summary>
+    /// <summary>An archive made by another installation (another backup folder, so another key); its roles exist
+    /// here.</summary>
     private static async Task<byte[]> ArchiveFromElsewhereAsync(bool asOwnerRole = false)
     {
         // Owned by the superuser of its server unless asOwnerRole: a role every server has.
         var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: asOwnerRole);
         await using var elsewhere = await EngineHarness.CreateAsync(database: database, asOwnerRole: asOwnerRole,
-            connectionString: asOwnerRole ? null : TestPostgres.With(TestPostgres.AdminConnectionString, database.Name));
+            connectionString: asOwnerRole ? null
+                : TestPostgres.With(TestPostgres.AdminConnectionString, database.Name));
         await elsewhere.SeedAsync();
         return await File.ReadAllBytesAsync(elsewhere.PathOf((await elsewhere.CreateBackupAsync()).Filename));
     }
 
     [Fact]
-    public async Task Own_backups_are_signed_and_one_from_another_installation_is_foreign_and_restored_only_when_confirmed()
+    public async Task Own_backups_are_signed_and_another_installations_is_foreign_and_restored_only_when_confirmed()
     {
         await using var h = await EngineHarness.CreateAsync(asOwnerRole: true);
         await h.SeedAsync();
         var own = await h.CreateBackupAsync();
         Assert.False(own.Foreign);
         Assert.False((await h.Engine.ListAsync()).Single().Foreign);
-        Assert.Equal("600", Convert.ToString((int)File.GetUnixFileMode(Path.Combine(h.BackupDirectory, ArchiveSigner.KeyFileName)), 8));
+        Assert.Equal("600", Convert.ToString(
+            (int)File.GetUnixFileMode(Path.Combine(h.BackupDirectory, ArchiveSigner.KeyFileName)), 8));
 
         var foreignName = "backup-2020-01-01-00-00-00.zip";
         await File.WriteAllBytesAsync(h.PathOf(foreignName), await ArchiveFromElsewhereAsync());
@@ -43,9 +46,11 @@ public sealed class SignedArchiveTests
         Assert.Equal("Patient 1", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
 
         await h.Database.ExecuteAsync("UPDATE patients SET name = 'changed' WHERE id = 1");
-        var restored = await h.Engine.RestoreAsync(new RestoreBackupRequest(foreignName, BackupScope.Full, "test@clinic", AllowForeign: true));
+        var restored = await h.Engine.RestoreAsync(
+            new RestoreBackupRequest(foreignName, BackupScope.Full, "test@clinic", AllowForeign: true));
         Assert.Equal("Patient 1", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
-        Assert.False((await h.Engine.ListAsync()).Single(b => b.Filename == restored.SafetyBackup).Foreign); // made here
+        // made here
+        Assert.False((await h.Engine.ListAsync()).Single(b => b.Filename == restored.SafetyBackup).Foreign);
     }
 
     [Fact]
@@ -53,13 +58,15 @@ public sealed class SignedArchiveTests
     {
         // The superuser owns the database and BackupManager connects as it, with no Backup__RestoreConnection.
         var database = await TestPostgres.CreateDatabaseAsync();
-        await using var h = await EngineHarness.CreateAsync(database: database, connectionString: database.ConnectionString);
+        await using var h = await EngineHarness.CreateAsync(database: database,
+            connectionString: database.ConnectionString);
         await h.SeedAsync();
         var foreignName = "backup-2020-01-01-00-00-00.zip";
         await File.WriteAllBytesAsync(h.PathOf(foreignName), await ArchiveFromElsewhereAsync());
 
         var refused = await Assert.ThrowsAsync<BackupException>(() =>
-            h.Engine.RestoreAsync(new RestoreBackupRequest(foreignName, BackupScope.DatabaseOnly, "test@clinic", AllowForeign: true)));
+            h.Engine.RestoreAsync(new RestoreBackupRequest(foreignName, BackupScope.DatabaseOnly, "test@clinic",
+                AllowForeign: true)));
 
         Assert.Equal(BackupErrorKind.Refused, refused.Kind);
         Assert.Contains("never runs in a superuser's session", refused.Message);
@@ -79,7 +86,8 @@ public sealed class SignedArchiveTests
         ArchiveSummary.RewriteInFile(path, ArchiveSummary.ReadFromFile(path)! with { Signature = null });
         var uploaded = "backup-2020-01-01-00-00-00.zip";
         await File.WriteAllBytesAsync(h.PathOf(uploaded), await ArchiveFromElsewhereAsync());
-        ArchiveSummary.RewriteInFile(h.PathOf(uploaded), ArchiveSummary.ReadFromFile(h.PathOf(uploaded))! with { Signature = null, Trigger = BackupTrigger.Upload });
+        ArchiveSummary.RewriteInFile(h.PathOf(uploaded),
+            ArchiveSummary.ReadFromFile(h.PathOf(uploaded))! with { Signature = null, Trigger = BackupTrigger.Upload });
         File.Delete(Path.Combine(h.BackupDirectory, ArchiveSigner.KeyFileName));
 
         // The next process to start (a second engine over the same folder) makes the key and adopts.
@@ -92,7 +100,8 @@ public sealed class SignedArchiveTests
         var engine = services.GetRequiredService<IBackupService>();
         var bytesBefore = await File.ReadAllBytesAsync(path);
         var messages = await engine.RecoverAsync();
-        Assert.Equal(bytesBefore, await File.ReadAllBytesAsync(path)); // recorded beside it: a committed archive is never rewritten
+        // recorded beside it: a committed archive is never rewritten
+        Assert.Equal(bytesBefore, await File.ReadAllBytesAsync(path));
         Assert.True(File.Exists(Path.Combine(h.BackupDirectory, ArchiveSigner.AdoptedFileName)));
 
         Assert.Contains(messages, m => m.Contains("Signed 1 backup(s)"));
@@ -118,7 +127,8 @@ public sealed class SignedArchiveTests
         var refused = await AppProcess.RunAsync(env, null, "app:restore-backup", foreignName, "--force");
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("--allow-foreign", refused.Stderr);
-        var confirmed = await AppProcess.RunAsync(env, null, "app:restore-backup", foreignName, "--force", "--allow-foreign");
+        var confirmed = await AppProcess.RunAsync(env, null, "app:restore-backup", foreignName, "--force",
+            "--allow-foreign");
         Assert.True(confirmed.ExitCode == 0, confirmed.Stderr);
     }
 
@@ -132,13 +142,15 @@ public sealed class SignedArchiveTests
             TestFolder.WriteFile(file, "to the clinic"u8.ToArray());
             File.SetUnixFileMode(file, (UnixFileMode)0x1B6); // 0666
             Core.Storage.NativeFileSystem.SetOwner(file, 1234, 1234);
-            archive = await File.ReadAllBytesAsync(elsewhere.PathOf((await elsewhere.CreateBackupAsync(BackupScope.FilesOnly)).Filename));
+            archive = await File.ReadAllBytesAsync(
+                elsewhere.PathOf((await elsewhere.CreateBackupAsync(BackupScope.FilesOnly)).Filename));
         }
         await using var h = await EngineHarness.CreateAsync(withDatabase: false);
         const string foreignName = "backup-2020-01-01-00-00-00.zip";
         await File.WriteAllBytesAsync(h.PathOf(foreignName), archive);
 
-        await h.Engine.RestoreAsync(new RestoreBackupRequest(foreignName, BackupScope.FilesOnly, "test@clinic", AllowForeign: true));
+        await h.Engine.RestoreAsync(new RestoreBackupRequest(foreignName, BackupScope.FilesOnly, "test@clinic",
+            AllowForeign: true));
 
         var restored = Path.Combine(h.Documents, "letter.txt");
         var status = Core.Storage.NativeFileSystem.Stat(restored)!.Value;

@@ -29,7 +29,8 @@ public sealed class StrictDeflateTests : IDisposable
         return data;
     }
 
-    /// <summary><paramref name="streamed"/>: the entry is written as the dump's is when it streams in (Zip64 sizes reserved).</summary>
+    /// <summary><paramref name="streamed"/>: the entry is written as the dump's is when it streams in (Zip64 sizes
+    /// reserved).</summary>
     [Theory]
     [MemberData(nameof(SizesAndWays))]
     public async Task A_dump_of_any_size_ends_with_a_final_block_and_every_reader_accepts_it(int size, bool streamed)
@@ -70,9 +71,12 @@ public sealed class StrictDeflateTests : IDisposable
         Assert.Equal(data, Inflate(complete));
         Assert.Empty(Inflate(ParallelDeflateStream.EmptyFinalBlock.ToArray()));
         Assert.Contains("without a final block", Assert.Throws<InvalidDataException>(() => Inflate([])).Message);
-        Assert.Contains("without a final block", Assert.Throws<InvalidDataException>(() => Inflate(complete[..(complete.Length / 2)])).Message);
-        Assert.Contains("without a final block", Assert.Throws<InvalidDataException>(() => Inflate(Deflate(data, final: false))).Message);
-        Assert.Contains("1 byte(s) follow", Assert.Throws<InvalidDataException>(() => Inflate([.. complete, 0])).Message);
+        Assert.Contains("without a final block",
+            Assert.Throws<InvalidDataException>(() => Inflate(complete[..(complete.Length / 2)])).Message);
+        Assert.Contains("without a final block",
+            Assert.Throws<InvalidDataException>(() => Inflate(Deflate(data, final: false))).Message);
+        Assert.Contains("1 byte(s) follow", Assert.Throws<InvalidDataException>(() => Inflate([.. complete, 0]))
+            .Message);
         var reservedBlockType = (byte[])complete.Clone();
         reservedBlockType[0] = 0x07; // final block of type 3, which deflate reserves
         Assert.Contains("is invalid", Assert.Throws<InvalidDataException>(() => Inflate(reservedBlockType)).Message);
@@ -113,14 +117,17 @@ public sealed class StrictDeflateTests : IDisposable
         return content;
     }
 
-    /// <summary>A sealed BackupManager archive whose one database entry holds <paramref name="deflate"/>(<paramref name="dump"/>) as its stored bytes.</summary>
+    /// <summary>A sealed BackupManager archive whose one database entry holds <paramref name="deflate"/>(<paramref
+    /// name="dump"/>) as its stored bytes.</summary>
     private async Task<string> WriteArchiveAsync(byte[] dump, Func<byte[], byte[]> deflate, bool streamed = false)
     {
         var deflated = deflate(dump);
         var deflatedPath = Path.Combine(_folder.Path, Guid.NewGuid().ToString("N") + ".deflate");
         await File.WriteAllBytesAsync(deflatedPath, deflated);
-        var content = new PrecompressedContent(true, Crc32.HashToUInt32(dump), dump.Length, deflated.Length, Convert.ToHexStringLower(SHA256.HashData(dump)));
-        var path = Path.Combine(_folder.Path, BackupFileName.For(DateTimeOffset.UtcNow.AddSeconds(Random.Shared.Next(100_000))));
+        var content = new PrecompressedContent(true, Crc32.HashToUInt32(dump), dump.Length, deflated.Length,
+            Convert.ToHexStringLower(SHA256.HashData(dump)));
+        var path = Path.Combine(_folder.Path,
+            BackupFileName.For(DateTimeOffset.UtcNow.AddSeconds(Random.Shared.Next(100_000))));
         const string entry = "db/clinic.dump";
         var createdAt = DateTimeOffset.UtcNow;
         ArchiveSummary summary;

@@ -93,19 +93,8 @@ public sealed class SuperuserEscapeTests
         // Made elsewhere by a superuser of another server: the function resets and runs its program unconditionally.
         await using var elsewhere = await EngineHarness.CreateAsync();
         var marker = NewMarker();
-        await elsewhere.Database.ExecuteAsAdminAsync($"""
-            CREATE FUNCTION public.looks_harmless(x int) RETURNS boolean LANGUAGE plpgsql AS $$
-            BEGIN
-              IF coalesce(current_setting('bm.armed', true), 'on') <> 'off' THEN
-                EXECUTE '{reset}';
-                COPY (SELECT 1) TO PROGRAM 'touch {marker}-restore';
-              END IF;
-              RETURN true;
-            END $$;
-            CREATE TABLE public.innocent (x int CHECK (public.looks_harmless(x)));
-            SET bm.armed = 'off';
-            INSERT INTO public.innocent VALUES (1);
-            """);
+        await elsewhere.Database.ExecuteAsAdminAsync(CraftedCheckConstraint.Sql(
+            $"EXECUTE '{reset}'; COPY (SELECT 1) TO PROGRAM 'touch {marker}-restore';"));
         var crafted = elsewhere.PathOf((await elsewhere.CreateBackupAsync(BackupScope.DatabaseOnly)).Filename);
         await using var h = await SuperuserClinicAsync();
         await h.Database.ExecuteAsync("CREATE TABLE public.patients (id int); INSERT INTO public.patients VALUES (7);");

@@ -13,7 +13,8 @@ namespace BackupManager.Tests.Engine;
 /// </summary>
 public sealed class SwapFaultTests
 {
-    private sealed record LiveState(List<string> Rows, SortedDictionary<string, string> Xrays, SortedDictionary<string, string> Documents);
+    private sealed record LiveState(
+        List<string> Rows, SortedDictionary<string, string> Xrays, SortedDictionary<string, string> Documents);
 
     private static void AssertSame(LiveState expected, LiveState actual)
     {
@@ -23,14 +24,19 @@ public sealed class SwapFaultTests
     }
 
     private static async Task<LiveState> CaptureAsync(EngineHarness h) => new(
-        await h.Database.RowsAsync("SELECT id, name FROM patients ORDER BY id"), TestFolder.Snapshot(h.Xrays), TestFolder.Snapshot(h.Documents));
+        await h.Database.RowsAsync("SELECT id, name FROM patients ORDER BY id"), TestFolder.Snapshot(h.Xrays),
+            TestFolder.Snapshot(h.Documents));
 
-    /// <summary>A harness whose database restorer is the real one wrapped by <see cref="FaultyRestorer"/>; a backup, then a changed live state.</summary>
-    private static async Task<(EngineHarness H, FaultyRestorer Faults, string Backup, LiveState Backed, LiveState Live)> ArrangeAsync()
+    /// <summary>A harness whose database restorer is the real one wrapped by <see cref="FaultyRestorer"/>; a backup,
+    /// then a changed live state.</summary>
+    private static async Task<(EngineHarness H, FaultyRestorer Faults, string Backup, LiveState Backed,
+        LiveState Live)> ArrangeAsync()
     {
         FaultyRestorer? faults = null;
-        var h = await EngineHarness.CreateAsync(replaceServices: services => services.AddSingleton<IDatabaseRestorer>(sp =>
-            faults = new FaultyRestorer(ActivatorUtilities.CreateInstance<PgRestoreRunner>(sp), sp.GetRequiredService<BackupOptions>().Directory)));
+        var h = await EngineHarness.CreateAsync(replaceServices: services =>
+            services.AddSingleton<IDatabaseRestorer>(sp =>
+            faults = new FaultyRestorer(ActivatorUtilities.CreateInstance<PgRestoreRunner>(sp),
+                sp.GetRequiredService<BackupOptions>().Directory)));
         await h.SeedAsync();
         var backed = await CaptureAsync(h);
         var backup = (await h.CreateBackupAsync()).Filename;
@@ -77,12 +83,13 @@ public sealed class SwapFaultTests
         faults.RemoveObstacle();
         AssertSame(live, await CaptureAsync(h));
         Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
-        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
+        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!)
+            .Select(Path.GetFileName).Order());
         Assert.False(File.Exists(RestoreJournal.PathIn(h.BackupDirectory)));
     }
 
     [Fact]
-    public async Task When_putting_back_fails_too_the_message_says_where_everything_is_and_the_next_start_completes_the_restore()
+    public async Task When_putting_back_fails_too_the_message_says_where_all_is_and_next_start_finishes_the_restore()
     {
         var (h, faults, backup, backed, _) = await ArrangeAsync();
         await using var _ = h;
@@ -118,27 +125,35 @@ public sealed class SwapFaultTests
         public IReadOnlySet<string>? ExistingRightAfterSwap { get; private set; }
 
         public string DatabaseName => inner.DatabaseName;
-        public Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign, Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken, bool createMissingRoles = true) =>
+        public Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign,
+            Func<Stream, CancellationToken, Task> writeDump, CancellationToken cancellationToken,
+            bool createMissingRoles = true) =>
             inner.PrepareAsync(stagingName, recorded, foreign, writeDump, cancellationToken, createMissingRoles);
-        public Task DropIfExistsAsync(string name, CancellationToken cancellationToken) => inner.DropIfExistsAsync(name, cancellationToken);
-        public Task<bool> AllowConnectionsIfExistsAsync(string name, CancellationToken cancellationToken) => inner.AllowConnectionsIfExistsAsync(name, cancellationToken);
-        public Task<IReadOnlySet<string>> WhichExistAsync(IReadOnlyList<string> names, CancellationToken cancellationToken) => inner.WhichExistAsync(names, cancellationToken);
+        public Task DropIfExistsAsync(string name, CancellationToken cancellationToken) =>
+            inner.DropIfExistsAsync(name, cancellationToken);
+        public Task<bool> AllowConnectionsIfExistsAsync(string name, CancellationToken cancellationToken) =>
+            inner.AllowConnectionsIfExistsAsync(name, cancellationToken);
+        public Task<IReadOnlySet<string>> WhichExistAsync(IReadOnlyList<string> names,
+            CancellationToken cancellationToken) => inner.WhichExistAsync(names, cancellationToken);
 
         public async Task SwapInAsync(string stagingName, string oldName, CancellationToken cancellationToken)
         {
             SwapCalls++;
             if (HoldStagingOpen)
             {
-                await using var holder = new NpgsqlConnection(TestPostgres.With(TestPostgres.AdminConnectionString, stagingName));
+                await using var holder = new NpgsqlConnection(
+                    TestPostgres.With(TestPostgres.AdminConnectionString, stagingName));
                 await holder.OpenAsync(cancellationToken);
                 try { await inner.SwapInAsync(stagingName, oldName, cancellationToken); }
-                finally { ExistingRightAfterSwap = await inner.WhichExistAsync([DatabaseName, stagingName, oldName], cancellationToken); }
+                finally { ExistingRightAfterSwap = await inner.WhichExistAsync([DatabaseName, stagingName, oldName],
+                    cancellationToken); }
                 return;
             }
             await inner.SwapInAsync(stagingName, oldName, cancellationToken);
             if (BlockFirstFolderAfterSwap)
             {
-                // A non-empty folder where the live folder is to be parked: its rename fails, as on a read-only or full disk.
+                // A non-empty folder where the live folder is to be parked: its rename fails, as on a read-only or full
+                // disk.
                 _obstacle = RestoreJournal.Load(backupDirectory)!.Folders[0].Old;
                 Directory.CreateDirectory(_obstacle);
                 File.WriteAllText(Path.Combine(_obstacle, "in-the-way"), "x");
@@ -146,7 +161,8 @@ public sealed class SwapFaultTests
         }
 
         public Task SwapBackAsync(string stagingName, string oldName, CancellationToken cancellationToken) =>
-            FailSwapBack ? throw new BackupException(BackupErrorKind.Database, "simulated: the server went away") : inner.SwapBackAsync(stagingName, oldName, cancellationToken);
+            FailSwapBack ? throw new BackupException(BackupErrorKind.Database, "simulated: the server went away")
+                : inner.SwapBackAsync(stagingName, oldName, cancellationToken);
 
         public void RemoveObstacle()
         {

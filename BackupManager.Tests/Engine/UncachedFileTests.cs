@@ -90,7 +90,8 @@ public sealed class UncachedFileTests : IDisposable
                 var read = reader.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
                 var available = (int)Math.Max(0, Math.Min(buffer.Length, content.Length - offset));
                 Assert.Equal(available, read);
-                Assert.True(buffer.AsSpan(0, read).SequenceEqual(content.AsSpan((int)Math.Min(offset, content.Length), read)), $"bytes at {offset}");
+                Assert.True(buffer.AsSpan(0, read)
+                    .SequenceEqual(content.AsSpan((int)Math.Min(offset, content.Length), read)), $"bytes at {offset}");
             }
         }
     }

@@ -13,14 +13,17 @@ public sealed class VerifyBeforeRetentionTests
     {
         CorruptingStore? store = null;
         await using var h = await EngineHarness.CreateAsync(o => o.MaxBackups = 1, replaceServices: services =>
-            services.AddSingleton<IBackupStore>(sp => store = new CorruptingStore(new BackupFolderStore(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<BackupOptions>>().Value.Directory))));
+            services.AddSingleton<IBackupStore>(sp =>
+                store = new CorruptingStore(new BackupFolderStore(
+                sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<BackupOptions>>().Value.Directory))));
         await h.SeedAsync();
         var good = await h.CreateBackupAsync();
 
         store!.CorruptNextCommit = true; // as a failing disk would: the bytes read back are not the bytes written
         var error = await Assert.ThrowsAsync<BackupException>(() => h.CreateBackupAsync());
         Assert.Equal(BackupErrorKind.Damaged, error.Kind);
-        Assert.Contains("did not read back correctly, so it was deleted and no older backup was removed", error.Message);
+        Assert.Contains("did not read back correctly, so it was deleted and no older backup was removed",
+            error.Message);
 
         var list = await h.Engine.ListAsync();
         Assert.Equal([good.Filename], list.Select(b => b.Filename));

@@ -21,15 +21,19 @@ public sealed class ZipWriterTests : IDisposable
     public async Task Stored_deflated_empty_precompressed_and_non_ascii_entries_read_back_exactly()
     {
         var random = TestFolder.RandomBytes(300_000);
-        var text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("Patient reports sensitivity; review in six months.\n", 5000)));
-        var dump = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("COPY public.patients (id, name) FROM stdin;\n", 60000)));
-        Assert.True(dump.Length > ParallelDeflateStream.DefaultChunkSize, "the dump must span chunks, so unzip reads them joined");
+        var text = Encoding.UTF8.GetBytes(
+            string.Concat(Enumerable.Repeat("Patient reports sensitivity; review in six months.\n", 5000)));
+        var dump = Encoding.UTF8.GetBytes(
+            string.Concat(Enumerable.Repeat("COPY public.patients (id, name) FROM stdin;\n", 60000)));
+        Assert.True(dump.Length > ParallelDeflateStream.DefaultChunkSize,
+            "the dump must span chunks, so unzip reads them joined");
         var path = Path.Combine(_folder.Path, "mixed.zip");
         var precompressedPath = Path.Combine(_folder.Path, "dump.deflate");
         PrecompressedContent content;
         using (var sink = new PrecompressedSink(precompressedPath))
         {
-            content = await PrecompressedFile.WriteAsync(sink, 1, (s, t) => s.WriteAsync(dump, t).AsTask(), CancellationToken.None);
+            content = await PrecompressedFile.WriteAsync(sink, 1, (s, t) => s.WriteAsync(dump, t).AsTask(),
+                CancellationToken.None);
             Assert.Null(sink.TryHandOff(() => new MemoryStream())); // already complete: the spill file is added whole
         }
         Assert.True(content.CompressedSize < dump.Length / 10);
@@ -55,7 +59,8 @@ public sealed class ZipWriterTests : IDisposable
         {
             Assert.Equal("a comment", archive.Comment);
             Assert.Equal(random, ReadAll(archive, "files/xrays/panoramic.dcm"));
-            Assert.Equal(random.Length, archive.GetEntry("files/xrays/panoramic.dcm")!.CompressedLength); // stored, not deflated
+            // stored, not deflated
+            Assert.Equal(random.Length, archive.GetEntry("files/xrays/panoramic.dcm")!.CompressedLength);
             Assert.Equal(text, ReadAll(archive, "files/notes/visit.txt"));
             Assert.Empty(ReadAll(archive, "files/notes/empty.txt"));
             Assert.Empty(ReadAll(archive, "files/notes/empty-stored.jpg"));
@@ -81,7 +86,8 @@ public sealed class ZipWriterTests : IDisposable
         // The create path: the dump spills to a file while files are written, then its entry takes the spilled part
         // and the rest arrives straight into the archive, written by another thread.
         var first = TestFolder.RandomBytes(spilledBeforeHandOff); // random: deflate keeps its size
-        var rest = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("COPY public.invoices (id, total) FROM stdin;\n", 200_000)));
+        var rest = Encoding.UTF8.GetBytes(
+            string.Concat(Enumerable.Repeat("COPY public.invoices (id, total) FROM stdin;\n", 200_000)));
         var dump = first.Concat(rest).ToArray();
         var path = Path.Combine(_folder.Path, "handed-off.zip");
         var spill = Path.Combine(_folder.Path, "dump.spill");
@@ -97,7 +103,8 @@ public sealed class ZipWriterTests : IDisposable
                 await s.WriteAsync(first, t);
                 spilled.SetResult();
                 await handedOff.Task;
-                for (var i = 0; i < rest.Length; i += 65_536) await s.WriteAsync(rest.AsMemory(i, Math.Min(65_536, rest.Length - i)), t);
+                for (var i = 0; i < rest.Length; i += 65_536) await s.WriteAsync(
+                    rest.AsMemory(i, Math.Min(65_536, rest.Length - i)), t);
             }, CancellationToken.None));
             await spilled.Task;
             var entry = sink.TryHandOff(() => zip.OpenRawEntry("db/clinic.dump", Modified, deflated: true));
@@ -129,7 +136,8 @@ public sealed class ZipWriterTests : IDisposable
         {
             var zip = new ZipWriter(output);
             for (var i = 0; i < 70_000; i++)
-                await WriteEntryAsync(zip, $"files/notes/{i / 1000}/note-{i}.txt", i % 2, Encoding.UTF8.GetBytes($"note {i}"), -1);
+                await WriteEntryAsync(zip, $"files/notes/{i / 1000}/note-{i}.txt", i % 2,
+                    Encoding.UTF8.GetBytes($"note {i}"), -1);
             zip.Finish([]);
         }
         using (var archive = ZipFile.OpenRead(path))
@@ -177,7 +185,8 @@ public sealed class ZipWriterTests : IDisposable
         // Found by the large benchmark: an archive over 4 GiB whose later entries need a Zip64 offset.
         const long size = (4L << 30) + (1 << 20);
         var path = Path.Combine(_folder.Path, "long.zip");
-        await using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20))
+        await using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
+            1 << 20))
         {
             using var zip = new ZipWriter(output);
             await using (var entry = zip.OpenEntry("files/xrays/scan.dcm", Modified, 0, size))

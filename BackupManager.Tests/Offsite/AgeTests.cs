@@ -16,7 +16,8 @@ public sealed class AgeTests
     public static TheoryData<string> Vectors()
     {
         var data = new TheoryData<string>();
-        foreach (var file in Directory.EnumerateFiles(VectorFolder).Where(f => !f.EndsWith(".md")).Order()) data.Add(Path.GetFileName(file));
+        foreach (var file in Directory.EnumerateFiles(VectorFolder).Where(f => !f.EndsWith(".md")).Order()) data.Add(
+            Path.GetFileName(file));
         return data;
     }
 
@@ -31,7 +32,8 @@ public sealed class AgeTests
         var payloadHash = headers.SingleOrDefault(h => h[0] == "payload")?[1];
         var identities = headers.Where(h => h[0] == "identity").Select(h => AgeIdentity.Parse(h[1])).ToList();
         Stream file = new MemoryStream(bytes, split + 2, bytes.Length - split - 2);
-        if (headers.Any(h => h[0] == "compressed" && h[1] == "zlib")) file = new System.IO.Compression.ZLibStream(file, System.IO.Compression.CompressionMode.Decompress);
+        if (headers.Any(h => h[0] == "compressed" && h[1] == "zlib")) file = new System.IO.Compression.ZLibStream(file,
+            System.IO.Compression.CompressionMode.Decompress);
 
         var released = new MemoryStream();
         AgeFailure? failure = null;
@@ -73,7 +75,8 @@ public sealed class AgeTests
         var escrow = AgeIdentity.Generate();
         var plaintext = TestFolder.RandomBytes(size);
         var encryptedPath = Path.Combine(folder.Path, "file.age");
-        using (var encrypted = AgeFormat.Encrypt(new MemoryStream(plaintext), size, [AgeRecipient.Parse(recipient), escrow.Recipient]))
+        using (var encrypted = AgeFormat.Encrypt(new MemoryStream(plaintext), size,
+            [AgeRecipient.Parse(recipient), escrow.Recipient]))
         {
             var expectedLength = encrypted.Length;
             using (var output = File.Create(encryptedPath)) encrypted.CopyTo(output);
@@ -82,7 +85,8 @@ public sealed class AgeTests
         var decrypted = Path.Combine(folder.Path, "out");
         var (exit, output2) = StockReaders.Run("age", "-d", "-i", identityFile, "-o", decrypted, encryptedPath);
         Assert.True(exit == 0, output2);
-        Assert.Equal(plaintext, File.Exists(decrypted) ? File.ReadAllBytes(decrypted) : []); // age writes no file for an empty payload
+        // age writes no file for an empty payload
+        Assert.Equal(plaintext, File.Exists(decrypted) ? File.ReadAllBytes(decrypted) : []);
         // The escrow key opens the same file.
         using var ours = AgeFormat.Decrypt(File.OpenRead(encryptedPath), [escrow]);
         var copy = new MemoryStream();
@@ -118,18 +122,23 @@ public sealed class AgeTests
         var right = AgeIdentity.Generate();
         var plaintext = TestFolder.RandomBytes(100_000);
         var encrypted = new MemoryStream();
-        using (var e = AgeFormat.Encrypt(new MemoryStream(plaintext), plaintext.Length, [right.Recipient])) e.CopyTo(encrypted);
+        using (var e = AgeFormat.Encrypt(new MemoryStream(plaintext), plaintext.Length, [right.Recipient])) e.CopyTo(
+            encrypted);
 
-        var wrong = Assert.Throws<AgeException>(() => AgeFormat.Decrypt(new MemoryStream(encrypted.ToArray()), [AgeIdentity.Generate()]));
+        var wrong = Assert.Throws<AgeException>(() =>
+            AgeFormat.Decrypt(new MemoryStream(encrypted.ToArray()), [AgeIdentity.Generate()]));
         Assert.Equal(AgeFailure.NoMatch, wrong.Failure);
 
         var flipped = encrypted.ToArray();
         flipped[^100] ^= 1;
-        var damaged = Assert.Throws<AgeException>(() => AgeFormat.Decrypt(new MemoryStream(flipped), [right]).CopyTo(Stream.Null));
+        var damaged = Assert.Throws<AgeException>(() => AgeFormat.Decrypt(new MemoryStream(flipped), [right])
+            .CopyTo(Stream.Null));
         Assert.Equal(AgeFailure.Payload, damaged.Failure);
 
         var truncated = encrypted.ToArray()[..^1];
-        Assert.Equal(AgeFailure.Payload, Assert.Throws<AgeException>(() => AgeFormat.Decrypt(new MemoryStream(truncated), [right]).CopyTo(Stream.Null)).Failure);
+        Assert.Equal(AgeFailure.Payload,
+            Assert.Throws<AgeException>(() => AgeFormat.Decrypt(new MemoryStream(truncated), [right])
+            .CopyTo(Stream.Null)).Failure);
     }
 
     [Fact]
@@ -137,10 +146,12 @@ public sealed class AgeTests
     {
         var identity = AgeIdentity.Generate();
         Assert.True(AgeRecipient.TryParse(identity.Recipient.Text, out _));
-        Assert.False(AgeRecipient.TryParse(identity.Recipient.Text[..^1] + (identity.Recipient.Text[^1] == 'q' ? 'p' : 'q'), out _));
+        Assert.False(AgeRecipient.TryParse(identity.Recipient.Text[..^1]
+            + (identity.Recipient.Text[^1] == 'q' ? 'p' : 'q'), out _));
         Assert.False(AgeRecipient.TryParse(identity.ToSecretText(), out _));
         var secret = identity.ToSecretText();
-        var e = Assert.Throws<FormatException>(() => AgeIdentity.ParseFile("# created: today\n" + secret[..^2] + "xx\n"));
+        var e = Assert.Throws<FormatException>(() =>
+            AgeIdentity.ParseFile("# created: today\n" + secret[..^2] + "xx\n"));
         Assert.DoesNotContain(secret[20..40], e.Message);
         Assert.Contains("Line 2", e.Message);
     }

@@ -12,7 +12,8 @@ namespace BackupManager.Tests.Offsite;
 /// </summary>
 public sealed class OffsiteCopyTests
 {
-    private static async Task<(EngineHarness Harness, string IdentityFile)> ClinicWithDestinationAsync(string kind, Action<DestinationOptions>? tune = null, bool asOwnerRole = true)
+    private static async Task<(EngineHarness Harness, string IdentityFile)> ClinicWithDestinationAsync(string kind,
+        Action<DestinationOptions>? tune = null, bool asOwnerRole = true)
     {
         var keys = new TestFolder();
         var (identityFile, recipient) = TestDestinations.Key(keys);
@@ -46,7 +47,8 @@ public sealed class OffsiteCopyTests
         Assert.Equal([backup.Filename], report.Copied);
 
         var listed = Assert.Single(await offsite.ListAsync("offsite"));
-        Assert.Equal((backup.Filename, backup.Size, backup.CreatedAt, backup.Trigger, backup.RequestedBy, backup.Foreign),
+        Assert.Equal((backup.Filename, backup.Size, backup.CreatedAt, backup.Trigger, backup.RequestedBy,
+            backup.Foreign),
             (listed.Filename, listed.Size, listed.CreatedAt, listed.Trigger, listed.RequestedBy, listed.Foreign));
         Assert.Equal(backup.Contains, listed.Contains);
         Assert.Equal("copied", Assert.Single(offsite.CopiesOf(backup.Filename)).State);
@@ -54,14 +56,15 @@ public sealed class OffsiteCopyTests
         // Fetch it back into an empty backup folder: the very same bytes, verified.
         var original = Sha(h.PathOf(backup.Filename));
         File.Delete(h.PathOf(backup.Filename));
-        var fetched = await offsite.FetchAsync("offsite", backup.Filename, TestDestinations.Identities(identityFile), "test@clinic");
+        var fetched = await offsite.FetchAsync("offsite", backup.Filename, TestDestinations.Identities(identityFile),
+            "test@clinic");
         Assert.Equal(backup.Filename, fetched.Filename);
         Assert.Equal(original, Sha(h.PathOf(backup.Filename)));
         Assert.False(fetched.Foreign); // the same bytes still carry this installation's signature
     }
 
     [Fact]
-    public async Task What_lands_at_a_folder_destination_is_age_files_the_stock_cli_opens_and_no_name_is_a_content_hash()
+    public async Task What_lands_at_a_folder_destination_is_age_files_the_stock_cli_opens_and_no_name_is_a_hash()
     {
         var (h, identityFile) = await ClinicWithDestinationAsync("folder");
         await using var _ = h;
@@ -70,18 +73,22 @@ public sealed class OffsiteCopyTests
         Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
         var root = h.Options.Destinations["offsite"].Path!;
 
-        var stored = Directory.GetFiles(root, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".json")).ToList();
+        var stored = Directory.GetFiles(root, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".json"))
+            .ToList();
         Assert.NotEmpty(stored);
         using var scratch = new TestFolder();
         foreach (var file in stored)
         {
-            Assert.Equal("age-encryption.org/v1\n", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(file), 0, 22));
-            var (exit, output) = StockReaders.Run("age", "-d", "-i", identityFile, "-o", Path.Combine(scratch.Path, "out"), file);
+            Assert.Equal("age-encryption.org/v1\n",
+                System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(file), 0, 22));
+            var (exit, output) = StockReaders.Run("age", "-d", "-i", identityFile, "-o",
+                Path.Combine(scratch.Path, "out"), file);
             Assert.True(exit == 0, $"{file}: {output}");
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
         }
         // Object names are keyed: none is the SHA-256 of a backed-up file or of the archive's stored bytes.
-        var plainHashes = Directory.GetFiles(Path.GetDirectoryName(h.Xrays)!, "*", SearchOption.AllDirectories).Select(Sha).Append(Sha(h.PathOf(backup.Filename))).ToHashSet();
+        var plainHashes = Directory.GetFiles(Path.GetDirectoryName(h.Xrays)!, "*", SearchOption.AllDirectories)
+            .Select(Sha).Append(Sha(h.PathOf(backup.Filename))).ToHashSet();
         Assert.DoesNotContain(stored.Select(f => Path.GetFileName(f)), name => plainHashes.Contains(name));
         var catalog = File.ReadAllText(Path.Combine(root, "backups", backup.Filename + ".json"));
         Assert.DoesNotContain("patient-1", catalog); // no file names in plaintext
@@ -92,7 +99,8 @@ public sealed class OffsiteCopyTests
     {
         var (h, identityFile) = await ClinicWithDestinationAsync("s3");
         await using var _ = h;
-        // 70 MB of incompressible scan: two pieces (64 MiB + the rest), the first of them a multipart upload of 8 MiB parts.
+        // 70 MB of incompressible scan: two pieces (64 MiB + the rest), the first of them a multipart upload of 8 MiB
+        // parts.
         TestFolder.WriteFile(Path.Combine(h.Xrays, "ct", "volume.dcm"), TestFolder.RandomBytes(70_000_000));
         var backup = await h.CreateBackupAsync();
         var offsite = h.Get<OffsiteService>();
@@ -118,7 +126,8 @@ public sealed class OffsiteCopyTests
         var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../scripts/fetch-by-hand.sh"));
         var rebuilt = Path.Combine(h.Folder.Path, "rebuilt.zip");
 
-        var (exit, output) = StockReaders.Run("bash", script, h.Options.Destinations["offsite"].Path!, backup.Filename, identityFile, rebuilt);
+        var (exit, output) = StockReaders.Run("bash", script, h.Options.Destinations["offsite"].Path!, backup.Filename,
+            identityFile, rebuilt);
 
         Assert.True(exit == 0, output);
         Assert.Contains($"rebuilt {backup.Filename}", output);
@@ -131,7 +140,8 @@ public sealed class OffsiteCopyTests
         var (h, _) = await ClinicWithDestinationAsync("folder", d => d.KeepLast = 0);
         await using var __ = h;
         // A bigger X-ray library, so the dump is small beside it.
-        for (var i = 0; i < 20; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "big", $"scan-{i}.dcm"), TestFolder.RandomBytes(500_000));
+        for (var i = 0; i < 20; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "big", $"scan-{i}.dcm"),
+            TestFolder.RandomBytes(500_000));
         var offsite = h.Get<OffsiteService>();
         await h.CreateBackupAsync();
         var first = Assert.Single(await offsite.CopyPendingAsync());
@@ -141,7 +151,8 @@ public sealed class OffsiteCopyTests
 
         Assert.True(second.Succeeded, second.Error);
         Assert.Single(second.Copied);
-        Assert.True(second.BytesSent < first.BytesSent * 0.05, $"first {first.BytesSent:N0} bytes, second {second.BytesSent:N0}");
+        Assert.True(second.BytesSent < first.BytesSent * 0.05,
+            $"first {first.BytesSent:N0} bytes, second {second.BytesSent:N0}");
         Assert.True(second.BytesReused > 10_000_000, $"reused {second.BytesReused:N0}");
         // Both were made today: the destination keeps the newest of each day (KeepDaily), the server keeps both.
         Assert.Single(await offsite.ListAsync("offsite"));
@@ -167,9 +178,10 @@ public sealed class OffsiteCopyTests
     }
 
     [Fact]
-    public async Task Retention_at_a_destination_drops_old_catalogs_and_sweeps_only_unreferenced_objects_past_the_grace_period()
+    public async Task Retention_at_a_destination_drops_old_catalogs_and_sweeps_only_unreferenced_objects_past_grace()
     {
-        var (h, identityFile) = await ClinicWithDestinationAsync("folder", d => (d.KeepDaily, d.KeepWeekly, d.KeepMonthly, d.KeepLast) = (1, 0, 0, 0));
+        var (h, identityFile) = await ClinicWithDestinationAsync("folder", d =>
+            (d.KeepDaily, d.KeepWeekly, d.KeepMonthly, d.KeepLast) = (1, 0, 0, 0));
         await using var _ = h;
         var offsite = h.Get<OffsiteService>();
         var root = h.Options.Destinations["offsite"].Path!;
@@ -186,7 +198,8 @@ public sealed class OffsiteCopyTests
         // The old dump's object is unreferenced now but young: an upload elsewhere might still need it.
         Assert.All(objectsOfOld, f => Assert.True(File.Exists(f)));
 
-        foreach (var f in Directory.GetFiles(Path.Combine(root, "data"), "*", SearchOption.AllDirectories)) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddDays(-2));
+        foreach (var f in Directory.GetFiles(Path.Combine(root, "data"), "*",
+            SearchOption.AllDirectories)) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddDays(-2));
         Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
         var remaining = Directory.GetFiles(Path.Combine(root, "data"), "*", SearchOption.AllDirectories).ToHashSet();
         Assert.NotEmpty(objectsOfOld.Except(remaining)); // the old dump is gone
@@ -202,7 +215,8 @@ public sealed class OffsiteCopyTests
     [Fact]
     public async Task A_never_delete_destination_keeps_everything()
     {
-        var (h, _) = await ClinicWithDestinationAsync("s3", d => (d.KeepDaily, d.KeepWeekly, d.KeepMonthly, d.NeverDelete) = (1, 0, 0, true));
+        var (h, _) = await ClinicWithDestinationAsync("s3", d =>
+            (d.KeepDaily, d.KeepWeekly, d.KeepMonthly, d.NeverDelete) = (1, 0, 0, true));
         await using var __ = h;
         var offsite = h.Get<OffsiteService>();
         await h.CreateBackupAsync();

@@ -14,15 +14,21 @@ namespace BackupManager.Tests.Offsite;
 /// </summary>
 public sealed class OffsiteRecoveryTests
 {
-    private static Dictionary<string, string> Env(EngineHarness h, string name, DestinationOptions d, IEnumerable<string> recipients, string? connectionString = null)
+    private static Dictionary<string,
+        string> Env(EngineHarness h, string name, DestinationOptions d, IEnumerable<string> recipients,
+        string? connectionString = null)
     {
         var env = AppProcess.EnvironmentFor(h, connectionString);
         var prefix = $"Backup__Destinations__{name}__";
         env[prefix + "Type"] = d.Type;
-        void Set(string key, object? value) { if (value is not null) env[prefix + key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!; }
-        Set("Path", d.Path); Set("ServiceUrl", d.ServiceUrl); Set("Region", d.Region); Set("Bucket", d.Bucket); Set("Prefix", d.Prefix);
-        Set("AccessKeyId", d.AccessKeyId); Set("SecretAccessKey", d.SecretAccessKey); Set("ForcePathStyle", d.ForcePathStyle ? "true" : null);
-        Set("Host", d.Host); Set("Port", d.Type == "sftp" ? d.Port : null); Set("Username", d.Username); Set("PrivateKeyFile", d.PrivateKeyFile); Set("HostKeySha256", d.HostKeySha256);
+        void Set(string key, object? value) { if (value is not null) env[prefix + key] = Convert.ToString(value,
+            System.Globalization.CultureInfo.InvariantCulture)!; }
+        Set("Path", d.Path); Set("ServiceUrl", d.ServiceUrl); Set("Region", d.Region); Set("Bucket", d.Bucket); Set(
+            "Prefix", d.Prefix);
+        Set("AccessKeyId", d.AccessKeyId); Set("SecretAccessKey", d.SecretAccessKey); Set("ForcePathStyle",
+            d.ForcePathStyle ? "true" : null);
+        Set("Host", d.Host); Set("Port", d.Type == "sftp" ? d.Port : null); Set("Username", d.Username); Set(
+            "PrivateKeyFile", d.PrivateKeyFile); Set("HostKeySha256", d.HostKeySha256);
         var i = 0;
         foreach (var r in recipients) env[$"Backup__Encryption__Recipients__{i++}"] = r;
         return env;
@@ -31,7 +37,7 @@ public sealed class OffsiteRecoveryTests
     [Theory]
     [InlineData("s3")]
     [InlineData("sftp")]
-    public async Task A_new_server_with_only_the_configuration_and_the_identity_lists_restores_and_then_keeps_using_the_destination(string kind)
+    public async Task A_new_server_with_only_config_and_identity_lists_restores_and_keeps_using_destination(string kind)
     {
         using var keys = new TestFolder();
         var (identityFile, recipient) = TestDestinations.Key(keys);
@@ -39,20 +45,28 @@ public sealed class OffsiteRecoveryTests
         await using var old = await EngineHarness.CreateAsync(asOwnerRole: true);
         var reader = await DeployedClinic.SeedAsync(old);
         var backedUp = await DeployedClinic.CaptureAsync(old, reader);
-        var created = await AppProcess.RunAsync(Env(old, "offsite", destination, [recipient]), null, "app:create-backup");
+        var created = await AppProcess.RunAsync(Env(old, "offsite", destination, [recipient]), null,
+            "app:create-backup");
         Assert.True(created.ExitCode == 0, created.Stderr);
         var filename = created.Stdout.Trim();
         Assert.Contains("offsite: copied " + filename, created.Stderr);
         var original = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(old.PathOf(filename))));
 
         // The new server: an empty database of the same name, the owner role, an empty backup folder, no signing key.
-        var empty = await TestPostgres.CreateDatabaseAsync(adminConnectionString: TestPostgres.DisasterRecoveryConnectionString, name: old.Database.Name, ownerRole: old.Database.OwnerRole);
+        var empty = await TestPostgres.CreateDatabaseAsync(
+            adminConnectionString: TestPostgres.DisasterRecoveryConnectionString, name: old.Database.Name,
+            ownerRole: old.Database.OwnerRole);
         empty.DropWithDatabase(reader);
-        await using var fresh = await EngineHarness.CreateAsync(database: empty, connectionString: TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name));
-        // The runbook: the escrowed signing key goes back before the first restore, so the fetched backup is the clinic's own.
-        File.Copy(Path.Combine(old.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), Path.Combine(fresh.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), overwrite: true);
-        var env = Env(fresh, "offsite", destination, [recipient], TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name));
-        env["Backup__RestoreConnection"] = empty.ConnectionString; // the archive's SQL logs in as the owner, not the superuser
+        await using var fresh = await EngineHarness.CreateAsync(database: empty,
+            connectionString: TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name));
+        // The runbook: the escrowed signing key goes back before the first restore, so the fetched backup is the
+        // clinic's own.
+        File.Copy(Path.Combine(old.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName),
+            Path.Combine(fresh.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), overwrite: true);
+        var env = Env(fresh, "offsite", destination, [recipient],
+            TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name));
+        // the archive's SQL logs in as the owner, not the superuser
+        env["Backup__RestoreConnection"] = empty.ConnectionString;
         env["Backup__Destinations__offsite__KeepLast"] = "0"; // the newest of each day only
 
         var listed = await AppProcess.RunAsync(env, null, "app:list-backups", "--destination", "offsite", "--json");
@@ -66,27 +80,32 @@ public sealed class OffsiteRecoveryTests
 
         var wrongKey = Path.Combine(keys.Path, "wrong.txt");
         File.WriteAllText(wrongKey, Core.Offsite.Age.AgeIdentity.Generate().ToSecretText());
-        var refused = await AppProcess.RunAsync(env, null, "app:restore-backup", filename, "--from", "offsite", "--identity", wrongKey, "--force");
+        var refused = await AppProcess.RunAsync(env, null, "app:restore-backup", filename, "--from", "offsite",
+            "--identity", wrongKey, "--force");
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("cannot decrypt", refused.Stderr);
         Assert.Empty(Directory.GetFiles(fresh.BackupDirectory, "*.zip"));
 
-        var restored = await AppProcess.RunAsync(env, null, "app:restore-backup", filename, "--from", "offsite", "--identity", identityFile, "--force");
+        var restored = await AppProcess.RunAsync(env, null, "app:restore-backup", filename, "--from", "offsite",
+            "--identity", identityFile, "--force");
         Assert.True(restored.ExitCode == 0, restored.Stderr);
         Assert.Equal(original, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(fresh.PathOf(filename)))));
         NpgsqlConnection.ClearAllPools();
         Assert.Equal(backedUp.ToString(), (await DeployedClinic.CaptureAsync(fresh, reader)).ToString());
-        Assert.DoesNotContain(File.ReadAllText(identityFile).Trim().Split('\n').Last(), restored.Stdout + restored.Stderr);
+        Assert.DoesNotContain(File.ReadAllText(identityFile).Trim().Split('\n').Last(), restored.Stdout
+            + restored.Stderr);
 
         // The new installation adopted the naming key: its next backup sends only what changed (the dump), reusing the
         // X-rays the destination holds; the pre-restore safety backup (an empty server) goes too but displaces nothing.
         await Task.Delay(1100);
         var next = await AppProcess.RunAsync(env, null, "app:create-backup");
         Assert.True(next.ExitCode == 0, next.Stderr);
-        var reused = System.Text.RegularExpressions.Regex.Match(next.Stderr, @"offsite: copied (?<list>[^(]+) \((?<sent>[\d.]+ [KM]?B) sent, (?<reused>[\d.]+ [KM]?B) already there\)");
+        var reused = System.Text.RegularExpressions.Regex.Match(next.Stderr,
+            @"offsite: copied (?<list>[^(]+) \((?<sent>[\d.]+ [KM]?B) sent, (?<reused>[\d.]+ [KM]?B) already there\)");
         Assert.True(reused.Success, next.Stderr);
         Assert.NotEqual("0 B", reused.Groups["reused"].Value); // the files: named as the old server named them
-        // Same day: the new backup is now the newest of the day (KeepDaily); the safety backup stays for KeepSafetyDays.
+        // Same day: the new backup is now the newest of the day (KeepDaily); the safety backup stays for
+        // KeepSafetyDays.
         Assert.Contains($"removed by its retention: {filename}.", next.Stderr);
         var held = (await AppProcess.RunAsync(env, null, "app:list-backups", "--destination", "offsite")).Stdout;
         Assert.Contains(next.Stdout.Trim(), held);
@@ -94,7 +113,7 @@ public sealed class OffsiteRecoveryTests
     }
 
     [Fact]
-    public async Task A_destination_that_is_down_fails_the_copy_with_exit_6_keeps_the_backup_and_the_next_run_catches_up()
+    public async Task A_destination_that_is_down_fails_the_copy_with_exit_6_keeps_the_backup_and_next_run_catches_up()
     {
         using var keys = new TestFolder();
         var (_, recipient) = TestDestinations.Key(keys);
@@ -118,11 +137,12 @@ public sealed class OffsiteRecoveryTests
         var caughtUp = await AppProcess.RunAsync(env, null, "app:copy-backup");
         Assert.True(caughtUp.ExitCode == 0, caughtUp.Stderr);
         Assert.Contains($"usb: copied {filename}", caughtUp.Stderr);
-        Assert.Contains("\"usb\": \"copied\"", (await AppProcess.RunAsync(env, null, "app:list-backups", "--json")).Stdout);
+        Assert.Contains("\"usb\": \"copied\"", (await AppProcess.RunAsync(env, null, "app:list-backups", "--json"))
+            .Stdout);
     }
 
     [Fact]
-    public async Task A_wrong_host_key_a_wrong_secret_and_a_full_disk_each_give_a_clear_message_and_leave_nothing_half_written()
+    public async Task A_wrong_host_key_secret_or_full_disk_each_give_a_clear_message_and_leave_nothing_half_written()
     {
         using var keys = new TestFolder();
         var (_, recipient) = TestDestinations.Key(keys);
@@ -151,7 +171,8 @@ public sealed class OffsiteRecoveryTests
         Assert.Equal(6, secret.ExitCode);
         Assert.Contains("refused the credentials", secret.Stderr);
         Assert.DoesNotContain("not-the-secret", secret.Stderr);
-        var secretHealth = await AppProcess.RunAsync(Env(h, "cloud", badSecret, [recipient]), null, "app:backup-health");
+        var secretHealth = await AppProcess.RunAsync(Env(h, "cloud", badSecret, [recipient]), null,
+            "app:backup-health");
         Assert.Equal(1, secretHealth.ExitCode);
         Assert.Contains("refused the credentials", secretHealth.Stdout + secretHealth.Stderr);
 
@@ -159,10 +180,12 @@ public sealed class OffsiteRecoveryTests
         Assert.Equal(0, StockReaders.Run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", small).Exit);
         try
         {
-            var full = await AppProcess.RunAsync(Env(h, "usb", TestDestinations.Folder(small), [recipient]), null, "app:copy-backup");
+            var full = await AppProcess.RunAsync(Env(h, "usb", TestDestinations.Folder(small), [recipient]), null,
+                "app:copy-backup");
             Assert.Equal(6, full.ExitCode);
             Assert.Contains("is full", full.Stderr);
-            var fullHealth = await AppProcess.RunAsync(Env(h, "usb", TestDestinations.Folder(small), [recipient]), null, "app:backup-health");
+            var fullHealth = await AppProcess.RunAsync(Env(h, "usb", TestDestinations.Folder(small), [recipient]), null,
+                "app:backup-health");
             Assert.Equal(1, fullHealth.ExitCode);
             Assert.Contains("is full", fullHealth.Stdout + fullHealth.Stderr);
             Assert.Empty(Directory.GetFiles(small, ".tmp-*", SearchOption.AllDirectories));
@@ -188,16 +211,21 @@ public sealed class OffsiteRecoveryTests
         {
             // The pause point is after an object's bytes were sent under its temporary name: wait for one.
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!Directory.EnumerateFiles(destination.Path!, ".tmp-*", SearchOption.AllDirectories).Any() && DateTime.UtcNow < deadline) await Task.Delay(50);
-            Assert.True(Directory.EnumerateFiles(destination.Path!, ".tmp-*", SearchOption.AllDirectories).Any(), "no upload started");
+            while (!Directory.EnumerateFiles(destination.Path!, ".tmp-*", SearchOption.AllDirectories).Any()
+                && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.True(Directory.EnumerateFiles(destination.Path!, ".tmp-*", SearchOption.AllDirectories).Any(),
+                "no upload started");
             await Task.Delay(300);
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
         env.Remove("BACKUPMANAGER_TEST_PAUSE_AT");
 
-        Assert.Empty(await new OffsiteService(Microsoft.Extensions.Options.Options.Create(OptionsWith(h, destination, recipient)), h.Get<Core.Storage.IBackupStore>(), h.Engine,
-            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<OffsiteService>.Instance).ListAsync("nas"));
+        Assert.Empty(await new OffsiteService(
+            Microsoft.Extensions.Options.Options.Create(OptionsWith(h, destination, recipient)),
+            h.Get<Core.Storage.IBackupStore>(), h.Engine,
+            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<OffsiteService>.Instance)
+                .ListAsync("nas"));
 
         var resumed = await AppProcess.RunAsync(env, null, "app:copy-backup");
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
@@ -219,7 +247,8 @@ public sealed class OffsiteRecoveryTests
         var env = Env(h, "nas", destination, [recipient]);
         Assert.Equal(0, (await AppProcess.RunAsync(env, null, "app:copy-backup")).ExitCode);
 
-        var objects = Directory.GetFiles(Path.Combine(destination.Path!, "data"), "*", SearchOption.AllDirectories).Order().ToList();
+        var objects = Directory.GetFiles(Path.Combine(destination.Path!, "data"), "*", SearchOption.AllDirectories)
+            .Order().ToList();
         File.Delete(objects[0]);
         var rotten = File.ReadAllBytes(objects[1]);
         rotten[^5] ^= 0x40;

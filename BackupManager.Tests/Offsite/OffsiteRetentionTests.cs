@@ -3,7 +3,8 @@ using BackupManager.Core.Offsite;
 
 namespace BackupManager.Tests.Offsite;
 
-/// <summary>A destination keeps whole backups per period (the database and the files) and the most recent few.</summary>
+/// <summary>A destination keeps whole backups per period (the database and the files) and the most recent
+/// few.</summary>
 public sealed class OffsiteRetentionTests
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 5, 18, 0, 0, TimeSpan.Zero);
@@ -11,7 +12,8 @@ public sealed class OffsiteRetentionTests
     private static BackupInfo Backup(int daysAgo, int hour, params string[] contains)
     {
         var at = new DateTimeOffset(Now.Date.AddDays(-daysAgo).AddHours(hour), TimeSpan.Zero);
-        return new BackupInfo($"backup-{at:yyyy-MM-dd-HH-mm-ss}.zip", 1, at, BackupTrigger.Manual, contains, null, false, true, 0);
+        return new BackupInfo($"backup-{at:yyyy-MM-dd-HH-mm-ss}.zip", 1, at, BackupTrigger.Manual, contains, null,
+            false, true, 0);
     }
 
     private const string Db = BackupContents.Database, Files = BackupContents.Files;
@@ -49,8 +51,10 @@ public sealed class OffsiteRetentionTests
     {
         var afternoon = Backup(0, 15, Db, Files);
         var lastNight = Backup(0, 0, Db, Files);
-        var before = Backup(0, 0, Db, Files) with { Filename = "backup-2026-12-04-23-59-59.zip", CreatedAt = Now.AddHours(-18).AddSeconds(-1) };
-        var oldest = Backup(0, 0, Db, Files) with { Filename = "backup-2026-12-04-23-00-00.zip", CreatedAt = Now.AddHours(-19) };
+        var before = Backup(0, 0, Db, Files) with { Filename = "backup-2026-12-04-23-59-59.zip",
+            CreatedAt = Now.AddHours(-18).AddSeconds(-1) };
+        var oldest = Backup(0, 0, Db, Files) with { Filename = "backup-2026-12-04-23-00-00.zip",
+            CreatedAt = Now.AddHours(-19) };
         Assert.Equal(3, new DestinationOptions().KeepLast);
         var options = new DestinationOptions { KeepDaily = 1, KeepWeekly = 0, KeepMonthly = 0 };
 

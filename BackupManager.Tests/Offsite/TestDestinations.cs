@@ -11,9 +11,11 @@ namespace BackupManager.Tests.Offsite;
 public static class TestDestinations
 {
     public static string S3Url => Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_S3")
-        ?? throw new InvalidOperationException("BACKUPMANAGER_TEST_S3 is not set: run the tests with ./scripts/test.sh, which starts s3rver.");
+        ?? throw new InvalidOperationException(
+            "BACKUPMANAGER_TEST_S3 is not set: run the tests with ./scripts/test.sh, which starts s3rver.");
     private static string Sftp => Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_SFTP")
-        ?? throw new InvalidOperationException("BACKUPMANAGER_TEST_SFTP is not set: run the tests with ./scripts/test.sh, which starts sshd.");
+        ?? throw new InvalidOperationException(
+            "BACKUPMANAGER_TEST_SFTP is not set: run the tests with ./scripts/test.sh, which starts sshd.");
     public static string SftpHostKey => Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_SFTP_HOST_KEY")!;
     public static string SftpClientKey => Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_SFTP_KEY")!;
 
@@ -21,7 +23,8 @@ public static class TestDestinations
 
     public static DestinationOptions S3(string? prefix = null) => new()
     {
-        Type = "s3", ServiceUrl = S3Url, Region = "us-east-1", Bucket = "backups", Prefix = prefix ?? "t-" + Guid.NewGuid().ToString("N")[..10],
+        Type = "s3", ServiceUrl = S3Url, Region = "us-east-1", Bucket = "backups", Prefix = prefix ?? "t-"
+            + Guid.NewGuid().ToString("N")[..10],
         AccessKeyId = "S3RVER", SecretAccessKey = "S3RVER", ForcePathStyle = true,
     };
 
@@ -31,7 +34,8 @@ public static class TestDestinations
         PrivateKeyFile = SftpClientKey, HostKeySha256 = SftpHostKey, Path = path,
     };
 
-    /// <summary>A destination of <paramref name="kind"/> for one test, with its folder (for folder and sftp) under <paramref name="folder"/>.</summary>
+    /// <summary>A destination of <paramref name="kind"/> for one test, with its folder (for folder and sftp) under
+    /// <paramref name="folder"/>.</summary>
     public static DestinationOptions Of(string kind, TestFolder folder) => kind switch
     {
         "folder" => Folder(folder.Sub("offsite")),
@@ -43,10 +47,12 @@ public static class TestDestinations
     /// <summary>An age key pair made by the stock age-keygen: the identity file and its recipient.</summary>
     public static (string IdentityFile, string Recipient) Key(TestFolder folder) => StockAge.KeyPair(folder.Path);
 
-    public static IReadOnlyList<AgeIdentity> Identities(string identityFile) => AgeIdentity.ParseFile(File.ReadAllText(identityFile));
+    public static IReadOnlyList<AgeIdentity> Identities(string identityFile) =>
+        AgeIdentity.ParseFile(File.ReadAllText(identityFile));
 }
 
-/// <summary>The destination settings are checked at start, each message naming the setting and what to put there.</summary>
+/// <summary>The destination settings are checked at start, each message naming the setting and what to put
+/// there.</summary>
 public sealed class DestinationOptionsTests
 {
     private static IReadOnlyList<string> Errors(Action<BackupManager.Core.BackupOptions> configure)
@@ -60,12 +66,16 @@ public sealed class DestinationOptionsTests
     [Fact]
     public void A_remote_destination_needs_recipients_unless_unencrypted_is_allowed_and_then_health_warns()
     {
-        var s3 = new DestinationOptions { Type = "s3", Bucket = "b", Region = "eu-west-1", AccessKeyId = "k", SecretAccessKey = "s" };
-        Assert.Contains(Errors(o => o.Destinations["cloud"] = s3), e => e.StartsWith("Backup__Destinations__cloud is a remote destination but Backup__Encryption__Recipients is empty"));
+        var s3 = new DestinationOptions { Type = "s3", Bucket = "b", Region = "eu-west-1", AccessKeyId = "k",
+            SecretAccessKey = "s" };
+        Assert.Contains(Errors(o => o.Destinations["cloud"] = s3), e =>
+            e.StartsWith(
+            "Backup__Destinations__cloud is a remote destination but Backup__Encryption__Recipients is empty"));
         s3.AllowUnencrypted = true;
         Assert.Empty(Errors(o => o.Destinations["cloud"] = s3));
         // A folder (a USB disk in the clinic's safe) may be unencrypted without saying so.
-        Assert.Empty(Errors(o => o.Destinations["usb"] = new DestinationOptions { Type = "folder", Path = "/mnt/usb" }));
+        Assert.Empty(Errors(o => o.Destinations["usb"] = new DestinationOptions { Type = "folder",
+            Path = "/mnt/usb" }));
     }
 
     [Fact]
@@ -76,12 +86,16 @@ public sealed class DestinationOptionsTests
             o.Encryption.Recipients = [AgeIdentity.Generate().Recipient.Text];
             o.Destinations["x"] = new DestinationOptions { Type = "ftp" };
             o.Destinations["inside"] = new DestinationOptions { Type = "folder", Path = "/var/backups/clinic/offsite" };
-            o.Destinations["nas"] = new DestinationOptions { Type = "sftp", Host = "h", Username = "u", Password = "p", Path = "b", HostKeySha256 = "SHA256:abc" };
-            o.Destinations["keepnone"] = new DestinationOptions { Type = "folder", Path = "/mnt/usb", KeepDaily = 0, KeepWeekly = 0, KeepMonthly = 0 };
+            o.Destinations["nas"] = new DestinationOptions { Type = "sftp", Host = "h", Username = "u", Password = "p",
+                Path = "b", HostKeySha256 = "SHA256:abc" };
+            o.Destinations["keepnone"] = new DestinationOptions { Type = "folder", Path = "/mnt/usb", KeepDaily = 0,
+                KeepWeekly = 0, KeepMonthly = 0 };
         });
         Assert.Contains(errors, e => e.StartsWith("Backup__Destinations__x__Type='ftp' must be s3, sftp or folder"));
-        Assert.Contains(errors, e => e.Contains("Backup__Destinations__inside__Path=/var/backups/clinic/offsite is inside or around the backup folder"));
-        Assert.Contains(errors, e => e.StartsWith("Backup__Destinations__nas__HostKeySha256 must be the server's host key fingerprint"));
+        Assert.Contains(errors, e => e.Contains(
+            "Backup__Destinations__inside__Path=/var/backups/clinic/offsite is inside or around the backup folder"));
+        Assert.Contains(errors, e => e.StartsWith(
+            "Backup__Destinations__nas__HostKeySha256 must be the server's host key fingerprint"));
         Assert.Contains(errors, e => e.StartsWith("Backup__Destinations__keepnone__KeepDaily/KeepWeekly/KeepMonthly"));
         Assert.Equal(4, errors.Count);
     }

@@ -18,7 +18,8 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
 
     private static Random CreateRandom(ITestOutputHelper output)
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("BACKUPMANAGER_HARNESS_SEED"), out var fixedSeed) ? fixedSeed : Environment.TickCount;
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("BACKUPMANAGER_HARNESS_SEED"), out var fixedSeed)
+            ? fixedSeed : Environment.TickCount;
         output.WriteLine($"harness seed: {seed}");
         return new Random(seed);
     }
@@ -35,14 +36,16 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
     /// Starts the command and SIGKILLs only its main process after <paramref name="delay"/> (children see a closed
     /// pipe, as after a crash). Returns whether the kill landed, and how long the command ran.
     /// </summary>
-    private static async Task<(bool Killed, TimeSpan Ran)> KillAfterAsync(Dictionary<string, string> env, TimeSpan delay, params string[] args)
+    private static async Task<(bool Killed, TimeSpan Ran)> KillAfterAsync(Dictionary<string, string> env,
+        TimeSpan delay, params string[] args)
     {
         var (killed, ran, _) = await KillAfterAsync(env, delay, () => false, args);
         return (killed, ran);
     }
 
     /// <summary>As above; <paramref name="probe"/> is evaluated just before the kill and its answer returned.</summary>
-    private static async Task<(bool Killed, TimeSpan Ran, bool Probe)> KillAfterAsync(Dictionary<string, string> env, TimeSpan delay, Func<bool> probe, params string[] args)
+    private static async Task<(bool Killed, TimeSpan Ran, bool Probe)> KillAfterAsync(Dictionary<string, string> env,
+        TimeSpan delay, Func<bool> probe, params string[] args)
     {
         var watch = Stopwatch.StartNew();
         using var process = AppProcess.Start(env, args);
@@ -63,7 +66,8 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
     {
         await using var h = await EngineHarness.CreateAsync(o => o.MaxBackups = 50);
         await h.SeedAsync();
-        for (var i = 0; i < 15; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "bulk", $"scan-{i}.dcm"), TestFolder.RandomBytes(4_000_000));
+        for (var i = 0; i < 15; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "bulk", $"scan-{i}.dcm"),
+            TestFolder.RandomBytes(4_000_000));
         var env = AppProcess.EnvironmentFor(h);
         env["MAX_BACKUPS"] = "50";
         var full = await RunToEndAsync(env, "app:create-backup");
@@ -73,15 +77,16 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
         // the first, cold one) narrows the range the moments are drawn from, so the count does not depend on speed.
         int killed = 0, attempts = 0, afterDumpStarted = 0;
         var upper = full.TotalMilliseconds;
-        // The dump starts first thing in a create, before the temporary archive (.backup-*.tmp-*) and its spill files are
-        // made, and those stay until the archive is renamed; after that the create is reading its backup back.
+        // The dump starts first thing in a create, before the temporary archive (.backup-*.tmp-*) and its spill files
+        // are made, and those stay until the archive is renamed; after that the create is reading its backup back.
         var before = Directory.GetFiles(h.BackupDirectory, "backup-*.zip").Length;
         bool DumpStarted() => Directory.GetFiles(h.BackupDirectory, ".backup-*").Length > 0
             || Directory.GetFiles(h.BackupDirectory, "backup-*.zip").Length > before;
         while (killed < 20)
         {
             Assert.True(++attempts <= 60, $"only {killed} of {attempts - 1} kills landed during a create");
-            var (landed, ran, dumping) = await KillAfterAsync(env, TimeSpan.FromMilliseconds(_random.Next(0, (int)upper)), DumpStarted, "app:create-backup");
+            var (landed, ran, dumping) = await KillAfterAsync(env,
+                TimeSpan.FromMilliseconds(_random.Next(0, (int)upper)), DumpStarted, "app:create-backup");
             if (landed) killed++;
             else upper = Math.Min(upper, ran.TotalMilliseconds * 0.9);
             if (dumping) afterDumpStarted++;
@@ -89,7 +94,9 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
             foreach (var backup in await h.Engine.ListAsync())
                 await h.Engine.VerifyAsync(backup.Filename); // throws if anything listed is incomplete
         }
-        output.WriteLine($"20 creates killed at random moments ({attempts - 20} more finished before their kill), {afterDumpStarted} after the dump had started");
+        output.WriteLine(
+            $"20 creates killed at random moments ({attempts - 20} more finished before their kill), " +
+            $"{afterDumpStarted} after the dump had started");
         Assert.True(afterDumpStarted >= 1, "no kill landed after the dump started");
 
         var next = await AppProcess.RunAsync(env, null, "app:list-backups", "--json");
@@ -102,8 +109,11 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
 
     private static async Task<State> CaptureAsync(EngineHarness h)
     {
-        var db = await h.Database.ScalarAsync<string>("SELECT md5(string_agg(id || ':' || name || ':' || coalesce(balance::text, ''), ',' ORDER BY id)) FROM patients");
-        var files = string.Join(";", TestFolder.Snapshot(h.Xrays).Concat(TestFolder.Snapshot(h.Documents)).Select(kv => kv.Key + "=" + kv.Value));
+        var db = await h.Database.ScalarAsync<string>(
+            "SELECT md5(string_agg(id || ':' || name || ':' || coalesce(balance::text, ''), ',' ORDER BY id)) FROM " +
+            "patients");
+        var files = string.Join(";", TestFolder.Snapshot(h.Xrays).Concat(TestFolder.Snapshot(h.Documents))
+            .Select(kv => kv.Key + "=" + kv.Value));
         return new State(db!, files);
     }
 
@@ -114,7 +124,9 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
         await h.SeedAsync();
         var stateA = await CaptureAsync(h);
         var backupA = (await h.CreateBackupAsync()).Filename;
-        await h.Database.ExecuteAsync("UPDATE patients SET name = name || ' (B)', balance = balance + 1; DELETE FROM appointments WHERE patient_id > 450; DELETE FROM patients WHERE id > 450;");
+        await h.Database.ExecuteAsync(
+            "UPDATE patients SET name = name || ' (B)', balance = balance + 1; DELETE FROM appointments WHERE " +
+            "patient_id > 450; DELETE FROM patients WHERE id > 450;");
         File.WriteAllText(Path.Combine(h.Documents, "consent", "patient-1.txt"), "state B");
         TestFolder.WriteFile(Path.Combine(h.Xrays, "2026", "patient-3.jpg"), TestFolder.RandomBytes(300_000));
         var stateB = await CaptureAsync(h);
@@ -133,7 +145,8 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
         {
             ("", j => Task.FromResult(j.State == RestoreJournalState.Preparing)),
             ("committing:3000", j => Task.FromResult(j.State == RestoreJournalState.Committing)),
-            ("database-swapped:3000", async j => j.State == RestoreJournalState.Committing && (await h.Database.DatabasesLikeAsync()).Contains(j.DatabaseOld!)),
+            ("database-swapped:3000", async j => j.State == RestoreJournalState.Committing
+                && (await h.Database.DatabasesLikeAsync()).Contains(j.DatabaseOld!)),
             ("committed:3000", j => Task.FromResult(j.State == RestoreJournalState.Committed)),
         };
         for (var i = 0; i < 12 + aimed.Length; i++)
@@ -152,7 +165,8 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
                 var (pause, ready) = aimed[i - 12];
                 var aimedEnv = new Dictionary<string, string>(env) { ["BACKUPMANAGER_TEST_PAUSE_AT"] = pause };
                 phase = await KillWhenAsync(aimedEnv, h, ready, "app:restore-backup", target, "--force");
-                if (pause.StartsWith("database-swapped", StringComparison.Ordinal)) phase += " (database swapped, folders not)";
+                if (pause.StartsWith("database-swapped",
+                    StringComparison.Ordinal)) phase += " (database swapped, folders not)";
             }
             landed.Add(phase);
 
@@ -161,21 +175,28 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
             if (next.Stderr.Contains("restore of")) reported++;
 
             var after = await CaptureAsync(h);
-            Assert.True(after == stateA || after == stateB, $"kill {i} ({phase}): the database and files are a mix of two states");
+            Assert.True(after == stateA || after == stateB,
+                $"kill {i} ({phase}): the database and files are a mix of two states");
             if (after == before) landedOld++;
             else if (after == targetState) landedNew++;
             Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
-            Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
+            Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!)
+                .Select(Path.GetFileName).Order());
             Assert.False(File.Exists(Path.Combine(h.BackupDirectory, ".restore-journal.json")));
         }
-        output.WriteLine($"{landed.Count} killed restores, in: {string.Join(", ", landed)}; {landedOld} left the old state, {landedNew} the new one; {reported} interrupted restores were reported at the next start");
-        foreach (var state in new[] { RestoreJournalState.Preparing, RestoreJournalState.Committing, RestoreJournalState.Committed })
+        output.WriteLine(
+            $"{landed.Count} killed restores, in: {string.Join(", ", landed)}; {landedOld} left the old state, " +
+            $"{landedNew} the new one; {reported} interrupted restores were reported at the next start");
+        foreach (var state in new[] { RestoreJournalState.Preparing, RestoreJournalState.Committing,
+            RestoreJournalState.Committed })
             Assert.Contains(landed, l => l.StartsWith(state.ToString(), StringComparison.Ordinal));
         Assert.Contains(landed, l => l.Contains("database swapped, folders not"));
     }
 
-    /// <summary>Starts the command, polls its restore journal until <paramref name="ready"/>, then SIGKILLs it; returns the phase it was killed in.</summary>
-    private static async Task<string> KillWhenAsync(Dictionary<string, string> env, EngineHarness h, Func<RestoreJournal, Task<bool>> ready, params string[] args)
+    /// <summary>Starts the command, polls its restore journal until <paramref name="ready"/>, then SIGKILLs it; returns
+    /// the phase it was killed in.</summary>
+    private static async Task<string> KillWhenAsync(Dictionary<string, string> env, EngineHarness h,
+        Func<RestoreJournal, Task<bool>> ready, params string[] args)
     {
         using var process = AppProcess.Start(env, args);
         process.StandardInput.Close();
@@ -183,11 +204,13 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
         while (!process.HasExited && waited.Elapsed < TimeSpan.FromMinutes(1))
         {
             RestoreJournal? journal = null;
-            try { journal = RestoreJournal.Load(h.BackupDirectory); } catch (BackupException) { /* being replaced: read it again */ }
+            try { journal = RestoreJournal.Load(h.BackupDirectory); } catch (
+                BackupException) { /* being replaced: read it again */ }
             if (journal is not null && await ready(journal)) break;
             await Task.Delay(5);
         }
-        if (process.HasExited) Assert.Fail("the restore ended before the phase the kill aimed at: " + await process.StandardError.ReadToEndAsync());
+        if (process.HasExited) Assert.Fail("the restore ended before the phase the kill aimed at: "
+            + await process.StandardError.ReadToEndAsync());
         process.Kill(entireProcessTree: false);
         await process.WaitForExitAsync();
         return RestoreJournal.Load(h.BackupDirectory)?.State.ToString() ?? "no journal";
@@ -211,23 +234,29 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
         {
             var offset = _random.NextInt64(0, bytes.Length);
             var bit = (byte)(1 << _random.Next(8));
-            variants.Add(($"bit flip at {offset}", path => { var copy = (byte[])bytes.Clone(); copy[offset] ^= bit; File.WriteAllBytes(path, copy); }));
+            variants.Add(($"bit flip at {offset}", path =>
+                { var copy = (byte[])bytes.Clone(); copy[offset] ^= bit; File.WriteAllBytes(path, copy); }));
         }
         for (var i = 0; i < 10; i++)
         {
             var length = _random.Next(0, bytes.Length);
             variants.Add(($"truncated to {length}", path => File.WriteAllBytes(path, bytes[..length])));
         }
-        variants.Add(("manifest: other user", path => Write(path, manifest, entries, m => { m["requested_by"] = "mallory"; return m; })));
-        variants.Add(("manifest: swapped hash", path => Write(path, manifest, entries, m => { m["entries"]![0]!["sha256"] = new string('0', 64); return m; })));
-        variants.Add(("manifest: entry removed", path => Write(path, manifest, entries, m => { m["entries"]!.AsArray().RemoveAt(1); return m; })));
+        variants.Add(("manifest: other user", path =>
+            Write(path, manifest, entries, m => { m["requested_by"] = "mallory"; return m; })));
+        variants.Add(("manifest: swapped hash", path =>
+            Write(path, manifest, entries, m => { m["entries"]![0]!["sha256"] = new string('0', 64); return m; })));
+        variants.Add(("manifest: entry removed", path =>
+            Write(path, manifest, entries, m => { m["entries"]!.AsArray().RemoveAt(1); return m; })));
         for (var i = 0; i < 3; i++)
         {
             var duplicate = entries[i % entries.Count];
             variants.Add(($"duplicated {duplicate.Name}", path => Write(path, manifest, [.. entries, duplicate])));
         }
-        foreach (var evil in new[] { "files/xrays/../../../escaped.txt", "/etc/cron.d/escaped", "files/documents/..\\..\\escaped.txt", "db/../escaped.dump" })
-            variants.Add(($"entry {evil}", path => Write(path, manifest, [.. entries, new ForgedEntry(evil, "pwned"u8.ToArray())])));
+        foreach (var evil in new[] { "files/xrays/../../../escaped.txt", "/etc/cron.d/escaped",
+            "files/documents/..\\..\\escaped.txt", "db/../escaped.dump" })
+            variants.Add(($"entry {evil}", path =>
+                Write(path, manifest, [.. entries, new ForgedEntry(evil, "pwned"u8.ToArray())])));
         Assert.Equal(50, variants.Count);
 
         for (var i = 0; i < variants.Count; i++)

@@ -3,7 +3,8 @@ using BackupManager.Tests.Infrastructure;
 
 namespace BackupManager.Tests.Reliability;
 
-/// <summary>A console restore killed while the web app runs is undone by the web app without waiting for a restart.</summary>
+/// <summary>A console restore killed while the web app runs is undone by the web app without waiting for a
+/// restart.</summary>
 public sealed class OrphanedRestoreTests
 {
     [Fact]
@@ -12,7 +13,8 @@ public sealed class OrphanedRestoreTests
         await using var host = await WebAppHost.StartAsync();
         var h = host.Harness;
         await h.SeedAsync();
-        for (var i = 0; i < 10; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "bulk", $"scan-{i}.dcm"), TestFolder.RandomBytes(3_000_000));
+        for (var i = 0; i < 10; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "bulk", $"scan-{i}.dcm"),
+            TestFolder.RandomBytes(3_000_000));
         var backup = (await h.CreateBackupAsync()).Filename;
         await h.Database.ExecuteAsync("UPDATE patients SET name = 'live' WHERE id = 1");
         var live = TestFolder.Snapshot(h.Xrays);
@@ -22,7 +24,8 @@ public sealed class OrphanedRestoreTests
         {
             restore.StandardInput.Close();
             var waited = System.Diagnostics.Stopwatch.StartNew();
-            while (!File.Exists(journalPath) && !restore.HasExited && waited.Elapsed < TimeSpan.FromMinutes(1)) await Task.Delay(10);
+            while (!File.Exists(journalPath) && !restore.HasExited
+                && waited.Elapsed < TimeSpan.FromMinutes(1)) await Task.Delay(10);
             Assert.True(File.Exists(journalPath), "the console restore never started its journal");
             restore.Kill(entireProcessTree: false); // kill -9 of the command only: it never gets to clean up
             await restore.WaitForExitAsync();
@@ -35,7 +38,9 @@ public sealed class OrphanedRestoreTests
         Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
         Assert.Equal("live", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
         Assert.Equal(live, TestFolder.Snapshot(h.Xrays));
-        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!).Select(Path.GetFileName).Order());
-        Assert.Contains("interrupted before it changed anything", File.ReadAllText(Path.Combine(h.BackupDirectory, "audit.log")));
+        Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!)
+            .Select(Path.GetFileName).Order());
+        Assert.Contains("interrupted before it changed anything",
+            File.ReadAllText(Path.Combine(h.BackupDirectory, "audit.log")));
     }
 }

@@ -20,7 +20,8 @@ public sealed class CronAndCatchUpTests
         return fires;
     }
 
-    private static DateTimeOffset Utc(int y, int m, int d, int h = 0, int min = 0) => new(y, m, d, h, min, 0, TimeSpan.Zero);
+    private static DateTimeOffset Utc(int y, int m, int d, int h = 0, int min = 0) =>
+        new(y, m, d, h, min, 0, TimeSpan.Zero);
 
     [Theory]
     [InlineData("0 0 * * *", "2026-11-28T00:00", "2026-11-29T00:00")]
@@ -56,7 +57,8 @@ public sealed class CronAndCatchUpTests
     [Fact]
     public void A_2_AM_schedule_runs_once_on_each_night_the_clocks_change()
     {
-        // 29 March 2026: 02:00 does not exist in Paris (clocks jump to 03:00). 25 October 2026: 02:00–02:59 happens twice.
+        // 29 March 2026: 02:00 does not exist in Paris (clocks jump to 03:00). 25 October 2026: 02:00–02:59 happens
+        // twice.
         var spring = Fires("0 2 * * *", new DateTimeOffset(2026, 3, 28, 12, 0, 0, TimeSpan.FromHours(1)), 3, Paris);
         var autumn = Fires("0 2 * * *", new DateTimeOffset(2026, 10, 24, 12, 0, 0, TimeSpan.FromHours(2)), 3, Paris);
 
@@ -76,14 +78,18 @@ public sealed class CronAndCatchUpTests
     {
         var daily = new BackupSchedule("daily", BackupTrigger.Daily, "0 0 * * *", Paris);
         var weekly = new BackupSchedule("weekly", BackupTrigger.Weekly, "0 2 * * 0", Paris);
-        var existing = new[] { Made(Utc(2026, 11, 19, 23), BackupTrigger.Daily), Made(Utc(2026, 11, 15, 1), BackupTrigger.Weekly) };
+        var existing = new[] { Made(Utc(2026, 11, 19, 23), BackupTrigger.Daily),
+            Made(Utc(2026, 11, 15, 1), BackupTrigger.Weekly) };
         var now = Utc(2026, 11, 27, 9);
 
-        Assert.Equal(Utc(2026, 11, 26, 23), CatchUpPlanner.MissedSlot(daily, existing, now, DateTimeOffset.MinValue));   // midnight in Paris
-        Assert.Equal(Utc(2026, 11, 22, 1), CatchUpPlanner.MissedSlot(weekly, existing, now, DateTimeOffset.MinValue));   // last Sunday, 2 AM Paris
+        // midnight in Paris
+        Assert.Equal(Utc(2026, 11, 26, 23), CatchUpPlanner.MissedSlot(daily, existing, now, DateTimeOffset.MinValue));
+        // last Sunday, 2 AM Paris
+        Assert.Equal(Utc(2026, 11, 22, 1), CatchUpPlanner.MissedSlot(weekly, existing, now, DateTimeOffset.MinValue));
 
         // After the catch-up backups exist, nothing more is due until the next slot.
-        var after = existing.Append(Made(now.AddMinutes(1), BackupTrigger.Daily)).Append(Made(now.AddMinutes(2), BackupTrigger.Weekly)).ToList();
+        var after = existing.Append(Made(now.AddMinutes(1), BackupTrigger.Daily))
+            .Append(Made(now.AddMinutes(2), BackupTrigger.Weekly)).ToList();
         Assert.Null(CatchUpPlanner.MissedSlot(daily, after, now.AddMinutes(3), DateTimeOffset.MinValue));
         Assert.Null(CatchUpPlanner.MissedSlot(weekly, after, now.AddMinutes(3), DateTimeOffset.MinValue));
     }
@@ -93,8 +99,10 @@ public sealed class CronAndCatchUpTests
     {
         var daily = new BackupSchedule("daily", BackupTrigger.Daily, "0 0 * * *", TimeZoneInfo.Utc);
         var now = Utc(2026, 11, 27, 9);
-        Assert.Null(CatchUpPlanner.MissedSlot(daily, [Made(Utc(2026, 11, 27, 0, 1), BackupTrigger.Daily)], now, DateTimeOffset.MinValue));
+        Assert.Null(CatchUpPlanner.MissedSlot(daily, [Made(Utc(2026, 11, 27, 0, 1), BackupTrigger.Daily)], now,
+            DateTimeOffset.MinValue));
         // A manual backup does not stand in for the daily one.
-        Assert.NotNull(CatchUpPlanner.MissedSlot(daily, [Made(Utc(2026, 11, 27, 0, 1), BackupTrigger.Manual)], now, DateTimeOffset.MinValue));
+        Assert.NotNull(CatchUpPlanner.MissedSlot(daily, [Made(Utc(2026, 11, 27, 0, 1), BackupTrigger.Manual)], now,
+            DateTimeOffset.MinValue));
     }
 }

@@ -8,7 +8,8 @@ using Quartz;
 
 namespace BackupManager.Tests.Scheduling;
 
-/// <summary>The drill schedule inside the real app: it fires in the clinic's time zone, can be turned off, and a failed drill makes health bad.</summary>
+/// <summary>The drill schedule inside the real app: it fires in the clinic's time zone, can be turned off, and a failed
+/// drill makes health bad.</summary>
 public sealed class DrillScheduleTests
 {
     [Fact]
@@ -43,7 +44,7 @@ public sealed class DrillScheduleTests
     }
 
     [Fact]
-    public async Task A_scheduled_drill_that_fails_makes_health_bad_with_the_reason_and_a_passing_one_makes_it_good_again()
+    public async Task A_failing_scheduled_drill_makes_health_bad_with_the_reason_and_a_passing_one_makes_it_good_again()
     {
         await using var host = await WebAppHost.StartAsync(settings: s =>
         {
@@ -57,7 +58,8 @@ public sealed class DrillScheduleTests
 
         await using (var scope = host.Factory.Services.CreateAsyncScope())
         {
-            var failed = await scope.ServiceProvider.GetRequiredService<ScheduledDrillService>().RunAsync(CancellationToken.None);
+            var failed = await scope.ServiceProvider.GetRequiredService<ScheduledDrillService>()
+                .RunAsync(CancellationToken.None);
             Assert.False(failed.Passed);
         }
         var bad = await health.EvaluateAsync();
@@ -66,7 +68,9 @@ public sealed class DrillScheduleTests
         Assert.Contains("Backup__DrillChecks__0 (SELECT count(*) > 100000 FROM patients) returned False", drill.Detail);
 
         // A later drill that passed (as recorded by the engine) clears it.
-        new DrillHistory(host.Harness.BackupDirectory).Add(new DrillResult { Filename = "x", StartedAt = DateTimeOffset.UtcNow, RequestedBy = "test", RestoreDuration = TimeSpan.FromSeconds(252) });
+        new DrillHistory(host.Harness.BackupDirectory)
+            .Add(new DrillResult { Filename = "x", StartedAt = DateTimeOffset.UtcNow, RequestedBy = "test",
+            RestoreDuration = TimeSpan.FromSeconds(252) });
         var good = (await health.EvaluateAsync()).Checks.Single(c => c.Name == "restore-drill");
         Assert.True(good.Healthy);
         Assert.Contains("a full restore took 4 min 12 s", good.Detail);

@@ -15,7 +15,8 @@ namespace BackupManager.Tests.Scheduling;
 /// <summary>Scheduled runs inside the real app: catch-up, overlap with a running operation, notifications.</summary>
 public sealed class ScheduledRunTests
 {
-    private static Task<WebAppHost> StartAsync(Action<Dictionary<string, string?>>? settings = null, TimeProvider? time = null) =>
+    private static Task<WebAppHost> StartAsync(Action<Dictionary<string, string?>>? settings = null,
+        TimeProvider? time = null) =>
         WebAppHost.StartAsync(settings: s =>
         {
             s["Backup:SchedulesEnabled"] = "true";
@@ -27,19 +28,23 @@ public sealed class ScheduledRunTests
     private static async Task<ScheduledRun> RunScheduledAsync(WebAppHost host, string schedule)
     {
         await using var scope = host.Factory.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<ScheduledBackupService>().RunAsync(schedule, catchUp: false, CancellationToken.None);
+        return await scope.ServiceProvider.GetRequiredService<ScheduledBackupService>()
+            .RunAsync(schedule, catchUp: false, CancellationToken.None);
     }
 
     [Fact]
     public async Task After_a_week_of_downtime_one_catch_up_runs_per_schedule_and_then_none()
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 15, 1, 30, 0, TimeSpan.Zero)); // Sunday 02:30 in Paris
+        // Sunday 02:30 in Paris
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 15, 1, 30, 0, TimeSpan.Zero));
         await using var host = await StartAsync(time: time);
         await host.Harness.SeedAsync();
         var engine = host.Factory.Services.GetRequiredService<IBackupService>();
-        await engine.CreateAsync(new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Weekly, "scheduler:weekly"));
+        await engine.CreateAsync(new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Weekly,
+            "scheduler:weekly"));
         time.SetUtcNow(new DateTimeOffset(2026, 11, 19, 23, 30, 0, TimeSpan.Zero)); // 00:30 on the 20th in Paris
-        await engine.CreateAsync(new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Daily, "scheduler:daily"));
+        await engine.CreateAsync(new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Daily,
+            "scheduler:daily"));
 
         time.SetUtcNow(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero)); // the app was down for a week
         var catchUp = host.Factory.Services.GetServices<IHostedService>().OfType<CatchUpService>().Single();
@@ -82,19 +87,21 @@ public sealed class ScheduledRunTests
     {
         await using var host = await StartAsync(s => s["Backup:ScheduleWindow"] = "00:00:30");
         await host.Harness.SeedAsync();
-        var held = await Task.Run(() => host.Factory.Services.GetRequiredService<BackupOperationLock>().Acquire("restore", "admin@clinic.test"));
+        var held = await Task.Run(() => host.Factory.Services.GetRequiredService<BackupOperationLock>()
+            .Acquire("restore", "admin@clinic.test"));
         var started = DateTime.UtcNow;
         _ = Task.Delay(700).ContinueWith(_ => held.Dispose());
 
         var run = await RunScheduledAsync(host, "daily");
 
         Assert.Equal(ScheduledRunOutcome.Succeeded, run.Outcome);
-        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(650), "the run did not wait for the restore");
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(650),
+            "the run did not wait for the restore");
         Assert.Equal(BackupTrigger.Daily, Assert.Single(await host.Harness.Engine.ListAsync()).Trigger);
     }
 
     [Fact]
-    public async Task A_scheduled_run_that_cannot_start_within_its_window_is_skipped_recorded_notified_and_makes_health_bad()
+    public async Task A_scheduled_run_that_cannot_start_in_its_window_is_skipped_recorded_notified_and_health_is_bad()
     {
         await using var webhook = new LocalWebhookReceiver();
         await using var host = await StartAsync(s =>
@@ -103,24 +110,30 @@ public sealed class ScheduledRunTests
             s["Backup:Notifications:Webhook:Url"] = webhook.Url;
         });
         await host.Harness.SeedAsync();
-        using var held = await Task.Run(() => host.Factory.Services.GetRequiredService<BackupOperationLock>().Acquire("restore", "admin@clinic.test"));
+        using var held = await Task.Run(() => host.Factory.Services.GetRequiredService<BackupOperationLock>()
+            .Acquire("restore", "admin@clinic.test"));
 
         var run = await RunScheduledAsync(host, "daily");
 
         Assert.Equal(ScheduledRunOutcome.Skipped, run.Outcome);
         Assert.Contains("Another backup operation is running (restore by admin@clinic.test", run.Detail);
         Assert.Empty(await host.Harness.Engine.ListAsync());
-        Assert.Equal(ScheduledRunOutcome.Skipped, host.Factory.Services.GetRequiredService<ScheduleHistory>().Last()["daily"].Outcome);
+        Assert.Equal(ScheduledRunOutcome.Skipped, host.Factory.Services.GetRequiredService<ScheduleHistory>()
+            .Last()["daily"].Outcome);
 
-        var kinds = webhook.Bodies.Select(b => JsonDocument.Parse(b).RootElement.GetProperty("kind").GetString()).ToList();
+        var kinds = webhook.Bodies.Select(b => JsonDocument.Parse(b).RootElement.GetProperty("kind").GetString())
+            .ToList();
         Assert.Contains(Notification.BackupFailed, kinds);
         Assert.Contains(Notification.HealthBad, kinds);
 
         var admin = host.Client(await CreateAdminTokenAsync(host));
-        var health = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/backups/health")).RootElement.GetProperty("data");
+        var health = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/backups/health"))
+            .RootElement.GetProperty("data");
         Assert.False(health.GetProperty("healthy").GetBoolean());
-        Assert.Contains(health.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "scheduled-runs" && !c.GetProperty("healthy").GetBoolean());
-        var daily = health.GetProperty("schedules").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "daily");
+        Assert.Contains(health.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name")
+            .GetString() == "scheduled-runs" && !c.GetProperty("healthy").GetBoolean());
+        var daily = health.GetProperty("schedules").EnumerateArray()
+            .Single(s => s.GetProperty("name").GetString() == "daily");
         Assert.Equal("skipped", daily.GetProperty("last_run").GetProperty("outcome").GetString());
         Assert.True(daily.GetProperty("next_run").GetDateTime() > DateTime.UtcNow);
     }
@@ -132,7 +145,8 @@ public sealed class ScheduledRunTests
         await using var host = await StartAsync(s => s["Backup:Notifications:Webhook:Url"] = webhook.Url);
         await host.Harness.SeedAsync();
         var anonymous = host.Client();
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await anonymous.GetAsync("/health")).StatusCode); // no backup yet
+        // no backup yet
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await anonymous.GetAsync("/health")).StatusCode);
         await host.Factory.Services.GetRequiredService<Web.Health.BackupHealthService>().CheckAndNotifyAsync();
 
         await RunScheduledAsync(host, "daily");
@@ -140,8 +154,10 @@ public sealed class ScheduledRunTests
 
         var probe = await anonymous.GetAsync("/health");
         Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
-        Assert.Equal("Healthy", await probe.Content.ReadAsStringAsync()); // status only, no details for anonymous callers
-        var kinds = webhook.Bodies.Select(b => JsonDocument.Parse(b).RootElement.GetProperty("kind").GetString()).ToList();
+        // status only, no details for anonymous callers
+        Assert.Equal("Healthy", await probe.Content.ReadAsStringAsync());
+        var kinds = webhook.Bodies.Select(b => JsonDocument.Parse(b).RootElement.GetProperty("kind").GetString())
+            .ToList();
         Assert.Equal(1, kinds.Count(k => k == Notification.HealthBad));
         Assert.Equal(1, kinds.Count(k => k == Notification.HealthRecovered));
     }
@@ -180,7 +196,8 @@ public sealed class ScheduledRunTests
         });
         var notifier = host.Factory.Services.GetRequiredService<Notifier>();
 
-        await notifier.NotifyAsync(new Notification(Notification.BackupFailed, "test", "the daily backup failed", DateTimeOffset.UtcNow));
+        await notifier.NotifyAsync(new Notification(Notification.BackupFailed, "test", "the daily backup failed",
+            DateTimeOffset.UtcNow));
 
         Assert.Equal(3, webhook.Attempts);
         var body = JsonDocument.Parse(Assert.Single(webhook.Bodies)).RootElement;

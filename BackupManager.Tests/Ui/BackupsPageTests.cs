@@ -42,7 +42,8 @@ public sealed class BackupsPageTests
         t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([
             PageTestContext.Backup(Second, BackupTrigger.Daily, 3_400_000_000, pinned: true),
             PageTestContext.Backup(First, BackupTrigger.PreRestore, 2048, contains: BackupContents.Database)]);
-        t.Engine.GetStatusAsync(Arg.Any<CancellationToken>()).Returns(new BackupFolderStatus(2, 10, 3_400_002_048, 20L << 30, null));
+        t.Engine.GetStatusAsync(Arg.Any<CancellationToken>())
+            .Returns(new BackupFolderStatus(2, 10, 3_400_002_048, 20L << 30, null));
 
         var (_, _, page) = t.Render<BackupsPage>();
 
@@ -66,7 +67,8 @@ public sealed class BackupsPageTests
     public async Task Shows_a_readable_error_when_the_list_cannot_be_read()
     {
         await using var t = new PageTestContext();
-        t.Engine.ListAsync(Arg.Any<CancellationToken>()).ThrowsAsync(new BackupException(BackupErrorKind.Environment, "The backup folder is not readable."));
+        t.Engine.ListAsync(Arg.Any<CancellationToken>())
+            .ThrowsAsync(new BackupException(BackupErrorKind.Environment, "The backup folder is not readable."));
         var (_, _, page) = t.Render<BackupsPage>();
         Assert.Contains("The backup folder is not readable.", page.Find("[data-testid=load-error]").TextContent);
     }
@@ -78,7 +80,8 @@ public sealed class BackupsPageTests
         t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
         var finish = new TaskCompletionSource<BackupInfo>();
         IProgress<BackupProgress>? reporter = null;
-        t.Engine.CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Do<IProgress<BackupProgress>?>(p => reporter = p), Arg.Any<CancellationToken>()).Returns(finish.Task);
+        t.Engine.CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Do<IProgress<BackupProgress>?>(p => reporter = p),
+            Arg.Any<CancellationToken>()).Returns(finish.Task);
 
         var (_, snackbars, page) = t.Render<BackupsPage>();
         page.Find("[data-testid=create-db] ").Click();
@@ -92,9 +95,13 @@ public sealed class BackupsPageTests
         });
         Assert.True(page.Find("[data-testid=create-full]").HasAttribute("disabled"));
         Assert.True(page.FindAll("[data-testid=restore]")[0].HasAttribute("disabled"));
-        await t.Engine.Received(1).CreateAsync(Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.DatabaseOnly && r.RequestedBy == "admin@clinic.test"), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+        await t.Engine.Received(1).CreateAsync(
+            Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.DatabaseOnly
+            && r.RequestedBy == "admin@clinic.test"), Arg.Any<IProgress<BackupProgress>?>(),
+            Arg.Any<CancellationToken>());
 
-        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(Second), PageTestContext.Backup(First)]);
+        t.Engine.ListAsync(Arg.Any<CancellationToken>())
+            .Returns([PageTestContext.Backup(Second), PageTestContext.Backup(First)]);
         finish.SetResult(PageTestContext.Backup(Second));
 
         page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=job-progress]")));
@@ -109,12 +116,15 @@ public sealed class BackupsPageTests
         await using var t = new PageTestContext();
         t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
         var finish = new TaskCompletionSource<BackupInfo>();
-        t.Engine.CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>()).Returns(finish.Task);
-        t.Jobs.StartCreate(BackupScope.Full, BackupTrigger.Manual, new Core.Jobs.Actor("other-admin@clinic.test", "10.0.0.1"));
+        t.Engine.CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(),
+            Arg.Any<CancellationToken>()).Returns(finish.Task);
+        t.Jobs.StartCreate(BackupScope.Full, BackupTrigger.Manual,
+            new Core.Jobs.Actor("other-admin@clinic.test", "10.0.0.1"));
 
         var (_, _, page) = t.Render<BackupsPage>();
 
-        page.WaitForAssertion(() => Assert.Contains("other-admin@clinic.test", page.Find("[data-testid=job-progress]").TextContent));
+        page.WaitForAssertion(() => Assert.Contains("other-admin@clinic.test", page.Find("[data-testid=job-progress]")
+            .TextContent));
         finish.SetResult(PageTestContext.Backup(Second));
     }
 
@@ -123,71 +133,17 @@ public sealed class BackupsPageTests
     {
         await using var t = new PageTestContext();
         t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([]);
-        using var held = await Task.Run(() => t.Context.Services.GetService(typeof(Core.Locking.BackupOperationLock)) is Core.Locking.BackupOperationLock l ? l.Acquire("restore", "console:root") : null);
+        using var held = await Task.Run(() =>
+            t.Context.Services.GetService(typeof(
+            Core.Locking.BackupOperationLock)) is Core.Locking.BackupOperationLock l
+            ? l.Acquire("restore", "console:root") : null);
 
         var (_, snackbars, page) = t.Render<BackupsPage>();
         page.Find("[data-testid=create-full]").Click();
 
         snackbars.WaitForAssertion(() => Assert.Contains("Another backup operation is running", snackbars.Markup));
-        await t.Engine.DidNotReceive().CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
-    }
-
-    [Fact]
-    public async Task The_restore_dialog_says_what_is_replaced_and_needs_the_typed_filename()
-    {
-        await using var t = new PageTestContext();
-        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
-        t.Engine.RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>())
-            .Returns(new TaskCompletionSource<RestoreResult>().Task);
-        var (dialogs, _, page) = t.Render<BackupsPage>();
-
-        page.Find("[data-testid=restore]").Click();
-        dialogs.WaitForAssertion(() => Assert.Contains("replaces the database and the files", dialogs.Find("[data-testid=restore-warning]").TextContent));
-        Assert.Contains("safety backup", dialogs.Markup);
-        Assert.True(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled"));
-
-        dialogs.Find("input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input").Input("backup-wrong.zip");
-        Assert.True(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled"));
-        dialogs.Find("input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input").Input(First);
-        dialogs.WaitForAssertion(() => Assert.False(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled")));
-        dialogs.Find("[data-testid=restore-confirm]").Click();
-
-        page.WaitForAssertion(() => Assert.Contains($"Restoring {First}", page.Find("[data-testid=job-progress]").TextContent));
-        await t.Engine.Received(1).RestoreAsync(Arg.Is<RestoreBackupRequest>(r => r.Filename == First && r.Scope == BackupScope.Full), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
-    }
-
-    [Fact]
-    public async Task Cancelling_the_restore_dialog_restores_nothing()
-    {
-        await using var t = new PageTestContext();
-        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
-        var (dialogs, _, page) = t.Render<BackupsPage>();
-
-        page.Find("[data-testid=restore]").Click();
-        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=restore-cancel]").Click());
-
-        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("[data-testid=restore-confirm]")));
-        await t.Engine.DidNotReceive().RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
-    }
-
-    [Fact]
-    public async Task Delete_asks_first_and_the_row_disappears_only_after_confirming()
-    {
-        await using var t = new PageTestContext();
-        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(Second), PageTestContext.Backup(First)]);
-        var (dialogs, _, page) = t.Render<BackupsPage>();
-
-        page.FindAll("[data-testid=delete]")[1].Click();
-        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=delete-cancel]").Click());
-        await t.Engine.DidNotReceive().DeleteAsync(Arg.Any<string>(), Arg.Any<string>(), Arg.Any<CancellationToken>());
-
-        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(Second)]);
-        page.FindAll("[data-testid=delete]")[1].Click();
-        dialogs.WaitForAssertion(() => Assert.Contains(First, dialogs.Markup));
-        dialogs.Find("[data-testid=delete-confirm]").Click();
-
-        page.WaitForAssertion(() => Assert.Equal([Second], page.FindAll("[data-testid=row-filename]").Select(e => e.TextContent.Trim())));
-        await t.Engine.Received(1).DeleteAsync(First, "admin@clinic.test", Arg.Any<CancellationToken>());
+        await t.Engine.DidNotReceive().CreateAsync(Arg.Any<CreateBackupRequest>(),
+            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
     }
 
     [Fact]
@@ -204,69 +160,36 @@ public sealed class BackupsPageTests
         dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=delete-confirm]").Click());
 
         page.WaitForAssertion(() => Assert.Equal(3, t.Gate.Refused));
-        await t.Engine.DidNotReceive().CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+        await t.Engine.DidNotReceive().CreateAsync(Arg.Any<CreateBackupRequest>(),
+            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
         await t.Engine.DidNotReceive().DeleteAsync(Arg.Any<string>(), Arg.Any<string>(), Arg.Any<CancellationToken>());
-        await t.Engine.DidNotReceive().SetPinnedAsync(Arg.Any<string>(), Arg.Any<bool>(), Arg.Any<string>(), Arg.Any<CancellationToken>());
+        await t.Engine.DidNotReceive().SetPinnedAsync(Arg.Any<string>(), Arg.Any<bool>(), Arg.Any<string>(),
+            Arg.Any<CancellationToken>());
     }
 
     [Fact]
-    public async Task A_restore_dialog_opened_before_the_permission_was_withdrawn_cannot_be_confirmed_after()
-    {
-        await using var t = new PageTestContext();
-        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
-        var (dialogs, _, page) = t.Render<BackupsPage>();
-        page.Find("[data-testid=restore]").Click();
-        dialogs.WaitForAssertion(() => dialogs.Find("input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input").Input(First));
-        dialogs.WaitForAssertion(() => Assert.False(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled")));
-
-        t.Gate.Withdraw();
-        dialogs.Find("[data-testid=restore-confirm]").Click();
-
-        page.WaitForAssertion(() => Assert.Equal(1, t.Gate.Refused));
-        Assert.Empty(page.FindAll("[data-testid=job-progress]"));
-        await t.Engine.DidNotReceive().RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
-    }
-
-    [Fact]
-    public async Task A_foreign_backup_has_a_badge_and_its_restore_needs_the_second_confirmation()
-    {
-        await using var t = new PageTestContext();
-        t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First) with { Foreign = true }]);
-        t.Engine.RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>())
-            .Returns(new TaskCompletionSource<RestoreResult>().Task);
-        var (dialogs, _, page) = t.Render<BackupsPage>();
-        Assert.Equal("foreign", page.Find("[data-testid=foreign]").TextContent.Trim());
-
-        page.Find("[data-testid=restore]").Click();
-        dialogs.WaitForAssertion(() => Assert.Contains("not made by this installation", dialogs.Find("[data-testid=restore-foreign-warning]").TextContent));
-        dialogs.Find("input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input").Input(First);
-        Assert.True(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled")); // the filename alone is not enough
-        dialogs.Find("input[data-testid=restore-foreign-confirm], [data-testid=restore-foreign-confirm] input").Change(true);
-        dialogs.WaitForAssertion(() => Assert.False(dialogs.Find("[data-testid=restore-confirm]").HasAttribute("disabled")));
-        dialogs.Find("[data-testid=restore-confirm]").Click();
-
-        page.WaitForAssertion(() => Assert.Contains($"Restoring {First}", page.Find("[data-testid=job-progress]").TextContent));
-        await t.Engine.Received(1).RestoreAsync(Arg.Is<RestoreBackupRequest>(r => r.Filename == First && r.AllowForeign), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
-    }
-
-    [Fact]
-    public async Task Destinations_show_their_state_and_each_backup_shows_where_it_was_copied_and_the_encrypted_download()
+    public async Task Destinations_show_their_state_and_each_backup_where_it_was_copied_and_the_encrypted_download()
     {
         var recipient = Core.Offsite.Age.AgeIdentity.Generate().Recipient.Text;
         await using var t = new PageTestContext(offsite: o =>
         {
             o.Encryption.Recipients = [recipient];
             o.Destinations["nas"] = new Core.Offsite.DestinationOptions { Type = "folder", Path = "/mnt/nas" };
-            o.Destinations["cloud"] = new Core.Offsite.DestinationOptions { Type = "s3", Bucket = "clinic", Region = "eu-west-1" };
+            o.Destinations["cloud"] = new Core.Offsite.DestinationOptions { Type = "s3", Bucket = "clinic",
+                Region = "eu-west-1" };
         });
         var state = new Core.Offsite.OffsiteStateFile(t.Folder.Sub("backups"));
         state.Update("nas", s => s with { LastSuccessAt = DateTimeOffset.UtcNow.AddMinutes(-5), Held = [First] });
-        state.Update("cloud", s => s with { LastError = "cloud: the S3 service at s3://clinic/ refused the credentials (InvalidAccessKeyId).", ConsecutiveFailures = 4 });
+        state.Update("cloud", s =>
+            s with { LastError = "cloud: the S3 service at s3://clinic/ refused the credentials (InvalidAccessKeyId).",
+            ConsecutiveFailures = 4 });
         t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([PageTestContext.Backup(First)]);
         var (_, _, page) = t.Render<BackupsPage>();
 
-        page.WaitForAssertion(() => Assert.Contains("refused the credentials", page.Find("[data-testid=destination-cloud] [data-testid=destination-error]").TextContent));
-        Assert.Contains("Holds 1 backup(s)", page.Find("[data-testid=destination-nas] [data-testid=destination-held]").TextContent);
+        page.WaitForAssertion(() => Assert.Contains("refused the credentials",
+            page.Find("[data-testid=destination-cloud] [data-testid=destination-error]").TextContent));
+        Assert.Contains("Holds 1 backup(s)", page.Find("[data-testid=destination-nas] [data-testid=destination-held]")
+            .TextContent);
         Assert.Single(page.FindAll("[data-testid=copy-nas-copied]"));
         Assert.Empty(page.FindAll("[data-testid=copy-cloud-copied]"));
         var encrypted = page.Find("[data-testid=download-encrypted]");
@@ -296,17 +219,26 @@ public sealed class BackupsPageTests
             PageTestContext.Backup(First, BackupTrigger.Manual, contains: BackupContents.Database),
         ]);
         new Core.Drills.DrillHistory(t.Folder.Sub("backups")).Add(new Core.Drills.DrillResult
-            { Filename = Second, StartedAt = DateTimeOffset.UtcNow.AddDays(-2), RequestedBy = "scheduler:drill", RestoreDuration = TimeSpan.FromSeconds(252) });
+            { Filename = Second, StartedAt = DateTimeOffset.UtcNow.AddDays(-2), RequestedBy = "scheduler:drill",
+                RestoreDuration = TimeSpan.FromSeconds(252) });
         var (_, _, page) = t.Render<BackupsPage>();
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=row-filename]").Count));
         Assert.Equal("4 min 12 s", page.Find("[data-testid=last-drill-time]").TextContent);
         Assert.Contains("Created (Europe/Paris)", page.Find("[data-testid=backups-table] thead").TextContent);
 
-        await page.FindComponents<MudBlazor.MudSelect<string>>()[0].InvokeAsync(() => page.FindComponents<MudBlazor.MudSelect<string>>()[0].Instance.ValueChanged.InvokeAsync("manual"));
-        page.WaitForAssertion(() => Assert.Equal([First], page.FindAll("[data-testid=row-filename]").Select(r => r.TextContent.Trim())));
-        await page.FindComponents<MudBlazor.MudSelect<string>>()[0].InvokeAsync(() => page.FindComponents<MudBlazor.MudSelect<string>>()[0].Instance.ValueChanged.InvokeAsync(""));
-        await page.FindComponents<MudBlazor.MudSelect<string>>()[1].InvokeAsync(() => page.FindComponents<MudBlazor.MudSelect<string>>()[1].Instance.ValueChanged.InvokeAsync("both"));
-        page.WaitForAssertion(() => Assert.Equal([Second], page.FindAll("[data-testid=row-filename]").Select(r => r.TextContent.Trim())));
+        await page.FindComponents<MudBlazor.MudSelect<string>>()[0]
+            .InvokeAsync(() => page.FindComponents<MudBlazor.MudSelect<string>>()[0]
+            .Instance.ValueChanged.InvokeAsync("manual"));
+        page.WaitForAssertion(() => Assert.Equal([First], page.FindAll("[data-testid=row-filename]")
+            .Select(r => r.TextContent.Trim())));
+        await page.FindComponents<MudBlazor.MudSelect<string>>()[0]
+            .InvokeAsync(() => page.FindComponents<MudBlazor.MudSelect<string>>()[0]
+            .Instance.ValueChanged.InvokeAsync(""));
+        await page.FindComponents<MudBlazor.MudSelect<string>>()[1]
+            .InvokeAsync(() => page.FindComponents<MudBlazor.MudSelect<string>>()[1]
+            .Instance.ValueChanged.InvokeAsync("both"));
+        page.WaitForAssertion(() => Assert.Equal([Second], page.FindAll("[data-testid=row-filename]")
+            .Select(r => r.TextContent.Trim())));
     }
 
     [Fact]
@@ -328,7 +260,8 @@ public sealed class BackupsPageTests
     {
         await using var t = new PageTestContext();
         t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([]);
-        t.Engine.CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>())
+        t.Engine.CreateAsync(Arg.Any<CreateBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(),
+            Arg.Any<CancellationToken>())
             .Returns(PageTestContext.Backup(First));
         var (_, _, page) = t.Render<BackupsPage>();
         page.WaitForAssertion(() => page.Find("[data-testid=create-full]"));
@@ -341,7 +274,12 @@ public sealed class BackupsPageTests
         page.Find("[data-testid=create-db]").Click();
 
         await Task.Delay(200);
-        await t.Engine.Received(1).CreateAsync(Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.Full && r.Priority == BackupPriority.Low), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
-        await t.Engine.Received(1).CreateAsync(Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.DatabaseOnly && r.Priority == BackupPriority.Normal), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+        await t.Engine.Received(1).CreateAsync(
+            Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.Full && r.Priority == BackupPriority.Low),
+            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+        await t.Engine.Received(1).CreateAsync(
+            Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.DatabaseOnly
+            && r.Priority == BackupPriority.Normal), Arg.Any<IProgress<BackupProgress>?>(),
+            Arg.Any<CancellationToken>());
     }
 }

@@ -6,11 +6,14 @@ using NSubstitute;
 
 namespace BackupManager.Tests.Ui;
 
-/// <summary>The history page: charts per day by trigger, the database/files share, drills with their restore times.</summary>
+/// <summary>The history page: charts per day by trigger, the database/files share, drills with their restore
+/// times.</summary>
 public sealed class HistoryPageTests
 {
-    private static BackupInfo Backup(DateTimeOffset at, BackupTrigger trigger, long size, long database, long files, double seconds) =>
-        new(Core.Storage.BackupFileName.For(at), size, at, trigger, [BackupContents.Database, BackupContents.Files], "admin", false, true, 0)
+    private static BackupInfo Backup(DateTimeOffset at, BackupTrigger trigger, long size, long database, long files,
+        double seconds) =>
+        new(Core.Storage.BackupFileName.For(at), size, at, trigger, [BackupContents.Database, BackupContents.Files],
+            "admin", false, true, 0)
         {
             DatabaseBytes = database, FilesBytes = files, Duration = TimeSpan.FromSeconds(seconds),
         };
@@ -28,12 +31,17 @@ public sealed class HistoryPageTests
             Backup(now.AddDays(-40), BackupTrigger.Daily, 20 << 20, 90 << 20, 290 << 20, 11), // outside the 30 days
         ]);
         var drills = new DrillHistory(t.Folder.Sub("backups"));
-        drills.Add(new DrillResult { Filename = "backup-a.zip", StartedAt = now.AddDays(-3), RequestedBy = "scheduler:drill", RestoreDuration = TimeSpan.FromSeconds(252), TablesChecked = 12, RowsChecked = 34_567, FilesChecked = 89 });
-        drills.Add(new DrillResult { Filename = "backup-b.zip", StartedAt = now.AddDays(-1), RequestedBy = "scheduler:drill", Failures = ["Check Backup__DrillChecks__0 (SELECT false) returned False instead of true."] });
+        drills.Add(new DrillResult { Filename = "backup-a.zip", StartedAt = now.AddDays(-3),
+            RequestedBy = "scheduler:drill", RestoreDuration = TimeSpan.FromSeconds(252), TablesChecked = 12,
+            RowsChecked = 34_567, FilesChecked = 89 });
+        drills.Add(new DrillResult { Filename = "backup-b.zip", StartedAt = now.AddDays(-1),
+            RequestedBy = "scheduler:drill",
+            Failures = ["Check Backup__DrillChecks__0 (SELECT false) returned False instead of true."] });
 
         var (_, _, page) = t.Render<HistoryPage>();
 
-        page.WaitForAssertion(() => Assert.Contains("3 backup(s), 2 drill(s)", page.Find("[data-testid=history-range]").TextContent));
+        page.WaitForAssertion(() => Assert.Contains("3 backup(s), 2 drill(s)", page.Find("[data-testid=history-range]")
+            .TextContent));
         Assert.Contains("Europe/Paris", page.Find("[data-testid=history-range]").TextContent);
         Assert.NotEmpty(page.FindAll("[data-testid=chart-size] svg"));
         Assert.NotEmpty(page.FindAll("[data-testid=chart-duration] svg"));
@@ -54,7 +62,8 @@ public sealed class HistoryPageTests
         await using var t = new PageTestContext();
         t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([]);
         var (_, _, page) = t.Render<HistoryPage>();
-        page.WaitForAssertion(() => Assert.Contains("No backups in this period", page.Find("[data-testid=chart-empty]").TextContent));
+        page.WaitForAssertion(() => Assert.Contains("No backups in this period", page.Find("[data-testid=chart-empty]")
+            .TextContent));
         Assert.Contains("No restore drill in this period", page.Find("[data-testid=no-drills]").TextContent);
         Assert.Empty(page.FindAll("[data-testid=chart-size] svg"));
     }
@@ -64,15 +73,19 @@ public sealed class HistoryPageTests
     {
         await using var t = new PageTestContext();
         t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([]);
-        t.Engine.DrillAsync(Arg.Any<DrillRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>())
-            .Returns(new DrillResult { Filename = "backup-2026-11-20-01-00-00.zip", StartedAt = DateTimeOffset.UtcNow, RequestedBy = "admin@clinic.test", RestoreDuration = TimeSpan.FromSeconds(38) });
+        t.Engine.DrillAsync(Arg.Any<DrillRequest>(), Arg.Any<IProgress<BackupProgress>?>(),
+            Arg.Any<CancellationToken>())
+            .Returns(new DrillResult { Filename = "backup-2026-11-20-01-00-00.zip", StartedAt = DateTimeOffset.UtcNow,
+                RequestedBy = "admin@clinic.test", RestoreDuration = TimeSpan.FromSeconds(38) });
         var (_, snackbars, page) = t.Render<HistoryPage>();
         page.WaitForAssertion(() => page.Find("[data-testid=drill-now]"));
 
         page.Find("[data-testid=drill-now]").Click();
 
         snackbars.WaitForAssertion(() => Assert.Contains("passed: a full restore took 38 s", snackbars.Markup));
-        await t.Engine.Received(1).DrillAsync(Arg.Is<DrillRequest>(r => r.Filename == null && r.RequestedBy == "admin@clinic.test"), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+        await t.Engine.Received(1).DrillAsync(
+            Arg.Is<DrillRequest>(r => r.Filename == null && r.RequestedBy == "admin@clinic.test"),
+            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
     }
 
     [Fact]
@@ -85,6 +98,7 @@ public sealed class HistoryPageTests
         t.Gate.Withdraw();
         page.Find("[data-testid=drill-now]").Click();
         page.WaitForAssertion(() => Assert.Equal(1, t.Gate.Refused));
-        await t.Engine.DidNotReceive().DrillAsync(Arg.Any<DrillRequest>(), Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+        await t.Engine.DidNotReceive().DrillAsync(Arg.Any<DrillRequest>(), Arg.Any<IProgress<BackupProgress>?>(),
+            Arg.Any<CancellationToken>());
     }
 }

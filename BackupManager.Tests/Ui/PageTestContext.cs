@@ -33,9 +33,11 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new BackupOperationLock(Folder.Sub("backups")));
         services.AddSingleton(sp => new AuditLog(Folder.Sub("backups"), TimeProvider.System));
-        services.AddSingleton(sp => new BackupJobRunner(Engine, sp.GetRequiredService<BackupOperationLock>(), sp.GetRequiredService<AuditLog>(), TimeProvider.System, NullLogger<BackupJobRunner>.Instance));
+        services.AddSingleton(sp => new BackupJobRunner(Engine, sp.GetRequiredService<BackupOperationLock>(),
+            sp.GetRequiredService<AuditLog>(), TimeProvider.System, NullLogger<BackupJobRunner>.Instance));
         services.AddSingleton<AuditedOperations>();
-        services.AddSingleton(new ClinicClock(Options.Create(new ScheduleOptions { TimeZone = "Europe/Paris" }), TimeProvider.System));
+        services.AddSingleton(new ClinicClock(Options.Create(new ScheduleOptions { TimeZone = "Europe/Paris" }),
+            TimeProvider.System));
         services.AddSingleton<AntiforgeryStateProvider, NoAntiforgery>();
         var scheduleOptions = Options.Create(new ScheduleOptions { TimeZone = "Europe/Paris" });
         services.AddSingleton(scheduleOptions);
@@ -45,11 +47,13 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton<Core.Storage.IBackupStore>(new Core.Storage.BackupFolderStore(Folder.Sub("backups")));
         services.AddSingleton(new Web.Notifications.Notifier([], NullLogger<Web.Notifications.Notifier>.Instance));
         services.AddSingleton(Options.Create(new Core.Health.BackupHealthOptions()));
-        services.AddSingleton<Microsoft.Extensions.Logging.ILogger<Web.Health.BackupHealthService>>(NullLogger<Web.Health.BackupHealthService>.Instance);
+        services.AddSingleton<Microsoft.Extensions.Logging.ILogger<Web.Health.BackupHealthService>>(
+            NullLogger<Web.Health.BackupHealthService>.Instance);
         var engineOptions = new BackupOptions { Directory = Folder.Sub("backups") };
         offsite?.Invoke(engineOptions);
         services.AddSingleton(Options.Create(engineOptions));
-        services.AddSingleton(sp => new Core.Offsite.OffsiteService(Options.Create(engineOptions), sp.GetRequiredService<Core.Storage.IBackupStore>(), Engine,
+        services.AddSingleton(sp => new Core.Offsite.OffsiteService(Options.Create(engineOptions),
+            sp.GetRequiredService<Core.Storage.IBackupStore>(), Engine,
             TimeProvider.System, NullLogger<Core.Offsite.OffsiteService>.Instance));
         services.AddSingleton<Web.Health.BackupHealthService>();
         services.AddSingleton(Options.Create(new Web.Endpoints.ApiOptions()));
@@ -67,14 +71,16 @@ public sealed class PageTestContext : IAsyncDisposable
     }
 
     public BunitContext Context { get; } = new();
-    /// <summary>What the account store says at the moment of an action; a test withdraws the permission with it.</summary>
+    /// <summary>What the account store says at the moment of an action; a test withdraws the permission with
+    /// it.</summary>
     public TestActionAuthorization Gate { get; } = new();
     public IBackupService Engine { get; } = Substitute.For<IBackupService>();
     public TestFolder Folder { get; } = new();
     public BackupJobRunner Jobs => Context.Services.GetRequiredService<BackupJobRunner>();
 
     /// <summary>Renders MudBlazor's providers (dialogs and snackbars render inside them), then the component.</summary>
-    public (IRenderedComponent<MudDialogProvider> Dialogs, IRenderedComponent<MudSnackbarProvider> Snackbars, IRenderedComponent<T> Page) Render<T>()
+    public (IRenderedComponent<MudDialogProvider> Dialogs, IRenderedComponent<MudSnackbarProvider> Snackbars,
+        IRenderedComponent<T> Page) Render<T>()
         where T : Microsoft.AspNetCore.Components.IComponent
     {
         Context.Render<MudPopoverProvider>();
@@ -83,8 +89,10 @@ public sealed class PageTestContext : IAsyncDisposable
         return (dialogs, snackbars, Context.Render<T>());
     }
 
-    public static BackupInfo Backup(string filename, BackupTrigger trigger = BackupTrigger.Manual, long size = 1_500_000, bool pinned = false, params string[] contains) =>
-        new(filename, size, Core.Storage.BackupFileName.TimeOf(filename), trigger, contains.Length == 0 ? [BackupContents.Database, BackupContents.Files] : contains, "admin@clinic.test", pinned, true, 0);
+    public static BackupInfo Backup(string filename, BackupTrigger trigger = BackupTrigger.Manual,
+        long size = 1_500_000, bool pinned = false, params string[] contains) =>
+        new(filename, size, Core.Storage.BackupFileName.TimeOf(filename), trigger, contains.Length == 0
+            ? [BackupContents.Database, BackupContents.Files] : contains, "admin@clinic.test", pinned, true, 0);
 
     public async ValueTask DisposeAsync()
     {
@@ -112,6 +120,7 @@ public sealed class PageTestContext : IAsyncDisposable
 
     private sealed class NoAntiforgery : AntiforgeryStateProvider
     {
-        public override AntiforgeryRequestToken? GetAntiforgeryToken() => new("test-token", "__RequestVerificationToken");
+        public override AntiforgeryRequestToken? GetAntiforgeryToken() =>
+            new("test-token", "__RequestVerificationToken");
     }
 }
