@@ -9,7 +9,8 @@ internal static class ConsoleUser
 {
     public static string Name => $"console:{Environment.UserName}";
 
-    /// <summary>On a terminal, asks the operator to type <paramref name="expected"/>; without one, requires --force.</summary>
+    /// <summary>On a terminal, asks the operator to type <paramref name="expected"/>; without one, requires
+    /// --force.</summary>
     public static bool Confirm(string question, string expected, bool force)
     {
         if (force) return true;
@@ -21,7 +22,9 @@ internal static class ConsoleUser
 
     public static BackupScope Scope(CommandLine line)
     {
-        if (line.Has("--only-db") && line.Has("--only-files")) throw new UsageException("--only-db and --only-files cannot be combined.");
-        return line.Has("--only-db") ? BackupScope.DatabaseOnly : line.Has("--only-files") ? BackupScope.FilesOnly : BackupScope.Full;
+        if (line.Has("--only-db") && line.Has("--only-files")) throw new UsageException(
+            "--only-db and --only-files cannot be combined.");
+        return line.Has("--only-db") ? BackupScope.DatabaseOnly : line.Has("--only-files") ? BackupScope.FilesOnly
+            : BackupScope.Full;
     }
 }

@@ -7,7 +7,8 @@ namespace BackupManager.Web.Console;
 /// <summary>How drills are shown by the console and the API.</summary>
 public static class DrillOutput
 {
-    public static string Duration(TimeSpan time) => BackupManager.Core.Health.BackupHealthEvaluator.DescribeDuration(time);
+    public static string Duration(TimeSpan time)
+        => BackupManager.Core.Health.BackupHealthEvaluator.DescribeDuration(time);
 
     public static object Json(BackupManager.Core.Drills.DrillResult r) => new
     {

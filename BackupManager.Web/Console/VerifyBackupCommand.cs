@@ -16,7 +16,8 @@ public sealed class VerifyBackupCommand(IBackupService backups) : IConsoleComman
         var progress = new TerminalProgress();
         var report = await backups.VerifyAsync(filename, progress, cancellationToken);
         progress.Done();
-        System.Console.WriteLine($"{report.Filename}: OK ({report.Entries} entries, {Sizes.Human(report.Bytes)} checked)");
+        System.Console.WriteLine(
+            $"{report.Filename}: OK ({report.Entries} entries, {Sizes.Human(report.Bytes)} checked)");
         return ExitCodes.Success;
     }
 }
