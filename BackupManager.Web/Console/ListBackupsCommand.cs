@@ -48,7 +48,8 @@ public sealed class ListBackupsCommand(IBackupService backups, OffsiteService of
             System.Console.WriteLine(
                 $"{b.Filename,-31} {Sizes.Human(b.Size),10} {b.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} "
                 + $"{b.Trigger.ToName(),-12} " +
-                $"{(b.Readable ? string.Join("+", b.Contains) : "UNREADABLE")}{(b.Pinned ? " (pinned)" : "")}{(b.Foreign ? " FOREIGN (not made here)" : "")}"
+                $"{(b.Readable ? string.Join("+", b.Contains) : "UNREADABLE")}{(b.Pinned ? " (pinned)" : "")}"
+                + $"{(b.Foreign ? " FOREIGN (not made here)" : "")}"
                 + (status is null ? "" : "  off-site: "
                     + string.Join(", ", offsite.CopiesOf(b.Filename, status)
                     .Select(c => $"{c.Destination} {c.State}"))));

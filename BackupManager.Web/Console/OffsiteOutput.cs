@@ -16,7 +16,9 @@ internal static class OffsiteOutput
                     $"{r.Destination}: "
                     + $"{(r.Copied.Count == 0 ? "up to date" : $"copied {string.Join(", ", r.Copied)}")} "
                     + $"({Sizes.Human(r.BytesSent)} sent, {Sizes.Human(r.BytesReused)} already "
-                        + $"there){(r.Removed.Count > 0 ? $"; removed by its retention: {string.Join(", ", r.Removed)}" : "")}.");
+                        + $"there)"
+                        + (r.Removed.Count > 0 ? $"; removed by its retention: {string.Join(", ", r.Removed)}" : "")
+                        + ".");
             else
                 System.Console.Error.WriteLine($"Copy to {r.Destination} FAILED: {r.Error}"
                     + (created is null ? ""

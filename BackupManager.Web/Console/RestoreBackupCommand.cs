@@ -33,7 +33,11 @@ public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService 
             Core.Restore.FaultInjection.PauseAt(Core.Restore.FaultInjection.Fetched);
             System.Console.Error.WriteLine(
                 $"Fetched {fetched.Filename} from {destination} and verified "
-                + $"it{(fetched.Foreign ? " (it carries no signature of this installation: if you trust it, add --allow-foreign)" : "")}.");
+                + "it"
+                + (fetched.Foreign
+                    ? " (it carries no signature of this installation: if you trust it, add --allow-foreign)"
+                    : "")
+                + ".");
         }
         else if (line.Value("--identity") is not null) throw new UsageException(
             "--identity goes with --from <destination>.");

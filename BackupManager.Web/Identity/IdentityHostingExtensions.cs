@@ -115,7 +115,8 @@ public static class IdentityHostingExtensions
     }
 
     private static Task StatusOrRedirect(
-        Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
+        Microsoft.AspNetCore.Authentication.RedirectContext<
+            Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
     {
         if (WebHostingExtensions.IsMachinePath(context.HttpContext))
             context.Response.StatusCode = status;

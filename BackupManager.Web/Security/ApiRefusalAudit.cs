@@ -46,7 +46,8 @@ public static class ApiRefusalAudit
                 ? authorization[7..].Trim() : null;
             var who = status == StatusCodes.Status403Forbidden ? actor.Name
                 : token is null ? "anonymous"
-                : $"token {(token.StartsWith(PersonalAccessTokenService.TokenPrefix, StringComparison.Ordinal) && token.Length >= 10 ? token[..10] : "(not a BackupManager token)")}";
+                : $"token {(token.StartsWith(PersonalAccessTokenService.TokenPrefix, StringComparison.Ordinal)
+                    && token.Length >= 10 ? token[..10] : "(not a BackupManager token)")}";
             audit.RecordRefusal(who, actor.Address, "api", $"{context.Request.Method} {context.Request.Path}",
                 AuditOutcome.Refused,
                 status == StatusCodes.Status401Unauthorized
