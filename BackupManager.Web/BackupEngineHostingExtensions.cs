@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web;
 
-/// <summary>Registers the backup engine, its settings and the console commands for the web host and the app:* commands alike.</summary>
+/// <summary>Registers the backup engine, its settings and the console commands for the web host and the app:* commands
+/// alike.</summary>
 public static class BackupEngineHostingExtensions
 {
     public static IHostApplicationBuilder AddBackupEngine(this IHostApplicationBuilder builder)
@@ -14,12 +15,15 @@ public static class BackupEngineHostingExtensions
         var configuration = builder.Configuration;
         // Before anything parses them: a malformed connection string is a configuration error, not a crash.
         ConnectionStringSettings.Validate(configuration);
-        builder.Services.AddBackupEngine(options => BackupConfiguration.Bind(configuration, options), BackupConfiguration.DatabaseConnectionString(configuration));
-        builder.Services.AddOptions<ScheduleOptions>().Configure(options => ScheduleOptions.Bind(configuration, options)).ValidateOnStart();
+        builder.Services.AddBackupEngine(options => BackupConfiguration.Bind(configuration, options),
+            BackupConfiguration.DatabaseConnectionString(configuration));
+        builder.Services.AddOptions<ScheduleOptions>()
+            .Configure(options => ScheduleOptions.Bind(configuration, options)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ScheduleOptions>, ScheduleOptionsValidator>();
         builder.Services.AddHostedService<StartupRecovery>();
 
-        // Keyed by name: a command resolves only its own dependencies (a backup command never loads Identity or EF Core).
+        // Keyed by name: a command resolves only its own dependencies (a backup command never loads Identity or EF
+        // Core).
         var commands = builder.Services;
         commands.AddKeyedScoped<IConsoleCommand, CreateBackupCommand>("create-backup");
         commands.AddKeyedScoped<IConsoleCommand, RestoreBackupCommand>("restore-backup");
@@ -31,10 +35,16 @@ public static class BackupEngineHostingExtensions
         commands.AddKeyedScoped<IConsoleCommand, CheckDestinationCommand>("check-destination");
         commands.AddKeyedScoped<IConsoleCommand, RestoreDrillCommand>("restore-drill");
         commands.AddKeyedScoped<IConsoleCommand, Demo.SeedDemoCommand>("seed-demo");
-        commands.AddKeyedScoped<IConsoleCommand>("create-admin", (sp, _) => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(), administrator: true));
-        commands.AddKeyedScoped<IConsoleCommand>("create-user", (sp, _) => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(), administrator: false));
-        commands.AddKeyedScoped<IConsoleCommand>("grant-admin", (sp, _) => new SetAdministratorCommand(sp.GetRequiredService<Identity.UserAccountService>(), grant: true));
-        commands.AddKeyedScoped<IConsoleCommand>("revoke-admin", (sp, _) => new SetAdministratorCommand(sp.GetRequiredService<Identity.UserAccountService>(), grant: false));
+        commands.AddKeyedScoped<IConsoleCommand>("create-admin",
+            (sp, _) => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(),
+            administrator: true));
+        commands.AddKeyedScoped<IConsoleCommand>("create-user",
+            (sp, _) => new CreateUserCommand(sp.GetRequiredService<Identity.UserAccountService>(),
+            administrator: false));
+        commands.AddKeyedScoped<IConsoleCommand>("grant-admin",
+            (sp, _) => new SetAdministratorCommand(sp.GetRequiredService<Identity.UserAccountService>(), grant: true));
+        commands.AddKeyedScoped<IConsoleCommand>("revoke-admin",
+            (sp, _) => new SetAdministratorCommand(sp.GetRequiredService<Identity.UserAccountService>(), grant: false));
         commands.AddKeyedScoped<IConsoleCommand, CreateTokenCommand>("create-token");
         commands.AddKeyedScoped<IConsoleCommand, RevokeTokenCommand>("revoke-token");
         commands.AddKeyedScoped<IConsoleCommand, ListTokensCommand>("list-tokens");
@@ -47,17 +57,20 @@ public static class BackupEngineHostingExtensions
     {
         if (string.IsNullOrWhiteSpace(a) || string.IsNullOrWhiteSpace(b)) return false;
         var (x, y) = (new Npgsql.NpgsqlConnectionStringBuilder(a), new Npgsql.NpgsqlConnectionStringBuilder(b));
-        return string.Equals(x.Host, y.Host, StringComparison.OrdinalIgnoreCase) && x.Port == y.Port && string.Equals(x.Database, y.Database, StringComparison.Ordinal);
+        return string.Equals(x.Host, y.Host, StringComparison.OrdinalIgnoreCase) && x.Port == y.Port
+            && string.Equals(x.Database, y.Database, StringComparison.Ordinal);
     }
 
-    /// <summary>Prints a bad setting's messages (each names the variable and what it must be) to stderr; returns the exit code for it.</summary>
+    /// <summary>Prints a bad setting's messages (each names the variable and what it must be) to stderr; returns the
+    /// exit code for it.</summary>
     public static int ReportConfigurationError(OptionsValidationException e)
     {
         System.Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, e.Failures));
         return ExitCodes.Usage;
     }
 
-    /// <summary>Resolves every validated options class so a bad setting fails now, with its message, for commands too.</summary>
+    /// <summary>Resolves every validated options class so a bad setting fails now, with its message, for commands
+    /// too.</summary>
     public static void ValidateSettings(IServiceProvider services, bool requireDatabase)
     {
         _ = services.GetRequiredService<IOptions<BackupOptions>>().Value;
@@ -66,10 +79,14 @@ public static class BackupEngineHostingExtensions
         var configuration = services.GetRequiredService<IConfiguration>();
         if (requireDatabase && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Default")))
             throw new OptionsValidationException("ConnectionStrings", typeof(BackupOptions),
-                ["ConnectionStrings__Default is not set. The web app keeps its users in PostgreSQL; set it to a connection string such as Host=127.0.0.1;Database=clinic;Username=…;Password=…"]);
-        if (SameDatabase(Data.AccountsDatabase.ConnectionString(configuration), Configuration.BackupConfiguration.DatabaseConnectionString(configuration)))
+                ["ConnectionStrings__Default is not set. The web app keeps its users in PostgreSQL; set it to a "
+                    + "connection string such as Host=127.0.0.1;Database=clinic;Username=…;Password=…"]);
+        if (SameDatabase(Data.AccountsDatabase.ConnectionString(configuration),
+            Configuration.BackupConfiguration.DatabaseConnectionString(configuration)))
             throw new OptionsValidationException("ConnectionStrings", typeof(BackupOptions),
-                ["ConnectionStrings__Accounts names the database that is backed up. Accounts must live elsewhere, or a restore would bring back revoked access: leave it unset (it defaults to <database>_accounts) or name another database."]);
+                ["ConnectionStrings__Accounts names the database that is backed up. Accounts must live elsewhere, or "
+                    + "a restore would bring back revoked access: leave it unset (it defaults to <database>_accounts) "
+                    + "or name another database."]);
     }
 }
 

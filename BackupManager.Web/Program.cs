@@ -4,13 +4,15 @@ using BackupManager.Web.Identity;
 using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.Options;
 
-// Nothing this process creates (backups, audit log, temp files, restored files before their recorded mode) is readable by other local users.
+// Nothing this process creates (backups, audit log, temp files, restored files before their recorded mode) is readable
+// by other local users.
 BackupManager.Core.Storage.PrivateFiles.RestrictProcessUmask();
 
 // app:* commands run on a host of their own, without the web front ends (see ConsoleCommandRunner.BuildHost).
 if (ConsoleCommandRunner.IsCommand(args)) return await ConsoleCommandRunner.RunAsync(args);
 
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateBuilder(
+    new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 WebApplication app;
 try
 {

@@ -4,7 +4,8 @@ using BackupManager.Web.Identity;
 
 namespace BackupManager.Web.Backups;
 
-/// <summary>The acting user of a request or circuit: e-mail (with "(token)" for bearer calls) and remote address.</summary>
+/// <summary>The acting user of a request or circuit: e-mail (with "(token)" for bearer calls) and remote
+/// address.</summary>
 public static class ActorFromHttp
 {
     public static Actor From(HttpContext context) => From(context.User, context.Connection.RemoteIpAddress?.ToString());

@@ -6,30 +6,41 @@ namespace BackupManager.Web.Backups;
 
 /// <summary>
 /// The quick backup operations (delete, pin, upload, download) with their audit entries, shared by the page and the
-/// API so both record the same thing. Long ones (create, restore) go through <see cref="BackupJobRunner"/>, which audits itself.
+/// API so both record the same thing. Long ones (create, restore) go through <see cref="BackupJobRunner"/>, which
+/// audits itself.
 /// </summary>
-public sealed class AuditedOperations(IBackupService backups, AuditLog audit, BackupManager.Core.Offsite.OffsiteService offsite)
+public sealed class AuditedOperations(IBackupService backups, AuditLog audit,
+    BackupManager.Core.Offsite.OffsiteService offsite)
 {
     public async Task DeleteAsync(string filename, Actor actor, CancellationToken cancellationToken = default) =>
         await AuditAsync("delete", filename, actor, () => backups.DeleteAsync(filename, actor.Name, cancellationToken));
 
-    public async Task SetPinnedAsync(string filename, bool pinned, Actor actor, CancellationToken cancellationToken = default) =>
-        await AuditAsync(pinned ? "pin" : "unpin", filename, actor, () => backups.SetPinnedAsync(filename, pinned, actor.Name, cancellationToken));
+    public async Task SetPinnedAsync(string filename, bool pinned, Actor actor,
+        CancellationToken cancellationToken = default) =>
+        await AuditAsync(pinned ? "pin" : "unpin", filename, actor,
+            () => backups.SetPinnedAsync(filename, pinned, actor.Name, cancellationToken));
 
-    public async Task<BackupInfo> ImportAsync(Stream content, long maxBytes, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<BackupInfo> ImportAsync(Stream content, long maxBytes, Actor actor,
+        CancellationToken cancellationToken = default)
     {
         BackupInfo? imported = null;
-        await AuditAsync("upload", null, actor, async () => imported = await backups.ImportAsync(content, maxBytes, actor.Name, cancellationToken), () => imported?.Filename);
+        await AuditAsync("upload", null, actor,
+            async () => imported = await backups.ImportAsync(content, maxBytes, actor.Name, cancellationToken), ()
+            => imported?.Filename);
         return imported!;
     }
 
     /// <summary>Resolves a download's path (validating the name) and records who fetched it.</summary>
-    public string OpenDownload(string filename, Actor actor) => AuditOpen("download", filename, actor, () => backups.GetArchivePath(filename));
+    public string OpenDownload(string filename, Actor actor)
+        => AuditOpen("download", filename, actor, () => backups.GetArchivePath(filename));
 
-    /// <summary>A backup encrypted to the configured age recipients, streamed as it is read; records who fetched it.</summary>
-    public (Stream Content, long Length) OpenEncryptedDownload(string filename, Actor actor) => AuditOpen("download-encrypted", filename, actor, () => offsite.OpenEncrypted(filename));
+    /// <summary>A backup encrypted to the configured age recipients, streamed as it is read; records who fetched
+    /// it.</summary>
+    public (Stream Content, long Length) OpenEncryptedDownload(string filename, Actor actor)
+        => AuditOpen("download-encrypted", filename, actor, () => offsite.OpenEncrypted(filename));
 
-    /// <summary>Opens something for <paramref name="actor"/> and records it; a refusal is recorded with its reason.</summary>
+    /// <summary>Opens something for <paramref name="actor"/> and records it; a refusal is recorded with its
+    /// reason.</summary>
     private T AuditOpen<T>(string action, string filename, Actor actor, Func<T> open)
     {
         try
@@ -40,13 +51,16 @@ public sealed class AuditedOperations(IBackupService backups, AuditLog audit, Ba
         }
         catch (BackupException e)
         {
-            audit.Record(actor.Name, actor.Address, action, BackupManager.Core.Storage.BackupFileName.Printable(filename), AuditOutcome.Refused, e.Message);
+            audit.Record(actor.Name, actor.Address, action,
+                BackupManager.Core.Storage.BackupFileName.Printable(filename), AuditOutcome.Refused, e.Message);
             throw;
         }
     }
 
-    /// <summary>Fetches a backup back from a destination with an identity held only for this call (never logged or stored).</summary>
-    public async Task<BackupInfo> FetchAsync(string destination, string filename, string identityText, Actor actor, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Fetches a backup back from a destination with an identity held only for this call (never logged or
+    /// stored).</summary>
+    public async Task<BackupInfo> FetchAsync(string destination, string filename, string identityText, Actor actor,
+        IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         BackupInfo? fetched = null;
         await AuditAsync($"fetch-from:{destination}", filename, actor, async () =>
@@ -54,35 +68,42 @@ public sealed class AuditedOperations(IBackupService backups, AuditLog audit, Ba
             IReadOnlyList<BackupManager.Core.Offsite.Age.AgeIdentity> identities;
             try { identities = BackupManager.Core.Offsite.Age.AgeIdentity.ParseFile(identityText); }
             catch (FormatException e) { throw new BackupException(BackupErrorKind.InvalidInput, e.Message, e); }
-            try { fetched = await offsite.FetchAsync(destination, filename, identities, actor.Name, progress, cancellationToken); }
+            try { fetched = await offsite.FetchAsync(destination, filename, identities, actor.Name, progress,
+                cancellationToken); }
             finally { foreach (var identity in identities) identity.Dispose(); }
         });
         return fetched!;
     }
 
     /// <summary>Copies what the destinations lack now; audited as one action per call.</summary>
-    public async Task<IReadOnlyList<BackupManager.Core.Offsite.CopyReport>> CopyNowAsync(string? destination, Actor actor, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<BackupManager.Core.Offsite.CopyReport>> CopyNowAsync(string? destination,
+        Actor actor, CancellationToken cancellationToken)
     {
         IReadOnlyList<BackupManager.Core.Offsite.CopyReport> reports = [];
         await AuditAsync("copy-offsite", destination, actor, async () =>
         {
             reports = await offsite.CopyPendingAsync(destination: destination, cancellationToken: cancellationToken);
-            if (reports.FirstOrDefault(r => !r.Succeeded) is { } failed) throw new BackupException(BackupErrorKind.Destination, failed.Error!);
+            if (reports.FirstOrDefault(r => !r.Succeeded) is { } failed) throw new BackupException(
+                BackupErrorKind.Destination, failed.Error!);
         });
         return reports;
     }
 
-    private async Task AuditAsync(string action, string? target, Actor actor, Func<Task> operation, Func<string?>? resultTarget = null)
+    private async Task AuditAsync(string action, string? target, Actor actor, Func<Task> operation,
+        Func<string?>? resultTarget = null)
     {
         var printable = target is null ? null : BackupManager.Core.Storage.BackupFileName.Printable(target);
         try
         {
             await operation();
-            audit.Record(actor.Name, actor.Address, action, resultTarget?.Invoke() ?? printable, AuditOutcome.Succeeded);
+            audit.Record(actor.Name, actor.Address, action, resultTarget?.Invoke() ?? printable,
+                AuditOutcome.Succeeded);
         }
         catch (BackupException e)
         {
-            audit.Record(actor.Name, actor.Address, action, printable, e.Kind is BackupErrorKind.Busy or BackupErrorKind.InvalidInput or BackupErrorKind.NotFound ? AuditOutcome.Refused : AuditOutcome.Failed, e.Message);
+            audit.Record(actor.Name, actor.Address, action, printable,
+                e.Kind is BackupErrorKind.Busy or BackupErrorKind.InvalidInput or BackupErrorKind.NotFound
+                ? AuditOutcome.Refused : AuditOutcome.Failed, e.Message);
             throw;
         }
     }

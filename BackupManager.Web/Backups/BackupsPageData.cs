@@ -7,7 +7,8 @@ using BackupManager.Web.Scheduling;
 
 namespace BackupManager.Web.Backups;
 
-/// <summary>Everything the backups page shows at once, read in one call so the page needs one service, not six.</summary>
+/// <summary>Everything the backups page shows at once, read in one call so the page needs one service, not
+/// six.</summary>
 public sealed record BackupsPageSnapshot(
     IReadOnlyList<BackupInfo> Backups,
     BackupFolderStatus Status,
@@ -16,7 +17,8 @@ public sealed record BackupsPageSnapshot(
     IReadOnlyList<DestinationStatus> Destinations,
     DrillResult? LastDrill);
 
-/// <summary>Reads the backups page's snapshot from the engine, the schedules, health, destinations and drills.</summary>
+/// <summary>Reads the backups page's snapshot from the engine, the schedules, health, destinations and
+/// drills.</summary>
 public sealed class BackupsPageData(IBackupService backups, ScheduleOverview schedules, BackupHealthService health,
     OffsiteService offsite, HistoryService history)
 {

@@ -11,7 +11,8 @@ public sealed class ClinicClock(IOptions<ScheduleOptions> schedule, TimeProvider
     /// <summary>The clinic's time zone, shown beside times (e.g. "Europe/Paris").</summary>
     public string Zone => _zone.Id;
 
-    public string Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, _zone).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+    public string Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, _zone)
+        .ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
 
     public string Ago(DateTimeOffset at)
     {

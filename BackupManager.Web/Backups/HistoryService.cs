@@ -5,14 +5,18 @@ using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Backups;
 
-/// <summary>The history shown by /history and GET /api/v1/backups/history, in the clinic's time zone; and drills run from the page.</summary>
-public sealed class HistoryService(IBackupService backups, Core.Storage.IBackupStore store, IOptions<ScheduleOptions> schedule, TimeProvider time,
+/// <summary>The history shown by /history and GET /api/v1/backups/history, in the clinic's time zone; and drills run
+/// from the page.</summary>
+public sealed class HistoryService(IBackupService backups, Core.Storage.IBackupStore store,
+    IOptions<ScheduleOptions> schedule, TimeProvider time,
     Core.Audit.AuditLog audit, Core.Locking.BackupOperationLock operationLock)
 {
     public const int DefaultDays = 30;
 
-    public async Task<BackupHistoryReport> ReportAsync(int days = DefaultDays, CancellationToken cancellationToken = default) =>
-        BackupHistoryReport.Build(await backups.ListAsync(cancellationToken), new DrillHistory(store.Directory).All(), schedule.Value.ResolveTimeZone(), time.GetUtcNow(),
+    public async Task<BackupHistoryReport> ReportAsync(int days = DefaultDays,
+        CancellationToken cancellationToken = default) =>
+        BackupHistoryReport.Build(await backups.ListAsync(cancellationToken), new DrillHistory(store.Directory).All(),
+            schedule.Value.ResolveTimeZone(), time.GetUtcNow(),
             Math.Clamp(days, 1, 3660));
 
     /// <summary>
@@ -30,12 +34,16 @@ public sealed class HistoryService(IBackupService backups, Core.Storage.IBackupS
 
     public DrillResult? LastDrill() => new DrillHistory(store.Directory).Last();
 
-    /// <summary>Runs a drill for <paramref name="actor"/> now (fails at once with Busy while another operation runs), audited.</summary>
-    public async Task<DrillResult> DrillNowAsync(Core.Jobs.Actor actor, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Runs a drill for <paramref name="actor"/> now (fails at once with Busy while another operation runs),
+    /// audited.</summary>
+    public async Task<DrillResult> DrillNowAsync(Core.Jobs.Actor actor, IProgress<BackupProgress>? progress,
+        CancellationToken cancellationToken)
     {
         if (operationLock.SeemsBusy()) throw operationLock.BusyError();
-        var result = await Task.Run(() => backups.DrillAsync(new DrillRequest(null, actor.Name), progress, cancellationToken), cancellationToken);
-        audit.Record(actor.Name, actor.Address, "restore-drill", result.Filename, result.Passed ? Core.Audit.AuditOutcome.Succeeded : Core.Audit.AuditOutcome.Failed,
+        var result = await Task.Run(() => backups.DrillAsync(new DrillRequest(null, actor.Name), progress,
+            cancellationToken), cancellationToken);
+        audit.Record(actor.Name, actor.Address, "restore-drill", result.Filename, result.Passed
+            ? Core.Audit.AuditOutcome.Succeeded : Core.Audit.AuditOutcome.Failed,
             result.Passed ? null : string.Join(" ", result.Failures));
         return result;
     }

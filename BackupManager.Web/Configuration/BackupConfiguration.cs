@@ -15,13 +15,15 @@ public static class BackupConfiguration
         catch (InvalidOperationException e)
         {
             // The binder names the key and value; wrap it so the host prints it as a configuration error.
-            throw new Microsoft.Extensions.Options.OptionsValidationException(BackupOptions.SectionName, typeof(BackupOptions),
+            throw new Microsoft.Extensions.Options.OptionsValidationException(BackupOptions.SectionName,
+                typeof(BackupOptions),
                 [$"A Backup setting has a value of the wrong type: {e.InnerException?.Message ?? e.Message}"]);
         }
         var maxBackups = configuration["MAX_BACKUPS"];
         if (!string.IsNullOrWhiteSpace(maxBackups))
         {
-            if (int.TryParse(maxBackups.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value)) options.MaxBackups = value;
+            if (int.TryParse(maxBackups.Trim(), NumberStyles.None, CultureInfo.InvariantCulture,
+                out var value)) options.MaxBackups = value;
             else options.InvalidMaxBackups = maxBackups;
         }
     }

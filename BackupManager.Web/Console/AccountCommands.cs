@@ -3,13 +3,15 @@ using BackupManager.Web.Identity;
 
 namespace BackupManager.Web.Console;
 
-/// <summary>Reads a password: from standard input when it is not a terminal, otherwise with a hidden prompt, twice.</summary>
+/// <summary>Reads a password: from standard input when it is not a terminal, otherwise with a hidden prompt,
+/// twice.</summary>
 internal static class PasswordInput
 {
     public static string Read()
     {
         if (System.Console.IsInputRedirected)
-            return System.Console.In.ReadLine()?.TrimEnd('\r', '\n') ?? throw new UsageException("No password on standard input.");
+            return System.Console.In.ReadLine()?.TrimEnd('\r', '\n')
+                ?? throw new UsageException("No password on standard input.");
         var first = Prompt("Password: ");
         if (Prompt("Repeat it: ") != first) throw new UsageException("The two passwords differ.");
         return first;
@@ -31,13 +33,15 @@ internal static class PasswordInput
     }
 }
 
-/// <summary>app:create-admin and app:create-user: a new account, with or without the manage-backups permission.</summary>
+/// <summary>app:create-admin and app:create-user: a new account, with or without the manage-backups
+/// permission.</summary>
 public sealed class CreateUserCommand(UserAccountService accounts, bool administrator) : IConsoleCommand
 {
     public string Name => administrator ? "create-admin" : "create-user";
     public string Usage => "<email>";
     public string Summary => administrator
-        ? "Creates a user in the Administrator role (manage-backups). The password comes from stdin, or a prompt on a terminal."
+        ? "Creates a user in the Administrator role (manage-backups). The password comes from stdin, or a prompt on a "
+            + "terminal."
         : "Creates a user without any permission. The password comes from stdin, or a prompt on a terminal.";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
@@ -50,19 +54,22 @@ public sealed class CreateUserCommand(UserAccountService accounts, bool administ
     }
 }
 
-/// <summary>app:grant-admin and app:revoke-admin: add or remove the Administrator role (and with it manage-backups).</summary>
+/// <summary>app:grant-admin and app:revoke-admin: add or remove the Administrator role (and with it
+/// manage-backups).</summary>
 public sealed class SetAdministratorCommand(UserAccountService accounts, bool grant) : IConsoleCommand
 {
     public string Name => grant ? "grant-admin" : "revoke-admin";
     public string Usage => "<email>";
-    public string Summary => grant ? "Gives a user the Administrator role (manage-backups)." : "Takes the Administrator role away; open sessions lose it within a minute.";
+    public string Summary => grant ? "Gives a user the Administrator role (manage-backups)."
+        : "Takes the Administrator role away; open sessions lose it within a minute.";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var email = new CommandLine(arguments, []).SinglePositional("e-mail address");
         await accounts.MigrateAsync(cancellationToken);
         await accounts.SetAdministratorAsync(email, grant);
-        System.Console.Error.WriteLine(grant ? $"{email} is now an administrator." : $"{email} is no longer an administrator.");
+        System.Console.Error.WriteLine(grant ? $"{email} is now an administrator."
+            : $"{email} is no longer an administrator.");
         return ExitCodes.Success;
     }
 }
@@ -72,20 +79,26 @@ public sealed class CreateTokenCommand(UserAccountService accounts, PersonalAcce
 {
     public string Name => "create-token";
     public string Usage => "<email> [--name NAME] [--expires-in 90d]";
-    public string Summary => "Creates a personal access token for the API and prints it (shown once); --expires-in takes hours (h), days (d) or weeks (w).";
+    public string Summary
+        => "Creates a personal access token for the API and prints it (shown once); --expires-in takes hours (h), "
+        + "days (d) or weeks (w).";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var line = new CommandLine(arguments, [], ["--name", "--expires-in"]);
         var email = line.SinglePositional("e-mail address");
         TimeSpan? lifetime = null;
-        if (line.Value("--expires-in") is { } text && (lifetime = PersonalAccessTokenService.ParseLifetime(text)) is null)
+        if (line.Value("--expires-in") is { } text
+            && (lifetime = PersonalAccessTokenService.ParseLifetime(text)) is null)
         {
-            System.Console.Error.WriteLine($"--expires-in {text} is not a lifetime; give a number followed by h (hours), d (days) or w (weeks), such as 90d.");
+            System.Console.Error.WriteLine(
+                $"--expires-in {text} is not a lifetime; give a number followed by h (hours), d (days) or w (weeks), "
+                + $"such as 90d.");
             return ExitCodes.Usage;
         }
         await accounts.MigrateAsync(cancellationToken);
-        System.Console.WriteLine(await tokens.CreateAsync(email, line.Value("--name") ?? "console", cancellationToken, lifetime, new Core.Jobs.Actor(ConsoleUser.Name, null)));
+        System.Console.WriteLine(await tokens.CreateAsync(email, line.Value("--name") ?? "console", cancellationToken,
+            lifetime, new Core.Jobs.Actor(ConsoleUser.Name, null)));
         return ExitCodes.Success;
     }
 }
@@ -101,9 +114,11 @@ public sealed class RevokeTokenCommand(UserAccountService accounts, PersonalAcce
     {
         var key = new CommandLine(arguments, []).SinglePositional("token id or prefix");
         await accounts.MigrateAsync(cancellationToken);
-        if (!await tokens.RevokeAsync(key, cancellationToken: cancellationToken, actedBy: new Core.Jobs.Actor(ConsoleUser.Name, null)))
+        if (!await tokens.RevokeAsync(key, cancellationToken: cancellationToken,
+            actedBy: new Core.Jobs.Actor(ConsoleUser.Name, null)))
         {
-            System.Console.Error.WriteLine($"Error: no single active token matches '{key}'. List them with app:list-tokens.");
+            System.Console.Error.WriteLine(
+                $"Error: no single active token matches '{key}'. List them with app:list-tokens.");
             return ExitCodes.NotFound;
         }
         System.Console.Error.WriteLine("Revoked.");
@@ -127,6 +142,7 @@ public sealed class ListTokensCommand(UserAccountService accounts, PersonalAcces
 
     private static string TokenState(TokenSummary t) =>
         t.RevokedAt is not null ? "revoked"
-        : t.ExpiresAt is { } expires ? (expires <= DateTimeOffset.UtcNow ? $"expired {expires:u}" : $"active, expires {expires:u}")
+        : t.ExpiresAt is { } expires ? (expires <= DateTimeOffset.UtcNow ? $"expired {expires:u}"
+            : $"active, expires {expires:u}")
         : "active, never expires";
 }

@@ -6,7 +6,8 @@ public sealed class CommandLine
     private readonly HashSet<string> _flags;
     private readonly Dictionary<string, string> _values;
 
-    public CommandLine(IEnumerable<string> arguments, IReadOnlyCollection<string> knownFlags, IReadOnlyCollection<string>? knownValueOptions = null)
+    public CommandLine(IEnumerable<string> arguments, IReadOnlyCollection<string> knownFlags,
+        IReadOnlyCollection<string>? knownValueOptions = null)
     {
         _flags = new HashSet<string>(StringComparer.Ordinal);
         _values = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -6,14 +6,17 @@ using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Console;
 
-/// <summary>Runs <c>app:*</c> commands in the same executable as the web app, with the same services and settings.</summary>
+/// <summary>Runs <c>app:*</c> commands in the same executable as the web app, with the same services and
+/// settings.</summary>
 public static class ConsoleCommandRunner
 {
     public const string Prefix = "app:";
 
-    public static bool IsCommand(string[] args) => args.Length > 0 && args[0].StartsWith(Prefix, StringComparison.Ordinal);
+    public static bool IsCommand(string[] args) => args.Length > 0
+        && args[0].StartsWith(Prefix, StringComparison.Ordinal);
 
-    /// <summary>Builds the command host, checks the settings and runs the command <paramref name="args"/> names; returns the exit code.</summary>
+    /// <summary>Builds the command host, checks the settings and runs the command <paramref name="args"/> names;
+    /// returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         IHost host;
@@ -51,11 +54,13 @@ public static class ConsoleCommandRunner
             Args = [], // stdout and the arguments belong to the command: no command-line configuration
             ContentRootPath = AppContext.BaseDirectory,
             // The same environment the web app would run in (ASPNETCORE_ENVIRONMENT wins there too).
-            EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Production,
+            EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT")
+                ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Production,
         });
         builder.Logging.ClearProviders().AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         // Warnings only by default; the operator's Logging__LogLevel__* variables, added again after, still win.
-        builder.Configuration.AddInMemoryCollection([new("Logging:LogLevel:Default", "Warning"), new("Logging:LogLevel:Microsoft", "Warning")]);
+        builder.Configuration.AddInMemoryCollection(
+            [new("Logging:LogLevel:Default", "Warning"), new("Logging:LogLevel:Microsoft", "Warning")]);
         builder.Configuration.AddEnvironmentVariables();
         builder.AddBackupEngine();
         builder.AddUserAccounts();
@@ -68,7 +73,8 @@ public static class ConsoleCommandRunner
         using var cancel = new CancellationTokenSource();
         System.Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
         await using var scope = services.CreateAsyncScope();
-        var command = args[0] is "app:help" ? null : scope.ServiceProvider.GetKeyedService<IConsoleCommand>(args[0][Prefix.Length..]);
+        var command = args[0] is "app:help" ? null
+            : scope.ServiceProvider.GetKeyedService<IConsoleCommand>(args[0][Prefix.Length..]);
         if (command is null)
         {
             if (args[0] is not "app:help") System.Console.Error.WriteLine($"Unknown command {args[0]}.");
@@ -78,7 +84,8 @@ public static class ConsoleCommandRunner
         try
         {
             // Finish an interrupted restore or remove a killed create's leftovers before doing anything else.
-            foreach (var message in await scope.ServiceProvider.GetRequiredService<IBackupService>().RecoverAsync(cancel.Token))
+            foreach (var message in await scope.ServiceProvider.GetRequiredService<IBackupService>()
+                .RecoverAsync(cancel.Token))
                 System.Console.Error.WriteLine(message);
             return await command.RunAsync(args.Skip(1).ToList(), cancel.Token);
         }
@@ -117,15 +124,19 @@ public static class ConsoleCommandRunner
         catch (Exception e)
         {
             // A bug, not bad input: one clear line for the operator; the stack trace only for whoever asks for it.
-            scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("BackupManager.Console").LogDebug(e, "{Command} failed unexpectedly", args[0]);
-            System.Console.Error.WriteLine($"Error: an unexpected {e.GetType().Name} stopped {args[0]}: {e.Message} Nothing incomplete is listed as a backup. " +
+            scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("BackupManager.Console")
+                .LogDebug(e, "{Command} failed unexpectedly", args[0]);
+            System.Console.Error.WriteLine(
+                $"Error: an unexpected {e.GetType().Name} stopped {args[0]}: {e.Message} Nothing incomplete is listed "
+                + $"as a backup. " +
                 "This is a bug: rerun with Logging__LogLevel__Default=Debug to see where it happened, and report it.");
             return ExitCodes.Failure;
         }
     }
 
     /// <summary>Every registered command (each registered under its own name).</summary>
-    public static IEnumerable<IConsoleCommand> All(IServiceProvider services) => services.GetKeyedServices<IConsoleCommand>(KeyedService.AnyKey);
+    public static IEnumerable<IConsoleCommand> All(IServiceProvider services)
+        => services.GetKeyedServices<IConsoleCommand>(KeyedService.AnyKey);
 
     private static void PrintHelp(IEnumerable<IConsoleCommand> commands)
     {

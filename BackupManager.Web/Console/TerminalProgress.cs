@@ -2,7 +2,8 @@ using BackupManager.Core;
 
 namespace BackupManager.Web.Console;
 
-/// <summary>Shows progress on stderr: on a terminal one live line a few times a second; otherwise each phase once, timestamped.</summary>
+/// <summary>Shows progress on stderr: on a terminal one live line a few times a second; otherwise each phase once,
+/// timestamped.</summary>
 public sealed class TerminalProgress : IProgress<BackupProgress>
 {
     private readonly bool _enabled = !System.Console.IsErrorRedirected;
@@ -14,8 +15,10 @@ public sealed class TerminalProgress : IProgress<BackupProgress>
     {
         if (!_enabled)
         {
-            // Without a terminal (cron, CI, a log file): each phase once, timestamped, so the log shows where time went.
-            if (_logged.Add(value.Phase)) System.Console.Error.WriteLine($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {value.Phase}");
+            // Without a terminal (cron, CI, a log file): each phase once, timestamped, so the log shows where time
+            // went.
+            if (_logged.Add(value.Phase)) System.Console.Error.WriteLine(
+                $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {value.Phase}");
             return;
         }
         var now = DateTime.UtcNow;
@@ -24,7 +27,8 @@ public sealed class TerminalProgress : IProgress<BackupProgress>
         _lastPhase = value.Phase;
         var percent = value.Fraction is { } f ? $" {f:P0}" : "";
         var line = $"{value.Phase}{percent}";
-        System.Console.Error.Write("\r" + line.PadRight(Math.Min(System.Console.BufferWidth > 0 ? System.Console.BufferWidth - 1 : 79, 100)));
+        System.Console.Error.Write("\r" + line.PadRight(Math.Min(System.Console.BufferWidth > 0
+            ? System.Console.BufferWidth - 1 : 79, 100)));
     }
 
     public void Done()

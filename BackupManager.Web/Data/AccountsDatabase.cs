@@ -17,7 +17,8 @@ public static class AccountsDatabase
 
     /// <summary>Tables in an order that satisfies their foreign keys.</summary>
     private static readonly string[] Tables =
-        ["AspNetRoles", "AspNetUsers", "AspNetRoleClaims", "AspNetUserClaims", "AspNetUserLogins", "AspNetUserRoles", "AspNetUserTokens", "PersonalAccessTokens"];
+        ["AspNetRoles", "AspNetUsers", "AspNetRoleClaims", "AspNetUserClaims", "AspNetUserLogins", "AspNetUserRoles",
+            "AspNetUserTokens", "PersonalAccessTokens"];
 
     public static string ConnectionString(IConfiguration configuration)
     {
@@ -29,7 +30,8 @@ public static class AccountsDatabase
     }
 
     /// <summary>Creates the accounts database when it does not exist; true when this call created it.</summary>
-    public static async Task<bool> EnsureExistsAsync(string accountsConnectionString, string maintenanceDatabase, CancellationToken cancellationToken)
+    public static async Task<bool> EnsureExistsAsync(string accountsConnectionString, string maintenanceDatabase,
+        CancellationToken cancellationToken)
     {
         var builder = new NpgsqlConnectionStringBuilder(accountsConnectionString);
         var name = builder.Database!;
@@ -44,7 +46,8 @@ public static class AccountsDatabase
         }
         try
         {
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
+            await using var create = new NpgsqlCommand(
+                $"CREATE DATABASE \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
             await create.ExecuteNonQueryAsync(cancellationToken);
             return true;
         }
@@ -55,25 +58,31 @@ public static class AccountsDatabase
     }
 
     /// <summary>
-    /// Moves the accounts of an installation from before the split out of the application database: copies every account
+    /// Moves the accounts of an installation from before the split out of the application database: copies every
+    /// account
     /// table into the new, empty accounts database, then drops them from the application database — only when that
     /// database's migration history proves they are BackupManager's own. Returns a sentence for the log, or null.
     /// </summary>
-    public static async Task<string?> MoveLegacyAccountsAsync(string applicationConnectionString, string accountsConnectionString, CancellationToken cancellationToken)
+    public static async Task<string?> MoveLegacyAccountsAsync(string applicationConnectionString,
+        string accountsConnectionString, CancellationToken cancellationToken)
     {
-        await using var source = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(applicationConnectionString) { Pooling = false }.ConnectionString);
+        await using var source = new NpgsqlConnection(
+            new NpgsqlConnectionStringBuilder(applicationConnectionString) { Pooling = false }.ConnectionString);
         await source.OpenAsync(cancellationToken);
         await using (var ours = new NpgsqlCommand(
-            "SELECT to_regclass('public.\"__EFMigrationsHistory\"') IS NOT NULL AND to_regclass('public.\"AspNetUsers\"') IS NOT NULL", source))
+            "SELECT to_regclass('public.\"__EFMigrationsHistory\"') IS NOT NULL AND "
+                + "to_regclass('public.\"AspNetUsers\"') IS NOT NULL", source))
         {
             if (!(bool)(await ours.ExecuteScalarAsync(cancellationToken))!) return null;
         }
-        await using (var history = new NpgsqlCommand("SELECT count(*) FROM \"__EFMigrationsHistory\" WHERE \"MigrationId\" = @id", source))
+        await using (var history = new NpgsqlCommand(
+            "SELECT count(*) FROM \"__EFMigrationsHistory\" WHERE \"MigrationId\" = @id", source))
         {
             history.Parameters.AddWithValue("id", LegacyMigration);
             if ((long)(await history.ExecuteScalarAsync(cancellationToken))! == 0) return null;
         }
-        await using var target = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(accountsConnectionString) { Pooling = false }.ConnectionString);
+        await using var target = new NpgsqlConnection(
+            new NpgsqlConnectionStringBuilder(accountsConnectionString) { Pooling = false }.ConnectionString);
         await target.OpenAsync(cancellationToken);
         await using (var transaction = await target.BeginTransactionAsync(cancellationToken))
         {
@@ -83,8 +92,10 @@ public static class AccountsDatabase
                 var wanted = await ColumnsAsync(target, table, cancellationToken);
                 var columns = (await ColumnsAsync(source, table, cancellationToken)).Where(wanted.Contains).ToList();
                 var list = string.Join(", ", columns.Select(c => $"\"{c}\""));
-                await using var reader = await source.BeginRawBinaryCopyAsync($"COPY \"{table}\" ({list}) TO STDOUT (FORMAT BINARY)", cancellationToken);
-                await using var writer = await target.BeginRawBinaryCopyAsync($"COPY \"{table}\" ({list}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+                await using var reader = await source.BeginRawBinaryCopyAsync(
+                    $"COPY \"{table}\" ({list}) TO STDOUT (FORMAT BINARY)", cancellationToken);
+                await using var writer = await target.BeginRawBinaryCopyAsync(
+                    $"COPY \"{table}\" ({list}) FROM STDIN (FORMAT BINARY)", cancellationToken);
                 await reader.CopyToAsync(writer, cancellationToken);
             }
             await transaction.CommitAsync(cancellationToken);
@@ -92,7 +103,8 @@ public static class AccountsDatabase
         long users;
         await using (var count = new NpgsqlCommand("SELECT count(*) FROM \"AspNetUsers\"", target))
             users = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        var dropSql = string.Join("; ", Tables.Reverse().Select(t => $"DROP TABLE \"{t}\"")) + "; DROP TABLE \"__EFMigrationsHistory\"";
+        var dropSql = string.Join("; ", Tables.Reverse().Select(t => $"DROP TABLE \"{t}\""))
+            + "; DROP TABLE \"__EFMigrationsHistory\"";
         try
         {
             await using var drop = new NpgsqlCommand(dropSql, source);
@@ -100,17 +112,22 @@ public static class AccountsDatabase
         }
         catch (PostgresException e)
         {
-            // The accounts are safely in their own database already; the old copies are only dead weight in the backups.
-            return $"Moved {users} account(s), their roles and tokens into {target.Database}, but their old tables could not be dropped from the backed-up database ({e.MessageText}); "
+            // The accounts are safely in their own database already; the old copies are only dead weight in the
+            // backups.
+            return $"Moved {users} account(s), their roles and tokens into {target.Database}, but their old tables "
+                + $"could not be dropped from the backed-up database ({e.MessageText}); "
                 + $"they are no longer used. Drop them as their owner: {dropSql};";
         }
-        return $"Moved {users} account(s), their roles and tokens out of the backed-up database into {target.Database}: restores can no longer change who may sign in.";
+        return $"Moved {users} account(s), their roles and tokens out of the backed-up database into "
+            + $"{target.Database}: restores can no longer change who may sign in.";
     }
 
-    private static async Task<List<string>> ColumnsAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
+    private static async Task<List<string>> ColumnsAsync(NpgsqlConnection connection, string table,
+        CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = @table ORDER BY ordinal_position", connection);
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = @table "
+                + "ORDER BY ordinal_position", connection);
         command.Parameters.AddWithValue("table", table);
         var columns = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -4,7 +4,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BackupManager.Web.Data;
 
-/// <summary>Identity and personal access tokens, in the application's PostgreSQL database (ConnectionStrings__Default).</summary>
+/// <summary>Identity and personal access tokens, in the application's PostgreSQL database
+/// (ConnectionStrings__Default).</summary>
 public sealed class ApplicationDbContext(DbContextOptions<ApplicationDbContext> options)
     : IdentityDbContext<ApplicationUser, IdentityRole, string>(options)
 {

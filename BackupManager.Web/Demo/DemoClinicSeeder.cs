@@ -11,11 +11,13 @@ namespace BackupManager.Web.Demo;
 /// folder with sample X-ray images, so a newcomer has something meaningful to back up and restore. It refuses any
 /// database that already has tables: it never writes into real data.
 /// </summary>
-public sealed class DemoClinicSeeder(IOptions<BackupOptions> options, IConfiguration configuration, Identity.UserAccountService accounts)
+public sealed class DemoClinicSeeder(IOptions<BackupOptions> options, IConfiguration configuration,
+    Identity.UserAccountService accounts)
 {
     public const string DemoAdministrator = "admin@clinic.local";
 
-    /// <summary>Seeds the clinic (empty database only), applies migrations and creates a demo administrator if there is no user.</summary>
+    /// <summary>Seeds the clinic (empty database only), applies migrations and creates a demo administrator if there is
+    /// no user.</summary>
     public async Task<IReadOnlyList<string>> SeedAsync(CancellationToken cancellationToken)
     {
         var messages = new List<string> { await SeedClinicAsync(cancellationToken) };
@@ -23,9 +25,12 @@ public sealed class DemoClinicSeeder(IOptions<BackupOptions> options, IConfigura
         if (!await accounts.AnyUsersAsync())
         {
             // Random and printed once: no default password exists anywhere.
-            var password = System.Security.Cryptography.RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 16);
+            var password = System.Security.Cryptography.RandomNumberGenerator.GetString(
+                "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 16);
             await accounts.CreateAsync(DemoAdministrator, password, administrator: true);
-            messages.Add($"Demo administrator created. Sign in as {DemoAdministrator} with password {password} (shown only this once).");
+            messages.Add(
+                $"Demo administrator created. Sign in as {DemoAdministrator} with password {password} (shown only "
+                + $"this once).");
         }
         return messages;
     }
@@ -33,14 +38,16 @@ public sealed class DemoClinicSeeder(IOptions<BackupOptions> options, IConfigura
     private async Task<string> SeedClinicAsync(CancellationToken cancellationToken)
     {
         var connectionString = Configuration.BackupConfiguration.DatabaseConnectionString(configuration)
-            ?? throw new BackupException(BackupErrorKind.InvalidInput, "No database is configured (ConnectionStrings__Default).");
+            ?? throw new BackupException(BackupErrorKind.InvalidInput,
+                "No database is configured (ConnectionStrings__Default).");
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using (var count = new NpgsqlCommand(
             "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')", connection))
         {
             if ((long)(await count.ExecuteScalarAsync(cancellationToken))! > 0)
-                return "The database already has tables; the demo clinic was not added (it is only ever seeded into an empty database).";
+                return "The database already has tables; the demo clinic was not added (it is only ever seeded into "
+                    + "an empty database).";
         }
         await using (var seed = new NpgsqlCommand(SeedSql, connection))
             await seed.ExecuteNonQueryAsync(cancellationToken);
@@ -52,7 +59,8 @@ public sealed class DemoClinicSeeder(IOptions<BackupOptions> options, IConfigura
             Directory.CreateDirectory(xrays);
             for (var patient = 1; patient <= 12; patient++)
             {
-                await File.WriteAllBytesAsync(Path.Combine(xrays, $"patient-{patient:D4}-panoramic.png"), SampleImage(patient), cancellationToken);
+                await File.WriteAllBytesAsync(Path.Combine(xrays, $"patient-{patient:D4}-panoramic.png"),
+                    SampleImage(patient), cancellationToken);
                 images++;
             }
             var documents = Path.Combine(folder, "documents");
@@ -60,7 +68,8 @@ public sealed class DemoClinicSeeder(IOptions<BackupOptions> options, IConfigura
             await File.WriteAllTextAsync(Path.Combine(documents, "consent-template.txt"),
                 "I consent to the dental treatment described to me, its risks and alternatives.\n", cancellationToken);
         }
-        return $"Demo clinic added: 2,000 patients, 6,000 appointments, 4,000 treatments and {images} sample X-ray images.";
+        return $"Demo clinic added: 2,000 patients, 6,000 appointments, 4,000 treatments and {images} sample X-ray "
+            + $"images.";
     }
 
     private const string SeedSql = """
@@ -71,26 +80,31 @@ public sealed class DemoClinicSeeder(IOptions<BackupOptions> options, IConfigura
             id serial PRIMARY KEY, patient_id int NOT NULL REFERENCES patients(id), starts_at timestamptz NOT NULL,
             duration_minutes int NOT NULL, dentist text NOT NULL, reason text NOT NULL);
         CREATE TABLE treatments (
-            id serial PRIMARY KEY, patient_id int NOT NULL REFERENCES patients(id), tooth smallint, procedure text NOT NULL,
+            id serial PRIMARY KEY, patient_id int NOT NULL REFERENCES patients(id), tooth smallint,
+                procedure text NOT NULL,
             price numeric(10,2) NOT NULL, performed_on date NOT NULL);
         INSERT INTO patients (first_name, last_name, born, phone, email, notes)
         SELECT (ARRAY['Anna','Ben','Chloé','David','Emma','Farid','Greta','Hugo','Ines','Jonas'])[1 + g % 10],
-               (ARRAY['Martin','Bernard','Dubois','Thomas','Robert','Richard','Petit','Durand','Leroy','Moreau'])[1 + (g / 10) % 10],
+               (ARRAY['Martin','Bernard','Dubois','Thomas','Robert','Richard','Petit','Durand','Leroy','Moreau'])[1
+                   + (g / 10) % 10],
                date '1940-01-01' + (g * 7919) % 29000, '+33 6 ' || lpad((g * 7717 % 100000000)::text, 8, '0'),
                'patient' || g || '@example.org', CASE WHEN g % 7 = 0 THEN 'Allergic to penicillin' END
         FROM generate_series(1, 2000) g;
         INSERT INTO appointments (patient_id, starts_at, duration_minutes, dentist, reason)
-        SELECT 1 + g % 2000, timestamptz '2026-01-05 08:00+00' + (g % 250) * interval '1 day' + (g % 9) * interval '1 hour',
+        SELECT 1 + g % 2000, timestamptz '2026-01-05 08:00+00' + (g % 250) * interval '1 day'
+            + (g % 9) * interval '1 hour',
                (ARRAY[15, 30, 45, 60])[1 + g % 4], (ARRAY['Dr. Lambert','Dr. Rousseau','Dr. Nguyen'])[1 + g % 3],
                (ARRAY['Check-up','Cleaning','Filling','Crown fitting','X-ray','Extraction'])[1 + g % 6]
         FROM generate_series(1, 6000) g;
         INSERT INTO treatments (patient_id, tooth, procedure, price, performed_on)
-        SELECT 1 + (g * 13) % 2000, 11 + g % 38, (ARRAY['Composite filling','Scaling','Root canal','Crown','Extraction'])[1 + g % 5],
+        SELECT 1 + (g * 13) % 2000, 11 + g % 38,
+            (ARRAY['Composite filling','Scaling','Root canal','Crown','Extraction'])[1 + g % 5],
                (ARRAY[60, 45, 380, 650, 90])[1 + g % 5], date '2025-01-01' + g % 600
         FROM generate_series(1, 4000) g;
         """;
 
-    /// <summary>A 256×256 grayscale PNG that looks vaguely like a panoramic X-ray, different for each patient.</summary>
+    /// <summary>A 256×256 grayscale PNG that looks vaguely like a panoramic X-ray, different for each
+    /// patient.</summary>
     private static byte[] SampleImage(int seed)
     {
         const int size = 256;
@@ -150,7 +164,8 @@ public sealed class SeedDemoCommand(DemoClinicSeeder seeder) : Console.IConsoleC
 {
     public string Name => "seed-demo";
     public string Usage => "";
-    public string Summary => "Adds a small demo clinic to an empty database and sample X-rays to the first backed-up folder.";
+    public string Summary
+        => "Adds a small demo clinic to an empty database and sample X-rays to the first backed-up folder.";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {

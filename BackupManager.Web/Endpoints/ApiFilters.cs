@@ -17,14 +17,16 @@ public sealed class CookieCsrfFilter(IAntiforgery antiforgery) : IEndpointFilter
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var safe = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method);
+        var safe = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)
+            || HttpMethods.IsOptions(http.Request.Method);
         if (!safe && http.User.Identity?.AuthenticationType == IdentityConstants.ApplicationScheme)
         {
             try { await antiforgery.ValidateRequestAsync(http); }
             catch (AntiforgeryValidationException)
             {
                 return ApiProblems.Problem(StatusCodes.Status403Forbidden, "Cross-site request refused",
-                    $"Requests authenticated by the browser cookie must send the antiforgery token in the {HeaderName} header. Scripts should use a personal access token instead.");
+                    $"Requests authenticated by the browser cookie must send the antiforgery token in the "
+                        + $"{HeaderName} header. Scripts should use a personal access token instead.");
             }
         }
         return await next(context);
@@ -43,7 +45,8 @@ public sealed class ApiAuditFilter(AuditLog audit) : IEndpointFilter
         {
             var result = await next(context);
             var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : http.Response.StatusCode;
-            audit.Record(actor.Name, actor.Address, "api", target, status < 400 ? AuditOutcome.Succeeded : AuditOutcome.Refused, status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            audit.Record(actor.Name, actor.Address, "api", target, status < 400 ? AuditOutcome.Succeeded
+                : AuditOutcome.Refused, status.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return result;
         }
         catch (Exception e)
@@ -54,10 +57,12 @@ public sealed class ApiAuditFilter(AuditLog audit) : IEndpointFilter
     }
 }
 
-/// <summary>The rules every /api/v1 resource shares: the manage-backups permission, auditing, CSRF for cookie callers.</summary>
+/// <summary>The rules every /api/v1 resource shares: the manage-backups permission, auditing, CSRF for cookie
+/// callers.</summary>
 public static class ApiGroups
 {
-    public static RouteGroupBuilder MapManagedGroup(this IEndpointRouteBuilder app, string prefix, string tag) => app.MapGroup(prefix)
+    public static RouteGroupBuilder MapManagedGroup(this IEndpointRouteBuilder app, string prefix, string tag)
+        => app.MapGroup(prefix)
         .RequireAuthorization(BackupManager.Web.Identity.Permissions.ManageBackups)
         .AddEndpointFilter<ApiAuditFilter>()
         .AddEndpointFilter<CookieCsrfFilter>()

@@ -7,7 +7,8 @@ namespace BackupManager.Web.Endpoints;
 /// buffer): well above the generic file result's throughput on loopback. Range and conditional requests use the generic
 /// result, which implements them.
 /// </summary>
-public sealed class ArchiveDownloadResult(string path, string filename, long length, DateTimeOffset lastModified, EntityTagHeaderValue etag) : IResult
+public sealed class ArchiveDownloadResult(string path, string filename, long length, DateTimeOffset lastModified,
+    EntityTagHeaderValue etag) : IResult
 {
     private const int ChunkSize = 1 << 20;
 
@@ -25,13 +26,15 @@ public sealed class ArchiveDownloadResult(string path, string filename, long len
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/zip";
         response.ContentLength = length;
-        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = filename, FileNameStar = filename }.ToString();
+        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = filename,
+            FileNameStar = filename }.ToString();
         response.Headers.ETag = etag.ToString();
         response.Headers.LastModified = lastModified.ToString("R");
         response.Headers.AcceptRanges = "bytes";
 
         var cancellation = httpContext.RequestAborted;
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+            FileOptions.SequentialScan);
         var writer = response.BodyWriter;
         long offset = 0;
         while (offset < length)

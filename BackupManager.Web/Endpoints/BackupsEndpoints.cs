@@ -30,47 +30,71 @@ public static class BackupsEndpoints
         group.MapPost("/", Create).WithName("CreateBackup").WithSummary("Starts a backup job.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/restore", Restore).WithName("RestoreBackup").WithSummary("Starts a restore job.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/download/{filename}", Download).WithName("DownloadBackup").WithSummary("Streams an archive; supports Range and If-None-Match. With ?encrypted=true: the archive encrypted to the age recipients (name.zip.age).")
-            .Produces(StatusCodes.Status200OK, contentType: "application/zip").Produces(StatusCodes.Status206PartialContent, contentType: "application/zip")
-            .Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/download/{filename}", Download).WithName("DownloadBackup")
+            .WithSummary(
+            "Streams an archive; supports Range and If-None-Match. With ?encrypted=true: the archive encrypted to the "
+            + "age recipients (name.zip.age).")
+            .Produces(StatusCodes.Status200OK, contentType: "application/zip")
+                .Produces(StatusCodes.Status206PartialContent, contentType: "application/zip")
+            .Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status400BadRequest)
+                .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{filename}", DeleteAsync).WithName("DeleteBackup").WithSummary("Deletes a backup.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/jobs/{id:guid}", GetJob).WithName("GetBackupJob").WithSummary("A create or restore job's status.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/jobs/{id:guid}", GetJob).WithName("GetBackupJob")
+            .WithSummary("A create or restore job's status.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("/upload", UploadAsync).WithName("UploadBackup").WithSummary("Adds an archive downloaded earlier (raw body), after verifying it.")
+        group.MapPost("/upload", UploadAsync).WithName("UploadBackup")
+            .WithSummary("Adds an archive downloaded earlier (raw body), after verifying it.")
             .Accepts<Stream>("application/zip", "application/octet-stream")
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+                .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/history", async (int? days, HistoryService history, CancellationToken cancellationToken) =>
-                TypedResults.Ok(new DataEnvelope<HistoryDto>(HistoryDto.Of(await history.ReportAsync(days ?? HistoryService.DefaultDays, cancellationToken)))))
-            .WithName("BackupHistory").WithSummary("Backups per day and trigger (size, database and files bytes, duration) and the restore drills, over ?days= (30).");
-        group.MapGet("/health", HealthAsync).WithName("BackupHealth").WithSummary("Every health check with its detail, and the schedules.");
-        group.MapPost("/{filename}/pin", (string filename, HttpContext http, AuditedOperations operations) => PinAsync(filename, true, http, operations))
+                TypedResults.Ok(new DataEnvelope<HistoryDto>(HistoryDto.Of(await history.ReportAsync(days
+                    ?? HistoryService.DefaultDays, cancellationToken)))))
+            .WithName("BackupHistory").WithSummary(
+                "Backups per day and trigger (size, database and files bytes, duration) and the restore drills, over "
+                + "?days= (30).");
+        group.MapGet("/health", HealthAsync).WithName("BackupHealth")
+            .WithSummary("Every health check with its detail, and the schedules.");
+        group.MapPost("/{filename}/pin", (string filename, HttpContext http, AuditedOperations operations) => PinAsync(
+            filename, true, http, operations))
             .WithName("PinBackup").WithSummary("Protects a backup from automatic deletion.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapDelete("/{filename}/pin", (string filename, HttpContext http, AuditedOperations operations) => PinAsync(filename, false, http, operations))
+        group.MapDelete("/{filename}/pin", (string filename, HttpContext http,
+            AuditedOperations operations) => PinAsync(filename, false, http, operations))
             .WithName("UnpinBackup").WithSummary("Lets retention delete the backup again.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
-    private static async Task<Ok<ListEnvelope>> ListAsync(IBackupService backups, Core.Offsite.OffsiteService offsite, IOptions<BackupOptions> options, CancellationToken cancellationToken)
+    private static async Task<Ok<ListEnvelope>> ListAsync(IBackupService backups, Core.Offsite.OffsiteService offsite,
+        IOptions<BackupOptions> options, CancellationToken cancellationToken)
     {
         var list = await backups.ListAsync(cancellationToken);
         var status = offsite.DestinationNames.Count > 0 ? offsite.GetStatus() : null;
         var rows = list.Select(b => BackupDto.From(b) with
         {
-            Copies = status is null ? null : offsite.CopiesOf(b.Filename, status).ToDictionary(c => c.Destination, c => c.State),
+            Copies = status is null ? null : offsite.CopiesOf(b.Filename, status)
+                .ToDictionary(c => c.Destination, c => c.State),
         }).ToList();
-        return TypedResults.Ok(new ListEnvelope(rows, new ListMeta(list.Count, options.Value.MaxBackups, list.Sum(b => b.Size))));
+        return TypedResults.Ok(new ListEnvelope(rows, new ListMeta(list.Count, options.Value.MaxBackups, list.Sum(
+            b => b.Size))));
     }
 
-    private static Results<Accepted<DataEnvelope<JobDto>>, ProblemHttpResult> Create(CreateBackupBody? body, HttpContext http, BackupJobRunner jobs, IOptions<BackupOptions> options)
+    private static Results<Accepted<DataEnvelope<JobDto>>,
+        ProblemHttpResult> Create(CreateBackupBody? body, HttpContext http, BackupJobRunner jobs,
+        IOptions<BackupOptions> options)
     {
         if (ScopeFromFlags.Parse(body?.OnlyDb, body?.OnlyFiles) is not { } scope)
-            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", "only_db and only_files cannot both be true.");
+            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request",
+                "only_db and only_files cannot both be true.");
         if (BackupPriorities.Parse(body?.Priority, options.Value.ManualPriorityLevel) is not { } priority)
-            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", $"priority '{body!.Priority}' must be \"low\" (yields to the clinic's database) or \"normal\" (as fast as possible).");
+            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request",
+                $"priority '{body!.Priority}' must be \"low\" (yields to the clinic's database) or \"normal\" (as "
+                + $"fast as possible).");
         try
         {
             var job = jobs.StartCreate(scope, BackupTrigger.Manual, ActorFromHttp.From(http), priority);
@@ -79,12 +103,15 @@ public static class BackupsEndpoints
         catch (BackupException e) { return ApiProblems.From(e); }
     }
 
-    private static Results<Accepted<DataEnvelope<JobDto>>, ProblemHttpResult> Restore(RestoreBackupBody? body, HttpContext http, BackupJobRunner jobs)
+    private static Results<Accepted<DataEnvelope<JobDto>>,
+        ProblemHttpResult> Restore(RestoreBackupBody? body, HttpContext http, BackupJobRunner jobs)
     {
         if (string.IsNullOrEmpty(body?.Filename))
-            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", "Send {\"filename\": \"backup-YYYY-MM-DD-HH-mm-ss.zip\"} naming the backup to restore.");
+            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request",
+                "Send {\"filename\": \"backup-YYYY-MM-DD-HH-mm-ss.zip\"} naming the backup to restore.");
         if (ScopeFromFlags.Parse(body.OnlyDb, body.OnlyFiles) is not { } scope)
-            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request", "only_db and only_files cannot both be true.");
+            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request",
+                "only_db and only_files cannot both be true.");
         try
         {
             var job = jobs.StartRestore(body.Filename, scope, ActorFromHttp.From(http), body.AllowForeign ?? false);
@@ -99,7 +126,8 @@ public static class BackupsEndpoints
         {
             if (encrypted == true)
             {
-                // Encrypted as it is sent: no temporary copy, so neither ranges nor validators (each download has a fresh key).
+                // Encrypted as it is sent: no temporary copy, so neither ranges nor validators (each download has a
+                // fresh key).
                 var (content, length) = operations.OpenEncryptedDownload(filename, ActorFromHttp.From(http));
                 http.Response.ContentLength = length;
                 return TypedResults.Stream(content, "application/octet-stream", filename + ".age");
@@ -110,12 +138,14 @@ public static class BackupsEndpoints
             var etag = new EntityTagHeaderValue($"\"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\"");
             if (ArchiveDownloadResult.Applies(http.Request))
                 return new ArchiveDownloadResult(path, file.Name, file.Length, file.LastWriteTimeUtc, etag);
-            return TypedResults.PhysicalFile(path, "application/zip", file.Name, file.LastWriteTimeUtc, etag, enableRangeProcessing: true);
+            return TypedResults.PhysicalFile(path, "application/zip", file.Name, file.LastWriteTimeUtc, etag,
+                enableRangeProcessing: true);
         }
         catch (BackupException e) { return ApiProblems.From(e); }
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string filename, HttpContext http, AuditedOperations operations)
+    private static async Task<Results<NoContent,
+        ProblemHttpResult>> DeleteAsync(string filename, HttpContext http, AuditedOperations operations)
     {
         try
         {
@@ -128,9 +158,11 @@ public static class BackupsEndpoints
     private static Results<Ok<DataEnvelope<JobDto>>, ProblemHttpResult> GetJob(Guid id, BackupJobRunner jobs) =>
         jobs.Find(id) is { } job
             ? TypedResults.Ok(new DataEnvelope<JobDto>(JobDto.From(job)))
-            : ApiProblems.Problem(StatusCodes.Status404NotFound, "No such job", $"There is no job {id}; jobs are kept in memory for the last 100 operations.");
+            : ApiProblems.Problem(StatusCodes.Status404NotFound, "No such job",
+                $"There is no job {id}; jobs are kept in memory for the last 100 operations.");
 
-    private static async Task<Results<Created<DataEnvelope<BackupDto>>, ProblemHttpResult>> UploadAsync(HttpContext http, AuditedOperations operations, IOptions<ApiOptions> options)
+    private static async Task<Results<Created<DataEnvelope<BackupDto>>,
+        ProblemHttpResult>> UploadAsync(HttpContext http, AuditedOperations operations, IOptions<ApiOptions> options)
     {
         var limit = options.Value.MaxUploadBytes;
         if (http.Request.ContentLength is { } length && length > limit)
@@ -142,13 +174,16 @@ public static class BackupsEndpoints
             sizeFeature.MaxRequestBodySize = null;
         try
         {
-            var imported = await operations.ImportAsync(http.Request.Body, limit, ActorFromHttp.From(http), http.RequestAborted);
-            return TypedResults.Created($"/api/v1/backups/download/{imported.Filename}", new DataEnvelope<BackupDto>(BackupDto.From(imported)));
+            var imported = await operations.ImportAsync(http.Request.Body, limit, ActorFromHttp.From(http),
+                http.RequestAborted);
+            return TypedResults.Created($"/api/v1/backups/download/{imported.Filename}",
+                new DataEnvelope<BackupDto>(BackupDto.From(imported)));
         }
         catch (BackupException e) { return ApiProblems.From(e); }
     }
 
-    private static async Task<Ok<DataEnvelope<HealthDto>>> HealthAsync(Health.BackupHealthService health, Scheduling.ScheduleOverview schedules, CancellationToken cancellationToken)
+    private static async Task<Ok<DataEnvelope<HealthDto>>> HealthAsync(Health.BackupHealthService health,
+        Scheduling.ScheduleOverview schedules, CancellationToken cancellationToken)
     {
         var report = await health.EvaluateAsync(cancellationToken);
         return TypedResults.Ok(new DataEnvelope<HealthDto>(new HealthDto(
@@ -156,10 +191,12 @@ public static class BackupsEndpoints
             report.CheckedAt.UtcDateTime,
             report.Checks.Select(c => new HealthCheckDto(c.Name, c.Healthy, c.Detail)).ToList(),
             schedules.Current().Select(s => new ScheduleDto(s.Name, s.Expression, s.TimeZone, s.NextRun?.UtcDateTime,
-                s.LastRun is { } last ? new ScheduledRunDto(last.At.UtcDateTime, last.Outcome.ToString().ToLowerInvariant(), last.Filename, last.Detail, last.CatchUp) : null)).ToList())));
+                s.LastRun is { } last ? new ScheduledRunDto(last.At.UtcDateTime, last.Outcome.ToString()
+                    .ToLowerInvariant(), last.Filename, last.Detail, last.CatchUp) : null)).ToList())));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> PinAsync(string filename, bool pinned, HttpContext http, AuditedOperations operations)
+    private static async Task<Results<NoContent,
+        ProblemHttpResult>> PinAsync(string filename, bool pinned, HttpContext http, AuditedOperations operations)
     {
         try
         {

@@ -13,8 +13,10 @@ namespace BackupManager.Web.Health;
 /// Evaluates backup health and tells people when it changes. The last known state is kept in
 /// <c>.health-state.json</c> beside the backups, so a restart neither repeats nor forgets a notification.
 /// </summary>
-public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBackupStore store, ScheduleHistory history, BackupScheduleCatalog schedules,
-    IOptions<BackupHealthOptions> options, IOptions<ScheduleOptions> scheduleOptions, Notifier notifier, TimeProvider time, ILogger<BackupHealthService> logger,
+public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBackupStore store,
+    ScheduleHistory history, BackupScheduleCatalog schedules,
+    IOptions<BackupHealthOptions> options, IOptions<ScheduleOptions> scheduleOptions, Notifier notifier,
+        TimeProvider time, ILogger<BackupHealthService> logger,
     Core.Offsite.OffsiteService offsite)
 {
     private const string StateFileName = ".health-state.json";
@@ -29,10 +31,15 @@ public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBa
         var report = BackupHealthEvaluator.Evaluate(status, runs, options.Value, time.GetUtcNow());
         // Each off-site destination is a check of its own: last copy, backups waiting, lag, check failures, encryption.
         var drillScheduled = scheduleOptions.Value.Enabled && scheduleOptions.Value.DrillEnabled;
-        var oldest = (await backups.ListAsync(cancellationToken)).Where(b => b.Readable).Select(b => (DateTimeOffset?)b.CreatedAt).Min();
-        var nextDrill = drillScheduled ? new BackupSchedule("drill", BackupTrigger.Unknown, scheduleOptions.Value.Drill, scheduleOptions.Value.ResolveTimeZone()).NextRunAfter(time.GetUtcNow()) : null;
-        var drill = BackupHealthEvaluator.Drill(new Core.Drills.DrillHistory(store.Directory).Last(), drillScheduled, oldest, options.Value, time.GetUtcNow(),
-            nextDrill is { } at ? $"{TimeZoneInfo.ConvertTime(at, scheduleOptions.Value.ResolveTimeZone()):yyyy-MM-dd HH:mm} ({scheduleOptions.Value.ResolveTimeZone().Id})" : null);
+        var oldest = (await backups.ListAsync(cancellationToken)).Where(b => b.Readable)
+            .Select(b => (DateTimeOffset?)b.CreatedAt).Min();
+        var nextDrill = drillScheduled ? new BackupSchedule("drill", BackupTrigger.Unknown,
+            scheduleOptions.Value.Drill, scheduleOptions.Value.ResolveTimeZone()).NextRunAfter(time.GetUtcNow()) : null;
+        var drill = BackupHealthEvaluator.Drill(new Core.Drills.DrillHistory(store.Directory).Last(), drillScheduled,
+            oldest, options.Value, time.GetUtcNow(),
+            nextDrill is { } at
+                ? $"{TimeZoneInfo.ConvertTime(at, scheduleOptions.Value.ResolveTimeZone()):yyyy-MM-dd HH:mm} "
+                + $"({scheduleOptions.Value.ResolveTimeZone().Id})" : null);
         var checks = report.Checks.Append(drill).Concat(offsite.HealthChecks()).ToList();
         return report with { Checks = checks, Healthy = checks.All(c => c.Healthy) };
     }
@@ -50,10 +57,14 @@ public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBa
             {
                 WriteState(statePath, report.Healthy);
                 if (!report.Healthy)
-                    await notifier.NotifyAsync(new Notification(Notification.HealthBad, "Backups are unhealthy", report.Summary, report.CheckedAt), cancellationToken);
+                    await notifier.NotifyAsync(new Notification(Notification.HealthBad, "Backups are unhealthy",
+                        report.Summary, report.CheckedAt), cancellationToken);
                 else if (previous is false)
-                    await notifier.NotifyAsync(new Notification(Notification.HealthRecovered, "Backups are healthy again", "Every backup health check passes again.", report.CheckedAt), cancellationToken);
-                logger.LogWarning("Backup health changed to {State}: {Summary}", report.Healthy ? "healthy" : "unhealthy", report.Summary);
+                    await notifier.NotifyAsync(new Notification(Notification.HealthRecovered,
+                        "Backups are healthy again", "Every backup health check passes again.", report.CheckedAt),
+                        cancellationToken);
+                logger.LogWarning("Backup health changed to {State}: {Summary}", report.Healthy ? "healthy"
+                    : "unhealthy", report.Summary);
             }
         }
         finally
@@ -76,7 +87,8 @@ public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBa
 /// <summary>The ASP.NET Core health check behind /health (status only for anonymous callers).</summary>
 public sealed class BackupsHealthCheck(BackupHealthService health) : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context,
+        CancellationToken cancellationToken = default)
     {
         var report = await health.EvaluateAsync(cancellationToken);
         return report.Healthy ? HealthCheckResult.Healthy(report.Summary) : HealthCheckResult.Unhealthy(report.Summary);
@@ -84,7 +96,8 @@ public sealed class BackupsHealthCheck(BackupHealthService health) : IHealthChec
 }
 
 /// <summary>Re-checks health every few minutes so a silent stop of the schedules is noticed and notified.</summary>
-public sealed class HealthMonitor(BackupHealthService health, IOptions<ScheduleOptions> schedule, ILogger<HealthMonitor> logger) : BackgroundService
+public sealed class HealthMonitor(BackupHealthService health, IOptions<ScheduleOptions> schedule,
+    ILogger<HealthMonitor> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
 
@@ -95,7 +108,8 @@ public sealed class HealthMonitor(BackupHealthService health, IOptions<ScheduleO
         do
         {
             try { await health.CheckAndNotifyAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e, "The backup health check failed"); }
+            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e,
+                "The backup health check failed"); }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }

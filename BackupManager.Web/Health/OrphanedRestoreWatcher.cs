@@ -11,7 +11,8 @@ namespace BackupManager.Web.Health;
 /// recovery a restart runs), instead of leaving the clinic on staging names until the next restart. While the lock is
 /// held, the restore is alive and recovery is not attempted.
 /// </summary>
-internal sealed class OrphanedRestoreWatcher(IBackupService backups, IBackupStore store, AuditLog audit, ILogger<OrphanedRestoreWatcher> logger)
+internal sealed class OrphanedRestoreWatcher(IBackupService backups, IBackupStore store, AuditLog audit,
+    ILogger<OrphanedRestoreWatcher> logger)
     : BackgroundService
 {
     internal static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);

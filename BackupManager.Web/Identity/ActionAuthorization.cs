@@ -24,14 +24,19 @@ public interface IActionAuthorization
     Task<Actor?> AuthorizeAsync();
 }
 
-internal sealed class ActionAuthorization(AuthenticationStateProvider state, IServiceScopeFactory scopes, IAuthorizationService authorization,
-    NavigationManager navigation, IOptions<IdentityOptions> options, ILogger<ActionAuthorization> logger) : IActionAuthorization
+internal sealed class ActionAuthorization(AuthenticationStateProvider state, IServiceScopeFactory scopes,
+    IAuthorizationService authorization,
+    NavigationManager navigation, IOptions<IdentityOptions> options, ILogger<ActionAuthorization> logger)
+        : IActionAuthorization
 {
     public async Task<Actor?> AuthorizeAsync()
     {
         var principal = (await state.GetAuthenticationStateAsync()).User;
-        if (await CurrentPermissions.StillHoldsAsync(scopes, authorization, principal, options.Value) != false) return ActorFromHttp.From(principal, "web");
-        logger.LogWarning("A page action by {User} was refused: the manage-backups permission was withdrawn while the page was open", principal.Identity?.Name);
+        if (await CurrentPermissions.StillHoldsAsync(scopes, authorization, principal,
+            options.Value) != false) return ActorFromHttp.From(principal, "web");
+        logger.LogWarning(
+            "A page action by {User} was refused: the manage-backups permission was withdrawn while the page was open",
+            principal.Identity?.Name);
         navigation.NavigateTo("Account/AccessDenied", forceLoad: true);
         return null;
     }
@@ -45,7 +50,8 @@ public static class CurrentPermissions
     /// now, satisfies the manage-backups policy; false when not; null when the store cannot be asked (the database is
     /// being swapped by a restore), which callers treat as "unchanged".
     /// </summary>
-    public static async Task<bool?> StillHoldsAsync(IServiceScopeFactory scopes, IAuthorizationService authorization, ClaimsPrincipal principal, IdentityOptions options)
+    public static async Task<bool?> StillHoldsAsync(IServiceScopeFactory scopes, IAuthorizationService authorization,
+        ClaimsPrincipal principal, IdentityOptions options)
     {
         try
         {
@@ -53,9 +59,11 @@ public static class CurrentPermissions
             var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
             var user = await users.GetUserAsync(principal);
             if (user is null) return false;
-            if (users.SupportsUserSecurityStamp && principal.FindFirstValue(options.ClaimsIdentity.SecurityStampClaimType) != await users.GetSecurityStampAsync(user))
+            if (users.SupportsUserSecurityStamp && principal.FindFirstValue(
+                options.ClaimsIdentity.SecurityStampClaimType) != await users.GetSecurityStampAsync(user))
                 return false;
-            var current = await scope.ServiceProvider.GetRequiredService<IUserClaimsPrincipalFactory<ApplicationUser>>().CreateAsync(user);
+            var current = await scope.ServiceProvider.GetRequiredService<IUserClaimsPrincipalFactory<ApplicationUser>>()
+                .CreateAsync(user);
             return (await authorization.AuthorizeAsync(current, Permissions.ManageBackups)).Succeeded;
         }
         catch (Npgsql.NpgsqlException)

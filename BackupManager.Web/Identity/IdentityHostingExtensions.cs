@@ -36,10 +36,12 @@ public static class IdentityHostingExtensions
             })
             .AddPolicyScheme(CookieOrTokenScheme, "Cookie or personal access token", options =>
                 options.ForwardDefaultSelector = context =>
-                    context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    context.Request.Headers.Authorization.ToString()
+                        .StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
                         ? PersonalAccessTokenHandler.SchemeName
                         : IdentityConstants.ApplicationScheme)
-            .AddScheme<AuthenticationSchemeOptions, PersonalAccessTokenHandler>(PersonalAccessTokenHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions,
+                PersonalAccessTokenHandler>(PersonalAccessTokenHandler.SchemeName, null)
             .AddIdentityCookies();
 
         services.ConfigureApplicationCookie(options =>
@@ -54,7 +56,8 @@ public static class IdentityHostingExtensions
             options.ExpireTimeSpan = TimeSpan.FromHours(8);
             // APIs answer with status codes; only pages are redirected to the login form.
             options.Events.OnRedirectToLogin = context => StatusOrRedirect(context, StatusCodes.Status401Unauthorized);
-            options.Events.OnRedirectToAccessDenied = context => StatusOrRedirect(context, StatusCodes.Status403Forbidden);
+            options.Events.OnRedirectToAccessDenied = context
+                => StatusOrRedirect(context, StatusCodes.Status403Forbidden);
             // Signing in honours ?ReturnUrl= itself: only a plain local path may reach the Location header
             // (a non-ASCII one was a 500).
             options.Events.OnRedirectToReturnUrl = context =>
@@ -65,7 +68,8 @@ public static class IdentityHostingExtensions
             };
         });
         // Revoked permissions and restored databases reach open cookies within a minute.
-        // Every cookie request re-reads the user (a cheap lookup): a withdrawn permission or a changed stamp takes effect at once.
+        // Every cookie request re-reads the user (a cheap lookup): a withdrawn permission or a changed stamp takes
+        // effect at once.
         services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero);
 
         builder.AddUserAccounts().AddSignInManager<TimingSafeSignInManager>().AddDefaultTokenProviders();
@@ -102,14 +106,17 @@ public static class IdentityHostingExtensions
                 options.Password.RequireUppercase = false;
                 options.Password.RequireLowercase = false;
                 options.Password.RequireDigit = false;
-                // No lockout on failed passwords (anyone knowing an address could keep its owner and tokens out): SignInThrottle slows guessing instead.
+                // No lockout on failed passwords (anyone knowing an address could keep its owner and tokens out):
+                // SignInThrottle slows guessing instead.
                 options.Lockout.AllowedForNewUsers = false;
             })
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<ApplicationDbContext>();
     }
 
-    private static Task StatusOrRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
+    private static Task StatusOrRedirect(
+        Microsoft.AspNetCore.Authentication.RedirectContext<
+            Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
     {
         if (WebHostingExtensions.IsMachinePath(context.HttpContext))
             context.Response.StatusCode = status;

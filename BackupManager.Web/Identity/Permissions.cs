@@ -1,6 +1,7 @@
 namespace BackupManager.Web.Identity;
 
-/// <summary>The permissions of the application: one claim value and one authorization policy of the same name each.</summary>
+/// <summary>The permissions of the application: one claim value and one authorization policy of the same name
+/// each.</summary>
 public static class Permissions
 {
     /// <summary>Claim type that carries a permission, on users or (through roles) role claims.</summary>

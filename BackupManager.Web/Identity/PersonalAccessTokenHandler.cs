@@ -6,10 +6,12 @@ using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Identity;
 
-/// <summary>Authenticates <c>Authorization: Bearer bm_…</c> as the token's user, with that user's current claims.</summary>
+/// <summary>Authenticates <c>Authorization: Bearer bm_…</c> as the token's user, with that user's current
+/// claims.</summary>
 public sealed class PersonalAccessTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    PersonalAccessTokenService tokens, UserManager<ApplicationUser> users, IUserClaimsPrincipalFactory<ApplicationUser> principals)
+    PersonalAccessTokenService tokens, UserManager<ApplicationUser> users,
+        IUserClaimsPrincipalFactory<ApplicationUser> principals)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "PersonalAccessToken";
@@ -35,8 +37,10 @@ public sealed class PersonalAccessTokenHandler(
             return AuthenticateResult.Fail("The user database is unavailable.");
         }
         // Marked with this scheme, so CSRF checks and the audit log can tell token calls from cookie calls.
-        var identity = new System.Security.Claims.ClaimsIdentity(claims, SchemeName, System.Security.Claims.ClaimTypes.Name, System.Security.Claims.ClaimTypes.Role);
-        return AuthenticateResult.Success(new AuthenticationTicket(new System.Security.Claims.ClaimsPrincipal(identity), SchemeName));
+        var identity = new System.Security.Claims.ClaimsIdentity(claims, SchemeName,
+            System.Security.Claims.ClaimTypes.Name, System.Security.Claims.ClaimTypes.Role);
+        return AuthenticateResult.Success(new AuthenticationTicket(new System.Security.Claims.ClaimsPrincipal(
+            identity), SchemeName));
     }
 
     /// <summary>True for any failure caused by the database being unreachable, however EF Core wrapped it.</summary>

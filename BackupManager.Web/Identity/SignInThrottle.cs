@@ -10,7 +10,8 @@ namespace BackupManager.Web.Identity;
 /// store looks it up (<see cref="ILookupNormalizer"/>): <c>dr.&#x212A;irk</c> (KELVIN SIGN) and <c>dr.kirk</c> are
 /// one account there, so they are one key here. After <see cref="FreeFailures"/> failures at one account, or
 /// <see cref="ClientFreeFailures"/> across accounts, a client waits 1, 2, 4 … seconds before each further attempt,
-/// up to <see cref="MaxDelay"/>. The account's own count, which failures from anywhere raise, slows only clients that have
+/// up to <see cref="MaxDelay"/>. The account's own count, which failures from anywhere raise, slows only clients that
+/// have
 /// failed at it themselves: a correct password from a client that has not failed is always let through, so someone
 /// failing elsewhere cannot keep the owner out. A success clears its client's counts. Nothing here touches the
 /// account itself: its API tokens keep working.
@@ -36,7 +37,8 @@ public sealed class SignInThrottle(TimeProvider time, ILookupNormalizer normaliz
         return normalized[..Math.Min(normalized.Length, 256)];
     }
 
-    /// <summary>How long the caller must still wait before this attempt may be checked; zero when it may go ahead.</summary>
+    /// <summary>How long the caller must still wait before this attempt may be checked; zero when it may go
+    /// ahead.</summary>
     public TimeSpan WaitBeforeAttempt(string email, string? address)
     {
         var now = time.GetUtcNow();
@@ -66,7 +68,8 @@ public sealed class SignInThrottle(TimeProvider time, ILookupNormalizer normaliz
         _failures.TryRemove(client, out _);
     }
 
-    /// <summary>No wait before <paramref name="free"/> failures, then 1 s, 2 s, 4 s … up to <see cref="MaxDelay"/>.</summary>
+    /// <summary>No wait before <paramref name="free"/> failures, then 1 s, 2 s, 4 s … up to <see
+    /// cref="MaxDelay"/>.</summary>
     public static TimeSpan DelayAfter(int failures, int free = FreeFailures) =>
         failures < free ? TimeSpan.Zero
             : TimeSpan.FromSeconds(Math.Min(MaxDelay.TotalSeconds, Math.Pow(2, Math.Min(failures - free, 20))));

@@ -5,8 +5,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BackupManager.Web.Identity;
 
-/// <summary>Creates users and grants or revokes the Administrator role; used by the console commands and the demo set-up.</summary>
-public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleManager<IdentityRole> roles, ApplicationDbContext db,
+/// <summary>Creates users and grants or revokes the Administrator role; used by the console commands and the demo
+/// set-up.</summary>
+public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleManager<IdentityRole> roles,
+    ApplicationDbContext db,
     IConfiguration configuration, ILogger<UserAccountService> logger)
 {
     /// <summary>
@@ -16,7 +18,8 @@ public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleM
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         var accounts = AccountsDatabase.ConnectionString(configuration);
-        var created = await AccountsDatabase.EnsureExistsAsync(accounts, configuration["Backup:MaintenanceDatabase"] ?? "postgres", cancellationToken);
+        var created = await AccountsDatabase.EnsureExistsAsync(accounts, configuration["Backup:MaintenanceDatabase"]
+            ?? "postgres", cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
         if (created && configuration.GetConnectionString("Default") is { Length: > 0 } application
             && await AccountsDatabase.MoveLegacyAccountsAsync(application, accounts, cancellationToken) is { } moved)
@@ -48,14 +51,17 @@ public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleM
         return user;
     }
 
-    /// <summary>Adds or removes the Administrator role; the security stamp changes, so open sessions lose the permission within a minute.</summary>
+    /// <summary>Adds or removes the Administrator role; the security stamp changes, so open sessions lose the
+    /// permission within a minute.</summary>
     public async Task SetAdministratorAsync(string email, bool administrator)
     {
-        var user = await users.FindByEmailAsync(email) ?? throw new UserAccountException($"There is no user with the e-mail {email}.");
+        var user = await users.FindByEmailAsync(email)
+            ?? throw new UserAccountException($"There is no user with the e-mail {email}.");
         await EnsureRolesAsync();
         var isAdministrator = await users.IsInRoleAsync(user, Permissions.AdministratorRole);
         if (administrator && !isAdministrator) Check(await users.AddToRoleAsync(user, Permissions.AdministratorRole));
-        if (!administrator && isAdministrator) Check(await users.RemoveFromRoleAsync(user, Permissions.AdministratorRole));
+        if (!administrator && isAdministrator) Check(
+            await users.RemoveFromRoleAsync(user, Permissions.AdministratorRole));
         Check(await users.UpdateSecurityStampAsync(user));
     }
 
@@ -63,7 +69,8 @@ public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleM
 
     private static void Check(IdentityResult result)
     {
-        if (!result.Succeeded) throw new UserAccountException(string.Join(" ", result.Errors.Select(e => e.Description)));
+        if (!result.Succeeded) throw new UserAccountException(
+            string.Join(" ", result.Errors.Select(e => e.Description)));
     }
 }
 

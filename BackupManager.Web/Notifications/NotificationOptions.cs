@@ -1,6 +1,7 @@
 namespace BackupManager.Web.Notifications;
 
-/// <summary>Backup:Notifications: where failure and health notifications go. Secrets come from the environment, never the repo.</summary>
+/// <summary>Backup:Notifications: where failure and health notifications go. Secrets come from the environment, never
+/// the repo.</summary>
 public sealed class NotificationOptions
 {
     public const string SectionName = "Backup:Notifications";

@@ -34,7 +34,8 @@ public sealed class Notifier(IEnumerable<INotificationChannel> channels, ILogger
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                logger.LogError(e, "The {Channel} notification channel failed to deliver a {Kind} notification", channel.Name, notification.Kind);
+                logger.LogError(e, "The {Channel} notification channel failed to deliver a {Kind} notification",
+                    channel.Name, notification.Kind);
             }
         }
     }

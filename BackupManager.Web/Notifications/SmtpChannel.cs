@@ -5,7 +5,8 @@ using MimeKit;
 
 namespace BackupManager.Web.Notifications;
 
-/// <summary>E-mail over SMTP with MailKit: host, port, TLS mode, optional credentials, one or more recipients.</summary>
+/// <summary>E-mail over SMTP with MailKit: host, port, TLS mode, optional credentials, one or more
+/// recipients.</summary>
 public sealed class SmtpChannel(IOptions<NotificationOptions> options) : INotificationChannel
 {
     private SmtpOptions Settings => options.Value.Smtp;
@@ -21,11 +22,14 @@ public sealed class SmtpChannel(IOptions<NotificationOptions> options) : INotifi
         message.Subject = $"[BackupManager] {notification.Subject}";
         message.Body = new TextPart("plain")
         {
-            Text = $"{notification.Message}\n\nWhen: {notification.At:yyyy-MM-dd HH:mm:ss} UTC\nWhat to do: see docs/backup-procedures.md, \"When a notification says backups failed\".\n",
+            Text = $"{notification.Message}\n\nWhen: {notification.At:yyyy-MM-dd HH:mm:ss} UTC\nWhat to do: see "
+                + $"docs/backup-procedures.md, \"When a notification says backups failed\".\n",
         };
         using var client = new SmtpClient();
-        await client.ConnectAsync(Settings.Host!, Settings.Port, Enum.Parse<SecureSocketOptions>(Settings.Security, ignoreCase: true), cancellationToken);
-        if (!string.IsNullOrEmpty(Settings.Username)) await client.AuthenticateAsync(Settings.Username, Settings.Password ?? "", cancellationToken);
+        await client.ConnectAsync(Settings.Host!, Settings.Port,
+            Enum.Parse<SecureSocketOptions>(Settings.Security, ignoreCase: true), cancellationToken);
+        if (!string.IsNullOrEmpty(Settings.Username)) await client.AuthenticateAsync(Settings.Username,
+            Settings.Password ?? "", cancellationToken);
         await client.SendAsync(message, cancellationToken);
         await client.DisconnectAsync(quit: true, cancellationToken);
     }

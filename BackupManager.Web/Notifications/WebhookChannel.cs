@@ -4,7 +4,8 @@ using Microsoft.Extensions.Options;
 namespace BackupManager.Web.Notifications;
 
 /// <summary>POSTs the notification as JSON to a URL, retrying with exponential backoff on failure.</summary>
-public sealed class WebhookChannel(IHttpClientFactory clients, IOptions<NotificationOptions> options, ILogger<WebhookChannel> logger) : INotificationChannel
+public sealed class WebhookChannel(IHttpClientFactory clients, IOptions<NotificationOptions> options,
+    ILogger<WebhookChannel> logger) : INotificationChannel
 {
     private WebhookOptions Settings => options.Value.Webhook;
 
@@ -33,7 +34,8 @@ public sealed class WebhookChannel(IHttpClientFactory clients, IOptions<Notifica
             }
             catch (HttpRequestException e) when (attempt < Settings.Retries)
             {
-                logger.LogWarning("Webhook attempt {Attempt} failed ({Reason}); retrying in {Delay}", attempt + 1, e.Message, delay);
+                logger.LogWarning("Webhook attempt {Attempt} failed ({Reason}); retrying in {Delay}", attempt + 1,
+                    e.Message, delay);
                 await Task.Delay(delay, cancellationToken);
                 delay *= 2;
             }

@@ -4,7 +4,8 @@ using Quartz;
 
 namespace BackupManager.Web.Scheduling;
 
-/// <summary>One schedule: its name, the trigger its backups carry, and its cron expression in the clinic's time zone.</summary>
+/// <summary>One schedule: its name, the trigger its backups carry, and its cron expression in the clinic's time
+/// zone.</summary>
 public sealed class BackupSchedule
 {
     public BackupSchedule(string name, BackupTrigger trigger, string unixExpression, TimeZoneInfo timeZone)
@@ -27,7 +28,8 @@ public sealed class BackupSchedule
     /// <summary>The latest fire time at or before <paramref name="now"/>, searching back up to a year.</summary>
     public DateTimeOffset? PreviousRun(DateTimeOffset now)
     {
-        foreach (var lookBack in new[] { TimeSpan.FromDays(1), TimeSpan.FromDays(8), TimeSpan.FromDays(32), TimeSpan.FromDays(367) })
+        foreach (var lookBack in new[] { TimeSpan.FromDays(1), TimeSpan.FromDays(8), TimeSpan.FromDays(32),
+            TimeSpan.FromDays(367) })
         {
             DateTimeOffset? previous = null;
             var cursor = Cron.GetNextValidTimeAfter(now - lookBack);
@@ -66,7 +68,8 @@ public sealed class BackupScheduleCatalog(IOptions<ScheduleOptions> options)
 /// </summary>
 public static class CatchUpPlanner
 {
-    public static DateTimeOffset? MissedSlot(BackupSchedule schedule, IEnumerable<BackupInfo> backups, DateTimeOffset now,
+    public static DateTimeOffset? MissedSlot(BackupSchedule schedule, IEnumerable<BackupInfo> backups,
+        DateTimeOffset now,
         DateTimeOffset keptSince)
     {
         if (schedule.PreviousRun(now) is not { } slot || slot < keptSince) return null;

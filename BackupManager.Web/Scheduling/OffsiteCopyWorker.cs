@@ -8,14 +8,16 @@ namespace BackupManager.Web.Scheduling;
 /// Every 6 hours it lists each destination again (catching up whatever a restart or an outage missed, and applying
 /// its retention), and once a day it checks each one (<see cref="OffsiteService.CheckAsync"/>).
 /// </summary>
-public sealed class OffsiteCopyWorker(OffsiteService offsite, TimeProvider time, ILogger<OffsiteCopyWorker> logger) : BackgroundService
+public sealed class OffsiteCopyWorker(OffsiteService offsite, TimeProvider time, ILogger<OffsiteCopyWorker> logger)
+    : BackgroundService
 {
     internal static readonly TimeSpan Poll = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Refresh = TimeSpan.FromHours(6);
     private static readonly TimeSpan CheckEvery = TimeSpan.FromDays(1);
 
     /// <summary>How long to wait after <paramref name="failures"/> failures in a row.</summary>
-    public static TimeSpan Backoff(int failures) => failures <= 0 ? TimeSpan.Zero : TimeSpan.FromMinutes(Math.Min(60, Math.Pow(2, Math.Min(failures - 1, 6))));
+    public static TimeSpan Backoff(int failures) => failures <= 0 ? TimeSpan.Zero
+        : TimeSpan.FromMinutes(Math.Min(60, Math.Pow(2, Math.Min(failures - 1, 6))));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -24,7 +26,8 @@ public sealed class OffsiteCopyWorker(OffsiteService offsite, TimeProvider time,
         while (!stoppingToken.IsCancellationRequested)
         {
             try { await RoundAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e, "The off-site copier failed; it tries again shortly"); }
+            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e,
+                "The off-site copier failed; it tries again shortly"); }
             await Task.Delay(Poll, time, stoppingToken);
         }
     }
@@ -39,8 +42,11 @@ public sealed class OffsiteCopyWorker(OffsiteService offsite, TimeProvider time,
             var stale = state.LastSuccessAt is not { } success || now - success > Refresh;
             if (d.Pending.Count > 0 || stale)
             {
-                var report = (await offsite.CopyPendingAsync(destination: d.Name, cancellationToken: cancellationToken)).Single();
-                if (!report.Succeeded) logger.LogWarning("Off-site copy to {Destination} failed; next try in {Backoff}", d.Name, Backoff(offsite.GetStatus().Single(s => s.Name == d.Name).State.ConsecutiveFailures));
+                var report = (await offsite.CopyPendingAsync(destination: d.Name, cancellationToken: cancellationToken))
+                    .Single();
+                if (!report.Succeeded) logger.LogWarning(
+                    "Off-site copy to {Destination} failed; next try in {Backoff}", d.Name,
+                    Backoff(offsite.GetStatus().Single(s => s.Name == d.Name).State.ConsecutiveFailures));
                 continue;
             }
             if (state.LastCheckAt is not { } checkedAt || now - checkedAt > CheckEvery)

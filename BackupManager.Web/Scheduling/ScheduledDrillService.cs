@@ -12,8 +12,10 @@ namespace BackupManager.Web.Scheduling;
 /// The scheduled restore drill: waits for a running operation up to the schedule window (as scheduled backups do),
 /// drills the newest backup, notifies when it failed or could not run, and re-checks health.
 /// </summary>
-public sealed class ScheduledDrillService(IBackupService backups, BackupOperationLock operationLock, Notifier notifier, BackupHealthService health,
-    IOptions<ScheduleOptions> options, Core.Storage.IBackupStore store, TimeProvider time, ILogger<ScheduledDrillService> logger)
+public sealed class ScheduledDrillService(IBackupService backups, BackupOperationLock operationLock, Notifier notifier,
+    BackupHealthService health,
+    IOptions<ScheduleOptions> options, Core.Storage.IBackupStore store, TimeProvider time,
+        ILogger<ScheduledDrillService> logger)
 {
     public async Task<DrillResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -24,9 +26,11 @@ public sealed class ScheduledDrillService(IBackupService backups, BackupOperatio
             // A flow of its own, so the lock's re-entrancy stays inside it.
             result = await Task.Run(async () =>
             {
-                using var lease = await operationLock.WaitAsync("drill", actor, options.Value.Window, cancellationToken).ConfigureAwait(false);
+                using var lease = await operationLock.WaitAsync("drill", actor, options.Value.Window, cancellationToken)
+                    .ConfigureAwait(false);
                 operationLock.EnterFlow(lease);
-                return await backups.DrillAsync(new DrillRequest(null, actor), null, cancellationToken).ConfigureAwait(false);
+                return await backups.DrillAsync(new DrillRequest(null, actor), null, cancellationToken)
+                    .ConfigureAwait(false);
             }, cancellationToken);
         }
         catch (BackupException e) when (e.Kind is BackupErrorKind.Busy or BackupErrorKind.NotFound)
@@ -36,7 +40,9 @@ public sealed class ScheduledDrillService(IBackupService backups, BackupOperatio
             {
                 Filename = "-", StartedAt = time.GetUtcNow(), RequestedBy = actor,
                 Failures = [e.Kind == BackupErrorKind.Busy
-                    ? $"The scheduled drill could not run: another backup operation was still running after the {options.Value.Window} window (Backup__ScheduleWindow). Run app:restore-drill when it has finished."
+                    ? $"The scheduled drill could not run: another backup operation was still running after the "
+                        + $"{options.Value.Window} window (Backup__ScheduleWindow). Run app:restore-drill when it has "
+                        + $"finished."
                     : $"The scheduled drill could not run: {e.Message}"],
             };
             new DrillHistory(store.Directory).Add(result);
@@ -45,7 +51,8 @@ public sealed class ScheduledDrillService(IBackupService backups, BackupOperatio
         {
             logger.LogError("The scheduled restore drill failed: {Failures}", string.Join(" ", result.Failures));
             await notifier.NotifyAsync(new Notification(Notification.DrillFailed, "The restore drill failed",
-                $"The restore drill of {result.Filename} at {result.StartedAt:yyyy-MM-dd HH:mm} UTC failed: {string.Join(" ", result.Failures)}", result.StartedAt), cancellationToken);
+                $"The restore drill of {result.Filename} at {result.StartedAt:yyyy-MM-dd HH:mm} UTC failed: "
+                    + $"{string.Join(" ", result.Failures)}", result.StartedAt), cancellationToken);
         }
         await health.CheckAndNotifyAsync(cancellationToken);
         return result;
@@ -58,5 +65,6 @@ public sealed class ScheduledDrillJob(ScheduledDrillService drill) : IJob
 {
     public static readonly JobKey Key = new("restore-drill");
 
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) => await drill.RunAsync(cancellationToken);
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+        => await drill.RunAsync(cancellationToken);
 }

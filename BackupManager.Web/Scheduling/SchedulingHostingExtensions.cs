@@ -19,9 +19,11 @@ public static class SchedulingHostingExtensions
         services.AddSingleton<BackupHealthService>();
         services.AddOptions<BackupHealthOptions>().Configure(o =>
         {
-            if (double.TryParse(configuration["Backup:MaxAgeHours"], System.Globalization.CultureInfo.InvariantCulture, out var hours) && hours > 0) o.MaxAgeHours = hours;
+            if (double.TryParse(configuration["Backup:MaxAgeHours"], System.Globalization.CultureInfo.InvariantCulture,
+                out var hours) && hours > 0) o.MaxAgeHours = hours;
             if (long.TryParse(configuration["Backup:MaxTotalBytes"], out var cap) && cap > 0) o.MaxTotalBytes = cap;
-            if (double.TryParse(configuration["Backup:MaxDrillAgeDays"], System.Globalization.CultureInfo.InvariantCulture, out var days) && days > 0) o.MaxDrillAgeDays = days;
+            if (double.TryParse(configuration["Backup:MaxDrillAgeDays"],
+                System.Globalization.CultureInfo.InvariantCulture, out var days) && days > 0) o.MaxDrillAgeDays = days;
         });
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.SectionName));
         services.AddHttpClient(nameof(WebhookChannel), c => c.Timeout = TimeSpan.FromSeconds(30));
@@ -37,22 +39,29 @@ public static class SchedulingHostingExtensions
         services.AddQuartz(quartz =>
         {
             quartz.AddJob<ScheduledBackupJob>(job => job.WithIdentity(ScheduledBackupJob.Key).StoreDurably());
-            if (schedule.DrillEnabled && UnixCron.Problem(schedule.Drill) is null && !new ScheduleOptionsValidator().Validate(null, schedule).Failed)
+            if (schedule.DrillEnabled && UnixCron.Problem(schedule.Drill) is null && !new ScheduleOptionsValidator()
+                .Validate(null, schedule).Failed)
             {
                 quartz.AddJob<ScheduledDrillJob>(job => job.WithIdentity(ScheduledDrillJob.Key).StoreDurably());
                 quartz.AddTrigger(trigger => trigger.ForJob(ScheduledDrillJob.Key).WithIdentity("drill")
-                    .WithCronSchedule(UnixCron.ToQuartz(schedule.Drill), cron => cron.InTimeZone(schedule.ResolveTimeZone()).WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
+                    .WithCronSchedule(UnixCron.ToQuartz(schedule.Drill),
+                        cron => cron.InTimeZone(schedule.ResolveTimeZone())
+                        .WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
             }
-            foreach (var (name, expression) in new[] { (BackupScheduleCatalog.Daily, schedule.Daily), (BackupScheduleCatalog.Weekly, schedule.Weekly) })
+            foreach (var (name, expression) in new[] { (BackupScheduleCatalog.Daily, schedule.Daily),
+                (BackupScheduleCatalog.Weekly, schedule.Weekly) })
             {
                 // An invalid expression or zone is reported by ScheduleOptionsValidator at start; do not throw here.
-                if (UnixCron.Problem(expression) is not null || new ScheduleOptionsValidator().Validate(null, schedule).Failed) continue;
+                if (UnixCron.Problem(expression) is not null || new ScheduleOptionsValidator().Validate(null, schedule)
+                    .Failed) continue;
                 quartz.AddTrigger(trigger => trigger
                     .ForJob(ScheduledBackupJob.Key)
                     .WithIdentity(name)
                     .UsingJobData(ScheduledBackupJob.ScheduleKey, name)
-                    // Missed fires are handled by CatchUpService from the backups that exist, so Quartz must not replay them.
-                    .WithCronSchedule(UnixCron.ToQuartz(expression), cron => cron.InTimeZone(schedule.ResolveTimeZone()).WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
+                    // Missed fires are handled by CatchUpService from the backups that exist, so Quartz must not replay
+                    // them.
+                    .WithCronSchedule(UnixCron.ToQuartz(expression), cron => cron.InTimeZone(schedule.ResolveTimeZone())
+                        .WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
             }
         });
         services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);

@@ -20,30 +20,39 @@ public static class ApiRefusalAudit
     {
         var audit = app.Services.GetRequiredService<AuditLog>();
         var time = app.Services.GetRequiredService<TimeProvider>();
-        var recent = new System.Collections.Concurrent.ConcurrentDictionary<string, (long Minute, int Count)>(StringComparer.Ordinal);
+        var recent = new System.Collections.Concurrent.ConcurrentDictionary<string,
+            (long Minute, int Count)>(StringComparer.Ordinal);
         app.Use(async (context, next) =>
         {
             await next(context);
             var status = context.Response.StatusCode;
-            if (status is not (StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden) || !context.Request.Path.StartsWithSegments("/api")) return;
+            if (status is not (StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
+                || !context.Request.Path.StartsWithSegments("/api")) return;
             var actor = ActorFromHttp.From(context);
             var minute = time.GetUtcNow().ToUnixTimeSeconds() / 60;
             if (recent.Count > 10_000) recent.Clear(); // a spray of addresses: start counting again rather than grow
-            var (_, count) = recent.AddOrUpdate(actor.Address ?? "unknown", _ => (minute, 1), (_, seen) => seen.Minute == minute ? (minute, seen.Count + 1) : (minute, 1));
+            var (_, count) = recent.AddOrUpdate(actor.Address ?? "unknown", _ => (minute, 1),
+                (_, seen) => seen.Minute == minute ? (minute, seen.Count + 1) : (minute, 1));
             if (count > PerAddressPerMinute + 1) return;
             if (count == PerAddressPerMinute + 1)
             {
                 audit.RecordRefusal("anonymous", actor.Address, "api", null, AuditOutcome.Refused,
-                    $"more than {PerAddressPerMinute} refused API calls from this address this minute; the rest of the minute is not recorded");
+                    $"more than {PerAddressPerMinute} refused API calls from this address this minute; the rest of "
+                        + $"the minute is not recorded");
                 return;
             }
             var authorization = context.Request.Headers.Authorization.ToString();
-            var token = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : null;
+            var token = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                ? authorization[7..].Trim() : null;
             var who = status == StatusCodes.Status403Forbidden ? actor.Name
                 : token is null ? "anonymous"
-                : $"token {(token.StartsWith(PersonalAccessTokenService.TokenPrefix, StringComparison.Ordinal) && token.Length >= 10 ? token[..10] : "(not a BackupManager token)")}";
-            audit.RecordRefusal(who, actor.Address, "api", $"{context.Request.Method} {context.Request.Path}", AuditOutcome.Refused,
-                status == StatusCodes.Status401Unauthorized ? "401: not signed in, or the token is unknown, revoked or expired" : "403: no manage-backups permission");
+                : $"token {(token.StartsWith(PersonalAccessTokenService.TokenPrefix, StringComparison.Ordinal)
+                    && token.Length >= 10 ? token[..10] : "(not a BackupManager token)")}";
+            audit.RecordRefusal(who, actor.Address, "api", $"{context.Request.Method} {context.Request.Path}",
+                AuditOutcome.Refused,
+                status == StatusCodes.Status401Unauthorized
+                    ? "401: not signed in, or the token is unknown, revoked or expired"
+                    : "403: no manage-backups permission");
         });
         return app;
     }

@@ -12,7 +12,8 @@ public sealed class WebHardeningOptions
     /// <summary>Redirect HTTP to HTTPS and send HSTS (Backup__Web__RequireHttps).</summary>
     public bool RequireHttps { get; set; }
 
-    /// <summary>Addresses of reverse proxies whose X-Forwarded-For / -Proto are believed (Backup__Web__KnownProxies__0, …).</summary>
+    /// <summary>Addresses of reverse proxies whose X-Forwarded-For / -Proto are believed (Backup__Web__KnownProxies__0,
+    /// …).</summary>
     public List<string> KnownProxies { get; set; } = [];
 
     /// <summary>Origins besides the request's own host that may open the live page
@@ -20,13 +21,15 @@ public sealed class WebHardeningOptions
     public List<string> AllowedOrigins { get; set; } = [];
 }
 
-/// <summary>Every proxy address must parse: a typo would silently give every client the proxy's sign-in budget.</summary>
+/// <summary>Every proxy address must parse: a typo would silently give every client the proxy's sign-in
+/// budget.</summary>
 public sealed class WebHardeningOptionsValidator : IValidateOptions<WebHardeningOptions>
 {
     public ValidateOptionsResult Validate(string? name, WebHardeningOptions options)
     {
         var bad = options.KnownProxies.Select((p, i) => (p, i)).Where(x => !IPAddress.TryParse(x.p, out _))
-            .Select(x => $"Backup__Web__KnownProxies__{x.i}={x.p} is not an IP address; give the address the reverse proxy connects from, such as 127.0.0.1.").ToList();
+            .Select(x => $"Backup__Web__KnownProxies__{x.i}={x.p} is not an IP address; give the address the reverse "
+                + $"proxy connects from, such as 127.0.0.1.").ToList();
         bad.AddRange(options.AllowedOrigins.Select((o, i) => (o, i)).Where(x => !IsOrigin(x.o))
             .Select(x => $"Backup__Web__AllowedOrigins__{x.i}={x.o} is not an origin; write it as "
                 + "https://clinic.example (scheme, host, optional port, no path)."));
@@ -47,15 +50,18 @@ public sealed class WebHardeningOptionsValidator : IValidateOptions<WebHardening
 public static class WebHardening
 {
     public const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src "
+            + "'self' data:; "
         + "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
     public static WebApplicationBuilder AddWebHardening(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<WebHardeningOptions>().Bind(builder.Configuration.GetSection(WebHardeningOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<WebHardeningOptions>()
+            .Bind(builder.Configuration.GetSection(WebHardeningOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebHardeningOptions>, WebHardeningOptionsValidator>();
-        var options = builder.Configuration.GetSection(WebHardeningOptions.SectionName).Get<WebHardeningOptions>() ?? new();
+        var options = builder.Configuration.GetSection(WebHardeningOptions.SectionName).Get<WebHardeningOptions>()
+            ?? new();
         services.Configure<ForwardedHeadersOptions>(forwarded =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
@@ -74,9 +80,11 @@ public static class WebHardening
         {
             https.RedirectStatusCode = StatusCodes.Status308PermanentRedirect;
             // Behind a TLS proxy the app itself listens on plain HTTP, so it cannot discover the port: 443 unless told.
-            https.HttpsPort = int.TryParse(builder.Configuration["HTTPS_PORT"] ?? builder.Configuration["ASPNETCORE_HTTPS_PORT"], out var port) ? port : 443;
+            https.HttpsPort = int.TryParse(builder.Configuration["HTTPS_PORT"]
+                ?? builder.Configuration["ASPNETCORE_HTTPS_PORT"], out var port) ? port : 443;
         });
-        // Cookies carry the sign-in and antiforgery secrets: Secure whenever the request came over HTTPS (always when required).
+        // Cookies carry the sign-in and antiforgery secrets: Secure whenever the request came over HTTPS (always when
+        // required).
         var secure = options.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
         services.ConfigureApplicationCookie(cookie => cookie.Cookie.SecurePolicy = secure);
         services.AddAntiforgery(antiforgery =>
@@ -87,7 +95,8 @@ public static class WebHardening
         return builder;
     }
 
-    /// <summary>Goes first in the pipeline: the forwarded address and scheme must be known before anything uses them.</summary>
+    /// <summary>Goes first in the pipeline: the forwarded address and scheme must be known before anything uses
+    /// them.</summary>
     public static WebApplication UseWebHardening(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<WebHardeningOptions>>().Value;

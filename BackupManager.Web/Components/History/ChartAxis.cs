@@ -12,7 +12,8 @@ public sealed record ChartAxis(string Unit, double Divisor, int Step, double Max
     private static readonly (string Unit, double Divisor)[] SizeUnits =
         [("B", 1), ("KB", 1024), ("MB", 1 << 20), ("GB", 1 << 30), ("TB", 1L << 40)];
 
-    private static readonly (string Unit, double Divisor)[] TimeUnits = [("ms", 0.001), ("s", 1), ("min", 60), ("h", 3600)];
+    private static readonly (string Unit, double Divisor)[] TimeUnits = [("ms", 0.001), ("s", 1), ("min", 60),
+        ("h", 3600)];
 
     public static ChartAxis ForBytes(double largest) => For(largest, SizeUnits);
 

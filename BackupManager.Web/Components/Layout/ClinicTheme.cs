@@ -14,6 +14,7 @@ public static class ClinicTheme
             Info = "#0d6aa8", Success = "#2e7d32", Warning = "#a75200", Error = "#c62828",
             TextSecondary = "rgba(0,0,0,0.68)",
         },
-        Typography = new Typography { Default = new DefaultTypography { FontFamily = ["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"] } },
+        Typography = new Typography { Default = new DefaultTypography { FontFamily = ["system-ui", "Segoe UI",
+            "Roboto", "Helvetica", "Arial", "sans-serif"] } },
     };
 }
