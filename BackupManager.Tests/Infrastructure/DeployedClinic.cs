@@ -13,7 +13,9 @@ public static class DeployedClinic
     public static readonly DateTime FileTime = new DateTime(2024, 2, 3, 4, 5, 6, DateTimeKind.Utc).AddTicks(1_234_567);
     public const uint OtherUser = 1234, OtherGroup = 2345;
 
-    /// <summary>Seeds <paramref name="h"/>'s database and folders; returns the name of the second role (a reader).</summary>
+    /// <summary>
+    /// Seeds <paramref name="h"/>'s database and folders; returns the name of the second role (a reader).
+    /// </summary>
     public static async Task<string> SeedAsync(EngineHarness h)
     {
         var db = h.Database;
@@ -35,18 +37,36 @@ public static class DeployedClinic
             COMMENT ON DATABASE "{db.Name}" IS 'The clinic''s records';
             """);
         // Only a superuser (or a role with CREATEROLE) may set a per-role setting for another role.
-        await TestPostgres.ExecuteAsync(db.AdminConnectionString, "postgres", $"ALTER ROLE \"{reader}\" IN DATABASE \"{db.Name}\" SET work_mem TO '8MB'");
+        await TestPostgres.ExecuteAsync(
+            db.AdminConnectionString,
+            "postgres",
+            $"ALTER ROLE \"{reader}\" IN DATABASE \"{db.Name}\" SET work_mem TO '8MB'");
 
-        WriteFile(Path.Combine(h.Xrays, "2026", "panoramic.jpg"), RandomNumberGenerator.GetBytes(120_000), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        WriteFile(
+            Path.Combine(h.Xrays, "2026", "panoramic.jpg"),
+            RandomNumberGenerator.GetBytes(120_000),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite);
         WriteFile(Path.Combine(h.Documents, "consent", "patient-1.txt"), "I consent."u8.ToArray(),
             UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
         SetOwner(Path.Combine(h.Documents, "consent", "patient-1.txt"), OtherUser, OtherGroup);
         WriteFile(Path.Combine(h.Documents, "private", "notes.txt"), "private"u8.ToArray(), UnixFileMode.UserRead);
-        File.SetUnixFileMode(Path.Combine(h.Documents, "private"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(
+            Path.Combine(h.Documents, "private"),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Directory.CreateDirectory(Path.Combine(h.Xrays, "empty"));
-        File.SetUnixFileMode(Path.Combine(h.Xrays, "empty"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        File.SetUnixFileMode(
+            Path.Combine(h.Xrays, "empty"),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
         // Folder times last: writing into a folder changes its time.
-        foreach (var folder in new[] { Path.Combine(h.Xrays, "2026"), Path.Combine(h.Xrays, "empty"), Path.Combine(h.Documents, "consent"), Path.Combine(h.Documents, "private") })
+        var folders = new[]
+        {
+            Path.Combine(h.Xrays, "2026"),
+            Path.Combine(h.Xrays, "empty"),
+            Path.Combine(h.Documents, "consent"),
+            Path.Combine(h.Documents, "private"),
+        };
+        foreach (var folder in folders)
             Directory.SetLastWriteTimeUtc(folder, FileTime.AddDays(1));
         return reader;
     }
@@ -63,7 +83,8 @@ public static class DeployedClinic
             GRANT CONNECT ON DATABASE "{db.Name}" TO PUBLIC;
             COMMENT ON DATABASE "{db.Name}" IS 'changed';
             """);
-        await TestPostgres.ExecuteAsync(db.AdminConnectionString, "postgres", $"ALTER ROLE \"{reader}\" IN DATABASE \"{db.Name}\" RESET work_mem");
+        await TestPostgres.ExecuteAsync(
+            db.AdminConnectionString, "postgres", $"ALTER ROLE \"{reader}\" IN DATABASE \"{db.Name}\" RESET work_mem");
         File.WriteAllText(Path.Combine(h.Documents, "consent", "patient-1.txt"), "changed");
         File.SetUnixFileMode(Path.Combine(h.Xrays, "2026", "panoramic.jpg"), (UnixFileMode)0x1FF);
         Directory.Delete(Path.Combine(h.Xrays, "empty"));
@@ -71,7 +92,8 @@ public static class DeployedClinic
 
     public sealed record State(IReadOnlyList<string> Database, IReadOnlyList<string> Files)
     {
-        public bool Equals(State? other) => other is not null && Database.SequenceEqual(other.Database) && Files.SequenceEqual(other.Files);
+        public bool Equals(State? other) =>
+            other is not null && Database.SequenceEqual(other.Database) && Files.SequenceEqual(other.Files);
         public override int GetHashCode() => Database.Count;
         public override string ToString() => string.Join("\n", Database.Concat(Files));
     }
@@ -84,10 +106,15 @@ public static class DeployedClinic
     {
         var db = h.Database;
         var lines = new List<string>();
-        lines.AddRange((await db.RowsAsync("SELECT * FROM public.patients ORDER BY id", asAdmin: true)).Select(r => "patients " + r));
-        lines.AddRange((await db.RowsAsync("SELECT id, patient_id, amount, scan IS NOT NULL, md5(lo_get(scan)) FROM billing.invoices ORDER BY id", asAdmin: true))
+        lines.AddRange((await db.RowsAsync("SELECT * FROM public.patients ORDER BY id", asAdmin: true))
+            .Select(r => "patients " + r));
+        lines.AddRange((await db.RowsAsync(
+                "SELECT id, patient_id, amount, scan IS NOT NULL, md5(lo_get(scan)) FROM billing.invoices ORDER BY id",
+                asAdmin: true))
             .Select(r => "invoices " + r));
-        lines.AddRange((await db.RowsAsync("SELECT pg_get_userbyid(lomowner) FROM pg_largeobject_metadata", asAdmin: true)).Select(r => "large object owner " + r));
+        lines.AddRange((await db.RowsAsync(
+                "SELECT pg_get_userbyid(lomowner) FROM pg_largeobject_metadata", asAdmin: true))
+            .Select(r => "large object owner " + r));
         lines.AddRange((await db.RowsAsync("""
             SELECT n.nspname || '.' || c.relname, pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname IN ('public', 'billing') AND c.relkind = 'r' ORDER BY 1
@@ -111,18 +138,22 @@ public static class DeployedClinic
         return new State(lines, Files(h.Xrays, wholeSeconds).Concat(Files(h.Documents, wholeSeconds)).ToList());
     }
 
-    /// <summary>Every file and folder under <paramref name="root"/> with its content hash, mode, exact time and owner.</summary>
+    /// <summary>
+    /// Every file and folder under <paramref name="root"/> with its content hash, mode, exact time and owner.
+    /// </summary>
     public static IEnumerable<string> Files(string root, bool wholeSeconds = false)
     {
         var name = Path.GetFileName(root);
-        foreach (var path in Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Append(root).Order(StringComparer.Ordinal))
+        var entries = Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Append(root);
+        foreach (var path in entries.Order(StringComparer.Ordinal))
         {
             var directory = Directory.Exists(path);
             var status = Core.Storage.NativeFileSystem.Stat(path)!.Value;
             var content = directory ? "folder" : Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)))[..16];
             var time = directory ? Directory.GetLastWriteTimeUtc(path) : File.GetLastWriteTimeUtc(path);
             if (wholeSeconds) time = time.AddTicks(-(time.Ticks % TimeSpan.TicksPerSecond));
-            yield return $"{name}/{Path.GetRelativePath(root, path)} {content} {Convert.ToString(status.Permissions, 8)} {time.Ticks} {status.Uid}:{status.Gid}";
+            yield return $"{name}/{Path.GetRelativePath(root, path)} {content} "
+                + $"{Convert.ToString(status.Permissions, 8)} {time.Ticks} {status.Uid}:{status.Gid}";
         }
     }
 
@@ -133,5 +164,6 @@ public static class DeployedClinic
         File.SetLastWriteTimeUtc(path, FileTime);
     }
 
-    private static void SetOwner(string path, uint uid, uint gid) => Core.Storage.NativeFileSystem.SetOwner(path, uid, gid);
+    private static void SetOwner(string path, uint uid, uint gid) =>
+        Core.Storage.NativeFileSystem.SetOwner(path, uid, gid);
 }
