@@ -242,11 +242,12 @@ public sealed class AccountsDatabaseTests
             await Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions
                 .GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>(legacy.Database)
                 .MigrateAsync("20261127051450_CreateIdentitySchema");
-        await application.ExecuteAsync("""
-            INSERT INTO "AspNetUsers" ("Id", "UserName", "NormalizedUserName", "Email", "NormalizedEmail", "EmailConfirmed", "PasswordHash", "SecurityStamp",
-                "PhoneNumberConfirmed", "TwoFactorEnabled", "LockoutEnabled", "AccessFailedCount")
-            VALUES ('u1', 'dr@clinic.test', 'DR@CLINIC.TEST', 'dr@clinic.test', 'DR@CLINIC.TEST', true, 'hash', 'stamp', false, false, false, 0);
-            """);
+        await application.ExecuteAsync(
+            "INSERT INTO \"AspNetUsers\" (\"Id\", \"UserName\", \"NormalizedUserName\", \"Email\", "
+            + "\"NormalizedEmail\", \"EmailConfirmed\", \"PasswordHash\", \"SecurityStamp\",\n"
+            + "    \"PhoneNumberConfirmed\", \"TwoFactorEnabled\", \"LockoutEnabled\", \"AccessFailedCount\")\n"
+            + "VALUES ('u1', 'dr@clinic.test', 'DR@CLINIC.TEST', 'dr@clinic.test', 'DR@CLINIC.TEST', true, "
+            + "'hash', 'stamp', false, false, false, 0);");
         var currentOptions = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Web.Data.ApplicationDbContext>()
             .UseNpgsql(accounts.ConnectionString).Options;
         await using (var current = new Web.Data.ApplicationDbContext(currentOptions))

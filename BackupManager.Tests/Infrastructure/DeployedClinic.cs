@@ -21,21 +21,23 @@ public static class DeployedClinic
         var db = h.Database;
         var reader = db.NewRoleName("r");
         await TestPostgres.ExecuteAsync(db.AdminConnectionString, "postgres", $"CREATE ROLE \"{reader}\" NOLOGIN");
-        await db.ExecuteAsync($"""
-            CREATE SCHEMA billing;
-            CREATE TABLE public.patients (id serial PRIMARY KEY, name text NOT NULL, born date);
-            INSERT INTO public.patients (name, born) SELECT 'Patient ' || g, date '1950-01-01' + g FROM generate_series(1, 300) g;
-            CREATE TABLE billing.invoices (id serial PRIMARY KEY, patient_id int REFERENCES public.patients (id), amount numeric(10,2), scan oid);
-            INSERT INTO billing.invoices (patient_id, amount) SELECT 1 + g % 300, g * 1.5 FROM generate_series(1, 600) g;
-            UPDATE billing.invoices SET scan = lo_from_bytea(0, decode(repeat('ab', 5000), 'hex')) WHERE id = 1;
-            GRANT USAGE ON SCHEMA billing TO "{reader}";
-            GRANT SELECT ON billing.invoices TO "{reader}";
-            ALTER DATABASE "{db.Name}" SET timezone TO 'Pacific/Auckland';
-            ALTER DATABASE "{db.Name}" SET search_path TO "$user", public, "billing";
-            REVOKE CONNECT ON DATABASE "{db.Name}" FROM PUBLIC;
-            GRANT CONNECT ON DATABASE "{db.Name}" TO "{reader}";
-            COMMENT ON DATABASE "{db.Name}" IS 'The clinic''s records';
-            """);
+        await db.ExecuteAsync(
+            "CREATE SCHEMA billing;\n"
+            + "CREATE TABLE public.patients (id serial PRIMARY KEY, name text NOT NULL, born date);\n"
+            + "INSERT INTO public.patients (name, born) SELECT 'Patient ' || g, date '1950-01-01' + g "
+            + "FROM generate_series(1, 300) g;\n"
+            + "CREATE TABLE billing.invoices (id serial PRIMARY KEY, patient_id int REFERENCES "
+            + "public.patients (id), amount numeric(10,2), scan oid);\n"
+            + "INSERT INTO billing.invoices (patient_id, amount) SELECT 1 + g % 300, g * 1.5 FROM "
+            + "generate_series(1, 600) g;\n"
+            + "UPDATE billing.invoices SET scan = lo_from_bytea(0, decode(repeat('ab', 5000), 'hex')) WHERE id = 1;\n"
+            + $"GRANT USAGE ON SCHEMA billing TO \"{reader}\";\n"
+            + $"GRANT SELECT ON billing.invoices TO \"{reader}\";\n"
+            + $"ALTER DATABASE \"{db.Name}\" SET timezone TO 'Pacific/Auckland';\n"
+            + $"ALTER DATABASE \"{db.Name}\" SET search_path TO \"$user\", public, \"billing\";\n"
+            + $"REVOKE CONNECT ON DATABASE \"{db.Name}\" FROM PUBLIC;\n"
+            + $"GRANT CONNECT ON DATABASE \"{db.Name}\" TO \"{reader}\";\n"
+            + $"COMMENT ON DATABASE \"{db.Name}\" IS 'The clinic''s records';");
         // Only a superuser (or a role with CREATEROLE) may set a per-role setting for another role.
         await TestPostgres.ExecuteAsync(
             db.AdminConnectionString,
@@ -75,14 +77,13 @@ public static class DeployedClinic
     public static async Task ChangeAsync(EngineHarness h, string reader)
     {
         var db = h.Database;
-        await db.ExecuteAsync($"""
-            UPDATE public.patients SET name = 'changed' WHERE id <= 10;
-            DELETE FROM billing.invoices WHERE id > 500;
-            REVOKE SELECT ON billing.invoices FROM "{reader}";
-            ALTER DATABASE "{db.Name}" SET timezone TO 'UTC';
-            GRANT CONNECT ON DATABASE "{db.Name}" TO PUBLIC;
-            COMMENT ON DATABASE "{db.Name}" IS 'changed';
-            """);
+        await db.ExecuteAsync(
+            "UPDATE public.patients SET name = 'changed' WHERE id <= 10;\n"
+            + "DELETE FROM billing.invoices WHERE id > 500;\n"
+            + $"REVOKE SELECT ON billing.invoices FROM \"{reader}\";\n"
+            + $"ALTER DATABASE \"{db.Name}\" SET timezone TO 'UTC';\n"
+            + $"GRANT CONNECT ON DATABASE \"{db.Name}\" TO PUBLIC;\n"
+            + $"COMMENT ON DATABASE \"{db.Name}\" IS 'changed';");
         await TestPostgres.ExecuteAsync(
             db.AdminConnectionString, "postgres", $"ALTER ROLE \"{reader}\" IN DATABASE \"{db.Name}\" RESET work_mem");
         File.WriteAllText(Path.Combine(h.Documents, "consent", "patient-1.txt"), "changed");
@@ -115,26 +116,32 @@ public static class DeployedClinic
         lines.AddRange((await db.RowsAsync(
                 "SELECT pg_get_userbyid(lomowner) FROM pg_largeobject_metadata", asAdmin: true))
             .Select(r => "large object owner " + r));
-        lines.AddRange((await db.RowsAsync("""
-            SELECT n.nspname || '.' || c.relname, pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname IN ('public', 'billing') AND c.relkind = 'r' ORDER BY 1
-            """, asAdmin: true)).Select(r => "table owner " + r));
-        lines.AddRange(await db.RowsAsync($"""
-            SELECT 'grants', has_schema_privilege('{reader}', 'billing', 'USAGE'), has_table_privilege('{reader}', 'billing.invoices', 'SELECT'),
-                   has_database_privilege('{reader}', current_database(), 'CONNECT')
-            """, asAdmin: true));
-        lines.AddRange((await db.RowsAsync($"""
-            SELECT pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, d.datlocprovider, d.datconnlimit,
-                   shobj_description(d.oid, 'pg_database') FROM pg_database d WHERE d.datname = current_database()
-            """, asAdmin: true)).Select(r => "database " + r));
-        lines.AddRange((await db.RowsAsync("""
-            SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), 'PUBLIC'), a.privilege_type, a.is_grantable
-            FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = current_database() ORDER BY 1, 2
-            """, asAdmin: true)).Select(r => "database acl " + r));
-        lines.AddRange((await db.RowsAsync("""
-            SELECT coalesce(pg_get_userbyid(nullif(s.setrole, 0)), '(database)'), s.setconfig::text FROM pg_db_role_setting s
-            WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1
-            """, asAdmin: true)).Select(r => "setting " + r));
+        lines.AddRange((await db.RowsAsync(
+            "SELECT n.nspname || '.' || c.relname, pg_get_userbyid(c.relowner) FROM pg_class c JOIN "
+            + "pg_namespace n ON n.oid = c.relnamespace\n"
+            + "WHERE n.nspname IN ('public', 'billing') AND c.relkind = 'r' ORDER BY 1",
+            asAdmin: true))
+            .Select(r => "table owner " + r));
+        lines.AddRange(await db.RowsAsync(
+            $"SELECT 'grants', has_schema_privilege('{reader}', 'billing', 'USAGE'), "
+            + $"has_table_privilege('{reader}', 'billing.invoices', 'SELECT'),\n"
+            + $"       has_database_privilege('{reader}', current_database(), 'CONNECT')", asAdmin: true));
+        lines.AddRange((await db.RowsAsync(
+            "SELECT pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, "
+            + "d.datctype, d.datlocprovider, d.datconnlimit,\n"
+            + "       shobj_description(d.oid, 'pg_database') FROM pg_database d WHERE d.datname = "
+            + "current_database()", asAdmin: true)).Select(r => "database " + r));
+        lines.AddRange((await db.RowsAsync(
+            "SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), 'PUBLIC'), a.privilege_type, a.is_grantable\n"
+            + "FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = current_database() ORDER BY 1, 2",
+            asAdmin: true))
+            .Select(r => "database acl " + r));
+        lines.AddRange((await db.RowsAsync(
+            "SELECT coalesce(pg_get_userbyid(nullif(s.setrole, 0)), '(database)'), s.setconfig::text "
+            + "FROM pg_db_role_setting s\n"
+            + "WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1",
+            asAdmin: true))
+            .Select(r => "setting " + r));
         return new State(lines, Files(h.Xrays, wholeSeconds).Concat(Files(h.Documents, wholeSeconds)).ToList());
     }
 
