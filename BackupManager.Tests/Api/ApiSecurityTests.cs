@@ -6,7 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BackupManager.Tests.Api;
 
-/// <summary>Who may call the API: the anonymous / no-permission / token / revoked-token matrix, CSRF, and traversal.</summary>
+/// <summary>
+/// Who may call the API: the anonymous / no-permission / token / revoked-token matrix, CSRF, and traversal.
+/// </summary>
 public sealed class ApiSecurityTests
 {
     private const string Existing = "backup-2026-01-01-00-00-00.zip";
@@ -25,11 +27,15 @@ public sealed class ApiSecurityTests
     };
 
     private static HttpRequestMessage Request(string method, string path) =>
-        new(new HttpMethod(method), path) { Content = method == "GET" ? null : JsonContent.Create(new { filename = Existing }) };
+        new(new HttpMethod(method), path)
+        {
+            Content = method == "GET" ? null : JsonContent.Create(new { filename = Existing }),
+        };
 
     [Theory]
     [MemberData(nameof(Endpoints))]
-    public async Task Callers_without_the_permission_are_refused_with_problem_details_and_no_redirect(string method, string path)
+    public async Task Callers_without_the_permission_are_refused_with_problem_details_and_no_redirect(
+        string method, string path)
     {
         await using var host = await WebAppHost.StartAsync();
         await host.CreateUserAsync("admin@clinic.test", administrator: true);
@@ -88,14 +94,21 @@ public sealed class ApiSecurityTests
         var forged = await signedIn.Http.PostAsJsonAsync("/api/v1/backups", new { only_files = true });
         Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
         Assert.Contains("X-CSRF-TOKEN", await forged.Content.ReadAsStringAsync());
-        var wrongToken = new HttpRequestMessage(HttpMethod.Post, "/api/v1/backups") { Content = JsonContent.Create(new { only_files = true }) };
+        var wrongToken = new HttpRequestMessage(HttpMethod.Post, "/api/v1/backups")
+        {
+            Content = JsonContent.Create(new { only_files = true }),
+        };
         wrongToken.Headers.Add("X-CSRF-TOKEN", "forged");
         Assert.Equal(HttpStatusCode.Forbidden, (await signedIn.Http.SendAsync(wrongToken)).StatusCode);
         await Task.Delay(300);
         Assert.Empty(await host.Harness.Engine.ListAsync());
-        Assert.Empty(host.Factory.Services.GetRequiredService<Core.Jobs.BackupJobRunner>().Recent); // no job was even started
+        // no job was even started
+        Assert.Empty(host.Factory.Services.GetRequiredService<Core.Jobs.BackupJobRunner>().Recent);
 
-        var genuine = new HttpRequestMessage(HttpMethod.Post, "/api/v1/backups") { Content = JsonContent.Create(new { only_files = true }) };
+        var genuine = new HttpRequestMessage(HttpMethod.Post, "/api/v1/backups")
+        {
+            Content = JsonContent.Create(new { only_files = true }),
+        };
         genuine.Headers.Add("X-CSRF-TOKEN", signedIn.CsrfToken);
         Assert.Equal(HttpStatusCode.Accepted, (await signedIn.Http.SendAsync(genuine)).StatusCode);
     }
@@ -110,7 +123,8 @@ public sealed class ApiSecurityTests
 
     [Theory]
     [MemberData(nameof(TraversalNames))]
-    public async Task Traversal_and_encoding_tricks_answer_400_or_404_and_touch_nothing_outside_the_folder(string encodedName)
+    public async Task Traversal_and_encoding_tricks_answer_400_or_404_and_touch_nothing_outside_the_folder(
+        string encodedName)
     {
         await using var host = await WebAppHost.StartAsync();
         await host.CreateUserAsync("admin@clinic.test", administrator: true);
@@ -126,11 +140,16 @@ public sealed class ApiSecurityTests
         })
         {
             var response = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
-            Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, $"{method} {path}: {response.StatusCode}");
+            Assert.True(
+                response.StatusCode
+                    is HttpStatusCode.BadRequest or HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed,
+                $"{method} {path}: {response.StatusCode}");
             Assert.DoesNotContain("SENTINEL-SECRET", await response.Content.ReadAsStringAsync());
         }
-        var restore = await admin.PostAsJsonAsync("/api/v1/backups/restore", new { filename = Uri.UnescapeDataString(encodedName) });
-        Assert.True(restore.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, restore.StatusCode.ToString());
+        var restore = await admin.PostAsJsonAsync(
+            "/api/v1/backups/restore", new { filename = Uri.UnescapeDataString(encodedName) });
+        Assert.True(
+            restore.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, restore.StatusCode.ToString());
         Assert.Equal("SENTINEL-SECRET", File.ReadAllText(sentinel));
     }
 }
@@ -148,7 +167,10 @@ public sealed class RateLimitTests
         var client = host.Client();
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 5; i++)
-            statuses.Add((await client.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string> { ["Input.Email"] = "x@y.z" }))).StatusCode);
+        {
+            var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["Input.Email"] = "x@y.z" });
+            statuses.Add((await client.PostAsync("/Account/Login", form)).StatusCode);
+        }
         Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
         Assert.Equal(3, statuses.Count(s => s != HttpStatusCode.TooManyRequests));
 
@@ -166,7 +188,7 @@ public sealed class RateLimitTests
 public sealed class AfterRestoreTests
 {
     [Fact]
-    public async Task A_restore_never_brings_back_a_revoked_token_or_permission_and_the_backed_up_database_holds_no_accounts()
+    public async Task A_restore_never_revives_revoked_tokens_or_permissions_and_the_backed_up_database_lacks_accounts()
     {
         await using var host = await WebAppHost.StartAsync();
         await host.CreateUserAsync("admin@clinic.test", administrator: true);
@@ -180,14 +202,17 @@ public sealed class AfterRestoreTests
         await host.SetAdministratorAsync("former@clinic.test", false); // app:revoke-admin, after the backup
         await host.Harness.RestoreAsync(backup.Filename);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client(revokedLater).GetAsync("/api/v1/backups")).StatusCode);
+        Assert.Equal(
+            HttpStatusCode.Unauthorized, (await host.Client(revokedLater).GetAsync("/api/v1/backups")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await host.Client(formerToken).GetAsync("/api/v1/backups")).StatusCode);
-        Assert.Null(await host.Harness.Database.ScalarAsync<string>("SELECT to_regclass('public.\"AspNetUsers\"')::text"));
-        Assert.Null(await host.Harness.Database.ScalarAsync<string>("SELECT to_regclass('public.\"PersonalAccessTokens\"')::text"));
+        Assert.Null(await host.Harness.Database.ScalarAsync<string>(
+            "SELECT to_regclass('public.\"AspNetUsers\"')::text"));
+        Assert.Null(await host.Harness.Database.ScalarAsync<string>(
+            "SELECT to_regclass('public.\"PersonalAccessTokens\"')::text"));
     }
 
     [Fact]
-    public async Task A_session_is_sent_through_after_restore_to_the_backups_page_and_a_signed_out_one_to_sign_in_with_the_reason()
+    public async Task After_restore_a_session_goes_to_the_backups_page_and_a_signed_out_one_to_sign_in_with_the_reason()
     {
         await using var host = await WebAppHost.StartAsync();
         var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
@@ -211,24 +236,32 @@ public sealed class AccountsDatabaseTests
         await using var application = await TestPostgres.CreateDatabaseAsync();
         await using var accounts = await TestPostgres.CreateDatabaseAsync();
         // The older installation: the account tables, made by its migration, in the application database, with a user.
-        await using (var legacy = new Web.Data.ApplicationDbContext(new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Web.Data.ApplicationDbContext>()
-            .UseNpgsql(application.ConnectionString).Options))
-            await Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>(legacy.Database)
+        var legacyOptions = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Web.Data.ApplicationDbContext>()
+            .UseNpgsql(application.ConnectionString).Options;
+        await using (var legacy = new Web.Data.ApplicationDbContext(legacyOptions))
+            await Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions
+                .GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>(legacy.Database)
                 .MigrateAsync("20261127051450_CreateIdentitySchema");
-        await application.ExecuteAsync("""
-            INSERT INTO "AspNetUsers" ("Id", "UserName", "NormalizedUserName", "Email", "NormalizedEmail", "EmailConfirmed", "PasswordHash", "SecurityStamp",
-                "PhoneNumberConfirmed", "TwoFactorEnabled", "LockoutEnabled", "AccessFailedCount")
-            VALUES ('u1', 'dr@clinic.test', 'DR@CLINIC.TEST', 'dr@clinic.test', 'DR@CLINIC.TEST', true, 'hash', 'stamp', false, false, false, 0);
-            """);
-        await using (var current = new Web.Data.ApplicationDbContext(new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Web.Data.ApplicationDbContext>()
-            .UseNpgsql(accounts.ConnectionString).Options))
+        await application.ExecuteAsync(
+            "INSERT INTO \"AspNetUsers\" (\"Id\", \"UserName\", \"NormalizedUserName\", \"Email\", "
+            + "\"NormalizedEmail\", \"EmailConfirmed\", \"PasswordHash\", \"SecurityStamp\",\n"
+            + "    \"PhoneNumberConfirmed\", \"TwoFactorEnabled\", \"LockoutEnabled\", \"AccessFailedCount\")\n"
+            + "VALUES ('u1', 'dr@clinic.test', 'DR@CLINIC.TEST', 'dr@clinic.test', 'DR@CLINIC.TEST', true, "
+            + "'hash', 'stamp', false, false, false, 0);");
+        var currentOptions = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Web.Data.ApplicationDbContext>()
+            .UseNpgsql(accounts.ConnectionString).Options;
+        await using (var current = new Web.Data.ApplicationDbContext(currentOptions))
             await current.Database.MigrateAsync();
 
-        var moved = await Web.Data.AccountsDatabase.MoveLegacyAccountsAsync(application.ConnectionString, accounts.ConnectionString, CancellationToken.None);
+        var moved = await Web.Data.AccountsDatabase.MoveLegacyAccountsAsync(
+            application.ConnectionString, accounts.ConnectionString, CancellationToken.None);
 
         Assert.Contains("Moved 1 account(s)", moved);
-        Assert.Equal(["dr@clinic.test|hash"], await accounts.RowsAsync("SELECT \"Email\", \"PasswordHash\" FROM \"AspNetUsers\""));
+        Assert.Equal(
+            ["dr@clinic.test|hash"],
+            await accounts.RowsAsync("SELECT \"Email\", \"PasswordHash\" FROM \"AspNetUsers\""));
         Assert.Null(await application.ScalarAsync<string>("SELECT to_regclass('public.\"AspNetUsers\"')::text"));
-        Assert.Null(await Web.Data.AccountsDatabase.MoveLegacyAccountsAsync(application.ConnectionString, accounts.ConnectionString, CancellationToken.None));
+        Assert.Null(await Web.Data.AccountsDatabase.MoveLegacyAccountsAsync(
+            application.ConnectionString, accounts.ConnectionString, CancellationToken.None));
     }
 }

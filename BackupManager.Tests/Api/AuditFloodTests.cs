@@ -5,22 +5,29 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BackupManager.Tests.Api;
 
-/// <summary>Issue 23, item 6: anonymous refusals have a log of their own, so no flood rotates real actions away.</summary>
+/// <summary>
+/// Issue 23, item 6: anonymous refusals have a log of their own, so no flood rotates real actions away.
+/// </summary>
 public sealed class AuditFloodTests
 {
     [Fact]
-    public async Task Refusals_from_500_client_addresses_never_rotate_sign_ins_api_calls_or_deletions_out_of_the_audit_log()
+    public async Task Refusals_from_500_addresses_never_rotate_sign_ins_api_calls_or_deletions_out_of_the_audit_log()
     {
         var harness = await EngineHarness.CreateAsync();
         // Small files, so the flood below is many times what both of them hold.
         const long fileBytes = 16_000;
         await using var host = await WebAppHost.StartAsync(harness: harness,
-            settings: s => { s["Backup:LoginAttemptsPerMinute"] = "1000"; s["Backup:TokenRequestsPerMinute"] = "1000"; },
+            settings: s =>
+            {
+                s["Backup:LoginAttemptsPerMinute"] = "1000";
+                s["Backup:TokenRequestsPerMinute"] = "1000";
+            },
             services: s =>
             {
                 TestClientAddress.Register(s);
                 s.AddSingleton(sp =>
-                    new AuditLog(harness.BackupDirectory, sp.GetRequiredService<TimeProvider>(), null, fileBytes, keepFiles: 2));
+                    new AuditLog(
+                        harness.BackupDirectory, sp.GetRequiredService<TimeProvider>(), null, fileBytes, keepFiles: 2));
             });
         var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
         var admin = host.Client(await host.CreateTokenAsync("admin@clinic.test"));
@@ -41,13 +48,16 @@ public sealed class AuditFloodTests
             Assert.Equal(HttpStatusCode.Unauthorized, (await guessing.DeleteAsync(missing)).StatusCode);
             if (client % 10 != 0) continue;
             var browser = SignInForm.Browser(host, TestClientAddress.For(client));
-            Assert.Equal("Wrong e-mail or password.", (await SignInForm.PostAsync(browser, "admin@clinic.test", "guess")).Answer);
+            var answer = (await SignInForm.PostAsync(browser, "admin@clinic.test", "guess")).Answer;
+            Assert.Equal("Wrong e-mail or password.", answer);
         }
 
         var actions = File.ReadAllLines(Path.Combine(harness.BackupDirectory, AuditLog.FileName))
             .Select(l => System.Text.Json.JsonSerializer.Deserialize<AuditEntry>(l, Core.BackupJson.Options)!).ToList();
-        Assert.Contains(actions, e => e is { Action: "login", Actor: "admin@clinic.test", Outcome: AuditOutcome.Succeeded });
-        Assert.Contains(actions, e => e is { Action: "api", Target: "GET /api/v1/backups", Outcome: AuditOutcome.Succeeded });
+        Assert.Contains(
+            actions, e => e is { Action: "login", Actor: "admin@clinic.test", Outcome: AuditOutcome.Succeeded });
+        Assert.Contains(
+            actions, e => e is { Action: "api", Target: "GET /api/v1/backups", Outcome: AuditOutcome.Succeeded });
         Assert.Contains(actions, e => e is { Action: "delete", Actor: "admin@clinic.test (token)" });
         Assert.DoesNotContain(actions, e => e.Actor == "anonymous" || e.Outcome == AuditOutcome.Failed);
 

@@ -6,7 +6,10 @@ using BackupManager.Tests.Offsite;
 
 namespace BackupManager.Tests.Api;
 
-/// <summary>Off-site copies through the running web app: the background copier, the API's copies and destinations, and the encrypted download.</summary>
+/// <summary>
+/// Off-site copies through the running web app: the background copier, the API's copies and destinations, and the
+/// encrypted download.
+/// </summary>
 public sealed class DestinationsApiTests
 {
     [Fact]
@@ -35,46 +38,64 @@ public sealed class DestinationsApiTests
         while (DateTime.UtcNow < deadline)
         {
             row = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/backups")).RootElement.GetProperty("data")[0];
-            if (row.GetProperty("copies").GetProperty("nas").GetString() == "copied" && row.GetProperty("copies").GetProperty("usb").GetString() == "failed") break;
+            var copies = row.GetProperty("copies");
+            if (copies.GetProperty("nas").GetString() == "copied" && copies.GetProperty("usb").GetString() == "failed")
+                break;
             await Task.Delay(250);
         }
         Assert.Equal("copied", row.GetProperty("copies").GetProperty("nas").GetString());
         Assert.Equal("failed", row.GetProperty("copies").GetProperty("usb").GetString());
         Assert.True(File.Exists(Path.Combine(nas, "backups", backup.Filename + ".json")));
 
-        var destinations = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/destinations")).RootElement.GetProperty("data").EnumerateArray().ToDictionary(d => d.GetProperty("name").GetString()!);
+        var destinations = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/destinations"))
+            .RootElement.GetProperty("data").EnumerateArray()
+            .ToDictionary(d => d.GetProperty("name").GetString()!);
         Assert.True(destinations["nas"].GetProperty("healthy").GetBoolean());
         Assert.True(destinations["nas"].GetProperty("encrypted").GetBoolean());
-        Assert.Equal([backup.Filename], destinations["nas"].GetProperty("held").EnumerateArray().Select(e => e.GetString()));
-        Assert.Contains("Is the disk or the network share mounted?", destinations["usb"].GetProperty("last_error").GetString());
-        Assert.Equal([backup.Filename], destinations["usb"].GetProperty("pending").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(
+            [backup.Filename], destinations["nas"].GetProperty("held").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains(
+            "Is the disk or the network share mounted?", destinations["usb"].GetProperty("last_error").GetString());
+        Assert.Equal(
+            [backup.Filename], destinations["usb"].GetProperty("pending").EnumerateArray().Select(e => e.GetString()));
 
         // The disk is plugged in: "copy now" catches up at once.
         Directory.CreateDirectory(unplugged);
         var copied = await admin.PostAsync("/api/v1/destinations/usb/copy", null);
         Assert.Equal(HttpStatusCode.OK, copied.StatusCode);
-        Assert.Equal([backup.Filename], JsonDocument.Parse(await copied.Content.ReadAsStringAsync()).RootElement.GetProperty("data").GetProperty("copied").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync("/api/v1/destinations/nowhere/copy", null)).StatusCode);
+        Assert.Equal(
+            [backup.Filename],
+            JsonDocument.Parse(await copied.Content.ReadAsStringAsync()).RootElement
+                .GetProperty("data").GetProperty("copied").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(
+            HttpStatusCode.NotFound, (await admin.PostAsync("/api/v1/destinations/nowhere/copy", null)).StatusCode);
 
         // The encrypted download: an age file the stock CLI opens into the very archive.
         var download = await admin.GetAsync($"/api/v1/backups/download/{backup.Filename}?encrypted=true");
         Assert.Equal(HttpStatusCode.OK, download.StatusCode);
-        Assert.Equal(backup.Filename + ".age", download.Content.Headers.ContentDisposition!.FileNameStar ?? download.Content.Headers.ContentDisposition.FileName);
+        Assert.Equal(
+            backup.Filename + ".age",
+            download.Content.Headers.ContentDisposition!.FileNameStar
+                ?? download.Content.Headers.ContentDisposition.FileName);
         var encrypted = Path.Combine(keys.Path, "laptop.zip.age");
         await File.WriteAllBytesAsync(encrypted, await download.Content.ReadAsByteArrayAsync());
         Assert.Equal(download.Content.Headers.ContentLength, new FileInfo(encrypted).Length);
         var (exit, output) = StockReaders.Run("age", "-d", "-i", identityFile, "-o", encrypted + ".zip", encrypted);
         Assert.True(exit == 0, output);
-        Assert.Equal(SHA256.HashData(File.ReadAllBytes(host.Harness.PathOf(backup.Filename))), SHA256.HashData(File.ReadAllBytes(encrypted + ".zip")));
+        Assert.Equal(
+            SHA256.HashData(File.ReadAllBytes(host.Harness.PathOf(backup.Filename))),
+            SHA256.HashData(File.ReadAllBytes(encrypted + ".zip")));
 
         // Health names the destinations, and the anonymous caller sees none of it.
-        var health = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/backups/health")).RootElement.GetProperty("data").GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
+        var health = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/backups/health"))
+            .RootElement.GetProperty("data").GetProperty("checks").EnumerateArray()
+            .Select(c => c.GetProperty("name").GetString()).ToList();
         Assert.Contains("destination:nas", health);
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client().GetAsync("/api/v1/destinations")).StatusCode);
     }
 
     [Fact]
-    public async Task A_remote_destination_without_recipients_or_a_host_key_stops_the_start_with_messages_that_name_the_settings()
+    public async Task A_remote_destination_without_recipients_or_host_key_stops_the_start_naming_the_settings()
     {
         using var keys = new TestFolder();
         await using var h = await EngineHarness.CreateAsync(withDatabase: false);
@@ -94,8 +115,10 @@ public sealed class DestinationsApiTests
         var result = await AppProcess.RunAsync(env, null, "app:list-backups");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("Backup__Encryption__Recipients__0='age1notakey' is not an age X25519 recipient", result.Stderr);
-        Assert.Contains("Backup__Destinations__nas__HostKeySha256 must be the server's host key fingerprint", result.Stderr);
+        Assert.Contains(
+            "Backup__Encryption__Recipients__0='age1notakey' is not an age X25519 recipient", result.Stderr);
+        Assert.Contains(
+            "Backup__Destinations__nas__HostKeySha256 must be the server's host key fingerprint", result.Stderr);
         Assert.Contains("Backup__Destinations__nas__PrivateKeyFile=/nonexistent/key does not exist", result.Stderr);
         Assert.DoesNotContain("   at ", result.Stderr);
     }

@@ -7,50 +7,13 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BackupManager.Tests.Api;
 
 /// <summary>
-/// Issue 15's first part, against the running app over HTTP or as a process: private files whatever the umask,
-/// sign-in limits that every spelling of the path counts against, capped audit fields, future-dated uploads refused,
-/// forwarded headers only from configured proxies, HTTPS redirection and HSTS, and security headers everywhere.
+/// Issue 15's first part, against the running app over HTTP or as a process (private files whatever the umask are in
+/// <see cref="FileModeHardeningTests"/>): sign-in limits that every spelling of the path counts against, capped
+/// audit fields, future-dated uploads refused, forwarded headers only from configured proxies, HTTPS redirection and
+/// HSTS, and security headers everywhere.
 /// </summary>
 public sealed class HardeningTests
 {
-    [Fact]
-    public async Task Under_umask_022_the_backup_folder_is_0700_its_files_0600_and_older_readable_files_are_tightened_at_start()
-    {
-        await using var h = await EngineHarness.CreateAsync();
-        await h.SeedAsync();
-        File.SetUnixFileMode(h.BackupDirectory, (UnixFileMode)0x1ED); // 0755, as an older version left it
-        File.WriteAllText(Path.Combine(h.BackupDirectory, "copied-by-hand.txt"), "x");
-        File.SetUnixFileMode(Path.Combine(h.BackupDirectory, "copied-by-hand.txt"), (UnixFileMode)0x1A4); // 0644
-
-        var env = AppProcess.EnvironmentFor(h);
-        var result = await RunUnderUmask022Async(env, "app:create-backup");
-
-        Assert.True(result.ExitCode == 0, result.Stderr);
-        // Said once, as one plain sentence (not also as a log line).
-        Assert.Single(System.Text.RegularExpressions.Regex.Matches(result.Stderr, "Made 2 file\\(s\\) and folder\\(s\\)"));
-        Assert.Equal("700", Mode(h.BackupDirectory));
-        foreach (var file in Directory.GetFiles(h.BackupDirectory))
-            Assert.True(Mode(file) == "600", $"{Path.GetFileName(file)} is {Mode(file)}");
-        Assert.Contains(Directory.GetFiles(h.BackupDirectory), f => f.EndsWith(".zip", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task The_engine_makes_its_files_0600_by_itself_whatever_the_umask_of_its_host()
-    {
-        // This test process runs with the usual umask (022) and never calls what Program.cs calls.
-        await using var h = await EngineHarness.CreateAsync();
-        await h.SeedAsync();
-        var backup = await h.CreateBackupAsync();
-        await h.Engine.SetPinnedAsync(backup.Filename, true, "test");
-        h.Get<BackupManager.Core.Audit.AuditLog>().Record("test", null, "create", backup.Filename, "succeeded");
-        await h.RestoreAsync(backup.Filename);
-
-        var files = Directory.GetFiles(h.BackupDirectory, "*", new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = true });
-        Assert.Contains(files, f => f.EndsWith(".zip", StringComparison.Ordinal));
-        Assert.Contains(files, f => f.EndsWith("audit.log", StringComparison.Ordinal));
-        foreach (var file in files) Assert.True(Mode(file) == "600", $"{Path.GetFileName(file)} is {Mode(file)}");
-    }
-
     [Fact]
     public async Task Every_spelling_of_the_sign_in_path_counts_against_one_budget()
     {
@@ -58,7 +21,10 @@ public sealed class HardeningTests
         var client = host.Client();
         var statuses = new List<HttpStatusCode>();
         foreach (var path in new[] { "/Account/Login/", "/account/LOGIN", "/Account/%4Cogin", "/Account/Login" })
-            statuses.Add((await client.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string> { ["Input.Email"] = "x@y.z" }))).StatusCode);
+        {
+            var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["Input.Email"] = "x@y.z" });
+            statuses.Add((await client.PostAsync(path, form)).StatusCode);
+        }
         Assert.DoesNotContain(HttpStatusCode.TooManyRequests, statuses.Take(3));
         Assert.Equal(HttpStatusCode.TooManyRequests, statuses[3]);
     }
@@ -69,7 +35,8 @@ public sealed class HardeningTests
         await using var host = await WebAppHost.StartAsync();
         var auditLog = Path.Combine(host.Harness.BackupDirectory, Core.Audit.AuditLog.RefusalsFileName);
         var before = File.Exists(auditLog) ? new FileInfo(auditLog).Length : 0;
-        await PostSignInAsync(BrowserLikeClient(host), new string('a', 1 << 20) + "@clinic.example", "wrong password here");
+        await PostSignInAsync(
+            BrowserLikeClient(host), new string('a', 1 << 20) + "@clinic.example", "wrong password here");
 
         var grown = new FileInfo(auditLog).Length - before;
         Assert.InRange(grown, 1, 2_000);
@@ -88,11 +55,15 @@ public sealed class HardeningTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client(guessed).GetAsync("/api/v1/backups")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await host.Client(reception).GetAsync("/api/v1/backups")).StatusCode);
 
-        var log = File.ReadAllLines(Path.Combine(host.Harness.BackupDirectory, Core.Audit.AuditLog.RefusalsFileName)).Select(l => JsonDocument.Parse(l).RootElement)
+        var log = File.ReadAllLines(Path.Combine(host.Harness.BackupDirectory, Core.Audit.AuditLog.RefusalsFileName))
+            .Select(l => JsonDocument.Parse(l).RootElement)
             .Where(e => e.GetProperty("action").GetString() == "api").ToList();
-        Assert.Contains(log, e => e.GetProperty("actor").GetString() == "token bm_guessed" && e.GetProperty("detail").GetString()!.StartsWith("401", StringComparison.Ordinal));
-        Assert.Contains(log, e => e.GetProperty("actor").GetString() == "reception@clinic.test (token)" && e.GetProperty("detail").GetString()!.StartsWith("403", StringComparison.Ordinal));
-        var text = string.Concat(host.Factory.Services.GetRequiredService<Core.Audit.AuditLog>().Read(take: 1000).Select(e => e.ToString()));
+        Assert.Contains(log, e => e.GetProperty("actor").GetString() == "token bm_guessed"
+            && e.GetProperty("detail").GetString()!.StartsWith("401", StringComparison.Ordinal));
+        Assert.Contains(log, e => e.GetProperty("actor").GetString() == "reception@clinic.test (token)"
+            && e.GetProperty("detail").GetString()!.StartsWith("403", StringComparison.Ordinal));
+        var text = string.Concat(host.Factory.Services.GetRequiredService<Core.Audit.AuditLog>()
+            .Read(take: 1000).Select(e => e.ToString()));
         Assert.DoesNotContain(guessed, text);
         Assert.DoesNotContain(reception, text);
     }
@@ -104,9 +75,11 @@ public sealed class HardeningTests
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var host = await WebAppHost.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
         var client = host.Client();
-        for (var i = 0; i < 60; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/backups")).StatusCode);
+        for (var i = 0; i < 60; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/backups")).StatusCode);
 
-        var lines = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, Core.Audit.AuditLog.RefusalsFileName)).Where(l => l.Contains("\"api\"")).ToList();
+        var lines = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, Core.Audit.AuditLog.RefusalsFileName))
+            .Where(l => l.Contains("\"api\"")).ToList();
         Assert.Equal(Web.Security.ApiRefusalAudit.PerAddressPerMinute + 1, lines.Count);
         Assert.Contains("the rest of the minute is not recorded", lines[^1]);
     }
@@ -115,7 +88,9 @@ public sealed class HardeningTests
     public async Task An_upload_dated_in_the_future_is_refused_with_422_and_saying_why()
     {
         // An archive made on a machine whose clock says 2099.
-        await using var future = await EngineHarness.CreateAsync(replaceServices: s => s.AddSingleton<TimeProvider>(new FixedClock(new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero))));
+        var clock = new FixedClock(new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var future = await EngineHarness.CreateAsync(
+            replaceServices: s => s.AddSingleton<TimeProvider>(clock));
         await future.SeedAsync();
         var archive = await File.ReadAllBytesAsync(future.PathOf((await future.CreateBackupAsync()).Filename));
 
@@ -136,22 +111,29 @@ public sealed class HardeningTests
     {
         await using var elsewhere = await EngineHarness.CreateAsync(withDatabase: false);
         TestFolder.WriteFile(Path.Combine(elsewhere.Documents, "note.txt"), "from elsewhere"u8.ToArray());
-        var archive = await File.ReadAllBytesAsync(elsewhere.PathOf((await elsewhere.CreateBackupAsync(BackupScope.FilesOnly)).Filename));
+        var archive = await File.ReadAllBytesAsync(
+            elsewhere.PathOf((await elsewhere.CreateBackupAsync(BackupScope.FilesOnly)).Filename));
 
         await using var host = await WebAppHost.StartAsync();
         await host.CreateUserAsync("admin@clinic.test", administrator: true);
         var admin = host.Client(await host.CreateTokenAsync("admin@clinic.test"));
-        var uploaded = JsonDocument.Parse(await (await admin.PostAsync("/api/v1/backups/upload", new ByteArrayContent(archive))).Content.ReadAsStringAsync()).RootElement.GetProperty("data");
+        var upload = await admin.PostAsync("/api/v1/backups/upload", new ByteArrayContent(archive));
+        var uploaded = JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("data");
         Assert.True(uploaded.GetProperty("foreign").GetBoolean());
         var filename = uploaded.GetProperty("filename").GetString()!;
-        var listed = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/backups")).RootElement.GetProperty("data")[0];
+        var listed = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/backups"))
+            .RootElement.GetProperty("data")[0];
         Assert.True(listed.GetProperty("foreign").GetBoolean());
 
-        var refused = await admin.PostAsync("/api/v1/backups/restore", System.Net.Http.Json.JsonContent.Create(new { filename, only_files = true }));
+        var refused = await admin.PostAsync(
+            "/api/v1/backups/restore", System.Net.Http.Json.JsonContent.Create(new { filename, only_files = true }));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
-        Assert.Contains("allow_foreign", JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString());
+        var refusal = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+        Assert.Contains("allow_foreign", refusal.GetProperty("detail").GetString());
 
-        var confirmed = await admin.PostAsync("/api/v1/backups/restore", System.Net.Http.Json.JsonContent.Create(new { filename, only_files = true, allow_foreign = true }));
+        var confirmed = await admin.PostAsync(
+            "/api/v1/backups/restore",
+            System.Net.Http.Json.JsonContent.Create(new { filename, only_files = true, allow_foreign = true }));
         Assert.Equal(HttpStatusCode.Accepted, confirmed.StatusCode);
     }
 
@@ -167,7 +149,8 @@ public sealed class HardeningTests
         clock.Advance(TimeSpan.FromDays(90) + TimeSpan.FromSeconds(1));
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client(token).GetAsync("/api/v1/backups")).StatusCode);
-        var refused = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, Core.Audit.AuditLog.RefusalsFileName)).Last(l => l.Contains("\"api\""));
+        var refused = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, Core.Audit.AuditLog.RefusalsFileName))
+            .Last(l => l.Contains("\"api\""));
         Assert.Contains($"token {token[..10]}", refused);
     }
 
@@ -178,9 +161,11 @@ public sealed class HardeningTests
         await host.CreateUserAsync("admin@clinic.test", administrator: true);
         var env = AppProcess.EnvironmentFor(host.Harness);
 
-        var created = await AppProcess.RunAsync(env, null, "app:create-token", "admin@clinic.test", "--name", "nightly", "--expires-in", "90d");
+        var created = await AppProcess.RunAsync(
+            env, null, "app:create-token", "admin@clinic.test", "--name", "nightly", "--expires-in", "90d");
         Assert.True(created.ExitCode == 0, created.Stderr);
-        Assert.Equal(HttpStatusCode.OK, (await host.Client(created.Stdout.Trim()).GetAsync("/api/v1/backups")).StatusCode);
+        var withToken = await host.Client(created.Stdout.Trim()).GetAsync("/api/v1/backups");
+        Assert.Equal(HttpStatusCode.OK, withToken.StatusCode);
         var list = await AppProcess.RunAsync(env, null, "app:list-tokens");
         Assert.Contains($"active, expires {DateTimeOffset.UtcNow.AddDays(90):yyyy-MM-dd}", list.Stdout);
 
@@ -191,7 +176,8 @@ public sealed class HardeningTests
         // Revoked from the console, by someone else than its owner: audited as such, like on the page.
         var revoked = await AppProcess.RunAsync(env, null, "app:revoke-token", created.Stdout.Trim()[..10]);
         Assert.True(revoked.ExitCode == 0, revoked.Stderr);
-        var line = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, "audit.log")).Last(l => l.Contains("revoke-token"));
+        var line = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, "audit.log"))
+            .Last(l => l.Contains("revoke-token"));
         Assert.Contains("console:", line);
         Assert.Contains("revoked a token of another user, admin@clinic.test", line);
     }
@@ -237,7 +223,9 @@ public sealed class HardeningTests
         var page = await https.GetAsync("/Account/Login");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.StartsWith("max-age=31536000", page.Headers.GetValues("Strict-Transport-Security").Single());
-        Assert.All(page.Headers.GetValues("Set-Cookie"), cookie => Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase));
+        Assert.All(
+            page.Headers.GetValues("Set-Cookie"),
+            cookie => Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]
@@ -245,10 +233,17 @@ public sealed class HardeningTests
     {
         foreach (var (proxies, expected) in new[] { ((string?)null, "127.0.0.1"), ("127.0.0.1", "203.0.113.7") })
         {
-            await using var host = await WebAppHost.StartAsync(kestrel: true, settings: s => { if (proxies is not null) s["Backup:Web:KnownProxies:0"] = proxies; });
+            await using var host = await WebAppHost.StartAsync(kestrel: true, settings: s =>
+            {
+                if (proxies is not null) s["Backup:Web:KnownProxies:0"] = proxies;
+            });
             using var client = new HttpClient { BaseAddress = host.BaseAddress };
-            var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/backups") { Headers = { { "X-Forwarded-For", "203.0.113.7" } } };
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "bm_not-a-real-token");
+            var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/backups")
+            {
+                Headers = { { "X-Forwarded-For", "203.0.113.7" } },
+            };
+            request.Headers.Authorization =
+                new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "bm_not-a-real-token");
             Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(request)).StatusCode);
             var address = await ReadAddressOfLastSignInAttemptAsync(host, client);
             Assert.Equal(expected, address);
@@ -262,47 +257,40 @@ public sealed class HardeningTests
         using var browser = new HttpClient(handler) { BaseAddress = client.BaseAddress };
         browser.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7");
         await PostSignInAsync(browser, "nobody@clinic.example", "wrong password here");
-        var line = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, Core.Audit.AuditLog.RefusalsFileName)).Last(l => l.Contains("\"login\""));
+        var line = File.ReadLines(Path.Combine(host.Harness.BackupDirectory, Core.Audit.AuditLog.RefusalsFileName))
+            .Last(l => l.Contains("\"login\""));
         return JsonDocument.Parse(line).RootElement.GetProperty("address").GetString();
     }
 
-    /// <summary>Posts the real sign-in form (with its antiforgery token) and returns the page it answers with.</summary>
-    private static async Task<(HttpStatusCode Status, string Page)> PostSignInAsync(HttpClient client, string email, string password)
+    /// <summary>
+    /// Posts the real sign-in form (with its antiforgery token) and returns the page it answers with.
+    /// </summary>
+    private static async Task<(HttpStatusCode Status, string Page)> PostSignInAsync(
+        HttpClient client, string email, string password)
     {
         var form = await client.GetStringAsync("/Account/Login");
-        var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
-        var response = await client.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string>
+        var token = System.Text.RegularExpressions.Regex
+            .Match(form, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
+        var fields = new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["_handler"] = "login",
             ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token),
             ["Input.Email"] = email,
             ["Input.Password"] = password,
-        }));
+        });
+        var response = await client.PostAsync("/Account/Login", fields);
         Assert.NotEqual(HttpStatusCode.InternalServerError, response.StatusCode);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>A client that keeps cookies (the antiforgery cookie must come back with the form).</summary>
     private static HttpClient BrowserLikeClient(WebAppHost host) =>
-        host.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = host.BaseAddress });
-
-    private static string Mode(string path) => Convert.ToString((int)File.GetUnixFileMode(path), 8);
-
-    private static async Task<AppProcess.Result> RunUnderUmask022Async(Dictionary<string, string> env, params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("umask 022; exec dotnet \"$@\"");
-        start.ArgumentList.Add("bash");
-        start.ArgumentList.Add(AppProcess.WebAssemblyPath);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        foreach (var (k, v) in env) start.Environment[k] = v;
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new AppProcess.Result(process.ExitCode, await stdout, await stderr);
-    }
+        host.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions
+        {
+            AllowAutoRedirect = false,
+            HandleCookies = true,
+            BaseAddress = host.BaseAddress,
+        });
 
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {

@@ -25,7 +25,7 @@ public sealed class SignInDefenceTests
         });
 
     [Fact]
-    public async Task Failed_sign_ins_slow_unknown_and_existing_accounts_down_alike_after_three_free_ones_and_never_stop_the_tokens()
+    public async Task Failed_sign_ins_slow_unknown_and_known_accounts_alike_after_three_free_and_never_stop_tokens()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var host = await StartAsync(clock);
@@ -36,7 +36,10 @@ public sealed class SignInDefenceTests
         {
             var answers = new List<string>();
             for (var i = 0; i < 7; i++)
-                answers.Add((await SignInForm.PostAsync(SignInForm.Browser(host, client), email, "wrong password " + i)).Answer);
+            {
+                var browser = SignInForm.Browser(host, client);
+                answers.Add((await SignInForm.PostAsync(browser, email, "wrong password " + i)).Answer);
+            }
             return answers;
         }
         var existing = await FailAsync("admin@clinic.test", "10.0.0.1");
@@ -44,7 +47,8 @@ public sealed class SignInDefenceTests
 
         Assert.Equal(existing, unknown); // nothing tells an attacker which accounts exist
         Assert.Equal(["Wrong e-mail or password."], existing.Take(SignInThrottle.FreeFailures).Distinct());
-        Assert.Equal(["Too many failed sign-ins. Wait 1 seconds"], existing.Skip(SignInThrottle.FreeFailures).Distinct());
+        Assert.Equal(
+            ["Too many failed sign-ins. Wait 1 seconds"], existing.Skip(SignInThrottle.FreeFailures).Distinct());
         Assert.Equal(HttpStatusCode.OK, (await host.Client(token).GetAsync("/api/v1/backups")).StatusCode);
 
         clock.Advance(TimeSpan.FromSeconds(2)); // the delay passes; the right password works at once
@@ -69,7 +73,9 @@ public sealed class SignInDefenceTests
         Assert.StartsWith("Too many failed sign-ins", (await SignInForm.PostAsync(attacker, Owner, password)).Answer);
 
         for (var i = 0; i < 20; i++)
-            Assert.Equal(HttpStatusCode.Redirect, (await SignInForm.PostAsync(SignInForm.Browser(host, "10.0.0.5"), Owner, password))
+            Assert.Equal(
+                HttpStatusCode.Redirect,
+                (await SignInForm.PostAsync(SignInForm.Browser(host, "10.0.0.5"), Owner, password))
                 .Status);
     }
 
@@ -83,7 +89,8 @@ public sealed class SignInDefenceTests
         await using (var scope = host.Factory.Services.CreateAsyncScope())
         {
             var normalizer = scope.ServiceProvider.GetRequiredService<ILookupNormalizer>();
-            Assert.Equal(normalizer.NormalizeName(Owner), normalizer.NormalizeName(kelvin)); // the store folds U+212A to K
+            // the store folds U+212A to K
+            Assert.Equal(normalizer.NormalizeName(Owner), normalizer.NormalizeName(kelvin));
         }
         var client = SignInForm.Browser(host, "198.51.100.9");
         for (var i = 0; i < SignInThrottle.FreeFailures; i++)
@@ -93,11 +100,12 @@ public sealed class SignInDefenceTests
         Assert.Equal("Too many failed sign-ins. Wait 1 seconds", respelled.Answer);
 
         clock.Advance(TimeSpan.FromSeconds(2));
-        Assert.Equal(HttpStatusCode.Redirect, (await SignInForm.PostAsync(client, kelvin, password)).Status); // one account
+        // one account
+        Assert.Equal(HttpStatusCode.Redirect, (await SignInForm.PostAsync(client, kelvin, password)).Status);
     }
 
     [Fact]
-    public void Failures_at_an_account_from_elsewhere_slow_only_clients_that_failed_there_and_one_client_across_accounts_is_slowed_too()
+    public void Account_failures_slow_only_the_clients_that_failed_there_and_one_client_across_accounts_is_slowed_too()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var throttle = new SignInThrottle(clock, new UpperInvariantLookupNormalizer());
@@ -107,7 +115,8 @@ public sealed class SignInDefenceTests
         Assert.True(throttle.WaitBeforeAttempt(Owner, "10.1.0.3") > TimeSpan.Zero); // its second guess waits
         Assert.Equal(TimeSpan.Zero, throttle.WaitBeforeAttempt("other@clinic.test", "10.1.0.3"));
 
-        for (var i = 0; i < SignInThrottle.ClientFreeFailures; i++) throttle.RecordFailure($"user{i}@clinic.test", "10.3.0.1");
+        for (var i = 0; i < SignInThrottle.ClientFreeFailures; i++)
+            throttle.RecordFailure($"user{i}@clinic.test", "10.3.0.1");
         Assert.Equal(TimeSpan.FromSeconds(1), throttle.WaitBeforeAttempt("fresh@clinic.test", "10.3.0.1"));
         Assert.Equal(TimeSpan.Zero, throttle.WaitBeforeAttempt("fresh@clinic.test", "10.3.0.2"));
         Assert.Equal(TimeSpan.Zero, SignInThrottle.DelayAfter(SignInThrottle.FreeFailures - 1));
@@ -142,12 +151,16 @@ public sealed class SignInDefenceTests
         }
 
         var (a, b) = (Median(existing), Median(unknown));
-        Assert.True(Math.Max(a, b) <= 1.2 * Math.Min(a, b), $"median for existing accounts {a:F1} ms, for unknown ones {b:F1} ms");
+        Assert.True(
+            Math.Max(a, b) <= 1.2 * Math.Min(a, b),
+            $"median for existing accounts {a:F1} ms, for unknown ones {b:F1} ms");
     }
 
     private static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        return sorted.Count % 2 == 1
+            ? sorted[sorted.Count / 2]
+            : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

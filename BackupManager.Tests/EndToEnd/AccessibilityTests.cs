@@ -56,7 +56,8 @@ public sealed class AccessibilityTests(ITestOutputHelper output)
         {
             await blocker.OpenAsync();
             await using var transaction = await blocker.BeginTransactionAsync();
-            await using (var command = new NpgsqlCommand("LOCK TABLE patients IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+            await using (var command = new NpgsqlCommand(
+                "LOCK TABLE patients IN ACCESS EXCLUSIVE MODE", blocker, transaction))
                 await command.ExecuteNonQueryAsync();
             await page.ClickAsync("[data-testid=create-full]");
             await page.WaitForSelectorAsync("[data-testid=job-progress]");
@@ -64,8 +65,11 @@ public sealed class AccessibilityTests(ITestOutputHelper output)
         }
         await page.WaitForFunctionAsync("() => document.querySelectorAll('[data-testid=row-filename]').length >= 3",
             null, new PageWaitForFunctionOptions { Timeout = 60_000 });
-        // The "created" snackbar fades in and out over the buttons; axe measures contrast mid-fade. Audit once it has gone.
-        await page.WaitForSelectorAsync(".mud-snackbar", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached, Timeout = 30_000 });
+        // The "created" snackbar fades in and out over the buttons; axe measures contrast mid-fade. Audit once it has
+        // gone.
+        await page.WaitForSelectorAsync(
+            ".mud-snackbar",
+            new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached, Timeout = 30_000 });
         await AuditAsync("backups-created");
 
         await page.Locator("[data-testid=restore]").First.ClickAsync();
@@ -82,7 +86,9 @@ public sealed class AccessibilityTests(ITestOutputHelper output)
             new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
         await AuditAsync("restore-from-dialog");
         await page.ClickAsync("[data-testid=restore-from-cancel]");
-        await page.WaitForSelectorAsync("[data-testid=restore-from-dialog]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
+        await page.WaitForSelectorAsync(
+            "[data-testid=restore-from-dialog]",
+            new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
 
         if (width < 960)
         {

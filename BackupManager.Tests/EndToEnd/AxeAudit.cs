@@ -21,7 +21,9 @@ internal static class AxeAudit
         return File.ReadAllText(path);
     });
 
-    /// <summary>Every violation axe-core finds in the page as it is now (WCAG 2.1 A/AA rules and best practices).</summary>
+    /// <summary>
+    /// Every violation axe-core finds in the page as it is now (WCAG 2.1 A/AA rules and best practices).
+    /// </summary>
     public static async Task<IReadOnlyList<Violation>> RunAsync(IPage page, string state)
     {
         if (!await page.EvaluateAsync<bool>("() => typeof window.axe === 'object'"))

@@ -20,8 +20,11 @@ internal sealed class BrowserSession(IPlaywright playwright, IBrowser browser, I
         {
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+            ],
         });
         return new BrowserSession(playwright, browser, await browser.NewPageAsync(options));
     }
@@ -39,12 +42,17 @@ internal sealed class BrowserSession(IPlaywright playwright, IBrowser browser, I
 
     /// <summary>Waits until the interactive circuit is live (the page marks it), so clicks reach the server.</summary>
     public static Task WaitReadyAsync(IPage page) =>
-        page.WaitForSelectorAsync("[data-testid=page-ready]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+        page.WaitForSelectorAsync(
+            "[data-testid=page-ready]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
 
     public static Task ShotAsync(IPage page, string name, bool fullPage = true)
     {
         Directory.CreateDirectory(ScreenshotFolder);
-        return page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = fullPage });
+        return page.ScreenshotAsync(new PageScreenshotOptions
+        {
+            Path = Path.Combine(ScreenshotFolder, name + ".png"),
+            FullPage = fullPage,
+        });
     }
 
     public async ValueTask DisposeAsync()
@@ -56,7 +64,8 @@ internal sealed class BrowserSession(IPlaywright playwright, IBrowser browser, I
     public static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "BackupManager.sln"))) directory = directory.Parent;
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "BackupManager.sln")))
+            directory = directory.Parent;
         return directory?.FullName ?? Path.GetTempPath();
     }
 }

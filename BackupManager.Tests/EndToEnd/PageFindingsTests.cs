@@ -14,7 +14,8 @@ public sealed class PageFindingsTests
     [Theory]
     [InlineData(1280, 900)]
     [InlineData(400, 860)]
-    public async Task History_charts_scale_to_the_data_with_units_and_the_donut_shows_the_newest_clinic_backup(int width, int height)
+    public async Task History_charts_scale_to_the_data_with_units_and_the_donut_shows_the_newest_clinic_backup(
+        int width, int height)
     {
         await using var host = await WebAppHost.StartAsync(kestrel: true);
         await host.Harness.SeedAsync();
@@ -76,7 +77,8 @@ public sealed class PageFindingsTests
 
         var result = page.Locator("[data-testid=restore-result]");
         await result.WaitForAsync(new LocatorWaitForOptions { Timeout = 120_000 });
-        var safety = (await host.Harness.Engine.ListAsync()).Single(b => b.Trigger == BackupTrigger.PreRestore).Filename;
+        var safety = (await host.Harness.Engine.ListAsync())
+            .Single(b => b.Trigger == BackupTrigger.PreRestore).Filename;
         var text = await result.InnerTextAsync();
         Assert.Contains("The restore finished", text);
         Assert.Contains($"the database and the files restored from {backup.Filename}", text);
@@ -102,9 +104,11 @@ public sealed class PageFindingsTests
         await BrowserSession.WaitReadyAsync(page);
 
         await TabToAsync(page, "[data-testid=create-full]");
-        Assert.NotEqual("none", await page.EvaluateAsync<string>("() => getComputedStyle(document.activeElement).outlineStyle"));
+        Assert.NotEqual(
+            "none", await page.EvaluateAsync<string>("() => getComputedStyle(document.activeElement).outlineStyle"));
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForSelectorAsync("[data-testid=row-filename]", new PageWaitForSelectorOptions { Timeout = 60_000 });
+        await page.WaitForSelectorAsync(
+            "[data-testid=row-filename]", new PageWaitForSelectorOptions { Timeout = 60_000 });
 
         await TabToAsync(page, "[data-testid=restore]");
         await page.Keyboard.PressAsync("Enter");
@@ -113,7 +117,8 @@ public sealed class PageFindingsTests
             "the dialog did not take the focus");
         await TabToAsync(page, "input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input");
         await page.Keyboard.PressAsync("Escape");
-        await page.WaitForSelectorAsync("[data-testid=restore-dialog]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
+        await page.WaitForSelectorAsync(
+            "[data-testid=restore-dialog]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
         await page.WaitForFunctionAsync("() => document.activeElement?.dataset?.testid === 'restore'");
     }
 
@@ -122,7 +127,9 @@ public sealed class PageFindingsTests
     {
         for (var i = 0; i < 80; i++)
         {
-            if (await page.EvaluateAsync<bool>("s => !!document.activeElement && document.activeElement.matches(s)", selector)) return;
+            if (await page.EvaluateAsync<bool>(
+                    "s => !!document.activeElement && document.activeElement.matches(s)", selector))
+                return;
             await page.Keyboard.PressAsync("Tab");
         }
         Assert.Fail($"Tab never reached {selector}");

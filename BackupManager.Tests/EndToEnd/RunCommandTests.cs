@@ -19,7 +19,8 @@ public sealed class RunCommandTests
         var clone = Path.Combine(parent, "clinic");
         try
         {
-            var git = await ScriptProcess.RunAsync(parent, "022", new Dictionary<string, string>(), TimeSpan.FromMinutes(2),
+            var git = await ScriptProcess.RunAsync(
+                parent, "022", new Dictionary<string, string>(), TimeSpan.FromMinutes(2),
                 "git", "clone", "-q", BrowserSession.RepositoryRoot(), clone);
             Assert.True(git.ExitCode == 0, git.Output);
             var port = FreePort();
@@ -79,7 +80,8 @@ public sealed class RunCommandTests
         Assert.EndsWith("/backups", page.Url, StringComparison.Ordinal);
     }
 
-    private static Task<(int ExitCode, string Output)> ConsoleAsync(string clone, Dictionary<string, string> environment,
+    private static Task<(int ExitCode, string Output)> ConsoleAsync(
+        string clone, Dictionary<string, string> environment,
         params string[] command) =>
         ScriptProcess.RunAsync(clone, "022", environment, TimeSpan.FromMinutes(5), ["./scripts/run.sh", .. command]);
 

@@ -2,7 +2,9 @@ using System.Diagnostics;
 
 namespace BackupManager.Tests.Infrastructure;
 
-/// <summary>Runs the real BackupManager.Web executable (as an operator would) with a test's settings in its environment.</summary>
+/// <summary>
+/// Runs the real BackupManager.Web executable (as an operator would) with a test's settings in its environment.
+/// </summary>
 public sealed class AppProcess
 {
     public static string WebAssemblyPath
@@ -11,9 +13,11 @@ public sealed class AppProcess
         {
             // The Web project's own build output sits beside the test project's: same configuration and framework.
             var testBin = AppContext.BaseDirectory.TrimEnd('/');
-            var webBin = testBin.Replace("/BackupManager.Tests/bin/", "/BackupManager.Web/bin/", StringComparison.Ordinal);
+            var webBin = testBin.Replace(
+                "/BackupManager.Tests/bin/", "/BackupManager.Web/bin/", StringComparison.Ordinal);
             var path = Path.Combine(webBin, "BackupManager.Web.dll");
-            if (!File.Exists(path)) throw new FileNotFoundException($"Build BackupManager.Web first; {path} is missing.");
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"Build BackupManager.Web first; {path} is missing.");
             return path;
         }
     }
@@ -46,7 +50,8 @@ public sealed class AppProcess
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static async Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, string? stdin, params string[] arguments)
+    public static async Task<Result> RunAsync(
+        IReadOnlyDictionary<string, string> environment, string? stdin, params string[] arguments)
     {
         using var process = Start(environment, arguments);
         var stdout = process.StandardOutput.ReadToEndAsync();

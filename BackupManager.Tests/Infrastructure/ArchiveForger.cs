@@ -34,16 +34,30 @@ public static class ArchiveForger
         return JsonNode.Parse(s)!.AsObject();
     }
 
-    /// <summary>Writes <paramref name="entries"/> with a manifest that lists each of them (recomputed hashes) and a matching comment.</summary>
-    public static void Write(string archivePath, JsonObject baseManifest, IReadOnlyList<ForgedEntry> entries, Func<JsonObject, JsonObject>? editManifestAfterSealing = null)
+    /// <summary>
+    /// Writes <paramref name="entries"/> with a manifest that lists each of them (recomputed hashes) and a matching
+    /// comment.
+    /// </summary>
+    public static void Write(
+        string archivePath,
+        JsonObject baseManifest,
+        IReadOnlyList<ForgedEntry> entries,
+        Func<JsonObject, JsonObject>? editManifestAfterSealing = null)
     {
         var manifest = JsonNode.Parse(baseManifest.ToJsonString())!.AsObject();
         var list = new JsonArray();
         foreach (var e in entries.DistinctBy(e => e.Name))
-            list.Add(new JsonObject { ["path"] = e.Name, ["size"] = e.Content.Length, ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(e.Content)) });
+            list.Add(new JsonObject
+            {
+                ["path"] = e.Name,
+                ["size"] = e.Content.Length,
+                ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(e.Content)),
+            });
         manifest["entries"] = list;
         var sealedBytes = JsonSerializer.SerializeToUtf8Bytes(manifest);
-        var writtenBytes = editManifestAfterSealing is null ? sealedBytes : JsonSerializer.SerializeToUtf8Bytes(editManifestAfterSealing(manifest));
+        var writtenBytes = editManifestAfterSealing is null
+            ? sealedBytes
+            : JsonSerializer.SerializeToUtf8Bytes(editManifestAfterSealing(manifest));
 
         File.Delete(archivePath);
         var summary = new ArchiveSummary

@@ -4,7 +4,9 @@ using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Tests.Infrastructure;
 
-/// <summary>Keeps the messages one logging category writes at Debug and above, to see what the engine actually did.</summary>
+/// <summary>
+/// Keeps the messages one logging category writes at Debug and above, to see what the engine actually did.
+/// </summary>
 public sealed class CapturedLog(string category) : ILoggerProvider
 {
     public ConcurrentQueue<string> Messages { get; } = new();
@@ -16,7 +18,10 @@ public sealed class CapturedLog(string category) : ILoggerProvider
         services.Configure<LoggerFilterOptions>(o => o.AddFilter<CapturedLog>(category, LogLevel.Debug));
     }
 
-    public ILogger CreateLogger(string categoryName) => categoryName == category ? new Capture(Messages) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    public ILogger CreateLogger(string categoryName) =>
+        categoryName == category
+            ? new Capture(Messages)
+            : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     public void Dispose() { }
 
@@ -24,7 +29,12 @@ public sealed class CapturedLog(string category) : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
         public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        public void Log<TState>(
+            LogLevel logLevel,
+            EventId eventId,
+            TState state,
+            Exception? exception,
+            Func<TState, Exception?, string> formatter) =>
             messages.Enqueue(formatter(state, exception));
     }
 }

@@ -32,10 +32,11 @@ public sealed class EngineHarness : IAsyncDisposable
     /// <summary>
     /// A harness over a new database and folders, owned by a non-superuser role with CREATEDB. By default the engine
     /// logs in as the superuser and restores as that owner (Backup__RestoreConnection); <paramref name="asOwnerRole"/>
-    /// logs in as the owner for everything (the documented deployment). <paramref name="database"/> uses a database made
-    /// by the caller (on another cluster, say), which the harness then drops.
+    /// logs in as the owner for everything (the documented deployment). <paramref name="database"/> uses a database
+    /// made by the caller (on another cluster, say), which the harness then drops.
     /// </summary>
-    public static async Task<EngineHarness> CreateAsync(Action<BackupOptions>? configure = null, string? connectionString = null, bool withDatabase = true,
+    public static async Task<EngineHarness> CreateAsync(
+        Action<BackupOptions>? configure = null, string? connectionString = null, bool withDatabase = true,
         Action<IServiceCollection>? replaceServices = null, bool asOwnerRole = false, TestDatabase? database = null)
     {
         var ownDatabase = database is null && connectionString is null;
@@ -48,11 +49,13 @@ public sealed class EngineHarness : IAsyncDisposable
             CommandTimeout = TimeSpan.FromMinutes(5),
             RestoreConnection = ownDatabase && !asOwnerRole ? database.ConnectionString : null,
         };
-        if (ownDatabase && !asOwnerRole) connectionString = TestPostgres.With(database.AdminConnectionString, database.Name);
+        if (ownDatabase && !asOwnerRole)
+            connectionString = TestPostgres.With(database.AdminConnectionString, database.Name);
         configure?.Invoke(options);
         var collection = new ServiceCollection()
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
-            .AddBackupEngine(o => Copy(options, o), withDatabase ? connectionString ?? database.ConnectionString : null);
+            .AddBackupEngine(
+                o => Copy(options, o), withDatabase ? connectionString ?? database.ConnectionString : null);
         replaceServices?.Invoke(collection);
         var services = collection.BuildServiceProvider();
         return new EngineHarness(database, folder, services, options);
@@ -61,22 +64,28 @@ public sealed class EngineHarness : IAsyncDisposable
     /// <summary>A small clinic: patients with text, numbers and bytea; X-ray images; nested documents.</summary>
     public async Task SeedAsync()
     {
-        await Database.ExecuteAsync("""
-            CREATE TABLE patients (id serial PRIMARY KEY, name text NOT NULL, born date, balance numeric(10,2), photo bytea);
-            INSERT INTO patients (name, born, balance, photo)
-              SELECT 'Patient ' || g, date '1950-01-01' + g, g * 1.25, decode(md5(g::text), 'hex') FROM generate_series(1, 500) g;
-            CREATE TABLE appointments (id serial PRIMARY KEY, patient_id int REFERENCES patients(id), at timestamptz, note text);
-            INSERT INTO appointments (patient_id, at, note)
-              SELECT 1 + g % 500, timestamptz '2026-01-01 09:00+00' + g * interval '1 hour', 'Check-up ' || g FROM generate_series(1, 2000) g;
-            """);
+        await Database.ExecuteAsync(
+            "CREATE TABLE patients (id serial PRIMARY KEY, name text NOT NULL, born date, balance numeric(10,2), "
+            + "photo bytea);\n"
+            + "INSERT INTO patients (name, born, balance, photo)\n"
+            + "  SELECT 'Patient ' || g, date '1950-01-01' + g, g * 1.25, decode(md5(g::text), 'hex') "
+            + "FROM generate_series(1, 500) g;\n"
+            + "CREATE TABLE appointments (id serial PRIMARY KEY, patient_id int REFERENCES patients(id), "
+            + "at timestamptz, note text);\n"
+            + "INSERT INTO appointments (patient_id, at, note)\n"
+            + "  SELECT 1 + g % 500, timestamptz '2026-01-01 09:00+00' + g * interval '1 hour', 'Check-up ' || g "
+            + "FROM generate_series(1, 2000) g;");
         TestFolder.WriteFile(Path.Combine(Xrays, "2026", "patient-1.jpg"), TestFolder.RandomBytes(200_000));
         TestFolder.WriteFile(Path.Combine(Xrays, "2026", "patient-2.png"), TestFolder.RandomBytes(150_000));
-        TestFolder.WriteFile(Path.Combine(Documents, "consent", "patient-1.txt"), System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("I consent to treatment. ", 2000))));
+        TestFolder.WriteFile(
+            Path.Combine(Documents, "consent", "patient-1.txt"),
+            System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("I consent to treatment. ", 2000))));
         TestFolder.WriteFile(Path.Combine(Documents, "invoice-1.pdf"), TestFolder.RandomBytes(30_000));
         TestFolder.WriteFile(Path.Combine(Documents, "empty.txt"), []);
     }
 
-    public Task<BackupInfo> CreateBackupAsync(BackupScope scope = BackupScope.Full, BackupTrigger trigger = BackupTrigger.Manual) =>
+    public Task<BackupInfo> CreateBackupAsync(
+        BackupScope scope = BackupScope.Full, BackupTrigger trigger = BackupTrigger.Manual) =>
         Engine.CreateAsync(new CreateBackupRequest(scope, trigger, "test@clinic"));
 
     public Task<RestoreResult> RestoreAsync(string filename, BackupScope scope = BackupScope.Full) =>

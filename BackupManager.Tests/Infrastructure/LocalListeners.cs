@@ -5,7 +5,9 @@ using System.Text;
 
 namespace BackupManager.Tests.Infrastructure;
 
-/// <summary>A minimal SMTP server on 127.0.0.1 that accepts every message and keeps it, for notification tests.</summary>
+/// <summary>
+/// A minimal SMTP server on 127.0.0.1 that accepts every message and keeps it, for notification tests.
+/// </summary>
 public sealed class LocalSmtpServer : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -49,7 +51,8 @@ public sealed class LocalSmtpServer : IAsyncDisposable
                     case "DATA":
                         await writer.WriteLineAsync("354 end with <CRLF>.<CRLF>");
                         var data = new StringBuilder();
-                        while (await reader.ReadLineAsync() is { } dataLine && dataLine != ".") data.AppendLine(dataLine);
+                        while (await reader.ReadLineAsync() is { } dataLine && dataLine != ".")
+                            data.AppendLine(dataLine);
                         Messages.Enqueue(data.ToString());
                         await writer.WriteLineAsync("250 queued");
                         break;
@@ -68,7 +71,9 @@ public sealed class LocalSmtpServer : IAsyncDisposable
     }
 }
 
-/// <summary>An HTTP endpoint on 127.0.0.1 that records request bodies; the first <c>failures</c> requests get 500.</summary>
+/// <summary>
+/// An HTTP endpoint on 127.0.0.1 that records request bodies; the first <c>failures</c> requests get 500.
+/// </summary>
 public sealed class LocalWebhookReceiver : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();

@@ -70,7 +70,8 @@ public sealed class ScriptProcess : IAsyncDisposable
             var match = Regex.Match(Output, pattern);
             if (match.Success) return match;
             if (_process.HasExited || DateTime.UtcNow > deadline)
-                throw new TimeoutException($"'{pattern}' never appeared (exited: {_process.HasExited}). Output:\n{Output}");
+                throw new TimeoutException(
+                    $"'{pattern}' never appeared (exited: {_process.HasExited}). Output:\n{Output}");
             await Task.Delay(250);
         }
     }

@@ -7,7 +7,10 @@ namespace BackupManager.Tests.Infrastructure;
 /// <summary>The real sign-in form over HTTP: fetch it (for the antiforgery pair), post it, read the answer.</summary>
 public static partial class SignInForm
 {
-    /// <summary>A client that keeps cookies (the antiforgery cookie must come back with the form), optionally as one client address.</summary>
+    /// <summary>
+    /// A client that keeps cookies (the antiforgery cookie must come back with the form), optionally as one client
+    /// address.
+    /// </summary>
     public static HttpClient Browser(WebAppHost host, string? clientAddress = null)
     {
         var client = host.UsesKestrel
@@ -19,7 +22,9 @@ public static partial class SignInForm
         return client;
     }
 
-    /// <summary>The form's POST, ready to send: the antiforgery token comes from a GET of the form just before.</summary>
+    /// <summary>
+    /// The form's POST, ready to send: the antiforgery token comes from a GET of the form just before.
+    /// </summary>
     public static async Task<HttpRequestMessage> PrepareAsync(HttpClient client, string email, string password,
         string? returnUrl = null)
     {
@@ -38,8 +43,11 @@ public static partial class SignInForm
         };
     }
 
-    /// <summary>Posts the form; returns the status, the page, and the answer the page gave (wrong password, wait, or none).</summary>
-    public static async Task<(HttpStatusCode Status, string Page, string Answer)> PostAsync(HttpClient client, string email,
+    /// <summary>
+    /// Posts the form; returns the status, the page, and the answer the page gave (wrong password, wait, or none).
+    /// </summary>
+    public static async Task<(HttpStatusCode Status, string Page, string Answer)> PostAsync(
+        HttpClient client, string email,
         string password, string? returnUrl = null)
     {
         var response = await client.SendAsync(await PrepareAsync(client, email, password, returnUrl));

@@ -13,7 +13,8 @@ public sealed class TestClientAddress : IStartupFilter
 {
     public const string Header = "X-Test-Client";
 
-    public static void Register(IServiceCollection services) => services.AddSingleton<IStartupFilter, TestClientAddress>();
+    public static void Register(IServiceCollection services) =>
+        services.AddSingleton<IStartupFilter, TestClientAddress>();
 
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {

@@ -28,13 +28,16 @@ public sealed class TestFolder : IDisposable
 
     public static byte[] RandomBytes(int length) => RandomNumberGenerator.GetBytes(length);
 
-    /// <summary>Relative path → SHA-256 of every file under <paramref name="root"/>, to compare trees byte for byte.</summary>
+    /// <summary>
+    /// Relative path → SHA-256 of every file under <paramref name="root"/>, to compare trees byte for byte.
+    /// </summary>
     public static SortedDictionary<string, string> Snapshot(string root)
     {
         var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
         if (!Directory.Exists(root)) return result;
         foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
-            result[System.IO.Path.GetRelativePath(root, file)] = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)));
+            result[System.IO.Path.GetRelativePath(root, file)] =
+                Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)));
         return result;
     }
 

@@ -10,19 +10,26 @@ public static class TestPostgres
 {
     public static string AdminConnectionString =>
         Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_PG")
-        ?? throw new InvalidOperationException("BACKUPMANAGER_TEST_PG is not set. Run the tests with ./scripts/test.sh, which starts the test PostgreSQL cluster.");
+        ?? throw new InvalidOperationException(
+            "BACKUPMANAGER_TEST_PG is not set. Run the tests with ./scripts/test.sh, "
+            + "which starts the test PostgreSQL cluster.");
 
-    /// <summary>The second private cluster (the "new server" of disaster-recovery tests), also started by scripts/test.sh.</summary>
+    /// <summary>
+    /// The second private cluster (the "new server" of disaster-recovery tests), also started by scripts/test.sh.
+    /// </summary>
     public static string DisasterRecoveryConnectionString =>
         Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_PG_DR")
-        ?? throw new InvalidOperationException("BACKUPMANAGER_TEST_PG_DR is not set. Run the tests with ./scripts/test.sh, which starts the second test cluster.");
+        ?? throw new InvalidOperationException(
+            "BACKUPMANAGER_TEST_PG_DR is not set. Run the tests with ./scripts/test.sh, "
+            + "which starts the second test cluster.");
 
     /// <summary>
     /// A new database. With <paramref name="asOwnerRole"/> it is owned by a new non-superuser role with LOGIN and
     /// CREATEDB (the documented deployment), and <see cref="TestDatabase.ConnectionString"/> connects as that role.
     /// <paramref name="name"/> and <paramref name="ownerRole"/> reuse names (a second server with the same owner).
     /// </summary>
-    public static async Task<TestDatabase> CreateDatabaseAsync(bool asOwnerRole = false, string? adminConnectionString = null, string? name = null,
+    public static async Task<TestDatabase> CreateDatabaseAsync(
+        bool asOwnerRole = false, string? adminConnectionString = null, string? name = null,
         string? ownerRole = null)
     {
         var admin = adminConnectionString ?? AdminConnectionString;
@@ -34,8 +41,11 @@ public static class TestPostgres
             password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
             await ExecuteAsync(admin, "postgres", $"CREATE ROLE \"{owner}\" LOGIN CREATEDB PASSWORD '{password}'");
         }
-        await ExecuteAsync(admin, "postgres", $"CREATE DATABASE \"{name}\"" + (owner is null ? "" : $" OWNER \"{owner}\""));
-        var connectionString = owner is null ? With(admin, name) : With(new NpgsqlConnectionStringBuilder(admin) { Username = owner }.ConnectionString, name, password);
+        await ExecuteAsync(
+            admin, "postgres", $"CREATE DATABASE \"{name}\"" + (owner is null ? "" : $" OWNER \"{owner}\""));
+        var connectionString = owner is null
+            ? With(admin, name)
+            : With(new NpgsqlConnectionStringBuilder(admin) { Username = owner }.ConnectionString, name, password);
         return new TestDatabase(name, connectionString, admin, owner);
     }
 
@@ -55,14 +65,19 @@ public static class TestPostgres
     }
 }
 
-/// <summary>A database of one test. Disposal drops it and any staging or old copies a restore left under its name.</summary>
-public sealed class TestDatabase(string name, string connectionString, string adminConnectionString, string? ownerRole) : IAsyncDisposable
+/// <summary>
+/// A database of one test. Disposal drops it and any staging or old copies a restore left under its name.
+/// </summary>
+public sealed class TestDatabase(
+    string name, string connectionString, string adminConnectionString, string? ownerRole) : IAsyncDisposable
 {
     private readonly List<string> _roles = ownerRole is null ? [] : [ownerRole];
 
     public string Name { get; } = name;
     public string ConnectionString { get; } = connectionString;
-    /// <summary>The superuser connection of the cluster this database is on (connected to its maintenance database).</summary>
+    /// <summary>
+    /// The superuser connection of the cluster this database is on (connected to its maintenance database).
+    /// </summary>
     public string AdminConnectionString { get; } = adminConnectionString;
     /// <summary>The non-superuser owner the database was made for, or null when it belongs to the superuser.</summary>
     public string? OwnerRole { get; } = ownerRole;
@@ -101,7 +116,8 @@ public sealed class TestDatabase(string name, string connectionString, string ad
     /// <summary>Every row of a query as text, in order, for comparing table contents.</summary>
     public async Task<List<string>> RowsAsync(string sql, bool asAdmin = false)
     {
-        await using var connection = new NpgsqlConnection(asAdmin ? TestPostgres.With(AdminConnectionString, Name) : ConnectionString);
+        await using var connection = new NpgsqlConnection(
+            asAdmin ? TestPostgres.With(AdminConnectionString, Name) : ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await using var reader = await command.ExecuteReaderAsync();
@@ -110,19 +126,26 @@ public sealed class TestDatabase(string name, string connectionString, string ad
         {
             var values = new object[reader.FieldCount];
             reader.GetValues(values);
-            rows.Add(string.Join("|", values.Select(v => v is byte[] b ? Convert.ToHexString(b) : Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture))));
+            rows.Add(string.Join("|", values.Select(v => v is byte[] b
+                ? Convert.ToHexString(b)
+                : Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture))));
         }
         return rows;
     }
 
-    /// <summary>This database and any staging or old copies a restore left under its name (not the web app's accounts database, <c>&lt;name&gt;_accounts</c>).</summary>
-    public async Task<List<string>> DatabasesLikeAsync() => (await AllDatabasesUnderThisNameAsync()).Where(n => n != Name + "_accounts").ToList();
+    /// <summary>
+    /// This database and any staging or old copies a restore left under its name (not the web app's accounts
+    /// database, <c>&lt;name&gt;_accounts</c>).
+    /// </summary>
+    public async Task<List<string>> DatabasesLikeAsync() =>
+        (await AllDatabasesUnderThisNameAsync()).Where(n => n != Name + "_accounts").ToList();
 
     private async Task<List<string>> AllDatabasesUnderThisNameAsync()
     {
         await using var connection = new NpgsqlConnection(TestPostgres.With(AdminConnectionString, "postgres"));
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname LIKE @p ORDER BY 1", connection);
+        await using var command = new NpgsqlCommand(
+            "SELECT datname FROM pg_database WHERE datname LIKE @p ORDER BY 1", connection);
         command.Parameters.AddWithValue("p", Name + "%");
         var names = new List<string>();
         await using var reader = await command.ExecuteReaderAsync();
@@ -134,7 +157,8 @@ public sealed class TestDatabase(string name, string connectionString, string ad
     {
         NpgsqlConnection.ClearAllPools();
         foreach (var database in await AllDatabasesUnderThisNameAsync())
-            await TestPostgres.ExecuteAsync(AdminConnectionString, "postgres", $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            await TestPostgres.ExecuteAsync(
+                AdminConnectionString, "postgres", $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         // Roles last: a role cannot go while a database still holds its objects or grants.
         foreach (var role in _roles.AsEnumerable().Reverse())
             await TestPostgres.ExecuteAsync(AdminConnectionString, "postgres", $"DROP ROLE IF EXISTS \"{role}\"");

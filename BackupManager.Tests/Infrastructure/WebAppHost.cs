@@ -29,8 +29,13 @@ public sealed partial class WebAppHost : IAsyncDisposable
     /// <summary>True when the app listens on a real port (requests then pass Kestrel's own checks).</summary>
     public bool UsesKestrel { get; }
 
-    /// <summary>Starts the app over a new harness, or over <paramref name="harness"/> (which the host then disposes).</summary>
-    public static async Task<WebAppHost> StartAsync(bool kestrel = false, Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null,
+    /// <summary>
+    /// Starts the app over a new harness, or over <paramref name="harness"/> (which the host then disposes).
+    /// </summary>
+    public static async Task<WebAppHost> StartAsync(
+        bool kestrel = false,
+        Action<Dictionary<string, string?>>? settings = null,
+        Action<IServiceCollection>? services = null,
         EngineHarness? harness = null)
     {
         harness ??= await EngineHarness.CreateAsync();
@@ -58,7 +63,8 @@ public sealed partial class WebAppHost : IAsyncDisposable
         {
             factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
             factory.StartServer();
-            var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+            var addresses = factory.Services.GetRequiredService<IServer>()
+                .Features.Get<IServerAddressesFeature>()!.Addresses;
             address = new Uri(addresses.First());
         }
         else
@@ -74,40 +80,59 @@ public sealed partial class WebAppHost : IAsyncDisposable
     {
         var password = "pw-" + Guid.NewGuid().ToString("N");
         await using var scope = Factory.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<UserAccountService>().CreateAsync(email, password, administrator);
+        await scope.ServiceProvider.GetRequiredService<UserAccountService>()
+            .CreateAsync(email, password, administrator);
         return password;
     }
 
     public async Task<string> CreateTokenAsync(string email, TimeSpan? expiresIn = null)
     {
         await using var scope = Factory.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<PersonalAccessTokenService>().CreateAsync(email, "test", expiresIn: expiresIn);
+        return await scope.ServiceProvider.GetRequiredService<PersonalAccessTokenService>()
+            .CreateAsync(email, "test", expiresIn: expiresIn);
     }
 
     public async Task RevokeTokenAsync(string token)
     {
         await using var scope = Factory.Services.CreateAsyncScope();
-        Assert.True(await scope.ServiceProvider.GetRequiredService<PersonalAccessTokenService>().RevokeAsync(token[..10]));
+        Assert.True(
+            await scope.ServiceProvider.GetRequiredService<PersonalAccessTokenService>().RevokeAsync(token[..10]));
     }
 
     public async Task SetAdministratorAsync(string email, bool administrator)
     {
         await using var scope = Factory.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<UserAccountService>().SetAdministratorAsync(email, administrator);
+        await scope.ServiceProvider.GetRequiredService<UserAccountService>()
+            .SetAdministratorAsync(email, administrator);
     }
 
     /// <summary>A client without cookies or redirects, optionally with a bearer token.</summary>
     public HttpClient Client(string? token = null)
     {
-        var client = Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false, BaseAddress = BaseAddress });
-        if (token is not null) client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var client = Factory.CreateClient(new WebApplicationFactoryClientOptions
+        {
+            AllowAutoRedirect = false,
+            HandleCookies = false,
+            BaseAddress = BaseAddress,
+        });
+        if (token is not null)
+            client.DefaultRequestHeaders.Authorization =
+                new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         return client;
     }
 
-    /// <summary>A client signed in through the real login form; <see cref="SignedInClient.CsrfToken"/> is a valid X-CSRF-TOKEN.</summary>
+    /// <summary>
+    /// A client signed in through the real login form; <see cref="SignedInClient.CsrfToken"/> is a valid
+    /// X-CSRF-TOKEN.
+    /// </summary>
     public async Task<SignedInClient> SignInAsync(string email, string password)
     {
-        var client = Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = BaseAddress });
+        var client = Factory.CreateClient(new WebApplicationFactoryClientOptions
+        {
+            AllowAutoRedirect = false,
+            HandleCookies = true,
+            BaseAddress = BaseAddress,
+        });
         var form = await client.GetStringAsync("/Account/Login");
         var response = await client.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -123,7 +148,9 @@ public sealed partial class WebAppHost : IAsyncDisposable
     }
 
     private static string AntiforgeryField(string html) =>
-        AntiforgeryInput().Match(html) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups[1].Value) : throw new InvalidOperationException("No antiforgery field in the page.");
+        AntiforgeryInput().Match(html) is { Success: true } m
+            ? WebUtility.HtmlDecode(m.Groups[1].Value)
+            : throw new InvalidOperationException("No antiforgery field in the page.");
 
     [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryInput();
