@@ -6,9 +6,12 @@ namespace BackupManager.Core;
 
 public sealed partial class BackupService
 {
-    /// <summary>Adds every scanned file to the archive; stops early when the dump has already failed (the backup cannot succeed).</summary>
-    private static async Task<List<ManifestRoot>> AddFilesAsync(BackupArchiveWriter writer, List<(FileRoot root, string live, List<ScannedFile> files)> scanned,
-        Task? dump, List<string> warnings, IProgress<BackupProgress>? progress, ReadThrottle? throttle, CancellationToken cancellationToken)
+    /// <summary>Adds every scanned file to the archive; stops early when the dump has already failed (the backup cannot
+    /// succeed).</summary>
+    private static async Task<List<ManifestRoot>> AddFilesAsync(BackupArchiveWriter writer,
+        List<(FileRoot root, string live, List<ScannedFile> files)> scanned,
+        Task? dump, List<string> warnings, IProgress<BackupProgress>? progress, ReadThrottle? throttle,
+            CancellationToken cancellationToken)
     {
         long totalFileBytes = scanned.Sum(r => r.files.Sum(f => f.Size)), doneBytes = 0;
         var roots = new List<ManifestRoot>();
@@ -27,10 +30,12 @@ public sealed partial class BackupService
                     continue;
                 }
                 prefetched = PrefetchSmallFiles(files, prefetched, index + PrefetchAhead);
-                var added = await AddFileAsync(writer, file, warnings, throttle, cancellationToken).ConfigureAwait(false);
+                var added = await AddFileAsync(writer, file, warnings, throttle,
+                    cancellationToken).ConfigureAwait(false);
                 if (added is not null) { count++; bytes += added.Size; }
                 doneBytes += file.Size;
-                progress?.Report(new BackupProgress("create", "Adding files", totalFileBytes == 0 ? 1 : (double)doneBytes / totalFileBytes, file.RelativePath));
+                progress?.Report(new BackupProgress("create", "Adding files",
+                    totalFileBytes == 0 ? 1 : (double)doneBytes / totalFileBytes, file.RelativePath));
             }
             if (Directory.Exists(root.FullPath)) roots.Add(new ManifestRoot(root.Name, live, count, bytes));
         }
@@ -48,11 +53,13 @@ public sealed partial class BackupService
     private static int PrefetchSmallFiles(List<ScannedFile> files, int announced, int upTo)
     {
         for (; announced < files.Count && announced <= upTo; announced++)
-            if (files[announced].Size is > 0 and < UncachedReadThreshold) NativeFileSystem.TryPrefetch(files[announced].FullPath);
+            if (files[announced].Size is > 0 and < UncachedReadThreshold) NativeFileSystem.TryPrefetch(
+                files[announced].FullPath);
         return announced;
     }
 
-    private static async Task<ManifestEntry?> AddFileAsync(BackupArchiveWriter writer, ScannedFile file, List<string> warnings, ReadThrottle? throttle, CancellationToken cancellationToken)
+    private static async Task<ManifestEntry?> AddFileAsync(BackupArchiveWriter writer, ScannedFile file,
+        List<string> warnings, ReadThrottle? throttle, CancellationToken cancellationToken)
     {
         Stream source;
         try
@@ -61,7 +68,8 @@ public sealed partial class BackupService
             // read through it, where a file read recently costs no disk access.
             source = file.Size >= UncachedReadThreshold
                 ? new UncachedFileReader(file.FullPath, FileShare.ReadWrite | FileShare.Delete)
-                : new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+                : new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
+                    1, FileOptions.SequentialScan);
             if (throttle is not null) source = throttle.Wrap(source);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -77,11 +85,15 @@ public sealed partial class BackupService
         await using (source)
         {
             var entryName = $"{ArchivePath.FilesPrefix}{file.Root.Name}/{file.RelativePath}";
-            var entry = await writer.AddAsync(entryName, CompressionPolicy.For(file.RelativePath), new DateTimeOffset(file.LastWriteUtc, TimeSpan.Zero), file.Size,
-                (destination, token) => source.CopyToAsync(destination, BackupArchiveWriter.BufferSize, token), cancellationToken, AttributesOf(file)).ConfigureAwait(false);
+            var entry = await writer.AddAsync(entryName, CompressionPolicy.For(file.RelativePath),
+                new DateTimeOffset(file.LastWriteUtc, TimeSpan.Zero), file.Size,
+                (destination, token) => source.CopyToAsync(destination, BackupArchiveWriter.BufferSize, token),
+                    cancellationToken, AttributesOf(file)).ConfigureAwait(false);
             var after = new FileInfo(file.FullPath);
-            if (!after.Exists || after.Length != file.Size || after.LastWriteTimeUtc != file.LastWriteUtc || entry.Size != file.Size)
-                warnings.Add($"{file.FullPath} changed while it was read; the backup holds the bytes read (checksummed), which may mix old and new content.");
+            if (!after.Exists || after.Length != file.Size || after.LastWriteTimeUtc != file.LastWriteUtc
+                || entry.Size != file.Size)
+                warnings.Add($"{file.FullPath} changed while it was read; the backup holds the bytes read "
+                    + $"(checksummed), which may mix old and new content.");
             return entry;
         }
     }

@@ -12,13 +12,15 @@ public sealed partial class BackupService
         var messages = new List<string>();
         if (_signer is { IsNew: true } && AdoptUnsignedBackups() is > 0 and var adopted)
         {
-            var message = $"Signed {adopted} backup(s) that were already in {_store.Directory} as this installation's own (they were made before archives were signed; uploads stay foreign).";
+            var message = $"Signed {adopted} backup(s) that were already in {_store.Directory} as this installation's "
+                + $"own (they were made before archives were signed; uploads stay foreign).";
             messages.Add(message);
         }
         var tightened = PrivateFiles.Tighten(_store.Directory);
         if (tightened > 0)
         {
-            var message = $"Made {tightened} file(s) and folder(s) in {_store.Directory} private to BackupManager's user (0600 / 0700): other local users could read them. "
+            var message = $"Made {tightened} file(s) and folder(s) in {_store.Directory} private to BackupManager's "
+                + $"user (0600 / 0700): other local users could read them. "
                 + "Run the service with UMask=0077 so nothing is created readable again.";
             messages.Add(message);
         }
@@ -52,26 +54,33 @@ public sealed partial class BackupService
         return unsigned.Count;
     }
 
-    private RestoreCoordinator NewRestoreCoordinator() => new(_store.Directory, _restorer, ArchiveParkedStateAsync, _logger);
+    private RestoreCoordinator NewRestoreCoordinator() => new(_store.Directory, _restorer, ArchiveParkedStateAsync,
+        _logger);
 
-    /// <summary>A new restore would start a new journal, so an earlier one whose previous state is still parked is finished first.</summary>
+    /// <summary>A new restore would start a new journal, so an earlier one whose previous state is still parked is
+    /// finished first.</summary>
     private async Task FinishPendingRestoreAsync()
     {
         if (RestoreJournal.Load(_store.Directory) is null) return;
         var message = await NewRestoreCoordinator().RecoverAsync().ConfigureAwait(false);
         if (message is not null) _logger.LogWarning("{Message}", message);
         if (RestoreJournal.Load(_store.Directory) is not null)
-            throw new BackupException(BackupErrorKind.Environment, $"An earlier restore is not finished, so no new restore was started: {message}");
+            throw new BackupException(BackupErrorKind.Environment,
+                $"An earlier restore is not finished, so no new restore was started: {message}");
     }
 
-    /// <summary>The pre-restore safety backup, made from the previous state a restore parked (which holds every write up to the swap).</summary>
+    /// <summary>The pre-restore safety backup, made from the previous state a restore parked (which holds every write
+    /// up to the swap).</summary>
     private async Task<string> ArchiveParkedStateAsync(ParkedState parked, CancellationToken cancellationToken)
     {
         // A crash between committing the safety backup and recording it in the journal must not make a second one.
-        var existing = _store.List().FirstOrDefault(b => b.Trigger == BackupTrigger.PreRestore && b.CreatedAt == parked.ParkedAt);
+        var existing = _store.List().FirstOrDefault(b => b.Trigger == BackupTrigger.PreRestore
+            && b.CreatedAt == parked.ParkedAt);
         if (existing is not null) return existing.Filename;
-        var scope = parked.Folders.Count == 0 ? BackupScope.DatabaseOnly : parked.Database is null ? BackupScope.FilesOnly : BackupScope.Full;
-        var made = await CreateLockedAsync(new CreateBackupRequest(scope, BackupTrigger.PreRestore, parked.RequestedBy), null, cancellationToken, parked).ConfigureAwait(false);
+        var scope = parked.Folders.Count == 0 ? BackupScope.DatabaseOnly : parked.Database is null
+            ? BackupScope.FilesOnly : BackupScope.Full;
+        var made = await CreateLockedAsync(new CreateBackupRequest(scope, BackupTrigger.PreRestore, parked.RequestedBy),
+            null, cancellationToken, parked).ConfigureAwait(false);
         await VerifyThenApplyRetentionAsync(made.Filename, null, cancellationToken).ConfigureAwait(false);
         return made.Filename;
     }

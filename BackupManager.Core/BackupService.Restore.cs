@@ -6,7 +6,8 @@ namespace BackupManager.Core;
 
 public sealed partial class BackupService
 {
-    public async Task<RestoreResult> RestoreAsync(RestoreBackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<RestoreResult> RestoreAsync(RestoreBackupRequest request,
+        IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var lease = _lock.Acquire("restore", request.RequestedBy);
         var path = _store.ResolveExisting(request.Filename);
@@ -24,18 +25,22 @@ public sealed partial class BackupService
         RestoreResult result;
         try
         {
-            result = await NewRestoreCoordinator().RunAsync(archive, () => BackupArchiveReader.Open(path), plan, request.RequestedBy, progress, swapStarted, cancellationToken).ConfigureAwait(false);
+            result = await NewRestoreCoordinator().RunAsync(archive, () => BackupArchiveReader.Open(path), plan,
+                request.RequestedBy, progress, swapStarted, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!swapStarted.Value && e is BackupException or IOException)
         {
             if (e is BackupException { Kind: BackupErrorKind.Damaged }) throw;
             var kind = e is BackupException be ? be.Kind : BackupErrorKind.Environment;
             var detail = e is IOException io ? DescribeIo(io) : e.Message;
-            throw new BackupException(kind, $"The restore of {request.Filename} failed and nothing was changed: {detail}", e);
+            throw new BackupException(kind,
+                $"The restore of {request.Filename} failed and nothing was changed: {detail}", e);
         }
         foreach (var warning in result.Warnings) _logger.LogWarning("{Warning}", warning);
-        _logger.LogInformation("Restored {Backup} (database: {Database}, folders: {Folders}) for {User}; safety backup {Safety}",
-            request.Filename, result.RestoredDatabase, string.Join(", ", result.RestoredFolders), request.RequestedBy, result.SafetyBackup);
+        _logger.LogInformation(
+            "Restored {Backup} (database: {Database}, folders: {Folders}) for {User}; safety backup {Safety}",
+            request.Filename, result.RestoredDatabase, string.Join(", ", result.RestoredFolders), request.RequestedBy,
+                result.SafetyBackup);
         return result;
     }
 
@@ -46,11 +51,14 @@ public sealed partial class BackupService
         var database = request.Scope != BackupScope.FilesOnly && archiveHasDatabase;
         var withFiles = request.Scope != BackupScope.DatabaseOnly && manifest.Contains.Contains(BackupContents.Files);
         if (request.Scope == BackupScope.DatabaseOnly && !archiveHasDatabase)
-            throw new BackupException(BackupErrorKind.InvalidInput, $"{request.Filename} contains no database; restore its files instead.");
+            throw new BackupException(BackupErrorKind.InvalidInput,
+                $"{request.Filename} contains no database; restore its files instead.");
         if (request.Scope == BackupScope.FilesOnly && !withFiles)
-            throw new BackupException(BackupErrorKind.InvalidInput, $"{request.Filename} contains no files; restore its database instead.");
+            throw new BackupException(BackupErrorKind.InvalidInput,
+                $"{request.Filename} contains no files; restore its database instead.");
         if (database && _restorer is null)
-            throw new BackupException(BackupErrorKind.InvalidInput, "No database is configured to restore into. Set ConnectionStrings__Default or Backup__Database.");
+            throw new BackupException(BackupErrorKind.InvalidInput,
+                "No database is configured to restore into. Set ConnectionStrings__Default or Backup__Database.");
         var folders = new List<(string, FileRoot)>();
         if (withFiles)
         {
@@ -58,12 +66,14 @@ public sealed partial class BackupService
             {
                 var target = _roots.FirstOrDefault(r => r.Name == rootName)
                     ?? throw new BackupException(BackupErrorKind.InvalidInput,
-                        $"{request.Filename} holds the folder '{rootName}', which is not configured here. Add its location to Backup__Paths, or restore the database only.");
+                        $"{request.Filename} holds the folder '{rootName}', which is not configured here. Add its "
+                            + $"location to Backup__Paths, or restore the database only.");
                 folders.Add((rootName, target));
             }
         }
         if (!database && folders.Count == 0)
-            throw new BackupException(BackupErrorKind.InvalidInput, $"{request.Filename} holds nothing to restore for the chosen scope.");
+            throw new BackupException(BackupErrorKind.InvalidInput,
+                $"{request.Filename} holds nothing to restore for the chosen scope.");
         return new RestorePlan(database, folders);
     }
 }

@@ -30,8 +30,10 @@ public sealed partial class BackupService : IBackupService
     private readonly ArchiveSigner? _signer;
     private readonly PostgresTarget? _target;
 
-    public BackupService(IOptions<BackupOptions> options, IBackupStore store, BackupOperationLock operationLock, TimeProvider time,
-        ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null, ArchiveSigner? signer = null, PostgresTarget? target = null)
+    public BackupService(IOptions<BackupOptions> options, IBackupStore store, BackupOperationLock operationLock,
+        TimeProvider time,
+        ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null,
+            ArchiveSigner? signer = null, PostgresTarget? target = null)
     {
         _target = target;
         _signer = signer;
@@ -46,11 +48,13 @@ public sealed partial class BackupService : IBackupService
         _scanner = new FileTreeScanner(_options.Exclude);
     }
 
-    public Task<IReadOnlyList<BackupInfo>> ListAsync(CancellationToken cancellationToken = default) => Task.FromResult(_store.List());
+    public Task<IReadOnlyList<BackupInfo>> ListAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(_store.List());
 
     public string GetArchivePath(string filename) => _store.ResolveExisting(filename);
 
-    public async Task<VerificationReport> VerifyAsync(string filename, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<VerificationReport> VerifyAsync(string filename, IProgress<BackupProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         using var archive = BackupArchiveReader.Open(_store.ResolveExisting(filename));
         return await archive.VerifyAsync(progress, cancellationToken).ConfigureAwait(false);
@@ -64,15 +68,18 @@ public sealed partial class BackupService : IBackupService
         return Task.CompletedTask;
     }
 
-    public Task SetPinnedAsync(string filename, bool pinned, string requestedBy, CancellationToken cancellationToken = default)
+    public Task SetPinnedAsync(string filename, bool pinned, string requestedBy,
+        CancellationToken cancellationToken = default)
     {
         _store.ResolveExisting(filename);
         _store.SetPinned(filename, pinned);
-        _logger.LogInformation("{Action} backup {Backup} at the request of {User}", pinned ? "Pinned" : "Unpinned", filename, requestedBy);
+        _logger.LogInformation("{Action} backup {Backup} at the request of {User}", pinned ? "Pinned" : "Unpinned",
+            filename, requestedBy);
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<RetentionDecision>> PruneAsync(bool dryRun, string requestedBy, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<RetentionDecision>> PruneAsync(bool dryRun, string requestedBy,
+        CancellationToken cancellationToken = default)
     {
         if (dryRun) return Task.FromResult(RetentionPolicy.From(_options).Evaluate(_store.List(), _time.GetUtcNow()));
         using var lease = _lock.Acquire("prune", requestedBy);
@@ -86,16 +93,20 @@ public sealed partial class BackupService : IBackupService
     {
         var list = _store.List();
         var now = _time.GetUtcNow();
-        // Freshness counts only backups this installation made: an upload (or a copy dated ahead) proves nothing about today.
-        var newest = list.FirstOrDefault(b => b.Readable && !b.Foreign && b.Trigger != BackupTrigger.Upload && b.CreatedAt <= now + MaxClockSkew);
+        // Freshness counts only backups this installation made: an upload (or a copy dated ahead) proves nothing about
+        // today.
+        var newest = list.FirstOrDefault(b => b.Readable && !b.Foreign && b.Trigger != BackupTrigger.Upload
+            && b.CreatedAt <= now + MaxClockSkew);
         long free;
         try { free = new DriveInfo(_store.Directory).AvailableFreeSpace; }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { free = -1; }
-        return Task.FromResult(new BackupFolderStatus(list.Count, _options.MaxBackups, list.Sum(b => b.Size), free, newest,
+        return Task.FromResult(new BackupFolderStatus(list.Count, _options.MaxBackups, list.Sum(b => b.Size), free,
+            newest,
             DescribeUnfinishedRestore()));
     }
 
-    /// <summary>A sentence for the health check when a restore journal outlived its operation; null while a restore is running or none is left.</summary>
+    /// <summary>A sentence for the health check when a restore journal outlived its operation; null while a restore is
+    /// running or none is left.</summary>
     private string? DescribeUnfinishedRestore()
     {
         RestoreJournal? journal;
@@ -103,12 +114,17 @@ public sealed partial class BackupService : IBackupService
         catch (BackupException e) { return e.Message; }
         if (journal is null || _lock.SeemsBusy()) return null;
         if (journal.State != RestoreJournalState.Committed)
-            return $"A restore of {journal.Backup} was interrupted. Restart BackupManager or run any app: command to finish or undo it.";
+            return $"A restore of {journal.Backup} was interrupted. Restart BackupManager or run any app: command to "
+                + $"finish or undo it.";
         var parked = ParkedState.From(journal).Describe();
         if (journal.SafetyBackup is not null)
-            return $"The restore of {journal.Backup} and its safety backup {journal.SafetyBackup} are complete, but {parked} (the replaced state) are still there. Restart BackupManager or run any app: command to remove them.";
-        return $"The restore of {journal.Backup} is complete, but the safety backup of the state it replaced is not written yet; that state is kept as {parked}. "
-            + "Free space in the backup folder if it is full, then restart BackupManager or run any app: command to write it.";
+            return $"The restore of {journal.Backup} and its safety backup {journal.SafetyBackup} are complete, but "
+                + $"{parked} (the replaced state) are still there. Restart BackupManager or run any app: command to "
+                + $"remove them.";
+        return $"The restore of {journal.Backup} is complete, but the safety backup of the state it replaced is not "
+            + $"written yet; that state is kept as {parked}. "
+            + "Free space in the backup folder if it is full, then restart BackupManager or run any app: command to "
+                + "write it.";
     }
 
     private IReadOnlyList<RetentionDecision> ApplyRetention(string? justCreated)
@@ -119,7 +135,8 @@ public sealed partial class BackupService : IBackupService
             try
             {
                 _store.Delete(decision.Backup.Filename);
-                _logger.LogInformation("Retention deleted {Backup}: {Reason}", decision.Backup.Filename, decision.Reason);
+                _logger.LogInformation("Retention deleted {Backup}: {Reason}", decision.Backup.Filename,
+                    decision.Reason);
             }
             catch (Exception e) when (e is IOException or BackupException)
             {
@@ -131,7 +148,8 @@ public sealed partial class BackupService : IBackupService
 
     private string DescribeIo(IOException e) =>
         e.HResult == 28 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
-            ? $"the disk is full ({e.Message}). Free space in {_store.Directory} (delete old backups or move Backup__Directory) and try again."
+            ? $"the disk is full ({e.Message}). Free space in {_store.Directory} (delete old backups or move "
+                + $"Backup__Directory) and try again."
             : e.Message;
 
     private static void TryDelete(string path)

@@ -35,12 +35,14 @@ internal sealed class ZipWriter : IDisposable
     private readonly Crc32 _storedCrc = new();
     private bool _hashStored;
 
-    internal sealed record CentralRecord(byte[] Name, ushort Version, ushort Method, uint DosTime, uint Crc, long CompressedSize, long Size, long Offset,
+    internal sealed record CentralRecord(byte[] Name, ushort Version, ushort Method, uint DosTime, uint Crc,
+        long CompressedSize, long Size, long Offset,
         ZipEntryAttributes Attributes, byte[] UnixExtras);
 
     public ZipWriter(FileStream output) : this(output, output.Name) { }
 
-    /// <summary>Writes to <paramref name="output"/> (seekable); scratch files are named after <paramref name="scratchPath"/>.</summary>
+    /// <summary>Writes to <paramref name="output"/> (seekable); scratch files are named after <paramref
+    /// name="scratchPath"/>.</summary>
     public ZipWriter(Stream output, string scratchPath)
     {
         if (!output.CanSeek) throw new ArgumentException("The zip writer needs a seekable file.", nameof(output));
@@ -55,7 +57,8 @@ internal sealed class ZipWriter : IDisposable
     /// <paramref name="compressionLevel"/> 0 stores, 1–9 deflates. <paramref name="expectedSize"/> (or -1 when
     /// unknown) decides whether Zip64 sizes are reserved.
     /// </summary>
-    public EntryStream OpenEntry(string name, DateTimeOffset modifiedAt, int compressionLevel, long expectedSize, ZipEntryAttributes? attributes = null)
+    public EntryStream OpenEntry(string name, DateTimeOffset modifiedAt, int compressionLevel, long expectedSize,
+        ZipEntryAttributes? attributes = null)
     {
         var zip64 = expectedSize < 0 || expectedSize >= Zip64Threshold;
         var method = compressionLevel == 0 ? MethodStored : MethodDeflate;
@@ -67,18 +70,22 @@ internal sealed class ZipWriter : IDisposable
 
     /// <summary>
     /// Adds an entry whose content was already deflated (raw deflate, no zlib header): copies exactly
-    /// <paramref name="content"/>.CompressedSize bytes from <paramref name="deflated"/>. Returns the stored bytes' CRC-32
+    /// <paramref name="content"/>.CompressedSize bytes from <paramref name="deflated"/>. Returns the stored bytes'
+    /// CRC-32
     /// when deflated.
     /// </summary>
-    public async Task<uint?> AddPrecompressedAsync(string name, DateTimeOffset modifiedAt, PrecompressedContent content, Stream deflated, CancellationToken cancellationToken)
+    public async Task<uint?> AddPrecompressedAsync(string name, DateTimeOffset modifiedAt, PrecompressedContent content,
+        Stream deflated, CancellationToken cancellationToken)
     {
         var zip64 = content.Size >= Zip64Threshold || content.CompressedSize >= Zip64Threshold;
-        var header = StartEntry(name, modifiedAt, content.Deflated ? MethodDeflate : MethodStored, zip64, content.Crc32, content.CompressedSize, content.Size, null);
+        var header = StartEntry(name, modifiedAt, content.Deflated ? MethodDeflate : MethodStored, zip64, content.Crc32,
+            content.CompressedSize, content.Size, null);
         var buffer = new byte[BackupArchiveWriter.BufferSize];
         var remaining = content.CompressedSize;
         while (remaining > 0)
         {
-            var read = await deflated.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
+            var read = await deflated.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)),
+                cancellationToken).ConfigureAwait(false);
             if (read == 0) throw new IOException($"The compressed content of {name} ended {remaining} bytes early.");
             WriteData(buffer.AsSpan(0, read));
             remaining -= read;
@@ -93,30 +100,36 @@ internal sealed class ZipWriter : IDisposable
     /// </summary>
     public RawEntry OpenRawEntry(string name, DateTimeOffset modifiedAt, bool deflated)
     {
-        var header = StartEntry(name, modifiedAt, deflated ? MethodDeflate : MethodStored, zip64: true, crc: 0, compressedSize: 0, size: 0, null);
+        var header = StartEntry(name, modifiedAt, deflated ? MethodDeflate : MethodStored, zip64: true, crc: 0,
+            compressedSize: 0, size: 0, null);
         var entry = new RawEntry(this, header);
         _open = entry;
         return entry;
     }
 
-    /// <summary>Adds a folder entry (<paramref name="name"/> ends with '/'): no content, only its attributes and time, so empty folders and folder modes come back.</summary>
+    /// <summary>Adds a folder entry (<paramref name="name"/> ends with '/'): no content, only its attributes and time,
+    /// so empty folders and folder modes come back.</summary>
     public void AddDirectory(string name, DateTimeOffset modifiedAt, ZipEntryAttributes attributes)
     {
         if (!name.EndsWith('/')) throw new ArgumentException("A folder entry's name ends with '/'.", nameof(name));
-        var header = StartEntry(name, modifiedAt, MethodStored, zip64: false, crc: 0, compressedSize: 0, size: 0, attributes);
+        var header = StartEntry(name, modifiedAt, MethodStored, zip64: false, crc: 0, compressedSize: 0, size: 0,
+            attributes);
         AddCentralRecord(header.ToRecord(0, 0, 0));
     }
 
-    /// <summary>Writes the central directory and the end records with <paramref name="comment"/>; the file is then a complete zip.</summary>
+    /// <summary>Writes the central directory and the end records with <paramref name="comment"/>; the file is then a
+    /// complete zip.</summary>
     public void Finish(byte[] comment)
     {
         if (_open is not null) throw new InvalidOperationException("An entry is still open.");
-        if (comment.Length > ushort.MaxValue) throw new ArgumentException("The zip comment is longer than 65,535 bytes.", nameof(comment));
+        if (comment.Length > ushort.MaxValue) throw new ArgumentException(
+            "The zip comment is longer than 65,535 bytes.", nameof(comment));
         var directoryOffset = _output.Position;
         _directory.Position = 0;
         _directory.CopyTo(_output, BackupArchiveWriter.BufferSize);
         var directorySize = _output.Position - directoryOffset;
-        var zip64 = _entryCount >= ushort.MaxValue || directoryOffset >= uint.MaxValue || directorySize >= uint.MaxValue;
+        var zip64 = _entryCount >= ushort.MaxValue || directoryOffset >= uint.MaxValue
+            || directorySize >= uint.MaxValue;
         if (zip64)
         {
             var zip64EndOffset = _output.Position;
@@ -149,11 +162,13 @@ internal sealed class ZipWriter : IDisposable
         _finished = true;
     }
 
-    private LocalHeader StartEntry(string name, DateTimeOffset modifiedAt, ushort method, bool zip64, uint crc, long compressedSize, long size, ZipEntryAttributes? attributes)
+    private LocalHeader StartEntry(string name, DateTimeOffset modifiedAt, ushort method, bool zip64, uint crc,
+        long compressedSize, long size, ZipEntryAttributes? attributes)
     {
         if (_finished) throw new InvalidOperationException("The archive is already finished.");
         if (_open is not null) throw new InvalidOperationException("Only one entry can be written at a time.");
-        var header = WriteLocalHeader(name, modifiedAt, method, zip64, crc, compressedSize, size, attributes ?? ZipEntryAttributes.RegularFile);
+        var header = WriteLocalHeader(name, modifiedAt, method, zip64, crc, compressedSize, size,
+            attributes ?? ZipEntryAttributes.RegularFile);
         // A stored entry's bytes are its content, which the manifest's SHA-256 already covers.
         _hashStored = method == MethodDeflate;
         _storedCrc.Reset();
@@ -169,15 +184,19 @@ internal sealed class ZipWriter : IDisposable
 
     private uint? StoredCrc() => _hashStored ? _storedCrc.GetCurrentHashAsUInt32() : null;
 
-    private LocalHeader WriteLocalHeader(string name, DateTimeOffset modifiedAt, ushort method, bool zip64, uint crc, long compressedSize, long size,
+    private LocalHeader WriteLocalHeader(string name, DateTimeOffset modifiedAt, ushort method, bool zip64, uint crc,
+        long compressedSize, long size,
         ZipEntryAttributes attributes)
     {
         var nameBytes = Encoding.UTF8.GetBytes(name);
-        if (nameBytes.Length > ushort.MaxValue) throw new ArgumentException($"The entry name is too long: {name[..80]}…", nameof(name));
-        // An entry that starts past 4 GiB needs a Zip64 offset in the directory, hence version 4.5 there and here alike.
+        if (nameBytes.Length > ushort.MaxValue) throw new ArgumentException(
+            $"The entry name is too long: {name[..80]}…", nameof(name));
+        // An entry that starts past 4 GiB needs a Zip64 offset in the directory, hence version 4.5 there and here
+        // alike.
         var version = zip64 || _output.Position >= uint.MaxValue ? VersionZip64 : VersionDefault;
         var unixExtras = UnixExtras(modifiedAt, attributes);
-        var header = new LocalHeader(nameBytes, version, method, DosTime(modifiedAt), _output.Position, zip64, attributes, unixExtras);
+        var header = new LocalHeader(nameBytes, version, method, DosTime(modifiedAt), _output.Position, zip64,
+            attributes, unixExtras);
         Span<byte> fixedPart = stackalloc byte[30];
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, LocalHeaderSignature);
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[4..], header.Version);
@@ -198,7 +217,8 @@ internal sealed class ZipWriter : IDisposable
     private void PatchLocalHeader(LocalHeader header, uint crc, long compressedSize, long size)
     {
         if (!header.Zip64 && (compressedSize >= uint.MaxValue || size >= uint.MaxValue))
-            throw new IOException($"{Encoding.UTF8.GetString(header.Name)} grew past 4 GiB while it was read; run the backup again.");
+            throw new IOException(
+                $"{Encoding.UTF8.GetString(header.Name)} grew past 4 GiB while it was read; run the backup again.");
         Span<byte> fixedPart = stackalloc byte[30];
         WriteSizes(fixedPart, header, crc, compressedSize, size, out var zip64Sizes);
         var end = _output.Position;
@@ -212,7 +232,8 @@ internal sealed class ZipWriter : IDisposable
         _output.Seek(end, SeekOrigin.Begin);
     }
 
-    private static void WriteSizes(Span<byte> fixedPart, LocalHeader header, uint crc, long compressedSize, long size, out byte[] zip64Sizes)
+    private static void WriteSizes(Span<byte> fixedPart, LocalHeader header, uint crc, long compressedSize, long size,
+        out byte[] zip64Sizes)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[14..], crc);
         // With Zip64 the 32-bit fields say "see the extra field", which then carries both sizes.
@@ -250,7 +271,8 @@ internal sealed class ZipWriter : IDisposable
         }
         // A Zip64 field in the directory needs version 4.5 there, and the local header must say the same.
         if (extraLength > 0 && record.Version != VersionZip64)
-            throw new InvalidOperationException("An entry needs Zip64 in the directory but its local header did not reserve it.");
+            throw new InvalidOperationException(
+                "An entry needs Zip64 in the directory but its local header did not reserve it.");
 
         Span<byte> fixedPart = stackalloc byte[46];
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, CentralHeaderSignature);
@@ -265,7 +287,8 @@ internal sealed class ZipWriter : IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[28..], (ushort)record.Name.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[30..], (ushort)(extraLength + record.UnixExtras.Length));
         // The Unix mode in the high half (what unzip restores), and MS-DOS's folder flag in the low byte for folders.
-        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[38..], (record.Attributes.Mode << 16) | (record.Attributes.IsDirectory ? 0x10u : 0));
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[38..],
+            (record.Attributes.Mode << 16) | (record.Attributes.IsDirectory ? 0x10u : 0));
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[42..], (uint)Math.Min(record.Offset, uint.MaxValue));
         destination.Write(fixedPart);
         destination.Write(record.Name);
@@ -284,7 +307,8 @@ internal sealed class ZipWriter : IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(extras, ExtendedTimestampId);
         BinaryPrimitives.WriteUInt16LittleEndian(extras.AsSpan(2), 5);
         extras[4] = 1; // the modification time only
-        BinaryPrimitives.WriteInt32LittleEndian(extras.AsSpan(5), (int)Math.Clamp(modifiedAt.ToUnixTimeSeconds(), int.MinValue, int.MaxValue));
+        BinaryPrimitives.WriteInt32LittleEndian(extras.AsSpan(5),
+            (int)Math.Clamp(modifiedAt.ToUnixTimeSeconds(), int.MinValue, int.MaxValue));
         if (owner)
         {
             BinaryPrimitives.WriteUInt16LittleEndian(extras.AsSpan(9), UnixOwnerId);
@@ -298,7 +322,8 @@ internal sealed class ZipWriter : IDisposable
         return extras;
     }
 
-    /// <summary>MS-DOS date and time (2-second resolution, 1980–2107) of the clock time in <paramref name="time"/>.</summary>
+    /// <summary>MS-DOS date and time (2-second resolution, 1980–2107) of the clock time in <paramref
+    /// name="time"/>.</summary>
     private static uint DosTime(DateTimeOffset time)
     {
         var t = time.DateTime;
@@ -309,13 +334,15 @@ internal sealed class ZipWriter : IDisposable
         return (uint)((date << 16) | clock);
     }
 
-    internal sealed record LocalHeader(byte[] Name, ushort Version, ushort Method, uint DosTime, long Offset, bool Zip64, ZipEntryAttributes Attributes, byte[] UnixExtras)
+    internal sealed record LocalHeader(byte[] Name, ushort Version, ushort Method, uint DosTime, long Offset,
+        bool Zip64, ZipEntryAttributes Attributes, byte[] UnixExtras)
     {
         public CentralRecord ToRecord(uint crc, long compressedSize, long size) =>
             new(Name, Version, Method, DosTime, crc, compressedSize, size, Offset, Attributes, UnixExtras);
     }
 
-    /// <summary>Content of one entry: computes the CRC-32, deflates when asked, and completes the entry on dispose.</summary>
+    /// <summary>Content of one entry: computes the CRC-32, deflates when asked, and completes the entry on
+    /// dispose.</summary>
     internal sealed class EntryStream : InlineWriteStream
     {
         private readonly ZipWriter _writer;
@@ -332,10 +359,12 @@ internal sealed class ZipWriter : IDisposable
             _header = header;
             _dataStart = writer._output.Position;
             if (compressionLevel > 0)
-                _deflate = new DeflateStream(new DataSink(writer), new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
+                _deflate = new DeflateStream(new DataSink(writer),
+                    new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
         }
 
-        /// <summary>The CRC-32 of the deflated bytes as stored, once the entry is complete; null for a stored entry.</summary>
+        /// <summary>The CRC-32 of the deflated bytes as stored, once the entry is complete; null for a stored
+        /// entry.</summary>
         public uint? StoredCrc32 { get; private set; }
 
         public override bool CanWrite => !_done;
@@ -360,7 +389,8 @@ internal sealed class ZipWriter : IDisposable
                 _writer._open = null;
                 _deflate?.Dispose(); // writes the final deflate block
                 // DeflateStream writes nothing for no input; a deflated entry needs at least the empty final block.
-                if (_deflate is not null && _writer._output.Position == _dataStart) _writer.WriteData(ParallelDeflateStream.EmptyFinalBlock);
+                if (_deflate is not null
+                    && _writer._output.Position == _dataStart) _writer.WriteData(ParallelDeflateStream.EmptyFinalBlock);
                 var compressedSize = _writer._output.Position - _dataStart;
                 var crc = _crc.GetCurrentHashAsUInt32();
                 _writer.PatchLocalHeader(_header, crc, compressedSize, _size);
@@ -421,10 +451,12 @@ internal sealed class ZipWriter : IDisposable
 /// <summary>An entry's content deflated (or stored) ahead of time, with what its zip headers need.</summary>
 internal sealed record PrecompressedContent(bool Deflated, uint Crc32, long Size, long CompressedSize, string Sha256);
 
-/// <summary>Unix attributes of an entry: <see cref="Mode"/> is st_mode (type and permission bits); the owner only where recorded.</summary>
+/// <summary>Unix attributes of an entry: <see cref="Mode"/> is st_mode (type and permission bits); the owner only where
+/// recorded.</summary>
 internal sealed record ZipEntryAttributes(uint Mode, uint? Uid = null, uint? Gid = null)
 {
-    /// <summary>S_IFREG | 0644: an ordinary readable file, for entries that are not a backed-up file (dump, manifest).</summary>
+    /// <summary>S_IFREG | 0644: an ordinary readable file, for entries that are not a backed-up file (dump,
+    /// manifest).</summary>
     public static readonly ZipEntryAttributes RegularFile = new(0x81A4);
     public bool IsDirectory => (Mode & 0xF000) == 0x4000;
 }

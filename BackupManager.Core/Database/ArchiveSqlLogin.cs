@@ -67,5 +67,6 @@ public sealed class ArchiveSqlLogin(PostgresTarget main, BackupOptions options)
           + "as the database's owner, a role without superuser rights."
         : $"BackupManager logs in to the database server as {role}, a superuser (or a member of a superuser role). "
           + $"{Why} Set {Setting} to a connection string that logs in as the database's owner, a role without "
-          + "superuser rights (Host=…;Username=<owner>;Password=…), or connect BackupManager itself as that owner.");
+          + "superuser rights (Host=…;Username=<owner>;Password=…), or connect BackupManager itself as that "
+              + "owner.");
 }

@@ -28,8 +28,10 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
     /// as it was). If the safety backup cannot be written after the swap, the restore still stands, the previous state
     /// stays parked for the next start to archive, and the result says so in its warnings.
     /// </summary>
-    public async Task<RestoreResult> RunAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother, RestorePlan plan,
-        string requestedBy, IProgress<BackupProgress>? progress, StrongBox<bool> swapStarted, CancellationToken cancellationToken)
+    public async Task<RestoreResult> RunAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother,
+        RestorePlan plan,
+        string requestedBy, IProgress<BackupProgress>? progress, StrongBox<bool> swapStarted,
+            CancellationToken cancellationToken)
     {
         var journal = NewJournal(archive.Filename, plan, requestedBy, drill: false);
         journal.Save(backupDirectory);
@@ -37,7 +39,8 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
         var restoreWarnings = new List<string>();
         try
         {
-            await PrepareAsync(archive, openAnother, plan, journal, restoreWarnings, progress, cancellationToken).ConfigureAwait(false);
+            await PrepareAsync(archive, openAnother, plan, journal, restoreWarnings, progress,
+                cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -54,7 +57,8 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
         FaultInjection.PauseAt(FaultInjection.Committing);
         try
         {
-            if (plan.Database) await database!.SwapInAsync(journal.DatabaseStaging!, journal.DatabaseOld!, CancellationToken.None).ConfigureAwait(false);
+            if (plan.Database) await database!.SwapInAsync(journal.DatabaseStaging!, journal.DatabaseOld!,
+                CancellationToken.None).ConfigureAwait(false);
             FaultInjection.PauseAt(FaultInjection.DatabaseSwapped);
             foreach (var folder in journal.Folders) FolderSwap.Forward(folder);
         }
@@ -65,41 +69,51 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
             var rollbackFailure = await RollBackAsync(journal, swapped: true).ConfigureAwait(false);
             if (rollbackFailure is null)
                 throw new BackupException(e is BackupException be ? be.Kind : BackupErrorKind.Environment,
-                    $"The restore of {backup} could not swap in the restored copies ({cause}). Everything was put back: the live database and folders are as they were before the restore, and the staging copies were removed.", e);
+                    $"The restore of {backup} could not swap in the restored copies ({cause}). Everything was put "
+                        + $"back: the live database and folders are as they were before the restore, and the staging "
+                        + $"copies were removed.", e);
             throw new BackupException(BackupErrorKind.Environment,
-                $"The restore of {backup} could not swap in the restored copies ({cause}), and putting the previous state back failed too ({rollbackFailure.Message}). "
+                $"The restore of {backup} could not swap in the restored copies ({cause}), and putting the previous "
+                    + $"state back failed too ({rollbackFailure.Message}). "
                 + await DescribeWhereThingsAreAsync(journal).ConfigureAwait(false)
-                + $" The journal {RestoreJournal.PathIn(backupDirectory)} records every name: BackupManager completes the restore from it at its next start or app: command. Start no other restore until then.", e);
+                + $" The journal {RestoreJournal.PathIn(backupDirectory)} records every name: BackupManager completes "
+                    + $"the restore from it at its next start or app: command. Start no other restore until then.", e);
         }
 
         journal = journal with { State = RestoreJournalState.Committed };
         journal.Save(backupDirectory);
         FaultInjection.PauseAt(FaultInjection.Committed);
-        progress?.Report(new BackupProgress("restore", "Restored; writing the safety backup of the previous state from its parked copy"));
+        progress?.Report(new BackupProgress("restore",
+            "Restored; writing the safety backup of the previous state from its parked copy"));
         var (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
-        return new RestoreResult(backup, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), [.. restoreWarnings, .. (warning is null ? [] : new[] { warning })]);
+        return new RestoreResult(backup, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(),
+            [.. restoreWarnings, .. (warning is null ? [] : new[] { warning })]);
     }
 
     /// <summary>
     /// Phase 1 of a restore, shared by the drill: the dump into the staging database and each folder into its staging
     /// folder at the same time, checking every byte as it streams; then every entry the plan does not put back.
     /// </summary>
-    private async Task PrepareAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother, RestorePlan plan, RestoreJournal journal,
+    private async Task PrepareAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother,
+        RestorePlan plan, RestoreJournal journal,
         List<string> warnings, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         RestoreSpaceCheck.Ensure(archive.Filename, archive.Manifest, plan);
-        var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, plan, warnings, progress, cancellationToken) : Task.CompletedTask;
+        var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, plan, warnings, progress,
+            cancellationToken) : Task.CompletedTask;
         var folders = plan.Folders.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
         {
             // A second reader only when the dump is read at the same time: each holds the manifest.
             using var second = plan.Database ? openAnother() : null;
             for (var i = 0; i < plan.Folders.Count; i++)
-                await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], plan.Foreign, progress, cancellationToken).ConfigureAwait(false);
+                await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], plan.Foreign,
+                    progress, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
         await WhenAllOrFirstFailure(database, folders).ConfigureAwait(false);
         // The entries this restore does not put back (db/roles.sql, a part the scope leaves out) are checked as well:
         // nothing is swapped in from an archive with damage anywhere.
-        await archive.VerifyAsync(null, cancellationToken, entry => !PutsBack(plan, archive.Manifest, entry)).ConfigureAwait(false);
+        await archive.VerifyAsync(null, cancellationToken,
+            entry => !PutsBack(plan, archive.Manifest, entry)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -108,9 +122,11 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
     /// <paramref name="check"/> runs against the scratch copies; then they are removed, whatever happened. Nothing live
     /// is touched and no role is created. Returns the restore's duration and warnings, and the failed checks.
     /// </summary>
-    public async Task<(TimeSpan Restore, IReadOnlyList<string> Warnings, IReadOnlyList<string> Failures)> RunDrillAsync(BackupArchiveReader archive,
+    public async Task<(TimeSpan Restore, IReadOnlyList<string> Warnings,
+        IReadOnlyList<string> Failures)> RunDrillAsync(BackupArchiveReader archive,
         Func<BackupArchiveReader> openAnother, RestorePlan plan, string requestedBy,
-        Func<string?, IReadOnlyList<(string RootName, string Folder)>, CancellationToken, Task<IReadOnlyList<string>>> check,
+        Func<string?, IReadOnlyList<(string RootName, string Folder)>, CancellationToken,
+            Task<IReadOnlyList<string>>> check,
         IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var journal = NewJournal(archive.Filename, plan, requestedBy, drill: true);
@@ -119,22 +135,28 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            await PrepareAsync(archive, openAnother, plan, journal, warnings, progress, cancellationToken).ConfigureAwait(false);
+            await PrepareAsync(archive, openAnother, plan, journal, warnings, progress,
+                cancellationToken).ConfigureAwait(false);
             var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             progress?.Report(new BackupProgress("drill", "Checking the restored copies"));
             FaultInjection.PauseAt(FaultInjection.DrillChecking);
-            var failures = await check(journal.DatabaseStaging, plan.Folders.Select((f, i) => (f.RootName, journal.Folders[i].Staging)).ToList(), cancellationToken).ConfigureAwait(false);
+            var failures = await check(journal.DatabaseStaging,
+                plan.Folders.Select((f, i) => (f.RootName, journal.Folders[i].Staging)).ToList(),
+                cancellationToken).ConfigureAwait(false);
             return (took, warnings, failures);
         }
         finally
         {
             progress?.Report(new BackupProgress("drill", "Removing the scratch copies"));
             if (await RollBackAsync(journal, swapped: false).ConfigureAwait(false) is { } failure)
-                logger.LogError(failure, "The scratch copies of the drill of {Backup} could not all be removed; the next start removes them", journal.Backup);
+                logger.LogError(failure,
+                    "The scratch copies of the drill of {Backup} could not all be removed; the next start removes them",
+                    journal.Backup);
         }
     }
 
-    private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, RestorePlan plan, List<string> warnings, IProgress<BackupProgress>? progress,
+    private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, RestorePlan plan,
+        List<string> warnings, IProgress<BackupProgress>? progress,
         CancellationToken cancellationToken)
     {
         var recorded = archive.Manifest.Database!;
@@ -149,7 +171,8 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
 
     private static bool PutsBack(RestorePlan plan, BackupManifest manifest, ManifestEntry entry) =>
         (plan.Database && entry.Path == manifest.Database?.Entry)
-        || plan.Folders.Any(f => entry.Path.StartsWith(ArchivePath.FilesPrefix + f.RootName + "/", StringComparison.Ordinal));
+        || plan.Folders.Any(f => entry.Path.StartsWith(ArchivePath.FilesPrefix + f.RootName + "/",
+            StringComparison.Ordinal));
 
     /// <summary>Waits for both; if one fails, reports that failure as soon as the other has stopped too.</summary>
     private static async Task WhenAllOrFirstFailure(Task first, Task second)
@@ -162,7 +185,8 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
         }
     }
 
-    private async Task ExtractFolderAsync(BackupArchiveReader archive, string rootName, FolderSwapPlan swap, bool foreign, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    private async Task ExtractFolderAsync(BackupArchiveReader archive, string rootName, FolderSwapPlan swap,
+        bool foreign, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var prefix = ArchivePath.FilesPrefix + rootName + "/";
         var entries = archive.Manifest.Entries.Where(e => e.Path.StartsWith(prefix, StringComparison.Ordinal)).ToList();
@@ -176,7 +200,8 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
         {
             cancellationToken.ThrowIfCancellationRequested();
             var relative = ArchivePath.RelativeToRoot(entry.Path);
-            var destination = relative.Length == 0 ? swap.Staging : ArchivePath.ResolveInside(swap.Staging, relative).TrimEnd('/');
+            var destination = relative.Length == 0 ? swap.Staging : ArchivePath.ResolveInside(swap.Staging,
+                relative).TrimEnd('/');
             if (entry.IsDirectory)
             {
                 PrivateFiles.CreateFolder(destination);
@@ -186,21 +211,26 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
             PrivateFiles.CreateFolder(Path.GetDirectoryName(destination)!);
             await using (var source = archive.OpenVerified(entry))
             // Private until it gets its recorded mode: the staging copy sits beside the live folder.
-            await using (var target = new FileStream(destination, PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1)))
+            await using (var target = new FileStream(destination,
+                PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1)))
             {
-                await source.CopyToAsync(target, BackupArchiveWriter.BufferSize, cancellationToken).ConfigureAwait(false);
+                await source.CopyToAsync(target, BackupArchiveWriter.BufferSize,
+                    cancellationToken).ConfigureAwait(false);
             }
             RestoredMetadata.Apply(destination, entry, foreign);
             done += entry.Size;
             progress?.Report(new BackupProgress("restore", $"Extracting {rootName}", (double)done / total, entry.Path));
         }
-        // Folders last, deepest first: writing into a folder changes its time, and a read-only folder refuses new files.
-        foreach (var (path, entry) in folders.OrderByDescending(f => f.Path.Length)) RestoredMetadata.Apply(path, entry, foreign);
+        // Folders last, deepest first: writing into a folder changes its time, and a read-only folder refuses new
+        // files.
+        foreach (var (path, entry) in folders.OrderByDescending(f => f.Path.Length)) RestoredMetadata.Apply(path, entry,
+            foreign);
         // One flush of the whole file system instead of an fsync per file.
         NativeFileSystem.SyncFileSystem(swap.Staging);
     }
 
-    /// <summary>The journal of a new restore (staging and old names) or drill (scratch names only), in its preparing state.</summary>
+    /// <summary>The journal of a new restore (staging and old names) or drill (scratch names only), in its preparing
+    /// state.</summary>
     private RestoreJournal NewJournal(string backup, RestorePlan plan, string requestedBy, bool drill)
     {
         var id = Guid.NewGuid().ToString("N")[..8];

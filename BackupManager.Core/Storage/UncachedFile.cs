@@ -15,7 +15,8 @@ internal static unsafe class AlignedChunks
     private const int Retained = 8;
     private static readonly ConcurrentBag<nint> Free = [];
 
-    public static byte* Rent() => Free.TryTake(out var chunk) ? (byte*)chunk : (byte*)NativeMemory.AlignedAlloc(Size, Alignment);
+    public static byte* Rent() => Free.TryTake(out var chunk) ? (byte*)chunk : (byte*)NativeMemory.AlignedAlloc(Size,
+        Alignment);
 
     public static void Return(byte* chunk)
     {
@@ -105,7 +106,8 @@ internal sealed unsafe class UncachedFileWriter : InlineWriteStream
         _position = Length;
     }
 
-    /// <summary>Nothing to do: whole pieces are written as they fill, and the last one by <see cref="Complete"/>.</summary>
+    /// <summary>Nothing to do: whole pieces are written as they fill, and the last one by <see
+    /// cref="Complete"/>.</summary>
     public override void Flush() { }
 
     /// <summary>How many bytes from the start are on disk (whole pieces); waits for the piece being written.</summary>
@@ -118,7 +120,8 @@ internal sealed unsafe class UncachedFileWriter : InlineWriteStream
     /// <summary>Copies the bytes not yet on disk (the piece still filling) to <paramref name="destination"/>.</summary>
     public void CopyUnwrittenTo(Stream destination) => destination.Write(new ReadOnlySpan<byte>(_filling, _filled));
 
-    /// <summary>Writes what is left (padded to the alignment, then cut to length) and, when asked, fsyncs the file.</summary>
+    /// <summary>Writes what is left (padded to the alignment, then cut to length) and, when asked, fsyncs the
+    /// file.</summary>
     public void Complete(bool flushToDisk)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -158,7 +161,8 @@ internal sealed unsafe class UncachedFileWriter : InlineWriteStream
         _writing = filled;
         var chunk = (nint)_writing;
         var offset = _chunkStart;
-        _inFlight = Task.Run(() => RandomAccess.Write(_handle, new ReadOnlySpan<byte>((byte*)chunk, AlignedChunks.Size), offset));
+        _inFlight = Task.Run(() => RandomAccess.Write(_handle, new ReadOnlySpan<byte>((byte*)chunk, AlignedChunks.Size),
+            offset));
         _chunkStart += AlignedChunks.Size;
         _filled = 0;
     }
@@ -169,7 +173,8 @@ internal sealed unsafe class UncachedFileWriter : InlineWriteStream
         finally { _inFlight = Task.CompletedTask; }
     }
 
-    /// <summary>Overwrites bytes already written: in the filling piece directly, on disk by rewriting the aligned blocks around them.</summary>
+    /// <summary>Overwrites bytes already written: in the filling piece directly, on disk by rewriting the aligned
+    /// blocks around them.</summary>
     private void Overwrite(long offset, ReadOnlySpan<byte> bytes)
     {
         var inFilling = Math.Max(offset, _chunkStart);
@@ -213,7 +218,8 @@ internal sealed unsafe class UncachedFileReader : Stream
     private bool _disposed;
     private const int JumpReadSize = 64 << 10;
 
-    /// <summary>Opens <paramref name="path"/> for reading; throws what <see cref="File.OpenHandle"/> throws (not found, access denied).</summary>
+    /// <summary>Opens <paramref name="path"/> for reading; throws what <see cref="File.OpenHandle"/> throws (not found,
+    /// access denied).</summary>
     public UncachedFileReader(string path, FileShare share = FileShare.Read, bool bypassPageCache = true)
     {
         Name = path;
@@ -248,7 +254,8 @@ internal sealed unsafe class UncachedFileReader : Stream
             _ => Length + offset,
         };
         // As FileStream does: zip readers probing a short file rely on this being an IOException.
-        if (target < 0) throw new IOException("An attempt was made to move the position before the beginning of the stream.");
+        if (target < 0) throw new IOException(
+            "An attempt was made to move the position before the beginning of the stream.");
         return Position = target;
     }
 
@@ -306,13 +313,15 @@ internal sealed unsafe class UncachedFileReader : Stream
             valid = RandomAccess.Read(_handle, new Span<byte>(_current, wanted), start);
         }
         (_currentStart, _currentValid) = (start, valid);
-        // A full piece read in sequence means more is likely wanted: read the next one while the caller works on this one.
+        // A full piece read in sequence means more is likely wanted: read the next one while the caller works on this
+        // one.
         if (sequential && valid == wanted)
         {
             var next = start + valid;
             var chunk = (nint)_ahead;
             _aheadStart = next;
-            _aheadRead = Task.Run(() => RandomAccess.Read(_handle, new Span<byte>((byte*)chunk, AlignedChunks.Size), next));
+            _aheadRead = Task.Run(() => RandomAccess.Read(_handle, new Span<byte>((byte*)chunk, AlignedChunks.Size),
+                next));
         }
         return position < start + valid;
     }
