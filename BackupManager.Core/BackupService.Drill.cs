@@ -56,7 +56,8 @@ public sealed partial class BackupService
                     OperatorChecks = counts.Checks,
             };
         }
-        catch (BackupException e) when (e.Kind is not (BackupErrorKind.Busy or BackupErrorKind.NotFound or BackupErrorKind.InvalidInput or BackupErrorKind.Cancelled))
+        catch (BackupException e) when (e.Kind is not (BackupErrorKind.Busy or BackupErrorKind.NotFound
+            or BackupErrorKind.InvalidInput or BackupErrorKind.Cancelled))
         {
             result = result with { Failures = [$"The restore failed: {e.Message}"] };
         }
@@ -127,7 +128,9 @@ public sealed partial class BackupService
             {
                 await using var command = new NpgsqlCommand(check, connection) { CommandTimeout = 300 };
                 var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-                if (value is not true) failures.Add($"Check Backup__DrillChecks__{i} ({check}) returned {(value is null or DBNull ? "nothing" : value)} instead of true.");
+                if (value is not true)
+                    failures.Add($"Check Backup__DrillChecks__{i} ({check}) returned "
+                        + $"{(value is null or DBNull ? "nothing" : value)} instead of true.");
             }
             catch (PostgresException e)
             {

@@ -25,7 +25,9 @@ public sealed partial class BackupService
                 if (dump is { IsFaulted: true }) await dump.ConfigureAwait(false);
                 if (file.IsDirectory)
                 {
-                    writer.AddDirectory($"{ArchivePath.FilesPrefix}{file.Root.Name}/{file.RelativePath}{(file.RelativePath.Length == 0 ? "" : "/")}",
+                    writer.AddDirectory(
+                        $"{ArchivePath.FilesPrefix}{file.Root.Name}/{file.RelativePath}"
+                            + $"{(file.RelativePath.Length == 0 ? "" : "/")}",
                         new DateTimeOffset(file.LastWriteUtc, TimeSpan.Zero), AttributesOf(file));
                     continue;
                 }

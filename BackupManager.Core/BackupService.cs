@@ -16,7 +16,8 @@ namespace BackupManager.Core;
 public sealed partial class BackupService : IBackupService
 {
     private static readonly string AppVersion =
-        typeof(BackupService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0";
+        typeof(BackupService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            .Split('+')[0] ?? "0";
 
     private readonly BackupOptions _options;
     private readonly IBackupStore _store;

@@ -62,7 +62,8 @@ internal sealed unsafe partial class StrictInflateStream : Stream
                 return (int)produced;
             }
             if (result is not (Ok or BufferError))
-                throw new InvalidDataException($"its deflate stream is invalid ({Marshal.PtrToStringUTF8(_z.Message) ?? $"zlib error {result}"})");
+                throw new InvalidDataException(
+                    $"its deflate stream is invalid ({Marshal.PtrToStringUTF8(_z.Message) ?? $"zlib error {result}"})");
             if (produced > 0) return (int)produced;
             if (_z.AvailIn == 0
                 && _sourceEnded) throw new InvalidDataException("its deflate stream ends without a final block");

@@ -158,7 +158,8 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
         if (major != 1 || minor is < 12 or > 16) throw new FormatException($"archive version {major}.{minor}");
         _intSize = version[3];
         var offSize = version[4];
-        if (version[5] != 1 /* archCustom */ || _intSize is < 1 or > 8 || offSize is < 1 or > 8) throw new FormatException("unexpected archive layout");
+        if (version[5] != 1 /* archCustom */ || _intSize is < 1 or > 8 || offSize is < 1 or > 8)
+            throw new FormatException("unexpected archive layout");
         reader.IntSize = _intSize;
         if (minor >= 15) { if (!reader.TryBytes(1, out _)) return; }
         else if (!reader.TryInt(out _)) return;

@@ -41,7 +41,9 @@ public static partial class PgTools
             var server = mismatch.Groups["server"].Value;
             var major = server.Split('.')[0];
             return new BackupException(BackupErrorKind.Environment,
-                $"The database server runs PostgreSQL {server} but {tool} is version {mismatch.Groups["tool"].Value}; {tool} must be at least as new as the server. " +
+                $"The database server runs PostgreSQL {server} but {tool} is version " +
+                $"{mismatch.Groups["tool"].Value}; " +
+                $"{tool} must be at least as new as the server. " +
                 $"Install postgresql-client-{major} (apt-get install postgresql-client-{major}) or set "
                     + $"Backup__PgBinDirectory=/usr/lib/postgresql/{major}/bin.");
         }

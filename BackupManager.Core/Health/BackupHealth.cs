@@ -56,7 +56,8 @@ public static class BackupHealthEvaluator
             ? new("scheduled-runs", true,
                 lastRuns.Count == 0 ? "No scheduled run has happened yet." : "The last scheduled runs succeeded.")
             : new("scheduled-runs", false, string.Join(" ", failed.Select(r =>
-                $"The last {r.Schedule} backup at {r.At:yyyy-MM-dd HH:mm} UTC {(r.Outcome == ScheduledRunOutcome.Skipped ? "was skipped" : "failed")}: {r.Detail}"))));
+                $"The last {r.Schedule} backup at {r.At:yyyy-MM-dd HH:mm} UTC "
+                    + $"{(r.Outcome == ScheduledRunOutcome.Skipped ? "was skipped" : "failed")}: {r.Detail}"))));
 
         if (status.FreeBytes < 0)
             checks.Add(new("free-space", false, "The free space of the backup folder cannot be read."));
@@ -94,7 +95,9 @@ public static class BackupHealthEvaluator
     {
         var limit = TimeSpan.FromDays(options.MaxDrillAgeDays);
         if (last is { Passed: false })
-            return new("restore-drill", false, $"The last restore drill, of {last.Filename} on {last.StartedAt:yyyy-MM-dd HH:mm} UTC, failed: {string.Join(" ", last.Failures)} "
+            return new("restore-drill", false,
+                $"The last restore drill, of {last.Filename} on {last.StartedAt:yyyy-MM-dd HH:mm} UTC, failed: "
+                + $"{string.Join(" ", last.Failures)} "
                 + "Fix the cause and run app:restore-drill (or Run a restore drill on the History page) to prove the "
                     + "backups restore.");
         if (last is null)
@@ -102,7 +105,9 @@ public static class BackupHealthEvaluator
                 ? new("restore-drill", false,
                     $"No restore drill has run, though backups exist for more than {options.MaxDrillAgeDays} days "
                     + $"(Backup__MaxDrillAgeDays). Run app:restore-drill, and check that the web app runs.")
-                : new("restore-drill", true, $"No restore drill has run yet.{(nextDrill is null ? "" : $" The first is scheduled for {nextDrill}.")}");
+                : new("restore-drill", true,
+                    $"No restore drill has run yet."
+                    + $"{(nextDrill is null ? "" : $" The first is scheduled for {nextDrill}.")}");
         var age = now - last.StartedAt;
         if (scheduled && age > limit)
             return new("restore-drill", false,

@@ -29,7 +29,10 @@ public sealed class ScheduleHistory(string backupDirectory)
         {
             try { return JsonSerializer.Deserialize<Dictionary<string,
                 ScheduledRun>>(File.ReadAllBytes(PathName), BackupJson.Options) ?? []; }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException) { return new Dictionary<string, ScheduledRun>(); }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException)
+            {
+                return new Dictionary<string, ScheduledRun>();
+            }
         }
     }
 

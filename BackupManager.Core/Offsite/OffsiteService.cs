@@ -505,7 +505,9 @@ public sealed class OffsiteService
                     $"The catalog of {filename} at {name} is damaged. Restore another backup and run "
                     + $"app:check-destination {name}.");
             if (catalog.Encrypted && identities.Count == 0)
-                throw new BackupException(BackupErrorKind.InvalidInput, $"{filename} at {name} is encrypted: give the age identity (the AGE-SECRET-KEY-1… file) of one of its recipients: {string.Join(", ", catalog.Recipients)}.");
+                throw new BackupException(BackupErrorKind.InvalidInput,
+                    $"{filename} at {name} is encrypted: give the age identity (the AGE-SECRET-KEY-1… file) of one "
+                    + $"of its recipients: {string.Join(", ", catalog.Recipients)}.");
             progress?.Report(new BackupProgress("fetch", $"Reading the index of {filename} from {name}"));
             ArchiveIndex index;
             await using (var indexStream = await OpenObjectAsync(storage, catalog.Index.Key, catalog.Encrypted,

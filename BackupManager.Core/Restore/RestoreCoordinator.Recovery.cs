@@ -38,13 +38,16 @@ internal sealed partial class RestoreCoordinator
                 return $"A restore of {journal.Backup} requested by {journal.RequestedBy} at {journal.StartedAt:u} "
                     + $"was interrupted while swapping; it was completed, so the database and files are both from "
                     + $"{journal.Backup}. "
-                    + (warning ?? $"The safety backup of the previous state is {safety ?? "not needed (nothing was replaced)"}.");
+                    + (warning ?? $"The safety backup of the previous state is "
+                        + $"{safety ?? "not needed (nothing was replaced)"}.");
             default:
                 var hadSafety = journal.SafetyBackup is not null;
                 (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
                 return warning ?? (hadSafety
                     ? $"A restore of {journal.Backup} had finished; its parked previous state was removed."
-                    : $"A restore of {journal.Backup} had finished but was interrupted before the safety backup of the previous state was written; it was written now ({safety ?? "nothing was replaced"}) and the parked copies removed.");
+                    : $"A restore of {journal.Backup} had finished but was interrupted before the safety backup of "
+                        + $"the previous state was written; it was written now ({safety ?? "nothing was replaced"}) "
+                        + $"and the parked copies removed.");
         }
     }
 
@@ -135,15 +138,21 @@ internal sealed partial class RestoreCoordinator
             try
             {
                 var existing = await database.WhichExistAsync(names, CancellationToken.None).ConfigureAwait(false);
-                parts.Add($"databases on the server: {string.Join(", ", names.Where(existing.Contains).DefaultIfEmpty("none of " + string.Join(", ", names)))}");
+                parts.Add($"databases on the server: "
+                    + $"{string.Join(", ",
+                        names.Where(existing.Contains).DefaultIfEmpty("none of " + string.Join(", ", names)))}");
             }
-            catch (Exception e) { parts.Add(
-                $"the database server could not be asked which databases exist ({e.Message})"); }
+            catch (Exception e)
+            {
+                parts.Add($"the database server could not be asked which databases exist ({e.Message})");
+            }
         }
         foreach (var folder in journal.Folders)
         {
             string[] paths = [folder.Target, folder.Staging, folder.Old];
-            parts.Add($"folders: {string.Join(", ", paths.Where(Directory.Exists).DefaultIfEmpty("none of " + string.Join(", ", paths)))}");
+            parts.Add($"folders: "
+                + $"{string.Join(", ",
+                    paths.Where(Directory.Exists).DefaultIfEmpty("none of " + string.Join(", ", paths)))}");
         }
         return $"Now: {string.Join("; ", parts)}.";
     }

@@ -80,7 +80,8 @@ public sealed class SftpDestination : IDestinationStorage
         }
         catch
         {
-            try { if (client.IsConnected) client.DeleteFile(temp); } catch (Exception) { /* removed later by RemoveLeftoversAsync */ }
+            try { if (client.IsConnected) client.DeleteFile(temp); }
+            catch (Exception) { /* removed later by RemoveLeftoversAsync */ }
             throw;
         }
     }
