@@ -117,7 +117,8 @@ public sealed record DatabaseState
                     throw new BackupException(BackupErrorKind.Damaged,
                         $"The backup's database ACL names an unknown privilege '{grant.Privilege}'; the archive is "
                         + $"refused.");
-                yield return ($"GRANT {grant.Privilege} ON DATABASE {name} TO {(grant.Grantee is null ? "PUBLIC" : QuoteIdentifier(grant.Grantee))}"
+                yield return ($"GRANT {grant.Privilege} ON DATABASE {name} TO "
+                    + $"{(grant.Grantee is null ? "PUBLIC" : QuoteIdentifier(grant.Grantee))}"
                     + (grant.Grantable ? " WITH GRANT OPTION" : ""), false, null);
             }
         }

@@ -12,8 +12,10 @@ public sealed record RoleRecord(string Name, bool Superuser, bool Inherit, bool 
 {
     /// <summary>The attribute list of CREATE ROLE / ALTER ROLE for this role.</summary>
     public string Attributes() =>
-        $"{(Superuser ? "" : "NO")}SUPERUSER {(Inherit ? "" : "NO")}INHERIT {(CreateRole ? "" : "NO")}CREATEROLE {(CreateDb ? "" : "NO")}CREATEDB "
-        + $"{(Login ? "" : "NO")}LOGIN {(Replication ? "" : "NO")}REPLICATION {(BypassRls ? "" : "NO")}BYPASSRLS CONNECTION LIMIT {ConnectionLimit}";
+        $"{(Superuser ? "" : "NO")}SUPERUSER {(Inherit ? "" : "NO")}INHERIT "
+        + $"{(CreateRole ? "" : "NO")}CREATEROLE {(CreateDb ? "" : "NO")}CREATEDB "
+        + $"{(Login ? "" : "NO")}LOGIN {(Replication ? "" : "NO")}REPLICATION "
+        + $"{(BypassRls ? "" : "NO")}BYPASSRLS CONNECTION LIMIT {ConnectionLimit}";
 }
 
 /// <summary>Membership of a role in <see cref="Role"/>.</summary>
@@ -83,13 +85,15 @@ public static class RequiredRoles
             var validUntil = role.ValidUntil is null ? "" : " VALID UNTIL %L";
             var arguments = QuoteLiteral(role.Name) + (role.ValidUntil is { } u
                 ? ", " + QuoteLiteral(u.ToString("O")) : "");
-            sql.AppendLine($"SELECT format({QuoteLiteral("CREATE ROLE %I WITH " + role.Attributes() + validUntil)}, {arguments})");
+            sql.AppendLine(
+                $"SELECT format({QuoteLiteral("CREATE ROLE %I WITH " + role.Attributes() + validUntil)}, {arguments})");
             sql.AppendLine($"  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
                 + $"{QuoteLiteral(role.Name)})\\gexec");
         }
         foreach (var role in roles)
             foreach (var membership in role.MemberOf)
-                sql.AppendLine($"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)}{(membership.Admin ? " WITH ADMIN OPTION" : "")};");
+                sql.AppendLine($"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)}"
+                    + $"{(membership.Admin ? " WITH ADMIN OPTION" : "")};");
         return sql.ToString();
     }
 
@@ -121,16 +125,20 @@ public static class RequiredRoles
             throw new BackupException(BackupErrorKind.Environment,
                 $"This database server lacks the role(s) {names} that the backup's database needs. A restore drill "
                     + $"never creates roles or changes anything else on the server, so the drill failed: "
-                + $"a real restore here would have to create them first. Create them as a superuser ({string.Join(" ", missing.Select(r => $"CREATE ROLE {QuoteIdentifier(r.Name)} NOLOGIN;"))}), or run the backup's db/roles.sql with psql.");
+                + $"a real restore here would have to create them first. Create them as a superuser "
+                + $"({string.Join(" ", missing.Select(r => $"CREATE ROLE {QuoteIdentifier(r.Name)} NOLOGIN;"))}), "
+                + $"or run the backup's db/roles.sql with psql.");
         if (!canCreate)
             throw new BackupException(BackupErrorKind.Environment,
                 $"This database server lacks the role(s) {names} that the backup's database needs, and the role "
                     + $"BackupManager connects as may not create roles, so nothing was changed. "
-                + $"Create them as a superuser ({string.Join(" ", missing.Select(r => $"CREATE ROLE {QuoteIdentifier(r.Name)} NOLOGIN;"))}), "
+                + $"Create them as a superuser "
+                + $"({string.Join(" ", missing.Select(r => $"CREATE ROLE {QuoteIdentifier(r.Name)} NOLOGIN;"))}), "
                 + "or run the backup's db/roles.sql with psql, then restore again.");
         foreach (var role in missing)
         {
-            await using var create = new NpgsqlCommand($"CREATE ROLE {QuoteIdentifier(role.Name)} NOLOGIN {(role.Inherit ? "" : "NO")}INHERIT", connection);
+            await using var create = new NpgsqlCommand(
+                $"CREATE ROLE {QuoteIdentifier(role.Name)} NOLOGIN {(role.Inherit ? "" : "NO")}INHERIT", connection);
             await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         var skipped = new List<string>();
@@ -145,7 +153,8 @@ public static class RequiredRoles
                     skipped.Add($"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)};");
                     continue;
                 }
-                var grant = $"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)}{(membership.Admin ? " WITH ADMIN OPTION" : "")}";
+                var grant = $"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)}"
+                    + $"{(membership.Admin ? " WITH ADMIN OPTION" : "")}";
                 try
                 {
                     await using var command = new NpgsqlCommand(grant, connection);
@@ -156,6 +165,7 @@ public static class RequiredRoles
         return $"This server lacked the role(s) {names}, which the restored database needs; they were created as "
             + $"NOLOGIN roles without passwords. "
             + "Give a role that must sign in LOGIN and a password: ALTER ROLE name LOGIN PASSWORD '...';"
-            + (skipped.Count == 0 ? "" : $" Memberships in roles that already existed are not granted from a backup; if they are right, a superuser runs: {string.Join(" ", skipped)}");
+            + (skipped.Count == 0 ? "" : $" Memberships in roles that already existed are not granted from a backup; "
+                + $"if they are right, a superuser runs: {string.Join(" ", skipped)}");
     }
 }
