@@ -12,14 +12,19 @@ public static class BackupEngineServiceCollectionExtensions
     /// Registers the engine. <paramref name="configureOptions"/> fills <see cref="BackupOptions"/> (the host binds
     /// configuration); <paramref name="databaseConnectionString"/> is the database to back up, null for files only.
     /// </summary>
-    public static IServiceCollection AddBackupEngine(this IServiceCollection services, Action<BackupOptions> configureOptions, string? databaseConnectionString)
+    public static IServiceCollection AddBackupEngine(this IServiceCollection services,
+        Action<BackupOptions> configureOptions, string? databaseConnectionString)
     {
         services.AddOptions<BackupOptions>().Configure(configureOptions).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ExternalProcessRunner>();
-        services.AddSingleton(sp => Archive.ArchiveSigner.LoadOrCreate(Path.GetFullPath(sp.GetRequiredService<IOptions<BackupOptions>>().Value.Directory)));
-        services.AddSingleton<IBackupStore>(sp => new BackupFolderStore(sp.GetRequiredService<IOptions<BackupOptions>>().Value.Directory, sp.GetRequiredService<Archive.ArchiveSigner>()));
+        services.AddSingleton(sp =>
+            Archive.ArchiveSigner.LoadOrCreate(
+            Path.GetFullPath(sp.GetRequiredService<IOptions<BackupOptions>>().Value.Directory)));
+        services.AddSingleton<IBackupStore>(sp =>
+            new BackupFolderStore(sp.GetRequiredService<IOptions<BackupOptions>>().Value.Directory,
+            sp.GetRequiredService<Archive.ArchiveSigner>()));
         services.AddSingleton(sp => new BackupOperationLock(sp.GetRequiredService<IBackupStore>().Directory));
         if (!string.IsNullOrWhiteSpace(databaseConnectionString))
         {
@@ -29,7 +34,8 @@ public static class BackupEngineServiceCollectionExtensions
             services.AddSingleton<IDatabaseRestorer, PgRestoreRunner>();
         }
         services.AddSingleton<IBackupService, BackupService>();
-        services.AddSingleton(sp => new Audit.AuditLog(sp.GetRequiredService<IBackupStore>().Directory, sp.GetRequiredService<TimeProvider>(),
+        services.AddSingleton(sp => new Audit.AuditLog(sp.GetRequiredService<IBackupStore>().Directory,
+            sp.GetRequiredService<TimeProvider>(),
             sp.GetService<Microsoft.Extensions.Logging.ILogger<Audit.AuditLog>>()));
         services.AddSingleton<Jobs.BackupJobRunner>();
         services.AddSingleton<Offsite.OffsiteService>();

@@ -1,6 +1,7 @@
 namespace BackupManager.Core;
 
-/// <summary>Why an operation failed, so every front end can map it to its own status (HTTP code, exit code, snackbar).</summary>
+/// <summary>Why an operation failed, so every front end can map it to its own status (HTTP code, exit code,
+/// snackbar).</summary>
 public enum BackupErrorKind
 {
     /// <summary>The caller sent something invalid (a bad filename, conflicting options).</summary>

@@ -3,7 +3,8 @@ using System.Text.Json.Serialization;
 
 namespace BackupManager.Core;
 
-/// <summary>The JSON dialect of every file the engine writes: snake_case names, kebab-case enum values, UTC ISO 8601.</summary>
+/// <summary>The JSON dialect of every file the engine writes: snake_case names, kebab-case enum values, UTC ISO
+/// 8601.</summary>
 public static class BackupJson
 {
     public static readonly JsonSerializerOptions Options = new()

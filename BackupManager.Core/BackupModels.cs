@@ -7,7 +7,8 @@ public enum BackupTrigger { Manual, Daily, Weekly, PreRestore, Upload, Unknown }
 public static class BackupTriggerNames
 {
     /// <summary>"manual", "daily", "weekly", "pre-restore", "upload" or "unknown".</summary>
-    public static string ToName(this BackupTrigger trigger) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(trigger.ToString());
+    public static string ToName(this BackupTrigger trigger) =>
+        System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(trigger.ToString());
 }
 
 /// <summary>What a create or restore covers.</summary>
@@ -34,7 +35,8 @@ public sealed record BackupInfo(
 {
     /// <summary>Not made by this installation (no signature of its own): uploaded, or copied in by hand.</summary>
     public bool Foreign { get; init; }
-    /// <summary>Uncompressed bytes of the dump and of the files, and how long the create took (null for older archives).</summary>
+    /// <summary>Uncompressed bytes of the dump and of the files, and how long the create took (null for older
+    /// archives).</summary>
     public long? DatabaseBytes { get; init; }
     public long? FilesBytes { get; init; }
     public TimeSpan? Duration { get; init; }
@@ -44,14 +46,16 @@ public sealed record BackupInfo(
 
 /// <summary>
 /// How a create shares the machine: <see cref="Normal"/> uses every core (right at night); <see cref="Low"/> yields
-/// to the clinic's database — niced, idle I/O class, and its reading throttled to <c>Backup__LowPriorityBytesPerSecond</c>.
+/// to the clinic's database — niced, idle I/O class, and its reading throttled to
+/// <c>Backup__LowPriorityBytesPerSecond</c>.
 /// </summary>
 public enum BackupPriority { Normal, Low }
 
 /// <summary>The one spelling of a priority for the API and the console.</summary>
 public static class BackupPriorities
 {
-    /// <summary>"low" or "normal" (any case); null or empty gives <paramref name="fallback"/>; anything else null.</summary>
+    /// <summary>"low" or "normal" (any case); null or empty gives <paramref name="fallback"/>; anything else
+    /// null.</summary>
     public static BackupPriority? Parse(string? text, BackupPriority fallback) => text?.Trim().ToLowerInvariant() switch
     {
         null or "" => fallback,
@@ -61,17 +65,21 @@ public static class BackupPriorities
     };
 }
 
-/// <summary>A request to make a backup. <paramref name="RequestedBy"/> is the acting user, or the job for schedules.</summary>
-public sealed record CreateBackupRequest(BackupScope Scope, BackupTrigger Trigger, string RequestedBy, BackupPriority Priority = BackupPriority.Normal);
+/// <summary>A request to make a backup. <paramref name="RequestedBy"/> is the acting user, or the job for
+/// schedules.</summary>
+public sealed record CreateBackupRequest(BackupScope Scope, BackupTrigger Trigger, string RequestedBy,
+    BackupPriority Priority = BackupPriority.Normal);
 
 /// <summary>
 /// A request to restore <paramref name="Filename"/> over the live database and folders. <paramref name="AllowForeign"/>
 /// is the explicit confirmation a foreign archive (not made by this installation) needs.
 /// </summary>
-public sealed record RestoreBackupRequest(string Filename, BackupScope Scope, string RequestedBy, bool AllowForeign = false);
+public sealed record RestoreBackupRequest(string Filename, BackupScope Scope, string RequestedBy,
+    bool AllowForeign = false);
 
 /// <summary>What a restore did.</summary>
-public sealed record RestoreResult(string Filename, string? SafetyBackup, bool RestoredDatabase, IReadOnlyList<string> RestoredFolders, IReadOnlyList<string> Warnings);
+public sealed record RestoreResult(string Filename, string? SafetyBackup, bool RestoredDatabase,
+    IReadOnlyList<string> RestoredFolders, IReadOnlyList<string> Warnings);
 
 /// <summary>A verified archive: how many entries and bytes were checked.</summary>
 public sealed record VerificationReport(string Filename, int Entries, long Bytes, BackupManifest Manifest);
@@ -79,5 +87,7 @@ public sealed record VerificationReport(string Filename, int Entries, long Bytes
 /// <summary>Progress of a long operation, for terminals, pages and API jobs.</summary>
 public sealed record BackupProgress(string Operation, string Phase, double? Fraction = null, string? Detail = null);
 
-/// <summary>The backup folder at a glance. <see cref="UnfinishedRestore"/> says what an interrupted or half-finished restore left, if anything.</summary>
-public sealed record BackupFolderStatus(int Count, int MaxBackups, long TotalBytes, long FreeBytes, BackupInfo? Newest, string? UnfinishedRestore = null);
+/// <summary>The backup folder at a glance. <see cref="UnfinishedRestore"/> says what an interrupted or half-finished
+/// restore left, if anything.</summary>
+public sealed record BackupFolderStatus(int Count, int MaxBackups, long TotalBytes, long FreeBytes, BackupInfo? Newest,
+    string? UnfinishedRestore = null);

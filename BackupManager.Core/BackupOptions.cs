@@ -11,7 +11,8 @@ public sealed class BackupOptions
     /// <summary>Folder that holds the backup archives, the lock, the audit log and the restore journal.</summary>
     public string Directory { get; set; } = "";
 
-    /// <summary>Connection string of the database to back up; empty means the application's own (ConnectionStrings:Default).</summary>
+    /// <summary>Connection string of the database to back up; empty means the application's own
+    /// (ConnectionStrings:Default).</summary>
     public string? Database { get; set; }
 
     /// <summary>
@@ -36,7 +37,8 @@ public sealed class BackupOptions
     /// <summary>How many days pre-restore safety backups are kept.</summary>
     public int KeepSafetyDays { get; set; } = 7;
 
-    /// <summary>Folder with pg_dump and pg_restore; empty picks the newest installed PostgreSQL client that fits the server.</summary>
+    /// <summary>Folder with pg_dump and pg_restore; empty picks the newest installed PostgreSQL client that fits the
+    /// server.</summary>
     public string? PgBinDirectory { get; set; }
 
     /// <summary>How long one pg_dump or pg_restore may run before it is stopped.</summary>
@@ -44,41 +46,50 @@ public sealed class BackupOptions
 
     /// <summary>
     /// Deflate level (0-9) of the database dump's zip entry, compressed in process by zlib-ng while the files are
-    /// written. 1 is three times faster than pg_dump's own zlib -Z1; 6 makes the dump about 40% smaller for 2.5 times the CPU.
+    /// written. 1 is three times faster than pg_dump's own zlib -Z1; 6 makes the dump about 40% smaller for 2.5 times
+    /// the CPU.
     /// </summary>
     public int DumpCompressionLevel { get; set; } = 1;
 
     /// <summary>
     /// Parallel pg_restore jobs (tables and indexes at once) when restoring into the staging database. More than one
     /// needs the dump as a temporary file next to the backups; one streams it straight from the archive in a single
-    /// transaction. 0 picks half the cores (at most 4), and 1 below 4 cores, where the file extraction running alongside
+    /// transaction. 0 picks half the cores (at most 4), and 1 below 4 cores, where the file extraction running
+    /// alongside
     /// takes the other core (measured on 2 cores: 2 jobs were no faster, and cost a temporary copy of the dump).
     /// </summary>
     public int RestoreJobs { get; set; }
 
     /// <summary>The <see cref="RestoreJobs"/> to use on this machine.</summary>
-    public int EffectiveRestoreJobs => RestoreJobs > 0 ? RestoreJobs : Environment.ProcessorCount < 4 ? 1 : Math.Min(Environment.ProcessorCount / 2, 4);
+    public int EffectiveRestoreJobs => RestoreJobs > 0 ? RestoreJobs : Environment.ProcessorCount < 4
+        ? 1 : Math.Min(Environment.ProcessorCount / 2, 4);
 
     /// <summary>Database to connect to for CREATE / RENAME / DROP DATABASE during a restore.</summary>
     public string MaintenanceDatabase { get; set; } = "postgres";
 
-    /// <summary>Off-site destinations by name (<c>Backup__Destinations__&lt;name&gt;__Type</c> = s3, sftp or folder).</summary>
-    public Dictionary<string, Offsite.DestinationOptions> Destinations { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Off-site destinations by name (<c>Backup__Destinations__&lt;name&gt;__Type</c> = s3, sftp or
+    /// folder).</summary>
+    public Dictionary<string,
+        Offsite.DestinationOptions> Destinations { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>age recipients everything sent off-site (and every encrypted download) is encrypted to.</summary>
     public Offsite.EncryptionOptions Encryption { get; set; } = new();
 
-    /// <summary>Priority of scheduled creates (Backup__ScheduledPriority, "low" or "normal"): normal by default, the clinic is closed.</summary>
+    /// <summary>Priority of scheduled creates (Backup__ScheduledPriority, "low" or "normal"): normal by default, the
+    /// clinic is closed.</summary>
     public string ScheduledPriority { get; set; } = "normal";
 
-    /// <summary>Priority of creates from the page, the API and the console (Backup__ManualPriority): low by default, the clinic may be open.</summary>
+    /// <summary>Priority of creates from the page, the API and the console (Backup__ManualPriority): low by default,
+    /// the clinic may be open.</summary>
     public string ManualPriority { get; set; } = "low";
 
     /// <summary>The parsed <see cref="ScheduledPriority"/> (validated at start).</summary>
-    public BackupPriority ScheduledPriorityLevel => BackupPriorities.Parse(ScheduledPriority, BackupPriority.Normal) ?? BackupPriority.Normal;
+    public BackupPriority ScheduledPriorityLevel => BackupPriorities.Parse(ScheduledPriority,
+        BackupPriority.Normal) ?? BackupPriority.Normal;
 
     /// <summary>The parsed <see cref="ManualPriority"/> (validated at start).</summary>
-    public BackupPriority ManualPriorityLevel => BackupPriorities.Parse(ManualPriority, BackupPriority.Low) ?? BackupPriority.Low;
+    public BackupPriority ManualPriorityLevel => BackupPriorities.Parse(ManualPriority,
+        BackupPriority.Low) ?? BackupPriority.Low;
 
     /// <summary>
     /// How fast a low-priority create reads the dump and the files together (bytes per second). Chosen from the
@@ -86,7 +97,8 @@ public sealed class BackupOptions
     /// </summary>
     public long LowPriorityBytesPerSecond { get; set; } = 20L << 20;
 
-    /// <summary>SQL the restore drill runs in the restored scratch database; each must return true (e.g. <c>SELECT count(*) &gt; 0 FROM patients</c>).</summary>
+    /// <summary>SQL the restore drill runs in the restored scratch database; each must return true (e.g. <c>SELECT
+    /// count(*) &gt; 0 FROM patients</c>).</summary>
     public List<string> DrillChecks { get; set; } = [];
 
     /// <summary>Set when MAX_BACKUPS was present but not a number, so validation can name the bad value.</summary>

@@ -2,14 +2,16 @@ using Microsoft.Extensions.Options;
 
 namespace BackupManager.Core;
 
-/// <summary>Checks <see cref="BackupOptions"/> at start so a bad setting stops the program with a message that names it.</summary>
+/// <summary>Checks <see cref="BackupOptions"/> at start so a bad setting stops the program with a message that names
+/// it.</summary>
 public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
 {
     public ValidateOptionsResult Validate(string? name, BackupOptions options)
     {
         var errors = new List<string>();
         if (options.InvalidMaxBackups is not null)
-            errors.Add($"MAX_BACKUPS='{options.InvalidMaxBackups}' is not a whole number. Set it to how many backups to keep, e.g. MAX_BACKUPS=10.");
+            errors.Add($"MAX_BACKUPS='{options.InvalidMaxBackups}' is not a whole number. Set it to how many backups "
+                + $"to keep, e.g. MAX_BACKUPS=10.");
         else if (options.MaxBackups < 1)
             errors.Add($"MAX_BACKUPS={options.MaxBackups} must be at least 1.");
         if (string.IsNullOrWhiteSpace(options.Directory))
@@ -19,7 +21,8 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
         if (options.KeepSafetyDays < 0)
             errors.Add($"Backup__KeepSafetyDays={options.KeepSafetyDays} must be 0 or more.");
         if (options.DumpCompressionLevel is < 0 or > 9)
-            errors.Add($"Backup__DumpCompressionLevel={options.DumpCompressionLevel} must be from 0 (store) to 9 (smallest); 1 is the fast default.");
+            errors.Add($"Backup__DumpCompressionLevel={options.DumpCompressionLevel} must be from 0 (store) to 9 "
+                + $"(smallest); 1 is the fast default.");
         if (options.RestoreJobs is < 0 or > 32)
             errors.Add($"Backup__RestoreJobs={options.RestoreJobs} must be from 0 (one per core) to 32.");
         if (!string.IsNullOrWhiteSpace(options.RestoreConnection))
@@ -27,7 +30,8 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
             try
             {
                 if (string.IsNullOrEmpty(new Npgsql.NpgsqlConnectionStringBuilder(options.RestoreConnection).Username))
-                    errors.Add("Backup__RestoreConnection names no user. Add Username=<the database's owner>;Password=… to it.");
+                    errors.Add("Backup__RestoreConnection names no user. Add Username=<the database's "
+                        + "owner>;Password=… to it.");
             }
             catch (ArgumentException e)
             {
@@ -44,9 +48,11 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
             var path = options.Paths[i];
             var rootName = FileRoot.NameOf(path);
             if (string.IsNullOrWhiteSpace(path) || rootName.Length == 0)
-                errors.Add($"Backup__Paths__{i}='{path}' is not a folder path with a name (the file system root cannot be backed up).");
+                errors.Add($"Backup__Paths__{i}='{path}' is not a folder path with a name (the file system root "
+                    + $"cannot be backed up).");
             else if (rootNames.TryGetValue(rootName, out var other))
-                errors.Add($"Backup__Paths__{i}='{path}' and '{other}' end in the same folder name '{rootName}'; each backed-up folder needs a distinct name.");
+                errors.Add($"Backup__Paths__{i}='{path}' and '{other}' end in the same folder name '{rootName}'; each "
+                    + $"backed-up folder needs a distinct name.");
             else
                 rootNames[rootName] = path;
         }
@@ -54,11 +60,14 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
             if (string.IsNullOrWhiteSpace(pattern))
                 errors.Add("Backup__Exclude contains an empty pattern.");
 
-        foreach (var (setting, value) in new[] { ("Backup__ScheduledPriority", options.ScheduledPriority), ("Backup__ManualPriority", options.ManualPriority) })
+        foreach (var (setting, value) in new[] { ("Backup__ScheduledPriority", options.ScheduledPriority),
+            ("Backup__ManualPriority", options.ManualPriority) })
             if (BackupPriorities.Parse(value, BackupPriority.Normal) is null)
-                errors.Add($"{setting}='{value}' must be low (the backup yields to the clinic's database) or normal (as fast as possible).");
+                errors.Add($"{setting}='{value}' must be low (the backup yields to the clinic's database) or normal "
+                    + $"(as fast as possible).");
         if (options.LowPriorityBytesPerSecond < 1 << 20)
-            errors.Add($"Backup__LowPriorityBytesPerSecond={options.LowPriorityBytesPerSecond} must be at least 1048576 (1 MiB/s); the default is 20971520 (20 MiB/s).");
+            errors.Add($"Backup__LowPriorityBytesPerSecond={options.LowPriorityBytesPerSecond} must be at least "
+                + $"1048576 (1 MiB/s); the default is 20971520 (20 MiB/s).");
         Offsite.DestinationOptionsValidator.Validate(options, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

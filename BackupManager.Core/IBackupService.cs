@@ -11,20 +11,27 @@ namespace BackupManager.Core;
 /// <item>A create either produces a complete, listed archive or leaves nothing. A restore verifies first, makes a
 /// safety backup, and then changes the database and folders all together or not at all.</item>
 /// <item>Every failure meant for a person is a <see cref="BackupException"/> whose message says what to do.</item>
-/// <item>The acting user is a parameter (scheduled jobs have none); the engine never reads an HTTP or circuit user.</item>
+/// <item>The acting user is a parameter (scheduled jobs have none); the engine never reads an HTTP or circuit
+/// user.</item>
 /// </list>
 /// </summary>
 public interface IBackupService
 {
     Task<IReadOnlyList<BackupInfo>> ListAsync(CancellationToken cancellationToken = default);
-    Task<BackupInfo> CreateAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default);
-    Task<VerificationReport> VerifyAsync(string filename, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default);
-    Task<RestoreResult> RestoreAsync(RestoreBackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default);
+    Task<BackupInfo> CreateAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress = null,
+        CancellationToken cancellationToken = default);
+    Task<VerificationReport> VerifyAsync(string filename, IProgress<BackupProgress>? progress = null,
+        CancellationToken cancellationToken = default);
+    Task<RestoreResult> RestoreAsync(RestoreBackupRequest request, IProgress<BackupProgress>? progress = null,
+        CancellationToken cancellationToken = default);
     Task DeleteAsync(string filename, string requestedBy, CancellationToken cancellationToken = default);
-    Task SetPinnedAsync(string filename, bool pinned, string requestedBy, CancellationToken cancellationToken = default);
+    Task SetPinnedAsync(string filename, bool pinned, string requestedBy,
+        CancellationToken cancellationToken = default);
     /// <summary>Applies (or with <paramref name="dryRun"/> only reports) the retention rules.</summary>
-    Task<IReadOnlyList<RetentionDecision>> PruneAsync(bool dryRun, string requestedBy, CancellationToken cancellationToken = default);
-    /// <summary>The full path of an existing backup, for streaming a download; validates the name like every other call.</summary>
+    Task<IReadOnlyList<RetentionDecision>> PruneAsync(bool dryRun, string requestedBy,
+        CancellationToken cancellationToken = default);
+    /// <summary>The full path of an existing backup, for streaming a download; validates the name like every other
+    /// call.</summary>
     string GetArchivePath(string filename);
     /// <summary>Counts, sizes and free space of the backup folder, for summaries and health.</summary>
     Task<BackupFolderStatus> GetStatusAsync(CancellationToken cancellationToken = default);
@@ -33,22 +40,27 @@ public interface IBackupService
     /// verifies it completely, and only then adds it under its original name, marked as an upload. A file that is
     /// not a valid BackupManager archive is refused (Damaged) and leaves nothing behind.
     /// </summary>
-    Task<BackupInfo> ImportAsync(Stream content, long maxBytes, string requestedBy, CancellationToken cancellationToken = default);
+    Task<BackupInfo> ImportAsync(Stream content, long maxBytes, string requestedBy,
+        CancellationToken cancellationToken = default);
     /// <summary>
     /// Adds an archive exactly as <paramref name="writeArchive"/> writes it (not marked as an upload: a copy fetched
     /// back from an off-site destination keeps its bytes, so its signature still says whether this installation made
     /// it). It is written to a temporary file, verified completely, and only then added as <paramref name="filename"/>.
     /// If a backup of that name is already there with the same bytes, that one is returned.
     /// </summary>
-    Task<BackupInfo> AddExactCopyAsync(string filename, Func<Stream, CancellationToken, Task> writeArchive, string requestedBy, CancellationToken cancellationToken = default);
+    Task<BackupInfo> AddExactCopyAsync(string filename, Func<Stream, CancellationToken, Task> writeArchive,
+        string requestedBy, CancellationToken cancellationToken = default);
     /// <summary>
-    /// A restore drill: restores the newest backup (or the one named) into a scratch database and scratch folders through
+    /// A restore drill: restores the newest backup (or the one named) into a scratch database and scratch folders
+    /// through
     /// the restore's own code, checks the tables' row counts against the backup's record, every file's SHA-256 and the
     /// operator's checks (Backup__DrillChecks), times the restore, removes the scratch copies and records the result
     /// in the drill history. Never touches anything live and never creates roles. Holds the operation lock. A failed
     /// check or a failed restore is a failed drill (in the result, not an exception).
     /// </summary>
-    Task<Drills.DrillResult> DrillAsync(Drills.DrillRequest request, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default);
-    /// <summary>Finishes or undoes an interrupted restore and removes leftovers of killed creates. Messages describe what was found.</summary>
+    Task<Drills.DrillResult> DrillAsync(Drills.DrillRequest request, IProgress<BackupProgress>? progress = null,
+        CancellationToken cancellationToken = default);
+    /// <summary>Finishes or undoes an interrupted restore and removes leftovers of killed creates. Messages describe
+    /// what was found.</summary>
     Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default);
 }

@@ -19,7 +19,8 @@ public static class ArchivePath
         if (string.IsNullOrEmpty(name)) return "an empty entry name";
         if (name.Length > MaxLength) return "an entry name longer than 4096 characters";
         if (name == BackupManifest.EntryName) return null;
-        if (name[0] == '/' || name.Contains('\\') || (name.Length > 1 && name[1] == ':')) return $"an absolute or Windows path '{name}'";
+        if (name[0] == '/' || name.Contains('\\')
+            || (name.Length > 1 && name[1] == ':')) return $"an absolute or Windows path '{name}'";
         if (name.Any(char.IsControl)) return "an entry name with control characters";
         // A folder entry ends with '/': files/<root>/ is the root folder itself, files/<root>/a/b/ a folder in it.
         var folder = name.EndsWith('/') && name.StartsWith(FilesPrefix, StringComparison.Ordinal);
@@ -27,7 +28,8 @@ public static class ArchivePath
         if (segments.Any(s => s.Length == 0 || s == "." || s == ".."))
             return $"a path that leaves its folder or has empty segments '{name}'";
         if (name.StartsWith(DatabasePrefix, StringComparison.Ordinal))
-            return name == RolesEntry || (segments.Length == 2 && segments[1].EndsWith(".dump", StringComparison.Ordinal)) ? null : $"an unexpected database entry '{name}'";
+            return name == RolesEntry || (segments.Length == 2 && segments[1].EndsWith(".dump",
+                StringComparison.Ordinal)) ? null : $"an unexpected database entry '{name}'";
         if (name.StartsWith(FilesPrefix, StringComparison.Ordinal))
             return segments.Length >= (folder ? 2 : 3) ? null : $"a file entry without a folder '{name}'";
         return $"an entry outside db/ and files/ '{name}'";
@@ -37,7 +39,8 @@ public static class ArchivePath
     public static string RootOf(string entryName) => entryName.Split('/')[1];
 
     /// <summary>The path of a <c>files/&lt;root&gt;/…</c> entry relative to its root.</summary>
-    public static string RelativeToRoot(string entryName) => entryName[(FilesPrefix.Length + RootOf(entryName).Length + 1)..];
+    public static string RelativeToRoot(string entryName) =>
+        entryName[(FilesPrefix.Length + RootOf(entryName).Length + 1)..];
 
     /// <summary>
     /// Joins a validated relative entry path to <paramref name="root"/> and proves the result stays inside it.
@@ -47,7 +50,8 @@ public static class ArchivePath
         var rootFull = Path.GetFullPath(root).TrimEnd('/') + "/";
         var full = Path.GetFullPath(Path.Combine(rootFull, relative));
         if (!full.StartsWith(rootFull, StringComparison.Ordinal))
-            throw new BackupException(BackupErrorKind.Damaged, $"The archive entry '{relative}' would be written outside its folder; the archive is refused.");
+            throw new BackupException(BackupErrorKind.Damaged,
+                $"The archive entry '{relative}' would be written outside its folder; the archive is refused.");
         return full;
     }
 }

@@ -20,40 +20,49 @@ public sealed record ArchiveSummary
     public int Entries { get; init; }
     public long Bytes { get; init; }
     public int Warnings { get; init; }
-    /// <summary>Bytes of the database dump and of the files, uncompressed (absent in archives made before they were recorded).</summary>
+    /// <summary>Bytes of the database dump and of the files, uncompressed (absent in archives made before they were
+    /// recorded).</summary>
     public long? DatabaseBytes { get; init; }
     public long? FilesBytes { get; init; }
     /// <summary>How long the create took, in milliseconds, up to sealing the archive.</summary>
     public long? DurationMs { get; init; }
     public string ManifestSha256 { get; init; } = "";
-    /// <summary>CRC-32 of manifest.json's deflated bytes as stored (absent in archives made before it was recorded).</summary>
+    /// <summary>CRC-32 of manifest.json's deflated bytes as stored (absent in archives made before it was
+    /// recorded).</summary>
     public uint? ManifestStoredCrc32 { get; init; }
-    /// <summary>SHA-256 of the central directory and end records (see <see cref="ZipStructure.DirectoryHash"/>).</summary>
+    /// <summary>SHA-256 of the central directory and end records (see <see
+    /// cref="ZipStructure.DirectoryHash"/>).</summary>
     public string DirectorySha256 { get; init; } = "";
-    /// <summary>The making installation's signature over the two hashes above (see <see cref="ArchiveSigner"/>).</summary>
+    /// <summary>The making installation's signature over the two hashes above (see <see
+    /// cref="ArchiveSigner"/>).</summary>
     public string? Signature { get; init; }
 
-    /// <summary>The JSON, a newline, and the SHA-256 of the JSON: an edited or damaged comment is detected too.</summary>
+    /// <summary>The JSON, a newline, and the SHA-256 of the JSON: an edited or damaged comment is detected
+    /// too.</summary>
     public string ToComment()
     {
         var json = JsonSerializer.Serialize(this, BackupJson.Compact);
-        return json + "\n" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(json)));
+        return json + "\n"
+            + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(json)));
     }
 
-    /// <summary>The summary in a zip comment; null when the comment is absent, not ours, or fails its checksum.</summary>
+    /// <summary>The summary in a zip comment; null when the comment is absent, not ours, or fails its
+    /// checksum.</summary>
     public static ArchiveSummary? FromComment(string? comment)
     {
         if (string.IsNullOrEmpty(comment) || !comment.Contains(Marker, StringComparison.Ordinal)) return null;
         var newline = comment.LastIndexOf('\n');
         if (newline < 0) return null;
         var json = comment[..newline];
-        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(json)));
+        var expected = Convert.ToHexStringLower(
+            System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(json)));
         if (!string.Equals(expected, comment[(newline + 1)..], StringComparison.Ordinal)) return null;
         try { return JsonSerializer.Deserialize<ArchiveSummary>(json, BackupJson.Options); }
         catch (JsonException) { return null; }
     }
 
-    /// <summary>Seals a finished archive: hashes its central directory and rewrites the comment to record it, signed by <paramref name="signer"/>.</summary>
+    /// <summary>Seals a finished archive: hashes its central directory and rewrites the comment to record it, signed by
+    /// <paramref name="signer"/>.</summary>
     public static void SealFile(string path, ArchiveSummary summary, ArchiveSigner? signer = null)
     {
         string directoryHash;
@@ -64,18 +73,22 @@ public sealed record ArchiveSummary
             directoryHash = ZipStructure.DirectoryHash(stream, ZipStructure.Locate(stream, endRecord));
         }
         var sealedSummary = summary with { DirectorySha256 = directoryHash };
-        RewriteInFile(path, signer is null ? sealedSummary : sealedSummary with { Signature = signer.Sign(sealedSummary) });
+        RewriteInFile(path,
+            signer is null ? sealedSummary : sealedSummary with { Signature = signer.Sign(sealedSummary) });
     }
 
-    /// <summary>Reads the summary from the tail of a zip file without parsing the central directory; null if absent.</summary>
+    /// <summary>Reads the summary from the tail of a zip file without parsing the central directory; null if
+    /// absent.</summary>
     public static ArchiveSummary? ReadFromFile(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1,
+            FileOptions.None);
         var (_, comment) = FindComment(stream);
         return comment is null ? null : FromComment(comment);
     }
 
-    /// <summary>Replaces the zip comment in place (the comment is the last thing in a zip file). Used to mark uploads.</summary>
+    /// <summary>Replaces the zip comment in place (the comment is the last thing in a zip file). Used to mark
+    /// uploads.</summary>
     public static void RewriteInFile(string path, ArchiveSummary summary)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
@@ -90,7 +103,8 @@ public sealed record ArchiveSummary
         stream.Flush(flushToDisk: true);
     }
 
-    /// <summary>The offset of the end-of-central-directory record and the comment after it; (-1, null) when absent.</summary>
+    /// <summary>The offset of the end-of-central-directory record and the comment after it; (-1, null) when
+    /// absent.</summary>
     internal static (long EocdOffset, string? Comment) FindComment(Stream stream)
     {
         const int eocdSize = 22;
@@ -99,7 +113,8 @@ public sealed record ArchiveSummary
         var tail = new byte[tailLength];
         stream.Seek(-tailLength, SeekOrigin.End);
         stream.ReadExactly(tail);
-        // The end-of-central-directory record is the last "PK\x05\x06" whose comment length reaches the end of the file.
+        // The end-of-central-directory record is the last "PK\x05\x06" whose comment length reaches the end of the
+        // file.
         for (var i = tailLength - eocdSize; i >= 0; i--)
         {
             if (tail[i] != 0x50 || tail[i + 1] != 0x4b || tail[i + 2] != 0x05 || tail[i + 3] != 0x06) continue;

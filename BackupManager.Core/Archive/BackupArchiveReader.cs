@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using BackupManager.Core.Storage;
@@ -15,16 +14,18 @@ namespace BackupManager.Core.Archive;
 /// and any bytes after its end. Every failure is a <see cref="BackupException"/> of kind
 /// <see cref="BackupErrorKind.Damaged"/> that names the first bad entry.
 /// </summary>
-internal sealed class BackupArchiveReader : IDisposable
+internal sealed partial class BackupArchiveReader : IDisposable
 {
     private readonly UncachedFileReader _file;
     private Dictionary<string, ZipStructure.Entry> _entries;
 
-    /// <summary>The checked manifest; released by <see cref="Dispose"/> (with 100,000 files it holds tens of megabytes).</summary>
+    /// <summary>The checked manifest; released by <see cref="Dispose"/> (with 100,000 files it holds tens of
+    /// megabytes).</summary>
     public BackupManifest Manifest { get; private set; }
     public string Filename { get; }
 
-    private BackupArchiveReader(string name, UncachedFileReader file, Dictionary<string, ZipStructure.Entry> entries, BackupManifest manifest)
+    private BackupArchiveReader(string name, UncachedFileReader file, Dictionary<string, ZipStructure.Entry> entries,
+        BackupManifest manifest)
     {
         Filename = name;
         _file = file;
@@ -32,7 +33,8 @@ internal sealed class BackupArchiveReader : IDisposable
         Manifest = manifest;
     }
 
-    /// <summary>Opens and structurally checks <paramref name="path"/>; <paramref name="displayName"/> names it in errors.</summary>
+    /// <summary>Opens and structurally checks <paramref name="path"/>; <paramref name="displayName"/> names it in
+    /// errors.</summary>
     public static BackupArchiveReader Open(string path, string? displayName = null)
     {
         var name = displayName ?? Path.GetFileName(path);
@@ -40,15 +42,19 @@ internal sealed class BackupArchiveReader : IDisposable
         try
         {
             var (endRecord, comment) = ArchiveSummary.FindComment(file);
-            if (endRecord < 0) throw Damaged(name, "it is not a readable zip file (it has no end-of-central-directory record); it may be truncated or corrupted");
-            var summary = ArchiveSummary.FromComment(comment) ?? throw Damaged(name, comment?.Contains(ArchiveSummary.Marker, StringComparison.Ordinal) == true
+            if (endRecord < 0) throw Damaged(name,
+                "it is not a readable zip file (it has no end-of-central-directory record); it may be truncated or "
+                + "corrupted");
+            var summary = ArchiveSummary.FromComment(comment) ?? throw Damaged(name,
+                comment?.Contains(ArchiveSummary.Marker, StringComparison.Ordinal) == true
                 ? "its summary (the zip comment) is damaged"
                 : "it is not a BackupManager archive (its zip comment carries no BackupManager summary)");
             ZipStructure.Directory directory;
             try
             {
                 var layout = ZipStructure.Locate(file, endRecord);
-                if (!string.Equals(ZipStructure.DirectoryHash(file, layout), summary.DirectorySha256, StringComparison.Ordinal))
+                if (!string.Equals(ZipStructure.DirectoryHash(file, layout), summary.DirectorySha256,
+                    StringComparison.Ordinal))
                     throw Damaged(name, "its zip directory does not match the checksum recorded when it was made");
                 directory = ZipStructure.ReadEntries(file, layout);
             }
@@ -63,26 +69,35 @@ internal sealed class BackupArchiveReader : IDisposable
                 if (!entries.TryAdd(entry.Name, entry)) throw Damaged(name, $"the entry '{entry.Name}' appears twice");
                 if (ArchivePath.Problem(entry.Name) is { } problem) throw Damaged(name, $"it contains {problem}");
             }
-            if (!entries.TryGetValue(BackupManifest.EntryName, out var manifestEntry)) throw Damaged(name, "it has no manifest.json");
+            if (!entries.TryGetValue(BackupManifest.EntryName, out var manifestEntry)) throw Damaged(name,
+                "it has no manifest.json");
 
             var manifestBytes = ReadManifest(file, manifestEntry, summary.ManifestStoredCrc32, name);
-            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(manifestBytes)), summary.ManifestSha256, StringComparison.Ordinal))
-                throw Damaged(name, "manifest.json does not match the checksum recorded in the archive (it was edited or corrupted)");
+            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(manifestBytes)), summary.ManifestSha256,
+                StringComparison.Ordinal))
+                throw Damaged(name,
+                    "manifest.json does not match the checksum recorded in the archive (it was edited or corrupted)");
             BackupManifest manifest;
-            try { manifest = JsonSerializer.Deserialize<BackupManifest>(manifestBytes, BackupJson.Options) ?? throw new JsonException("empty"); }
+            try { manifest = JsonSerializer.Deserialize<BackupManifest>(manifestBytes,
+                BackupJson.Options) ?? throw new JsonException("empty"); }
             catch (JsonException e) { throw Damaged(name, $"manifest.json is not valid ({e.Message})"); }
             if (manifest.FormatVersion > BackupManifest.CurrentFormatVersion)
                 throw new BackupException(BackupErrorKind.InvalidInput,
-                    $"{name} was made by a newer BackupManager (format {manifest.FormatVersion}); upgrade this installation to read it.");
+                    $"{name} was made by a newer BackupManager (format {manifest.FormatVersion}); upgrade this "
+                        + $"installation to read it.");
 
             var listed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var recorded in manifest.Entries)
             {
-                if (ArchivePath.Problem(recorded.Path) is { } problem) throw Damaged(name, $"its manifest lists {problem}");
+                if (ArchivePath.Problem(recorded.Path) is { } problem) throw Damaged(name,
+                    $"its manifest lists {problem}");
                 if (!listed.Add(recorded.Path)) throw Damaged(name, $"its manifest lists '{recorded.Path}' twice");
-                if (!entries.TryGetValue(recorded.Path, out var entry)) throw Damaged(name, $"the entry '{recorded.Path}' listed in the manifest is missing");
-                if (entry.Size != recorded.Size) throw Damaged(name, $"the entry '{recorded.Path}' has {entry.Size} bytes but the manifest records {recorded.Size}");
-                if (!entry.Deflated && recorded.StoredCrc32 is not null) throw Damaged(name, $"the entry '{recorded.Path}' is stored but the manifest records it as deflated");
+                if (!entries.TryGetValue(recorded.Path, out var entry)) throw Damaged(name,
+                    $"the entry '{recorded.Path}' listed in the manifest is missing");
+                if (entry.Size != recorded.Size) throw Damaged(name,
+                    $"the entry '{recorded.Path}' has {entry.Size} bytes but the manifest records {recorded.Size}");
+                if (!entry.Deflated && recorded.StoredCrc32 is not null) throw Damaged(name,
+                    $"the entry '{recorded.Path}' is stored but the manifest records it as deflated");
             }
             foreach (var entryName in entries.Keys)
                 if (entryName != BackupManifest.EntryName && !listed.Contains(entryName))
@@ -96,8 +111,10 @@ internal sealed class BackupArchiveReader : IDisposable
         }
     }
 
-    /// <summary>Re-reads every entry (or those <paramref name="only"/> picks) and compares its SHA-256 with the manifest.</summary>
-    public async Task<VerificationReport> VerifyAsync(IProgress<BackupProgress>? progress, CancellationToken cancellationToken, Func<ManifestEntry, bool>? only = null)
+    /// <summary>Re-reads every entry (or those <paramref name="only"/> picks) and compares its SHA-256 with the
+    /// manifest.</summary>
+    public async Task<VerificationReport> VerifyAsync(IProgress<BackupProgress>? progress,
+        CancellationToken cancellationToken, Func<ManifestEntry, bool>? only = null)
     {
         long total = Math.Max(1, Manifest.Totals.Bytes), done = 0;
         var buffer = new byte[BackupArchiveWriter.BufferSize];
@@ -131,7 +148,8 @@ internal sealed class BackupArchiveReader : IDisposable
         _entries = [];
     }
 
-    /// <summary>Manifests above this many entries are held once, not twice: <see cref="VerifyInFullAsync"/> then reads with one reader.</summary>
+    /// <summary>Manifests above this many entries are held once, not twice: <see cref="VerifyInFullAsync"/> then reads
+    /// with one reader.</summary>
     private const int ParallelEntryLimit = 20_000;
 
     /// <summary>
@@ -143,7 +161,8 @@ internal sealed class BackupArchiveReader : IDisposable
     public static async Task VerifyInFullAsync(string path, CancellationToken cancellationToken)
     {
         using var files = Open(path);
-        static bool IsDump(ManifestEntry e) => e.Path.StartsWith(ArchivePath.DatabasePrefix, StringComparison.Ordinal) && e.Path.EndsWith(".dump", StringComparison.Ordinal);
+        static bool IsDump(ManifestEntry e) => e.Path.StartsWith(ArchivePath.DatabasePrefix,
+            StringComparison.Ordinal) && e.Path.EndsWith(".dump", StringComparison.Ordinal);
         if (files.Manifest.Database is null || files.Manifest.Entries.Count > ParallelEntryLimit)
         {
             await files.VerifyAsync(null, cancellationToken).ConfigureAwait(false);
@@ -152,13 +171,16 @@ internal sealed class BackupArchiveReader : IDisposable
         using var dump = Open(path);
         await Task.WhenAll(
             Task.Run(() => dump.VerifyAsync(null, cancellationToken, IsDump), cancellationToken),
-            Task.Run(() => files.VerifyAsync(null, cancellationToken, e => !IsDump(e)), cancellationToken)).ConfigureAwait(false);
+            Task.Run(() => files.VerifyAsync(null, cancellationToken, e => !IsDump(e)),
+                cancellationToken)).ConfigureAwait(false);
     }
 
     public static BackupException Damaged(string filename, string why) =>
-        new(BackupErrorKind.Damaged, $"The backup {filename} failed verification: {why}. Nothing was changed; use another backup.");
+        new(BackupErrorKind.Damaged,
+            $"The backup {filename} failed verification: {why}. Nothing was changed; use another backup.");
 
-    private static byte[] ReadManifest(UncachedFileReader file, ZipStructure.Entry entry, uint? storedCrc, string filename)
+    private static byte[] ReadManifest(UncachedFileReader file, ZipStructure.Entry entry, uint? storedCrc,
+        string filename)
     {
         if (entry.Size > 256L << 20) throw Damaged(filename, "manifest.json is implausibly large");
         try
@@ -167,139 +189,13 @@ internal sealed class BackupArchiveReader : IDisposable
             var bytes = new byte[entry.Size];
             if (stored.Content.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) != bytes.Length)
                 throw new InvalidDataException("it is shorter than its directory entry says");
-            if (stored.Content.ReadByte() >= 0) throw new InvalidDataException("it is longer than its directory entry says");
+            if (stored.Content.ReadByte() >= 0) throw new InvalidDataException(
+                "it is longer than its directory entry says");
             if (stored.Problem() is { } problem) throw new InvalidDataException(problem);
-            if (System.IO.Hashing.Crc32.HashToUInt32(bytes) != entry.Crc32) throw new InvalidDataException("it does not match the CRC-32 in its zip headers");
+            if (System.IO.Hashing.Crc32.HashToUInt32(bytes) != entry.Crc32) throw new InvalidDataException(
+                "it does not match the CRC-32 in its zip headers");
             return bytes;
         }
         catch (InvalidDataException e) { throw Damaged(filename, $"manifest.json cannot be read ({e.Message})"); }
-    }
-
-    /// <summary>
-    /// An entry's bytes as stored, read from its place in the file (sharing the file's position with other entries,
-    /// so one is read at a time, as with System.IO.Compression), CRC-32 checked when <c>expectedCrc</c> is given;
-    /// <see cref="Content"/> decodes them.
-    /// </summary>
-    private sealed class StoredBytes : Stream
-    {
-        private readonly UncachedFileReader _file;
-        private readonly ZipStructure.Entry _entry;
-        private readonly uint? _expectedCrc;
-        private readonly System.IO.Hashing.Crc32? _crc;
-        private long _read;
-
-        public StoredBytes(UncachedFileReader file, ZipStructure.Entry entry, uint? expectedCrc)
-        {
-            _file = file;
-            _entry = entry;
-            _expectedCrc = expectedCrc;
-            if (expectedCrc is not null) _crc = new System.IO.Hashing.Crc32();
-            Content = entry.Deflated ? new StrictInflateStream(this) : this;
-        }
-
-        public Stream Content { get; }
-
-        /// <summary>Once the content is read to its end: reads what the decoder left (a deflate stream's tail) and checks the CRC-32.</summary>
-        public string? Problem()
-        {
-            Span<byte> rest = stackalloc byte[4096]; // usually nothing is left: a few bytes of a deflate stream at most
-            while (Read(rest) > 0) { }
-            if (_read != _entry.CompressedSize) return $"its stored bytes end {_entry.CompressedSize - _read} bytes early";
-            return _crc is not null && _crc.GetCurrentHashAsUInt32() != _expectedCrc ? "its stored bytes do not match their CRC-32" : null;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var wanted = (int)Math.Min(buffer.Length, _entry.CompressedSize - _read);
-            if (wanted <= 0) return 0;
-            var at = _entry.DataOffset + _read;
-            if (_file.Position != at) _file.Position = at;
-            var read = _file.Read(buffer[..wanted]);
-            _crc?.Append(buffer[..read]);
-            _read += read;
-            return read;
-        }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => _entry.CompressedSize;
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing && Content != this) Content.Dispose();
-            base.Dispose(disposing);
-        }
-    }
-
-    private sealed class VerifiedEntryStream(StoredBytes stored, uint headerCrc, ManifestEntry recorded, string filename) : Stream
-    {
-        private readonly HashingStream _hashing = new(stored.Content, forRead: true, withCrc32: true);
-        private bool _checked;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => recorded.Size;
-        public override long Position { get => _hashing.BytesHashed; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            int read;
-            try { read = _hashing.Read(buffer); }
-            catch (InvalidDataException e) { throw Damaged(filename, $"the entry '{recorded.Path}' cannot be decompressed ({e.Message})"); }
-            return Check(read);
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            int read;
-            try { read = await _hashing.ReadAsync(buffer, cancellationToken).ConfigureAwait(false); }
-            catch (InvalidDataException e) { throw Damaged(filename, $"the entry '{recorded.Path}' cannot be decompressed ({e.Message})"); }
-            return Check(read);
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        private int Check(int read)
-        {
-            if (_hashing.BytesHashed > recorded.Size)
-                throw Damaged(filename, $"the entry '{recorded.Path}' is longer than the manifest records");
-            if (read == 0 && !_checked)
-            {
-                _checked = true;
-                if (_hashing.BytesHashed != recorded.Size || _hashing.HashHex() != recorded.Sha256)
-                    throw Damaged(filename, $"the entry '{recorded.Path}' does not match its SHA-256 checksum");
-                if (_hashing.Crc32 != headerCrc)
-                    throw Damaged(filename, $"the entry '{recorded.Path}' does not match the CRC-32 in its zip headers (unzip would refuse it)");
-                if (stored.Problem() is { } problem) throw Damaged(filename, $"the entry '{recorded.Path}' is damaged: {problem}");
-            }
-            return read;
-        }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _hashing.Dispose();
-                stored.Dispose();
-            }
-            base.Dispose(disposing);
-        }
     }
 }

@@ -17,7 +17,8 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
     private readonly ZipWriter _zip = new(output, output.Name);
     private readonly SpilledManifestEntries _entries = new(output.Name + ".entries");
 
-    /// <summary>The entries written so far, for the manifest; enumerable once all are written (see <see cref="SpilledManifestEntries"/>).</summary>
+    /// <summary>The entries written so far, for the manifest; enumerable once all are written (see <see
+    /// cref="SpilledManifestEntries"/>).</summary>
     public IReadOnlyList<ManifestEntry> Entries => _entries;
     public ManifestTotals Totals => new(_entries.Count, _entries.Bytes);
 
@@ -31,19 +32,23 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
     /// Adds one entry whose content <paramref name="writeContent"/> writes; returns what the manifest records.
     /// <paramref name="attributes"/> (a backed-up file's mode and owner) go into the zip headers and the manifest.
     /// </summary>
-    public async Task<ManifestEntry> AddAsync(string entryName, CompressionLevel level, DateTimeOffset? modifiedAt, long expectedSize,
-        Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken, ZipEntryAttributes? attributes = null)
+    public async Task<ManifestEntry> AddAsync(string entryName, CompressionLevel level, DateTimeOffset? modifiedAt,
+        long expectedSize,
+        Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken,
+            ZipEntryAttributes? attributes = null)
     {
         long size;
         string sha256;
-        var entryStream = _zip.OpenEntry(entryName, modifiedAt ?? DateTimeOffset.UnixEpoch, ZlibLevel(level), expectedSize, attributes);
+        var entryStream = _zip.OpenEntry(entryName, modifiedAt ?? DateTimeOffset.UnixEpoch, ZlibLevel(level),
+            expectedSize, attributes);
         await using (entryStream)
         await using (var hashing = new HashingStream(entryStream, forRead: false))
         {
             await writeContent(hashing, cancellationToken).ConfigureAwait(false);
             (size, sha256) = (hashing.BytesHashed, hashing.HashHex());
         }
-        var recorded = WithAttributes(new ManifestEntry(entryName, size, sha256, modifiedAt, entryStream.StoredCrc32), attributes);
+        var recorded = WithAttributes(new ManifestEntry(entryName, size, sha256, modifiedAt, entryStream.StoredCrc32),
+            attributes);
         _entries.Add(recorded);
         return recorded;
     }
@@ -59,27 +64,33 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
 
     private const string EmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-    private static ManifestEntry WithAttributes(ManifestEntry entry, ZipEntryAttributes? attributes) => attributes is null ? entry
+    private static ManifestEntry WithAttributes(ManifestEntry entry,
+        ZipEntryAttributes? attributes) => attributes is null ? entry
         : entry with { Mode = ManifestEntry.FormatMode(attributes.Mode), Uid = attributes.Uid, Gid = attributes.Gid };
 
-    /// <summary>Adds an entry compressed ahead of time by <see cref="PrecompressedFile"/>, copying its bytes as they are.</summary>
-    public async Task<ManifestEntry> AddPrecompressedAsync(string entryName, DateTimeOffset modifiedAt, PrecompressedContent content, string path,
+    /// <summary>Adds an entry compressed ahead of time by <see cref="PrecompressedFile"/>, copying its bytes as they
+    /// are.</summary>
+    public async Task<ManifestEntry> AddPrecompressedAsync(string entryName, DateTimeOffset modifiedAt,
+        PrecompressedContent content, string path,
         CancellationToken cancellationToken)
     {
         uint? storedCrc;
         await using (var source = new UncachedFileReader(path))
-            storedCrc = await _zip.AddPrecompressedAsync(entryName, modifiedAt, content, source, cancellationToken).ConfigureAwait(false);
+            storedCrc = await _zip.AddPrecompressedAsync(entryName, modifiedAt, content, source,
+                cancellationToken).ConfigureAwait(false);
         var recorded = new ManifestEntry(entryName, content.Size, content.Sha256, modifiedAt, storedCrc);
         _entries.Add(recorded);
         return recorded;
     }
 
-    /// <summary>Starts an entry whose compressed bytes arrive later, through the returned stream (see <see cref="PrecompressedSink"/>).</summary>
+    /// <summary>Starts an entry whose compressed bytes arrive later, through the returned stream (see <see
+    /// cref="PrecompressedSink"/>).</summary>
     public ZipWriter.RawEntry OpenPrecompressed(string entryName, DateTimeOffset modifiedAt, bool deflated) =>
         _zip.OpenRawEntry(entryName, modifiedAt, deflated);
 
     /// <summary>Completes an entry from <see cref="OpenPrecompressed"/> once all its bytes are written.</summary>
-    public ManifestEntry CompletePrecompressed(string entryName, DateTimeOffset modifiedAt, ZipWriter.RawEntry entry, PrecompressedContent content)
+    public ManifestEntry CompletePrecompressed(string entryName, DateTimeOffset modifiedAt, ZipWriter.RawEntry entry,
+        PrecompressedContent content)
     {
         var storedCrc = entry.Complete(content.Crc32, content.Size);
         var recorded = new ManifestEntry(entryName, content.Size, content.Sha256, modifiedAt, storedCrc);
@@ -95,7 +106,8 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
     {
         // Serialized straight into the entry and hashed on the way: a manifest of 100,000 files is never held as bytes.
         string manifestSha256;
-        var stream = _zip.OpenEntry(BackupManifest.EntryName, manifest.CreatedAt, ZlibLevel(CompressionLevel.Fastest), expectedSize: -1);
+        var stream = _zip.OpenEntry(BackupManifest.EntryName, manifest.CreatedAt, ZlibLevel(CompressionLevel.Fastest),
+            expectedSize: -1);
         using (stream)
         using (var hashing = new HashingStream(stream, forRead: false))
         {

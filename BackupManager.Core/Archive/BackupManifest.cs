@@ -2,7 +2,8 @@ namespace BackupManager.Core;
 
 /// <summary>
 /// <c>manifest.json</c>, the last entry of every archive: what the backup holds and the SHA-256 of every other entry.
-/// Its own SHA-256 is in the archive comment (<see cref="Archive.ArchiveSummary"/>), so an edited manifest is detected too.
+/// Its own SHA-256 is in the archive comment (<see cref="Archive.ArchiveSummary"/>), so an edited manifest is detected
+/// too.
 /// </summary>
 public sealed record BackupManifest
 {
@@ -32,18 +33,22 @@ public sealed record ManifestDatabase(string Name, string ServerVersion, string 
     public Database.DatabaseState? State { get; init; }
     public IReadOnlyList<Database.RoleRecord>? Roles { get; init; }
     public string? RolesEntry { get; init; }
-    /// <summary>Rows of each table ("schema.table") in the dump, counted as it was written; what a restore drill compares.</summary>
+    /// <summary>Rows of each table ("schema.table") in the dump, counted as it was written; what a restore drill
+    /// compares.</summary>
     public IReadOnlyDictionary<string, long>? RowCounts { get; init; }
 }
 
-/// <summary>A backed-up folder: <see cref="Name"/> is its folder under <c>files/</c>, <see cref="SourcePath"/> where it was.</summary>
+/// <summary>A backed-up folder: <see cref="Name"/> is its folder under <c>files/</c>, <see cref="SourcePath"/> where it
+/// was.</summary>
 public sealed record ManifestRoot(string Name, string SourcePath, int FileCount, long Bytes);
 
 /// <summary>
-/// One entry: its content's size and SHA-256, and for a deflated entry <see cref="StoredCrc32"/>, the CRC-32 of its bytes
+/// One entry: its content's size and SHA-256, and for a deflated entry <see cref="StoredCrc32"/>, the CRC-32 of its
+/// bytes
 /// as stored (absent in archives made before it was recorded).
 /// </summary>
-public sealed record ManifestEntry(string Path, long Size, string Sha256, DateTimeOffset? ModifiedAt = null, uint? StoredCrc32 = null)
+public sealed record ManifestEntry(string Path, long Size, string Sha256, DateTimeOffset? ModifiedAt = null,
+    uint? StoredCrc32 = null)
 {
     /// <summary>Permission bits in octal ("0640") of a backed-up file or folder (absent before format 2).</summary>
     public string? Mode { get; init; }

@@ -17,5 +17,6 @@ public static class CompressionPolicy
     };
 
     public static CompressionLevel For(string fileName) =>
-        StoredExtensions.Contains(Path.GetExtension(fileName)) ? CompressionLevel.NoCompression : CompressionLevel.Fastest;
+        StoredExtensions.Contains(Path.GetExtension(fileName))
+            ? CompressionLevel.NoCompression : CompressionLevel.Fastest;
 }

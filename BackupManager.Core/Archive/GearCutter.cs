@@ -6,9 +6,11 @@ namespace BackupManager.Core.Archive;
 
 /// <summary>
 /// Content-defined cut points (a gear rolling hash, as FastCDC): a stream is cut where its last 64 bytes hash to a
-/// value with the top bits of <c>mask</c> zero, at least <c>min</c> and at most <c>max</c> bytes after the previous cut.
+/// value with the top bits of <c>mask</c> zero, at least <c>min</c> and at most <c>max</c> bytes after the previous
+/// cut.
 /// Because a cut depends only on nearby content, an insertion or a change early in a stream moves the cuts around it
-/// and the rest fall where they fell before, so unchanged content is cut — and then compressed or stored — the same.
+/// and the rest fall where they fell before, so unchanged content is cut — and then compressed or stored — the
+/// same.
 /// Used for the dump's deflate chunks (which makes the compressed dump "rsyncable") and the off-site pieces.
 /// </summary>
 internal struct GearCutter(long min, long max, int maskBits)
@@ -24,7 +26,9 @@ internal struct GearCutter(long min, long max, int maskBits)
     {
         // Fixed, so every installation and every version cuts the same content the same way.
         var gear = new ulong[256];
-        for (var i = 0; i < 256; i++) gear[i] = BinaryPrimitives.ReadUInt64LittleEndian(SHA256.HashData(Encoding.ASCII.GetBytes($"backupmanager gear {i}")));
+        for (var i = 0; i < 256; i++) gear[i] =
+            BinaryPrimitives.ReadUInt64LittleEndian(
+            SHA256.HashData(Encoding.ASCII.GetBytes($"backupmanager gear {i}")));
         return gear;
     }
 

@@ -9,7 +9,8 @@ namespace BackupManager.Core.Archive;
 /// </summary>
 internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 = false) : Stream
 {
-    // Made at the first byte: loading the crypto library then overlaps with the program that produces the bytes (pg_dump's start).
+    // Made at the first byte: loading the crypto library then overlaps with the program that produces the bytes
+    // (pg_dump's start).
     private IncrementalHash? _hash;
     private IncrementalHash Hash => _hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly System.IO.Hashing.Crc32? _crc = withCrc32 ? new() : null;
@@ -19,7 +20,8 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
 
     public string HashHex() => Convert.ToHexStringLower(Hash.GetHashAndReset());
 
-    public uint Crc32 => _crc?.GetCurrentHashAsUInt32() ?? throw new InvalidOperationException("This stream was not asked to compute a CRC-32.");
+    public uint Crc32 => _crc?.GetCurrentHashAsUInt32()
+        ?? throw new InvalidOperationException("This stream was not asked to compute a CRC-32.");
 
     public override bool CanRead => forRead;
     public override bool CanSeek => false;
@@ -37,7 +39,8 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
         inner?.Write(buffer);
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer,
+        CancellationToken cancellationToken = default)
     {
         Hash.AppendData(buffer.Span);
         _crc?.Append(buffer.Span);
@@ -72,7 +75,8 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override void Flush() => inner?.Flush();
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner?.FlushAsync(cancellationToken)
+        ?? Task.CompletedTask;
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
 

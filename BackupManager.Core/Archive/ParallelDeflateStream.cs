@@ -37,8 +37,10 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
     private bool _completed;
     private bool _disposed;
 
-    /// <summary>Compresses into <paramref name="destination"/> at zlib <paramref name="level"/>, <paramref name="workers"/> chunks of <paramref name="chunkSize"/> at once (one per core is a good choice).</summary>
-    public ParallelDeflateStream(Stream destination, int level, int workers, int chunkSize = DefaultChunkSize, bool contentDefinedCuts = false, bool lowPriority = false)
+    /// <summary>Compresses into <paramref name="destination"/> at zlib <paramref name="level"/>, <paramref
+    /// name="workers"/> chunks of <paramref name="chunkSize"/> at once (one per core is a good choice).</summary>
+    public ParallelDeflateStream(Stream destination, int level, int workers, int chunkSize = DefaultChunkSize,
+        bool contentDefinedCuts = false, bool lowPriority = false)
     {
         _lowPriority = lowPriority;
         ArgumentOutOfRangeException.ThrowIfLessThan(level, 1);
@@ -47,7 +49,8 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
         (_destination, _level, _workerCount, _chunkSize) = (destination, level, workers, chunkSize);
         // After the first three quarters of a chunk, a cut on average every sixteenth of it (128 KiB of 2 MiB): only
         // about 2 % of chunks reach the full size without a cut of their own.
-        if (contentDefinedCuts) _cutter = new GearCutter(chunkSize - chunkSize / 4, chunkSize, maskBits: System.Numerics.BitOperations.Log2((uint)chunkSize / 16));
+        if (contentDefinedCuts) _cutter = new GearCutter(chunkSize - chunkSize / 4, chunkSize,
+            maskBits: System.Numerics.BitOperations.Log2((uint)chunkSize / 16));
     }
 
     public override bool CanWrite => !_completed;
@@ -148,7 +151,8 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
         base.Dispose(disposing);
     }
 
-    /// <summary>A final, fixed-Huffman block holding only its end code: a complete deflate stream of no bytes.</summary>
+    /// <summary>A final, fixed-Huffman block holding only its end code: a complete deflate stream of no
+    /// bytes.</summary>
     internal static ReadOnlySpan<byte> EmptyFinalBlock => [0x03, 0x00];
 
     private sealed class Chunk(int size)
@@ -164,7 +168,9 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
         public void Compress(int level)
         {
             var strategy = ChooseStrategy(level);
-            using var deflate = new DeflateStream(Output, new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = strategy }, leaveOpen: true);
+            using var deflate = new DeflateStream(Output,
+                new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = strategy },
+                leaveOpen: true);
             deflate.Write(Input, 0, Length);
             if (Final)
             {
@@ -191,11 +197,15 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
             if (Length < probe) return ZLibCompressionStrategy.Default;
             var matched = ProbeSize(level, ZLibCompressionStrategy.Default);
             if (matched <= probe / 2) return ZLibCompressionStrategy.Default; // text that matching halves: keep it
-            return ProbeSize(level, ZLibCompressionStrategy.HuffmanOnly) < matched ? ZLibCompressionStrategy.HuffmanOnly : ZLibCompressionStrategy.Default;
+            return ProbeSize(level,
+                ZLibCompressionStrategy.HuffmanOnly) < matched
+                ? ZLibCompressionStrategy.HuffmanOnly : ZLibCompressionStrategy.Default;
 
             long ProbeSize(int level, ZLibCompressionStrategy strategy)
             {
-                using (var deflate = new DeflateStream(Output, new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = strategy }, leaveOpen: true))
+                using (var deflate = new DeflateStream(Output,
+                    new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = strategy },
+                    leaveOpen: true))
                     deflate.Write(Input, 0, probe);
                 var size = Output.Length;
                 Output.SetLength(0);

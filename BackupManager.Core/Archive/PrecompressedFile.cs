@@ -16,13 +16,16 @@ internal static class PrecompressedFile
     /// <paramref name="compressionLevel"/> (0 stores), and completes the sink. On failure the sink's file is left for
     /// the caller to delete.
     /// </summary>
-    public static async Task<PrecompressedContent> WriteAsync(PrecompressedSink sink, int compressionLevel, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken,
+    public static async Task<PrecompressedContent> WriteAsync(PrecompressedSink sink, int compressionLevel, Func<Stream,
+        CancellationToken, Task> produce, CancellationToken cancellationToken,
         bool lowPriority = false)
     {
         // On every core: a single deflater was the dump's bottleneck on rows that compress slowly (bytea as hex).
-        // Four keep up with one server backend (per core zlib-ng deflates about 250 MB/s at level 1, 100 MB/s at 6); more would only hold memory.
+        // Four keep up with one server backend (per core zlib-ng deflates about 250 MB/s at level 1, 100 MB/s at 6);
+        // more would only hold memory.
         using var deflate = compressionLevel > 0 ? new ParallelDeflateStream(sink, compressionLevel,
-            lowPriority ? 1 : Math.Clamp(Environment.ProcessorCount, 1, 4), contentDefinedCuts: true, lowPriority: lowPriority) : null;
+            lowPriority ? 1 : Math.Clamp(Environment.ProcessorCount, 1, 4), contentDefinedCuts: true,
+                lowPriority: lowPriority) : null;
         string sha256;
         uint crc;
         long size;
@@ -53,7 +56,8 @@ internal sealed class PrecompressedSink(string spillPath) : InlineWriteStream
     private long _written;
     private bool _finished;
 
-    /// <summary>True once the bytes go to the archive entry; the spill file then holds nothing the archive still needs.</summary>
+    /// <summary>True once the bytes go to the archive entry; the spill file then holds nothing the archive still
+    /// needs.</summary>
     public bool HandedOff { get { lock (_gate) return _entry is not null; } }
 
     public override void Write(ReadOnlySpan<byte> buffer)
@@ -101,13 +105,15 @@ internal sealed class PrecompressedSink(string spillPath) : InlineWriteStream
         }
     }
 
-    /// <summary>Ends the content; returns its compressed size. The spill file is complete on disk unless handed off.</summary>
+    /// <summary>Ends the content; returns its compressed size. The spill file is complete on disk unless handed
+    /// off.</summary>
     public long Finish()
     {
         lock (_gate)
         {
             // Not handed off: the caller adds the spill file as it is, so its last piece must be on disk.
-            if (!_finished && _entry is null) _spill.Complete(flushToDisk: false); // a scratch file: the archive is what gets flushed
+            // a scratch file: the archive is what gets flushed
+            if (!_finished && _entry is null) _spill.Complete(flushToDisk: false);
             _finished = true;
             return _written;
         }

@@ -11,7 +11,8 @@ internal static class SpillFile
 {
     public static FileStream Create(string path)
     {
-        var stream = new FileStream(path, Storage.PrivateFiles.Create(FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
+        var stream = new FileStream(path,
+            Storage.PrivateFiles.Create(FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
             OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None));
         if (!OperatingSystem.IsWindows()) File.Delete(path);
         return stream;
@@ -52,7 +53,8 @@ internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<Manife
         Bytes += entry.Size;
     }
 
-    public ManifestEntry this[int index] => throw new NotSupportedException("Spilled manifest entries can only be enumerated.");
+    public ManifestEntry this[int index] =>
+        throw new NotSupportedException("Spilled manifest entries can only be enumerated.");
 
     public IEnumerator<ManifestEntry> GetEnumerator()
     {
@@ -76,8 +78,10 @@ internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<Manife
                 }
                 uint? storedCrc = reader.ReadBoolean() ? reader.ReadUInt32() : null;
                 var mode = reader.ReadString();
-                (uint? uid, uint? gid) = reader.ReadBoolean() ? (reader.ReadUInt32(), reader.ReadUInt32()) : ((uint?)null, (uint?)null);
-                yield return new ManifestEntry(entryPath, size, sha256, modified, storedCrc) { Mode = mode.Length == 0 ? null : mode, Uid = uid, Gid = gid };
+                (uint? uid, uint? gid) = reader.ReadBoolean() ? (reader.ReadUInt32(),
+                    reader.ReadUInt32()) : ((uint?)null, (uint?)null);
+                yield return new ManifestEntry(entryPath, size, sha256, modified,
+                    storedCrc) { Mode = mode.Length == 0 ? null : mode, Uid = uid, Gid = gid };
             }
         }
         finally

@@ -57,13 +57,16 @@ internal sealed unsafe partial class StrictInflateStream : Stream
             {
                 _finished = true;
                 var trailing = (long)_z.AvailIn + DrainSource();
-                if (trailing > 0) throw new InvalidDataException($"{trailing} byte(s) follow the end of its deflate stream");
+                if (trailing > 0) throw new InvalidDataException(
+                    $"{trailing} byte(s) follow the end of its deflate stream");
                 return (int)produced;
             }
             if (result is not (Ok or BufferError))
-                throw new InvalidDataException($"its deflate stream is invalid ({Marshal.PtrToStringUTF8(_z.Message) ?? $"zlib error {result}"})");
+                throw new InvalidDataException(
+                    $"its deflate stream is invalid ({Marshal.PtrToStringUTF8(_z.Message) ?? $"zlib error {result}"})");
             if (produced > 0) return (int)produced;
-            if (_z.AvailIn == 0 && _sourceEnded) throw new InvalidDataException("its deflate stream ends without a final block");
+            if (_z.AvailIn == 0
+                && _sourceEnded) throw new InvalidDataException("its deflate stream ends without a final block");
         }
     }
 
@@ -94,7 +97,8 @@ internal sealed unsafe partial class StrictInflateStream : Stream
     public override bool CanSeek => false;
     public override bool CanWrite => false;
     public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Position { get => throw new NotSupportedException(); set =>
+        throw new NotSupportedException(); }
     public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();

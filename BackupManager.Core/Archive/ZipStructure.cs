@@ -30,17 +30,22 @@ internal static class ZipStructure
         {
             Span<byte> locator = stackalloc byte[20];
             ReadAt(stream, endRecordOffset - 20, locator);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(locator) != Zip64LocatorSignature) throw new InvalidDataException("the Zip64 locator is missing");
+            if (BinaryPrimitives.ReadUInt32LittleEndian(
+                locator) != Zip64LocatorSignature) throw new InvalidDataException("the Zip64 locator is missing");
             Span<byte> zip64End = stackalloc byte[56];
             ReadAt(stream, (long)BinaryPrimitives.ReadUInt64LittleEndian(locator[8..]), zip64End);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(zip64End) != Zip64EndSignature) throw new InvalidDataException("the Zip64 end record is damaged");
+            if (BinaryPrimitives.ReadUInt32LittleEndian(zip64End) != Zip64EndSignature) throw new InvalidDataException(
+                "the Zip64 end record is damaged");
             directoryOffset = (long)BinaryPrimitives.ReadUInt64LittleEndian(zip64End[48..]);
         }
-        if (directoryOffset < 0 || directoryOffset > endRecordOffset) throw new InvalidDataException("the central directory offset is out of range");
+        if (directoryOffset < 0
+            || directoryOffset > endRecordOffset) throw new InvalidDataException(
+            "the central directory offset is out of range");
         return new Layout(directoryOffset, endRecordOffset);
     }
 
-    /// <summary>SHA-256 of the central directory, the Zip64 end records and the end record up to (not including) the comment length.</summary>
+    /// <summary>SHA-256 of the central directory, the Zip64 end records and the end record up to (not including) the
+    /// comment length.</summary>
     public static string DirectoryHash(Stream stream, Layout layout)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -85,7 +90,8 @@ internal static class ZipStructure
         var expectedOffset = 0L;
         var position = 0;
         var local = new byte[30];
-        while (position + 4 <= directory.Length && BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(position)) == CentralHeaderSignature)
+        while (position + 4 <= directory.Length
+            && BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(position)) == CentralHeaderSignature)
         {
             var record = directory.AsSpan(position);
             var flags = BinaryPrimitives.ReadUInt16LittleEndian(record[8..]);
@@ -101,17 +107,25 @@ internal static class ZipStructure
             ReadZip64(record.Slice(46 + nameLength, extraLength), ref uncompressed, ref compressed, ref offset);
             var label = System.Text.Encoding.UTF8.GetString(name);
 
-            if (offset != expectedOffset) return $"the bytes before the entry '{label}' are not where the directory says";
-            if (method is not (MethodStored or MethodDeflate)) return $"the entry '{label}' uses compression method {method}, which BackupManager never writes";
+            if (offset != expectedOffset) return $"the bytes before the entry '{label}' are not where the directory "
+                + $"says";
+            if (method is not (
+                MethodStored or MethodDeflate)) return $"the entry '{label}' uses compression method {method}, which "
+                + $"BackupManager never writes";
             ReadAt(stream, offset, local);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(local) != LocalHeaderSignature) return $"the local header of '{label}' is damaged";
+            if (BinaryPrimitives.ReadUInt32LittleEndian(
+                local) != LocalHeaderSignature) return $"the local header of '{label}' is damaged";
             // version needed, flags, method, time, date and CRC sit at the same relative places in both headers.
-            if (!local.AsSpan(4, 14).SequenceEqual(record.Slice(6, 14))) return $"the local header of '{label}' disagrees with the central directory";
+            if (!local.AsSpan(4,
+                14).SequenceEqual(record.Slice(6,
+                14))) return $"the local header of '{label}' disagrees with the central directory";
             var localNameLength = BinaryPrimitives.ReadUInt16LittleEndian(local.AsSpan(26));
             var localExtraLength = BinaryPrimitives.ReadUInt16LittleEndian(local.AsSpan(28));
             var localRest = new byte[localNameLength + localExtraLength];
             ReadAt(stream, offset + 30, localRest);
-            if (!localRest.AsSpan(0, localNameLength).SequenceEqual(name)) return $"the local name of '{label}' disagrees with the central directory";
+            if (!localRest.AsSpan(0,
+                localNameLength)
+                .SequenceEqual(name)) return $"the local name of '{label}' disagrees with the central directory";
             long localCompressed = BinaryPrimitives.ReadUInt32LittleEndian(local.AsSpan(18));
             long localUncompressed = BinaryPrimitives.ReadUInt32LittleEndian(local.AsSpan(22));
             long ignored = 0;
@@ -120,25 +134,33 @@ internal static class ZipStructure
                 return $"the sizes in the local header of '{label}' disagree with the central directory";
             if (localRest.Length > localNameLength && !HasOnlyKnownExtras(localRest.AsSpan(localNameLength)))
                 return $"the local header of '{label}' has unexpected extra data";
-            // Time and owner fields are written alike in both headers; the central copy is covered by the directory hash.
-            if (!WithoutZip64(localRest.AsSpan(localNameLength)).SequenceEqual(WithoutZip64(record.Slice(46 + nameLength, extraLength))))
+            // Time and owner fields are written alike in both headers; the central copy is covered by the directory
+            // hash.
+            if (!WithoutZip64(localRest.AsSpan(localNameLength))
+                .SequenceEqual(WithoutZip64(record.Slice(46 + nameLength, extraLength))))
                 return $"the time or owner fields in the local header of '{label}' disagree with the central directory";
 
             var dataOffset = offset + 30 + localNameLength + localExtraLength;
             expectedOffset = dataOffset + compressed;
-            if ((flags & 0x8) != 0) return $"the entry '{label}' uses a data descriptor, which BackupManager never writes";
-            if (compressed < 0 || uncompressed < 0 || expectedOffset > layout.DirectoryOffset) return $"the sizes of '{label}' reach past the central directory";
+            if ((flags & 0x8) != 0) return $"the entry '{label}' uses a data descriptor, which BackupManager never "
+                + $"writes";
+            if (compressed < 0 || uncompressed < 0
+                || expectedOffset > layout.DirectoryOffset) return $"the sizes of '{label}' reach past the central "
+                + $"directory";
             entries.Add(new Entry(label, method == MethodDeflate, crc, dataOffset, compressed, uncompressed));
             position += 46 + nameLength + extraLength + commentLength;
         }
-        if (position != directory.Length && !IsZip64EndRecords(directory.AsSpan(position))) return "the central directory has trailing bytes";
-        return expectedOffset == layout.DirectoryOffset ? null : "there are stray bytes between the last entry and the central directory";
+        if (position != directory.Length
+            && !IsZip64EndRecords(directory.AsSpan(position))) return "the central directory has trailing bytes";
+        return expectedOffset == layout.DirectoryOffset
+            ? null : "there are stray bytes between the last entry and the central directory";
     }
 
     private static bool IsZip64EndRecords(ReadOnlySpan<byte> tail) =>
         tail.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(tail) == Zip64EndSignature;
 
-    /// <summary>Zip64 sizes, Info-ZIP's extended timestamp and Unix owner: the extra fields BackupManager writes.</summary>
+    /// <summary>Zip64 sizes, Info-ZIP's extended timestamp and Unix owner: the extra fields BackupManager
+    /// writes.</summary>
     private static bool HasOnlyKnownExtras(ReadOnlySpan<byte> extra)
     {
         while (extra.Length >= 4)
@@ -151,7 +173,8 @@ internal static class ZipStructure
         return extra.Length == 0;
     }
 
-    /// <summary>The extra fields other than Zip64's (whose local and central forms differ by design), as they stand.</summary>
+    /// <summary>The extra fields other than Zip64's (whose local and central forms differ by design), as they
+    /// stand.</summary>
     private static byte[] WithoutZip64(ReadOnlySpan<byte> extra)
     {
         var kept = new List<byte>();
@@ -176,9 +199,14 @@ internal static class ZipStructure
             if (id == 0x0001)
             {
                 var data = extra.Slice(4, size);
-                if (uncompressed == uint.MaxValue && data.Length >= 8) { uncompressed = (long)BinaryPrimitives.ReadUInt64LittleEndian(data); data = data[8..]; }
-                if (compressed == uint.MaxValue && data.Length >= 8) { compressed = (long)BinaryPrimitives.ReadUInt64LittleEndian(data); data = data[8..]; }
-                if (offset == uint.MaxValue && data.Length >= 8) offset = (long)BinaryPrimitives.ReadUInt64LittleEndian(data);
+                if (uncompressed == uint.MaxValue
+                    && data.Length >= 8) { uncompressed = (long)BinaryPrimitives.ReadUInt64LittleEndian(data); data =
+                    data[8..]; }
+                if (compressed == uint.MaxValue
+                    && data.Length >= 8) { compressed = (long)BinaryPrimitives.ReadUInt64LittleEndian(data); data =
+                    data[8..]; }
+                if (offset == uint.MaxValue
+                    && data.Length >= 8) offset = (long)BinaryPrimitives.ReadUInt64LittleEndian(data);
             }
             extra = extra[(4 + size)..];
         }

@@ -32,7 +32,8 @@ internal sealed class AuditFile(string directory, string fileName, long maxFileB
                 Directory.CreateDirectory(directory);
                 RotateIfFull(bytes.Length);
                 // O_APPEND and one write per line: lines from several processes never interleave.
-                var options = Storage.PrivateFiles.Create(FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                var options = Storage.PrivateFiles.Create(FileMode.Append, FileAccess.Write,
+                    FileShare.ReadWrite | FileShare.Delete);
                 using var stream = new FileStream(PathName, options);
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);

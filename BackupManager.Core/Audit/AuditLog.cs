@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace BackupManager.Core.Audit;
 
 /// <summary>One line of the audit log: who did what, when, from where, and how it ended.</summary>
-public sealed record AuditEntry(DateTimeOffset At, string Actor, string? Address, string Action, string? Target, string Outcome, string? Detail = null);
+public sealed record AuditEntry(DateTimeOffset At, string Actor, string? Address, string Action, string? Target,
+    string Outcome, string? Detail = null);
 
 /// <summary>Outcomes used in audit entries.</summary>
 public static class AuditOutcome
@@ -20,7 +21,8 @@ public static class AuditOutcome
 /// database a restore replaces, so a restore never erases the record of itself. Two files, each rotated by size
 /// (<c>name.1</c> … the oldest is dropped) so neither can fill the backup volume: <c>audit.log</c> holds what
 /// signed-in people, tokens, schedules and the console did (<see cref="Record"/>); <c>audit-refused.log</c> holds
-/// refusals that anyone on the network can cause — failed sign-ins, refused API calls (<see cref="RecordRefusal"/>) —
+/// refusals that anyone on the network can cause — failed sign-ins, refused API calls (<see cref="RecordRefusal"/>)
+/// —
 /// so no amount of anonymous traffic rotates the record of real actions away. <see cref="Read"/> shows both, merged
 /// newest first. Contract: a record only ever appends one whole line and flushes it to disk. It never throws: a log
 /// that cannot be written is reported to the application log, and the audited operation's own outcome stands.
@@ -36,7 +38,8 @@ public sealed class AuditLog(string backupDirectory, TimeProvider time, ILogger<
     private readonly AuditFile _actions = new(backupDirectory, FileName, maxFileBytes, keepFiles, logger);
     private readonly AuditFile _refusals = new(backupDirectory, RefusalsFileName, maxFileBytes, keepFiles, logger);
 
-    /// <summary>The actor (an attempted e-mail address, say) and every other field are cut to these lengths, so one anonymous request cannot grow the log by a megabyte.</summary>
+    /// <summary>The actor (an attempted e-mail address, say) and every other field are cut to these lengths, so one
+    /// anonymous request cannot grow the log by a megabyte.</summary>
     public const int MaxActorLength = 256, MaxFieldLength = 1024;
 
     /// <summary>Records what a known actor did or was refused (signed in, a token, a schedule, the console).</summary>
@@ -51,12 +54,14 @@ public sealed class AuditLog(string backupDirectory, TimeProvider time, ILogger<
 
     private byte[] Line(string actor, string? address, string action, string? target, string outcome, string? detail)
     {
-        var entry = new AuditEntry(time.GetUtcNow(), Cap(actor, MaxActorLength)!, Cap(address, MaxFieldLength), Cap(action, MaxFieldLength)!,
+        var entry = new AuditEntry(time.GetUtcNow(), Cap(actor, MaxActorLength)!, Cap(address, MaxFieldLength),
+            Cap(action, MaxFieldLength)!,
             Cap(target, MaxFieldLength), Cap(outcome, MaxFieldLength)!, Cap(detail, MaxFieldLength));
         return JsonSerializer.SerializeToUtf8Bytes(entry, BackupJson.Compact);
     }
 
-    private static string? Cap(string? value, int max) => value is null || value.Length <= max ? value : string.Concat(value.AsSpan(0, max), "…[cut]");
+    private static string? Cap(string? value,
+        int max) => value is null || value.Length <= max ? value : string.Concat(value.AsSpan(0, max), "…[cut]");
 
     /// <summary>The newest entries of both files first, after <paramref name="skip"/>; unreadable lines are
     /// skipped.</summary>

@@ -31,7 +31,8 @@ public sealed record DatabaseState
         DatabaseState state;
         bool hasAcl;
         await using (var command = new NpgsqlCommand("""
-            SELECT pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datlocprovider::text, d.datcollate, d.datctype,
+            SELECT pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datlocprovider::text,
+                   d.datcollate, d.datctype,
                    d.daticulocale, d.datconnlimit, shobj_description(d.oid, 'pg_database'), d.datacl IS NOT NULL
             FROM pg_database d WHERE d.datname = current_database()
             """, connection))
@@ -55,18 +56,22 @@ public sealed record DatabaseState
         if (hasAcl)
         {
             await using var command = new NpgsqlCommand("""
-                SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable
-                FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = current_database() ORDER BY 1 NULLS FIRST, 2
+                SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
+                       a.privilege_type, a.is_grantable
+                FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = current_database()
+                ORDER BY 1 NULLS FIRST, 2
                 """, connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                acl.Add(new DatabaseGrant(reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1), reader.GetBoolean(2)));
+                acl.Add(new DatabaseGrant(reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1),
+                    reader.GetBoolean(2)));
         }
         var settings = new List<DatabaseSetting>();
         await using (var command = new NpgsqlCommand("""
             SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END, c.item
             FROM pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) WITH ORDINALITY AS c(item, n)
-            WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1 NULLS FIRST, c.n
+            WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+            ORDER BY 1 NULLS FIRST, c.n
             """, connection))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -74,18 +79,22 @@ public sealed record DatabaseState
             {
                 var item = reader.GetString(1);
                 var equals = item.IndexOf('=', StringComparison.Ordinal);
-                settings.Add(new DatabaseSetting(reader.IsDBNull(0) ? null : reader.GetString(0), item[..equals], item[(equals + 1)..]));
+                settings.Add(new DatabaseSetting(reader.IsDBNull(0) ? null : reader.GetString(0), item[..equals],
+                    item[(equals + 1)..]));
             }
         }
         return state with { Acl = hasAcl ? acl : null, Settings = settings };
     }
 
-    private static readonly HashSet<string> DatabasePrivileges = new(StringComparer.Ordinal) { "CREATE", "CONNECT", "TEMPORARY", "TEMP" };
+    private static readonly HashSet<string> DatabasePrivileges = new(StringComparer.Ordinal) { "CREATE", "CONNECT",
+        "TEMPORARY", "TEMP" };
 
     /// <summary>The options of CREATE DATABASE that can only be chosen when a database is made.</summary>
     public string CreateOptions()
     {
-        var options = new StringBuilder($" TEMPLATE template0 ENCODING {QuoteLiteral(Encoding)} LC_COLLATE {QuoteLiteral(Collate)} LC_CTYPE {QuoteLiteral(Ctype)}");
+        var options = new StringBuilder(
+            $" TEMPLATE template0 ENCODING {QuoteLiteral(Encoding)} LC_COLLATE {QuoteLiteral(Collate)} LC_CTYPE "
+            + $"{QuoteLiteral(Ctype)}");
         if (LocaleProvider == "icu") options.Append($" LOCALE_PROVIDER icu ICU_LOCALE {QuoteLiteral(IcuLocale ?? "")}");
         return options.ToString();
     }
@@ -97,7 +106,8 @@ public sealed record DatabaseState
     public IEnumerable<(string Sql, bool NeedsRoleRights, DatabaseSetting? Setting)> Statements(string database)
     {
         var name = QuoteIdentifier(database);
-        if (ConnectionLimit != -1) yield return ($"ALTER DATABASE {name} CONNECTION LIMIT {ConnectionLimit}", false, null);
+        if (ConnectionLimit != -1) yield return ($"ALTER DATABASE {name} CONNECTION LIMIT {ConnectionLimit}", false,
+            null);
         if (Comment is not null) yield return ($"COMMENT ON DATABASE {name} IS {QuoteLiteral(Comment)}", false, null);
         if (Acl is not null)
         {
@@ -108,8 +118,11 @@ public sealed record DatabaseState
             {
                 // Privileges come from an archive's manifest: only the words a database ACL can hold go into SQL.
                 if (!DatabasePrivileges.Contains(grant.Privilege))
-                    throw new BackupException(BackupErrorKind.Damaged, $"The backup's database ACL names an unknown privilege '{grant.Privilege}'; the archive is refused.");
-                yield return ($"GRANT {grant.Privilege} ON DATABASE {name} TO {(grant.Grantee is null ? "PUBLIC" : QuoteIdentifier(grant.Grantee))}"
+                    throw new BackupException(BackupErrorKind.Damaged,
+                        $"The backup's database ACL names an unknown privilege '{grant.Privilege}'; the archive is "
+                        + $"refused.");
+                yield return ($"GRANT {grant.Privilege} ON DATABASE {name} TO "
+                    + $"{(grant.Grantee is null ? "PUBLIC" : QuoteIdentifier(grant.Grantee))}"
                     + (grant.Grantable ? " WITH GRANT OPTION" : ""), false, null);
             }
         }
@@ -126,13 +139,17 @@ public sealed record DatabaseState
 /// <summary>One privilege in the database ACL; a null <see cref="Grantee"/> is PUBLIC.</summary>
 public sealed record DatabaseGrant(string? Grantee, string Privilege, bool Grantable);
 
-/// <summary>An <c>ALTER DATABASE … SET</c> (null <see cref="Role"/>) or <c>ALTER ROLE … IN DATABASE … SET</c> setting, as the catalog stores it.</summary>
+/// <summary>An <c>ALTER DATABASE … SET</c> (null <see cref="Role"/>) or <c>ALTER ROLE … IN DATABASE … SET</c>
+/// setting,
+/// as the catalog stores it.</summary>
 public sealed record DatabaseSetting(string? Role, string Name, string Value)
 {
-    /// <summary>Settings whose stored value is a list of separately quoted items (PostgreSQL's GUC_LIST_QUOTE).</summary>
+    /// <summary>Settings whose stored value is a list of separately quoted items (PostgreSQL's
+    /// GUC_LIST_QUOTE).</summary>
     private static readonly HashSet<string> ListQuoted = new(StringComparer.OrdinalIgnoreCase)
     {
-        "local_preload_libraries", "search_path", "session_preload_libraries", "shared_preload_libraries", "temp_tablespaces", "unix_socket_directories",
+        "local_preload_libraries", "search_path", "session_preload_libraries", "shared_preload_libraries",
+            "temp_tablespaces", "unix_socket_directories",
     };
 
     /// <summary>The value as SQL, quoted the way pg_dump quotes it, so it is stored back exactly as it was.</summary>

@@ -27,7 +27,8 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
     private string? _currentTable;
     private long _chunkLeft;
 
-    /// <summary>"schema.table" → rows, once the dump ended in a state that makes sense; null when counting was given up.</summary>
+    /// <summary>"schema.table" → rows, once the dump ended in a state that makes sense; null when counting was given
+    /// up.</summary>
     public IReadOnlyDictionary<string, long>? Counts => _state is State.BlockType or State.Done
         ? _tables.Values.Distinct().ToDictionary(t => t, t => _counts.GetValueOrDefault(t), StringComparer.Ordinal)
         : null;
@@ -40,7 +41,8 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer,
+        CancellationToken cancellationToken = default)
     {
         if (_state != State.Failed) Parse(buffer.Span);
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -66,7 +68,8 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
                         var n = (int)Math.Min(_chunkLeft, data.Length);
                         if (_currentTable is not null)
                         {
-                            _counts[_currentTable] = _counts.GetValueOrDefault(_currentTable) + data[..n].Count((byte)'\n');
+                            _counts[_currentTable] = _counts.GetValueOrDefault(_currentTable)
+                                + data[..n].Count((byte)'\n');
                             KeepTail(data[..n]);
                         }
                         _chunkLeft -= n;
@@ -91,7 +94,8 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
                 }
             }
         }
-        catch (Exception e) when (e is FormatException or EndOfStreamException or OverflowException or ArgumentException)
+        catch (Exception e) when (
+            e is FormatException or EndOfStreamException or OverflowException or ArgumentException)
         {
             _state = State.Failed;
         }
@@ -127,7 +131,9 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
     /// <summary>The last five bytes of the current table's data, to recognise pg_dump's end-of-data marker.</summary>
     private void KeepTail(ReadOnlySpan<byte> data)
     {
-        var joined = _tail.Length + data.Length <= 5 ? [.. _tail, .. data] : data.Length >= 5 ? data[^5..].ToArray() : [.. _tail[(_tail.Length + data.Length - 5)..], .. data];
+        var joined = _tail.Length + data.Length <= 5 ? [.. _tail,
+            .. data] : data.Length >= 5 ? data[^5..].ToArray() : [.. _tail[(_tail.Length + data.Length - 5)..],
+            .. data];
         _tail = joined;
     }
 
@@ -138,7 +144,8 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
         return bytes[0] != 0 ? -value : value;
     }
 
-    /// <summary>Parses the header and the TOC once all of it has arrived; then continues with what followed them.</summary>
+    /// <summary>Parses the header and the TOC once all of it has arrived; then continues with what followed
+    /// them.</summary>
     private void TryReadHeader()
     {
         if (_head.Length > 256L << 20) throw new FormatException("the table of contents is implausibly long");
@@ -151,7 +158,8 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
         if (major != 1 || minor is < 12 or > 16) throw new FormatException($"archive version {major}.{minor}");
         _intSize = version[3];
         var offSize = version[4];
-        if (version[5] != 1 /* archCustom */ || _intSize is < 1 or > 8 || offSize is < 1 or > 8) throw new FormatException("unexpected archive layout");
+        if (version[5] != 1 /* archCustom */ || _intSize is < 1 or > 8 || offSize is < 1 or > 8)
+            throw new FormatException("unexpected archive layout");
         reader.IntSize = _intSize;
         if (minor >= 15) { if (!reader.TryBytes(1, out _)) return; }
         else if (!reader.TryInt(out _)) return;
@@ -163,9 +171,11 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
         {
             if (!reader.TryInt(out var dumpId) || !reader.TryInt(out _)) return;
             string? tag = null, desc = null, schema = null;
-            if (!reader.TryString(out _) || !reader.TryString(out _) || !reader.TryString(out tag) || !reader.TryString(out desc)) return;
+            if (!reader.TryString(out _) || !reader.TryString(out _) || !reader.TryString(out tag)
+                || !reader.TryString(out desc)) return;
             if (!reader.TryInt(out _)) return; // section
-            if (!reader.TryString(out _) || !reader.TryString(out _) || !reader.TryString(out _) || !reader.TryString(out schema) || !reader.TryString(out _)) return;
+            if (!reader.TryString(out _) || !reader.TryString(out _) || !reader.TryString(out _)
+                || !reader.TryString(out schema) || !reader.TryString(out _)) return;
             if (minor >= 14 && !reader.TryString(out _)) return; // table access method
             if (minor >= 16 && !reader.TryInt(out _)) return; // relkind
             if (!reader.TryString(out _) || !reader.TryString(out _)) return; // owner, "false"
@@ -185,7 +195,8 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
         Parse(rest);
     }
 
-    /// <summary>Reads pg_dump's ints and strings from the buffered head; Try* return false when more bytes are needed.</summary>
+    /// <summary>Reads pg_dump's ints and strings from the buffered head; Try* return false when more bytes are
+    /// needed.</summary>
     private ref struct Reader(ReadOnlySpan<byte> bytes)
     {
         private readonly ReadOnlySpan<byte> _bytes = bytes;
@@ -228,7 +239,8 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
     public override bool CanSeek => false;
     public override bool CanWrite => true;
     public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Position { get => throw new NotSupportedException(); set =>
+        throw new NotSupportedException(); }
     public override void Flush() => inner.Flush();
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();

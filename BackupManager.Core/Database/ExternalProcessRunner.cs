@@ -6,7 +6,8 @@ using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Database;
 
-/// <summary>What to run: arguments are a list (never a shell string) and secrets travel only in <see cref="Environment"/>.</summary>
+/// <summary>What to run: arguments are a list (never a shell string) and secrets travel only in <see
+/// cref="Environment"/>.</summary>
 public sealed record ExternalProcessRequest(string FileName, IReadOnlyList<string> Arguments)
 {
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
@@ -33,7 +34,8 @@ public sealed class ExternalProcessRunner(ILogger<ExternalProcessRunner> logger)
 {
     private const int MaxStderrChars = 16 * 1024;
 
-    public async Task<ExternalProcessResult> RunAsync(ExternalProcessRequest request, CancellationToken cancellationToken)
+    public async Task<ExternalProcessResult> RunAsync(ExternalProcessRequest request,
+        CancellationToken cancellationToken)
     {
         var startInfo = new ProcessStartInfo(request.FileName)
         {
@@ -58,7 +60,8 @@ public sealed class ExternalProcessRunner(ILogger<ExternalProcessRunner> logger)
         {
             var tool = Path.GetFileName(request.FileName);
             throw new BackupException(BackupErrorKind.Environment,
-                $"{tool} could not be started ({e.Message}). Install the PostgreSQL client tools (apt-get install postgresql-client) " +
+                $"{tool} could not be started ({e.Message}). Install the PostgreSQL client tools (apt-get install "
+                    + $"postgresql-client) " +
                 "or point Backup__PgBinDirectory at the folder that holds them.", e);
         }
 
@@ -88,24 +91,28 @@ public sealed class ExternalProcessRunner(ILogger<ExternalProcessRunner> logger)
 
         if (timeout.IsCancellationRequested)
             throw new BackupException(BackupErrorKind.Cancelled,
-                $"{Path.GetFileName(request.FileName)} did not finish within {request.Timeout} and was stopped. Raise Backup__CommandTimeout if the database is that large.");
+                $"{Path.GetFileName(request.FileName)} did not finish within {request.Timeout} and was stopped. Raise "
+                    + $"Backup__CommandTimeout if the database is that large.");
         cancellationToken.ThrowIfCancellationRequested();
         // A broken pipe is a symptom when the program itself failed: prefer its exit code and stderr.
         if (pipeFailure is not null && (process.ExitCode == 0 || pipeFailure is BackupException))
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(pipeFailure);
 
         var stdout = stdoutTask is Task<string> text ? await text.ConfigureAwait(false) : "";
-        logger.LogDebug("{Program} exited with {ExitCode} after {Elapsed}", Path.GetFileName(request.FileName), process.ExitCode, Stopwatch.GetElapsedTime(started));
+        logger.LogDebug("{Program} exited with {ExitCode} after {Elapsed}", Path.GetFileName(request.FileName),
+            process.ExitCode, Stopwatch.GetElapsedTime(started));
         return new ExternalProcessResult(process.ExitCode, stdout, stderr);
     }
 
-    private static async Task<string> ConsumeAsync(Func<Stream, CancellationToken, Task> read, Stream stdout, CancellationToken token)
+    private static async Task<string> ConsumeAsync(Func<Stream, CancellationToken, Task> read, Stream stdout,
+        CancellationToken token)
     {
         await read(stdout, token).ConfigureAwait(false);
         return "";
     }
 
-    private static async Task FeedAsync(Func<Stream, CancellationToken, Task>? write, Stream stdin, CancellationToken token)
+    private static async Task FeedAsync(Func<Stream, CancellationToken, Task>? write, Stream stdin,
+        CancellationToken token)
     {
         try
         {
@@ -131,7 +138,8 @@ public sealed class ExternalProcessRunner(ILogger<ExternalProcessRunner> logger)
             tail.Append(buffer, 0, read);
             if (tail.Length > 2 * MaxStderrChars) tail.Remove(0, tail.Length - MaxStderrChars);
         }
-        return tail.Length > MaxStderrChars ? tail.ToString(tail.Length - MaxStderrChars, MaxStderrChars) : tail.ToString();
+        return tail.Length > MaxStderrChars ? tail.ToString(tail.Length - MaxStderrChars,
+            MaxStderrChars) : tail.ToString();
     }
 
     private static void KillQuietly(Process process)

@@ -1,7 +1,8 @@
 namespace BackupManager.Core.Database;
 
 /// <summary>What a dump is made of, recorded in the manifest.</summary>
-public sealed record DatabaseDescription(string Name, string ServerVersion, string DumpToolVersion, DatabaseState State, IReadOnlyList<RoleRecord> Roles);
+public sealed record DatabaseDescription(string Name, string ServerVersion, string DumpToolVersion, DatabaseState State,
+    IReadOnlyList<RoleRecord> Roles);
 
 /// <summary>
 /// Produces a consistent snapshot of the database. Contract: <see cref="DumpAsync"/> writes an uncompressed
@@ -19,9 +20,12 @@ public interface IDatabaseDumper
     Task<DatabaseDescription> DescribeAsync(string? fromDatabase, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Writes the dump to <paramref name="destination"/> as it is produced. <paramref name="fromDatabase"/> names another
-    /// database on the same server to read instead of the live one (a restore's parked previous state); null for the live one.
+    /// Writes the dump to <paramref name="destination"/> as it is produced. <paramref name="fromDatabase"/> names
+    /// another
+    /// database on the same server to read instead of the live one (a restore's parked previous state); null for the
+    /// live one.
     /// </summary>
     /// <remarks>With <paramref name="lowPriority"/> pg_dump runs niced, in the idle I/O class.</remarks>
-    Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken, bool lowPriority = false);
+    Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken,
+        bool lowPriority = false);
 }

@@ -3,7 +3,8 @@ namespace BackupManager.Core.Database;
 /// <summary>
 /// Puts a dump back as the live database without ever exposing a half-restored one. Contract:
 /// <see cref="PrepareAsync"/> restores into a separate staging database (the live database is not touched; on failure
-/// the staging database is dropped, so it is never used half-restored). <see cref="SwapInAsync"/> then exchanges the two by renames
+/// the staging database is dropped, so it is never used half-restored). <see cref="SwapInAsync"/> then exchanges the
+/// two by renames
 /// in one transaction, keeping the live one under <c>oldName</c>: it either happens whole or not at all, and a
 /// database named live exists before, after and (to every other session) during it. <see cref="SwapBackAsync"/>
 /// undoes that the same way. Both swaps are idempotent
@@ -23,7 +24,8 @@ public interface IDatabaseRestorer
     /// made by this installation) does not choose the database's owner. Without
     /// <paramref name="createMissingRoles"/> (a restore drill) a missing role is refused by name instead of created.
     /// </summary>
-    Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign, Func<Stream, CancellationToken, Task> writeDump,
+    Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign, Func<Stream,
+        CancellationToken, Task> writeDump,
         CancellationToken cancellationToken, bool createMissingRoles = true);
 
     Task SwapInAsync(string stagingName, string oldName, CancellationToken cancellationToken);
@@ -32,7 +34,8 @@ public interface IDatabaseRestorer
 
     Task DropIfExistsAsync(string name, CancellationToken cancellationToken);
 
-    /// <summary>Which of <paramref name="names"/> exist on the server now (to say truthfully where things are after a failure).</summary>
+    /// <summary>Which of <paramref name="names"/> exist on the server now (to say truthfully where things are after a
+    /// failure).</summary>
     Task<IReadOnlySet<string>> WhichExistAsync(IReadOnlyList<string> names, CancellationToken cancellationToken);
 
     /// <summary>

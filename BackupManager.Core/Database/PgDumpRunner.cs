@@ -2,27 +2,33 @@ using Npgsql;
 
 namespace BackupManager.Core.Database;
 
-/// <summary>Runs <c>pg_dump -Fc -Z0</c> through <see cref="ExternalProcessRunner"/> and streams its output to the caller.</summary>
-public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options, ExternalProcessRunner runner) : IDatabaseDumper
+/// <summary>Runs <c>pg_dump -Fc -Z0</c> through <see cref="ExternalProcessRunner"/> and streams its output to the
+/// caller.</summary>
+public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options,
+    ExternalProcessRunner runner) : IDatabaseDumper
 {
     public async Task<DatabaseDescription> DescribeAsync(string? fromDatabase, CancellationToken cancellationToken)
     {
         string serverVersion;
         DatabaseState state;
         IReadOnlyList<RoleRecord> roles;
-        await using (var connection = await PgTools.OpenAsync(target, target.ConnectionStringFor(fromDatabase ?? target.Database), cancellationToken).ConfigureAwait(false))
+        await using (var connection = await PgTools.OpenAsync(target,
+            target.ConnectionStringFor(fromDatabase ?? target.Database), cancellationToken).ConfigureAwait(false))
         {
             await using (var command = new NpgsqlCommand("SELECT current_setting('server_version')", connection))
                 serverVersion = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             state = await DatabaseState.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
             roles = await RequiredRoles.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
         }
-        var result = await runner.RunAsync(new ExternalProcessRequest(PgTools.Locate("pg_dump", options.PgBinDirectory), ["--version"])
+        var result = await runner.RunAsync(new ExternalProcessRequest(PgTools.Locate("pg_dump", options.PgBinDirectory),
+            ["--version"])
         { Timeout = TimeSpan.FromSeconds(30) }, cancellationToken).ConfigureAwait(false);
-        return new DatabaseDescription(target.Database, serverVersion.Split(' ')[0], PgTools.ParseToolVersion(result.StandardOutput), state, roles);
+        return new DatabaseDescription(target.Database, serverVersion.Split(' ')[0],
+            PgTools.ParseToolVersion(result.StandardOutput), state, roles);
     }
 
-    public async Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken, bool lowPriority = false)
+    public async Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken,
+        bool lowPriority = false)
     {
         var arguments = target.LibpqArguments(fromDatabase ?? target.Database);
         // Uncompressed: pg_dump compresses on the one core that also reads from the server; the caller's zlib-ng
@@ -35,7 +41,8 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options, E
         // instead of living on and recreating a temporary file after the next start has cleaned up.
         var environment = target.LibpqEnvironment();
         LargeStdoutWrites(environment);
-        var result = await runner.RunAsync(new ExternalProcessRequest(PgTools.Locate("pg_dump", options.PgBinDirectory), arguments)
+        var result = await runner.RunAsync(new ExternalProcessRequest(PgTools.Locate("pg_dump", options.PgBinDirectory),
+            arguments)
         {
             Environment = environment,
             Timeout = options.CommandTimeout,
@@ -46,7 +53,8 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options, E
     }
 
     /// <summary>Where coreutils keeps the library behind <c>stdbuf</c> (Debian, Ubuntu, Fedora).</summary>
-    private static readonly string[] StdbufLibraries = ["/usr/libexec/coreutils/libstdbuf.so", "/usr/lib/coreutils/libstdbuf.so"];
+    private static readonly string[] StdbufLibraries = ["/usr/libexec/coreutils/libstdbuf.so",
+        "/usr/lib/coreutils/libstdbuf.so"];
 
     /// <summary>
     /// pg_dump writes its output through stdio in 4 KiB pieces, and every write into the pipe wakes this process:

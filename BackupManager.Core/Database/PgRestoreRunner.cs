@@ -8,11 +8,13 @@ namespace BackupManager.Core.Database;
 /// <c>ALTER DATABASE … RENAME</c>. The result is exactly the backup's database — tables created after the backup do
 /// not survive, unlike <c>pg_restore --clean</c>. Needs a role that owns the database and may create databases.
 /// </summary>
-public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options, ExternalProcessRunner runner) : IDatabaseRestorer
+public sealed partial class PgRestoreRunner(PostgresTarget target, BackupOptions options,
+    ExternalProcessRunner runner) : IDatabaseRestorer
 {
     public string DatabaseName => target.Database;
 
-    public async Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign, Func<Stream, CancellationToken, Task> writeDump,
+    public async Task<IReadOnlyList<string>> PrepareAsync(string stagingName, ManifestDatabase recorded, bool foreign,
+        Func<Stream, CancellationToken, Task> writeDump,
         CancellationToken cancellationToken, bool createMissingRoles = true)
     {
         var warnings = new List<string>();
@@ -20,39 +22,54 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         bool superuser;
         string stagingOwner, restorer;
         DatabaseState? appliedState = null;
-        // The archive's SQL logs in as a role that is not and cannot become a superuser: checked before anything changes.
+        // The archive's SQL logs in as a role that is not and cannot become a superuser: checked before anything
+        // changes.
         restorer = await login.CheckAsync(options.MaintenanceDatabase, cancellationToken).ConfigureAwait(false);
         await using (var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false))
         {
-            superuser = await ScalarAsync<bool>(connection, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false);
+            superuser = await ScalarAsync<bool>(connection,
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false);
             // Archives of format 1 recorded no state: keep the live database's encoding, locale and owner.
             var state = recorded.State ?? await LiveStateAsync(connection, cancellationToken).ConfigureAwait(false);
-            // A foreign archive does not choose who owns the clinic's database (it could name any role): the live owner stays.
-            if (foreign && recorded.State is not null && await LiveStateAsync(connection, cancellationToken).ConfigureAwait(false) is { } live)
+            // A foreign archive does not choose who owns the clinic's database (it could name any role): the live owner
+            // stays.
+            if (foreign && recorded.State is not null && await LiveStateAsync(connection,
+                cancellationToken).ConfigureAwait(false) is { } live)
                 state = state! with { Owner = live.Owner };
             appliedState = recorded.State is null ? null : state;
             // The owner is given only to a role the restoring login may act as (never a superuser's, see above).
-            stagingOwner = state is not null && await IsMemberAsync(connection, restorer, state.Owner, cancellationToken).ConfigureAwait(false)
+            stagingOwner = state is not null && await IsMemberAsync(connection, restorer, state.Owner,
+                cancellationToken).ConfigureAwait(false)
                 ? state.Owner : restorer;
             if (state is not null && stagingOwner != state.Owner)
-                warnings.Add($"The backup's database was owned by {state.Owner}; the restored one is owned by {restorer}, the role the restore logs in as, "
-                    + $"because the archive's SQL never runs as a superuser or as a role {restorer} may not act as. As a superuser, run: ALTER DATABASE {QuoteIdentifier(target.Database)} OWNER TO {QuoteIdentifier(state.Owner)};");
-            var create = $"CREATE DATABASE {QuoteIdentifier(stagingName)}" + (state?.CreateOptions() ?? " TEMPLATE template0") + $" OWNER {QuoteIdentifier(stagingOwner)}";
-            // Then the roles (after every refusal, so a refused restore creates none): the dump's grants and owners name them.
-            if (recorded.Roles is { } roles && await RequiredRoles.EnsureAsync(connection, roles, cancellationToken, createMissingRoles).ConfigureAwait(false) is { } created)
+                warnings.Add($"The backup's database was owned by {state.Owner}; the restored one is owned by "
+                    + $"{restorer}, the role the restore logs in as, "
+                    + $"because the archive's SQL never runs as a superuser or as a role {restorer} may not act as. "
+                        + $"As a superuser, run: ALTER DATABASE {QuoteIdentifier(target.Database)} OWNER TO "
+                        + $"{QuoteIdentifier(state.Owner)};");
+            var create = $"CREATE DATABASE {QuoteIdentifier(stagingName)}" + (state?.CreateOptions()
+                ?? " TEMPLATE template0") + $" OWNER {QuoteIdentifier(stagingOwner)}";
+            // Then the roles (after every refusal, so a refused restore creates none): the dump's grants and owners
+            // name them.
+            if (recorded.Roles is { } roles && await RequiredRoles.EnsureAsync(connection, roles, cancellationToken,
+                createMissingRoles).ConfigureAwait(false) is { } created)
                 warnings.Add(created);
-            await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(stagingName)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(stagingName)} WITH (FORCE)",
+                cancellationToken).ConfigureAwait(false);
             try { await ExecuteAsync(connection, create, cancellationToken).ConfigureAwait(false); }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
             {
                 throw new BackupException(BackupErrorKind.Database,
-                    $"The database role '{target.Username}' may not create databases, which a restore needs for its staging copy ({e.MessageText}). " +
+                    $"The database role '{target.Username}' may not create databases, which a restore needs for its "
+                        + $"staging copy ({e.MessageText}). " +
                     $"Grant it with: ALTER ROLE {QuoteIdentifier(target.Username ?? "")} CREATEDB;", e);
             }
             catch (PostgresException e)
             {
                 throw new BackupException(BackupErrorKind.Database,
-                    $"The staging database could not be created as the backup's database was ({e.MessageText}). If a locale is missing, install it on the database server (locale-gen, or the ICU library) and restore again.", e);
+                    $"The staging database could not be created as the backup's database was ({e.MessageText}). If a "
+                        + $"locale is missing, install it on the database server (locale-gen, or the ICU library) and "
+                        + $"restore again.", e);
             }
         }
 
@@ -64,11 +81,14 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         return warnings;
     }
 
-    /// <summary>Whether <paramref name="role"/> may act as <paramref name="of"/> (SET ROLE); a role may act as itself.</summary>
-    private static async Task<bool> IsMemberAsync(NpgsqlConnection connection, string role, string of, CancellationToken cancellationToken)
+    /// <summary>Whether <paramref name="role"/> may act as <paramref name="of"/> (SET ROLE); a role may act as
+    /// itself.</summary>
+    private static async Task<bool> IsMemberAsync(NpgsqlConnection connection, string role, string of,
+        CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT coalesce((SELECT pg_has_role(@role, o.oid, 'MEMBER') FROM pg_roles o WHERE o.rolname = @of), false)", connection);
+            "SELECT coalesce((SELECT pg_has_role(@role, o.oid, 'MEMBER') FROM pg_roles o WHERE o.rolname = @of), "
+                + "false)", connection);
         command.Parameters.AddWithValue("role", role);
         command.Parameters.AddWithValue("of", of);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
@@ -76,25 +96,32 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
 
     private async Task<DatabaseState?> LiveStateAsync(NpgsqlConnection maintenance, CancellationToken cancellationToken)
     {
-        await using (var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name AND datallowconn", maintenance))
+        await using (var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name AND datallowconn",
+            maintenance))
         {
             exists.Parameters.AddWithValue("name", target.Database);
             if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null) return null;
         }
-        await using var live = await OpenAsync(target, target.ConnectionStringFor(target.Database), cancellationToken).ConfigureAwait(false);
+        await using var live = await OpenAsync(target, target.ConnectionStringFor(target.Database),
+            cancellationToken).ConfigureAwait(false);
         var state = await DatabaseState.ReadAsync(live, cancellationToken).ConfigureAwait(false);
-        return new DatabaseState { Owner = state.Owner, Encoding = state.Encoding, LocaleProvider = state.LocaleProvider, Collate = state.Collate, Ctype = state.Ctype, IcuLocale = state.IcuLocale };
+        return new DatabaseState { Owner = state.Owner, Encoding = state.Encoding,
+            LocaleProvider = state.LocaleProvider, Collate = state.Collate, Ctype = state.Ctype,
+            IcuLocale = state.IcuLocale };
     }
 
-    /// <summary>pg_restore over the archive login (checked again against the staging database); <paramref name="restoreAs"/>: SET ROLE first.</summary>
-    private async Task RestoreDumpAsync(ArchiveSqlLogin login, string stagingName, string? restoreAs, Func<Stream, CancellationToken, Task> writeDump,
+    /// <summary>pg_restore over the archive login (checked again against the staging database); <paramref
+    /// name="restoreAs"/>: SET ROLE first.</summary>
+    private async Task RestoreDumpAsync(ArchiveSqlLogin login, string stagingName, string? restoreAs, Func<Stream,
+        CancellationToken, Task> writeDump,
         CancellationToken cancellationToken)
     {
         var restorer = login.Target;
         var jobs = options.EffectiveRestoreJobs;
         // pg_restore runs parallel jobs only from a file; one job reads the dump straight from the archive.
         // A full path: pg_restore must never read a relative name that starts with "-" as an option.
-        var dumpPath = jobs > 1 ? Path.Combine(Path.GetFullPath(options.Directory), $".backup-restore.tmp-{Guid.NewGuid():N}.dump") : null;
+        var dumpPath = jobs > 1 ? Path.Combine(Path.GetFullPath(options.Directory),
+            $".backup-restore.tmp-{Guid.NewGuid():N}.dump") : null;
         try
         {
             await login.CheckAsync(stagingName, cancellationToken).ConfigureAwait(false);
@@ -103,17 +130,21 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
             // Parallel jobs rule out --single-transaction, and need none: a failed restore only ever leaves the staging
             // database, which is dropped below; the live one is replaced only after this succeeded.
             arguments.Add(dumpPath is null ? "--single-transaction" : "--jobs=" + jobs);
-            // Never as a superuser, so the original owners cannot be set: the restoring role (or the owner it acts as) owns everything.
+            // Never as a superuser, so the original owners cannot be set: the restoring role (or the owner it acts as)
+            // owns everything.
             arguments.Add("--no-owner");
             if (restoreAs is not null) arguments.Add("--role=" + restoreAs);
             if (dumpPath is not null)
             {
-                // The caller's stream is verified as it is written, so the dump is checked whole before pg_restore reads it.
-                await using (var dumpFile = new FileStream(dumpPath, Storage.PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1 << 20)))
+                // The caller's stream is verified as it is written, so the dump is checked whole before pg_restore
+                // reads it.
+                await using (var dumpFile = new FileStream(dumpPath,
+                    Storage.PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1 << 20)))
                     await writeDump(dumpFile, cancellationToken).ConfigureAwait(false);
                 arguments.Add(dumpPath);
             }
-            var result = await runner.RunAsync(new ExternalProcessRequest(Locate("pg_restore", options.PgBinDirectory), arguments)
+            var result = await runner.RunAsync(new ExternalProcessRequest(Locate("pg_restore", options.PgBinDirectory),
+                arguments)
             {
                 Environment = restorer.LibpqEnvironment(),
                 Timeout = options.CommandTimeout,
@@ -133,50 +164,12 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         }
     }
 
-    public async Task SwapInAsync(string stagingName, string oldName, CancellationToken cancellationToken)
+    public async Task<IReadOnlySet<string>> WhichExistAsync(IReadOnlyList<string> names,
+        CancellationToken cancellationToken)
     {
         await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
-        var live = target.Database;
-        var (hasLive, hasStaging, hasOld) = await ExistAsync(connection, live, stagingName, oldName, cancellationToken).ConfigureAwait(false);
-        if (!hasStaging) return; // already swapped in
-        if (hasLive && hasOld)
-            throw new BackupException(BackupErrorKind.Database, $"Cannot swap databases: both {live} and {oldName} exist. Inspect them by hand before retrying.");
-        if (hasLive) await DisconnectEveryoneAsync(connection, live, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // Both renames commit together: there is never a moment without a database named live.
-            await RenameInOneTransactionAsync(connection, cancellationToken, hasLive ? (live, oldName) : null, (stagingName, live)).ConfigureAwait(false);
-        }
-        catch (PostgresException e)
-        {
-            if (hasLive) await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(live)} WITH ALLOW_CONNECTIONS true", CancellationToken.None).ConfigureAwait(false);
-            throw new BackupException(BackupErrorKind.Database,
-                $"Swapping in the restored database was refused by the server and rolled back, so {live} is unchanged and open again ({e.MessageText}).", e);
-        }
-        NpgsqlConnection.ClearAllPools();
-    }
-
-    public async Task SwapBackAsync(string stagingName, string oldName, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
-        var live = target.Database;
-        var (hasLive, hasStaging, hasOld) = await ExistAsync(connection, live, stagingName, oldName, cancellationToken).ConfigureAwait(false);
-        if (hasLive && hasOld && !hasStaging)
-        {
-            await DisconnectEveryoneAsync(connection, live, cancellationToken).ConfigureAwait(false);
-            await RenameInOneTransactionAsync(connection, cancellationToken, (live, stagingName), (oldName, live)).ConfigureAwait(false);
-        }
-        else if (!hasLive && hasOld)
-            await RenameInOneTransactionAsync(connection, cancellationToken, (oldName, live)).ConfigureAwait(false);
-        if (hasLive || hasOld)
-            await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(live)} WITH ALLOW_CONNECTIONS true", cancellationToken).ConfigureAwait(false);
-        NpgsqlConnection.ClearAllPools();
-    }
-
-    public async Task<IReadOnlySet<string>> WhichExistAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname = ANY(@names)", connection);
+        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname = ANY(@names)",
+            connection);
         command.Parameters.AddWithValue("names", names.ToArray());
         var found = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -184,60 +177,31 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         return found;
     }
 
-    /// <summary>Renames databases in one transaction (ALTER DATABASE … RENAME may run inside one): all or none.</summary>
-    private static async Task RenameInOneTransactionAsync(NpgsqlConnection connection, CancellationToken cancellationToken, params (string From, string To)?[] renames)
-    {
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var rename in renames)
-            if (rename is var (from, to))
-                await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(from)} RENAME TO {QuoteIdentifier(to)}", cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     public async Task<bool> AllowConnectionsIfExistsAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
         var (exists, _, _) = await ExistAsync(connection, name, name, name, cancellationToken).ConfigureAwait(false);
-        if (exists) await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(name)} WITH ALLOW_CONNECTIONS true", cancellationToken).ConfigureAwait(false);
+        if (exists) await ExecuteAsync(connection,
+            $"ALTER DATABASE {QuoteIdentifier(name)} WITH ALLOW_CONNECTIONS true",
+            cancellationToken).ConfigureAwait(false);
         return exists;
     }
 
     public async Task DropIfExistsAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(name)} WITH (FORCE)",
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<NpgsqlConnection> OpenMaintenanceAsync(CancellationToken cancellationToken)
     {
         if (options.MaintenanceDatabase == target.Database)
             throw new BackupException(BackupErrorKind.InvalidInput,
-                $"Backup__MaintenanceDatabase is the database being restored ({target.Database}); set it to another database on the same server, such as postgres.");
-        return await OpenAsync(target, target.ConnectionStringFor(options.MaintenanceDatabase), cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Blocks new sessions and ends the open ones so the database can be renamed (the app's pool reconnects after).</summary>
-    private static async Task DisconnectEveryoneAsync(NpgsqlConnection connection, string database, CancellationToken cancellationToken)
-    {
-        await ExecuteAsync(connection, $"ALTER DATABASE {QuoteIdentifier(database)} WITH ALLOW_CONNECTIONS false", cancellationToken).ConfigureAwait(false);
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            await using var terminate = new NpgsqlCommand(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @name AND pid <> pg_backend_pid()", connection);
-            terminate.Parameters.AddWithValue("name", database);
-            if ((long)(await terminate.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 0) return;
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task<(bool Live, bool Staging, bool Old)> ExistAsync(NpgsqlConnection connection, string live, string staging, string old, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname = ANY(@names)", connection);
-        command.Parameters.AddWithValue("names", new[] { live, staging, old });
-        var found = new HashSet<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) found.Add(reader.GetString(0));
-        return (found.Contains(live), found.Contains(staging), found.Contains(old));
+                $"Backup__MaintenanceDatabase is the database being restored ({target.Database}); set it to another "
+                    + $"database on the same server, such as postgres.");
+        return await OpenAsync(target, target.ConnectionStringFor(options.MaintenanceDatabase),
+            cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
@@ -246,7 +210,8 @@ public sealed class PgRestoreRunner(PostgresTarget target, BackupOptions options
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql,
+        CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;

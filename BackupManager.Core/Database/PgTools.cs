@@ -4,7 +4,8 @@ using Npgsql;
 
 namespace BackupManager.Core.Database;
 
-/// <summary>Finds the PostgreSQL client programs and turns their failures into messages an administrator can act on.</summary>
+/// <summary>Finds the PostgreSQL client programs and turns their failures into messages an administrator can act
+/// on.</summary>
 public static partial class PgTools
 {
     /// <summary>
@@ -18,7 +19,9 @@ public static partial class PgTools
         if (System.IO.Directory.Exists(debianRoot))
         {
             var newest = System.IO.Directory.EnumerateDirectories(debianRoot)
-                .Select(dir => (dir, version: int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1))
+                .Select(dir => (dir,
+                    version: int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture,
+                    out var v) ? v : -1))
                 .Where(x => x.version > 0 && File.Exists(Path.Combine(x.dir, "bin", tool)))
                 .OrderByDescending(x => x.version)
                 .FirstOrDefault();
@@ -27,7 +30,8 @@ public static partial class PgTools
         return tool;
     }
 
-    /// <summary>Turns a failed pg_dump / pg_restore run into a <see cref="BackupException"/> that keeps its stderr.</summary>
+    /// <summary>Turns a failed pg_dump / pg_restore run into a <see cref="BackupException"/> that keeps its
+    /// stderr.</summary>
     public static BackupException Failure(string tool, ExternalProcessResult result, PostgresTarget target)
     {
         var stderr = result.StandardError.Trim();
@@ -37,29 +41,39 @@ public static partial class PgTools
             var server = mismatch.Groups["server"].Value;
             var major = server.Split('.')[0];
             return new BackupException(BackupErrorKind.Environment,
-                $"The database server runs PostgreSQL {server} but {tool} is version {mismatch.Groups["tool"].Value}; {tool} must be at least as new as the server. " +
-                $"Install postgresql-client-{major} (apt-get install postgresql-client-{major}) or set Backup__PgBinDirectory=/usr/lib/postgresql/{major}/bin.");
+                $"The database server runs PostgreSQL {server} but {tool} is version " +
+                $"{mismatch.Groups["tool"].Value}; " +
+                $"{tool} must be at least as new as the server. " +
+                $"Install postgresql-client-{major} (apt-get install postgresql-client-{major}) or set "
+                    + $"Backup__PgBinDirectory=/usr/lib/postgresql/{major}/bin.");
         }
         if (stderr.Contains("password authentication failed", StringComparison.OrdinalIgnoreCase)
             || stderr.Contains("no password supplied", StringComparison.OrdinalIgnoreCase))
             return AuthenticationFailure(target, tool);
         if (stderr.Contains("No space left on device", StringComparison.OrdinalIgnoreCase))
             return new BackupException(BackupErrorKind.Environment,
-                $"{tool} stopped because a disk is full. Free space on the database server and in the backup folder, then try again. Details: {stderr}");
-        if (stderr.Contains("Connection refused", StringComparison.OrdinalIgnoreCase) || stderr.Contains("could not connect", StringComparison.OrdinalIgnoreCase))
+                $"{tool} stopped because a disk is full. Free space on the database server and in the backup folder, "
+                    + $"then try again. Details: {stderr}");
+        if (stderr.Contains("Connection refused",
+            StringComparison.OrdinalIgnoreCase) || stderr.Contains("could not connect",
+            StringComparison.OrdinalIgnoreCase))
             return new BackupException(BackupErrorKind.Database,
-                $"{tool} could not reach the database server at {target.Host}:{target.Port}. Check that PostgreSQL is running and the connection string is right. Details: {stderr}");
+                $"{tool} could not reach the database server at {target.Host}:{target.Port}. Check that PostgreSQL is "
+                    + $"running and the connection string is right. Details: {stderr}");
         return new BackupException(BackupErrorKind.Database,
             $"{tool} failed with exit code {result.ExitCode}: {(stderr.Length > 0 ? stderr : "(no error output)")}");
     }
 
     public static BackupException AuthenticationFailure(PostgresTarget target, string who) =>
         new(BackupErrorKind.Database,
-            $"The database server at {target.Host}:{target.Port} refused the login of user '{target.Username}' for {who} (wrong or missing password). " +
+            $"The database server at {target.Host}:{target.Port} refused the login of user '{target.Username}' for "
+                + $"{who} (wrong or missing password). " +
             $"Fix the password in {target.Setting}.");
 
-    /// <summary>Opens a connection and translates the usual failures (login, unreachable server, missing database).</summary>
-    public static async Task<NpgsqlConnection> OpenAsync(PostgresTarget target, string connectionString, CancellationToken cancellationToken)
+    /// <summary>Opens a connection and translates the usual failures (login, unreachable server, missing
+    /// database).</summary>
+    public static async Task<NpgsqlConnection> OpenAsync(PostgresTarget target, string connectionString,
+        CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(connectionString);
         try
@@ -67,7 +81,8 @@ public static partial class PgTools
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification)
+        catch (PostgresException e) when (
+            e.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw AuthenticationFailure(target, "the backup engine");
@@ -76,13 +91,15 @@ public static partial class PgTools
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw new BackupException(BackupErrorKind.Database,
-                $"The database server has no database named in the connection string ({e.MessageText}). Check {target.Setting}.", e);
+                $"The database server has no database named in the connection string ({e.MessageText}). Check "
+                    + $"{target.Setting}.", e);
         }
         catch (NpgsqlException e)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw new BackupException(BackupErrorKind.Database,
-                $"Could not connect to the database server at {target.Host}:{target.Port} ({e.Message}). Check that PostgreSQL is running and the connection string is right.", e);
+                $"Could not connect to the database server at {target.Host}:{target.Port} ({e.Message}). Check that "
+                    + $"PostgreSQL is running and the connection string is right.", e);
         }
     }
 
@@ -93,7 +110,8 @@ public static partial class PgTools
         return match.Success ? match.Groups[1].Value : versionOutput.Trim();
     }
 
-    public static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    public static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"",
+        StringComparison.Ordinal) + "\"";
 
     public static string QuoteLiteral(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 

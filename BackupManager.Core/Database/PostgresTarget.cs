@@ -12,8 +12,10 @@ public sealed class PostgresTarget
 
     /// <param name="connectionString">An Npgsql connection string.</param>
     /// <param name="setting">The setting(s) the connection string comes from, named in errors.</param>
-    /// <param name="defaultDatabase">The database when the string names none (a login used for several databases).</param>
-    public PostgresTarget(string connectionString, string setting = "ConnectionStrings__Default or Backup__Database", string? defaultDatabase = null)
+    /// <param name="defaultDatabase">The database when the string names none (a login used for several
+    /// databases).</param>
+    public PostgresTarget(string connectionString, string setting = "ConnectionStrings__Default or Backup__Database",
+        string? defaultDatabase = null)
     {
         Setting = setting;
         try { _builder = new NpgsqlConnectionStringBuilder(connectionString); }
@@ -38,16 +40,19 @@ public sealed class PostgresTarget
     /// <summary>A connection string for the same server but another database (e.g. the maintenance database).</summary>
     public string ConnectionStringFor(string database, bool pooling = false)
     {
-        var copy = new NpgsqlConnectionStringBuilder(_builder.ConnectionString) { Database = database, Pooling = pooling };
+        var copy = new NpgsqlConnectionStringBuilder(_builder.ConnectionString) { Database = database,
+            Pooling = pooling };
         return copy.ConnectionString;
     }
 
     public string ConnectionString => _builder.ConnectionString;
 
-    /// <summary>libpq arguments that select the server and user, with <paramref name="database"/> as the target.</summary>
+    /// <summary>libpq arguments that select the server and user, with <paramref name="database"/> as the
+    /// target.</summary>
     public List<string> LibpqArguments(string database)
     {
-        var args = new List<string> { "--host", Host, "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var args = new List<string> { "--host", Host, "--port",
+            Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (!string.IsNullOrEmpty(Username)) args.AddRange(["--username", Username]);
         args.AddRange(["--dbname", database, "--no-password"]);
         return args;
@@ -59,7 +64,8 @@ public sealed class PostgresTarget
         var env = new Dictionary<string, string>
         {
             ["PGAPPNAME"] = "BackupManager",
-            ["PGCONNECT_TIMEOUT"] = Math.Max(_builder.Timeout, 5).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["PGCONNECT_TIMEOUT"] = Math.Max(_builder.Timeout,
+                5).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         if (!string.IsNullOrEmpty(_builder.Password)) env["PGPASSWORD"] = _builder.Password;
         env["PGSSLMODE"] = _builder.SslMode switch

@@ -6,13 +6,16 @@ using static BackupManager.Core.Database.PgTools;
 namespace BackupManager.Core.Database;
 
 /// <summary>A role a database needs, as recorded in a backup: attributes and memberships, never a password.</summary>
-public sealed record RoleRecord(string Name, bool Superuser, bool Inherit, bool CreateRole, bool CreateDb, bool Login, bool Replication,
+public sealed record RoleRecord(string Name, bool Superuser, bool Inherit, bool CreateRole, bool CreateDb, bool Login,
+    bool Replication,
     bool BypassRls, int ConnectionLimit, DateTimeOffset? ValidUntil, IReadOnlyList<RoleMembership> MemberOf)
 {
     /// <summary>The attribute list of CREATE ROLE / ALTER ROLE for this role.</summary>
     public string Attributes() =>
-        $"{(Superuser ? "" : "NO")}SUPERUSER {(Inherit ? "" : "NO")}INHERIT {(CreateRole ? "" : "NO")}CREATEROLE {(CreateDb ? "" : "NO")}CREATEDB "
-        + $"{(Login ? "" : "NO")}LOGIN {(Replication ? "" : "NO")}REPLICATION {(BypassRls ? "" : "NO")}BYPASSRLS CONNECTION LIMIT {ConnectionLimit}";
+        $"{(Superuser ? "" : "NO")}SUPERUSER {(Inherit ? "" : "NO")}INHERIT "
+        + $"{(CreateRole ? "" : "NO")}CREATEROLE {(CreateDb ? "" : "NO")}CREATEDB "
+        + $"{(Login ? "" : "NO")}LOGIN {(Replication ? "" : "NO")}REPLICATION "
+        + $"{(BypassRls ? "" : "NO")}BYPASSRLS CONNECTION LIMIT {ConnectionLimit}";
 }
 
 /// <summary>Membership of a role in <see cref="Role"/>.</summary>
@@ -26,26 +29,32 @@ public sealed record RoleMembership(string Role, bool Admin);
 public static class RequiredRoles
 {
     /// <summary>Reads the roles the database <paramref name="connection"/> is connected to needs.</summary>
-    public static async Task<IReadOnlyList<RoleRecord>> ReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<RoleRecord>> ReadAsync(NpgsqlConnection connection,
+        CancellationToken cancellationToken)
     {
         // The bootstrap superuser (oid 10) is pinned, so its ownerships are not in pg_shdepend: look for them directly.
         await using var command = new NpgsqlCommand("""
             WITH RECURSIVE db AS (SELECT oid, datdba FROM pg_database WHERE datname = current_database()),
             direct AS (
                 SELECT d.refobjid AS id FROM pg_shdepend d, db
-                WHERE d.refclassid = 'pg_authid'::regclass AND (d.dbid = db.oid OR (d.dbid = 0 AND d.classid = 'pg_database'::regclass AND d.objid = db.oid))
+                WHERE d.refclassid = 'pg_authid'::regclass
+                  AND (d.dbid = db.oid OR (d.dbid = 0 AND d.classid = 'pg_database'::regclass AND d.objid = db.oid))
                 UNION SELECT datdba FROM db
                 UNION SELECT s.setrole FROM pg_db_role_setting s, db WHERE s.setdatabase = db.oid AND s.setrole <> 0
                 UNION SELECT 10 WHERE EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                                              WHERE c.relowner = 10 AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_')
-                                   OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspowner = 10 AND nspname NOT IN ('information_schema', 'public') AND nspname !~ '^pg_')
-                                   OR EXISTS (SELECT 1 FROM pg_largeobject_metadata WHERE lomowner = 10)
+                        WHERE c.relowner = 10 AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_')
+                    OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspowner = 10
+                        AND nspname NOT IN ('information_schema', 'public') AND nspname !~ '^pg_')
+                    OR EXISTS (SELECT 1 FROM pg_largeobject_metadata WHERE lomowner = 10)
             ),
-            closure AS (SELECT id FROM direct UNION SELECT m.roleid FROM pg_auth_members m JOIN closure c ON m.member = c.id)
-            SELECT r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb, r.rolcanlogin, r.rolreplication, r.rolbypassrls,
-                   r.rolconnlimit, r.rolvaliduntil,
-                   coalesce((SELECT json_agg(json_build_object('role', p.rolname, 'admin', m.admin_option) ORDER BY p.rolname)
-                             FROM pg_auth_members m JOIN pg_roles p ON p.oid = m.roleid WHERE m.member = r.oid), '[]')::text
+            closure AS (
+                SELECT id FROM direct UNION SELECT m.roleid FROM pg_auth_members m JOIN closure c ON m.member = c.id)
+            SELECT r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,
+                   r.rolreplication, r.rolbypassrls, r.rolconnlimit, r.rolvaliduntil,
+                   coalesce((SELECT json_agg(json_build_object('role', p.rolname, 'admin', m.admin_option)
+                                 ORDER BY p.rolname)
+                             FROM pg_auth_members m JOIN pg_roles p ON p.oid = m.roleid WHERE m.member = r.oid),
+                            '[]')::text
             FROM pg_roles r JOIN (SELECT DISTINCT id FROM closure) c ON c.id = r.oid
             WHERE r.rolname !~ '^pg_' ORDER BY r.rolname
             """, connection);
@@ -53,8 +62,10 @@ public static class RequiredRoles
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var memberOf = JsonSerializer.Deserialize<List<RoleMembership>>(reader.GetString(10), BackupJson.Options) ?? [];
-            roles.Add(new RoleRecord(reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4),
+            var memberOf = JsonSerializer.Deserialize<List<RoleMembership>>(reader.GetString(10),
+                BackupJson.Options) ?? [];
+            roles.Add(new RoleRecord(reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2),
+                reader.GetBoolean(3), reader.GetBoolean(4),
                 reader.GetBoolean(5), reader.GetBoolean(6), reader.GetBoolean(7), reader.GetInt32(8),
                 reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9), memberOf));
         }
@@ -68,20 +79,26 @@ public static class RequiredRoles
     public static string ToPsqlScript(IReadOnlyList<RoleRecord> roles, string database, DateTimeOffset recordedAt)
     {
         var sql = new StringBuilder();
-        sql.AppendLine($"-- Roles the database {database} needs, recorded by BackupManager at {recordedAt:u}: attributes and memberships, never passwords.");
+        sql.AppendLine($"-- Roles the database {database} needs, recorded by BackupManager at {recordedAt:u}: "
+            + $"attributes and memberships, never passwords.");
         sql.AppendLine("-- Run it as a superuser on the server you restore to, before pg_restore:");
         sql.AppendLine("--   psql -v ON_ERROR_STOP=1 -d postgres -f roles.sql");
-        sql.AppendLine("-- Roles that exist already are left unchanged. A role that signs in needs a password afterwards: ALTER ROLE name PASSWORD '...';");
+        sql.AppendLine("-- Roles that exist already are left unchanged. A role that signs in needs a password "
+            + "afterwards: ALTER ROLE name PASSWORD '...';");
         foreach (var role in roles)
         {
             var validUntil = role.ValidUntil is null ? "" : " VALID UNTIL %L";
-            var arguments = QuoteLiteral(role.Name) + (role.ValidUntil is { } u ? ", " + QuoteLiteral(u.ToString("O")) : "");
-            sql.AppendLine($"SELECT format({QuoteLiteral("CREATE ROLE %I WITH " + role.Attributes() + validUntil)}, {arguments})");
-            sql.AppendLine($"  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {QuoteLiteral(role.Name)})\\gexec");
+            var arguments = QuoteLiteral(role.Name) + (role.ValidUntil is { } u
+                ? ", " + QuoteLiteral(u.ToString("O")) : "");
+            sql.AppendLine(
+                $"SELECT format({QuoteLiteral("CREATE ROLE %I WITH " + role.Attributes() + validUntil)}, {arguments})");
+            sql.AppendLine($"  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+                + $"{QuoteLiteral(role.Name)})\\gexec");
         }
         foreach (var role in roles)
             foreach (var membership in role.MemberOf)
-                sql.AppendLine($"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)}{(membership.Admin ? " WITH ADMIN OPTION" : "")};");
+                sql.AppendLine($"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)}"
+                    + $"{(membership.Admin ? " WITH ADMIN OPTION" : "")};");
         return sql.ToString();
     }
 
@@ -90,13 +107,15 @@ public static class RequiredRoles
     /// as NOLOGIN (with their memberships) when the connected role may create roles, and the returned warning says so;
     /// otherwise a <see cref="BackupException"/> names each missing role and the statement to run, and nothing changes.
     /// </summary>
-    public static async Task<string?> EnsureAsync(NpgsqlConnection connection, IReadOnlyList<RoleRecord> roles, CancellationToken cancellationToken, bool createMissing = true)
+    public static async Task<string?> EnsureAsync(NpgsqlConnection connection, IReadOnlyList<RoleRecord> roles,
+        CancellationToken cancellationToken, bool createMissing = true)
     {
         if (roles.Count == 0) return null;
         var existing = new HashSet<string>(StringComparer.Ordinal);
         bool canCreate;
         await using (var command = new NpgsqlCommand(
-            "SELECT rolname FROM pg_roles WHERE rolname = ANY(@names) UNION ALL SELECT '' WHERE (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user)",
+            "SELECT rolname FROM pg_roles WHERE rolname = ANY(@names) UNION ALL SELECT '' WHERE (SELECT rolsuper OR "
+                + "rolcreaterole FROM pg_roles WHERE rolname = current_user)",
             connection))
         {
             command.Parameters.AddWithValue("names", roles.Select(r => r.Name).ToArray());
@@ -109,16 +128,22 @@ public static class RequiredRoles
         var names = string.Join(", ", missing.Select(r => r.Name));
         if (!createMissing)
             throw new BackupException(BackupErrorKind.Environment,
-                $"This database server lacks the role(s) {names} that the backup's database needs. A restore drill never creates roles or changes anything else on the server, so the drill failed: "
-                + $"a real restore here would have to create them first. Create them as a superuser ({string.Join(" ", missing.Select(r => $"CREATE ROLE {QuoteIdentifier(r.Name)} NOLOGIN;"))}), or run the backup's db/roles.sql with psql.");
+                $"This database server lacks the role(s) {names} that the backup's database needs. A restore drill "
+                    + $"never creates roles or changes anything else on the server, so the drill failed: "
+                + $"a real restore here would have to create them first. Create them as a superuser "
+                + $"({string.Join(" ", missing.Select(r => $"CREATE ROLE {QuoteIdentifier(r.Name)} NOLOGIN;"))}), "
+                + $"or run the backup's db/roles.sql with psql.");
         if (!canCreate)
             throw new BackupException(BackupErrorKind.Environment,
-                $"This database server lacks the role(s) {names} that the backup's database needs, and the role BackupManager connects as may not create roles, so nothing was changed. "
-                + $"Create them as a superuser ({string.Join(" ", missing.Select(r => $"CREATE ROLE {QuoteIdentifier(r.Name)} NOLOGIN;"))}), "
+                $"This database server lacks the role(s) {names} that the backup's database needs, and the role "
+                    + $"BackupManager connects as may not create roles, so nothing was changed. "
+                + $"Create them as a superuser "
+                + $"({string.Join(" ", missing.Select(r => $"CREATE ROLE {QuoteIdentifier(r.Name)} NOLOGIN;"))}), "
                 + "or run the backup's db/roles.sql with psql, then restore again.");
         foreach (var role in missing)
         {
-            await using var create = new NpgsqlCommand($"CREATE ROLE {QuoteIdentifier(role.Name)} NOLOGIN {(role.Inherit ? "" : "NO")}INHERIT", connection);
+            await using var create = new NpgsqlCommand(
+                $"CREATE ROLE {QuoteIdentifier(role.Name)} NOLOGIN {(role.Inherit ? "" : "NO")}INHERIT", connection);
             await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         var skipped = new List<string>();
@@ -133,7 +158,8 @@ public static class RequiredRoles
                     skipped.Add($"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)};");
                     continue;
                 }
-                var grant = $"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)}{(membership.Admin ? " WITH ADMIN OPTION" : "")}";
+                var grant = $"GRANT {QuoteIdentifier(membership.Role)} TO {QuoteIdentifier(role.Name)}"
+                    + $"{(membership.Admin ? " WITH ADMIN OPTION" : "")}";
                 try
                 {
                     await using var command = new NpgsqlCommand(grant, connection);
@@ -141,8 +167,10 @@ public static class RequiredRoles
                 }
                 catch (PostgresException e) { skipped.Add($"{grant}; ({e.MessageText})"); }
             }
-        return $"This server lacked the role(s) {names}, which the restored database needs; they were created as NOLOGIN roles without passwords. "
+        return $"This server lacked the role(s) {names}, which the restored database needs; they were created as "
+            + $"NOLOGIN roles without passwords. "
             + "Give a role that must sign in LOGIN and a password: ALTER ROLE name LOGIN PASSWORD '...';"
-            + (skipped.Count == 0 ? "" : $" Memberships in roles that already existed are not granted from a backup; if they are right, a superuser runs: {string.Join(" ", skipped)}");
+            + (skipped.Count == 0 ? "" : $" Memberships in roles that already existed are not granted from a backup; "
+                + $"if they are right, a superuser runs: {string.Join(" ", skipped)}");
     }
 }

@@ -42,7 +42,8 @@ public sealed class DrillHistory(string backupDirectory)
     {
         lock (_lock)
         {
-            try { return JsonSerializer.Deserialize<List<DrillResult>>(File.ReadAllBytes(_path), BackupJson.Options) ?? []; }
+            try { return JsonSerializer.Deserialize<List<DrillResult>>(File.ReadAllBytes(_path),
+                BackupJson.Options) ?? []; }
             catch (Exception e) when (e is IOException or JsonException) { return []; }
         }
     }

@@ -13,5 +13,6 @@ public sealed record FileRoot(string Name, string FullPath)
         return Path.GetFileName(full);
     }
 
-    public static FileRoot From(string path) => new(NameOf(path), Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar));
+    public static FileRoot From(string path) => new(NameOf(path),
+        Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar));
 }

@@ -3,11 +3,14 @@ using Microsoft.Extensions.FileSystemGlobbing;
 namespace BackupManager.Core.Files;
 
 /// <summary>
-/// A regular file or a folder (<see cref="IsDirectory"/>; the root itself has an empty <see cref="RelativePath"/>) found
-/// under a root, with the size, time, st_mode (type and permission bits) and, when the scan runs as root, the owner seen
+/// A regular file or a folder (<see cref="IsDirectory"/>; the root itself has an empty <see cref="RelativePath"/>)
+/// found
+/// under a root, with the size, time, st_mode (type and permission bits) and, when the scan runs as root, the owner
+/// seen
 /// when the tree was scanned.
 /// </summary>
-public sealed record ScannedFile(FileRoot Root, string RelativePath, long Size, DateTime LastWriteUtc, uint Mode = 0x81A4, uint? Uid = null, uint? Gid = null)
+public sealed record ScannedFile(FileRoot Root, string RelativePath, long Size, DateTime LastWriteUtc,
+    uint Mode = 0x81A4, uint? Uid = null, uint? Gid = null)
 {
     public bool IsDirectory => (Mode & 0xF000) == 0x4000;
 
@@ -31,10 +34,12 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
             warnings.Add($"The folder {root.FullPath} does not exist; it was skipped.");
             return files;
         }
-        files.Add(Describe(root, "", new DirectoryInfo(root.FullPath), 0, Storage.NativeFileSystem.Stat(root.FullPath)));
+        files.Add(Describe(root, "", new DirectoryInfo(root.FullPath), 0,
+            Storage.NativeFileSystem.Stat(root.FullPath)));
         var pending = new Stack<string>();
         pending.Push(root.FullPath);
-        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
+        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false,
+            RecurseSubdirectories = false };
         while (pending.Count > 0)
         {
             var directory = pending.Pop();
@@ -47,7 +52,8 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
             }
             foreach (var child in children)
             {
-                var relative = Path.GetRelativePath(root.FullPath, child.FullName).Replace(Path.DirectorySeparatorChar, '/');
+                var relative = Path.GetRelativePath(root.FullPath, child.FullName).Replace(Path.DirectorySeparatorChar,
+                    '/');
                 if (child.LinkTarget is not null)
                 {
                     warnings.Add($"Symbolic link {child.FullName} -> {child.LinkTarget} was not followed.");
@@ -57,10 +63,12 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
                 {
                     pending.Push(child.FullName);
                     if (!IsExcludedFolder(relative) && NameIsSafe(child, relative, warnings))
-                        files.Add(Describe(root, relative, directoryInfo, 0, Storage.NativeFileSystem.Stat(child.FullName)));
+                        files.Add(Describe(root, relative, directoryInfo, 0,
+                            Storage.NativeFileSystem.Stat(child.FullName)));
                     continue;
                 }
-                if (child is not FileInfo file || (file.Attributes & (FileAttributes.Device | FileAttributes.System)) != 0) continue;
+                if (child is not FileInfo file
+                    || (file.Attributes & (FileAttributes.Device | FileAttributes.System)) != 0) continue;
                 var status = Storage.NativeFileSystem.Stat(child.FullName);
                 if (status is { IsRegularFile: false })
                 {
@@ -76,7 +84,8 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
     }
 
     /// <summary>
-    /// A folder is left out (as an entry of its own) when a pattern names it, or would leave out any file directly in it
+    /// A folder is left out (as an entry of its own) when a pattern names it, or would leave out any file directly in
+    /// it
     /// ("cache/**"): the folder of excluded files should not come back empty. Its files are still matched one by one.
     /// </summary>
     private bool IsExcludedFolder(string relative) =>
@@ -85,17 +94,21 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
     private static bool NameIsSafe(FileSystemInfo child, string relative, List<string> warnings)
     {
         if (!relative.Contains('\\') && !relative.Any(char.IsControl)) return true;
-        warnings.Add($"{child.FullName} has a backslash or control character in its name and was skipped; rename it to back it up.");
+        warnings.Add($"{child.FullName} has a backslash or control character in its name and was skipped; rename it "
+            + $"to back it up.");
         return false;
     }
 
     /// <summary>The owner is recorded only when running as root: only root can give it back.</summary>
     private static readonly bool RecordOwners = Environment.IsPrivilegedProcess;
 
-    private static ScannedFile Describe(FileRoot root, string relative, FileSystemInfo info, long size, Storage.FileStatus? status)
+    private static ScannedFile Describe(FileRoot root, string relative, FileSystemInfo info, long size,
+        Storage.FileStatus? status)
     {
         var type = info is DirectoryInfo ? 0x4000u : 0x8000u;
-        var mode = status is { } s ? type | s.Permissions : type | (uint)(OperatingSystem.IsWindows() ? 0x1A4 : (int)File.GetUnixFileMode(info.FullName));
+        var mode = status is { } s
+            ? type | s.Permissions : type | (uint)(OperatingSystem.IsWindows()
+            ? 0x1A4 : (int)File.GetUnixFileMode(info.FullName));
         return new ScannedFile(root, relative, size, info.LastWriteTimeUtc, mode,
             RecordOwners && status is { } o ? o.Uid : null, RecordOwners && status is { } g ? g.Gid : null);
     }

@@ -15,7 +15,8 @@ public sealed record Actor(string Name, string? Address);
 /// then owns the lock until it finishes. Every state change is published to subscribers; the last 100 jobs stay
 /// queryable. Each job's start and outcome go to the audit log.
 /// </summary>
-public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock operationLock, AuditLog audit, TimeProvider time, ILogger<BackupJobRunner> logger)
+public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock operationLock, AuditLog audit,
+    TimeProvider time, ILogger<BackupJobRunner> logger)
 {
     private const int KeepFinished = 100;
     private readonly ConcurrentDictionary<Guid, BackupJob> _jobs = new();
@@ -29,23 +30,31 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
 
     public IReadOnlyList<BackupJob> Recent => _jobs.Values.OrderByDescending(j => j.CreatedAt).ToList();
 
-    public BackupJob StartCreate(BackupScope scope, BackupTrigger trigger, Actor actor, BackupPriority priority = BackupPriority.Normal) =>
+    public BackupJob StartCreate(BackupScope scope, BackupTrigger trigger, Actor actor,
+        BackupPriority priority = BackupPriority.Normal) =>
         Start(BackupJobKind.Create, scope, actor, null, async (progress, token) =>
         {
-            var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority), progress, token).ConfigureAwait(false);
+            var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority),
+                progress, token).ConfigureAwait(false);
             return (created.Filename, (string?)null, (string?)null);
         });
 
-    /// <summary>Starts a restore; <paramref name="allowForeign"/> is the caller's explicit confirmation for an archive this installation did not make.</summary>
+    /// <summary>Starts a restore; <paramref name="allowForeign"/> is the caller's explicit confirmation for an archive
+    /// this installation did not make.</summary>
     public BackupJob StartRestore(string filename, BackupScope scope, Actor actor, bool allowForeign = false)
     {
-        engine.GetArchivePath(filename); // a bad name is refused before a job exists, and so is an unconfirmed foreign archive
-        if (!allowForeign && engine.ListAsync().GetAwaiter().GetResult().FirstOrDefault(b => b.Filename == filename) is { Foreign: true })
+        // a bad name is refused before a job exists, and so is an unconfirmed foreign archive
+        engine.GetArchivePath(filename);
+        if (!allowForeign
+            && engine.ListAsync().GetAwaiter().GetResult().FirstOrDefault(b =>
+            b.Filename == filename) is { Foreign: true })
             throw Archive.ArchiveSigner.RefusedAsForeign(filename);
         return Start(BackupJobKind.Restore, scope, actor, filename, async (progress, token) =>
         {
-            var result = await engine.RestoreAsync(new RestoreBackupRequest(filename, scope, actor.Name, allowForeign), progress, token).ConfigureAwait(false);
-            return (result.Filename, result.SafetyBackup, result.Warnings.Count == 0 ? null : string.Join(" ", result.Warnings));
+            var result = await engine.RestoreAsync(new RestoreBackupRequest(filename, scope, actor.Name, allowForeign),
+                progress, token).ConfigureAwait(false);
+            return (result.Filename, result.SafetyBackup,
+                result.Warnings.Count == 0 ? null : string.Join(" ", result.Warnings));
         });
     }
 
@@ -54,19 +63,23 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
     /// (never a second dump in parallel), then runs it as a visible job and returns its final state. Throws Busy when
     /// the lock did not come free in time.
     /// </summary>
-    public async Task<BackupJob> RunCreateAsync(BackupScope scope, BackupTrigger trigger, Actor actor, TimeSpan waitForLock, CancellationToken cancellationToken,
+    public async Task<BackupJob> RunCreateAsync(BackupScope scope, BackupTrigger trigger, Actor actor,
+        TimeSpan waitForLock, CancellationToken cancellationToken,
         BackupPriority priority = BackupPriority.Normal)
     {
-        var job = new BackupJob(Guid.NewGuid(), BackupJobKind.Create, BackupJobStatus.Queued, actor.Name, time.GetUtcNow(), scope);
+        var job = new BackupJob(Guid.NewGuid(), BackupJobKind.Create, BackupJobStatus.Queued, actor.Name,
+            time.GetUtcNow(), scope);
         // Run in a flow of its own so the lock's re-entrancy never leaks to the caller.
         return await Task.Run(async () =>
         {
-            using var lease = await operationLock.WaitAsync("create", actor.Name, waitForLock, cancellationToken).ConfigureAwait(false);
+            using var lease = await operationLock.WaitAsync("create", actor.Name, waitForLock,
+                cancellationToken).ConfigureAwait(false);
             operationLock.EnterFlow(lease);
             Publish(job);
             return await RunAsync(job, "create", actor, async (progress, token) =>
             {
-                var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority), progress, token).ConfigureAwait(false);
+                var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority),
+                    progress, token).ConfigureAwait(false);
                 return (created.Filename, (string?)null, (string?)null);
             }).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
@@ -80,9 +93,11 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
     }
 
     private BackupJob Start(BackupJobKind kind, BackupScope scope, Actor actor, string? filename,
-        Func<IProgress<BackupProgress>, CancellationToken, Task<(string Filename, string? Safety, string? Warning)>> work)
+        Func<IProgress<BackupProgress>, CancellationToken,
+            Task<(string Filename, string? Safety, string? Warning)>> work)
     {
-        var job = new BackupJob(Guid.NewGuid(), kind, BackupJobStatus.Queued, actor.Name, time.GetUtcNow(), scope, Filename: filename);
+        var job = new BackupJob(Guid.NewGuid(), kind, BackupJobStatus.Queued, actor.Name, time.GetUtcNow(), scope,
+            Filename: filename);
         var operation = kind == BackupJobKind.Create ? "create" : "restore";
         var started = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         // The lock is taken inside the job's own flow (it is re-entrant per flow), never in the caller's.
@@ -103,14 +118,17 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
         });
         if (!started.Task.GetAwaiter().GetResult())
         {
-            audit.Record(actor.Name, actor.Address, operation, filename, AuditOutcome.Refused, "another backup operation is running");
+            audit.Record(actor.Name, actor.Address, operation, filename, AuditOutcome.Refused,
+                "another backup operation is running");
             operationLock.Acquire(operation, actor.Name).Dispose(); // throws the Busy error that names the holder
-            throw new BackupException(BackupErrorKind.Busy, "Another backup operation is running. Wait for it to finish and try again.");
+            throw new BackupException(BackupErrorKind.Busy,
+                "Another backup operation is running. Wait for it to finish and try again.");
         }
         return job;
     }
 
-    private async Task<BackupJob> RunAsync(BackupJob job, string operation, Actor actor, Func<IProgress<BackupProgress>, CancellationToken, Task<(string Filename, string? Safety, string? Warning)>> work)
+    private async Task<BackupJob> RunAsync(BackupJob job, string operation, Actor actor, Func<IProgress<BackupProgress>,
+        CancellationToken, Task<(string Filename, string? Safety, string? Warning)>> work)
     {
         job = job with { Status = BackupJobStatus.Running };
         Publish(job);
@@ -119,8 +137,10 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
         try
         {
             var (filename, safety, warning) = await work(progress, CancellationToken.None).ConfigureAwait(false);
-            job = job with { Status = BackupJobStatus.Succeeded, Filename = filename, SafetyBackup = safety, Warning = warning, FinishedAt = time.GetUtcNow(), Progress = progress.Last };
-            audit.Record(actor.Name, actor.Address, operation, filename, AuditOutcome.Succeeded, warning ?? (safety is null ? null : $"safety backup {safety}"));
+            job = job with { Status = BackupJobStatus.Succeeded, Filename = filename, SafetyBackup = safety,
+                Warning = warning, FinishedAt = time.GetUtcNow(), Progress = progress.Last };
+            audit.Record(actor.Name, actor.Address, operation, filename, AuditOutcome.Succeeded,
+                warning ?? (safety is null ? null : $"safety backup {safety}"));
         }
         catch (Exception e)
         {
@@ -129,7 +149,8 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
             job = job with
             {
                 Status = BackupJobStatus.Failed,
-                Error = error?.Message ?? $"The {operation} failed unexpectedly ({e.GetType().Name}); see the server log.",
+                Error = error?.Message
+                    ?? $"The {operation} failed unexpectedly ({e.GetType().Name}); see the server log.",
                 ErrorKind = error?.Kind ?? BackupErrorKind.Environment,
                 FinishedAt = time.GetUtcNow(),
             };
@@ -152,7 +173,8 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
 
     private void Trim()
     {
-        foreach (var old in _jobs.Values.Where(j => j.IsFinished).OrderByDescending(j => j.CreatedAt).Skip(KeepFinished))
+        foreach (var old in _jobs.Values.Where(j => j.IsFinished).OrderByDescending(j =>
+            j.CreatedAt).Skip(KeepFinished))
             _jobs.TryRemove(old.Id, out _);
     }
 
@@ -162,7 +184,8 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
     {
         public void Dispose()
         {
-            lock (runner._subscribersLock) runner._subscribers = new(runner._subscribers.Handlers.Where(h => h != handler).ToArray());
+            lock (runner._subscribersLock) runner._subscribers = new(runner._subscribers.Handlers.Where(h =>
+                h != handler).ToArray());
         }
     }
 

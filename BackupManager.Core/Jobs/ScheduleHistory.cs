@@ -8,7 +8,8 @@ namespace BackupManager.Core.Jobs;
 public enum ScheduledRunOutcome { Succeeded, Failed, Skipped }
 
 /// <summary>The last run of one schedule, for the page, health and notifications.</summary>
-public sealed record ScheduledRun(string Schedule, DateTimeOffset At, ScheduledRunOutcome Outcome, string? Filename, string? Detail, bool CatchUp);
+public sealed record ScheduledRun(string Schedule, DateTimeOffset At, ScheduledRunOutcome Outcome, string? Filename,
+    string? Detail, bool CatchUp);
 
 /// <summary>
 /// The last outcome of each schedule, kept in <c>.schedule-history.json</c> beside the backups so it survives restarts
@@ -26,8 +27,12 @@ public sealed class ScheduleHistory(string backupDirectory)
     {
         lock (_lock)
         {
-            try { return JsonSerializer.Deserialize<Dictionary<string, ScheduledRun>>(File.ReadAllBytes(PathName), BackupJson.Options) ?? []; }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException) { return new Dictionary<string, ScheduledRun>(); }
+            try { return JsonSerializer.Deserialize<Dictionary<string,
+                ScheduledRun>>(File.ReadAllBytes(PathName), BackupJson.Options) ?? []; }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException)
+            {
+                return new Dictionary<string, ScheduledRun>();
+            }
         }
     }
 

@@ -34,7 +34,8 @@ public sealed class BackupOperationLock(string backupDirectory)
     /// re-entrant for the caller's flow by <see cref="EnterFlow"/>, which the caller must invoke itself:
     /// an async method cannot hand an async-local value back to its caller.
     /// </summary>
-    public async Task<Lease> WaitAsync(string operation, string actor, TimeSpan wait, CancellationToken cancellationToken)
+    public async Task<Lease> WaitAsync(string operation, string actor, TimeSpan wait,
+        CancellationToken cancellationToken)
     {
         var deadline = DateTimeOffset.UtcNow + wait;
         while (true)
@@ -45,7 +46,8 @@ public sealed class BackupOperationLock(string backupDirectory)
         }
     }
 
-    /// <summary>Makes <paramref name="lease"/> re-entrant for the current flow (call it directly, not from an async helper).</summary>
+    /// <summary>Makes <paramref name="lease"/> re-entrant for the current flow (call it directly, not from an async
+    /// helper).</summary>
     public void EnterFlow(Lease lease) => _heldByThisFlow.Value = lease;
 
     public Lease? TryAcquire(string operation, string actor)
@@ -80,7 +82,8 @@ public sealed class BackupOperationLock(string backupDirectory)
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { return null; }
     }
 
-    /// <summary>Whether an operation seems to run now: a holder is recorded and its process is alive (a killed one leaves its record).</summary>
+    /// <summary>Whether an operation seems to run now: a holder is recorded and its process is alive (a killed one
+    /// leaves its record).</summary>
     public bool SeemsBusy()
     {
         if (CurrentHolder() is not { } holder) return false;
@@ -95,7 +98,8 @@ public sealed class BackupOperationLock(string backupDirectory)
     public BackupException BusyError()
     {
         var holder = CurrentHolder();
-        var who = holder is null ? "" : $" ({holder.Operation} by {holder.Actor}, started {holder.Since:yyyy-MM-dd HH:mm:ss} UTC)";
+        var who = holder is null
+            ? "" : $" ({holder.Operation} by {holder.Actor}, started {holder.Since:yyyy-MM-dd HH:mm:ss} UTC)";
         return new BackupException(BackupErrorKind.Busy,
             $"Another backup operation is running{who}. Wait for it to finish and try again.");
     }

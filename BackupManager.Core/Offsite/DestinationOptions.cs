@@ -30,7 +30,8 @@ public sealed class DestinationOptions
     public string? Username { get; set; }
     public string? PrivateKeyFile { get; set; }
     public string? Password { get; set; }
-    /// <summary>The server's host key fingerprint exactly as <c>ssh-keygen -lf</c> prints it: <c>SHA256:…</c>.</summary>
+    /// <summary>The server's host key fingerprint exactly as <c>ssh-keygen -lf</c> prints it:
+    /// <c>SHA256:…</c>.</summary>
     public string? HostKeySha256 { get; set; }
 
     /// <summary>sftp: the folder on the server; folder: the local mount (a NAS or USB disk).</summary>
@@ -38,15 +39,18 @@ public sealed class DestinationOptions
 
     // common
     public int KeepDaily { get; set; } = 14;
-    /// <summary>How many of the most recent backups are kept whatever their day (a backup before a risky change).</summary>
+    /// <summary>How many of the most recent backups are kept whatever their day (a backup before a risky
+    /// change).</summary>
     public int KeepLast { get; set; } = 3;
     public int KeepWeekly { get; set; } = 8;
     public int KeepMonthly { get; set; } = 12;
-    /// <summary>Never delete anything there (write-only credentials, object-locked buckets): expiry is the destination's job.</summary>
+    /// <summary>Never delete anything there (write-only credentials, object-locked buckets): expiry is the
+    /// destination's job.</summary>
     public bool NeverDelete { get; set; }
     /// <summary>Health turns unhealthy when a backup has waited longer than this to be copied.</summary>
     public int MaxLagHours { get; set; } = 26;
-    /// <summary>Lets an s3 or sftp destination run without <c>Backup__Encryption__Recipients</c> (health warns).</summary>
+    /// <summary>Lets an s3 or sftp destination run without <c>Backup__Encryption__Recipients</c> (health
+    /// warns).</summary>
     public bool AllowUnencrypted { get; set; }
 
     public DestinationType? ParsedType => Type.Trim().ToLowerInvariant() switch
@@ -61,6 +65,8 @@ public sealed class DestinationOptions
 /// <summary><c>Backup__Encryption__*</c>: who can read what is sent off-site.</summary>
 public sealed class EncryptionOptions
 {
-    /// <summary>age X25519 recipients (<c>age1…</c>), e.g. the clinic's key and an offline escrow key. Only public keys live on the server.</summary>
+    /// <summary>age X25519 recipients (<c>age1…</c>), e.g. the clinic's key and an offline escrow key. Only public
+    /// keys
+    /// live on the server.</summary>
     public List<string> Recipients { get; set; } = [];
 }

@@ -27,7 +27,8 @@ namespace BackupManager.Core.Offsite;
 public static class OffsiteFormat
 {
     public const int Version = 1;
-    /// <summary>Entry data smaller than this stays inline in the index: an object costs a request and an age header.</summary>
+    /// <summary>Entry data smaller than this stays inline in the index: an object costs a request and an age
+    /// header.</summary>
     internal const int MinObjectBytes = 1024;
     /// <summary>
     /// Entry data larger than <see cref="MinCutBytes"/> (the database dump, a CT volume) is cut into pieces where its
@@ -51,19 +52,23 @@ public static class OffsiteFormat
 
     /// <summary>The backup filename of a catalog key, or null for any other key.</summary>
     public static string? FilenameOfCatalog(string key) =>
-        key.StartsWith(BackupsPrefix, StringComparison.Ordinal) && key.EndsWith(".json", StringComparison.Ordinal) && key.IndexOf('/', BackupsPrefix.Length) < 0
+        key.StartsWith(BackupsPrefix, StringComparison.Ordinal) && key.EndsWith(".json",
+            StringComparison.Ordinal) && key.IndexOf('/', BackupsPrefix.Length) < 0
             ? key[BackupsPrefix.Length..^5] : null;
 
     public static readonly JsonSerializerOptions Json = new(BackupJson.Options) { WriteIndented = false };
 
-    /// <summary>Cuts an archive into inline ranges and entry-data ranges (cut further into pieces by <see cref="NewCutter"/>) along its zip structure.</summary>
+    /// <summary>Cuts an archive into inline ranges and entry-data ranges (cut further into pieces by <see
+    /// cref="NewCutter"/>) along its zip structure.</summary>
     internal static List<(long Offset, long Length, bool IsObject)> Plan(Stream archive, string filename)
     {
         var (endRecord, _) = ArchiveSummary.FindComment(archive);
         if (endRecord < 0) throw BackupArchiveReader.Damaged(filename, "it is not a readable zip file");
         ZipStructure.Directory directory;
         try { directory = ZipStructure.ReadEntries(archive, ZipStructure.Locate(archive, endRecord)); }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException) { throw BackupArchiveReader.Damaged(filename, e.Message); }
+        catch (Exception e) when (
+            e is InvalidDataException or EndOfStreamException) { throw BackupArchiveReader.Damaged(filename,
+            e.Message); }
         if (directory.Problem is { } problem) throw BackupArchiveReader.Damaged(filename, problem);
         var plan = new List<(long, long, bool)>();
         long position = 0;
@@ -78,9 +83,11 @@ public static class OffsiteFormat
         return plan;
     }
 
-    /// <summary>The object name of a byte range with SHA-256 <paramref name="sha256"/> under <paramref name="namingKey"/>.</summary>
+    /// <summary>The object name of a byte range with SHA-256 <paramref name="sha256"/> under <paramref
+    /// name="namingKey"/>.</summary>
     internal static string ObjectName(byte[] namingKey, byte[] sha256) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(namingKey, (byte[])[.. "backupmanager object name v1\n"u8, .. sha256]));
+        Convert.ToHexStringLower(HMACSHA256.HashData(namingKey,
+            (byte[])[.. "backupmanager object name v1\n"u8, .. sha256]));
 
     internal static string NamingKeyId(byte[] namingKey) =>
         Convert.ToHexStringLower(SHA256.HashData([.. "backupmanager naming key id v1\n"u8, .. namingKey]))[..16];
@@ -88,7 +95,8 @@ public static class OffsiteFormat
     internal static byte[] EncodeIndex(ArchiveIndex index)
     {
         var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true)) JsonSerializer.Serialize(gzip, index, Json);
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal,
+            leaveOpen: true)) JsonSerializer.Serialize(gzip, index, Json);
         return buffer.ToArray();
     }
 
@@ -98,18 +106,22 @@ public static class OffsiteFormat
         {
             using var gzip = new GZipStream(gzipped, CompressionMode.Decompress);
             var index = JsonSerializer.Deserialize<ArchiveIndex>(gzip, Json);
-            if (index is null || index.Format != Version || index.Segments.Count == 0) throw new JsonException("empty or unknown index");
+            if (index is null || index.Format != Version
+                || index.Segments.Count == 0) throw new JsonException("empty or unknown index");
             return index;
         }
         catch (Exception e) when (e is JsonException or InvalidDataException)
         {
-            throw new BackupException(BackupErrorKind.Damaged, $"The index of {filename} at the destination is damaged or of an unknown format ({e.Message}). Restore another backup, and run app:check-destination.");
+            throw new BackupException(BackupErrorKind.Damaged,
+                $"The index of {filename} at the destination is damaged or of an unknown format ({e.Message}). "
+                + $"Restore another backup, and run app:check-destination.");
         }
     }
 
     internal static BackupCatalog? ParseCatalog(byte[] json)
     {
-        try { return JsonSerializer.Deserialize<BackupCatalog>(json, Json) is { Format: Version } catalog ? catalog : null; }
+        try { return JsonSerializer.Deserialize<BackupCatalog>(json,
+            Json) is { Format: Version } catalog ? catalog : null; }
         catch (JsonException) { return null; }
     }
 }
@@ -130,14 +142,16 @@ public sealed record BackupCatalog
     public bool Foreign { get; init; }
     public int WarningCount { get; init; }
     public DateTimeOffset CopiedAt { get; init; }
-    /// <summary>True when the index and objects are age files; false for a destination allowed to be unencrypted.</summary>
+    /// <summary>True when the index and objects are age files; false for a destination allowed to be
+    /// unencrypted.</summary>
     public bool Encrypted { get; init; }
     public IReadOnlyList<string> Recipients { get; init; } = [];
     public string NamingKeyId { get; init; } = "";
     public required StoredObject Index { get; init; }
     public IReadOnlyList<StoredObject> Objects { get; init; } = [];
 
-    public BackupInfo ToBackupInfo() => new(Filename, Size, CreatedAt, Trigger, Contains, RequestedBy, Pinned: false, Readable: true, WarningCount) { Foreign = Foreign };
+    public BackupInfo ToBackupInfo() => new(Filename, Size, CreatedAt, Trigger, Contains, RequestedBy, Pinned: false,
+        Readable: true, WarningCount) { Foreign = Foreign };
 }
 
 /// <summary>The encrypted recipe of one archive: its segments in order, and the SHA-256 of the whole.</summary>
@@ -150,7 +164,8 @@ public sealed record ArchiveIndex
     public required IReadOnlyList<IndexSegment> Segments { get; init; }
 }
 
-/// <summary>Either <see cref="Inline"/> bytes or an object (<see cref="Object"/> key, plaintext <see cref="Length"/> and <see cref="Sha256"/>).</summary>
+/// <summary>Either <see cref="Inline"/> bytes or an object (<see cref="Object"/> key, plaintext <see cref="Length"/>
+/// and <see cref="Sha256"/>).</summary>
 public sealed record IndexSegment
 {
     [JsonPropertyName("inline")] public byte[]? Inline { get; init; }

@@ -12,12 +12,17 @@ namespace BackupManager.Core.Offsite;
 /// </summary>
 public static class OffsiteRetention
 {
-    public static IReadOnlyDictionary<string, string> Kept(IEnumerable<BackupInfo> backups, DestinationOptions options, int keepSafetyDays, DateTimeOffset now)
+    public static IReadOnlyDictionary<string,
+        string> Kept(IEnumerable<BackupInfo> backups, DestinationOptions options, int keepSafetyDays,
+        DateTimeOffset now)
     {
         var all = backups.ToList();
         var kept = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var safety in all.Where(b => b.Trigger == BackupTrigger.PreRestore && now - b.CreatedAt < TimeSpan.FromDays(keepSafetyDays)))
-            kept[safety.Filename] = $"pre-restore safety backup younger than {keepSafetyDays} days (Backup__KeepSafetyDays={keepSafetyDays})";
+        foreach (var safety in all.Where(b => b.Trigger == BackupTrigger.PreRestore
+            && now - b.CreatedAt < TimeSpan.FromDays(keepSafetyDays)))
+            kept[safety.Filename] =
+                $"pre-restore safety backup younger than {keepSafetyDays} days "
+                + $"(Backup__KeepSafetyDays={keepSafetyDays})";
         var newestFirst = all.Where(b => b.Trigger != BackupTrigger.PreRestore)
             .OrderByDescending(b => b.CreatedAt).ThenByDescending(b => b.Filename, StringComparer.Ordinal).ToList();
         if (newestFirst.Count == 0) return kept;
@@ -25,9 +30,15 @@ public static class OffsiteRetention
         // The most recent few whatever their day: a backup made before a risky change must not push last night's out.
         foreach (var recent in newestFirst.Take(options.KeepLast))
             kept.TryAdd(recent.Filename, $"one of the {options.KeepLast} most recent (KeepLast={options.KeepLast})");
-        Keep(newestFirst, options.KeepDaily, b => b.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), "daily", "KeepDaily", kept);
-        Keep(newestFirst, options.KeepWeekly, b => $"{ISOWeek.GetYear(b.CreatedAt.UtcDateTime)}-W{ISOWeek.GetWeekOfYear(b.CreatedAt.UtcDateTime):00}", "weekly", "KeepWeekly", kept);
-        Keep(newestFirst, options.KeepMonthly, b => b.CreatedAt.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture), "monthly", "KeepMonthly", kept);
+        Keep(newestFirst, options.KeepDaily,
+            b => b.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), "daily", "KeepDaily",
+            kept);
+        Keep(newestFirst, options.KeepWeekly,
+            b => $"{ISOWeek.GetYear(b.CreatedAt.UtcDateTime)}-W{ISOWeek.GetWeekOfYear(b.CreatedAt.UtcDateTime):00}",
+            "weekly", "KeepWeekly", kept);
+        Keep(newestFirst, options.KeepMonthly,
+            b => b.CreatedAt.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture), "monthly", "KeepMonthly",
+            kept);
         return kept;
     }
 
@@ -35,7 +46,8 @@ public static class OffsiteRetention
     /// Per period, the newest backup holding the database and the newest holding the files (one full backup serves
     /// both), for the newest <paramref name="count"/> periods that have backups.
     /// </summary>
-    private static void Keep(List<BackupInfo> newestFirst, int count, Func<BackupInfo, string> bucketOf, string label, string setting,
+    private static void Keep(List<BackupInfo> newestFirst, int count, Func<BackupInfo, string> bucketOf, string label,
+        string setting,
         Dictionary<string, string> kept)
     {
         var period = label == "daily" ? "day" : label == "weekly" ? "week" : "month";

@@ -37,10 +37,12 @@ internal sealed class OffsiteStateFile(string backupDirectory)
         {
             try
             {
-                return JsonSerializer.Deserialize<Dictionary<string, DestinationState>>(File.ReadAllBytes(_path), BackupJson.Options)
+                return JsonSerializer.Deserialize<Dictionary<string,
+                    DestinationState>>(File.ReadAllBytes(_path), BackupJson.Options)
                     is { } all ? new Dictionary<string, DestinationState>(all, StringComparer.OrdinalIgnoreCase) : [];
             }
-            catch (Exception e) when (e is IOException or JsonException) { return new Dictionary<string, DestinationState>(); }
+            catch (Exception e) when (e is IOException or JsonException) { return new Dictionary<string,
+                DestinationState>(); }
         }
     }
 

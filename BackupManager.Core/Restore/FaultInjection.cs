@@ -7,11 +7,13 @@ namespace BackupManager.Core.Restore;
 /// </summary>
 public static class FaultInjection
 {
-    public const string Committing = "committing", DatabaseSwapped = "database-swapped", Committed = "committed", DrillChecking = "drill-checking";
+    public const string Committing = "committing", DatabaseSwapped = "database-swapped", Committed = "committed",
+        DrillChecking = "drill-checking";
     /// <summary>app:restore-backup --from, between the fetch and the restore (which one lease must cover).</summary>
     public const string Fetched = "fetched";
 
-    private static readonly (string Point, int Milliseconds)? Pause = Parse(Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_PAUSE_AT"));
+    private static readonly (string Point,
+        int Milliseconds)? Pause = Parse(Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_PAUSE_AT"));
 
     public static void PauseAt(string point)
     {

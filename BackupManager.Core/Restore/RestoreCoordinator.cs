@@ -6,25 +6,6 @@ using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Restore;
 
-/// <summary>What to put back from a verified archive.</summary>
-/// <summary>What to put back from a verified archive; <see cref="Foreign"/>: not made by this installation (confirmed by the caller).</summary>
-internal sealed record RestorePlan(bool Database, IReadOnlyList<(string RootName, FileRoot Target)> Folders, bool Foreign = false, bool Drill = false);
-
-/// <summary>
-/// The state a restore swapped out, still whole under its parked names: the database <see cref="Database"/> (null if
-/// the restore left the database alone) and each replaced folder. Archiving it gives the pre-restore safety backup.
-/// </summary>
-internal sealed record ParkedState(DateTimeOffset ParkedAt, string RequestedBy, string? Database, IReadOnlyList<(string LiveFolder, string ParkedFolder)> Folders)
-{
-    /// <summary>What a committed journal parked: its old database, and the old copy of each folder that existed before.</summary>
-    public static ParkedState From(RestoreJournal journal) => new(journal.ParkedAt ?? journal.StartedAt, journal.RequestedBy, journal.DatabaseOld,
-        journal.Folders.Where(f => f.TargetExisted).Select(f => (f.Target, f.Old)).ToList());
-
-    /// <summary>"the database X and the folder Y": where the replaced state is kept, for warnings and the health check.</summary>
-    public string Describe() => string.Join(" and ", new[] { Database is null ? null : $"the database {Database}" }
-        .Concat(Folders.Select(f => $"the folder {f.ParkedFolder}")).OfType<string>());
-}
-
 /// <summary>
 /// Runs a restore as a small transaction over the database and the folders:
 /// 1. journal "preparing"; restore the dump into a staging database and, at the same time, extract each folder into a
@@ -36,7 +17,7 @@ internal sealed record ParkedState(DateTimeOffset ParkedAt, string RequestedBy, 
 ///    the swap — is archived as the safety backup, and only then removed; the journal is deleted last.
 /// <see cref="RecoverAsync"/> finishes or undoes a restore that a crash interrupted, from the journal alone.
 /// </summary>
-internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestorer? database,
+internal sealed partial class RestoreCoordinator(string backupDirectory, IDatabaseRestorer? database,
     Func<ParkedState, CancellationToken, Task<string>> archiveParked, ILogger logger)
 {
     /// <summary>
@@ -47,8 +28,10 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
     /// as it was). If the safety backup cannot be written after the swap, the restore still stands, the previous state
     /// stays parked for the next start to archive, and the result says so in its warnings.
     /// </summary>
-    public async Task<RestoreResult> RunAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother, RestorePlan plan,
-        string requestedBy, IProgress<BackupProgress>? progress, StrongBox<bool> swapStarted, CancellationToken cancellationToken)
+    public async Task<RestoreResult> RunAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother,
+        RestorePlan plan,
+        string requestedBy, IProgress<BackupProgress>? progress, StrongBox<bool> swapStarted,
+            CancellationToken cancellationToken)
     {
         var journal = NewJournal(archive.Filename, plan, requestedBy, drill: false);
         journal.Save(backupDirectory);
@@ -56,7 +39,8 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         var restoreWarnings = new List<string>();
         try
         {
-            await PrepareAsync(archive, openAnother, plan, journal, restoreWarnings, progress, cancellationToken).ConfigureAwait(false);
+            await PrepareAsync(archive, openAnother, plan, journal, restoreWarnings, progress,
+                cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -73,7 +57,8 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         FaultInjection.PauseAt(FaultInjection.Committing);
         try
         {
-            if (plan.Database) await database!.SwapInAsync(journal.DatabaseStaging!, journal.DatabaseOld!, CancellationToken.None).ConfigureAwait(false);
+            if (plan.Database) await database!.SwapInAsync(journal.DatabaseStaging!, journal.DatabaseOld!,
+                CancellationToken.None).ConfigureAwait(false);
             FaultInjection.PauseAt(FaultInjection.DatabaseSwapped);
             foreach (var folder in journal.Folders) FolderSwap.Forward(folder);
         }
@@ -84,41 +69,51 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             var rollbackFailure = await RollBackAsync(journal, swapped: true).ConfigureAwait(false);
             if (rollbackFailure is null)
                 throw new BackupException(e is BackupException be ? be.Kind : BackupErrorKind.Environment,
-                    $"The restore of {backup} could not swap in the restored copies ({cause}). Everything was put back: the live database and folders are as they were before the restore, and the staging copies were removed.", e);
+                    $"The restore of {backup} could not swap in the restored copies ({cause}). Everything was put "
+                        + $"back: the live database and folders are as they were before the restore, and the staging "
+                        + $"copies were removed.", e);
             throw new BackupException(BackupErrorKind.Environment,
-                $"The restore of {backup} could not swap in the restored copies ({cause}), and putting the previous state back failed too ({rollbackFailure.Message}). "
+                $"The restore of {backup} could not swap in the restored copies ({cause}), and putting the previous "
+                    + $"state back failed too ({rollbackFailure.Message}). "
                 + await DescribeWhereThingsAreAsync(journal).ConfigureAwait(false)
-                + $" The journal {RestoreJournal.PathIn(backupDirectory)} records every name: BackupManager completes the restore from it at its next start or app: command. Start no other restore until then.", e);
+                + $" The journal {RestoreJournal.PathIn(backupDirectory)} records every name: BackupManager completes "
+                    + $"the restore from it at its next start or app: command. Start no other restore until then.", e);
         }
 
         journal = journal with { State = RestoreJournalState.Committed };
         journal.Save(backupDirectory);
         FaultInjection.PauseAt(FaultInjection.Committed);
-        progress?.Report(new BackupProgress("restore", "Restored; writing the safety backup of the previous state from its parked copy"));
+        progress?.Report(new BackupProgress("restore",
+            "Restored; writing the safety backup of the previous state from its parked copy"));
         var (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
-        return new RestoreResult(backup, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(), [.. restoreWarnings, .. (warning is null ? [] : new[] { warning })]);
+        return new RestoreResult(backup, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(),
+            [.. restoreWarnings, .. (warning is null ? [] : new[] { warning })]);
     }
 
     /// <summary>
     /// Phase 1 of a restore, shared by the drill: the dump into the staging database and each folder into its staging
     /// folder at the same time, checking every byte as it streams; then every entry the plan does not put back.
     /// </summary>
-    private async Task PrepareAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother, RestorePlan plan, RestoreJournal journal,
+    private async Task PrepareAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother,
+        RestorePlan plan, RestoreJournal journal,
         List<string> warnings, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         RestoreSpaceCheck.Ensure(archive.Filename, archive.Manifest, plan);
-        var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, plan, warnings, progress, cancellationToken) : Task.CompletedTask;
+        var database = plan.Database ? PrepareDatabaseAsync(archive, journal.DatabaseStaging!, plan, warnings, progress,
+            cancellationToken) : Task.CompletedTask;
         var folders = plan.Folders.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
         {
             // A second reader only when the dump is read at the same time: each holds the manifest.
             using var second = plan.Database ? openAnother() : null;
             for (var i = 0; i < plan.Folders.Count; i++)
-                await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], plan.Foreign, progress, cancellationToken).ConfigureAwait(false);
+                await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], plan.Foreign,
+                    progress, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
         await WhenAllOrFirstFailure(database, folders).ConfigureAwait(false);
         // The entries this restore does not put back (db/roles.sql, a part the scope leaves out) are checked as well:
         // nothing is swapped in from an archive with damage anywhere.
-        await archive.VerifyAsync(null, cancellationToken, entry => !PutsBack(plan, archive.Manifest, entry)).ConfigureAwait(false);
+        await archive.VerifyAsync(null, cancellationToken,
+            entry => !PutsBack(plan, archive.Manifest, entry)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -127,9 +122,11 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
     /// <paramref name="check"/> runs against the scratch copies; then they are removed, whatever happened. Nothing live
     /// is touched and no role is created. Returns the restore's duration and warnings, and the failed checks.
     /// </summary>
-    public async Task<(TimeSpan Restore, IReadOnlyList<string> Warnings, IReadOnlyList<string> Failures)> RunDrillAsync(BackupArchiveReader archive,
+    public async Task<(TimeSpan Restore, IReadOnlyList<string> Warnings,
+        IReadOnlyList<string> Failures)> RunDrillAsync(BackupArchiveReader archive,
         Func<BackupArchiveReader> openAnother, RestorePlan plan, string requestedBy,
-        Func<string?, IReadOnlyList<(string RootName, string Folder)>, CancellationToken, Task<IReadOnlyList<string>>> check,
+        Func<string?, IReadOnlyList<(string RootName, string Folder)>, CancellationToken,
+            Task<IReadOnlyList<string>>> check,
         IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var journal = NewJournal(archive.Filename, plan, requestedBy, drill: true);
@@ -138,93 +135,28 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            await PrepareAsync(archive, openAnother, plan, journal, warnings, progress, cancellationToken).ConfigureAwait(false);
+            await PrepareAsync(archive, openAnother, plan, journal, warnings, progress,
+                cancellationToken).ConfigureAwait(false);
             var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             progress?.Report(new BackupProgress("drill", "Checking the restored copies"));
             FaultInjection.PauseAt(FaultInjection.DrillChecking);
-            var failures = await check(journal.DatabaseStaging, plan.Folders.Select((f, i) => (f.RootName, journal.Folders[i].Staging)).ToList(), cancellationToken).ConfigureAwait(false);
+            var failures = await check(journal.DatabaseStaging,
+                plan.Folders.Select((f, i) => (f.RootName, journal.Folders[i].Staging)).ToList(),
+                cancellationToken).ConfigureAwait(false);
             return (took, warnings, failures);
         }
         finally
         {
             progress?.Report(new BackupProgress("drill", "Removing the scratch copies"));
             if (await RollBackAsync(journal, swapped: false).ConfigureAwait(false) is { } failure)
-                logger.LogError(failure, "The scratch copies of the drill of {Backup} could not all be removed; the next start removes them", journal.Backup);
+                logger.LogError(failure,
+                    "The scratch copies of the drill of {Backup} could not all be removed; the next start removes them",
+                    journal.Backup);
         }
     }
 
-    /// <summary>Finishes or undoes an interrupted restore; returns a sentence for the log and audit, or null if there was none.</summary>
-    public async Task<string?> RecoverAsync()
-    {
-        var journal = RestoreJournal.Load(backupDirectory);
-        if (journal is null) return null;
-        switch (journal.State)
-        {
-            case RestoreJournalState.Preparing when journal.Drill:
-                var drillFailure = await RollBackAsync(journal, swapped: false).ConfigureAwait(false);
-                return $"A restore drill of {journal.Backup} started at {journal.StartedAt:u} was interrupted; nothing live was touched, and "
-                    + (drillFailure is null ? "its scratch copies were removed." : $"its scratch copies could not be removed yet ({drillFailure.Message}); BackupManager tries again at its next start.");
-            case RestoreJournalState.Preparing:
-                var failure = await RollBackAsync(journal, swapped: false).ConfigureAwait(false);
-                return $"A restore of {journal.Backup} requested by {journal.RequestedBy} at {journal.StartedAt:u} was interrupted before it changed anything; the previous state is intact and "
-                    + (failure is null ? "its staging copies were removed." : $"its staging copies could not be removed yet ({failure.Message}); BackupManager tries again at its next start.");
-            case RestoreJournalState.Committing:
-                if (journal.DatabaseStaging is not null) await database!.SwapInAsync(journal.DatabaseStaging, journal.DatabaseOld!, CancellationToken.None).ConfigureAwait(false);
-                foreach (var folder in journal.Folders) FolderSwap.Forward(folder);
-                journal = journal with { State = RestoreJournalState.Committed };
-                journal.Save(backupDirectory);
-                var (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
-                return $"A restore of {journal.Backup} requested by {journal.RequestedBy} at {journal.StartedAt:u} was interrupted while swapping; it was completed, so the database and files are both from {journal.Backup}. "
-                    + (warning ?? $"The safety backup of the previous state is {safety ?? "not needed (nothing was replaced)"}.");
-            default:
-                var hadSafety = journal.SafetyBackup is not null;
-                (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
-                return warning ?? (hadSafety
-                    ? $"A restore of {journal.Backup} had finished; its parked previous state was removed."
-                    : $"A restore of {journal.Backup} had finished but was interrupted before the safety backup of the previous state was written; it was written now ({safety ?? "nothing was replaced"}) and the parked copies removed.");
-        }
-    }
-
-    /// <summary>
-    /// Archives the parked previous state (unless the journal already names its safety backup), then removes the
-    /// parked copies and the journal. On failure nothing parked is removed and the journal stays, so the next start
-    /// tries again; the returned warning says what happened and where the previous state is.
-    /// </summary>
-    private async Task<(string? Safety, string? Warning)> ArchiveParkedAndCleanUpAsync(RestoreJournal journal)
-    {
-        var parked = ParkedState.From(journal);
-        if (journal.SafetyBackup is null)
-        {
-            try
-            {
-                if (parked.Database is not null && !await database!.AllowConnectionsIfExistsAsync(parked.Database, CancellationToken.None).ConfigureAwait(false))
-                    parked = parked with { Database = null };
-                if (parked.Database is not null || parked.Folders.Count > 0)
-                    journal = journal with { SafetyBackup = await archiveParked(parked, CancellationToken.None).ConfigureAwait(false) };
-                journal.Save(backupDirectory);
-            }
-            catch (Exception e)
-            {
-                // Whatever went wrong, the restore itself stands and the previous state is still whole where it is parked.
-                logger.LogError(e, "The safety backup of the state before the restore of {Backup} could not be written", journal.Backup);
-                return (null, $"The restore of {journal.Backup} is complete, but the safety backup of the previous state could not be written ({e.Message}). "
-                    + $"The previous state is kept whole as {parked.Describe()}; BackupManager tries again at its next start and before the next restore.");
-            }
-        }
-        try
-        {
-            await CleanUpAsync(journal).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            // The restore and its safety backup both stand; the journal stays, so the next start removes what is left.
-            logger.LogError(e, "Removing the parked copies after the restore of {Backup} failed", journal.Backup);
-            return (journal.SafetyBackup, $"The restore of {journal.Backup} and its safety backup {journal.SafetyBackup} are complete, but the parked copies of the previous state could not be removed ({e.Message}); BackupManager removes them at its next start.");
-        }
-        return (journal.SafetyBackup, null);
-    }
-
-    private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, RestorePlan plan, List<string> warnings, IProgress<BackupProgress>? progress,
+    private async Task PrepareDatabaseAsync(BackupArchiveReader archive, string stagingName, RestorePlan plan,
+        List<string> warnings, IProgress<BackupProgress>? progress,
         CancellationToken cancellationToken)
     {
         var recorded = archive.Manifest.Database!;
@@ -239,7 +171,8 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
 
     private static bool PutsBack(RestorePlan plan, BackupManifest manifest, ManifestEntry entry) =>
         (plan.Database && entry.Path == manifest.Database?.Entry)
-        || plan.Folders.Any(f => entry.Path.StartsWith(ArchivePath.FilesPrefix + f.RootName + "/", StringComparison.Ordinal));
+        || plan.Folders.Any(f => entry.Path.StartsWith(ArchivePath.FilesPrefix + f.RootName + "/",
+            StringComparison.Ordinal));
 
     /// <summary>Waits for both; if one fails, reports that failure as soon as the other has stopped too.</summary>
     private static async Task WhenAllOrFirstFailure(Task first, Task second)
@@ -252,7 +185,8 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         }
     }
 
-    private async Task ExtractFolderAsync(BackupArchiveReader archive, string rootName, FolderSwapPlan swap, bool foreign, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    private async Task ExtractFolderAsync(BackupArchiveReader archive, string rootName, FolderSwapPlan swap,
+        bool foreign, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var prefix = ArchivePath.FilesPrefix + rootName + "/";
         var entries = archive.Manifest.Entries.Where(e => e.Path.StartsWith(prefix, StringComparison.Ordinal)).ToList();
@@ -266,7 +200,8 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
         {
             cancellationToken.ThrowIfCancellationRequested();
             var relative = ArchivePath.RelativeToRoot(entry.Path);
-            var destination = relative.Length == 0 ? swap.Staging : ArchivePath.ResolveInside(swap.Staging, relative).TrimEnd('/');
+            var destination = relative.Length == 0 ? swap.Staging : ArchivePath.ResolveInside(swap.Staging,
+                relative).TrimEnd('/');
             if (entry.IsDirectory)
             {
                 PrivateFiles.CreateFolder(destination);
@@ -276,76 +211,26 @@ internal sealed class RestoreCoordinator(string backupDirectory, IDatabaseRestor
             PrivateFiles.CreateFolder(Path.GetDirectoryName(destination)!);
             await using (var source = archive.OpenVerified(entry))
             // Private until it gets its recorded mode: the staging copy sits beside the live folder.
-            await using (var target = new FileStream(destination, PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1)))
+            await using (var target = new FileStream(destination,
+                PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1)))
             {
-                await source.CopyToAsync(target, BackupArchiveWriter.BufferSize, cancellationToken).ConfigureAwait(false);
+                await source.CopyToAsync(target, BackupArchiveWriter.BufferSize,
+                    cancellationToken).ConfigureAwait(false);
             }
             RestoredMetadata.Apply(destination, entry, foreign);
             done += entry.Size;
             progress?.Report(new BackupProgress("restore", $"Extracting {rootName}", (double)done / total, entry.Path));
         }
-        // Folders last, deepest first: writing into a folder changes its time, and a read-only folder refuses new files.
-        foreach (var (path, entry) in folders.OrderByDescending(f => f.Path.Length)) RestoredMetadata.Apply(path, entry, foreign);
+        // Folders last, deepest first: writing into a folder changes its time, and a read-only folder refuses new
+        // files.
+        foreach (var (path, entry) in folders.OrderByDescending(f => f.Path.Length)) RestoredMetadata.Apply(path, entry,
+            foreign);
         // One flush of the whole file system instead of an fsync per file.
         NativeFileSystem.SyncFileSystem(swap.Staging);
     }
 
-    /// <summary>Undoes a restore from its journal; returns null when everything was put back, else what failed (the journal then stays for the next start).</summary>
-    private async Task<Exception?> RollBackAsync(RestoreJournal journal, bool swapped)
-    {
-        try
-        {
-            // Nothing restored is deleted until every swap is undone: if one fails, the journal (still "committing")
-            // finds every staged copy at the next start and completes the restore instead, so both stay in step.
-            if (swapped)
-            {
-                if (journal.DatabaseStaging is not null) await database!.SwapBackAsync(journal.DatabaseStaging, journal.DatabaseOld!, CancellationToken.None).ConfigureAwait(false);
-                foreach (var folder in journal.Folders) FolderSwap.Back(folder);
-            }
-            foreach (var folder in journal.Folders) FolderSwap.DeleteIfExists(folder.Staging);
-            if (journal.DatabaseStaging is not null) await database!.DropIfExistsAsync(journal.DatabaseStaging, CancellationToken.None).ConfigureAwait(false);
-            RestoreJournal.Delete(backupDirectory);
-            return null;
-        }
-        catch (Exception e)
-        {
-            logger.LogError(e, "Rolling back the restore of {Backup} failed; it will be retried at the next start", journal.Backup);
-            return e;
-        }
-    }
-
-    /// <summary>"Now: …": which of the journal's databases and folders exist, for a message after a failed rollback.</summary>
-    private async Task<string> DescribeWhereThingsAreAsync(RestoreJournal journal)
-    {
-        var parts = new List<string>();
-        if (journal.DatabaseStaging is not null)
-        {
-            string[] names = [database!.DatabaseName, journal.DatabaseStaging, journal.DatabaseOld!];
-            try
-            {
-                var existing = await database.WhichExistAsync(names, CancellationToken.None).ConfigureAwait(false);
-                parts.Add($"databases on the server: {string.Join(", ", names.Where(existing.Contains).DefaultIfEmpty("none of " + string.Join(", ", names)))}");
-            }
-            catch (Exception e) { parts.Add($"the database server could not be asked which databases exist ({e.Message})"); }
-        }
-        foreach (var folder in journal.Folders)
-        {
-            string[] paths = [folder.Target, folder.Staging, folder.Old];
-            parts.Add($"folders: {string.Join(", ", paths.Where(Directory.Exists).DefaultIfEmpty("none of " + string.Join(", ", paths)))}");
-        }
-        return $"Now: {string.Join("; ", parts)}.";
-    }
-
-    private async Task CleanUpAsync(RestoreJournal journal)
-    {
-        // Dropping a database waits for a checkpoint; delete the old folders meanwhile.
-        var dropDatabase = journal.DatabaseOld is null ? Task.CompletedTask : database!.DropIfExistsAsync(journal.DatabaseOld, CancellationToken.None);
-        foreach (var folder in journal.Folders) FolderSwap.DeleteIfExists(folder.Old);
-        await dropDatabase.ConfigureAwait(false);
-        RestoreJournal.Delete(backupDirectory);
-    }
-
-    /// <summary>The journal of a new restore (staging and old names) or drill (scratch names only), in its preparing state.</summary>
+    /// <summary>The journal of a new restore (staging and old names) or drill (scratch names only), in its preparing
+    /// state.</summary>
     private RestoreJournal NewJournal(string backup, RestorePlan plan, string requestedBy, bool drill)
     {
         var id = Guid.NewGuid().ToString("N")[..8];

@@ -5,18 +5,21 @@ namespace BackupManager.Core.Restore;
 
 public enum RestoreJournalState
 {
-    /// <summary>Staging copies are being built; the live database and folders are untouched. Recovery rolls back.</summary>
+    /// <summary>Staging copies are being built; the live database and folders are untouched. Recovery rolls
+    /// back.</summary>
     Preparing,
     /// <summary>Everything is staged and checked; swaps are under way. Recovery rolls forward.</summary>
     Committing,
     /// <summary>
     /// All swaps are done; the previous state is parked under the old names until its safety backup is written
-    /// (<see cref="RestoreJournal.SafetyBackup"/> set), then removed. Recovery writes the safety backup if it is missing.
+    /// (<see cref="RestoreJournal.SafetyBackup"/> set), then removed. Recovery writes the safety backup if it is
+    /// missing.
     /// </summary>
     Committed,
 }
 
-/// <summary>One folder's three names during a restore: live, staged replacement, and the old copy kept until success.</summary>
+/// <summary>One folder's three names during a restore: live, staged replacement, and the old copy kept until
+/// success.</summary>
 public sealed record FolderSwapPlan(string Target, string Staging, string Old, bool TargetExisted);
 
 /// <summary>
@@ -39,13 +42,15 @@ public sealed record RestoreJournal
     public string? DatabaseStaging { get; init; }
     public string? DatabaseOld { get; init; }
     public IReadOnlyList<FolderSwapPlan> Folders { get; init; } = [];
-    /// <summary>A restore drill: its staging copies are scratch copies, only ever removed (it never reaches committing).</summary>
+    /// <summary>A restore drill: its staging copies are scratch copies, only ever removed (it never reaches
+    /// committing).</summary>
     public bool Drill { get; init; }
 
     public static string PathIn(string backupDirectory) => Path.Combine(backupDirectory, FileName);
 
     public void Save(string backupDirectory) =>
-        AtomicFile.WriteAllBytes(PathIn(backupDirectory), JsonSerializer.SerializeToUtf8Bytes(this, BackupJson.Options));
+        AtomicFile.WriteAllBytes(PathIn(backupDirectory),
+            JsonSerializer.SerializeToUtf8Bytes(this, BackupJson.Options));
 
     public static RestoreJournal? Load(string backupDirectory)
     {
@@ -55,7 +60,8 @@ public sealed record RestoreJournal
         catch (JsonException e)
         {
             throw new BackupException(BackupErrorKind.Environment,
-                $"The restore journal {path} is unreadable ({e.Message}). Inspect the folders named *.bm-staging-* and *.bm-old-* and the databases named *__bm_* by hand, then delete the journal.", e);
+                $"The restore journal {path} is unreadable ({e.Message}). Inspect the folders named *.bm-staging-* "
+                    + $"and *.bm-old-* and the databases named *__bm_* by hand, then delete the journal.", e);
         }
     }
 

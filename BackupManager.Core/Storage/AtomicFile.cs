@@ -1,6 +1,7 @@
 namespace BackupManager.Core.Storage;
 
-/// <summary>Writes small files (journal, pins, lock info) so a reader sees the old or the new content, never half.</summary>
+/// <summary>Writes small files (journal, pins, lock info) so a reader sees the old or the new content, never
+/// half.</summary>
 public static class AtomicFile
 {
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)

@@ -18,7 +18,8 @@ public static partial class BackupFileName
 
     /// <summary>The creation time encoded in a valid name (used when an archive has no readable summary).</summary>
     public static DateTimeOffset TimeOf(string name) =>
-        DateTimeOffset.ParseExact(name[7..26], "yyyy-MM-dd-HH-mm-ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        DateTimeOffset.ParseExact(name[7..26], "yyyy-MM-dd-HH-mm-ss", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal);
 
     /// <summary>A name made safe to echo in an error message (no control characters, bounded length).</summary>
     public static string Printable(string? name)
@@ -28,6 +29,7 @@ public static partial class BackupFileName
         return name.Length > 80 ? clean + "…" : clean;
     }
 
-    [GeneratedRegex("^backup-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}\\.zip$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^backup-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}\\.zip$",
+        RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

@@ -4,19 +4,22 @@ using BackupManager.Core.Archive;
 
 namespace BackupManager.Core.Storage;
 
-/// <summary>The backup folder on a local (or mounted) file system. See <see cref="IBackupStore"/> for the contract.</summary>
+/// <summary>The backup folder on a local (or mounted) file system. See <see cref="IBackupStore"/> for the
+/// contract.</summary>
 public sealed class BackupFolderStore : IBackupStore
 {
     private const string TempPrefix = ".backup-";
     private const string TempMarker = ".tmp-";
     private const string UploadPrefix = ".upload-";
     private const string PinsFileName = ".pins.json";
-    private readonly ConcurrentDictionary<string, (long Size, DateTime Modified, ArchiveSummary? Summary)> _summaries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string,
+        (long Size, DateTime Modified, ArchiveSummary? Summary)> _summaries = new(StringComparer.Ordinal);
     private readonly Lock _pinsLock = new();
 
     private readonly ArchiveSigner? _signer;
 
-    /// <summary>A store over <paramref name="directory"/>; with a <paramref name="signer"/>, unsigned archives are listed as foreign.</summary>
+    /// <summary>A store over <paramref name="directory"/>; with a <paramref name="signer"/>, unsigned archives are
+    /// listed as foreign.</summary>
     public BackupFolderStore(string directory, ArchiveSigner? signer = null)
     {
         Directory = Path.GetFullPath(directory);
@@ -37,8 +40,10 @@ public sealed class BackupFolderStore : IBackupStore
             try { summary = SummaryOf(file); }
             catch (IOException) { continue; } // deleted while listing
             result.Add(summary is null
-                ? new BackupInfo(file.Name, file.Length, BackupFileName.TimeOf(file.Name), BackupTrigger.Unknown, [], null, pins.Contains(file.Name), false, 0)
-                : new BackupInfo(file.Name, file.Length, summary.CreatedAt, summary.Trigger, summary.Contains, summary.RequestedBy,
+                ? new BackupInfo(file.Name, file.Length, BackupFileName.TimeOf(file.Name), BackupTrigger.Unknown, [],
+                    null, pins.Contains(file.Name), false, 0)
+                : new BackupInfo(file.Name, file.Length, summary.CreatedAt, summary.Trigger, summary.Contains,
+                    summary.RequestedBy,
                     pins.Contains(file.Name), true, summary.Warnings)
                 {
                     Foreign = _signer is not null && !_signer.IsOwn(summary, file.Name),
@@ -47,7 +52,8 @@ public sealed class BackupFolderStore : IBackupStore
                     Duration = summary.DurationMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
                 });
         }
-        result.Sort((a, b) => b.CreatedAt.CompareTo(a.CreatedAt) is var c && c != 0 ? c : string.CompareOrdinal(b.Filename, a.Filename));
+        result.Sort((a, b) => b.CreatedAt.CompareTo(a.CreatedAt) is var c && c != 0
+            ? c : string.CompareOrdinal(b.Filename, a.Filename));
         return result;
     }
 
@@ -55,18 +61,23 @@ public sealed class BackupFolderStore : IBackupStore
     {
         if (!BackupFileName.IsValid(filename))
             throw new BackupException(BackupErrorKind.InvalidInput,
-                $"'{BackupFileName.Printable(filename)}' is not a backup filename. Backup names look like {BackupFileName.Format}; list them with app:list-backups.");
+                $"'{BackupFileName.Printable(filename)}' is not a backup filename. Backup names look like "
+                    + $"{BackupFileName.Format}; list them with app:list-backups.");
         var path = Path.Combine(Directory, filename);
         var info = new FileInfo(path);
         if (!info.Exists || info.LinkTarget is not null)
-            throw new BackupException(BackupErrorKind.NotFound, $"There is no backup named {filename}. List the existing backups with app:list-backups.");
+            throw new BackupException(BackupErrorKind.NotFound,
+                $"There is no backup named {filename}. List the existing backups with app:list-backups.");
         return path;
     }
 
     public string NewTempPath() =>
-        Path.Combine(Directory, TempPrefix + DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture) + TempMarker + Guid.NewGuid().ToString("N")[..12]);
+        Path.Combine(Directory,
+            TempPrefix + DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss",
+            System.Globalization.CultureInfo.InvariantCulture) + TempMarker + Guid.NewGuid().ToString("N")[..12]);
 
-    public string NewUploadPath() => Path.Combine(Directory, UploadPrefix + Guid.NewGuid().ToString("N")[..12] + TempMarker.TrimEnd('-'));
+    public string NewUploadPath() => Path.Combine(Directory,
+        UploadPrefix + Guid.NewGuid().ToString("N")[..12] + TempMarker.TrimEnd('-'));
 
     public string Commit(string tempPath, DateTimeOffset createdAt)
     {
@@ -103,7 +114,8 @@ public sealed class BackupFolderStore : IBackupStore
         {
             var pins = ReadPins();
             if (!(pinned ? pins.Add(filename) : pins.Remove(filename))) return;
-            AtomicFile.WriteAllBytes(Path.Combine(Directory, PinsFileName), JsonSerializer.SerializeToUtf8Bytes(pins.Order(StringComparer.Ordinal), BackupJson.Options));
+            AtomicFile.WriteAllBytes(Path.Combine(Directory, PinsFileName),
+                JsonSerializer.SerializeToUtf8Bytes(pins.Order(StringComparer.Ordinal), BackupJson.Options));
         }
     }
 
@@ -129,7 +141,8 @@ public sealed class BackupFolderStore : IBackupStore
 
     private ArchiveSummary? SummaryOf(FileInfo file)
     {
-        if (_summaries.TryGetValue(file.Name, out var cached) && cached.Size == file.Length && cached.Modified == file.LastWriteTimeUtc)
+        if (_summaries.TryGetValue(file.Name,
+            out var cached) && cached.Size == file.Length && cached.Modified == file.LastWriteTimeUtc)
             return cached.Summary;
         var summary = ArchiveSummary.ReadFromFile(file.FullName);
         _summaries[file.Name] = (file.Length, file.LastWriteTimeUtc, summary);

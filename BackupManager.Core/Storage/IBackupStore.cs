@@ -18,7 +18,8 @@ public interface IBackupStore
     IReadOnlyList<BackupInfo> List();
     string ResolveExisting(string filename);
     string NewTempPath();
-    /// <summary>A temporary path for an incoming upload; such files are removed at start only once they are a day old.</summary>
+    /// <summary>A temporary path for an incoming upload; such files are removed at start only once they are a day
+    /// old.</summary>
     string NewUploadPath();
     /// <summary>Renames a flushed temp file to its final, unique backup name and returns that name.</summary>
     string Commit(string tempPath, DateTimeOffset createdAt);

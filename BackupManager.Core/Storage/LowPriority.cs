@@ -37,7 +37,8 @@ public static partial class LowPriority
     }
 
     /// <summary>The I/O class of a thread or process (3 = idle), or -1 when unknown.</summary>
-    public static int IoClassOf(int tid) => OperatingSystem.IsLinux() && IoprioGet(tid) is var value and >= 0 ? (int)(value >> IoprioClassShift) : -1;
+    public static int IoClassOf(int tid) => OperatingSystem.IsLinux() && IoprioGet(tid) is var value and >= 0
+        ? (int)(value >> IoprioClassShift) : -1;
 
     private static bool Apply(int tid)
     {
@@ -112,13 +113,17 @@ public sealed class ReadThrottle(long bytesPerSecond)
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer,
+            CancellationToken cancellationToken = default)
         {
-            if (throttle.Take(buffer.Length) is { Ticks: > 0 } wait) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            if (throttle.Take(buffer.Length) is { Ticks: > 0 } wait) await Task.Delay(wait,
+                cancellationToken).ConfigureAwait(false);
             await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
 
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override Task WriteAsync(byte[] buffer, int offset, int count,
+            CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count),
+            cancellationToken).AsTask();
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -127,14 +132,18 @@ public sealed class ReadThrottle(long bytesPerSecond)
             return n;
         }
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer,
+            CancellationToken cancellationToken = default)
         {
             var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            if (throttle.Take(n) is { Ticks: > 0 } wait) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            if (throttle.Take(n) is { Ticks: > 0 } wait) await Task.Delay(wait,
+                cancellationToken).ConfigureAwait(false);
             return n;
         }
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count,
+            CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count),
+            cancellationToken).AsTask();
 
         public override bool CanRead => inner.CanRead;
         public override bool CanSeek => false;

@@ -11,7 +11,8 @@ internal static partial class NativeFileSystem
     private const int ReadOnly = 0, Directory = 0x10000, NonBlocking = 0x800, CloseOnExec = 0x80000;
 
     /// <summary>Makes the entries of <paramref name="directory"/> (creations, renames, deletions) durable.</summary>
-    public static void FsyncDirectory(string directory) => WithDescriptor(directory, ReadOnly | Directory, fd => fsync(fd));
+    public static void FsyncDirectory(string directory) => WithDescriptor(directory, ReadOnly | Directory,
+        fd => fsync(fd));
 
     /// <summary>Flushes every dirty page of the file system that holds <paramref name="path"/>.</summary>
     public static void SyncFileSystem(string path) => WithDescriptor(path, ReadOnly, fd => syncfs(fd));
@@ -52,7 +53,8 @@ internal static partial class NativeFileSystem
 
     /// <summary>
     /// Turns on O_DIRECT for an open file, so reads and writes go between the caller's aligned buffers and the disk
-    /// without passing through the page cache. False where the file system or the platform refuses it (tmpfs, not Linux).
+    /// without passing through the page cache. False where the file system or the platform refuses it (tmpfs, not
+    /// Linux).
     /// </summary>
     public static bool TryBypassPageCache(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
     {
@@ -84,15 +86,18 @@ internal static partial class NativeFileSystem
     /// Asks the kernel to start reading <paramref name="path"/> into the page cache now (POSIX_FADV_WILLNEED) and
     /// returns at once, so the read that comes later finds the file there. Best effort: a failure only costs speed.
     /// </summary>
-    public static void TryPrefetch(string path) => WithDescriptor(path, ReadOnly, fd => posix_fadvise(fd, 0, 0, 3)); // 3 = POSIX_FADV_WILLNEED
+    // 3 = POSIX_FADV_WILLNEED
+    public static void TryPrefetch(string path) => WithDescriptor(path, ReadOnly, fd => posix_fadvise(fd, 0, 0, 3));
 
     /// <summary>
     /// True when <paramref name="path"/> (not followed if a link) is a pipe, socket or device rather than a regular
     /// file — opening a FIFO blocks until something writes to it. False where that cannot be told (not Linux).
     /// </summary>
-    public static bool IsSpecialFile(string path) => Stat(path) is { } status && !status.IsRegularFile && !status.IsDirectory && !status.IsSymbolicLink;
+    public static bool IsSpecialFile(string path) => Stat(path) is { } status && !status.IsRegularFile
+        && !status.IsDirectory && !status.IsSymbolicLink;
 
-    /// <summary>Type, permission bits and owner of <paramref name="path"/> (not followed if a link); null where that cannot be told (gone, not Linux).</summary>
+    /// <summary>Type, permission bits and owner of <paramref name="path"/> (not followed if a link); null where that
+    /// cannot be told (gone, not Linux).</summary>
     public static unsafe FileStatus? Stat(string path)
     {
         if (!OperatingSystem.IsLinux()) return null;
@@ -102,17 +107,21 @@ internal static partial class NativeFileSystem
         var buffer = stackalloc byte[256];
         try
         {
-            if (statx(atCurrentDirectory, path, atSymlinkNoFollow, typeModeUidGid, buffer) != 0) return null; // gone: the reader reports it
+            // gone: the reader reports it
+            if (statx(atCurrentDirectory, path, atSymlinkNoFollow, typeModeUidGid, buffer) != 0) return null;
         }
         catch (EntryPointNotFoundException) { return null; } // a C library older than statx (glibc < 2.28)
-        return new FileStatus(*(ushort*)(buffer + modeOffset), *(uint*)(buffer + uidOffset), *(uint*)(buffer + gidOffset));
+        return new FileStatus(*(ushort*)(buffer + modeOffset), *(uint*)(buffer + uidOffset),
+            *(uint*)(buffer + gidOffset));
     }
 
-    /// <summary>Sets the owner of <paramref name="path"/> (not followed if a link); throws IOException on failure.</summary>
+    /// <summary>Sets the owner of <paramref name="path"/> (not followed if a link); throws IOException on
+    /// failure.</summary>
     public static void SetOwner(string path, uint uid, uint gid)
     {
         if (lchown(path, uid, gid) != 0)
-            throw new IOException($"Could not set the owner of {path} to {uid}:{gid} (errno {Marshal.GetLastPInvokeError()}).");
+            throw new IOException(
+                $"Could not set the owner of {path} to {uid}:{gid} (errno {Marshal.GetLastPInvokeError()}).");
     }
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]

@@ -14,13 +14,17 @@ public static partial class PrivateFiles
     private const UnixFileMode FolderMode = FileMode | UnixFileMode.UserExecute;
 
     /// <summary>
-    /// Options for a new file that only this user may read (0600) whatever the umask and whichever host runs the engine:
-    /// every file the engine creates in or for the backup folder, and restored files until they get their recorded mode.
+    /// Options for a new file that only this user may read (0600) whatever the umask and whichever host runs the
+    /// engine:
+    /// every file the engine creates in or for the backup folder, and restored files until they get their recorded
+    /// mode.
     /// </summary>
-    public static FileStreamOptions Create(FileMode mode, FileAccess access, FileShare share = FileShare.None, int bufferSize = 4096,
+    public static FileStreamOptions Create(FileMode mode, FileAccess access, FileShare share = FileShare.None,
+        int bufferSize = 4096,
         FileOptions options = FileOptions.None)
     {
-        var result = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = bufferSize, Options = options };
+        var result = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = bufferSize,
+            Options = options };
         if (!OperatingSystem.IsWindows()) result.UnixCreateMode = FileMode;
         return result;
     }
@@ -52,12 +56,14 @@ public static partial class PrivateFiles
     {
         if (OperatingSystem.IsWindows() || !System.IO.Directory.Exists(directory)) return 0;
         var changed = TightenOne(directory, FolderMode) ? 1 : 0;
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true };
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0,
+            IgnoreInaccessible = true };
         foreach (var path in System.IO.Directory.EnumerateFileSystemEntries(directory, "*", options))
         {
             try
             {
-                if (File.GetAttributes(path).HasFlag(FileAttributes.ReparsePoint)) continue; // never follow or chmod a link's target
+                // never follow or chmod a link's target
+                if (File.GetAttributes(path).HasFlag(FileAttributes.ReparsePoint)) continue;
                 if (TightenOne(path, System.IO.Directory.Exists(path) ? FolderMode : FileMode)) changed++;
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

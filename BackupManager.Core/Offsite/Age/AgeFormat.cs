@@ -9,7 +9,8 @@ namespace BackupManager.Core.Offsite.Age;
 /// <summary>
 /// The age v1 file format (C2SP age.md) for X25519 recipients, on vetted primitives only: X25519 and HKDF-SHA256 from
 /// libsodium (NSec), ChaCha20-Poly1305 and HMAC-SHA256 from .NET. Files it writes are read by the stock
-/// <c>age -d -i key.txt</c>; it reads what <c>age -r age1…</c> writes, and passes the format's published test vectors.
+/// <c>age -d -i key.txt</c>; it reads what <c>age -r age1…</c> writes, and passes the format's published test
+/// vectors.
 /// </summary>
 public static class AgeFormat
 {
@@ -20,7 +21,8 @@ public static class AgeFormat
     private static readonly byte[] HeaderInfo = Encoding.ASCII.GetBytes("header");
     private static readonly byte[] PayloadInfo = Encoding.ASCII.GetBytes("payload");
 
-    /// <summary>The length of the age file for a payload of <paramref name="plaintextLength"/> bytes under a header of <paramref name="headerLength"/> bytes.</summary>
+    /// <summary>The length of the age file for a payload of <paramref name="plaintextLength"/> bytes under a header of
+    /// <paramref name="headerLength"/> bytes.</summary>
     public static long EncryptedLength(long plaintextLength, int headerLength)
     {
         var chunks = Math.Max(1, (plaintextLength + ChunkSize - 1) / ChunkSize);
@@ -31,10 +33,12 @@ public static class AgeFormat
     /// A readable stream of the age file of exactly <paramref name="plaintextLength"/> bytes of
     /// <paramref name="plaintext"/>, encrypted to every recipient; its Length is known before the first byte.
     /// </summary>
-    public static Stream Encrypt(Stream plaintext, long plaintextLength, IReadOnlyList<AgeRecipient> recipients, bool leaveOpen = false) =>
+    public static Stream Encrypt(Stream plaintext, long plaintextLength, IReadOnlyList<AgeRecipient> recipients,
+        bool leaveOpen = false) =>
         new AgeEncryptingStream(plaintext, plaintextLength, recipients, leaveOpen);
 
-    /// <summary>A readable stream of the plaintext of the age file <paramref name="ciphertext"/>; throws <see cref="AgeException"/>.</summary>
+    /// <summary>A readable stream of the plaintext of the age file <paramref name="ciphertext"/>; throws <see
+    /// cref="AgeException"/>.</summary>
     public static Stream Decrypt(Stream ciphertext, IReadOnlyList<AgeIdentity> identities, bool leaveOpen = false) =>
         new AgeDecryptingStream(ciphertext, identities, leaveOpen);
 
@@ -47,12 +51,15 @@ public static class AgeFormat
         {
             using var ephemeral = Key.Create(KeyAgreementAlgorithm.X25519);
             var share = ephemeral.PublicKey.Export(KeyBlobFormat.RawPublicKey);
-            var theirs = PublicKey.Import(KeyAgreementAlgorithm.X25519, recipient.PublicKey, KeyBlobFormat.RawPublicKey);
+            var theirs = PublicKey.Import(KeyAgreementAlgorithm.X25519, recipient.PublicKey,
+                KeyBlobFormat.RawPublicKey);
             using var shared = KeyAgreementAlgorithm.X25519.Agree(ephemeral, theirs)
                 ?? throw new CryptographicException("the recipient's key is not a usable X25519 key");
-            var wrapKey = KeyDerivationAlgorithm.HkdfSha256.DeriveBytes(shared, [.. share, .. recipient.PublicKey], X25519Info, 32);
+            var wrapKey = KeyDerivationAlgorithm.HkdfSha256.DeriveBytes(shared, [.. share, .. recipient.PublicKey],
+                X25519Info, 32);
             var body = new byte[32];
-            using (var aead = new ChaCha20Poly1305(wrapKey)) aead.Encrypt(new byte[12], fileKey, body.AsSpan(0, 16), body.AsSpan(16));
+            using (var aead = new ChaCha20Poly1305(wrapKey)) aead.Encrypt(new byte[12], fileKey, body.AsSpan(0, 16),
+                body.AsSpan(16));
             text.Append("-> X25519 ").Append(Base64(share)).Append('\n');
             AppendBody(text, body);
         }
@@ -67,11 +74,13 @@ public static class AgeFormat
     private static void AppendBody(StringBuilder text, byte[] body)
     {
         var encoded = Base64(body);
-        for (var i = 0; i < encoded.Length; i += 64) text.Append(encoded.AsSpan(i, Math.Min(64, encoded.Length - i))).Append('\n');
+        for (var i = 0; i < encoded.Length; i += 64) text.Append(encoded.AsSpan(i,
+            Math.Min(64, encoded.Length - i))).Append('\n');
         if (encoded.Length % 64 == 0) text.Append('\n'); // a stanza body always ends with a short line
     }
 
-    internal static byte[] Hkdf(byte[] ikm, byte[] salt, byte[] info) => HKDF.DeriveKey(HashAlgorithmName.SHA256, ikm, 32, salt, info);
+    internal static byte[] Hkdf(byte[] ikm, byte[] salt, byte[] info) => HKDF.DeriveKey(HashAlgorithmName.SHA256, ikm,
+        32, salt, info);
 
     internal static string Base64(ReadOnlySpan<byte> data) => Convert.ToBase64String(data).TrimEnd('=');
 
@@ -94,7 +103,8 @@ public static class AgeFormat
     }
 
     /// <summary>
-    /// Reads and checks the header from <paramref name="read"/> (one byte at a time from a buffered source), unwraps the
+    /// Reads and checks the header from <paramref name="read"/> (one byte at a time from a buffered source), unwraps
+    /// the
     /// file key with one of <paramref name="identities"/>, checks the header MAC, and returns the payload key.
     /// </summary>
     internal static byte[] ReadHeader(Func<int> read, IReadOnlyList<AgeIdentity> identities)
@@ -109,33 +119,40 @@ public static class AgeFormat
                 if (b < 0) throw new AgeException(AgeFailure.Header, "the age header ends early");
                 if (consumed.Count > 1 << 20) throw new AgeException(AgeFailure.Header, "the age header is too long");
                 if (b == '\n') { consumed.Add((byte)b); break; }
-                if (b < 0x20 || b > 0x7e) throw new AgeException(AgeFailure.Header, "the age header has a character that is not printable ASCII");
+                if (b < 0x20 || b > 0x7e) throw new AgeException(AgeFailure.Header,
+                    "the age header has a character that is not printable ASCII");
                 consumed.Add((byte)b);
             }
             return Encoding.ASCII.GetString(consumed.GetRange(start, consumed.Count - start - 1).ToArray());
         }
 
-        if (Line() != VersionLine) throw new AgeException(AgeFailure.Header, "not an age v1 file (the first line must be age-encryption.org/v1)");
+        if (Line() != VersionLine) throw new AgeException(AgeFailure.Header,
+            "not an age v1 file (the first line must be age-encryption.org/v1)");
         var stanzas = new List<(string[] Args, byte[] Body)>();
         string line;
         while ((line = Line()).StartsWith("-> ", StringComparison.Ordinal))
         {
             var args = line[3..].Split(' ');
-            if (args.Any(a => a.Length == 0)) throw new AgeException(AgeFailure.Header, "an age stanza has an empty argument");
+            if (args.Any(a => a.Length == 0)) throw new AgeException(AgeFailure.Header,
+                "an age stanza has an empty argument");
             var body = new StringBuilder();
             while (true)
             {
                 var bodyLine = Line();
-                if (bodyLine.Length > 64) throw new AgeException(AgeFailure.Header, "an age stanza body line is longer than 64 columns");
+                if (bodyLine.Length > 64) throw new AgeException(AgeFailure.Header,
+                    "an age stanza body line is longer than 64 columns");
                 body.Append(bodyLine);
                 if (bodyLine.Length < 64) break;
             }
-            var decoded = FromBase64(body.ToString()) ?? throw new AgeException(AgeFailure.Header, "an age stanza body is not canonical base64");
+            var decoded = FromBase64(body.ToString()) ?? throw new AgeException(AgeFailure.Header,
+                "an age stanza body is not canonical base64");
             stanzas.Add((args, decoded));
         }
-        if (!line.StartsWith("--- ", StringComparison.Ordinal)) throw new AgeException(AgeFailure.Header, "the age header does not end with its MAC line");
+        if (!line.StartsWith("--- ", StringComparison.Ordinal)) throw new AgeException(AgeFailure.Header,
+            "the age header does not end with its MAC line");
         var mac = line.Length == 4 + 43 ? FromBase64(line[4..]) : null;
-        if (mac is null) throw new AgeException(AgeFailure.Header, "the age header MAC is not 32 bytes of canonical base64");
+        if (mac is null) throw new AgeException(AgeFailure.Header,
+            "the age header MAC is not 32 bytes of canonical base64");
         if (stanzas.Count == 0) throw new AgeException(AgeFailure.Header, "the age header has no recipient stanza");
         var macInput = consumed.GetRange(0, consumed.Count - line.Length - 1 + 3).ToArray();
 
@@ -143,9 +160,11 @@ public static class AgeFormat
         foreach (var (args, body) in stanzas)
         {
             if (args[0] != "X25519") continue;
-            if (args.Length != 2) throw new AgeException(AgeFailure.Header, "an X25519 stanza must have exactly one argument");
+            if (args.Length != 2) throw new AgeException(AgeFailure.Header,
+                "an X25519 stanza must have exactly one argument");
             var share = FromBase64(args[1]);
-            if (share is not { Length: 32 }) throw new AgeException(AgeFailure.Header, "an X25519 share is not 32 bytes of canonical base64");
+            if (share is not { Length: 32 }) throw new AgeException(AgeFailure.Header,
+                "an X25519 share is not 32 bytes of canonical base64");
             if (body.Length != 32) throw new AgeException(AgeFailure.Header, "an X25519 stanza body is not 32 bytes");
             if (fileKey is not null) continue;
             foreach (var identity in identities)
@@ -154,9 +173,11 @@ public static class AgeFormat
                 if (fileKey is not null) break;
             }
         }
-        if (fileKey is null) throw new AgeException(AgeFailure.NoMatch, "none of the given identities can open this age file: it was encrypted to other recipients");
+        if (fileKey is null) throw new AgeException(AgeFailure.NoMatch,
+            "none of the given identities can open this age file: it was encrypted to other recipients");
         var expected = HMACSHA256.HashData(Hkdf(fileKey, [], HeaderInfo), macInput);
-        if (!CryptographicOperations.FixedTimeEquals(expected, mac)) throw new AgeException(AgeFailure.HeaderMac, "the age header MAC does not match: the header was altered");
+        if (!CryptographicOperations.FixedTimeEquals(expected, mac)) throw new AgeException(AgeFailure.HeaderMac,
+            "the age header MAC does not match: the header was altered");
 
         var nonce = new byte[16];
         for (var i = 0; i < 16; i++)
@@ -172,7 +193,8 @@ public static class AgeFormat
     {
         PublicKey theirs;
         try { theirs = PublicKey.Import(KeyAgreementAlgorithm.X25519, share, KeyBlobFormat.RawPublicKey); }
-        catch (FormatException) { throw new AgeException(AgeFailure.Header, "an X25519 share is not a valid public key"); }
+        catch (FormatException) { throw new AgeException(AgeFailure.Header,
+            "an X25519 share is not a valid public key"); }
         SharedSecret? shared;
         try { shared = KeyAgreementAlgorithm.X25519.Agree(identity.Key, theirs); }
         catch (CryptographicException) { shared = null; }

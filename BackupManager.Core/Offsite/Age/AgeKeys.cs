@@ -26,21 +26,25 @@ public sealed class AgeRecipient
         recipient = null;
         if (string.IsNullOrWhiteSpace(text)) return false;
         var decoded = Bech32.Decode(text.Trim());
-        if (decoded is not { Hrp: "age" } || decoded.Value.Data.Length != 32 || text.Trim() != text.Trim().ToLowerInvariant()) return false;
+        if (decoded is not { Hrp: "age" } || decoded.Value.Data.Length != 32
+            || text.Trim() != text.Trim().ToLowerInvariant()) return false;
         recipient = new AgeRecipient(decoded.Value.Data, text.Trim());
         return true;
     }
 
     public static AgeRecipient Parse(string text) => TryParse(text, out var recipient)
         ? recipient!
-        : throw new FormatException($"'{text}' is not an age X25519 recipient (it must look like age1 followed by 58 letters and digits, as age-keygen -y prints it).");
+        : throw new FormatException(
+            $"'{text}' is not an age X25519 recipient (it must look like age1 followed by 58 letters and digits, as "
+            + $"age-keygen -y prints it).");
 
     internal static AgeRecipient FromPublicKey(byte[] publicKey) => new(publicKey, Bech32.Encode("age", publicKey));
 
     public override string ToString() => Text;
 }
 
-/// <summary>An X25519 identity, <c>AGE-SECRET-KEY-1…</c>: the secret half, held only by whoever may decrypt.</summary>
+/// <summary>An X25519 identity, <c>AGE-SECRET-KEY-1…</c>: the secret half, held only by whoever may
+/// decrypt.</summary>
 public sealed class AgeIdentity : IDisposable
 {
     internal Key Key { get; }
@@ -65,8 +69,11 @@ public sealed class AgeIdentity : IDisposable
     public static AgeIdentity Parse(string text)
     {
         var decoded = Bech32.Decode(text.Trim());
-        if (decoded is not { Hrp: "age-secret-key-" } || decoded.Value.Data.Length != 32 || text.Trim() != text.Trim().ToUpperInvariant())
-            throw new FormatException("That is not an age identity: it must be a line AGE-SECRET-KEY-1… as age-keygen writes it (comment lines starting with # are fine).");
+        if (decoded is not { Hrp: "age-secret-key-" } || decoded.Value.Data.Length != 32
+            || text.Trim() != text.Trim().ToUpperInvariant())
+            throw new FormatException(
+                "That is not an age identity: it must be a line AGE-SECRET-KEY-1… as age-keygen writes it (comment "
+                + "lines starting with # are fine).");
         return FromSecret(decoded.Value.Data);
     }
 
@@ -84,9 +91,13 @@ public sealed class AgeIdentity : IDisposable
             var line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#')) continue;
             try { identities.Add(Parse(line)); }
-            catch (FormatException) { throw new FormatException($"Line {lineNumber} of the identity is not an age identity (AGE-SECRET-KEY-1…). Paste the whole file age-keygen wrote, or just its AGE-SECRET-KEY-1 line."); }
+            catch (FormatException) { throw new FormatException(
+                $"Line {lineNumber} of the identity is not an age identity (AGE-SECRET-KEY-1…). Paste the whole file "
+                + $"age-keygen wrote, or just its AGE-SECRET-KEY-1 line."); }
         }
-        if (identities.Count == 0) throw new FormatException("The identity holds no AGE-SECRET-KEY-1… line. Paste the file age-keygen wrote for the clinic's recipient.");
+        if (identities.Count == 0) throw new FormatException(
+            "The identity holds no AGE-SECRET-KEY-1… line. Paste the file age-keygen wrote for the clinic's "
+            + "recipient.");
         return identities;
     }
 

@@ -34,7 +34,8 @@ internal sealed class AgeEncryptingStream : AgeStream
     private int _outPosition, _outLength;
     private long _counter, _position;
 
-    public AgeEncryptingStream(Stream source, long plaintextLength, IReadOnlyList<AgeRecipient> recipients, bool leaveOpen) : base(source, leaveOpen)
+    public AgeEncryptingStream(Stream source, long plaintextLength, IReadOnlyList<AgeRecipient> recipients,
+        bool leaveOpen) : base(source, leaveOpen)
     {
         _plaintextLength = plaintextLength;
         var (header, payloadKey, nonce) = AgeFormat.NewHeader(recipients);
@@ -53,7 +54,8 @@ internal sealed class AgeEncryptingStream : AgeStream
 
     public override int Read(Span<byte> buffer)
     {
-        if (_outPosition == _outLength && !NextChunk(() => _source.ReadAtLeast(_plain, ChunkLength(), throwOnEndOfStream: false))) return 0;
+        if (_outPosition == _outLength && !NextChunk(() => _source.ReadAtLeast(_plain, ChunkLength(),
+            throwOnEndOfStream: false))) return 0;
         return Take(buffer);
     }
 
@@ -62,7 +64,8 @@ internal sealed class AgeEncryptingStream : AgeStream
         if (_outPosition == _outLength)
         {
             if (_counter >= _chunks) return 0;
-            var read = await _source.ReadAtLeastAsync(_plain.AsMemory(0, ChunkLength()), ChunkLength(), throwOnEndOfStream: false, cancellationToken);
+            var read = await _source.ReadAtLeastAsync(_plain.AsMemory(0, ChunkLength()), ChunkLength(),
+                throwOnEndOfStream: false, cancellationToken);
             NextChunk(() => read);
         }
         return Take(buffer.Span);
@@ -75,7 +78,8 @@ internal sealed class AgeEncryptingStream : AgeStream
     {
         if (_counter >= _chunks) return false;
         var length = ChunkLength();
-        if (fill() != length) throw new IOException("The content ended before its recorded length while it was being encrypted (was it changed meanwhile?).");
+        if (fill() != length) throw new IOException(
+            "The content ended before its recorded length while it was being encrypted (was it changed meanwhile?).");
         Span<byte> nonce = stackalloc byte[12];
         AgeFormat.ChunkNonce(nonce, _counter, last: _counter == _chunks - 1);
         _aead.Encrypt(nonce, _plain.AsSpan(0, length), _out.AsSpan(0, length), _out.AsSpan(length, AgeFormat.TagSize));
@@ -113,7 +117,8 @@ internal sealed class AgeDecryptingStream : AgeStream
     private bool _done, _sourceEnded;
     private AgeException? _pendingError;
 
-    public AgeDecryptingStream(Stream source, IReadOnlyList<AgeIdentity> identities, bool leaveOpen) : base(source, leaveOpen)
+    public AgeDecryptingStream(Stream source, IReadOnlyList<AgeIdentity> identities, bool leaveOpen) : base(source,
+        leaveOpen)
     {
         var payloadKey = AgeFormat.ReadHeader(ReadHeaderByte, identities);
         _aead = new ChaCha20Poly1305(payloadKey);
@@ -183,7 +188,8 @@ internal sealed class AgeDecryptingStream : AgeStream
     {
         if (_pendingError is not null) throw _pendingError;
         var sealedLength = Math.Min(_inLength, SealedChunk);
-        if (sealedLength < AgeFormat.TagSize) throw new AgeException(AgeFailure.Payload, "the age payload is truncated (a chunk is shorter than its tag)");
+        if (sealedLength < AgeFormat.TagSize) throw new AgeException(AgeFailure.Payload,
+            "the age payload is truncated (a chunk is shorter than its tag)");
         var plainLength = sealedLength - AgeFormat.TagSize;
         var more = _inLength > SealedChunk;
         // Like the reference implementation: a full chunk is tried as a middle chunk first, then as the last one.
@@ -193,7 +199,8 @@ internal sealed class AgeDecryptingStream : AgeStream
         else throw new AgeException(AgeFailure.Payload, more || sealedLength == SealedChunk
             ? "the age payload is damaged (a chunk does not authenticate)"
             : "the age payload is damaged or truncated (its last chunk does not authenticate)");
-        if (last && plainLength == 0 && _counter > 0) throw new AgeException(AgeFailure.Payload, "the age payload ends with an empty chunk after data");
+        if (last && plainLength == 0 && _counter > 0) throw new AgeException(AgeFailure.Payload,
+            "the age payload ends with an empty chunk after data");
         _counter++;
         (_plainPosition, _plainLength) = (0, plainLength);
         _inStart = sealedLength;
@@ -201,9 +208,11 @@ internal sealed class AgeDecryptingStream : AgeStream
         if (last)
         {
             _done = true;
-            if (more) _pendingError = new AgeException(AgeFailure.Payload, "the age file has bytes after its last chunk");
+            if (more) _pendingError = new AgeException(AgeFailure.Payload,
+                "the age file has bytes after its last chunk");
         }
-        else if (!more) _pendingError = new AgeException(AgeFailure.Payload, "the age payload is truncated (its last chunk is missing)");
+        else if (!more) _pendingError = new AgeException(AgeFailure.Payload,
+            "the age payload is truncated (its last chunk is missing)");
     }
 
     private bool TryOpen(int plainLength, bool last)
@@ -212,7 +221,8 @@ internal sealed class AgeDecryptingStream : AgeStream
         AgeFormat.ChunkNonce(nonce, _counter, last);
         try
         {
-            _aead.Decrypt(nonce, _in.AsSpan(0, plainLength), _in.AsSpan(plainLength, AgeFormat.TagSize), _plain.AsSpan(0, plainLength));
+            _aead.Decrypt(nonce, _in.AsSpan(0, plainLength), _in.AsSpan(plainLength, AgeFormat.TagSize),
+                _plain.AsSpan(0, plainLength));
             return true;
         }
         catch (AuthenticationTagMismatchException) { return false; }

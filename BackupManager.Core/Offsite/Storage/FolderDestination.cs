@@ -20,7 +20,8 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
             .EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Where(f => !Path.GetFileName(f).StartsWith(TempPrefix, StringComparison.Ordinal))
             .Select(f => new FileInfo(f))
-            .Select(f => new RemoteObject(Path.GetRelativePath(root, f.FullName).Replace('\\', '/'), f.Length, f.LastWriteTimeUtc))
+            .Select(f => new RemoteObject(Path.GetRelativePath(root, f.FullName).Replace('\\', '/'), f.Length,
+                f.LastWriteTimeUtc))
             .ToList();
         return Task.FromResult(result);
     }
@@ -34,10 +35,12 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
         try
         {
             PrivateFiles.CreateFolder(folder);
-            await using (var output = new FileStream(temp, PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1 << 20)))
+            await using (var output = new FileStream(temp,
+                PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1 << 20)))
             {
                 await content.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
-                if (output.Length != length) throw new DestinationException($"{name}: {key} came out {output.Length} bytes long instead of {length}.");
+                if (output.Length != length) throw new DestinationException(
+                    $"{name}: {key} came out {output.Length} bytes long instead of {length}.");
                 Restore.FaultInjection.PauseAt("offsite-upload");
                 output.Flush(flushToDisk: true);
             }
@@ -59,9 +62,11 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
     public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         EnsureMounted();
-        try { return Task.FromResult<Stream>(new FileStream(Resolve(key), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan)); }
+        try { return Task.FromResult<Stream>(new FileStream(Resolve(key), FileMode.Open, FileAccess.Read,
+            FileShare.Read, 1 << 20, FileOptions.SequentialScan)); }
         catch (FileNotFoundException e) { throw new DestinationException($"{name}: {key} is missing at {root}.", e); }
-        catch (DirectoryNotFoundException e) { throw new DestinationException($"{name}: {key} is missing at {root}.", e); }
+        catch (DirectoryNotFoundException e) { throw new DestinationException($"{name}: {key} is missing at {root}.",
+            e); }
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
@@ -85,20 +90,25 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
     {
         // Keys are made by the off-site format, never by a user; still, nothing may leave the root.
         var path = Path.GetFullPath(Path.Combine(root, key));
-        if (!path.StartsWith(Path.GetFullPath(root).TrimEnd('/') + "/", StringComparison.Ordinal)) throw new ArgumentException($"key '{key}' leaves the destination", nameof(key));
+        if (!path.StartsWith(Path.GetFullPath(root).TrimEnd('/') + "/",
+            StringComparison.Ordinal)) throw new ArgumentException($"key '{key}' leaves the destination", nameof(key));
         return path;
     }
 
     private void EnsureMounted()
     {
         if (!Directory.Exists(root))
-            throw new DestinationException($"{name}: the folder {root} does not exist. Is the disk or the network share mounted? Mount it (or create the folder), then copy again.");
+            throw new DestinationException(
+                $"{name}: the folder {root} does not exist. Is the disk or the network share mounted? Mount it (or "
+                + $"create the folder), then copy again.");
     }
 
-    private static bool IsDiskFull(IOException e) => e.HResult == 28 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+    private static bool IsDiskFull(IOException e) => e.HResult == 28 || e.Message.Contains("No space left",
+        StringComparison.OrdinalIgnoreCase);
 
     private string DescribeIo(IOException e, string key) => IsDiskFull(e)
-        ? $"{name}: the disk at {root} is full; {key} was not written (nothing half-written is left). Free space there or use a bigger disk, then copy again."
+        ? $"{name}: the disk at {root} is full; {key} was not written (nothing half-written is left). Free space "
+            + $"there or use a bigger disk, then copy again."
         : $"{name}: writing {key} at {root} failed: {e.Message}";
 
     private static bool TryDelete(string path)

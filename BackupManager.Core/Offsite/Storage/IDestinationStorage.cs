@@ -1,6 +1,7 @@
 namespace BackupManager.Core.Offsite.Storage;
 
-/// <summary>An object at a destination: its key (a '/'-separated path under the destination's root), size and time.</summary>
+/// <summary>An object at a destination: its key (a '/'-separated path under the destination's root), size and
+/// time.</summary>
 public sealed record RemoteObject(string Key, long Size, DateTimeOffset? Modified);
 
 /// <summary>
@@ -9,7 +10,8 @@ public sealed record RemoteObject(string Key, long Size, DateTimeOffset? Modifie
 /// <item><see cref="PutAsync"/> is atomic: a reader or a listing sees the whole object or nothing, also after the
 /// process is killed midway (multipart upload completed or aborted; temp name + rename elsewhere).</item>
 /// <item>Listings never show half-written objects.</item>
-/// <item>Failures are <see cref="DestinationException"/> whose message names the destination, what failed and what to do.</item>
+/// <item>Failures are <see cref="DestinationException"/> whose message names the destination, what failed and what to
+/// do.</item>
 /// </list>
 /// </summary>
 public interface IDestinationStorage : IAsyncDisposable
@@ -20,16 +22,19 @@ public interface IDestinationStorage : IAsyncDisposable
     Task PutAsync(string key, Stream content, long length, CancellationToken cancellationToken);
     Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);
     Task DeleteAsync(string key, CancellationToken cancellationToken);
-    /// <summary>Removes what interrupted uploads left (stale temp files, unfinished multipart uploads) older than <paramref name="olderThan"/>.</summary>
+    /// <summary>Removes what interrupted uploads left (stale temp files, unfinished multipart uploads) older than
+    /// <paramref name="olderThan"/>.</summary>
     Task<int> RemoveLeftoversAsync(TimeSpan olderThan, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// A destination could not be reached or refused an operation; the message is for the operator. <see cref="NeedsAction"/>
+/// A destination could not be reached or refused an operation; the message is for the operator. <see
+/// cref="NeedsAction"/>
 /// marks what retrying alone will not mend (a host key that does not match, refused credentials, a full disk, a
 /// missing bucket): health reports those at once instead of after several failed retries.
 /// </summary>
-public sealed class DestinationException(string message, Exception? inner = null, bool needsAction = false) : Exception(message, inner)
+public sealed class DestinationException(string message, Exception? inner = null,
+    bool needsAction = false) : Exception(message, inner)
 {
     public bool NeedsAction { get; } = needsAction;
 }

@@ -24,7 +24,8 @@ public sealed class S3Destination : IDestinationStorage
         _name = name;
         _bucket = options.Bucket!;
         _prefix = string.IsNullOrWhiteSpace(options.Prefix) ? "" : options.Prefix.Trim('/') + "/";
-        var secret = !string.IsNullOrEmpty(options.SecretAccessKey) ? options.SecretAccessKey : File.ReadAllText(options.SecretAccessKeyFile!).Trim();
+        var secret = !string.IsNullOrEmpty(options.SecretAccessKey)
+            ? options.SecretAccessKey : File.ReadAllText(options.SecretAccessKeyFile!).Trim();
         var config = new AmazonS3Config
         {
             ForcePathStyle = options.ForcePathStyle,
@@ -55,7 +56,8 @@ public sealed class S3Destination : IDestinationStorage
             do
             {
                 response = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
-                foreach (var o in response.S3Objects ?? []) result.Add(new RemoteObject(o.Key[_prefix.Length..], o.Size ?? 0, o.LastModified));
+                foreach (var o in response.S3Objects ?? []) result.Add(new RemoteObject(o.Key[_prefix.Length..],
+                    o.Size ?? 0, o.LastModified));
                 request.ContinuationToken = response.NextContinuationToken;
             } while (response.IsTruncated == true);
             return 0;
@@ -67,15 +69,21 @@ public sealed class S3Destination : IDestinationStorage
     {
         if (length <= MultipartThreshold)
         {
-            // Buffered and signed whole: with aws-chunked streaming signatures some S3-compatible servers store the chunk framing as data.
+            // Buffered and signed whole: with aws-chunked streaming signatures some S3-compatible servers store the
+            // chunk framing as data.
             var buffer = new MemoryStream((int)length);
             await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
             CheckLength(key, buffer.Length, length);
             buffer.Position = 0;
-            await Call("upload", key, () => _client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = _prefix + key, InputStream = buffer, AutoCloseStream = false, UseChunkEncoding = false }, cancellationToken)).ConfigureAwait(false);
+            await Call("upload", key,
+                () => _client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = _prefix + key,
+                InputStream = buffer, AutoCloseStream = false, UseChunkEncoding = false },
+                cancellationToken)).ConfigureAwait(false);
             return;
         }
-        var upload = await Call("start the upload of", key, () => _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = _prefix + key }, cancellationToken)).ConfigureAwait(false);
+        var upload = await Call("start the upload of", key,
+            () => _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _bucket,
+            Key = _prefix + key }, cancellationToken)).ConfigureAwait(false);
         try
         {
             var parts = new List<PartETag>();
@@ -83,20 +91,23 @@ public sealed class S3Destination : IDestinationStorage
             long total = 0;
             for (var number = 1; ; number++)
             {
-                var read = await content.ReadAtLeastAsync(part, PartSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                var read = await content.ReadAtLeastAsync(part, PartSize, throwOnEndOfStream: false,
+                    cancellationToken).ConfigureAwait(false);
                 if (read == 0 && number > 1) break;
                 total += read;
                 Restore.FaultInjection.PauseAt("offsite-upload");
                 var response = await Call("upload part of", key, () => _client.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = _bucket, Key = _prefix + key, UploadId = upload.UploadId, PartNumber = number,
-                    InputStream = new MemoryStream(part, 0, read, writable: false), PartSize = read, UseChunkEncoding = false,
+                    InputStream = new MemoryStream(part, 0, read, writable: false), PartSize = read,
+                        UseChunkEncoding = false,
                 }, cancellationToken)).ConfigureAwait(false);
                 parts.Add(new PartETag(number, response.ETag));
                 if (read < PartSize) break;
             }
             CheckLength(key, total, length);
-            await Call("finish the upload of", key, () => _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            await Call("finish the upload of", key,
+                () => _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = _bucket, Key = _prefix + key, UploadId = upload.UploadId, PartETags = parts,
             }, cancellationToken)).ConfigureAwait(false);
@@ -104,7 +115,8 @@ public sealed class S3Destination : IDestinationStorage
         catch
         {
             // Nothing half-uploaded may stay behind (it would also be billed): abort, even when the caller gave up.
-            try { await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _bucket, Key = _prefix + key, UploadId = upload.UploadId }, CancellationToken.None).ConfigureAwait(false); }
+            try { await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _bucket,
+                Key = _prefix + key, UploadId = upload.UploadId }, CancellationToken.None).ConfigureAwait(false); }
             catch (Exception) { /* stale uploads are also removed by RemoveLeftoversAsync */ }
             throw;
         }
@@ -112,23 +124,30 @@ public sealed class S3Destination : IDestinationStorage
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
-        var response = await Call("download", key, () => _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = _prefix + key }, cancellationToken)).ConfigureAwait(false);
+        var response = await Call("download", key,
+            () => _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = _prefix + key },
+            cancellationToken)).ConfigureAwait(false);
         return new ResponseStream(response);
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
-        Call("delete", key, () => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = _prefix + key }, cancellationToken));
+        Call("delete", key,
+            () => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = _prefix + key },
+            cancellationToken));
 
     public async Task<int> RemoveLeftoversAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
         ListMultipartUploadsResponse uploads;
-        try { uploads = await _client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = _bucket, Prefix = _prefix }, cancellationToken).ConfigureAwait(false); }
-        catch (AmazonS3Exception) { return 0; } // not every S3-compatible server lists uploads; completed or aborted ones leave nothing anyway
+        try { uploads = await _client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = _bucket,
+            Prefix = _prefix }, cancellationToken).ConfigureAwait(false); }
+        // not every S3-compatible server lists uploads; completed or aborted ones leave nothing anyway
+        catch (AmazonS3Exception) { return 0; }
         var removed = 0;
         foreach (var u in uploads.MultipartUploads ?? [])
         {
             if (u.Initiated is { } started && DateTime.UtcNow - started.ToUniversalTime() < olderThan) continue;
-            await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _bucket, Key = u.Key, UploadId = u.UploadId }, cancellationToken).ConfigureAwait(false);
+            await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _bucket, Key = u.Key,
+                UploadId = u.UploadId }, cancellationToken).ConfigureAwait(false);
             removed++;
         }
         return removed;
@@ -142,28 +161,37 @@ public sealed class S3Destination : IDestinationStorage
 
     private void CheckLength(string key, long actual, long expected)
     {
-        if (actual != expected) throw new DestinationException($"{_name}: {key} came out {actual} bytes long instead of {expected}; it was not uploaded.");
+        if (actual != expected) throw new DestinationException(
+            $"{_name}: {key} came out {actual} bytes long instead of {expected}; it was not uploaded.");
     }
 
     private async Task<T> Call<T>(string what, string key, Func<Task<T>> call)
     {
         try { return await call().ConfigureAwait(false); }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode is "NoSuchKey" or "NotFound")
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound
+            && e.ErrorCode is "NoSuchKey" or "NotFound")
         {
             throw new DestinationException($"{_name}: {key} is missing at {Location}.", e);
         }
-        catch (AmazonS3Exception e) when (e.ErrorCode is "SignatureDoesNotMatch" or "InvalidAccessKeyId" or "AccessDenied" || e.StatusCode is HttpStatusCode.Forbidden)
+        catch (AmazonS3Exception e) when (
+            e.ErrorCode is "SignatureDoesNotMatch" or "InvalidAccessKeyId" or "AccessDenied"
+            || e.StatusCode is HttpStatusCode.Forbidden)
         {
-            throw new DestinationException($"{_name}: the S3 service at {Location} refused the credentials ({e.ErrorCode}: {e.Message}). "
-                + $"Check Backup__Destinations__{_name}__AccessKeyId and its secret, and that the key may write to the bucket.", e, needsAction: true);
+            throw new DestinationException(
+                $"{_name}: the S3 service at {Location} refused the credentials ({e.ErrorCode}: {e.Message}). "
+                + $"Check Backup__Destinations__{_name}__AccessKeyId and its secret, and that the key may write to "
+                    + $"the bucket.", e, needsAction: true);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
         {
-            throw new DestinationException($"{_name}: the bucket {_bucket} does not exist at {Location}. Create it, or correct Backup__Destinations__{_name}__Bucket.", e, needsAction: true);
+            throw new DestinationException(
+                $"{_name}: the bucket {_bucket} does not exist at {Location}. Create it, or correct "
+                + $"Backup__Destinations__{_name}__Bucket.", e, needsAction: true);
         }
         catch (AmazonS3Exception e)
         {
-            throw new DestinationException($"{_name}: could not {what} {key} at {Location}: {e.ErrorCode} {e.Message}", e);
+            throw new DestinationException($"{_name}: could not {what} {key} at {Location}: {e.ErrorCode} {e.Message}",
+                e);
         }
         catch (AmazonServiceException e)
         {
@@ -171,11 +199,15 @@ public sealed class S3Destination : IDestinationStorage
         }
         catch (HttpRequestException e)
         {
-            throw new DestinationException($"{_name}: the S3 service at {Location} cannot be reached ({e.Message}). Check the network and Backup__Destinations__{_name}__ServiceUrl; the copy is retried later.", e);
+            throw new DestinationException(
+                $"{_name}: the S3 service at {Location} cannot be reached ({e.Message}). Check the network and "
+                + $"Backup__Destinations__{_name}__ServiceUrl; the copy is retried later.", e);
         }
         catch (AmazonClientException e)
         {
-            throw new DestinationException($"{_name}: the S3 service at {Location} cannot be reached ({e.Message}). Check the network and Backup__Destinations__{_name}__ServiceUrl; the copy is retried later.", e);
+            throw new DestinationException(
+                $"{_name}: the S3 service at {Location} cannot be reached ({e.Message}). Check the network and "
+                + $"Backup__Destinations__{_name}__ServiceUrl; the copy is retried later.", e);
         }
     }
 
@@ -185,7 +217,8 @@ public sealed class S3Destination : IDestinationStorage
         private readonly Stream _inner = response.ResponseStream;
         public override long Length => response.ContentLength;
         public override int Read(Span<byte> buffer) => _inner.Read(buffer);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer,
+            CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
         protected override void Dispose(bool disposing)
         {
             if (disposing) response.Dispose();

@@ -33,7 +33,8 @@ public sealed class SftpDestination : IDestinationStorage
         var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         var result = new List<RemoteObject>();
         var start = Join(prefix.TrimEnd('/'));
-        if (!await Guard("list", prefix, () => client.ExistsAsync(start, cancellationToken)).ConfigureAwait(false)) return result;
+        if (!await Guard("list", prefix,
+            () => client.ExistsAsync(start, cancellationToken)).ConfigureAwait(false)) return result;
         var pending = new Stack<string>([start]);
         while (pending.Count > 0)
         {
@@ -45,7 +46,8 @@ public sealed class SftpDestination : IDestinationStorage
                     if (entry.Name is "." or "..") continue;
                     if (entry.IsDirectory) pending.Push(entry.FullName);
                     else if (entry.IsRegularFile && !entry.Name.StartsWith(TempPrefix, StringComparison.Ordinal))
-                        result.Add(new RemoteObject(entry.FullName[(_root.Length + 1)..], entry.Length, entry.LastWriteTimeUtc));
+                        result.Add(new RemoteObject(entry.FullName[(_root.Length + 1)..], entry.Length,
+                            entry.LastWriteTimeUtc));
                 }
                 return 0;
             }).ConfigureAwait(false);
@@ -58,19 +60,28 @@ public sealed class SftpDestination : IDestinationStorage
         var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         var path = Join(key);
         var folder = path[..path.LastIndexOf('/')];
-        var temp = folder + "/" + TempPrefix + Guid.NewGuid().ToString("N")[..12] + "-" + path[(path.LastIndexOf('/') + 1)..];
-        await Guard("create the folder for", key, async () => { await CreateFoldersAsync(client, folder, cancellationToken).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+        var temp = folder + "/" + TempPrefix + Guid.NewGuid().ToString("N")[..12] + "-"
+            + path[(path.LastIndexOf('/') + 1)..];
+        await Guard("create the folder for", key,
+            async () => { await CreateFoldersAsync(client, folder,
+            cancellationToken).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         try
         {
             var counted = new CountingStream(content);
-            await Guard("upload", key, async () => { await client.UploadFileAsync(counted, temp, cancellationToken).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
-            if (counted.Count != length) throw new DestinationException($"{_name}: {key} came out {counted.Count} bytes long instead of {length}; it was not kept.");
+            await Guard("upload", key,
+                async () => { await client.UploadFileAsync(counted, temp,
+                cancellationToken).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+            if (counted.Count != length) throw new DestinationException(
+                $"{_name}: {key} came out {counted.Count} bytes long instead of {length}; it was not kept.");
             Restore.FaultInjection.PauseAt("offsite-upload");
-            await Guard("finish the upload of", key, () => Task.Run(() => { client.RenameFile(temp, path, isPosix: true); return 0; }, cancellationToken)).ConfigureAwait(false);
+            await Guard("finish the upload of", key,
+                () => Task.Run(() => { client.RenameFile(temp, path, isPosix: true); return 0; },
+                cancellationToken)).ConfigureAwait(false);
         }
         catch
         {
-            try { if (client.IsConnected) client.DeleteFile(temp); } catch (Exception) { /* removed later by RemoveLeftoversAsync */ }
+            try { if (client.IsConnected) client.DeleteFile(temp); }
+            catch (Exception) { /* removed later by RemoveLeftoversAsync */ }
             throw;
         }
     }
@@ -78,13 +89,17 @@ public sealed class SftpDestination : IDestinationStorage
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        return await Guard("download", key, async () => (Stream)await client.OpenAsync(Join(key), FileMode.Open, FileAccess.Read, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        return await Guard("download", key,
+            async () => (Stream)await client.OpenAsync(Join(key), FileMode.Open, FileAccess.Read,
+            cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await Guard("delete", key, async () => { await client.DeleteFileAsync(Join(key), cancellationToken).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+        await Guard("delete", key,
+            async () => { await client.DeleteFileAsync(Join(key),
+            cancellationToken).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
     }
 
     public async Task<int> RemoveLeftoversAsync(TimeSpan olderThan, CancellationToken cancellationToken)
@@ -100,7 +115,8 @@ public sealed class SftpDestination : IDestinationStorage
             {
                 if (entry.Name is "." or "..") continue;
                 if (entry.IsDirectory) pending.Push(entry.FullName);
-                else if (entry.Name.StartsWith(TempPrefix, StringComparison.Ordinal) && DateTime.UtcNow - entry.LastWriteTimeUtc > olderThan)
+                else if (entry.Name.StartsWith(TempPrefix,
+                    StringComparison.Ordinal) && DateTime.UtcNow - entry.LastWriteTimeUtc > olderThan)
                 {
                     await client.DeleteFileAsync(entry.FullName, cancellationToken).ConfigureAwait(false);
                     removed++;
@@ -127,7 +143,8 @@ public sealed class SftpDestination : IDestinationStorage
         try { await client.CreateDirectoryAsync(folder, cancellationToken).ConfigureAwait(false); }
         catch (SshException e) when (e is not SftpPermissionDeniedException)
         {
-            if (!await client.ExistsAsync(folder, cancellationToken).ConfigureAwait(false)) throw; // else made meanwhile
+            // else made meanwhile
+            if (!await client.ExistsAsync(folder, cancellationToken).ConfigureAwait(false)) throw;
         }
     }
 
@@ -141,30 +158,42 @@ public sealed class SftpDestination : IDestinationStorage
             AuthenticationMethod method = !string.IsNullOrWhiteSpace(_options.PrivateKeyFile)
                 ? new PrivateKeyAuthenticationMethod(_options.Username, new PrivateKeyFile(_options.PrivateKeyFile))
                 : new PasswordAuthenticationMethod(_options.Username, _options.Password);
-            var client = new SftpClient(new ConnectionInfo(_options.Host!, _options.Port, _options.Username!, method) { Timeout = TimeSpan.FromSeconds(30) });
+            var client = new SftpClient(new ConnectionInfo(_options.Host!, _options.Port, _options.Username!,
+                method) { Timeout = TimeSpan.FromSeconds(30) });
             client.HostKeyReceived += (_, e) =>
             {
                 _offeredFingerprint = "SHA256:" + e.FingerPrintSHA256;
                 e.CanTrust = string.Equals(_offeredFingerprint, _options.HostKeySha256, StringComparison.Ordinal);
             };
             try { await client.ConnectAsync(cancellationToken).ConfigureAwait(false); }
-            catch (Exception e) when (e is SshConnectionException && _offeredFingerprint is not null && _offeredFingerprint != _options.HostKeySha256)
+            catch (Exception e) when (e is SshConnectionException && _offeredFingerprint is not null
+                && _offeredFingerprint != _options.HostKeySha256)
             {
                 client.Dispose();
-                throw new DestinationException($"{_name}: the SFTP server {_options.Host}:{_options.Port} offered the host key {_offeredFingerprint}, "
-                    + $"but Backup__Destinations__{_name}__HostKeySha256 expects {_options.HostKeySha256}. Nothing was sent. If the server's key was changed on purpose, "
-                    + "confirm the new fingerprint with its administrator and update the setting; otherwise someone may be intercepting the connection.", e, needsAction: true);
+                throw new DestinationException(
+                    $"{_name}: the SFTP server {_options.Host}:{_options.Port} offered the host key "
+                    + $"{_offeredFingerprint}, "
+                    + $"but Backup__Destinations__{_name}__HostKeySha256 expects {_options.HostKeySha256}. Nothing "
+                        + $"was sent. If the server's key was changed on purpose, "
+                    + "confirm the new fingerprint with its administrator and update the setting; otherwise someone "
+                        + "may be intercepting the connection.", e, needsAction: true);
             }
             catch (SshAuthenticationException e)
             {
                 client.Dispose();
-                throw new DestinationException($"{_name}: the SFTP server {_options.Host}:{_options.Port} refused the login of {_options.Username} ({e.Message}). "
-                    + $"Check Backup__Destinations__{_name}__Username and the private key (its public half must be in the server's authorized_keys).", e, needsAction: true);
+                throw new DestinationException(
+                    $"{_name}: the SFTP server {_options.Host}:{_options.Port} refused the login of "
+                    + $"{_options.Username} ({e.Message}). "
+                    + $"Check Backup__Destinations__{_name}__Username and the private key (its public half must be in "
+                        + $"the server's authorized_keys).", e, needsAction: true);
             }
-            catch (Exception e) when (e is SocketException or SshException or TimeoutException or SshOperationTimeoutException)
+            catch (Exception e) when (
+                e is SocketException or SshException or TimeoutException or SshOperationTimeoutException)
             {
                 client.Dispose();
-                throw new DestinationException($"{_name}: the SFTP server {_options.Host}:{_options.Port} cannot be reached ({e.Message}). Check the network and the server; the copy is retried later.", e);
+                throw new DestinationException(
+                    $"{_name}: the SFTP server {_options.Host}:{_options.Port} cannot be reached ({e.Message}). Check "
+                    + $"the network and the server; the copy is retried later.", e);
             }
             _client = client;
             return client;
@@ -175,11 +204,15 @@ public sealed class SftpDestination : IDestinationStorage
     private async Task<T> Guard<T>(string what, string key, Func<Task<T>> call)
     {
         try { return await call().ConfigureAwait(false); }
-        catch (SftpPathNotFoundException e) { throw new DestinationException($"{_name}: {key} is missing at {Location}.", e); }
-        catch (SftpPermissionDeniedException e) { throw new DestinationException($"{_name}: the SFTP server refused to {what} {key} (permission denied). Give {_options.Username} write access to {_root}.", e, needsAction: true); }
+        catch (SftpPathNotFoundException e) { throw new DestinationException(
+            $"{_name}: {key} is missing at {Location}.", e); }
+        catch (SftpPermissionDeniedException e) { throw new DestinationException(
+            $"{_name}: the SFTP server refused to {what} {key} (permission denied). Give {_options.Username} write "
+            + $"access to {_root}.", e, needsAction: true); }
         catch (Exception e) when (e is SshException or SocketException or IOException)
         {
-            throw new DestinationException($"{_name}: could not {what} {key} at {Location}: {e.Message}. The copy is retried later.", e);
+            throw new DestinationException(
+                $"{_name}: could not {what} {key} at {Location}: {e.Message}. The copy is retried later.", e);
         }
     }
 
@@ -189,7 +222,8 @@ public sealed class SftpDestination : IDestinationStorage
         public long Count { get; private set; }
         public override long Position { get => Count; set => throw new NotSupportedException(); }
         public override int Read(Span<byte> buffer) { var n = inner.Read(buffer); Count += n; return n; }
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer,
+            CancellationToken cancellationToken = default)
         {
             var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             Count += n;

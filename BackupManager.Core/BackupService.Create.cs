@@ -1,0 +1,218 @@
+using System.IO.Compression;
+using BackupManager.Core.Archive;
+using BackupManager.Core.Database;
+using BackupManager.Core.Files;
+using BackupManager.Core.Restore;
+using BackupManager.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace BackupManager.Core;
+
+public sealed partial class BackupService
+{
+    public async Task<BackupInfo> CreateAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        using var lease = _lock.Acquire("create", request.RequestedBy);
+        var created = await CreateLockedAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        await VerifyThenApplyRetentionAsync(created.Filename, progress, cancellationToken).ConfigureAwait(false);
+        return created;
+    }
+
+    /// <summary>
+    /// Reads a new archive back in full (every entry decoded and checked, as verify does) and only then lets retention
+    /// delete older backups: a backup that cannot be read must never be the reason a good one is deleted. An archive
+    /// that fails is removed and the create fails; nothing else is deleted.
+    /// </summary>
+    private async Task VerifyThenApplyRetentionAsync(string filename, IProgress<BackupProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        progress?.Report(new BackupProgress("create", "Reading the new backup back to verify it"));
+        try
+        {
+            await BackupArchiveReader.VerifyInFullAsync(_store.ResolveExisting(filename),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackupException e) when (e.Kind == BackupErrorKind.Damaged)
+        {
+            _store.Delete(filename);
+            throw new BackupException(BackupErrorKind.Damaged,
+                $"The new backup {filename} did not read back correctly, so it was deleted and no older backup was "
+                    + $"removed ({e.Message}). "
+                + "The disk under the backup folder may be failing: check the system log (dmesg) and the disk's "
+                    + "health, then try again.", e);
+        }
+        ApplyRetention(filename);
+    }
+
+    /// <summary>Makes a backup of the live state, or of <paramref name="parked"/> (read from its parked names, recorded
+    /// under the live ones).</summary>
+    private async Task<BackupInfo> CreateLockedAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress,
+        CancellationToken cancellationToken, ParkedState? parked = null)
+    {
+        var (withDatabase, withFiles) = ResolveScope(request.Scope);
+        progress?.Report(new BackupProgress("create", "Preparing"));
+        var warnings = new List<string>();
+        var createdAt = parked?.ParkedAt ?? _time.GetUtcNow();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // Low priority: the dump and the files share one read budget; pg_dump and our compression threads are niced.
+        var throttle = request.Priority == BackupPriority.Low
+            ? new ReadThrottle(_options.LowPriorityBytesPerSecond) : null;
+        var temp = _store.NewTempPath();
+        var dumpTemp = temp + ".dump";
+        using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The database is dumped and deflated (into a spill file, then into its entry) while the files are written:
+        // different cores.
+        // It starts first: the dump is the longest part of a backup.
+        PrecompressedSink? dumpSink = null;
+        Task<PrecompressedContent>? dump = null;
+        DumpRowCounter? rowCounter = null;
+        long? databaseBytes = null;
+        try
+        {
+            if (withDatabase)
+            {
+                dumpSink = new PrecompressedSink(dumpTemp);
+                dump = Task.Run(() => PrecompressedFile.WriteAsync(dumpSink, _options.DumpCompressionLevel,
+                    (destination, token) =>
+                        _dumper!.DumpAsync(rowCounter = new DumpRowCounter(throttle?.Wrap(destination) ?? destination),
+                        parked?.Database, token, throttle is not null),
+                    stopDump.Token, lowPriority: throttle is not null), CancellationToken.None);
+            }
+            // Described while the dump starts and the folders are scanned (both mostly wait: on the server, on the
+            // disk).
+            var describing = withDatabase ? Task.Run(() => _dumper!.DescribeAsync(parked?.Database, cancellationToken),
+                CancellationToken.None) : null;
+            var sources = parked is null ? _roots.Select(root => (root, live: root.FullPath))
+                : parked.Folders.Select(f => (root: new FileRoot(FileRoot.NameOf(f.LiveFolder), f.ParkedFolder),
+                    live: f.LiveFolder));
+            List<(FileRoot root, string live, List<ScannedFile> files)> scanned;
+            try { scanned = withFiles ? sources.Select(s => (s.root, s.live,
+                files: _scanner.Scan(s.root, warnings))).ToList() : []; }
+            catch when (describing is not null)
+            {
+                await describing.ConfigureAwait(false); // a database that cannot be reached is the clearer message
+                throw;
+            }
+            var database = describing is null ? null : await describing.ConfigureAwait(false);
+            BackupManifest manifest;
+            ArchiveSummary summary;
+            await using (var output = new UncachedFileWriter(temp))
+            {
+                using var writer = new BackupArchiveWriter(output);
+                if (database is not null) progress?.Report(new BackupProgress("create",
+                    "Dumping the database and adding files", null, database.Name));
+                var roots = await AddFilesAsync(writer, scanned, dump, warnings, progress, throttle,
+                    cancellationToken).ConfigureAwait(false);
+                ManifestDatabase? databaseRecord = null;
+                if (database is not null)
+                {
+                    var entryName = $"{ArchivePath.DatabasePrefix}{SafeFileName(database.Name)}.dump";
+                    // The roles the database needs, as a script an operator can run with psql on a new server.
+                    var rolesScript = System.Text.Encoding.UTF8.GetBytes(RequiredRoles.ToPsqlScript(database.Roles,
+                        database.Name, createdAt));
+                    await writer.AddAsync(ArchivePath.RolesEntry, CompressionLevel.Fastest, createdAt,
+                        rolesScript.Length,
+                        (destination, token) => destination.WriteAsync(rolesScript, token).AsTask(),
+                            cancellationToken).ConfigureAwait(false);
+                    progress?.Report(new BackupProgress("create", "Adding the database dump as it is written", null,
+                        database.Name));
+                    // The files are in: the dump's entry takes what is spilled so far and then the rest as it comes.
+                    var streaming = dumpSink!.TryHandOff(() => writer.OpenPrecompressed(entryName, createdAt,
+                        deflated: _options.DumpCompressionLevel > 0));
+                    var dumped = await dump!.ConfigureAwait(false);
+                    databaseBytes = dumped.Size;
+                    if (streaming is not null) writer.CompletePrecompressed(entryName, createdAt, streaming, dumped);
+                    // The dump finished first: its entry is written from the complete spill file.
+                    else await writer.AddPrecompressedAsync(entryName, createdAt, dumped, dumpTemp,
+                        cancellationToken).ConfigureAwait(false);
+                    dumpSink.Dispose();
+                    TryDelete(dumpTemp);
+                    databaseRecord = new ManifestDatabase(database.Name, database.ServerVersion,
+                        database.DumpToolVersion, entryName)
+                    {
+                        State = database.State,
+                        Roles = database.Roles,
+                        RolesEntry = ArchivePath.RolesEntry,
+                        RowCounts = rowCounter?.Counts,
+                    };
+                }
+                progress?.Report(new BackupProgress("create", "Writing the manifest"));
+                var contains = new List<string>();
+                if (databaseRecord is not null) contains.Add(BackupContents.Database);
+                if (withFiles) contains.Add(BackupContents.Files);
+                manifest = new BackupManifest
+                {
+                    AppVersion = AppVersion,
+                    CreatedAt = createdAt,
+                    Trigger = request.Trigger,
+                    RequestedBy = request.RequestedBy,
+                    Contains = contains,
+                    Database = databaseRecord,
+                    Roots = roots,
+                    Entries = writer.Entries,
+                    Totals = writer.Totals,
+                    Warnings = warnings,
+                };
+                summary = writer.Complete(manifest, request.RequestedBy);
+                output.Complete(flushToDisk: false);
+            }
+            summary = summary with
+            {
+                DatabaseBytes = databaseBytes,
+                FilesBytes = withFiles ? manifest.Roots.Sum(r => r.Bytes) : null,
+                DurationMs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            };
+            ArchiveSummary.SealFile(temp, summary, _signer); // flushes the whole file to disk
+            var filename = _store.Commit(temp, createdAt);
+            var size = new FileInfo(Path.Combine(_store.Directory, filename)).Length;
+            _logger.LogInformation(
+                "Created backup {Backup} ({Trigger}, {Contains}, {Size} bytes, {Warnings} warnings) for {User}",
+                filename, request.Trigger, string.Join("+", manifest.Contains), size, warnings.Count,
+                    request.RequestedBy);
+            foreach (var warning in warnings) _logger.LogWarning("Backup {Backup}: {Warning}", filename, warning);
+            return new BackupInfo(filename, size, createdAt, request.Trigger, manifest.Contains, request.RequestedBy,
+                false, true, warnings.Count);
+        }
+        catch (Exception e)
+        {
+            if (dump is not null)
+            {
+                await stopDump.CancelAsync().ConfigureAwait(false);
+                try { await dump.ConfigureAwait(false); }
+                catch (Exception dumpFailure) when (e is not BackupException && dumpFailure is BackupException)
+                {
+                    // The dump failing is the cause; the archive's failure only followed from it.
+                    e = dumpFailure;
+                }
+                catch (Exception) { /* already failing for another reason */ }
+            }
+            dumpSink?.Dispose();
+            TryDelete(temp);
+            TryDelete(dumpTemp);
+            if (e is BackupException) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+            if (e is IOException io) throw new BackupException(BackupErrorKind.Environment,
+                $"The backup was not created: {DescribeIo(io)}", io);
+            if (e is OperationCanceledException) throw new BackupException(BackupErrorKind.Cancelled,
+                "The backup was cancelled; no file was kept.", e);
+            throw;
+        }
+    }
+
+    private (bool Database, bool Files) ResolveScope(BackupScope scope)
+    {
+        var database = scope != BackupScope.FilesOnly && _dumper is not null;
+        var files = scope != BackupScope.DatabaseOnly && _roots.Count > 0;
+        if (scope == BackupScope.DatabaseOnly && !database)
+            throw new BackupException(BackupErrorKind.InvalidInput,
+                "No database is configured. Set ConnectionStrings__Default or Backup__Database to back up a database.");
+        if (scope == BackupScope.FilesOnly && !files)
+            throw new BackupException(BackupErrorKind.InvalidInput,
+                "No folders are configured. Set Backup__Paths__0 (and __1, …) to back up files.");
+        if (!database && !files)
+            throw new BackupException(BackupErrorKind.InvalidInput,
+                "There is nothing to back up: configure a database (ConnectionStrings__Default) and/or folders "
+                + "(Backup__Paths__0).");
+        return (database, files);
+    }
+}

@@ -1,0 +1,160 @@
+using System.Security.Cryptography;
+using System.Text;
+using BackupManager.Core.Archive;
+using BackupManager.Core.Offsite.Age;
+using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace BackupManager.Core.Offsite;
+
+public sealed partial class OffsiteService
+{
+    // ---------------------------------------------------------------- reading back
+
+    /// <summary>The backups a destination holds, newest first, with the fields of the local list.</summary>
+    public async Task<IReadOnlyList<BackupInfo>> ListAsync(string destination,
+        CancellationToken cancellationToken = default)
+    {
+        var (name, options) = Destination(destination);
+        try
+        {
+            await using var storage = _open(name, options);
+            var remote = await ReadRemoteAsync(name, storage, cancellationToken).ConfigureAwait(false);
+            return remote.Catalogs.Values.Select(c => c.ToBackupInfo()).OrderByDescending(b => b.CreatedAt).ToList();
+        }
+        catch (DestinationException e) { throw new BackupException(BackupErrorKind.Destination, e.Message, e); }
+    }
+
+    /// <summary>
+    /// Fetches <paramref name="filename"/> from <paramref name="destination"/>, decrypts it with
+    /// <paramref name="identities"/> (held only for this call), rebuilds the original zip byte for byte (every
+    /// object's SHA-256 and the whole archive's checked), adds it to the backup folder after a full verify, and
+    /// returns it. The installation then adopts the destination's naming key, so later copies reuse what is there.
+    /// </summary>
+    public async Task<BackupInfo> FetchAsync(string destination, string filename, IReadOnlyList<AgeIdentity> identities,
+        string requestedBy,
+        IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var (name, options) = Destination(destination);
+        if (!BackupFileName.IsValid(filename)) throw new BackupException(BackupErrorKind.InvalidInput,
+            $"'{filename}' is not a backup filename (backup-YYYY-MM-DD_HH-mm-ss.zip).");
+        try
+        {
+            await using var storage = _open(name, options);
+            byte[] catalogBytes;
+            try { catalogBytes = await ReadAllAsync(storage, OffsiteFormat.CatalogKey(filename), 64L << 20,
+                cancellationToken).ConfigureAwait(false); }
+            catch (DestinationException e) when (e.Message.Contains("is missing", StringComparison.Ordinal))
+            {
+                throw new BackupException(BackupErrorKind.NotFound,
+                    $"{name} holds no backup named {filename}. List what it holds with app:list-backups --destination "
+                    + $"{name}.", e);
+            }
+            var catalog = OffsiteFormat.ParseCatalog(catalogBytes)
+                ?? throw new BackupException(BackupErrorKind.Damaged,
+                    $"The catalog of {filename} at {name} is damaged. Restore another backup and run "
+                    + $"app:check-destination {name}.");
+            if (catalog.Encrypted && identities.Count == 0)
+                throw new BackupException(BackupErrorKind.InvalidInput,
+                    $"{filename} at {name} is encrypted: give the age identity (the AGE-SECRET-KEY-1… file) of one "
+                    + $"of its recipients: {string.Join(", ", catalog.Recipients)}.");
+            progress?.Report(new BackupProgress("fetch", $"Reading the index of {filename} from {name}"));
+            ArchiveIndex index;
+            await using (var indexStream = await OpenObjectAsync(storage, catalog.Index.Key, catalog.Encrypted,
+                identities, filename, cancellationToken).ConfigureAwait(false))
+                index = OffsiteFormat.DecodeIndex(indexStream, filename);
+            if (index.Filename != filename) throw new BackupException(BackupErrorKind.Damaged,
+                $"The index of {filename} at {name} describes {index.Filename}; it was not used.");
+
+            var info = await _backups.AddExactCopyAsync(filename, async (output, ct) =>
+            {
+                using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                long written = 0;
+                foreach (var segment in index.Segments)
+                {
+                    progress?.Report(new BackupProgress("fetch", $"Fetching {filename} from {name}",
+                        index.Size == 0 ? null : (double)written / index.Size));
+                    if (segment.Inline is { } bytes)
+                    {
+                        whole.AppendData(bytes);
+                        await output.WriteAsync(bytes, ct).ConfigureAwait(false);
+                        written += bytes.Length;
+                        continue;
+                    }
+                    await using var content = await OpenObjectAsync(storage, segment.Object!, catalog.Encrypted,
+                        identities, filename, ct).ConfigureAwait(false);
+                    var hashing = new HashingStream(content, forRead: true);
+                    var buffer = new byte[1 << 20];
+                    long length = 0;
+                    int n;
+                    while ((n = await hashing.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                    {
+                        whole.AppendData(buffer, 0, n);
+                        await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                        length += n;
+                    }
+                    if (length != segment.Length || hashing.HashHex() != segment.Sha256)
+                        throw new BackupException(BackupErrorKind.Damaged,
+                            $"The object {segment.Object} at {name}, part of {filename}, does not hold what was "
+                            + $"uploaded (size or SHA-256 differ). Run app:check-destination {name}, and restore "
+                            + $"another backup.");
+                    written += length;
+                }
+                if (Convert.ToHexStringLower(whole.GetHashAndReset()) != index.Sha256)
+                    throw new BackupException(BackupErrorKind.Damaged,
+                        $"{filename} rebuilt from {name} does not match the SHA-256 recorded at upload; it was not "
+                        + $"added.");
+            }, requestedBy, cancellationToken).ConfigureAwait(false);
+
+            if (catalog.Encrypted) await AdoptNamingKeyAsync(storage, catalog, identities,
+                cancellationToken).ConfigureAwait(false);
+            return info;
+        }
+        catch (DestinationException e) { throw new BackupException(BackupErrorKind.Destination, e.Message, e); }
+    }
+
+    private static async Task<Stream> OpenObjectAsync(IDestinationStorage storage, string key, bool encrypted,
+        IReadOnlyList<AgeIdentity> identities, string filename, CancellationToken cancellationToken)
+    {
+        var stream = await storage.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+        if (!encrypted) return stream;
+        try { return AgeFormat.Decrypt(stream, identities); }
+        catch (AgeException e)
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw e.Failure == AgeFailure.NoMatch
+                ? new BackupException(BackupErrorKind.InvalidInput,
+                    $"The identity given cannot decrypt {filename}: it was encrypted to other recipients. Use the "
+                    + $"identity of one of the keys in Backup__Encryption__Recipients (or the escrow key).", e)
+                : new BackupException(BackupErrorKind.Damaged,
+                    $"{key}, part of {filename}, is damaged ({e.Message}). Run app:check-destination, and restore "
+                    + $"another backup.", e);
+        }
+    }
+
+    private async Task AdoptNamingKeyAsync(IDestinationStorage storage, BackupCatalog catalog,
+        IReadOnlyList<AgeIdentity> identities, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(_store.Directory, NamingKeyFileName);
+        if (File.Exists(path) && OffsiteFormat.NamingKeyId(NamingKey()) == catalog.NamingKeyId) return;
+        try
+        {
+            await using var stream = await OpenObjectAsync(storage, OffsiteFormat.NamingKeyKey(catalog.NamingKeyId),
+                true, identities, catalog.Filename, cancellationToken).ConfigureAwait(false);
+            var text = new StreamReader(stream).ReadToEnd().Trim();
+            if (Convert.FromHexString(text) is not { Length: 32 } key
+                || OffsiteFormat.NamingKeyId(key) != catalog.NamingKeyId) return;
+            AtomicFile.WriteAllBytes(path, Encoding.ASCII.GetBytes(text));
+            _logger.LogInformation(
+                "Adopted the naming key of the off-site copies ({KeyId}): later copies reuse what the destinations "
+                + "hold", catalog.NamingKeyId);
+        }
+        catch (Exception e) when (e is BackupException or DestinationException or FormatException)
+        {
+            _logger.LogWarning(
+                "The naming key {KeyId} could not be adopted ({Message}); the next copy sends everything once more",
+                catalog.NamingKeyId, e.Message);
+        }
+    }
+}
