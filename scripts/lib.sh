@@ -28,6 +28,8 @@ pg_bin() {
 cluster_home() {
   local dir=$1
   mkdir -p "$(dirname "$dir")"
+  # Absolute: as_postgres runs from /, where a relative path would name another folder.
+  dir=$(cd "$(dirname "$dir")" && pwd -P)/$(basename "$dir")
   if [[ -L "$dir" ]]; then readlink -f "$dir"; return; fi
   mkdir -p "$dir"
   chown postgres:postgres "$dir"; chmod 700 "$dir"
