@@ -24,6 +24,9 @@ namespace BackupManager.Tests.Ui;
 /// </summary>
 public sealed class PageTestContext : IAsyncDisposable
 {
+    // The job runner starts work on the thread pool; under a loaded CI machine that can take more than bUnit's 1 s.
+    static PageTestContext() => BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(20);
+
     public PageTestContext(bool withPermission = true, Action<BackupOptions>? offsite = null)
     {
         Context.JSInterop.Mode = JSRuntimeMode.Loose;
