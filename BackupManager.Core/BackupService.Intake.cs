@@ -76,20 +76,20 @@ public sealed partial class BackupService
         }
     }
 
-    public async Task<BackupInfo> AddExactCopyAsync(string filename, Func<Stream, CancellationToken, Task> writeArchive,
-        string requestedBy, CancellationToken cancellationToken = default)
+    public async Task<BackupInfo> AddExactCopyAsync(string filename, string rebuiltFile, string requestedBy,
+        CancellationToken cancellationToken = default)
     {
-        if (!BackupFileName.IsValid(filename)) throw new BackupException(BackupErrorKind.InvalidInput,
-            $"'{filename}' is not a backup filename (backup-YYYY-MM-DD_HH-mm-ss.zip).");
-        var temp = _store.NewUploadPath();
+        var temp = rebuiltFile;
+        // Only a file in the backup folder's own intake area may be committed (a rename, never a copy); checked
+        // before taking ownership so a wrong path is never deleted.
+        if (Path.GetDirectoryName(Path.GetFullPath(temp))
+            != Path.TrimEndingDirectorySeparator(Path.GetFullPath(_store.Directory)))
+            throw new ArgumentException("The rebuilt file must come from IBackupStore.NewUploadPath().",
+                nameof(rebuiltFile));
         try
         {
-            await using (var output = new FileStream(temp,
-                PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: BackupArchiveWriter.BufferSize)))
-            {
-                await writeArchive(output, cancellationToken).ConfigureAwait(false);
-                output.Flush(flushToDisk: true);
-            }
+            if (!BackupFileName.IsValid(filename)) throw new BackupException(BackupErrorKind.InvalidInput,
+                $"'{filename}' is not a backup filename (backup-YYYY-MM-DD_HH-mm-ss.zip).");
             using var lease = _lock.Acquire("fetch", requestedBy);
             DateTimeOffset createdAt;
             using (var archive = BackupArchiveReader.Open(temp, filename))

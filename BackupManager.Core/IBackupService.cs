@@ -43,12 +43,13 @@ public interface IBackupService
     Task<BackupInfo> ImportAsync(Stream content, long maxBytes, string requestedBy,
         CancellationToken cancellationToken = default);
     /// <summary>
-    /// Adds an archive exactly as <paramref name="writeArchive"/> writes it (not marked as an upload: a copy fetched
+    /// Adds the archive in <paramref name="rebuiltFile"/> exactly as it is (not marked as an upload: a copy fetched
     /// back from an off-site destination keeps its bytes, so its signature still says whether this installation made
-    /// it). It is written to a temporary file, verified completely, and only then added as <paramref name="filename"/>.
-    /// If a backup of that name is already there with the same bytes, that one is returned.
+    /// it). The file must be a flushed temp file from <c>IBackupStore.NewUploadPath()</c>; this call owns it from
+    /// then on: it is verified completely and renamed to <paramref name="filename"/>, or deleted. If a backup of that
+    /// name is already there with the same bytes, that one is returned.
     /// </summary>
-    Task<BackupInfo> AddExactCopyAsync(string filename, Func<Stream, CancellationToken, Task> writeArchive,
+    Task<BackupInfo> AddExactCopyAsync(string filename, string rebuiltFile,
         string requestedBy, CancellationToken cancellationToken = default);
     /// <summary>
     /// A restore drill: restores the newest backup (or the one named) into a scratch database and scratch folders

@@ -67,51 +67,74 @@ public sealed partial class OffsiteService
             if (index.Filename != filename) throw new BackupException(BackupErrorKind.Damaged,
                 $"The index of {filename} at {name} describes {index.Filename}; it was not used.");
 
-            var info = await _backups.AddExactCopyAsync(filename, async (output, ct) =>
+            // Rebuilt into the backup folder's intake area, then handed over: intake verifies and commits it.
+            var rebuilt = _store.NewUploadPath();
+            try
             {
-                using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                long written = 0;
-                foreach (var segment in index.Segments)
-                {
-                    progress?.Report(new BackupProgress("fetch", $"Fetching {filename} from {name}",
-                        index.Size == 0 ? null : (double)written / index.Size));
-                    if (segment.Inline is { } bytes)
-                    {
-                        whole.AppendData(bytes);
-                        await output.WriteAsync(bytes, ct).ConfigureAwait(false);
-                        written += bytes.Length;
-                        continue;
-                    }
-                    await using var content = await OpenObjectAsync(storage, segment.Object!, catalog.Encrypted,
-                        identities, filename, ct).ConfigureAwait(false);
-                    var hashing = new HashingStream(content, forRead: true);
-                    var buffer = new byte[1 << 20];
-                    long length = 0;
-                    int n;
-                    while ((n = await hashing.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-                    {
-                        whole.AppendData(buffer, 0, n);
-                        await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                        length += n;
-                    }
-                    if (length != segment.Length || hashing.HashHex() != segment.Sha256)
-                        throw new BackupException(BackupErrorKind.Damaged,
-                            $"The object {segment.Object} at {name}, part of {filename}, does not hold what was "
-                            + $"uploaded (size or SHA-256 differ). Run app:check-destination {name}, and restore "
-                            + $"another backup.");
-                    written += length;
-                }
-                if (Convert.ToHexStringLower(whole.GetHashAndReset()) != index.Sha256)
-                    throw new BackupException(BackupErrorKind.Damaged,
-                        $"{filename} rebuilt from {name} does not match the SHA-256 recorded at upload; it was not "
-                        + $"added.");
-            }, requestedBy, cancellationToken).ConfigureAwait(false);
+                await RebuildAsync(storage, name, catalog, index, identities, rebuilt, progress, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch
+            {
+                File.Delete(rebuilt);
+                throw;
+            }
+            var info = await _backups.AddExactCopyAsync(filename, rebuilt, requestedBy, cancellationToken)
+                .ConfigureAwait(false);
 
             if (catalog.Encrypted) await AdoptNamingKeyAsync(storage, catalog, identities,
                 cancellationToken).ConfigureAwait(false);
             return info;
         }
         catch (DestinationException e) { throw new BackupException(BackupErrorKind.Destination, e.Message, e); }
+    }
+
+    /// <summary>Writes the original zip of <paramref name="catalog"/> into <paramref name="path"/> from its
+    /// objects, checking each object's SHA-256 and the whole archive's; flushed to disk before it returns.</summary>
+    private async Task RebuildAsync(IDestinationStorage storage, string name, BackupCatalog catalog,
+        ArchiveIndex index, IReadOnlyList<AgeIdentity> identities, string path, IProgress<BackupProgress>? progress,
+        CancellationToken ct)
+    {
+        var filename = index.Filename;
+        await using var output = new FileStream(path,
+            PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1 << 20));
+        using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long written = 0;
+        foreach (var segment in index.Segments)
+        {
+            progress?.Report(new BackupProgress("fetch", $"Fetching {filename} from {name}",
+                index.Size == 0 ? null : (double)written / index.Size));
+            if (segment.Inline is { } bytes)
+            {
+                whole.AppendData(bytes);
+                await output.WriteAsync(bytes, ct).ConfigureAwait(false);
+                written += bytes.Length;
+                continue;
+            }
+            await using var content = await OpenObjectAsync(storage, segment.Object!, catalog.Encrypted,
+                identities, filename, ct).ConfigureAwait(false);
+            var hashing = new HashingStream(content, forRead: true);
+            var buffer = new byte[1 << 20];
+            long length = 0;
+            int n;
+            while ((n = await hashing.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                whole.AppendData(buffer, 0, n);
+                await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                length += n;
+            }
+            if (length != segment.Length || hashing.HashHex() != segment.Sha256)
+                throw new BackupException(BackupErrorKind.Damaged,
+                    $"The object {segment.Object} at {name}, part of {filename}, does not hold what was "
+                    + $"uploaded (size or SHA-256 differ). Run app:check-destination {name}, and restore "
+                    + $"another backup.");
+            written += length;
+        }
+        if (Convert.ToHexStringLower(whole.GetHashAndReset()) != index.Sha256)
+            throw new BackupException(BackupErrorKind.Damaged,
+                $"{filename} rebuilt from {name} does not match the SHA-256 recorded at upload; it was not "
+                + $"added.");
+        output.Flush(flushToDisk: true);
     }
 
     private static async Task<Stream> OpenObjectAsync(IDestinationStorage storage, string key, bool encrypted,
