@@ -108,7 +108,8 @@ start_s3rver() {
     (cd "$dir" && npm install --no-audit --no-fund --silent s3rver@3.7.1 >/dev/null 2>&1 || npm install --no-audit --no-fund s3rver@3.7.1)
   fi
   while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-  "$dir/node_modules/.bin/s3rver" -d "$dir/data" -a 127.0.0.1 -p "$port" --configure-bucket "$bucket" --silent >"$dir/s3rver.log" 2>&1 &
+  # s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider
+  NODE_OPTIONS=--openssl-legacy-provider "$dir/node_modules/.bin/s3rver" -d "$dir/data" -a 127.0.0.1 -p "$port" --configure-bucket "$bucket" --silent >"$dir/s3rver.log" 2>&1 &
   echo $! >"$dir/pid"
   for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   S3_PORT=$port

@@ -117,12 +117,19 @@ public sealed partial class OffsiteService
             var buffer = new byte[1 << 20];
             long length = 0;
             int n;
-            while ((n = await hashing.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            try
             {
-                whole.AppendData(buffer, 0, n);
-                await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                length += n;
+                while ((n = await hashing.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                {
+                    whole.AppendData(buffer, 0, n);
+                    await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                    length += n;
+                }
             }
+            // age authenticates each chunk as it is read: rot past the header shows up here
+            catch (AgeException e) { throw new BackupException(BackupErrorKind.Damaged,
+                $"The object {segment.Object} at {name}, part of {filename}, is damaged ({e.Message}). Run "
+                + $"app:check-destination {name}, and restore another backup.", e); }
             if (length != segment.Length || hashing.HashHex() != segment.Sha256)
                 throw new BackupException(BackupErrorKind.Damaged,
                     $"The object {segment.Object} at {name}, part of {filename}, does not hold what was "

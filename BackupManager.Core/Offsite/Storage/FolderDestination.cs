@@ -71,7 +71,15 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
-        File.Delete(Resolve(key));
+        EnsureMounted();
+        var path = Resolve(key);
+        try
+        {
+            // a missing folder means a missing object: deleting it is done, as the contract says
+            if (Directory.Exists(Path.GetDirectoryName(path))) File.Delete(path);
+        }
+        catch (IOException e) { throw new DestinationException($"{name}: deleting {key} at {root} failed: {e.Message}",
+            e); }
         return Task.CompletedTask;
     }
 

@@ -97,9 +97,13 @@ public sealed class SftpDestination : IDestinationStorage
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await Guard("delete", key,
-            async () => { await client.DeleteFileAsync(Join(key),
-            cancellationToken).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+        await Guard("delete", key, async () =>
+        {
+            // deleting what is not there is done, as the contract says: a sweep repeats what an interrupted one did
+            try { await client.DeleteFileAsync(Join(key), cancellationToken).ConfigureAwait(false); }
+            catch (SftpPathNotFoundException) { }
+            return 0;
+        }).ConfigureAwait(false);
     }
 
     public async Task<int> RemoveLeftoversAsync(TimeSpan olderThan, CancellationToken cancellationToken)
