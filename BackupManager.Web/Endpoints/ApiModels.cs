@@ -11,7 +11,7 @@ public sealed record BackupDto(string Filename, long Size, DateTime CreatedAt, s
 {
     /// <summary>Per off-site destination: copied, pending, failed or not-kept (absent when none is
     /// configured).</summary>
-    public IReadOnlyDictionary<string, string>? Copies { get; init; }
+    public IReadOnlyDictionary<string, BackupManager.Core.Offsite.CopyState>? Copies { get; init; }
 
     public static BackupDto From(BackupInfo b) =>
         new(b.Filename, b.Size, b.CreatedAt.UtcDateTime, b.Trigger.ToName(), b.Contains, b.Pinned, b.RequestedBy,
