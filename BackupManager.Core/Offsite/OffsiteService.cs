@@ -84,6 +84,10 @@ public sealed partial class OffsiteService
         _ => throw new BackupException(BackupErrorKind.InvalidInput, $"Destination {name} has no valid Type."),
     };
 
+    /// <summary>The configured spelling of destination <paramref name="name"/>; NotFound, with what is configured,
+    /// otherwise.</summary>
+    public string DestinationName(string name) => Destination(name).Name;
+
     private (string Name, DestinationOptions Options) Destination(string name) =>
         _options.Destinations.TryGetValue(name, out var d)
             ? (_options.Destinations.Keys.First(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase)), d)
