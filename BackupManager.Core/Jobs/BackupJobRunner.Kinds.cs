@@ -64,13 +64,23 @@ public sealed partial class BackupJobRunner
     /// A drill that ran but did not pass is a failed job; <see cref="BackupJob.Drill"/> holds what it found.</summary>
     public BackupJob StartDrill(string? filename, Actor actor) =>
         Start(NewJob(BackupJobKind.Drill, BackupScope.Full, actor) with { Filename = filename }, "drill",
-            "restore-drill", actor, async (job, progress, token) =>
-            {
-                var result = await engine.DrillAsync(new DrillRequest(filename, actor.Name), progress, token)
-                    .ConfigureAwait(false);
-                return job with { Filename = result.Filename, Drill = result, Error = result.Passed ? null
-                    : $"The drill of {result.Filename} failed: {string.Join(" ", result.Failures)}" };
-            });
+            "restore-drill", actor, (job, progress, token) => DrillAsync(job, actor, progress, token));
+
+    /// <summary>Runs a drill for a schedule: waits up to <paramref name="waitForLock"/> for a running operation, then
+    /// drills as a visible job and returns its final state. Throws Busy when the lock did not come free in time.
+    /// </summary>
+    public Task<BackupJob> RunDrillAsync(Actor actor, TimeSpan waitForLock, CancellationToken cancellationToken) =>
+        RunWhenFreeAsync(NewJob(BackupJobKind.Drill, BackupScope.Full, actor), "drill", "restore-drill", actor,
+            waitForLock, (job, progress, token) => DrillAsync(job, actor, progress, token), cancellationToken);
+
+    private async Task<BackupJob> DrillAsync(BackupJob job, Actor actor, IProgress<BackupProgress> progress,
+        CancellationToken token)
+    {
+        var result = await engine.DrillAsync(new DrillRequest(job.Filename, actor.Name), progress, token)
+            .ConfigureAwait(false);
+        return job with { Filename = result.Filename, Drill = result, Error = result.Passed ? null
+            : $"The drill of {result.Filename} failed: {string.Join(" ", result.Failures)}" };
+    }
 
     /// <summary>The fetch half of a fetch-then-restore, audited on its own as before
     /// (<c>fetch-from:destination</c>).</summary>

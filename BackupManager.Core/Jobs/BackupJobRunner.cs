@@ -66,26 +66,30 @@ public sealed partial class BackupJobRunner(IBackupService engine, OffsiteServic
     /// (never a second dump in parallel), then runs it as a visible job and returns its final state. Throws Busy when
     /// the lock did not come free in time.
     /// </summary>
-    public async Task<BackupJob> RunCreateAsync(BackupScope scope, BackupTrigger trigger, Actor actor,
+    public Task<BackupJob> RunCreateAsync(BackupScope scope, BackupTrigger trigger, Actor actor,
         TimeSpan waitForLock, CancellationToken cancellationToken,
-        BackupPriority priority = BackupPriority.Normal)
-    {
-        var job = NewJob(BackupJobKind.Create, scope, actor);
-        // Run in a flow of its own so the lock's re-entrancy never leaks to the caller.
-        return await Task.Run(async () =>
-        {
-            using var lease = await operationLock.WaitAsync("create", actor.Name, waitForLock,
-                cancellationToken).ConfigureAwait(false);
-            operationLock.EnterFlow(lease);
-            Publish(job);
-            return await RunAsync(job, "create", actor, async (running, progress, token) =>
+        BackupPriority priority = BackupPriority.Normal) =>
+        RunWhenFreeAsync(NewJob(BackupJobKind.Create, scope, actor), "create", "create", actor, waitForLock,
+            async (running, progress, token) =>
             {
                 var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority),
                     progress, token).ConfigureAwait(false);
                 return running with { Filename = created.Filename };
-            }).ConfigureAwait(false);
+            }, cancellationToken);
+
+    /// <summary>Waits up to <paramref name="waitForLock"/> for the operation lock, then runs <paramref name="job"/>
+    /// under it and returns its final state; Busy when the lock did not come free in time.</summary>
+    private async Task<BackupJob> RunWhenFreeAsync(BackupJob job, string lockName, string action, Actor actor,
+        TimeSpan waitForLock, JobWork work, CancellationToken cancellationToken) =>
+        // Run in a flow of its own so the lock's re-entrancy never leaks to the caller.
+        await Task.Run(async () =>
+        {
+            using var lease = await operationLock.WaitAsync(lockName, actor.Name, waitForLock,
+                cancellationToken).ConfigureAwait(false);
+            operationLock.EnterFlow(lease);
+            Publish(job);
+            return await RunAsync(job, action, actor, work).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
-    }
 
     /// <summary>Subscribes to every job change; dispose the result to stop. Handlers run on the job's thread.</summary>
     public IDisposable Subscribe(Action<BackupJob> onChanged)
