@@ -33,6 +33,7 @@ public static class BackupEngineServiceCollectionExtensions
             services.AddSingleton<IDatabaseDumper, PgDumpRunner>();
             services.AddSingleton<IDatabaseRestorer, PgRestoreRunner>();
         }
+        services.AddSingleton<BackupCommitted>();
         services.AddSingleton<IBackupService, BackupService>();
         services.AddSingleton(sp => new Audit.AuditLog(sp.GetRequiredService<IBackupStore>().Directory,
             sp.GetRequiredService<TimeProvider>(),

@@ -164,7 +164,7 @@ public sealed partial class BackupService
                 DurationMs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             };
             ArchiveSummary.SealFile(temp, summary, _signer); // flushes the whole file to disk
-            var filename = _store.Commit(temp, createdAt);
+            var filename = Commit(temp, createdAt);
             var size = new FileInfo(Path.Combine(_store.Directory, filename)).Length;
             _logger.LogInformation(
                 "Created backup {Backup} ({Trigger}, {Contains}, {Size} bytes, {Warnings} warnings) for {User}",

@@ -62,7 +62,7 @@ public sealed partial class BackupService
                     $"A backup named {filename} already exists; this upload is probably the same backup.");
             ArchiveSummary.RewriteInFile(temp,
                 summary with { Trigger = BackupTrigger.Upload, RequestedBy = requestedBy });
-            var committed = _store.Commit(temp, createdAt);
+            var committed = Commit(temp, createdAt);
             _logger.LogInformation("Imported uploaded backup {Backup} for {User}", committed, requestedBy);
             return _store.List().Single(b => b.Filename == committed);
         }
@@ -109,7 +109,7 @@ public sealed partial class BackupService
                 throw new BackupException(BackupErrorKind.Damaged,
                     $"The copy of {filename} says it was made at {createdAt:u}, which does not match its name; it was "
                     + $"not added.");
-            var committed = _store.Commit(temp, createdAt);
+            var committed = Commit(temp, createdAt);
             _logger.LogInformation("Added {Backup}, fetched back from an off-site copy, for {User}", committed,
                 requestedBy);
             return _store.List().Single(b => b.Filename == committed);

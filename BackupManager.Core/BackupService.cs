@@ -30,12 +30,14 @@ public sealed partial class BackupService : IBackupService
     private readonly FileTreeScanner _scanner;
     private readonly ArchiveSigner? _signer;
     private readonly PostgresTarget? _target;
+    private readonly BackupCommitted? _committed;
 
     public BackupService(IOptions<BackupOptions> options, IBackupStore store, BackupOperationLock operationLock,
         TimeProvider time,
         ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null,
-            ArchiveSigner? signer = null, PostgresTarget? target = null)
+            ArchiveSigner? signer = null, PostgresTarget? target = null, BackupCommitted? committed = null)
     {
+        _committed = committed;
         _target = target;
         _signer = signer;
         _options = options.Value;
@@ -152,6 +154,14 @@ public sealed partial class BackupService : IBackupService
             ? $"the disk is full ({e.Message}). Free space in {_store.Directory} (delete old backups or move "
                 + $"Backup__Directory) and try again."
             : e.Message;
+
+    /// <summary>Moves a finished archive into the folder and tells this process's copier about it.</summary>
+    private string Commit(string temp, DateTimeOffset createdAt)
+    {
+        var filename = _store.Commit(temp, createdAt);
+        _committed?.Raise(filename);
+        return filename;
+    }
 
     private static void TryDelete(string path)
     {

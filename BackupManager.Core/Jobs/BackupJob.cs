@@ -1,12 +1,18 @@
+using BackupManager.Core.Drills;
+using BackupManager.Core.Offsite;
+
 namespace BackupManager.Core.Jobs;
 
-public enum BackupJobKind { Create, Restore }
+/// <summary>What a job does: make a backup, restore one, copy off-site now, fetch one from a destination and restore
+/// it, or run a restore drill.</summary>
+public enum BackupJobKind { Create, Restore, Copy, FetchRestore, Drill }
 
 public enum BackupJobStatus { Queued, Running, Succeeded, Failed }
 
 /// <summary>
-/// A snapshot of a background create or restore, as the page and the API show it. Immutable: the runner publishes a
-/// new snapshot on every change.
+/// A snapshot of a background job, as the pages and the API show it. Immutable: the runner publishes a new snapshot
+/// on every change. <see cref="Destination"/> is the destination of a copy or a fetch (null: every destination);
+/// <see cref="Copies"/> and <see cref="Drill"/> hold what a finished copy or drill found.
 /// </summary>
 public sealed record BackupJob(
     Guid Id,
@@ -21,7 +27,14 @@ public sealed record BackupJob(
     BackupErrorKind? ErrorKind = null,
     string? SafetyBackup = null,
     DateTimeOffset? FinishedAt = null,
-    string? Warning = null)
+    string? Warning = null,
+    string? Destination = null,
+    IReadOnlyList<CopyReport>? Copies = null,
+    DrillResult? Drill = null)
 {
     public bool IsFinished => Status is BackupJobStatus.Succeeded or BackupJobStatus.Failed;
+
+    /// <summary>Whether it restores into the live database and folders (the page then re-checks the session).
+    /// </summary>
+    public bool Restores => Kind is BackupJobKind.Restore or BackupJobKind.FetchRestore;
 }

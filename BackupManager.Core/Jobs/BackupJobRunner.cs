@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using BackupManager.Core.Audit;
 using BackupManager.Core.Locking;
+using BackupManager.Core.Offsite;
 using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Jobs;
@@ -9,19 +10,26 @@ namespace BackupManager.Core.Jobs;
 public sealed record Actor(string Name, string? Address);
 
 /// <summary>
-/// Runs creates and restores in the background so a page, an API call or a schedule can start one and watch it.
-/// Contract: <see cref="StartCreate"/> and <see cref="StartRestore"/> take the operation lock before they return, so a
-/// caller learns at once whether the job started (a <see cref="BackupErrorKind.Busy"/> exception otherwise); the job
-/// then owns the lock until it finishes. Every state change is published to subscribers; the last 100 jobs stay
-/// queryable. Each job's start and outcome go to the audit log.
+/// Runs the long operations in the background so a page, an API call or a schedule can start one and watch it:
+/// creates, restores, off-site copies, fetch-then-restore and drills. Contract: a <c>Start…</c> method checks its
+/// input and, for the kinds that need it (all but a copy, which serialises per destination on its own), takes the
+/// operation lock before it returns, so a caller learns at once whether the job started (a
+/// <see cref="BackupErrorKind.Busy"/> exception otherwise); the job then owns the lock until it finishes, and the
+/// engine's own acquisitions inside it are re-entrant. Every state change is published to subscribers; the last 100
+/// jobs stay queryable. Each job's start and outcome go to the audit log.
 /// </summary>
-public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock operationLock, AuditLog audit,
-    TimeProvider time, ILogger<BackupJobRunner> logger)
+public sealed partial class BackupJobRunner(IBackupService engine, OffsiteService offsite,
+    BackupOperationLock operationLock, AuditLog audit, TimeProvider time, ILogger<BackupJobRunner> logger)
 {
     private const int KeepFinished = 100;
     private readonly ConcurrentDictionary<Guid, BackupJob> _jobs = new();
     private readonly Lock _subscribersLock = new();
     private ImmutableSubscribers _subscribers = new([]);
+
+    /// <summary>A job's work: returns the job with its results (an <see cref="BackupJob.Error"/> marks it failed).
+    /// </summary>
+    private delegate Task<BackupJob> JobWork(BackupJob job, IProgress<BackupProgress> progress,
+        CancellationToken cancellationToken);
 
     /// <summary>The job currently running, if any (for pages that open while it runs).</summary>
     public BackupJob? Current => _jobs.Values.Where(j => !j.IsFinished).OrderBy(j => j.CreatedAt).FirstOrDefault();
@@ -32,11 +40,11 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
 
     public BackupJob StartCreate(BackupScope scope, BackupTrigger trigger, Actor actor,
         BackupPriority priority = BackupPriority.Normal) =>
-        Start(BackupJobKind.Create, scope, actor, null, async (progress, token) =>
+        Start(NewJob(BackupJobKind.Create, scope, actor), "create", "create", actor, async (job, progress, token) =>
         {
             var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority),
                 progress, token).ConfigureAwait(false);
-            return (created.Filename, (string?)null, (string?)null);
+            return job with { Filename = created.Filename };
         });
 
     /// <summary>Starts a restore; <paramref name="allowForeign"/> is the caller's explicit confirmation for an archive
@@ -49,13 +57,8 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
             && engine.ListAsync().GetAwaiter().GetResult().FirstOrDefault(b =>
             b.Filename == filename) is { Foreign: true })
             throw Archive.ArchiveSigner.RefusedAsForeign(filename);
-        return Start(BackupJobKind.Restore, scope, actor, filename, async (progress, token) =>
-        {
-            var result = await engine.RestoreAsync(new RestoreBackupRequest(filename, scope, actor.Name, allowForeign),
-                progress, token).ConfigureAwait(false);
-            return (result.Filename, result.SafetyBackup,
-                result.Warnings.Count == 0 ? null : string.Join(" ", result.Warnings));
-        });
+        return Start(NewJob(BackupJobKind.Restore, scope, actor) with { Filename = filename }, "restore", "restore",
+            actor, (job, progress, token) => RestoreAsync(job, allowForeign, actor, progress, token));
     }
 
     /// <summary>
@@ -63,27 +66,30 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
     /// (never a second dump in parallel), then runs it as a visible job and returns its final state. Throws Busy when
     /// the lock did not come free in time.
     /// </summary>
-    public async Task<BackupJob> RunCreateAsync(BackupScope scope, BackupTrigger trigger, Actor actor,
+    public Task<BackupJob> RunCreateAsync(BackupScope scope, BackupTrigger trigger, Actor actor,
         TimeSpan waitForLock, CancellationToken cancellationToken,
-        BackupPriority priority = BackupPriority.Normal)
-    {
-        var job = new BackupJob(Guid.NewGuid(), BackupJobKind.Create, BackupJobStatus.Queued, actor.Name,
-            time.GetUtcNow(), scope);
-        // Run in a flow of its own so the lock's re-entrancy never leaks to the caller.
-        return await Task.Run(async () =>
-        {
-            using var lease = await operationLock.WaitAsync("create", actor.Name, waitForLock,
-                cancellationToken).ConfigureAwait(false);
-            operationLock.EnterFlow(lease);
-            Publish(job);
-            return await RunAsync(job, "create", actor, async (progress, token) =>
+        BackupPriority priority = BackupPriority.Normal) =>
+        RunWhenFreeAsync(NewJob(BackupJobKind.Create, scope, actor), "create", "create", actor, waitForLock,
+            async (running, progress, token) =>
             {
                 var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority),
                     progress, token).ConfigureAwait(false);
-                return (created.Filename, (string?)null, (string?)null);
-            }).ConfigureAwait(false);
+                return running with { Filename = created.Filename };
+            }, cancellationToken);
+
+    /// <summary>Waits up to <paramref name="waitForLock"/> for the operation lock, then runs <paramref name="job"/>
+    /// under it and returns its final state; Busy when the lock did not come free in time.</summary>
+    private async Task<BackupJob> RunWhenFreeAsync(BackupJob job, string lockName, string action, Actor actor,
+        TimeSpan waitForLock, JobWork work, CancellationToken cancellationToken) =>
+        // Run in a flow of its own so the lock's re-entrancy never leaks to the caller.
+        await Task.Run(async () =>
+        {
+            using var lease = await operationLock.WaitAsync(lockName, actor.Name, waitForLock,
+                cancellationToken).ConfigureAwait(false);
+            operationLock.EnterFlow(lease);
+            Publish(job);
+            return await RunAsync(job, action, actor, work).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
-    }
 
     /// <summary>Subscribes to every job change; dispose the result to stop. Handlers run on the job's thread.</summary>
     public IDisposable Subscribe(Action<BackupJob> onChanged)
@@ -92,19 +98,39 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
         return new Subscription(this, onChanged);
     }
 
-    private BackupJob Start(BackupJobKind kind, BackupScope scope, Actor actor, string? filename,
-        Func<IProgress<BackupProgress>, CancellationToken,
-            Task<(string Filename, string? Safety, string? Warning)>> work)
+    /// <summary>The job's final state, once it has finished (at once for a finished one).</summary>
+    public async Task<BackupJob> WhenFinishedAsync(Guid id, CancellationToken cancellationToken = default)
     {
-        var job = new BackupJob(Guid.NewGuid(), kind, BackupJobStatus.Queued, actor.Name, time.GetUtcNow(), scope,
-            Filename: filename);
-        var operation = kind == BackupJobKind.Create ? "create" : "restore";
+        var finished = new TaskCompletionSource<BackupJob>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = Subscribe(job => { if (job.Id == id && job.IsFinished) finished.TrySetResult(job); });
+        // Subscribed first, then looked: a job that finished in between is not missed.
+        if (Find(id) is not { } known) throw new BackupException(BackupErrorKind.NotFound, $"There is no job {id}.");
+        if (known.IsFinished) return known;
+        return await finished.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private BackupJob NewJob(BackupJobKind kind, BackupScope scope, Actor actor) =>
+        new(Guid.NewGuid(), kind, BackupJobStatus.Queued, actor.Name, time.GetUtcNow(), scope);
+
+    private async Task<BackupJob> RestoreAsync(BackupJob job, bool allowForeign, Actor actor,
+        IProgress<BackupProgress> progress, CancellationToken token)
+    {
+        var result = await engine.RestoreAsync(new RestoreBackupRequest(job.Filename!, job.Scope, actor.Name,
+            allowForeign), progress, token).ConfigureAwait(false);
+        return job with { Filename = result.Filename, SafetyBackup = result.SafetyBackup,
+            Warning = result.Warnings.Count == 0 ? null : string.Join(" ", result.Warnings) };
+    }
+
+    /// <summary>Starts <paramref name="job"/>: under the operation lock named <paramref name="lockName"/> (taken in
+    /// the job's own flow), or without it when null; audited as <paramref name="action"/>.</summary>
+    private BackupJob Start(BackupJob job, string? lockName, string action, Actor actor, JobWork work)
+    {
         var started = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         // The lock is taken inside the job's own flow (it is re-entrant per flow), never in the caller's.
         _ = Task.Run(async () =>
         {
-            var lease = operationLock.TryAcquire(operation, actor.Name);
-            if (lease is null)
+            var lease = lockName is null ? null : operationLock.TryAcquire(lockName, actor.Name);
+            if (lockName is not null && lease is null)
             {
                 started.SetResult(false);
                 return;
@@ -113,34 +139,34 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
             {
                 Publish(job);
                 started.SetResult(true);
-                await RunAsync(job, operation, actor, work).ConfigureAwait(false);
+                await RunAsync(job, action, actor, work).ConfigureAwait(false);
             }
         });
         if (!started.Task.GetAwaiter().GetResult())
         {
-            audit.Record(actor.Name, actor.Address, operation, filename, AuditOutcome.Refused,
+            audit.Record(actor.Name, actor.Address, action, AuditTarget(job), AuditOutcome.Refused,
                 "another backup operation is running");
-            operationLock.Acquire(operation, actor.Name).Dispose(); // throws the Busy error that names the holder
+            operationLock.Acquire(lockName!, actor.Name).Dispose(); // throws the Busy error that names the holder
             throw new BackupException(BackupErrorKind.Busy,
                 "Another backup operation is running. Wait for it to finish and try again.");
         }
         return job;
     }
 
-    private async Task<BackupJob> RunAsync(BackupJob job, string operation, Actor actor, Func<IProgress<BackupProgress>,
-        CancellationToken, Task<(string Filename, string? Safety, string? Warning)>> work)
+    private async Task<BackupJob> RunAsync(BackupJob job, string action, Actor actor, JobWork work)
     {
         job = job with { Status = BackupJobStatus.Running };
         Publish(job);
-        audit.Record(actor.Name, actor.Address, operation, job.Filename, AuditOutcome.Started, job.Scope.ToString());
+        audit.Record(actor.Name, actor.Address, action, AuditTarget(job), AuditOutcome.Started, job.Scope.ToString());
         var progress = new JobProgress(this, () => job);
         try
         {
-            var (filename, safety, warning) = await work(progress, CancellationToken.None).ConfigureAwait(false);
-            job = job with { Status = BackupJobStatus.Succeeded, Filename = filename, SafetyBackup = safety,
-                Warning = warning, FinishedAt = time.GetUtcNow(), Progress = progress.Last };
-            audit.Record(actor.Name, actor.Address, operation, filename, AuditOutcome.Succeeded,
-                warning ?? (safety is null ? null : $"safety backup {safety}"));
+            var done = await work(job, progress, CancellationToken.None).ConfigureAwait(false);
+            var failed = done.Error is not null;
+            job = done with { Status = failed ? BackupJobStatus.Failed : BackupJobStatus.Succeeded,
+                FinishedAt = time.GetUtcNow(), Progress = progress.Last };
+            audit.Record(actor.Name, actor.Address, action, AuditTarget(job),
+                failed ? AuditOutcome.Failed : AuditOutcome.Succeeded, failed ? job.Error : AuditDetail(job));
         }
         catch (Exception e)
         {
@@ -150,16 +176,29 @@ public sealed class BackupJobRunner(IBackupService engine, BackupOperationLock o
             {
                 Status = BackupJobStatus.Failed,
                 Error = error?.Message
-                    ?? $"The {operation} failed unexpectedly ({e.GetType().Name}); see the server log.",
+                    ?? $"The {action} failed unexpectedly ({e.GetType().Name}); see the server log.",
                 ErrorKind = error?.Kind ?? BackupErrorKind.Environment,
                 FinishedAt = time.GetUtcNow(),
             };
-            audit.Record(actor.Name, actor.Address, operation, job.Filename, AuditOutcome.Failed, job.Error);
+            audit.Record(actor.Name, actor.Address, action, AuditTarget(job), AuditOutcome.Failed, job.Error);
         }
         Publish(job);
         Trim();
         return job;
     }
+
+    private static string? AuditTarget(BackupJob job) => job.Kind == BackupJobKind.Copy
+        ? job.Destination is null ? null : Storage.BackupFileName.Printable(job.Destination)
+        : job.Filename;
+
+    private static string? AuditDetail(BackupJob job) => job switch
+    {
+        { Warning: { } warning } => warning,
+        { SafetyBackup: { } safety } => $"safety backup {safety}",
+        { Copies: { } copies } => $"copied {copies.Sum(c => c.Copied.Count)} backup(s), "
+            + $"{copies.Sum(c => c.BytesSent)} bytes sent",
+        _ => null,
+    };
 
     private void Publish(BackupJob job)
     {

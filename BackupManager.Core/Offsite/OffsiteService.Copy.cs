@@ -39,6 +39,7 @@ public sealed partial class OffsiteService
         _state.Update(name, s => s with { LastAttemptAt = _time.GetUtcNow() });
         try
         {
+            progress?.Report(new BackupProgress("copy", $"Reading what {name} holds"));
             using var guard = DestinationLock(name);
             await using var storage = _open(name, options);
             var remote = await ReadRemoteAsync(name, storage, cancellationToken).ConfigureAwait(false);

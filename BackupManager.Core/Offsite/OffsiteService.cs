@@ -25,9 +25,8 @@ public sealed record CheckReport(string Destination, int Backups, int Objects, i
     public bool Healthy => Problems.Count == 0;
 }
 
-/// <summary>Where one backup has been copied: per destination, "copied", "pending" or "failed" (or "not-kept" when that
-/// destination's retention would not keep it).</summary>
-public sealed record BackupCopy(string Destination, string State);
+/// <summary>Where one backup has been copied, per destination.</summary>
+public sealed record BackupCopy(string Destination, CopyState State);
 
 /// <summary>
 /// Off-site copies in the <see cref="OffsiteFormat"/>: encrypted with age to <c>Backup__Encryption__Recipients</c>,
@@ -85,6 +84,10 @@ public sealed partial class OffsiteService
         _ => throw new BackupException(BackupErrorKind.InvalidInput, $"Destination {name} has no valid Type."),
     };
 
+    /// <summary>The configured spelling of destination <paramref name="name"/>; NotFound, with what is configured,
+    /// otherwise.</summary>
+    public string DestinationName(string name) => Destination(name).Name;
+
     private (string Name, DestinationOptions Options) Destination(string name) =>
         _options.Destinations.TryGetValue(name, out var d)
             ? (_options.Destinations.Keys.First(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase)), d)
@@ -130,9 +133,9 @@ public sealed partial class OffsiteService
     /// <summary>Where <paramref name="filename"/> has been copied, per destination.</summary>
     public IReadOnlyList<BackupCopy> CopiesOf(string filename, IReadOnlyList<DestinationStatus>? status = null) =>
         (status ?? GetStatus()).Select(d => new BackupCopy(d.Name,
-            d.State.Held.Contains(filename) ? "copied"
-            : d.Pending.Contains(filename) ? (d.State.LastError is null ? "pending" : "failed")
-            : "not-kept")).ToList();
+            d.State.Held.Contains(filename) ? CopyState.Copied
+            : d.Pending.Contains(filename) ? (d.State.LastError is null ? CopyState.Pending : CopyState.Failed)
+            : CopyState.NotKept)).ToList();
 
     /// <summary>One health check per destination: last success, backups waiting, lag, check failures, unencrypted
     /// remote.</summary>

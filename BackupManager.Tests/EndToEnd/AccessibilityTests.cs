@@ -31,8 +31,8 @@ public sealed class AccessibilityTests(ITestOutputHelper output)
         await host.Harness.SeedAsync();
         await host.Harness.CreateBackupAsync();
         await host.Harness.CreateBackupAsync(BackupScope.DatabaseOnly, BackupTrigger.Daily);
-        await host.Factory.Services.GetRequiredService<HistoryService>()
-            .DrillNowAsync(new Actor("admin@clinic.test", null), null, CancellationToken.None);
+        var jobs = host.Factory.Services.GetRequiredService<BackupJobRunner>();
+        await jobs.WhenFinishedAsync(jobs.StartDrill(null, new Actor("admin@clinic.test", null)).Id);
         var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
         await host.CreateTokenAsync("admin@clinic.test");
         await using var session = await BrowserSession.OpenAsync(BrowserSession.Viewport(width, height));

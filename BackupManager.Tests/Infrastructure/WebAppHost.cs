@@ -49,6 +49,8 @@ public sealed partial class WebAppHost : IAsyncDisposable
             ["MAX_BACKUPS"] = "10",
             // Schedules would start a catch-up backup right away; tests that want them turn them on.
             ["Backup:SchedulesEnabled"] = "false",
+            // The harness makes backups outside the app, as a console command would: the copier's poll finds them.
+            ["Backup:OffsitePoll"] = "00:00:05",
         };
         settings?.Invoke(values);
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>

@@ -51,7 +51,7 @@ public sealed class OffsiteCopyTests
             backup.Foreign),
             (listed.Filename, listed.Size, listed.CreatedAt, listed.Trigger, listed.RequestedBy, listed.Foreign));
         Assert.Equal(backup.Contains, listed.Contains);
-        Assert.Equal("copied", Assert.Single(offsite.CopiesOf(backup.Filename)).State);
+        Assert.Equal(CopyState.Copied, Assert.Single(offsite.CopiesOf(backup.Filename)).State);
 
         // Fetch it back into an empty backup folder: the very same bytes, verified.
         var original = Sha(h.PathOf(backup.Filename));

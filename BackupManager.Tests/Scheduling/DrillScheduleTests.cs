@@ -62,6 +62,10 @@ public sealed class DrillScheduleTests
                 .RunAsync(CancellationToken.None);
             Assert.False(failed.Passed);
         }
+        // It ran as a job of the runner, so the pages showed it while it ran.
+        var job = Assert.Single(host.Factory.Services.GetRequiredService<Core.Jobs.BackupJobRunner>().Recent);
+        Assert.Equal((Core.Jobs.BackupJobKind.Drill, "scheduler:drill", Core.Jobs.BackupJobStatus.Failed),
+            (job.Kind, job.RequestedBy, job.Status));
         var bad = await health.EvaluateAsync();
         var drill = bad.Checks.Single(c => c.Name == "restore-drill");
         Assert.False(drill.Healthy);

@@ -36,8 +36,9 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new BackupOperationLock(Folder.Sub("backups")));
         services.AddSingleton(sp => new AuditLog(Folder.Sub("backups"), TimeProvider.System));
-        services.AddSingleton(sp => new BackupJobRunner(Engine, sp.GetRequiredService<BackupOperationLock>(),
-            sp.GetRequiredService<AuditLog>(), TimeProvider.System, NullLogger<BackupJobRunner>.Instance));
+        services.AddSingleton(sp => new BackupJobRunner(Engine, sp.GetRequiredService<Core.Offsite.OffsiteService>(),
+            sp.GetRequiredService<BackupOperationLock>(), sp.GetRequiredService<AuditLog>(), TimeProvider.System,
+            NullLogger<BackupJobRunner>.Instance));
         services.AddSingleton<AuditedOperations>();
         services.AddSingleton(new ClinicClock(Options.Create(new ScheduleOptions { TimeZone = "Europe/Paris" }),
             TimeProvider.System));
@@ -57,7 +58,7 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton(Options.Create(engineOptions));
         services.AddSingleton(sp => new Core.Offsite.OffsiteService(Options.Create(engineOptions),
             sp.GetRequiredService<Core.Storage.IBackupStore>(), Engine,
-            TimeProvider.System, NullLogger<Core.Offsite.OffsiteService>.Instance));
+            TimeProvider.System, NullLogger<Core.Offsite.OffsiteService>.Instance, OpenStorage));
         services.AddSingleton<Web.Health.BackupHealthService>();
         services.AddSingleton(Options.Create(new Web.Endpoints.ApiOptions()));
         services.AddSingleton<HistoryService>();
@@ -80,6 +81,13 @@ public sealed class PageTestContext : IAsyncDisposable
     public IBackupService Engine { get; } = Substitute.For<IBackupService>();
     public TestFolder Folder { get; } = new();
     public BackupJobRunner Jobs => Context.Services.GetRequiredService<BackupJobRunner>();
+    /// <summary>Opens a destination's storage (set before the first render to wrap or replace the real one).
+    /// </summary>
+    public Func<string, Core.Offsite.DestinationOptions, Core.Offsite.Storage.IDestinationStorage>? OpenStorage
+    {
+        get;
+        set;
+    }
 
     /// <summary>Renders MudBlazor's providers (dialogs and snackbars render inside them), then the component.</summary>
     public (IRenderedComponent<MudDialogProvider> Dialogs, IRenderedComponent<MudSnackbarProvider> Snackbars,

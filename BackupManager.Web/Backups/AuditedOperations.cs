@@ -6,8 +6,8 @@ namespace BackupManager.Web.Backups;
 
 /// <summary>
 /// The quick backup operations (delete, pin, upload, download) with their audit entries, shared by the page and the
-/// API so both record the same thing. Long ones (create, restore) go through <see cref="BackupJobRunner"/>, which
-/// audits itself.
+/// API so both record the same thing. Long ones (create, restore, copy now, fetch-then-restore, drill) go through
+/// <see cref="BackupJobRunner"/>, which audits itself.
 /// </summary>
 public sealed class AuditedOperations(IBackupService backups, AuditLog audit,
     BackupManager.Core.Offsite.OffsiteService offsite)
@@ -55,38 +55,6 @@ public sealed class AuditedOperations(IBackupService backups, AuditLog audit,
                 BackupManager.Core.Storage.BackupFileName.Printable(filename), AuditOutcome.Refused, e.Message);
             throw;
         }
-    }
-
-    /// <summary>Fetches a backup back from a destination with an identity held only for this call (never logged or
-    /// stored).</summary>
-    public async Task<BackupInfo> FetchAsync(string destination, string filename, string identityText, Actor actor,
-        IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
-    {
-        BackupInfo? fetched = null;
-        await AuditAsync($"fetch-from:{destination}", filename, actor, async () =>
-        {
-            IReadOnlyList<BackupManager.Core.Offsite.Age.AgeIdentity> identities;
-            try { identities = BackupManager.Core.Offsite.Age.AgeIdentity.ParseFile(identityText); }
-            catch (FormatException e) { throw new BackupException(BackupErrorKind.InvalidInput, e.Message, e); }
-            try { fetched = await offsite.FetchAsync(destination, filename, identities, actor.Name, progress,
-                cancellationToken); }
-            finally { foreach (var identity in identities) identity.Dispose(); }
-        });
-        return fetched!;
-    }
-
-    /// <summary>Copies what the destinations lack now; audited as one action per call.</summary>
-    public async Task<IReadOnlyList<BackupManager.Core.Offsite.CopyReport>> CopyNowAsync(string? destination,
-        Actor actor, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<BackupManager.Core.Offsite.CopyReport> reports = [];
-        await AuditAsync("copy-offsite", destination, actor, async () =>
-        {
-            reports = await offsite.CopyPendingAsync(destination: destination, cancellationToken: cancellationToken);
-            if (reports.FirstOrDefault(r => !r.Succeeded) is { } failed) throw new BackupException(
-                BackupErrorKind.Destination, failed.Error!);
-        });
-        return reports;
     }
 
     private async Task AuditAsync(string action, string? target, Actor actor, Func<Task> operation,

@@ -5,11 +5,10 @@ using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Backups;
 
-/// <summary>The history shown by /history and GET /api/v1/backups/history, in the clinic's time zone; and drills run
-/// from the page.</summary>
+/// <summary>The history shown by /history and GET /api/v1/backups/history, in the clinic's time zone (a drill run
+/// from the page is a job of <see cref="Core.Jobs.BackupJobRunner"/>).</summary>
 public sealed class HistoryService(IBackupService backups, Core.Storage.IBackupStore store,
-    IOptions<ScheduleOptions> schedule, TimeProvider time,
-    Core.Audit.AuditLog audit, Core.Locking.BackupOperationLock operationLock)
+    IOptions<ScheduleOptions> schedule, TimeProvider time)
 {
     public const int DefaultDays = 30;
 
@@ -33,18 +32,4 @@ public sealed class HistoryService(IBackupService backups, Core.Storage.IBackupS
     }
 
     public DrillResult? LastDrill() => new DrillHistory(store.Directory).Last();
-
-    /// <summary>Runs a drill for <paramref name="actor"/> now (fails at once with Busy while another operation runs),
-    /// audited.</summary>
-    public async Task<DrillResult> DrillNowAsync(Core.Jobs.Actor actor, IProgress<BackupProgress>? progress,
-        CancellationToken cancellationToken)
-    {
-        if (operationLock.SeemsBusy()) throw operationLock.BusyError();
-        var result = await Task.Run(() => backups.DrillAsync(new DrillRequest(null, actor.Name), progress,
-            cancellationToken), cancellationToken);
-        audit.Record(actor.Name, actor.Address, "restore-drill", result.Filename, result.Passed
-            ? Core.Audit.AuditOutcome.Succeeded : Core.Audit.AuditOutcome.Failed,
-            result.Passed ? null : string.Join(" ", result.Failures));
-        return result;
-    }
 }

@@ -31,7 +31,7 @@ public sealed class ListBackupsCommand(IBackupService backups, OffsiteService of
                 readable = b.Readable,
                 foreign = b.Foreign,
                 copies = status is null ? null : offsite.CopiesOf(b.Filename, status)
-                    .ToDictionary(c => c.Destination, c => c.State),
+                    .ToDictionary(c => c.Destination, c => c.State.ToName()),
             });
             System.Console.WriteLine(JsonSerializer.Serialize(rows,
                 new JsonSerializerOptions { WriteIndented = true }));
@@ -52,7 +52,7 @@ public sealed class ListBackupsCommand(IBackupService backups, OffsiteService of
                 + $"{(b.Foreign ? " FOREIGN (not made here)" : "")}"
                 + (status is null ? "" : "  off-site: "
                     + string.Join(", ", offsite.CopiesOf(b.Filename, status)
-                    .Select(c => $"{c.Destination} {c.State}"))));
+                    .Select(c => $"{c.Destination} {c.State.ToName()}"))));
         return ExitCodes.Success;
     }
 }

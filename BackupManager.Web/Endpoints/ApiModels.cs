@@ -11,7 +11,7 @@ public sealed record BackupDto(string Filename, long Size, DateTime CreatedAt, s
 {
     /// <summary>Per off-site destination: copied, pending, failed or not-kept (absent when none is
     /// configured).</summary>
-    public IReadOnlyDictionary<string, string>? Copies { get; init; }
+    public IReadOnlyDictionary<string, BackupManager.Core.Offsite.CopyState>? Copies { get; init; }
 
     public static BackupDto From(BackupInfo b) =>
         new(b.Filename, b.Size, b.CreatedAt.UtcDateTime, b.Trigger.ToName(), b.Contains, b.Pinned, b.RequestedBy,
@@ -44,13 +44,14 @@ public sealed record DataEnvelope<T>(T Data);
 
 public sealed record ListEnvelope(IReadOnlyList<BackupDto> Data, ListMeta Meta);
 
-/// <summary>A background job: status is queued, running, succeeded or failed; progress is 0–100 when known.</summary>
+/// <summary>A background job: kind is create, restore, copy, fetch-restore or drill; status is queued, running,
+/// succeeded or failed; progress is 0–100 when known.</summary>
 public sealed record JobDto(Guid Id, string Kind, string Status, double? Progress, string? Phase, string? Filename,
     string? Error, string? SafetyBackup, DateTime CreatedAt, DateTime? FinishedAt, string? Warning)
 {
     public static JobDto From(BackupJob job) => new(
         job.Id,
-        job.Kind.ToString().ToLowerInvariant(),
+        System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(job.Kind.ToString()),
         job.Status.ToString().ToLowerInvariant(),
         job.Status == BackupJobStatus.Succeeded ? 100 : job.Progress?.Fraction is { } f ? Math.Round(f * 100, 1) : null,
         job.Progress?.Phase,

@@ -1,4 +1,5 @@
 using BackupManager.Core;
+using BackupManager.Core.Jobs;
 using BackupManager.Core.Offsite;
 using BackupManager.Web.Backups;
 using BackupManager.Web.Identity;
@@ -32,11 +33,17 @@ public static class DestinationsEndpoints
     }
 
     private static async Task<Results<Ok<DataEnvelope<CopyReportDto>>,
-        ProblemHttpResult>> CopyAsync(string name, HttpContext http, AuditedOperations operations)
+        ProblemHttpResult>> CopyAsync(string name, HttpContext http, BackupJobRunner jobs)
     {
         try
         {
-            var report = (await operations.CopyNowAsync(name, ActorFromHttp.From(http), http.RequestAborted)).Single();
+            // A job like the page's "Copy now" (visible to every administrator while it runs); this call waits for it.
+            var job = await jobs.WhenFinishedAsync(jobs.StartCopy(name, ActorFromHttp.From(http)).Id,
+                http.RequestAborted);
+            if (job.Copies is not [var report])
+                throw new BackupException(job.ErrorKind ?? BackupErrorKind.Environment,
+                    job.Error ?? "The copy failed; see the server log.");
+            if (report.Error is not null) throw new BackupException(BackupErrorKind.Destination, report.Error);
             return TypedResults.Ok(new DataEnvelope<CopyReportDto>(new CopyReportDto(report.Destination, report.Copied,
                 report.BytesSent, report.BytesReused, report.Removed, report.Error)));
         }

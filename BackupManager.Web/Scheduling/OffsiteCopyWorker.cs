@@ -1,17 +1,21 @@
+using BackupManager.Core;
 using BackupManager.Core.Offsite;
+using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Scheduling;
 
 /// <summary>
-/// Copies new backups off-site in the background. Every few seconds it looks (locally, cheaply) for backups a
-/// destination still lacks and copies them; a failing destination is retried with backoff (1, 2, 4 … 60 minutes).
-/// Every 6 hours it lists each destination again (catching up whatever a restart or an outage missed, and applying
-/// its retention), and once a day it checks each one (<see cref="OffsiteService.CheckAsync"/>).
+/// Copies new backups off-site in the background. A backup this process commits wakes it at once
+/// (<see cref="BackupCommitted"/>); otherwise it looks (locally, cheaply) every
+/// <see cref="ScheduleOptions.OffsitePoll"/> for backups a destination still lacks, which finds those another process
+/// made. A failing destination is retried
+/// with backoff (1, 2, 4 … 60 minutes). Every 6 hours it lists each destination again (catching up whatever a restart
+/// or an outage missed, and applying its retention), and once a day it checks each one
+/// (<see cref="OffsiteService.CheckAsync"/>).
 /// </summary>
-public sealed class OffsiteCopyWorker(OffsiteService offsite, TimeProvider time, ILogger<OffsiteCopyWorker> logger)
-    : BackgroundService
+public sealed class OffsiteCopyWorker(OffsiteService offsite, BackupCommitted committed,
+    IOptions<ScheduleOptions> options, TimeProvider time, ILogger<OffsiteCopyWorker> logger) : BackgroundService
 {
-    internal static readonly TimeSpan Poll = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Refresh = TimeSpan.FromHours(6);
     private static readonly TimeSpan CheckEvery = TimeSpan.FromDays(1);
 
@@ -28,7 +32,7 @@ public sealed class OffsiteCopyWorker(OffsiteService offsite, TimeProvider time,
             try { await RoundAsync(stoppingToken); }
             catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e,
                 "The off-site copier failed; it tries again shortly"); }
-            await Task.Delay(Poll, time, stoppingToken);
+            await committed.WaitAsync(options.Value.OffsitePoll, time, stoppingToken);
         }
     }
 

@@ -24,6 +24,9 @@ public sealed class ScheduleOptions
     public TimeSpan Window { get; set; } = TimeSpan.FromHours(2);
     /// <summary>How long after start the missed-run check happens (Backup__CatchUpDelay).</summary>
     public TimeSpan CatchUpDelay { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>How often the off-site copier looks for backups another process made (Backup__OffsitePoll); this
+    /// process's own backups are handed to it when they are committed.</summary>
+    public TimeSpan OffsitePoll { get; set; } = TimeSpan.FromMinutes(1);
 
     public static void Bind(IConfiguration configuration, ScheduleOptions options)
     {
@@ -39,6 +42,8 @@ public sealed class ScheduleOptions
             System.Globalization.CultureInfo.InvariantCulture, out var window)) options.Window = window;
         if (TimeSpan.TryParse(configuration["Backup:CatchUpDelay"], System.Globalization.CultureInfo.InvariantCulture,
             out var delay)) options.CatchUpDelay = delay;
+        if (TimeSpan.TryParse(configuration["Backup:OffsitePoll"], System.Globalization.CultureInfo.InvariantCulture,
+            out var poll)) options.OffsitePoll = poll;
     }
 
     public TimeZoneInfo ResolveTimeZone() =>
@@ -63,6 +68,8 @@ public sealed class ScheduleOptionsValidator : IValidateOptions<ScheduleOptions>
             ("Backup__CatchUpDelay", options.CatchUpDelay) })
             if (value < TimeSpan.Zero || value > TimeSpan.FromDays(30))
                 errors.Add($"{setting}={value} must be between 00:00:00 and 30.00:00:00.");
+        if (options.OffsitePoll < TimeSpan.FromSeconds(1) || options.OffsitePoll > TimeSpan.FromDays(1))
+            errors.Add($"Backup__OffsitePoll={options.OffsitePoll} must be between 00:00:01 and 1.00:00:00.");
         if (!string.IsNullOrWhiteSpace(options.TimeZone))
         {
             try { TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone); }

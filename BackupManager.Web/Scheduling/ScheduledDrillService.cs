@@ -1,6 +1,5 @@
 using BackupManager.Core;
 using BackupManager.Core.Drills;
-using BackupManager.Core.Locking;
 using BackupManager.Web.Health;
 using BackupManager.Web.Notifications;
 using Microsoft.Extensions.Options;
@@ -12,8 +11,7 @@ namespace BackupManager.Web.Scheduling;
 /// The scheduled restore drill: waits for a running operation up to the schedule window (as scheduled backups do),
 /// drills the newest backup, notifies when it failed or could not run, and re-checks health.
 /// </summary>
-public sealed class ScheduledDrillService(IBackupService backups, BackupOperationLock operationLock, Notifier notifier,
-    BackupHealthService health,
+public sealed class ScheduledDrillService(Core.Jobs.BackupJobRunner jobs, Notifier notifier, BackupHealthService health,
     IOptions<ScheduleOptions> options, Core.Storage.IBackupStore store, TimeProvider time,
         ILogger<ScheduledDrillService> logger)
 {
@@ -23,29 +21,16 @@ public sealed class ScheduledDrillService(IBackupService backups, BackupOperatio
         DrillResult result;
         try
         {
-            // A flow of its own, so the lock's re-entrancy stays inside it.
-            result = await Task.Run(async () =>
-            {
-                using var lease = await operationLock.WaitAsync("drill", actor, options.Value.Window, cancellationToken)
-                    .ConfigureAwait(false);
-                operationLock.EnterFlow(lease);
-                return await backups.DrillAsync(new DrillRequest(null, actor), null, cancellationToken)
-                    .ConfigureAwait(false);
-            }, cancellationToken);
+            // A job like a drill started from the page: its progress shows there while it runs.
+            var job = await jobs.RunDrillAsync(new Core.Jobs.Actor(actor, null), options.Value.Window,
+                cancellationToken);
+            result = job.Drill ?? CouldNotRun($"The scheduled drill could not run: {job.Error}");
         }
-        catch (BackupException e) when (e.Kind is BackupErrorKind.Busy or BackupErrorKind.NotFound)
+        catch (BackupException e) when (e.Kind is BackupErrorKind.Busy)
         {
-            // Not a drill that failed, but a week without proof: recorded as failed, so health and the history show it.
-            result = new DrillResult
-            {
-                Filename = "-", StartedAt = time.GetUtcNow(), RequestedBy = actor,
-                Failures = [e.Kind == BackupErrorKind.Busy
-                    ? $"The scheduled drill could not run: another backup operation was still running after the "
-                        + $"{options.Value.Window} window (Backup__ScheduleWindow). Run app:restore-drill when it has "
-                        + $"finished."
-                    : $"The scheduled drill could not run: {e.Message}"],
-            };
-            new DrillHistory(store.Directory).Add(result);
+            result = CouldNotRun($"The scheduled drill could not run: another backup operation was still running "
+                + $"after the {options.Value.Window} window (Backup__ScheduleWindow). Run app:restore-drill when it "
+                + $"has finished.");
         }
         if (!result.Passed)
         {
@@ -55,6 +40,16 @@ public sealed class ScheduledDrillService(IBackupService backups, BackupOperatio
                     + $"{string.Join(" ", result.Failures)}", result.StartedAt), cancellationToken);
         }
         await health.CheckAndNotifyAsync(cancellationToken);
+        return result;
+    }
+
+    /// <summary>Not a drill that failed, but a week without proof: recorded as failed, so health and the history show
+    /// it.</summary>
+    private DrillResult CouldNotRun(string why)
+    {
+        var result = new DrillResult { Filename = "-", StartedAt = time.GetUtcNow(), RequestedBy = "scheduler:drill",
+            Failures = [why] };
+        new DrillHistory(store.Directory).Add(result);
         return result;
     }
 }

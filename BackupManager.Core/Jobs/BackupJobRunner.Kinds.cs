@@ -1,0 +1,115 @@
+using BackupManager.Core.Audit;
+using BackupManager.Core.Drills;
+using BackupManager.Core.Offsite.Age;
+
+namespace BackupManager.Core.Jobs;
+
+public sealed partial class BackupJobRunner
+{
+    /// <summary>
+    /// Starts copying what <paramref name="destination"/> (null: every destination) lacks, then its retention. Takes
+    /// no operation lock, as the background copier does not: copies of one destination serialise on their own lock.
+    /// The job fails when a destination's copy failed; <see cref="BackupJob.Copies"/> says what each one did.
+    /// </summary>
+    public BackupJob StartCopy(string? destination, Actor actor)
+    {
+        string? name;
+        try { name = destination is null ? null : offsite.DestinationName(destination); }
+        catch (BackupException e)
+        {
+            audit.Record(actor.Name, actor.Address, "copy-offsite", Storage.BackupFileName.Printable(destination!),
+                AuditOutcome.Refused, e.Message);
+            throw;
+        }
+        var job = NewJob(BackupJobKind.Copy, BackupScope.Full, actor) with { Destination = name };
+        return Start(job, null, "copy-offsite", actor, async (running, progress, token) =>
+        {
+            var reports = await offsite.CopyPendingAsync(destination: name, progress: progress,
+                cancellationToken: token).ConfigureAwait(false);
+            var failed = reports.FirstOrDefault(r => !r.Succeeded);
+            return running with { Copies = reports, Error = failed?.Error,
+                ErrorKind = failed is null ? null : BackupErrorKind.Destination };
+        });
+    }
+
+    /// <summary>
+    /// Starts fetching <paramref name="filename"/> back from <paramref name="destination"/>, then restoring it, under
+    /// one lease of the operation lock (a create in between could prune the fetched archive). The job owns
+    /// <paramref name="identities"/> and disposes them once the fetch is over (or at once, when it does not start);
+    /// they are never stored or logged.
+    /// </summary>
+    public BackupJob StartFetchRestore(string destination, string filename, IReadOnlyList<AgeIdentity> identities,
+        BackupScope scope, Actor actor, bool allowForeign = false)
+    {
+        try
+        {
+            var name = offsite.DestinationName(destination);
+            if (!Storage.BackupFileName.IsValid(filename)) throw new BackupException(BackupErrorKind.InvalidInput,
+                $"'{filename}' is not a backup filename (backup-YYYY-MM-DD_HH-mm-ss.zip).");
+            var job = NewJob(BackupJobKind.FetchRestore, scope, actor) with { Filename = filename, Destination = name };
+            return Start(job, "restore", "restore", actor, async (running, progress, token) =>
+            {
+                await FetchAsync(name, filename, identities, actor, progress, token).ConfigureAwait(false);
+                return await RestoreAsync(running, allowForeign, actor, progress, token).ConfigureAwait(false);
+            });
+        }
+        catch
+        {
+            Forget(identities);
+            throw;
+        }
+    }
+
+    /// <summary>Starts a restore drill of <paramref name="filename"/> (null: the newest of the clinic's own backups).
+    /// A drill that ran but did not pass is a failed job; <see cref="BackupJob.Drill"/> holds what it found.</summary>
+    public BackupJob StartDrill(string? filename, Actor actor) =>
+        Start(NewJob(BackupJobKind.Drill, BackupScope.Full, actor) with { Filename = filename }, "drill",
+            "restore-drill", actor, (job, progress, token) => DrillAsync(job, actor, progress, token));
+
+    /// <summary>Runs a drill for a schedule: waits up to <paramref name="waitForLock"/> for a running operation, then
+    /// drills as a visible job and returns its final state. Throws Busy when the lock did not come free in time.
+    /// </summary>
+    public Task<BackupJob> RunDrillAsync(Actor actor, TimeSpan waitForLock, CancellationToken cancellationToken) =>
+        RunWhenFreeAsync(NewJob(BackupJobKind.Drill, BackupScope.Full, actor), "drill", "restore-drill", actor,
+            waitForLock, (job, progress, token) => DrillAsync(job, actor, progress, token), cancellationToken);
+
+    private async Task<BackupJob> DrillAsync(BackupJob job, Actor actor, IProgress<BackupProgress> progress,
+        CancellationToken token)
+    {
+        var result = await engine.DrillAsync(new DrillRequest(job.Filename, actor.Name), progress, token)
+            .ConfigureAwait(false);
+        return job with { Filename = result.Filename, Drill = result, Error = result.Passed ? null
+            : $"The drill of {result.Filename} failed: {string.Join(" ", result.Failures)}" };
+    }
+
+    /// <summary>The fetch half of a fetch-then-restore, audited on its own as before
+    /// (<c>fetch-from:destination</c>).</summary>
+    private async Task FetchAsync(string destination, string filename, IReadOnlyList<AgeIdentity> identities,
+        Actor actor, IProgress<BackupProgress> progress, CancellationToken token)
+    {
+        var action = $"fetch-from:{destination}";
+        progress.Report(new BackupProgress("fetch", $"Fetching {filename} from {destination}"));
+        try
+        {
+            await offsite.FetchAsync(destination, filename, identities, actor.Name, progress, token)
+                .ConfigureAwait(false);
+            audit.Record(actor.Name, actor.Address, action, filename, AuditOutcome.Succeeded);
+        }
+        catch (BackupException e)
+        {
+            audit.Record(actor.Name, actor.Address, action, filename,
+                e.Kind is BackupErrorKind.InvalidInput or BackupErrorKind.NotFound
+                    ? AuditOutcome.Refused : AuditOutcome.Failed, e.Message);
+            throw;
+        }
+        finally
+        {
+            Forget(identities);
+        }
+    }
+
+    private static void Forget(IReadOnlyList<AgeIdentity> identities)
+    {
+        foreach (var identity in identities) identity.Dispose();
+    }
+}
