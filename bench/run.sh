@@ -26,7 +26,7 @@ case $preset in
   *) echo "unknown preset $preset" >&2; exit 2 ;;
 esac
 
-ensure_packages postgresql postgresql-client zip unzip zstd restic time curl bc age
+ensure_packages postgresql postgresql-client zip unzip zlib1g zstd restic time curl bc age
 root=$PWD
 work=$root/bench/out/$preset
 mkdir -p "$work"

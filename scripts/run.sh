@@ -34,7 +34,7 @@ else
   done
 fi
 
-ensure_packages postgresql postgresql-client zip unzip
+ensure_packages postgresql postgresql-client zip unzip zlib1g
 if [[ -z "${ConnectionStrings__Default:-}" ]]; then
   start_cluster .data/pg 55432
   owner_password_file=.data/pg/backupmanager-password

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-ensure_packages postgresql postgresql-client zip unzip chromium python3 age openssh-server openssh-client
+ensure_packages postgresql postgresql-client zip unzip zlib1g chromium python3 age openssh-server openssh-client
 # npm for the S3 test server: the machine's own Node when it has one (Debian's npm conflicts with other Node packages).
 command -v npm >/dev/null || ensure_packages nodejs npm
 start_cluster .data/pg-test 55433 fsync=off synchronous_commit=off full_page_writes=off max_connections=200

@@ -8,25 +8,31 @@ namespace BackupManager.Core.Archive;
 /// and Python's <c>zipfile</c> refuse. This decoder throws <see cref="InvalidDataException"/> when the stream ends
 /// before its final block, or when any byte of the source follows the final block.
 /// Contract: the source yields exactly the entry's stored bytes and then end of stream; one reader.
-/// It calls the same zlib-ng build that .NET's own DeflateStream uses (the runtime's System.IO.Compression.Native,
-/// whose exports carry a symbol version), because only the native inflater says where the final block ends.
+/// It calls the system zlib's documented inflate() (<see cref="SystemZlib"/>, libz.so.1), because only a native
+/// inflater says where the final block ends, and the runtime's own zlib-ng has no public entry points.
 /// </summary>
-internal sealed unsafe partial class StrictInflateStream : Stream
+internal sealed unsafe class StrictInflateStream : Stream
 {
-    private const int RawDeflateWindowBits = -15, NoFlush = 0, Ok = 0, StreamEnd = 1, BufferError = -5;
     private const int InputSize = 64 << 10;
 
     private readonly Stream _source;
     private readonly byte[] _input = GC.AllocateUninitializedArray<byte>(InputSize, pinned: true);
-    private ZStream _z;
-    private bool _initialized, _finished, _sourceEnded;
+    // Native memory: zlib refuses a z_stream that moved since inflateInit2_, and the GC moves managed objects.
+    private SystemZlib.ZStream* _z;
+    private bool _finished, _sourceEnded;
 
     public StrictInflateStream(Stream source)
     {
         _source = source;
-        var result = InflateInit2(ref _z, RawDeflateWindowBits);
-        if (result != Ok) throw new InvalidOperationException($"zlib could not start an inflater (error {result}).");
-        _initialized = true;
+        var z = (SystemZlib.ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(SystemZlib.ZStream));
+        try { SystemZlib.StartRawInflate(z); }
+        catch
+        {
+            NativeMemory.Free(z);
+            GC.SuppressFinalize(this);
+            throw;
+        }
+        _z = z;
     }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
@@ -34,38 +40,41 @@ internal sealed unsafe partial class StrictInflateStream : Stream
     public override int Read(Span<byte> buffer)
     {
         if (_finished || buffer.IsEmpty) return 0;
+        ObjectDisposedException.ThrowIf(_z is null, this);
         while (true)
         {
-            if (_z.AvailIn == 0 && !_sourceEnded)
+            if (_z->AvailIn == 0 && !_sourceEnded)
             {
                 var read = _source.Read(_input);
                 if (read == 0) _sourceEnded = true;
-                fixed (byte* input = _input) _z.NextIn = input; // the array is pinned for its lifetime
-                _z.AvailIn = (uint)read;
+                fixed (byte* input = _input) _z->NextIn = input; // the array is pinned for its lifetime
+                _z->AvailIn = (uint)read;
             }
             int result;
             uint produced;
             fixed (byte* output = buffer)
             {
-                _z.NextOut = output;
-                _z.AvailOut = (uint)buffer.Length;
-                result = Inflate(ref _z, NoFlush);
-                produced = (uint)buffer.Length - _z.AvailOut;
-                _z.NextOut = null;
+                _z->NextOut = output;
+                _z->AvailOut = (uint)buffer.Length;
+                result = SystemZlib.Inflate(_z, SystemZlib.NoFlush);
+                produced = (uint)buffer.Length - _z->AvailOut;
+                _z->NextOut = null;
             }
-            if (result == StreamEnd)
+            if (result == SystemZlib.StreamEnd)
             {
                 _finished = true;
-                var trailing = (long)_z.AvailIn + DrainSource();
+                var trailing = (long)_z->AvailIn + DrainSource();
                 if (trailing > 0) throw new InvalidDataException(
                     $"{trailing} byte(s) follow the end of its deflate stream");
                 return (int)produced;
             }
-            if (result is not (Ok or BufferError))
-                throw new InvalidDataException(
-                    $"its deflate stream is invalid ({Marshal.PtrToStringUTF8(_z.Message) ?? $"zlib error {result}"})");
+            if (result is not (SystemZlib.Ok or SystemZlib.BufferError))
+            {
+                var reason = Marshal.PtrToStringUTF8(_z->Message) ?? $"zlib error {result}";
+                throw new InvalidDataException($"its deflate stream is invalid ({reason})");
+            }
             if (produced > 0) return (int)produced;
-            if (_z.AvailIn == 0
+            if (_z->AvailIn == 0
                 && _sourceEnded) throw new InvalidDataException("its deflate stream ends without a final block");
         }
     }
@@ -83,10 +92,11 @@ internal sealed unsafe partial class StrictInflateStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (_initialized)
+        if (_z is not null)
         {
-            _initialized = false;
-            InflateEnd(ref _z);
+            SystemZlib.InflateEnd(_z);
+            NativeMemory.Free(_z);
+            _z = null;
         }
         base.Dispose(disposing);
     }
@@ -103,27 +113,4 @@ internal sealed unsafe partial class StrictInflateStream : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    /// <summary>PAL_ZStream of the runtime's System.IO.Compression.Native (pal_zlib.h).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct ZStream
-    {
-        public byte* NextIn;
-        public byte* NextOut;
-        public IntPtr Message;
-        public IntPtr InternalState;
-        public uint AvailIn;
-        public uint AvailOut;
-    }
-
-    private const string Library = "libSystem.IO.Compression.Native";
-
-    [LibraryImport(Library, EntryPoint = "CompressionNative_InflateInit2_")]
-    private static partial int InflateInit2(ref ZStream stream, int windowBits);
-
-    [LibraryImport(Library, EntryPoint = "CompressionNative_Inflate")]
-    private static partial int Inflate(ref ZStream stream, int flush);
-
-    [LibraryImport(Library, EntryPoint = "CompressionNative_InflateEnd")]
-    private static partial int InflateEnd(ref ZStream stream);
 }

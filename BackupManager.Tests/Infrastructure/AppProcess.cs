@@ -33,15 +33,23 @@ public sealed class AppProcess
         ["MAX_BACKUPS"] = h.Options.MaxBackups.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        StartUnder([], environment, arguments);
+
+    /// <summary>Starts the app through <paramref name="wrapper"/>: a program and its arguments, followed by
+    /// "dotnet", the app and <paramref name="arguments"/> (the wrapper execs them).</summary>
+    public static Process StartUnder(
+        IReadOnlyList<string> wrapper, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(wrapper.Count > 0 ? wrapper[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (var a in wrapper.Skip(1)) start.ArgumentList.Add(a);
+        if (wrapper.Count > 0) start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(WebAssemblyPath);
         foreach (var a in arguments) start.ArgumentList.Add(a);
         foreach (var (k, v) in environment) start.Environment[k] = v;
@@ -50,10 +58,14 @@ public sealed class AppProcess
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static async Task<Result> RunAsync(
+    public static Task<Result> RunAsync(
+        IReadOnlyDictionary<string, string> environment, string? stdin, params string[] arguments) =>
+        RunUnderAsync([], environment, stdin, arguments);
+
+    public static async Task<Result> RunUnderAsync(IReadOnlyList<string> wrapper,
         IReadOnlyDictionary<string, string> environment, string? stdin, params string[] arguments)
     {
-        using var process = Start(environment, arguments);
+        using var process = StartUnder(wrapper, environment, arguments);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
