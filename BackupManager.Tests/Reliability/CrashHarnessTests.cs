@@ -118,12 +118,13 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
         .Except((actual.Database + "\n" + actual.Files).Split('\n')).Take(3));
 
     [Fact]
-    public async Task A_restore_killed_anywhere_leaves_every_table_and_file_old_before_its_commit_point_and_new_after()
+    public async Task A_killed_restore_leaves_every_table_and_file_old_before_the_commit_point_and_new_after()
     {
         await using var h = await EngineHarness.CreateAsync(o => o.MaxBackups = 50);
         await h.SeedAsync();
         await h.Database.ExecuteAsync("CREATE SCHEMA billing; CREATE TABLE billing.invoices (id serial PRIMARY KEY, "
-            + "amount numeric(10,2)); INSERT INTO billing.invoices (amount) SELECT g * 2.5 FROM generate_series(1, 300) g;");
+            + "amount numeric(10,2)); INSERT INTO billing.invoices (amount) SELECT g * 2.5 "
+            + "FROM generate_series(1, 300) g;");
         var stateA = await CaptureAsync(h);
         var backupA = (await h.CreateBackupAsync()).Filename;
         // B differs from A in every table of both schemas, in a changed, an added and a removed file and folder.
