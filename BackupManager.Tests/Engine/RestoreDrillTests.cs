@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using BackupManager.Core;
+using BackupManager.Core.Archive;
 using BackupManager.Core.Drills;
 using BackupManager.Tests.Infrastructure;
 using Npgsql;
@@ -52,6 +54,79 @@ public sealed class RestoreDrillTests
         Assert.Equal(result.RestoreDuration, recorded.RestoreDuration);
     }
 
+    /// <summary>Rewrites the backup's manifest with <paramref name="edit"/>, re-sealed and re-signed by this
+    /// installation: a backup this installation could have written, whose recorded facts differ.</summary>
+    private static void RewriteManifest(EngineHarness h, string filename, Action<JsonObject> edit)
+    {
+        var path = h.PathOf(filename);
+        var manifest = ArchiveForger.ReadManifest(path);
+        edit(manifest);
+        ArchiveForger.Write(path, manifest, ArchiveForger.ReadEntries(path));
+        var summary = ArchiveSummary.ReadFromFile(path)!;
+        ArchiveSummary.RewriteInFile(path, summary with { Signature = h.Get<ArchiveSigner>().Sign(summary) });
+    }
+
+    [Fact]
+    public async Task A_table_whose_restored_rows_differ_from_the_recorded_count_fails_the_drill_naming_both()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var backup = await h.CreateBackupAsync();
+        RewriteManifest(h, backup.Filename, m => m["database"]!["row_counts"]!["public.patients"] = 499);
+
+        var result = await h.Engine.DrillAsync(new DrillRequest(backup.Filename, "test@clinic"));
+
+        Assert.False(result.Passed);
+        Assert.Equal("The table public.patients has 500 rows after the restore; the backup recorded 499.",
+            Assert.Single(result.Failures));
+        Assert.Equal(2, result.TablesChecked);
+        Assert.Empty(Scratch(h));
+    }
+
+    [Fact]
+    public async Task A_backup_without_recorded_row_counts_fails_the_drill_saying_the_rows_could_not_be_compared()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var backup = await h.CreateBackupAsync();
+        // As a version from before row counts were recorded wrote it.
+        RewriteManifest(h, backup.Filename, m => m["database"]!.AsObject().Remove("row_counts"));
+
+        var result = await h.Engine.DrillAsync(new DrillRequest(backup.Filename, "test@clinic"));
+
+        Assert.False(result.Passed);
+        Assert.Contains("recorded no row counts", Assert.Single(result.Failures));
+        Assert.Contains("the tables' rows could not be compared", result.Failures[0]);
+        Assert.Equal(0, result.TablesChecked);
+    }
+
+    [Fact]
+    public async Task A_restored_file_that_differs_from_its_recorded_hash_fails_the_drill_naming_the_file()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await h.SeedAsync();
+        var backup = await h.CreateBackupAsync();
+        var tampered = 0;
+        // The restored copy changes after it was extracted, as a failing disk would change it.
+        var progress = new SynchronousProgress<BackupProgress>(p =>
+        {
+            if (p.Phase != "Checking the restored copies") return;
+            foreach (var copy in Scratch(h).Select(d => Path.Combine(d, "2026", "patient-2.png")).Where(File.Exists))
+            {
+                File.WriteAllBytes(copy, TestFolder.RandomBytes(150_000));
+                tampered++;
+            }
+        });
+
+        var result = await h.Engine.DrillAsync(new DrillRequest(backup.Filename, "test@clinic"), progress);
+
+        Assert.Equal(1, tampered);
+        Assert.False(result.Passed);
+        Assert.Equal("files/xrays/2026/patient-2.png differs after the restore (its SHA-256 is not the one recorded).",
+            Assert.Single(result.Failures));
+        Assert.Equal(5, result.FilesChecked);
+    }
+
     private const string OneTableAsXml =
         "query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', schemaname, tablename), false, true, '')";
 
@@ -95,8 +170,8 @@ public sealed class RestoreDrillTests
             connectionString: TestPostgres.With(TestPostgres.DisasterRecoveryConnectionString, empty.Name),
             configure: o => o.RestoreConnection = empty.ConnectionString);
         File.Copy(old.PathOf(backup.Filename), dr.PathOf(backup.Filename));
-        File.Copy(Path.Combine(old.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName),
-            Path.Combine(dr.BackupDirectory, Core.Archive.ArchiveSigner.KeyFileName), overwrite: true);
+        File.Copy(Path.Combine(old.BackupDirectory, ArchiveSigner.KeyFileName),
+            Path.Combine(dr.BackupDirectory, ArchiveSigner.KeyFileName), overwrite: true);
 
         var result = await dr.Engine.DrillAsync(new DrillRequest(backup.Filename, "test@clinic"));
 
@@ -166,7 +241,7 @@ public sealed class RestoreDrillTests
             Assert.Equal(3, counts["public.notes"]);
             Assert.Equal(0, counts["public.empty_one"]);
         }
-        using var archive = Core.Archive.BackupArchiveReader.Open(h.PathOf(backup.Filename));
+        using var archive = BackupArchiveReader.Open(h.PathOf(backup.Filename));
         Assert.Equal(3, archive.Manifest.Database!.RowCounts!["public.notes"]);
     }
 

@@ -105,30 +105,37 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
         foreach (var backup in await h.Engine.ListAsync()) await h.Engine.VerifyAsync(backup.Filename);
     }
 
-    private sealed record State(string Database, string Files);
+    private static Task<ClinicState> CaptureAsync(EngineHarness h) => ClinicState.CaptureAsync(h);
 
-    private static async Task<State> CaptureAsync(EngineHarness h)
-    {
-        var db = await h.Database.ScalarAsync<string>(
-            "SELECT md5(string_agg(id || ':' || name || ':' || coalesce(balance::text, ''), ',' ORDER BY id)) FROM " +
-            "patients");
-        var files = string.Join(";", TestFolder.Snapshot(h.Xrays).Concat(TestFolder.Snapshot(h.Documents))
-            .Select(kv => kv.Key + "=" + kv.Value));
-        return new State(db!, files);
-    }
+    /// <summary>The pre-restore safety backups in the folder: a new one means a restore got past its commit point.
+    /// </summary>
+    private static async Task<HashSet<string>> SafetyBackupsAsync(EngineHarness h) => (await h.Engine.ListAsync())
+        .Where(b => b.Trigger == BackupTrigger.PreRestore).Select(b => b.Filename).ToHashSet();
+
+    /// <summary>The first lines that differ, so a failure says which table or file is of the wrong state.</summary>
+    private static string Differences(ClinicState expected, ClinicState actual) => string.Join("; ",
+        (expected.Database + "\n" + expected.Files).Split('\n')
+        .Except((actual.Database + "\n" + actual.Files).Split('\n')).Take(3));
 
     [Fact]
-    public async Task A_restore_killed_at_random_moments_leaves_database_and_files_both_old_or_both_new()
+    public async Task A_killed_restore_leaves_every_table_and_file_old_before_the_commit_point_and_new_after()
     {
         await using var h = await EngineHarness.CreateAsync(o => o.MaxBackups = 50);
         await h.SeedAsync();
+        await h.Database.ExecuteAsync("CREATE SCHEMA billing; CREATE TABLE billing.invoices (id serial PRIMARY KEY, "
+            + "amount numeric(10,2)); INSERT INTO billing.invoices (amount) SELECT g * 2.5 "
+            + "FROM generate_series(1, 300) g;");
         var stateA = await CaptureAsync(h);
         var backupA = (await h.CreateBackupAsync()).Filename;
+        // B differs from A in every table of both schemas, in a changed, an added and a removed file and folder.
         await h.Database.ExecuteAsync(
             "UPDATE patients SET name = name || ' (B)', balance = balance + 1; DELETE FROM appointments WHERE " +
-            "patient_id > 450; DELETE FROM patients WHERE id > 450;");
+            "patient_id > 450; DELETE FROM patients WHERE id > 450; UPDATE billing.invoices SET amount = 0 " +
+            "WHERE id = 7; INSERT INTO billing.invoices (amount) VALUES (1);");
         File.WriteAllText(Path.Combine(h.Documents, "consent", "patient-1.txt"), "state B");
         TestFolder.WriteFile(Path.Combine(h.Xrays, "2026", "patient-3.jpg"), TestFolder.RandomBytes(300_000));
+        TestFolder.WriteFile(Path.Combine(h.Documents, "2027", "letter.txt"), "state B"u8.ToArray());
+        File.Delete(Path.Combine(h.Documents, "invoice-1.pdf"));
         var stateB = await CaptureAsync(h);
         var backupB = (await h.CreateBackupAsync()).Filename;
         var env = AppProcess.EnvironmentFor(h);
@@ -152,6 +159,7 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
         for (var i = 0; i < 12 + aimed.Length; i++)
         {
             var before = await CaptureAsync(h);
+            var safety = await SafetyBackupsAsync(h);
             var (target, targetState) = before == stateA ? (backupB, stateB) : (backupA, stateA);
             string phase;
             if (i < 12)
@@ -169,16 +177,23 @@ public sealed class CrashHarnessTests(ITestOutputHelper output)
                     StringComparison.Ordinal)) phase += " (database swapped, folders not)";
             }
             landed.Add(phase);
+            // The commit point is the journal's "committing": from there the next start completes the restore.
+            // Without a journal the restore either had not begun or had ended, after writing its safety backup.
+            var passed = RestoreJournal.Load(h.BackupDirectory)?.State is { } state
+                ? state != RestoreJournalState.Preparing
+                : (await SafetyBackupsAsync(h)).Except(safety).Any();
 
             var next = await AppProcess.RunAsync(env, null, "app:list-backups", "--json");
             Assert.True(next.ExitCode == 0, next.Stderr);
             if (next.Stderr.Contains("restore of")) reported++;
 
             var after = await CaptureAsync(h);
-            Assert.True(after == stateA || after == stateB,
-                $"kill {i} ({phase}): the database and files are a mix of two states");
-            if (after == before) landedOld++;
-            else if (after == targetState) landedNew++;
+            var expected = passed ? targetState : before;
+            Assert.True(after == expected, $"kill {i} ({phase}): expected every table and file "
+                + $"{(passed ? "new, the commit point was passed" : "old, the commit point was not reached")}; "
+                + $"differs: {Differences(expected, after)}");
+            if (passed) landedNew++;
+            else landedOld++;
             Assert.Equal([h.Database.Name], await h.Database.DatabasesLikeAsync());
             Assert.Equal(["documents", "xrays"], Directory.GetFileSystemEntries(Path.GetDirectoryName(h.Xrays)!)
                 .Select(Path.GetFileName).Order());

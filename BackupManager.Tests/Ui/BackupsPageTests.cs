@@ -267,19 +267,19 @@ public sealed class BackupsPageTests
         page.WaitForAssertion(() => page.Find("[data-testid=create-full]"));
 
         page.Find("[data-testid=create-full]").Click();
-        await Task.Delay(200);
+        page.WaitForAssertion(() => t.Engine.Received(1).CreateAsync(
+            Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.Full && r.Priority == BackupPriority.Low),
+            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>()));
         var fast = page.FindComponent<MudBlazor.MudSwitch<bool>>();
         await fast.InvokeAsync(() => fast.Instance.ValueChanged.InvokeAsync(true));
         page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=create-db]").HasAttribute("disabled")));
         page.Find("[data-testid=create-db]").Click();
 
-        await Task.Delay(200);
-        await t.Engine.Received(1).CreateAsync(
-            Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.Full && r.Priority == BackupPriority.Low),
-            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
-        await t.Engine.Received(1).CreateAsync(
+        page.WaitForAssertion(() => t.Engine.Received(1).CreateAsync(
             Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.DatabaseOnly
             && r.Priority == BackupPriority.Normal), Arg.Any<IProgress<BackupProgress>?>(),
-            Arg.Any<CancellationToken>());
+            Arg.Any<CancellationToken>()));
+        Assert.Equal(2, t.Engine.ReceivedCalls()
+            .Count(c => c.GetMethodInfo().Name == nameof(IBackupService.CreateAsync)));
     }
 }
