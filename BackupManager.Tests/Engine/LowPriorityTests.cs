@@ -22,20 +22,40 @@ public sealed class LowPriorityTests
         return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static IEnumerable<(int Pid, string Name)> Processes() =>
+    /// <summary>
+    /// The pg_dump of this test's own create: a child (or deeper descendant) of this test process dumping
+    /// <paramref name="database"/>. Other tests and other processes on the machine run pg_dump at the same time.
+    /// </summary>
+    private static int OwnPgDump(string database) =>
         Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit))
-            .Select(n => (int.Parse(n!), Comm(n!))).Where(p => p.Item2 is not null)!;
+            .Select(n => int.Parse(n!)).FirstOrDefault(pid => Read($"/proc/{pid}/comm")?.Trim() == "pg_dump"
+                && DescendsFromThisProcess(pid) && Read($"/proc/{pid}/cmdline") is { } arguments
+                && arguments.Split('\0').SkipWhile(a => a != "--dbname").Skip(1).FirstOrDefault() == database);
 
-    private static string CommandLineOf(int pid)
+    private static bool DescendsFromThisProcess(int pid)
     {
-        try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
-        catch (IOException) { return ""; }
+        for (var depth = 0; pid > 1 && depth < 20; depth++)
+        {
+            var status = Read($"/proc/{pid}/status");
+            var line = status?.Split('\n').FirstOrDefault(l => l.StartsWith("PPid:", StringComparison.Ordinal));
+            if (line is null) return false;
+            pid = int.Parse(line[5..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            if (pid == Environment.ProcessId) return true;
+        }
+        return false;
     }
 
-    private static string? Comm(string pid)
+    /// <summary>How many bytes the process has written so far (wchar of /proc/…/io): the dump it has handed
+    /// on.</summary>
+    private static long? BytesWritten(int pid) => Read($"/proc/{pid}/io")?.Split('\n')
+        .Where(l => l.StartsWith("wchar:", StringComparison.Ordinal))
+        .Select(l => (long?)long.Parse(l[6..].Trim(), System.Globalization.CultureInfo.InvariantCulture))
+        .FirstOrDefault();
+
+    private static string? Read(string path)
     {
-        try { return File.ReadAllText($"/proc/{pid}/comm").Trim(); }
-        catch (IOException) { return null; }
+        try { return File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
     [Fact]
@@ -43,28 +63,34 @@ public sealed class LowPriorityTests
     {
         await using var h = await EngineHarness.CreateAsync(o => o.LowPriorityBytesPerSecond = 1 << 20);
         await h.SeedAsync();
-        // Enough rows that a 1 MiB/s create runs for a few seconds.
+        // A 128 MB dump: at 1 MiB/s the create runs for minutes (it is cancelled once measured); unthrottled, pg_dump
+        // would still be running during the rate measurement, and the measurement would show it.
         await h.Database.ExecuteAsync(
-            "CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 20) AS body FROM generate_series(1, 20000) g");
+            "CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 20) AS body "
+            + "FROM generate_series(1, 200000) g");
         using var stop = new CancellationTokenSource();
         var create = h.Engine.CreateAsync(
             new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Manual, "test@clinic", BackupPriority.Low),
             null, stop.Token);
 
-        (int Pid, string Name) dump = default;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (dump.Pid == 0 && DateTime.UtcNow < deadline)
-        {
-            dump = Processes().FirstOrDefault(p => p.Name == "pg_dump" && CommandLineOf(p.Pid)
-                .Contains("--format=custom", StringComparison.Ordinal));
-            await Task.Delay(20);
-        }
-        Assert.NotEqual(0, dump.Pid);
+        var dump = 0;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); dump == 0 && DateTime.UtcNow < deadline;
+            await Task.Delay(20)) dump = OwnPgDump(h.Database.Name);
+        Assert.NotEqual(0, dump);
         await Task.Delay(300);
-        Assert.True(File.Exists($"/proc/{dump.Pid}/stat"),
+        Assert.True(File.Exists($"/proc/{dump}/stat"),
             $"pg_dump exited; create completed: {create.IsCompleted} {create.Exception?.InnerException?.Message}");
-        Assert.Equal(19, NiceOf($"/proc/{dump.Pid}/stat"));
-        Assert.Equal(3, LowPriority.IoClassOf(dump.Pid)); // idle
+        Assert.Equal(19, NiceOf($"/proc/{dump}/stat"));
+        Assert.Equal(3, LowPriority.IoClassOf(dump)); // idle
+        // The rate pg_dump hands the dump on at, over 3 s: about the 1 MiB/s budget (its 1 MiB stdout buffer and the
+        // pipe make it step), where unthrottled it writes tens of MB a second.
+        var (before, started) = (BytesWritten(dump), Stopwatch.GetTimestamp());
+        await Task.Delay(3000);
+        var (after, elapsed) = (BytesWritten(dump), Stopwatch.GetElapsedTime(started));
+        Assert.True(before is not null && after is not null, "pg_dump exited while its rate was measured");
+        var rate = (after - before) / elapsed.TotalSeconds;
+        Assert.True(rate is > 0 and < 2 << 20,
+            $"pg_dump wrote {after - before:N0} bytes in {elapsed.TotalSeconds:F1} s");
         // The compression threads start with the first full chunk (2 MiB: two seconds at this rate).
         List<string> deflate = [];
         for (var i = 0; i < 100 && deflate.Count == 0; i++, await Task.Delay(100))
@@ -97,9 +123,8 @@ public sealed class LowPriorityTests
         int? nice = null;
         while (!create.IsCompleted && nice is null)
         {
-            var dump = Processes().FirstOrDefault(p => p.Name == "pg_dump" && CommandLineOf(p.Pid)
-                .Contains("--format=custom", StringComparison.Ordinal));
-            if (dump.Pid != 0) try { nice = NiceOf($"/proc/{dump.Pid}/stat"); } catch (IOException) { }
+            var dump = OwnPgDump(h.Database.Name);
+            if (dump != 0) try { nice = NiceOf($"/proc/{dump}/stat"); } catch (IOException) { }
             await Task.Delay(2);
         }
         await create;

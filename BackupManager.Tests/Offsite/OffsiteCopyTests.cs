@@ -12,7 +12,7 @@ namespace BackupManager.Tests.Offsite;
 /// </summary>
 public sealed class OffsiteCopyTests
 {
-    private static async Task<(EngineHarness Harness, string IdentityFile)> ClinicWithDestinationAsync(string kind,
+    internal static async Task<(EngineHarness Harness, string IdentityFile)> ClinicWithDestinationAsync(string kind,
         Action<DestinationOptions>? tune = null, bool asOwnerRole = true)
     {
         var keys = new TestFolder();
@@ -64,37 +64,6 @@ public sealed class OffsiteCopyTests
     }
 
     [Fact]
-    public async Task What_lands_at_a_folder_destination_is_age_files_the_stock_cli_opens_and_no_name_is_a_hash()
-    {
-        var (h, identityFile) = await ClinicWithDestinationAsync("folder");
-        await using var _ = h;
-        var backup = await h.CreateBackupAsync();
-        var offsite = h.Get<OffsiteService>();
-        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
-        var root = h.Options.Destinations["offsite"].Path!;
-
-        var stored = Directory.GetFiles(root, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".json"))
-            .ToList();
-        Assert.NotEmpty(stored);
-        using var scratch = new TestFolder();
-        foreach (var file in stored)
-        {
-            Assert.Equal("age-encryption.org/v1\n",
-                System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(file), 0, 22));
-            var (exit, output) = StockReaders.Run("age", "-d", "-i", identityFile, "-o",
-                Path.Combine(scratch.Path, "out"), file);
-            Assert.True(exit == 0, $"{file}: {output}");
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        }
-        // Object names are keyed: none is the SHA-256 of a backed-up file or of the archive's stored bytes.
-        var plainHashes = Directory.GetFiles(Path.GetDirectoryName(h.Xrays)!, "*", SearchOption.AllDirectories)
-            .Select(Sha).Append(Sha(h.PathOf(backup.Filename))).ToHashSet();
-        Assert.DoesNotContain(stored.Select(f => Path.GetFileName(f)), name => plainHashes.Contains(name));
-        var catalog = File.ReadAllText(Path.Combine(root, "backups", backup.Filename + ".json"));
-        Assert.DoesNotContain("patient-1", catalog); // no file names in plaintext
-    }
-
-    [Fact]
     public async Task A_large_entry_is_cut_into_pieces_sent_as_multipart_uploads_to_s3_and_comes_back_whole()
     {
         var (h, identityFile) = await ClinicWithDestinationAsync("s3");
@@ -132,31 +101,6 @@ public sealed class OffsiteCopyTests
         Assert.True(exit == 0, output);
         Assert.Contains($"rebuilt {backup.Filename}", output);
         Assert.Equal(Sha(h.PathOf(backup.Filename)), Sha(rebuilt));
-    }
-
-    [Fact]
-    public async Task A_second_backup_of_unchanged_files_sends_only_the_dump_and_a_small_index()
-    {
-        var (h, _) = await ClinicWithDestinationAsync("folder", d => d.KeepLast = 0);
-        await using var __ = h;
-        // A bigger X-ray library, so the dump is small beside it.
-        for (var i = 0; i < 20; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "big", $"scan-{i}.dcm"),
-            TestFolder.RandomBytes(500_000));
-        var offsite = h.Get<OffsiteService>();
-        await h.CreateBackupAsync();
-        var first = Assert.Single(await offsite.CopyPendingAsync());
-        await Task.Delay(1100); // backup names are per second
-        await h.CreateBackupAsync();
-        var second = Assert.Single(await offsite.CopyPendingAsync());
-
-        Assert.True(second.Succeeded, second.Error);
-        Assert.Single(second.Copied);
-        Assert.True(second.BytesSent < first.BytesSent * 0.05,
-            $"first {first.BytesSent:N0} bytes, second {second.BytesSent:N0}");
-        Assert.True(second.BytesReused > 10_000_000, $"reused {second.BytesReused:N0}");
-        // Both were made today: the destination keeps the newest of each day (KeepDaily), the server keeps both.
-        Assert.Single(await offsite.ListAsync("offsite"));
-        Assert.Equal(2, (await h.Engine.ListAsync()).Count);
     }
 
     [Fact]

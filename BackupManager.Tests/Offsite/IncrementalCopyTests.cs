@@ -1,0 +1,87 @@
+using BackupManager.Core;
+using BackupManager.Core.Archive;
+using BackupManager.Core.Offsite;
+using BackupManager.Core.Offsite.Age;
+using BackupManager.Tests.Infrastructure;
+
+namespace BackupManager.Tests.Offsite;
+
+/// <summary>
+/// Unchanged content is sent once, measured where it lands (the folder, the sshd's served folder, the bucket listed
+/// through s3rver's API) rather than by the copier's own byte counter: a second copy of unchanged files adds only the
+/// new backup's catalog and index and the pieces of its new dump and manifest.
+/// </summary>
+public sealed class IncrementalCopyTests
+{
+    [Theory]
+    [InlineData("folder")]
+    [InlineData("s3")]
+    [InlineData("sftp")]
+    public async Task A_second_backup_of_unchanged_files_adds_only_its_catalog_index_dump_and_manifest(string kind)
+    {
+        var (h, identityFile) = await OffsiteCopyTests.ClinicWithDestinationAsync(kind, d => d.KeepLast = 0);
+        await using var __ = h;
+        // A bigger X-ray library, so the dump is small beside it.
+        for (var i = 0; i < 20; i++) TestFolder.WriteFile(Path.Combine(h.Xrays, "big", $"scan-{i}.dcm"),
+            TestFolder.RandomBytes(500_000));
+        var offsite = h.Get<OffsiteService>();
+        var destination = h.Options.Destinations["offsite"];
+        var empty = await DestinationContents.ReadAsync(destination);
+        await h.CreateBackupAsync();
+        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
+        var afterFirst = await DestinationContents.ReadAsync(destination);
+        var firstBytes = DestinationContents.Added(empty, afterFirst).Values.Sum();
+        await Task.Delay(1100); // backup names are per second
+        var second = await h.CreateBackupAsync();
+        var report = Assert.Single(await offsite.CopyPendingAsync());
+        Assert.True(report.Succeeded, report.Error);
+        var added = DestinationContents.Added(afterFirst, await DestinationContents.ReadAsync(destination));
+
+        Assert.True(firstBytes > 10_000_000, $"the first copy stored only {firstBytes:N0} bytes");
+        var addedBytes = added.Values.Sum();
+        Assert.True(addedBytes < firstBytes * 0.05, $"the first copy stored {firstBytes:N0} bytes, the second "
+            + $"{addedBytes:N0}: {string.Join(", ", added.Select(a => $"{a.Key} {a.Value:N0}"))}");
+        var data = added.Keys.Where(k => k.StartsWith(OffsiteFormat.DataPrefix, StringComparison.Ordinal)).ToList();
+        Assert.Equal([$"backups/{second.Filename}.index", $"backups/{second.Filename}.json"],
+            added.Keys.Except(data).Order(StringComparer.Ordinal));
+        // Every new data object, decrypted, is a byte range of the second archive inside its dump or its manifest.
+        var sent = await EntriesSentAsync(destination, data, h.PathOf(second.Filename),
+            TestDestinations.Identities(identityFile));
+        static bool IsDump(string entry) => entry.StartsWith(ArchivePath.DatabasePrefix, StringComparison.Ordinal)
+            && entry.EndsWith(".dump", StringComparison.Ordinal);
+        Assert.Contains(sent, IsDump);
+        Assert.All(sent, e => Assert.True(IsDump(e) || e == BackupManifest.EntryName,
+            $"{e} was sent again: {string.Join(", ", sent)}"));
+        Assert.True(report.BytesReused > 10_000_000, $"reused {report.BytesReused:N0}");
+        // Both were made today: the destination keeps the newest of each day (KeepDaily), the server keeps both.
+        Assert.Single(await offsite.ListAsync("offsite"));
+        Assert.Equal(2, (await h.Engine.ListAsync()).Count);
+    }
+
+    /// <summary>The names of the archive entries whose data the stored objects <paramref name="keys"/> hold.</summary>
+    private static async Task<SortedSet<string>> EntriesSentAsync(DestinationOptions destination,
+        IEnumerable<string> keys, string archivePath, IReadOnlyList<AgeIdentity> identities)
+    {
+        var archive = await File.ReadAllBytesAsync(archivePath);
+        IReadOnlyList<ZipStructure.Entry> entries;
+        using (var stream = new MemoryStream(archive))
+        {
+            var (endRecord, _) = ArchiveSummary.FindComment(stream);
+            entries = ZipStructure.ReadEntries(stream, ZipStructure.Locate(stream, endRecord)).Entries;
+        }
+        var sent = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            using var plaintext = new MemoryStream();
+            using (var decrypted = AgeFormat.Decrypt(
+                new MemoryStream(await DestinationContents.BytesOfAsync(destination, key)), identities))
+                await decrypted.CopyToAsync(plaintext);
+            var piece = plaintext.ToArray();
+            var at = archive.AsSpan().IndexOf(piece);
+            Assert.True(at >= 0, $"{key} ({piece.Length:N0} bytes) is no part of {Path.GetFileName(archivePath)}");
+            sent.Add(entries.Single(e => at >= e.DataOffset && at + piece.Length <= e.DataOffset + e.CompressedSize)
+                .Name);
+        }
+        return sent;
+    }
+}
