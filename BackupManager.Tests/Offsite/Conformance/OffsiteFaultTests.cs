@@ -42,14 +42,14 @@ public sealed class OffsiteFaultTests
             Assert.Contains(FaultPlan.FailureText, report.Error);
             Assert.Empty(report.Copied);
             Assert.Empty(await c.Offsite.ListAsync(Offsite));
-            Assert.Equal("failed", Assert.Single(c.Offsite.CopiesOf(backup.Filename)).State);
+            Assert.Equal(CopyState.Failed, Assert.Single(c.Offsite.CopiesOf(backup.Filename)).State);
         }
 
         var done = Assert.Single(await c.Offsite.CopyPendingAsync());
         Assert.True(done.Succeeded, done.Error);
         Assert.Equal([backup.Filename], done.Copied);
         Assert.Equal(backup.Filename, Assert.Single(await c.Offsite.ListAsync(Offsite)).Filename);
-        Assert.Equal("copied", Assert.Single(c.Offsite.CopiesOf(backup.Filename)).State);
+        Assert.Equal(CopyState.Copied, Assert.Single(c.Offsite.CopiesOf(backup.Filename)).State);
         var check = await c.Offsite.CheckAsync(Offsite);
         Assert.True(check.Healthy, string.Join(" ", check.Problems));
     }
