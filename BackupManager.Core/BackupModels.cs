@@ -3,23 +3,8 @@ namespace BackupManager.Core;
 /// <summary>Why a backup was made; retention keeps each kind by its own rule.</summary>
 public enum BackupTrigger { Manual, Daily, Weekly, PreRestore, Upload, Unknown }
 
-/// <summary>The one spelling of a trigger shared by manifests, the API, the console and the page.</summary>
-public static class BackupTriggerNames
-{
-    /// <summary>"manual", "daily", "weekly", "pre-restore", "upload" or "unknown".</summary>
-    public static string ToName(this BackupTrigger trigger) =>
-        System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(trigger.ToString());
-}
-
 /// <summary>What a create or restore covers.</summary>
 public enum BackupScope { Full, DatabaseOnly, FilesOnly }
-
-/// <summary>What an archive holds; the values are the strings used in manifests, the API and the page.</summary>
-public static class BackupContents
-{
-    public const string Database = "database";
-    public const string Files = "files";
-}
 
 /// <summary>One backup in the backup folder, as the list shows it.</summary>
 public sealed record BackupInfo(
@@ -50,20 +35,6 @@ public sealed record BackupInfo(
 /// <c>Backup__LowPriorityBytesPerSecond</c>.
 /// </summary>
 public enum BackupPriority { Normal, Low }
-
-/// <summary>The one spelling of a priority for the API and the console.</summary>
-public static class BackupPriorities
-{
-    /// <summary>"low" or "normal" (any case); null or empty gives <paramref name="fallback"/>; anything else
-    /// null.</summary>
-    public static BackupPriority? Parse(string? text, BackupPriority fallback) => text?.Trim().ToLowerInvariant() switch
-    {
-        null or "" => fallback,
-        "low" => BackupPriority.Low,
-        "normal" => BackupPriority.Normal,
-        _ => null,
-    };
-}
 
 /// <summary>A request to make a backup. <paramref name="RequestedBy"/> is the acting user, or the job for
 /// schedules.</summary>

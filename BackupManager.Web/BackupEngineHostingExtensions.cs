@@ -89,26 +89,3 @@ public static class BackupEngineHostingExtensions
                     + "or name another database."]);
     }
 }
-
-/// <summary>
-/// Before the web app serves anything: finish or undo an interrupted restore (it may swap the database), remove a
-/// killed create's leftovers, then bring the Identity schema up to date.
-/// </summary>
-internal sealed class StartupRecovery(IBackupService backups, IServiceScopeFactory scopes, Core.Audit.AuditLog audit,
-    ILogger<StartupRecovery> logger) : IHostedService
-{
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        foreach (var message in await backups.RecoverAsync(cancellationToken))
-        {
-            logger.LogWarning("{Message}", message);
-            audit.Record("start-up", null, "recover", null, Core.Audit.AuditOutcome.Succeeded, message);
-        }
-        await using var scope = scopes.CreateAsyncScope();
-        var accounts = scope.ServiceProvider.GetRequiredService<Identity.UserAccountService>();
-        await accounts.MigrateAsync(cancellationToken);
-        await accounts.EnsureRolesAsync();
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}

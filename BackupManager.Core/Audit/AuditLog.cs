@@ -3,19 +3,6 @@ using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Audit;
 
-/// <summary>One line of the audit log: who did what, when, from where, and how it ended.</summary>
-public sealed record AuditEntry(DateTimeOffset At, string Actor, string? Address, string Action, string? Target,
-    string Outcome, string? Detail = null);
-
-/// <summary>Outcomes used in audit entries.</summary>
-public static class AuditOutcome
-{
-    public const string Succeeded = "succeeded";
-    public const string Failed = "failed";
-    public const string Refused = "refused";
-    public const string Started = "started";
-}
-
 /// <summary>
 /// The append-only audit log in the backup folder: one JSON object per line. It lives beside the backups, outside the
 /// database a restore replaces, so a restore never erases the record of itself. Two files, each rotated by size

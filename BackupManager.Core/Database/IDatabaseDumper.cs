@@ -1,9 +1,5 @@
 namespace BackupManager.Core.Database;
 
-/// <summary>What a dump is made of, recorded in the manifest.</summary>
-public sealed record DatabaseDescription(string Name, string ServerVersion, string DumpToolVersion, DatabaseState State,
-    IReadOnlyList<RoleRecord> Roles);
-
 /// <summary>
 /// Produces a consistent snapshot of the database. Contract: <see cref="DumpAsync"/> writes an uncompressed
 /// <c>pg_dump -Fc</c> archive (the caller compresses it, on its own core) that a plain <c>pg_restore</c> reads; it is

@@ -1,9 +1,5 @@
 namespace BackupManager.Core.Drills;
 
-/// <summary>One day's backups of one trigger, in the clinic's time zone.</summary>
-public sealed record HistoryDay(DateOnly Date, BackupTrigger Trigger, int Count, long Bytes, long DatabaseBytes,
-    long FilesBytes, double? AverageSeconds);
-
 /// <summary>What the history page and GET /api/v1/backups/history show: backups per day and trigger, and the
 /// drills.</summary>
 public sealed record BackupHistoryReport(string TimeZone, DateOnly From, DateOnly To, IReadOnlyList<HistoryDay> Days,

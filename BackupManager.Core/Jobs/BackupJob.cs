@@ -3,12 +3,6 @@ using BackupManager.Core.Offsite;
 
 namespace BackupManager.Core.Jobs;
 
-/// <summary>What a job does: make a backup, restore one, copy off-site now, fetch one from a destination and restore
-/// it, or run a restore drill.</summary>
-public enum BackupJobKind { Create, Restore, Copy, FetchRestore, Drill }
-
-public enum BackupJobStatus { Queued, Running, Succeeded, Failed }
-
 /// <summary>
 /// A snapshot of a background job, as the pages and the API show it. Immutable: the runner publishes a new snapshot
 /// on every change. <see cref="Destination"/> is the destination of a copy or a fetch (null: every destination);

@@ -6,9 +6,6 @@ using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Jobs;
 
-/// <summary>Who asked, and from where (an IP address, "console", or a scheduler name).</summary>
-public sealed record Actor(string Name, string? Address);
-
 /// <summary>
 /// Runs the long operations in the background so a page, an API call or a schedule can start one and watch it:
 /// creates, restores, off-site copies, fetch-then-restore and drills. Contract: a <c>Start…</c> method checks its

@@ -5,12 +5,6 @@ using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Jobs;
 
-public enum ScheduledRunOutcome { Succeeded, Failed, Skipped }
-
-/// <summary>The last run of one schedule, for the page, health and notifications.</summary>
-public sealed record ScheduledRun(string Schedule, DateTimeOffset At, ScheduledRunOutcome Outcome, string? Filename,
-    string? Detail, bool CatchUp);
-
 /// <summary>
 /// The last outcome of each schedule, kept in <c>.schedule-history.json</c> beside the backups so it survives restarts
 /// and database restores. Written atomically; readers never see half a file.

@@ -3,9 +3,6 @@ using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Locking;
 
-/// <summary>Who holds the operation lock, shown to whoever is refused.</summary>
-public sealed record LockHolder(string Operation, string Actor, int ProcessId, DateTimeOffset Since);
-
 /// <summary>
 /// The one-operation-at-a-time lock shared by every process that uses a backup folder (web app, console commands,
 /// scheduled jobs). Contract: at most one <see cref="Lease"/> exists per backup folder at any moment, across processes;

@@ -1,8 +1,5 @@
 namespace BackupManager.Core.Offsite;
 
-/// <summary>The kinds of off-site destination.</summary>
-public enum DestinationType { S3, Sftp, Folder }
-
 /// <summary>
 /// One off-site destination, bound from <c>Backup__Destinations__&lt;name&gt;__*</c>. Which settings apply depends on
 /// <see cref="Type"/>; <see cref="DestinationOptionsValidator"/> names every missing or bad one at start.
@@ -60,13 +57,4 @@ public sealed class DestinationOptions
         "folder" => DestinationType.Folder,
         _ => null,
     };
-}
-
-/// <summary><c>Backup__Encryption__*</c>: who can read what is sent off-site.</summary>
-public sealed class EncryptionOptions
-{
-    /// <summary>age X25519 recipients (<c>age1…</c>), e.g. the clinic's key and an offline escrow key. Only public
-    /// keys
-    /// live on the server.</summary>
-    public List<string> Recipients { get; set; } = [];
 }

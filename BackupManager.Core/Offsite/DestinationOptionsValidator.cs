@@ -83,15 +83,3 @@ internal static class DestinationOptionsValidator
         return x.StartsWith(y, StringComparison.Ordinal) || y.StartsWith(x, StringComparison.Ordinal);
     }
 }
-
-/// <summary>OpenSSH's SHA256 host key fingerprints (<c>SHA256:</c> + unpadded base64 of the key blob's
-/// SHA-256).</summary>
-public static class SftpFingerprint
-{
-    public static bool IsWellFormed(string? text) =>
-        text is { Length: 50 } && text.StartsWith("SHA256:",
-            StringComparison.Ordinal) && AgeFormat.FromBase64(text[7..]) is { Length: 32 };
-
-    public static string Of(byte[] hostKeyBlob) =>
-        "SHA256:" + AgeFormat.Base64(System.Security.Cryptography.SHA256.HashData(hostKeyBlob));
-}

@@ -6,28 +6,6 @@ using Microsoft.Extensions.Options;
 
 namespace BackupManager.Core.Offsite;
 
-/// <summary>What one copy run did at one destination.</summary>
-public sealed record CopyReport(string Destination, IReadOnlyList<string> Copied, long BytesSent, long BytesReused,
-    IReadOnlyList<string> Removed, string? Error)
-{
-    public bool Succeeded => Error is null;
-}
-
-/// <summary>A destination as the page, the API and health show it.</summary>
-public sealed record DestinationStatus(string Name, string Type, string Location, bool Encrypted, bool NeverDelete,
-    int MaxLagHours,
-    DestinationState State, IReadOnlyList<string> Pending, DateTimeOffset? OldestPendingAt);
-
-/// <summary>What <c>app:check-destination</c> found.</summary>
-public sealed record CheckReport(string Destination, int Backups, int Objects, int Sampled, long SampledBytes,
-    IReadOnlyList<string> Problems)
-{
-    public bool Healthy => Problems.Count == 0;
-}
-
-/// <summary>Where one backup has been copied, per destination.</summary>
-public sealed record BackupCopy(string Destination, CopyState State);
-
 /// <summary>
 /// Off-site copies in the <see cref="OffsiteFormat"/>: encrypted with age to <c>Backup__Encryption__Recipients</c>,
 /// incremental (each distinct stored content once per destination). Contract:

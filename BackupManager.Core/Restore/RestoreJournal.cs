@@ -3,25 +3,6 @@ using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Restore;
 
-public enum RestoreJournalState
-{
-    /// <summary>Staging copies are being built; the live database and folders are untouched. Recovery rolls
-    /// back.</summary>
-    Preparing,
-    /// <summary>Everything is staged and checked; swaps are under way. Recovery rolls forward.</summary>
-    Committing,
-    /// <summary>
-    /// All swaps are done; the previous state is parked under the old names until its safety backup is written
-    /// (<see cref="RestoreJournal.SafetyBackup"/> set), then removed. Recovery writes the safety backup if it is
-    /// missing.
-    /// </summary>
-    Committed,
-}
-
-/// <summary>One folder's three names during a restore: live, staged replacement, and the old copy kept until
-/// success.</summary>
-public sealed record FolderSwapPlan(string Target, string Staging, string Old, bool TargetExisted);
-
 /// <summary>
 /// The restore's write-ahead record in <c>.restore-journal.json</c> beside the backups. Written atomically before
 /// each phase, it names every staging and old copy, so a restore killed at any instant is finished or undone at the

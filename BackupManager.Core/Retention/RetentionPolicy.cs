@@ -1,8 +1,5 @@
 namespace BackupManager.Core.Retention;
 
-/// <summary>A keep or delete decision about one backup, with the rule that made it.</summary>
-public sealed record RetentionDecision(BackupInfo Backup, bool Keep, string Reason);
-
 /// <summary>
 /// Which backups to keep. The one place the rules live; the engine applies them after every create and
 /// <c>app:prune-backups</c> prints them. Rules, first match wins:

@@ -7,16 +7,6 @@ using BackupManager.Web.Scheduling;
 
 namespace BackupManager.Web.Backups;
 
-/// <summary>Everything the backups page shows at once, read in one call so the page needs one service, not
-/// six.</summary>
-public sealed record BackupsPageSnapshot(
-    IReadOnlyList<BackupInfo> Backups,
-    BackupFolderStatus Status,
-    IReadOnlyList<ScheduleView> Schedules,
-    BackupHealthReport Health,
-    IReadOnlyList<DestinationStatus> Destinations,
-    DrillResult? LastDrill);
-
 /// <summary>Reads the backups page's snapshot from the engine, the schedules, health, destinations and
 /// drills.</summary>
 public sealed class BackupsPageData(IBackupService backups, ScheduleOverview schedules, BackupHealthService health,

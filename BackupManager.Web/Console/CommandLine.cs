@@ -42,6 +42,3 @@ public sealed class CommandLine
         return Positional[0];
     }
 }
-
-/// <summary>The command line was wrong; the message says how.</summary>
-public sealed class UsageException(string message) : Exception(message);

@@ -159,17 +159,3 @@ public sealed class DemoClinicSeeder(IOptions<BackupOptions> options, IConfigura
         return ~crc;
     }
 }
-
-public sealed class SeedDemoCommand(DemoClinicSeeder seeder) : Console.IConsoleCommand
-{
-    public string Name => "seed-demo";
-    public string Usage => "";
-    public string Summary
-        => "Adds a small demo clinic to an empty database and sample X-rays to the first backed-up folder.";
-
-    public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
-    {
-        foreach (var message in await seeder.SeedAsync(cancellationToken)) System.Console.Error.WriteLine(message);
-        return Console.ExitCodes.Success;
-    }
-}

@@ -71,17 +71,6 @@ public sealed record CreateBackupBody(bool? OnlyDb, bool? OnlyFiles, string? Pri
 /// did not make.</summary>
 public sealed record RestoreBackupBody(string? Filename, bool? OnlyDb, bool? OnlyFiles, bool? AllowForeign = null);
 
-internal static class ScopeFromFlags
-{
-    public static BackupScope? Parse(bool? onlyDb, bool? onlyFiles) => (onlyDb ?? false, onlyFiles ?? false) switch
-    {
-        (true, true) => null,
-        (true, false) => BackupScope.DatabaseOnly,
-        (false, true) => BackupScope.FilesOnly,
-        _ => BackupScope.Full,
-    };
-}
-
 public sealed record HealthCheckDto(string Name, bool Healthy, string Detail);
 
 public sealed record ScheduledRunDto(DateTime At, string Outcome, string? Filename, string? Detail, bool CatchUp);

@@ -9,13 +9,6 @@ using Microsoft.Net.Http.Headers;
 
 namespace BackupManager.Web.Endpoints;
 
-/// <summary>Settings of the API that are not the engine's.</summary>
-public sealed class ApiOptions
-{
-    /// <summary>Largest accepted upload in bytes (Backup__MaxUploadBytes); default 100 GiB.</summary>
-    public long MaxUploadBytes { get; set; } = 100L << 30;
-}
-
 /// <summary>
 /// /api/v1/backups: the REST resource scripts and the clinic's other systems use. Every route requires the
 /// manage-backups permission (cookie or bearer token), answers errors as problem details, and is audited.

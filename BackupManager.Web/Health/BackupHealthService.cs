@@ -83,34 +83,3 @@ public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBa
     private static void WriteState(string path, bool healthy) =>
         Core.Storage.AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(healthy));
 }
-
-/// <summary>The ASP.NET Core health check behind /health (status only for anonymous callers).</summary>
-public sealed class BackupsHealthCheck(BackupHealthService health) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context,
-        CancellationToken cancellationToken = default)
-    {
-        var report = await health.EvaluateAsync(cancellationToken);
-        return report.Healthy ? HealthCheckResult.Healthy(report.Summary) : HealthCheckResult.Unhealthy(report.Summary);
-    }
-}
-
-/// <summary>Re-checks health every few minutes so a silent stop of the schedules is noticed and notified.</summary>
-public sealed class HealthMonitor(BackupHealthService health, IOptions<ScheduleOptions> schedule,
-    ILogger<HealthMonitor> logger) : BackgroundService
-{
-    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!schedule.Value.Enabled) return;
-        using var timer = new PeriodicTimer(Interval);
-        do
-        {
-            try { await health.CheckAndNotifyAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { logger.LogError(e,
-                "The backup health check failed"); }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-}

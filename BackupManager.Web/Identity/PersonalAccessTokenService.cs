@@ -6,11 +6,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BackupManager.Web.Identity;
 
-/// <summary>A token as lists show it; never the secret.</summary>
-public sealed record TokenSummary(Guid Id, string Name, string Prefix, string UserEmail, DateTimeOffset CreatedAt,
-    DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt,
-    DateTimeOffset? ExpiresAt = null);
-
 /// <summary>
 /// Issues, finds and revokes personal access tokens. A token is "bm_" + 40 random base62 characters; only its
 /// SHA-256 is stored, so a database leak does not leak usable tokens. Creating and revoking are audited here, for every

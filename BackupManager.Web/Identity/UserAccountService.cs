@@ -73,6 +73,3 @@ public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleM
             string.Join(" ", result.Errors.Select(e => e.Description)));
     }
 }
-
-/// <summary>A user-management request that cannot be done; the message says why.</summary>
-public sealed class UserAccountException(string message) : Exception(message);

@@ -3,10 +3,6 @@ using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Scheduling;
 
-/// <summary>A schedule as the page shows it: when it runs next and how its last run ended.</summary>
-public sealed record ScheduleView(string Name, string Expression, string TimeZone, bool Enabled,
-    DateTimeOffset? NextRun, ScheduledRun? LastRun);
-
 /// <summary>Reads the schedules and their last outcomes for the Backups page and the health API.</summary>
 public sealed class ScheduleOverview(BackupScheduleCatalog catalog, ScheduleHistory history,
     IOptions<ScheduleOptions> options, TimeProvider time)

@@ -4,43 +4,6 @@ using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Security;
 
-/// <summary>Production hardening, section <c>Backup:Web</c>.</summary>
-public sealed class WebHardeningOptions
-{
-    public const string SectionName = "Backup:Web";
-
-    /// <summary>Redirect HTTP to HTTPS and send HSTS (Backup__Web__RequireHttps).</summary>
-    public bool RequireHttps { get; set; }
-
-    /// <summary>Addresses of reverse proxies whose X-Forwarded-For / -Proto are believed (Backup__Web__KnownProxies__0,
-    /// …).</summary>
-    public List<string> KnownProxies { get; set; } = [];
-
-    /// <summary>Origins besides the request's own host that may open the live page
-    /// (Backup__Web__AllowedOrigins__0, …).</summary>
-    public List<string> AllowedOrigins { get; set; } = [];
-}
-
-/// <summary>Every proxy address must parse: a typo would silently give every client the proxy's sign-in
-/// budget.</summary>
-public sealed class WebHardeningOptionsValidator : IValidateOptions<WebHardeningOptions>
-{
-    public ValidateOptionsResult Validate(string? name, WebHardeningOptions options)
-    {
-        var bad = options.KnownProxies.Select((p, i) => (p, i)).Where(x => !IPAddress.TryParse(x.p, out _))
-            .Select(x => $"Backup__Web__KnownProxies__{x.i}={x.p} is not an IP address; give the address the reverse "
-                + $"proxy connects from, such as 127.0.0.1.").ToList();
-        bad.AddRange(options.AllowedOrigins.Select((o, i) => (o, i)).Where(x => !IsOrigin(x.o))
-            .Select(x => $"Backup__Web__AllowedOrigins__{x.i}={x.o} is not an origin; write it as "
-                + "https://clinic.example (scheme, host, optional port, no path)."));
-        return bad.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(bad);
-    }
-
-    private static bool IsOrigin(string value) =>
-        Uri.TryCreate(value.Trim().TrimEnd('/'), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-        && uri.AbsolutePath == "/" && uri.Query.Length == 0 && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0;
-}
-
 /// <summary>
 /// HTTPS redirection and HSTS when asked for, forwarded headers only from configured proxies (so a client cannot spoof
 /// its address into the audit log or another client's sign-in budget), Secure cookies on HTTPS, and security headers on

@@ -1,9 +1,5 @@
 namespace BackupManager.Core.Offsite.Storage;
 
-/// <summary>An object at a destination: its key (a '/'-separated path under the destination's root), size and
-/// time.</summary>
-public sealed record RemoteObject(string Key, long Size, DateTimeOffset? Modified);
-
 /// <summary>
 /// The few operations the off-site format needs from a place to keep objects. Contract:
 /// <list type="bullet">
@@ -38,16 +34,4 @@ public interface IDestinationStorage : IAsyncDisposable
     /// <summary>Removes what interrupted uploads left (stale temp files, unfinished multipart uploads) older than
     /// <paramref name="olderThan"/>.</summary>
     Task<int> RemoveLeftoversAsync(TimeSpan olderThan, CancellationToken cancellationToken);
-}
-
-/// <summary>
-/// A destination could not be reached or refused an operation; the message is for the operator. <see
-/// cref="NeedsAction"/>
-/// marks what retrying alone will not mend (a host key that does not match, refused credentials, a full disk, a
-/// missing bucket): health reports those at once instead of after several failed retries.
-/// </summary>
-public sealed class DestinationException(string message, Exception? inner = null,
-    bool needsAction = false) : Exception(message, inner)
-{
-    public bool NeedsAction { get; } = needsAction;
 }

@@ -3,24 +3,6 @@ using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Offsite;
 
-/// <summary>What this installation last learned about one destination (kept in <c>.offsite-state.json</c>).</summary>
-public sealed record DestinationState
-{
-    public DateTimeOffset? LastSuccessAt { get; init; }
-    public DateTimeOffset? LastAttemptAt { get; init; }
-    public string? LastError { get; init; }
-    public int ConsecutiveFailures { get; init; }
-    /// <summary>The last error needs a person (see <see cref="Storage.DestinationException.NeedsAction"/>).</summary>
-    public bool LastErrorNeedsAction { get; init; }
-    /// <summary>The backups the destination held at the last listing (their catalogs were there).</summary>
-    public IReadOnlyList<string> Held { get; init; } = [];
-    public long LastBytesSent { get; init; }
-    public DateTimeOffset? LastCheckAt { get; init; }
-    public IReadOnlyList<string> CheckProblems { get; init; } = [];
-    /// <summary>Where the daily re-download sample continues (an index into the sorted object keys).</summary>
-    public int SampleCursor { get; init; }
-}
-
 /// <summary>
 /// The per-destination state file in the backup folder. Written whole (temp + fsync + rename) under a lock; read by
 /// every process (the web app's copier, the console, health), so it is re-read when another process changed it.

@@ -2,29 +2,6 @@ using BackupManager.Core.Jobs;
 
 namespace BackupManager.Core.Health;
 
-/// <summary>One health check: its name, whether it passes, and a sentence an administrator can act on.</summary>
-public sealed record BackupCheck(string Name, bool Healthy, string Detail);
-
-/// <summary>The health of the backups as a whole; healthy only when every check passes.</summary>
-public sealed record BackupHealthReport(bool Healthy, IReadOnlyList<BackupCheck> Checks, DateTimeOffset CheckedAt)
-{
-    public string Summary => Healthy ? "Backups are healthy." : string.Join(" ",
-        Checks.Where(c => !c.Healthy).Select(c => c.Detail));
-}
-
-/// <summary>Thresholds of the health checks.</summary>
-public sealed class BackupHealthOptions
-{
-    /// <summary>The newest backup must be younger than this many hours (Backup__MaxAgeHours).</summary>
-    public double MaxAgeHours { get; set; } = 26;
-    /// <summary>Optional cap on the total size of the backup folder in bytes (Backup__MaxTotalBytes); 0 means
-    /// none.</summary>
-    public long MaxTotalBytes { get; set; }
-    /// <summary>With a drill schedule, the last restore drill must be younger than this many days
-    /// (Backup__MaxDrillAgeDays).</summary>
-    public double MaxDrillAgeDays { get; set; } = 8;
-}
-
 /// <summary>
 /// Decides whether a clinic can rely on its backups right now. Checks: a recent backup exists; the last scheduled
 /// runs did not fail; the backup folder can hold another backup as large as the newest; the total size is under the

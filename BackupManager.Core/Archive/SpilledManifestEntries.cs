@@ -1,0 +1,83 @@
+using System.Collections;
+
+namespace BackupManager.Core.Archive;
+
+/// <summary>
+/// Manifest entries appended to a spill file and read back, in order, when the manifest is serialized. Only
+/// enumeration is supported (all that JSON serialization needs); <see cref="Count"/> and <see cref="Bytes"/> are kept
+/// as entries are added.
+/// </summary>
+internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<ManifestEntry>, IDisposable
+{
+    private readonly FileStream _file = SpillFile.Create(path);
+    private BinaryWriter? _writer;
+
+    public int Count { get; private set; }
+    public long Bytes { get; private set; }
+
+    public void Add(ManifestEntry entry)
+    {
+        _writer ??= new BinaryWriter(_file, System.Text.Encoding.UTF8, leaveOpen: true);
+        _writer.Write(entry.Path);
+        _writer.Write(entry.Size);
+        _writer.Write(entry.Sha256);
+        _writer.Write(entry.ModifiedAt is { } at);
+        if (entry.ModifiedAt is { } modified)
+        {
+            _writer.Write(modified.UtcTicks);
+            _writer.Write((short)modified.Offset.TotalMinutes);
+        }
+        _writer.Write(entry.StoredCrc32 is not null);
+        if (entry.StoredCrc32 is { } crc) _writer.Write(crc);
+        _writer.Write(entry.Mode ?? "");
+        _writer.Write(entry.Uid is not null && entry.Gid is not null);
+        if (entry is { Uid: { } uid, Gid: { } gid }) { _writer.Write(uid); _writer.Write(gid); }
+        Count++;
+        Bytes += entry.Size;
+    }
+
+    public ManifestEntry this[int index] =>
+        throw new NotSupportedException("Spilled manifest entries can only be enumerated.");
+
+    public IEnumerator<ManifestEntry> GetEnumerator()
+    {
+        _writer?.Flush();
+        var end = _file.Position;
+        _file.Position = 0;
+        using var reader = new BinaryReader(_file, System.Text.Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                var entryPath = reader.ReadString();
+                var size = reader.ReadInt64();
+                var sha256 = reader.ReadString();
+                DateTimeOffset? modified = null;
+                if (reader.ReadBoolean())
+                {
+                    var ticks = reader.ReadInt64();
+                    var offset = TimeSpan.FromMinutes(reader.ReadInt16());
+                    modified = new DateTimeOffset(ticks + offset.Ticks, offset);
+                }
+                uint? storedCrc = reader.ReadBoolean() ? reader.ReadUInt32() : null;
+                var mode = reader.ReadString();
+                (uint? uid, uint? gid) = reader.ReadBoolean() ? (reader.ReadUInt32(),
+                    reader.ReadUInt32()) : ((uint?)null, (uint?)null);
+                yield return new ManifestEntry(entryPath, size, sha256, modified,
+                    storedCrc) { Mode = mode.Length == 0 ? null : mode, Uid = uid, Gid = gid };
+            }
+        }
+        finally
+        {
+            _file.Position = end;
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        _file.Dispose();
+    }
+}

@@ -1,0 +1,9 @@
+using BackupManager.Core.Storage;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace BackupManager.Core.Database;
+
+public sealed record ExternalProcessResult(int ExitCode, string StandardOutput, string StandardError);

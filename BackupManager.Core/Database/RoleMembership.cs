@@ -1,0 +1,9 @@
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using static BackupManager.Core.Database.PgTools;
+
+namespace BackupManager.Core.Database;
+
+/// <summary>Membership of a role in <see cref="Role"/>.</summary>
+public sealed record RoleMembership(string Role, bool Admin);

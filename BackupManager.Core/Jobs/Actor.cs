@@ -1,0 +1,10 @@
+using System.Collections.Concurrent;
+using BackupManager.Core.Audit;
+using BackupManager.Core.Locking;
+using BackupManager.Core.Offsite;
+using Microsoft.Extensions.Logging;
+
+namespace BackupManager.Core.Jobs;
+
+/// <summary>Who asked, and from where (an IP address, "console", or a scheduler name).</summary>
+public sealed record Actor(string Name, string? Address);

@@ -1,0 +1,6 @@
+using BackupManager.Core.Drills;
+using BackupManager.Core.Offsite;
+
+namespace BackupManager.Core.Jobs;
+
+public enum BackupJobStatus { Queued, Running, Succeeded, Failed }

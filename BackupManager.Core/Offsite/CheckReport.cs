@@ -1,0 +1,14 @@
+using BackupManager.Core.Offsite.Age;
+using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Core.Offsite;
+
+/// <summary>What <c>app:check-destination</c> found.</summary>
+public sealed record CheckReport(string Destination, int Backups, int Objects, int Sampled, long SampledBytes,
+    IReadOnlyList<string> Problems)
+{
+    public bool Healthy => Problems.Count == 0;
+}

@@ -1,0 +1,14 @@
+using BackupManager.Core.Offsite.Age;
+using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Core.Offsite;
+
+/// <summary>What one copy run did at one destination.</summary>
+public sealed record CopyReport(string Destination, IReadOnlyList<string> Copied, long BytesSent, long BytesReused,
+    IReadOnlyList<string> Removed, string? Error)
+{
+    public bool Succeeded => Error is null;
+}

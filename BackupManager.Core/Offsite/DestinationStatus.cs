@@ -1,0 +1,12 @@
+using BackupManager.Core.Offsite.Age;
+using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Core.Offsite;
+
+/// <summary>A destination as the page, the API and health show it.</summary>
+public sealed record DestinationStatus(string Name, string Type, string Location, bool Encrypted, bool NeverDelete,
+    int MaxLagHours,
+    DestinationState State, IReadOnlyList<string> Pending, DateTimeOffset? OldestPendingAt);

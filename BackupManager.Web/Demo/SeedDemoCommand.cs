@@ -1,0 +1,21 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using BackupManager.Core;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace BackupManager.Web.Demo;
+
+public sealed class SeedDemoCommand(DemoClinicSeeder seeder) : Console.IConsoleCommand
+{
+    public string Name => "seed-demo";
+    public string Usage => "";
+    public string Summary
+        => "Adds a small demo clinic to an empty database and sample X-rays to the first backed-up folder.";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        foreach (var message in await seeder.SeedAsync(cancellationToken)) System.Console.Error.WriteLine(message);
+        return Console.ExitCodes.Success;
+    }
+}

@@ -1,0 +1,17 @@
+using BackupManager.Core;
+using BackupManager.Core.Jobs;
+using BackupManager.Web.Backups;
+using BackupManager.Web.Identity;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace BackupManager.Web.Endpoints;
+
+/// <summary>Settings of the API that are not the engine's.</summary>
+public sealed class ApiOptions
+{
+    /// <summary>Largest accepted upload in bytes (Backup__MaxUploadBytes); default 100 GiB.</summary>
+    public long MaxUploadBytes { get; set; } = 100L << 30;
+}

@@ -1,0 +1,15 @@
+using BackupManager.Core;
+using BackupManager.Core.Jobs;
+
+namespace BackupManager.Web.Endpoints;
+
+internal static class ScopeFromFlags
+{
+    public static BackupScope? Parse(bool? onlyDb, bool? onlyFiles) => (onlyDb ?? false, onlyFiles ?? false) switch
+    {
+        (true, true) => null,
+        (true, false) => BackupScope.DatabaseOnly,
+        (false, true) => BackupScope.FilesOnly,
+        _ => BackupScope.Full,
+    };
+}

@@ -1,0 +1,21 @@
+using System.Text.Json;
+using BackupManager.Core;
+using BackupManager.Core.Health;
+using BackupManager.Core.Jobs;
+using BackupManager.Web.Notifications;
+using BackupManager.Web.Scheduling;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Web.Health;
+
+/// <summary>The ASP.NET Core health check behind /health (status only for anonymous callers).</summary>
+public sealed class BackupsHealthCheck(BackupHealthService health) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context,
+        CancellationToken cancellationToken = default)
+    {
+        var report = await health.EvaluateAsync(cancellationToken);
+        return report.Healthy ? HealthCheckResult.Healthy(report.Summary) : HealthCheckResult.Unhealthy(report.Summary);
+    }
+}

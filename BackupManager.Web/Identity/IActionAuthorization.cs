@@ -1,0 +1,25 @@
+using System.Security.Claims;
+using BackupManager.Core.Jobs;
+using BackupManager.Web.Backups;
+using BackupManager.Web.Data;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Web.Identity;
+
+/// <summary>
+/// The check every page action makes when it runs (create, restore confirm, delete, pin, upload, token create and
+/// revoke): does the circuit's user still hold manage-backups, by the account store now rather than by the claims the
+/// circuit was opened with?
+/// </summary>
+public interface IActionAuthorization
+{
+    /// <summary>
+    /// The acting user when the permission still holds; otherwise null, after sending the browser to the
+    /// access-denied page, which ends the circuit and every dialog it had open.
+    /// </summary>
+    Task<Actor?> AuthorizeAsync();
+}

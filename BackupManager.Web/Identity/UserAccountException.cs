@@ -1,0 +1,9 @@
+using System.Security.Claims;
+using BackupManager.Web.Data;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace BackupManager.Web.Identity;
+
+/// <summary>A user-management request that cannot be done; the message says why.</summary>
+public sealed class UserAccountException(string message) : Exception(message);

@@ -1,0 +1,19 @@
+using BackupManager.Core;
+using BackupManager.Core.Jobs;
+using BackupManager.Web.Health;
+using BackupManager.Web.Notifications;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace BackupManager.Web.Scheduling;
+
+/// <summary>The Quartz job both triggers fire; the trigger's data says which schedule.</summary>
+[DisallowConcurrentExecution]
+public sealed class ScheduledBackupJob(ScheduledBackupService scheduled) : IJob
+{
+    public const string ScheduleKey = "schedule";
+    public static readonly JobKey Key = new("scheduled-backup");
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        await scheduled.RunAsync(context.MergedJobDataMap.GetString(ScheduleKey)!, catchUp: false, cancellationToken);
+}
