@@ -3,7 +3,7 @@ using BackupManager.Core.Archive;
 using BackupManager.Core.Database;
 using BackupManager.Core.Files;
 using BackupManager.Core.Restore;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core;

@@ -1,6 +1,6 @@
 using BackupManager.Core.Archive;
 using BackupManager.Core.Files;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 
 namespace BackupManager.Core;
 

@@ -1,5 +1,6 @@
 using BackupManager.Core.Archive;
 using BackupManager.Core.Restore;
+using BackupManager.Core.IO;
 using BackupManager.Core.Storage;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,6 @@
 using BackupManager.Core.Archive;
 using BackupManager.Core.Restore;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core;

@@ -1,6 +1,6 @@
 using BackupManager.Core;
 using BackupManager.Web.Configuration;
-using BackupManager.Web.Console;
+using BackupManager.Web.Commands;
 using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.Options;
 
@@ -65,7 +65,7 @@ public static class BackupEngineHostingExtensions
     /// exit code for it.</summary>
     public static int ReportConfigurationError(OptionsValidationException e)
     {
-        System.Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, e.Failures));
+        Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, e.Failures));
         return ExitCodes.Usage;
     }
 

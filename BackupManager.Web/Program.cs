@@ -1,12 +1,12 @@
 using BackupManager.Web;
-using BackupManager.Web.Console;
+using BackupManager.Web.Commands;
 using BackupManager.Web.Identity;
 using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.Options;
 
 // Nothing this process creates (backups, audit log, temp files, restored files before their recorded mode) is readable
 // by other local users.
-BackupManager.Core.Storage.PrivateFiles.RestrictProcessUmask();
+BackupManager.Core.IO.PrivateFiles.RestrictProcessUmask();
 
 // app:* commands run on a host of their own, without the web front ends (see ConsoleCommandRunner.BuildHost).
 if (ConsoleCommandRunner.IsCommand(args)) return await ConsoleCommandRunner.RunAsync(args);

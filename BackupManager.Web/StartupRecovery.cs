@@ -1,6 +1,6 @@
 using BackupManager.Core;
 using BackupManager.Web.Configuration;
-using BackupManager.Web.Console;
+using BackupManager.Web.Commands;
 using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using BackupManager.Web.Backups;
+using BackupManager.Web.Services;
 using BackupManager.Web.Components;
 using BackupManager.Web.Components.Account;
 using BackupManager.Web.Endpoints;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 
 namespace BackupManager.Core.Archive;
 

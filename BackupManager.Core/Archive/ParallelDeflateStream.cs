@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 
 namespace BackupManager.Core.Archive;
 

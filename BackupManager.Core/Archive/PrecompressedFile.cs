@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Archive;
 

@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 
 namespace BackupManager.Core.Archive;
 

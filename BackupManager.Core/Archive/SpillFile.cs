@@ -1,3 +1,4 @@
+using BackupManager.Core.IO;
 using System.Collections;
 
 namespace BackupManager.Core.Archive;
@@ -12,7 +13,7 @@ internal static class SpillFile
     public static FileStream Create(string path)
     {
         var stream = new FileStream(path,
-            Storage.PrivateFiles.Create(FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
+            IO.PrivateFiles.Create(FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
             OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None));
         if (!OperatingSystem.IsWindows()) File.Delete(path);
         return stream;

@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.IO.Hashing;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 
 namespace BackupManager.Core.Archive;
 

@@ -1,3 +1,4 @@
+using BackupManager.Core.IO;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -32,7 +33,7 @@ internal sealed class AuditFile(string directory, string fileName, long maxFileB
                 Directory.CreateDirectory(directory);
                 RotateIfFull(bytes.Length);
                 // O_APPEND and one write per line: lines from several processes never interleave.
-                var options = Storage.PrivateFiles.Create(FileMode.Append, FileAccess.Write,
+                var options = IO.PrivateFiles.Create(FileMode.Append, FileAccess.Write,
                     FileShare.ReadWrite | FileShare.Delete);
                 using var stream = new FileStream(PathName, options);
                 stream.Write(bytes);

@@ -1,4 +1,4 @@
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;

@@ -1,4 +1,3 @@
-using BackupManager.Core.Storage;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;

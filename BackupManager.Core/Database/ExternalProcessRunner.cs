@@ -1,4 +1,4 @@
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
@@ -38,7 +38,7 @@ public sealed class ExternalProcessRunner(ILogger<ExternalProcessRunner> logger)
         try
         {
             process.Start();
-            if (request.LowPriority) Storage.LowPriority.ApplyToProcess(process.Id);
+            if (request.LowPriority) IO.LowPriority.ApplyToProcess(process.Id);
         }
         catch (Win32Exception e)
         {

@@ -1,3 +1,4 @@
+using BackupManager.Core.IO;
 using Npgsql;
 
 namespace BackupManager.Core.Database;

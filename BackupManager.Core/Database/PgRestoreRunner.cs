@@ -1,3 +1,4 @@
+using BackupManager.Core.IO;
 using Npgsql;
 using static BackupManager.Core.Database.PgTools;
 
@@ -139,7 +140,7 @@ public sealed partial class PgRestoreRunner(PostgresTarget target, BackupOptions
                 // The caller's stream is verified as it is written, so the dump is checked whole before pg_restore
                 // reads it.
                 await using (var dumpFile = new FileStream(dumpPath,
-                    Storage.PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1 << 20)))
+                    IO.PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1 << 20)))
                     await writeDump(dumpFile, cancellationToken).ConfigureAwait(false);
                 arguments.Add(dumpPath);
             }

@@ -1,3 +1,4 @@
+using BackupManager.Core.IO;
 using Microsoft.Extensions.FileSystemGlobbing;
 
 namespace BackupManager.Core.Files;
@@ -19,7 +20,7 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
             return files;
         }
         files.Add(Describe(root, "", new DirectoryInfo(root.FullPath), 0,
-            Storage.NativeFileSystem.Stat(root.FullPath)));
+            IO.NativeFileSystem.Stat(root.FullPath)));
         var pending = new Stack<string>();
         pending.Push(root.FullPath);
         var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false,
@@ -48,12 +49,12 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
                     pending.Push(child.FullName);
                     if (!IsExcludedFolder(relative) && NameIsSafe(child, relative, warnings))
                         files.Add(Describe(root, relative, directoryInfo, 0,
-                            Storage.NativeFileSystem.Stat(child.FullName)));
+                            IO.NativeFileSystem.Stat(child.FullName)));
                     continue;
                 }
                 if (child is not FileInfo file
                     || (file.Attributes & (FileAttributes.Device | FileAttributes.System)) != 0) continue;
-                var status = Storage.NativeFileSystem.Stat(child.FullName);
+                var status = IO.NativeFileSystem.Stat(child.FullName);
                 if (status is { IsRegularFile: false })
                 {
                     warnings.Add($"{child.FullName} is a pipe, socket or device, not a file, and was skipped.");
@@ -87,7 +88,7 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
     private static readonly bool RecordOwners = Environment.IsPrivilegedProcess;
 
     private static ScannedFile Describe(FileRoot root, string relative, FileSystemInfo info, long size,
-        Storage.FileStatus? status)
+        IO.FileStatus? status)
     {
         var type = info is DirectoryInfo ? 0x4000u : 0x8000u;
         var mode = status is { } s

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 
 namespace BackupManager.Core.Jobs;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 
 namespace BackupManager.Core.Locking;
 

@@ -1,6 +1,5 @@
 using BackupManager.Core.Offsite.Age;
-using BackupManager.Core.Offsite.Storage;
-using BackupManager.Core.Storage;
+using BackupManager.Core.Offsite.Destinations;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

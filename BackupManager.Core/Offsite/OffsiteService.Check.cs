@@ -1,5 +1,5 @@
 using BackupManager.Core.Archive;
-using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Offsite.Destinations;
 using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Offsite;

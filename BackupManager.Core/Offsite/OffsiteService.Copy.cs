@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json;
 using BackupManager.Core.Archive;
 using BackupManager.Core.Offsite.Age;
-using BackupManager.Core.Offsite.Storage;
-using BackupManager.Core.Storage;
+using BackupManager.Core.Offsite.Destinations;
+using BackupManager.Core.IO;
 using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Offsite;

@@ -2,7 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using BackupManager.Core.Archive;
 using BackupManager.Core.Offsite.Age;
-using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Offsite.Destinations;
+using BackupManager.Core.IO;
 using BackupManager.Core.Storage;
 using Microsoft.Extensions.Logging;
 

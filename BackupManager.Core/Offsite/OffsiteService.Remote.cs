@@ -1,4 +1,5 @@
-using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Offsite.Destinations;
+using BackupManager.Core.IO;
 using BackupManager.Core.Storage;
 using Microsoft.Extensions.Logging;
 

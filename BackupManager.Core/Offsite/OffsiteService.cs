@@ -1,5 +1,6 @@
 using BackupManager.Core.Offsite.Age;
-using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Offsite.Destinations;
+using BackupManager.Core.IO;
 using BackupManager.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

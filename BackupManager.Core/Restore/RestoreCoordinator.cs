@@ -1,6 +1,6 @@
 using BackupManager.Core.Archive;
 using BackupManager.Core.Database;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Restore;
 

@@ -1,3 +1,4 @@
+using BackupManager.Core.IO;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using BackupManager.Core.Archive;

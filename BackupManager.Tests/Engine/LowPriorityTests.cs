@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using BackupManager.Core;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 using BackupManager.Tests.Infrastructure;
 using Npgsql;
 

@@ -141,7 +141,7 @@ public sealed class SignedArchiveTests
             var file = Path.Combine(elsewhere.Documents, "letter.txt");
             TestFolder.WriteFile(file, "to the clinic"u8.ToArray());
             File.SetUnixFileMode(file, (UnixFileMode)0x1B6); // 0666
-            Core.Storage.NativeFileSystem.SetOwner(file, 1234, 1234);
+            Core.IO.NativeFileSystem.SetOwner(file, 1234, 1234);
             archive = await File.ReadAllBytesAsync(
                 elsewhere.PathOf((await elsewhere.CreateBackupAsync(BackupScope.FilesOnly)).Filename));
         }
@@ -153,7 +153,7 @@ public sealed class SignedArchiveTests
             AllowForeign: true));
 
         var restored = Path.Combine(h.Documents, "letter.txt");
-        var status = Core.Storage.NativeFileSystem.Stat(restored)!.Value;
+        var status = Core.IO.NativeFileSystem.Stat(restored)!.Value;
         Assert.Equal(0u, status.Uid); // the restoring user (root here), not the archive's 1234
         Assert.Equal("660", Convert.ToString(status.Permissions, 8));
     }

@@ -3,6 +3,7 @@ using System.IO.Hashing;
 using System.Security.Cryptography;
 using BackupManager.Core;
 using BackupManager.Core.Archive;
+using BackupManager.Core.IO;
 using BackupManager.Core.Storage;
 using BackupManager.Tests.Infrastructure;
 

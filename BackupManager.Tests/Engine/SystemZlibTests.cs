@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BackupManager.Core.Archive;
 using BackupManager.Tests.Infrastructure;
-using BackupManager.Web.Console;
+using BackupManager.Web.Commands;
 
 namespace BackupManager.Tests.Engine;
 

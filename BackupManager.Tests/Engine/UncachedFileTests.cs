@@ -1,4 +1,4 @@
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 using BackupManager.Tests.Infrastructure;
 
 namespace BackupManager.Tests.Engine;

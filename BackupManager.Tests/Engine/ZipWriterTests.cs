@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using BackupManager.Core.Archive;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 using BackupManager.Tests.Infrastructure;
 using static BackupManager.Tests.Engine.RoundTripTests;
 

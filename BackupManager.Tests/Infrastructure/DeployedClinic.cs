@@ -155,7 +155,7 @@ public static class DeployedClinic
         foreach (var path in entries.Order(StringComparer.Ordinal))
         {
             var directory = Directory.Exists(path);
-            var status = Core.Storage.NativeFileSystem.Stat(path)!.Value;
+            var status = Core.IO.NativeFileSystem.Stat(path)!.Value;
             var content = directory ? "folder" : Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)))[..16];
             var time = directory ? Directory.GetLastWriteTimeUtc(path) : File.GetLastWriteTimeUtc(path);
             if (wholeSeconds) time = time.AddTicks(-(time.Ticks % TimeSpan.TicksPerSecond));
@@ -172,5 +172,5 @@ public static class DeployedClinic
     }
 
     private static void SetOwner(string path, uint uid, uint gid) =>
-        Core.Storage.NativeFileSystem.SetOwner(path, uid, gid);
+        Core.IO.NativeFileSystem.SetOwner(path, uid, gid);
 }

@@ -1,7 +1,7 @@
 using BackupManager.Core;
 using BackupManager.Core.Drills;
 using BackupManager.Core.Offsite;
-using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Offsite.Destinations;
 using BackupManager.Web.Components.Pages;
 using Bunit;
 using Microsoft.AspNetCore.Components;

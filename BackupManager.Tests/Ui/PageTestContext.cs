@@ -4,7 +4,7 @@ using BackupManager.Core.Audit;
 using BackupManager.Core.Jobs;
 using BackupManager.Core.Locking;
 using BackupManager.Tests.Infrastructure;
-using BackupManager.Web.Backups;
+using BackupManager.Web.Services;
 using BackupManager.Web.Identity;
 using BackupManager.Web.Scheduling;
 using Bunit;
@@ -83,7 +83,7 @@ public sealed class PageTestContext : IAsyncDisposable
     public BackupJobRunner Jobs => Context.Services.GetRequiredService<BackupJobRunner>();
     /// <summary>Opens a destination's storage (set before the first render to wrap or replace the real one).
     /// </summary>
-    public Func<string, Core.Offsite.DestinationOptions, Core.Offsite.Storage.IDestinationStorage>? OpenStorage
+    public Func<string, Core.Offsite.DestinationOptions, Core.Offsite.Destinations.IDestinationStorage>? OpenStorage
     {
         get;
         set;

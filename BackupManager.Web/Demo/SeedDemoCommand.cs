@@ -6,7 +6,7 @@ using Npgsql;
 
 namespace BackupManager.Web.Demo;
 
-public sealed class SeedDemoCommand(DemoClinicSeeder seeder) : Console.IConsoleCommand
+public sealed class SeedDemoCommand(DemoClinicSeeder seeder) : Commands.IConsoleCommand
 {
     public string Name => "seed-demo";
     public string Usage => "";
@@ -15,7 +15,7 @@ public sealed class SeedDemoCommand(DemoClinicSeeder seeder) : Console.IConsoleC
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        foreach (var message in await seeder.SeedAsync(cancellationToken)) System.Console.Error.WriteLine(message);
-        return Console.ExitCodes.Success;
+        foreach (var message in await seeder.SeedAsync(cancellationToken)) Console.Error.WriteLine(message);
+        return Commands.ExitCodes.Success;
     }
 }

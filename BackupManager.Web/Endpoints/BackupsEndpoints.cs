@@ -1,6 +1,6 @@
 using BackupManager.Core;
 using BackupManager.Core.Jobs;
-using BackupManager.Web.Backups;
+using BackupManager.Web.Services;
 using BackupManager.Web.Identity;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;

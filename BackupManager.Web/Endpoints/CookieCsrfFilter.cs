@@ -1,5 +1,5 @@
 using BackupManager.Core.Audit;
-using BackupManager.Web.Backups;
+using BackupManager.Web.Services;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Identity;
 

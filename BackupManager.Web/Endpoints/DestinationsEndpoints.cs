@@ -1,7 +1,7 @@
 using BackupManager.Core;
 using BackupManager.Core.Jobs;
 using BackupManager.Core.Offsite;
-using BackupManager.Web.Backups;
+using BackupManager.Web.Services;
 using BackupManager.Web.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 

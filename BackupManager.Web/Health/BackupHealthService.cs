@@ -81,5 +81,5 @@ public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBa
     }
 
     private static void WriteState(string path, bool healthy) =>
-        Core.Storage.AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(healthy));
+        Core.IO.AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(healthy));
 }

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using BackupManager.Core.Jobs;
-using BackupManager.Web.Backups;
+using BackupManager.Web.Services;
 using BackupManager.Web.Data;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using BackupManager.Core.Storage;
 
 namespace BackupManager.Core.Offsite.Age;
 

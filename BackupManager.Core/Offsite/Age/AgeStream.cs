@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 
 namespace BackupManager.Core.Offsite.Age;
 

@@ -1,4 +1,4 @@
-using BackupManager.Core.Storage;
+using BackupManager.Core.IO;
 
 namespace BackupManager.Tests.Offsite.Conformance;
 

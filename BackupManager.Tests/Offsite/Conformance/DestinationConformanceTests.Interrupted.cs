@@ -1,4 +1,4 @@
-using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Offsite.Destinations;
 using BackupManager.Tests.Infrastructure;
 
 namespace BackupManager.Tests.Offsite.Conformance;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using BackupManager.Core.Offsite;
-using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Offsite.Destinations;
 using BackupManager.Tests.Infrastructure;
 
 namespace BackupManager.Tests.Offsite.Conformance;

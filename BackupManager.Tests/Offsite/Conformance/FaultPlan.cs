@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using BackupManager.Core.Offsite.Storage;
+using BackupManager.Core.Offsite.Destinations;
 
 namespace BackupManager.Tests.Offsite.Conformance;
 

@@ -48,7 +48,7 @@ public sealed class FaultyClinic : IAsyncDisposable
     }
 
     /// <summary>The real destination, without faults, to look at or damage what it holds.</summary>
-    public Core.Offsite.Storage.IDestinationStorage OpenReal() => OffsiteService.OpenStorage(Destination, Options);
+    public Core.Offsite.Destinations.IDestinationStorage OpenReal() => OffsiteService.OpenStorage(Destination, Options);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,5 @@
 using BackupManager.Core.Audit;
-using BackupManager.Web.Backups;
+using BackupManager.Web.Services;
 using BackupManager.Web.Data;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using BackupManager.Core;
+using BackupManager.Core.Offsite;
+
+namespace BackupManager.Web.Commands;
+
+public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService offsite,
+    Core.Locking.BackupOperationLock operationLock)
+    : IConsoleCommand
+{
+    public string Name => "restore-backup";
+    public string Usage
+        => "<filename> [--from <destination> --identity <file>] [--only-db|--only-files] [--force] [--allow-foreign]";
+    public string Summary
+        => "Verifies a backup (with --from: first fetches it from an off-site destination and decrypts it), replaces "
+        + "the database and/or files with the backup's, then archives the replaced state as a safety backup.";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var line = new CommandLine(arguments, ["--only-db", "--only-files", "--force", "--allow-foreign"],
+            ["--from", "--identity"]);
+        var filename = line.SinglePositional("backup filename");
+        var scope = ConsoleUser.Scope(line);
+        // One lease from the fetch to the end of the restore: a create in between could prune the fetched archive.
+        using var lease = line.Value("--from") is null ? null : operationLock.Acquire("restore", ConsoleUser.Name);
+        if (line.Value("--from") is { } destination)
+        {
+            var identities = OffsiteOutput.ReadIdentity(line.Value("--identity"));
+            var fetching = new TerminalProgress();
+            var fetched = await offsite.FetchAsync(destination, filename, identities, ConsoleUser.Name, fetching,
+                cancellationToken);
+            fetching.Done();
+            Core.Restore.FaultInjection.PauseAt(Core.Restore.FaultInjection.Fetched);
+            Console.Error.WriteLine(
+                $"Fetched {fetched.Filename} from {destination} and verified "
+                + "it"
+                + (fetched.Foreign
+                    ? " (it carries no signature of this installation: if you trust it, add --allow-foreign)"
+                    : "")
+                + ".");
+        }
+        else if (line.Value("--identity") is not null) throw new UsageException(
+            "--identity goes with --from <destination>.");
+        backups.GetArchivePath(filename);
+        var what = scope switch { BackupScope.DatabaseOnly => "the database", BackupScope.FilesOnly => "the files",
+            _ => "the database and the files" };
+        if (!ConsoleUser.Confirm(
+            $"This replaces {what} with the contents of {filename} (the current state is kept and archived as a "
+            + $"safety backup).", filename, line.Has("--force")))
+        {
+            Console.Error.WriteLine("Not confirmed; nothing was changed.");
+            return ExitCodes.Failure;
+        }
+        var progress = new TerminalProgress();
+        var result = await backups.RestoreAsync(
+            new RestoreBackupRequest(filename, scope, ConsoleUser.Name, line.Has("--allow-foreign")), progress,
+            cancellationToken);
+        progress.Done();
+        Console.Error.WriteLine($"Restored {result.Filename}" +
+            (result.RestoredDatabase ? "; database replaced" : "") +
+            (result.RestoredFolders.Count > 0 ? $"; folders replaced: {string.Join(", ", result.RestoredFolders)}"
+                : "") +
+            (result.SafetyBackup is null ? "." : $". Safety backup of the previous state: {result.SafetyBackup}."));
+        foreach (var warning in result.Warnings) Console.Error.WriteLine($"Warning: {warning}");
+        return ExitCodes.Success;
+    }
+}

@@ -1,4 +1,0 @@
-namespace BackupManager.Web.Console;
-
-/// <summary>The command line was wrong; the message says how.</summary>
-public sealed class UsageException(string message) : Exception(message);
