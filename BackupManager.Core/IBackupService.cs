@@ -8,8 +8,10 @@ namespace BackupManager.Core;
 /// <item>Create, restore, delete and prune take the cross-process operation lock and fail at once with
 /// <see cref="BackupErrorKind.Busy"/> while another operation runs; list, verify and path lookups do not block.</item>
 /// <item>Filenames are validated by the backup folder: nothing outside it is ever read, written or deleted.</item>
-/// <item>A create either produces a complete, listed archive or leaves nothing. A restore verifies first, makes a
-/// safety backup, and then changes the database and folders all together or not at all.</item>
+/// <item>A create either produces a complete, listed archive or leaves nothing. A restore verifies first, stages,
+/// then changes the database and folders all together or not at all; the state it replaced is parked and archived
+/// right after the swap as the pre-restore safety backup (so it holds every write made up to the swap), and the
+/// parked copies are dropped only once that backup is written.</item>
 /// <item>Every failure meant for a person is a <see cref="BackupException"/> whose message says what to do.</item>
 /// <item>The acting user is a parameter (scheduled jobs have none); the engine never reads an HTTP or circuit
 /// user.</item>
