@@ -100,12 +100,22 @@ public sealed class SafetyTests
     {
         await using var h = await EngineHarness.CreateAsync();
         await h.SeedAsync();
-        var results = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
-        {
-            try { await h.CreateBackupAsync(); return "ok"; }
-            catch (BackupException e) when (e.Kind == BackupErrorKind.Busy) { return "busy"; }
-        })));
-        Assert.Equal(["busy", "ok"], results.Order());
+        // The first create holds at its first step (lock taken) until the second has answered: no timing luck.
+        var secondAnswered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = false;
+        var first = Task.Run(() => h.Engine.CreateAsync(new CreateBackupRequest(BackupScope.Full, BackupTrigger.Manual,
+            "first"), new SynchronousProgress<BackupProgress>(_ =>
+            {
+                if (held) return;
+                held = true;
+                secondAnswered.Task.Wait(TimeSpan.FromMinutes(2));
+            })));
+        while (!held && !first.IsCompleted) await Task.Delay(10);
+        try { await h.CreateBackupAsync(); secondAnswered.SetResult("ok"); }
+        catch (BackupException e) when (e.Kind == BackupErrorKind.Busy) { secondAnswered.SetResult("busy"); }
+        await first;
+        Assert.Equal("busy", await secondAnswered.Task);
+        Assert.Single(await h.Engine.ListAsync());
     }
 
     [Fact]
