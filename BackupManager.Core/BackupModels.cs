@@ -1,3 +1,4 @@
+using BackupManager.Core.Locking;
 namespace BackupManager.Core;
 
 /// <summary>Why a backup was made; retention keeps each kind by its own rule.</summary>
@@ -39,14 +40,14 @@ public enum BackupPriority { Normal, Low }
 /// <summary>A request to make a backup. <paramref name="RequestedBy"/> is the acting user, or the job for
 /// schedules.</summary>
 public sealed record CreateBackupRequest(BackupScope Scope, BackupTrigger Trigger, string RequestedBy,
-    BackupPriority Priority = BackupPriority.Normal);
+    BackupPriority Priority = BackupPriority.Normal, BackupOperationLock.Lease? Lease = null);
 
 /// <summary>
 /// A request to restore <paramref name="Filename"/> over the live database and folders. <paramref name="AllowForeign"/>
 /// is the explicit confirmation a foreign archive (not made by this installation) needs.
 /// </summary>
 public sealed record RestoreBackupRequest(string Filename, BackupScope Scope, string RequestedBy,
-    bool AllowForeign = false);
+    bool AllowForeign = false, BackupOperationLock.Lease? Lease = null);
 
 /// <summary>What a restore did.</summary>
 public sealed record RestoreResult(string Filename, string? SafetyBackup, bool RestoredDatabase,

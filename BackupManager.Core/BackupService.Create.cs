@@ -13,7 +13,7 @@ public sealed partial class BackupService
     public async Task<BackupInfo> CreateAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        using var lease = _lock.Acquire("create", request.RequestedBy);
+        using var lease = _lock.AcquireUnless(request.Lease, "create", request.RequestedBy);
         var created = await CreateLockedAsync(request, progress, cancellationToken).ConfigureAwait(false);
         await VerifyThenApplyRetentionAsync(created.Filename, progress, cancellationToken).ConfigureAwait(false);
         return created;

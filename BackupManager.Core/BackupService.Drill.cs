@@ -12,7 +12,7 @@ public sealed partial class BackupService
     public async Task<DrillResult> DrillAsync(DrillRequest request, IProgress<BackupProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        using var lease = _lock.Acquire("drill", request.RequestedBy);
+        using var lease = _lock.AcquireUnless(request.Lease, "drill", request.RequestedBy);
         await FinishPendingRestoreAsync().ConfigureAwait(false);
         var startedAt = _time.GetUtcNow();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();

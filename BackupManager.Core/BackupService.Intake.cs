@@ -1,3 +1,4 @@
+using BackupManager.Core.Locking;
 using BackupManager.Core.Archive;
 using BackupManager.Core.Restore;
 using BackupManager.Core.IO;
@@ -78,7 +79,7 @@ public sealed partial class BackupService
     }
 
     public async Task<BackupInfo> AddExactCopyAsync(string filename, string rebuiltFile, string requestedBy,
-        CancellationToken cancellationToken = default)
+        BackupOperationLock.Lease? lease = null, CancellationToken cancellationToken = default)
     {
         var temp = rebuiltFile;
         // Only a file in the backup folder's own intake area may be committed (a rename, never a copy); checked
@@ -91,7 +92,7 @@ public sealed partial class BackupService
         {
             if (!BackupFileName.IsValid(filename)) throw new BackupException(BackupErrorKind.InvalidInput,
                 $"'{filename}' is not a backup filename (backup-YYYY-MM-DD_HH-mm-ss.zip).");
-            using var lease = _lock.Acquire("fetch", requestedBy);
+            using var own = _lock.AcquireUnless(lease, "fetch", requestedBy);
             DateTimeOffset createdAt;
             using (var archive = BackupArchiveReader.Open(temp, filename))
             {

@@ -9,7 +9,7 @@ public sealed partial class BackupService
     public async Task<RestoreResult> RestoreAsync(RestoreBackupRequest request,
         IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        using var lease = _lock.Acquire("restore", request.RequestedBy);
+        using var lease = _lock.AcquireUnless(request.Lease, "restore", request.RequestedBy);
         var path = _store.ResolveExisting(request.Filename);
         await FinishPendingRestoreAsync().ConfigureAwait(false);
         // Opening checks every byte outside the entries; each entry's bytes are checked as they stream into the

@@ -1,3 +1,4 @@
+using BackupManager.Core.Locking;
 using BackupManager.Core.Retention;
 
 namespace BackupManager.Core;
@@ -5,8 +6,11 @@ namespace BackupManager.Core;
 /// <summary>
 /// The backup engine as every front end (page, REST API, console commands, schedules) sees it. Contract:
 /// <list type="bullet">
-/// <item>Create, restore, delete and prune take the cross-process operation lock and fail at once with
-/// <see cref="BackupErrorKind.Busy"/> while another operation runs; list, verify and path lookups do not block.</item>
+/// <item>Create, restore, drill, upload, exact copy, delete and prune take the cross-process operation lock and fail
+/// at once with <see cref="BackupErrorKind.Busy"/> while another operation runs; list, verify and path lookups do not
+/// block. A caller that already holds the lock (the job runner, a fetch-then-restore) hands its lease on in the
+/// request's <c>Lease</c> (or the <c>lease</c> argument), and the operation runs under it without taking the lock
+/// again; the lock is not re-entrant.</item>
 /// <item>Filenames are validated by the backup folder: nothing outside it is ever read, written or deleted.</item>
 /// <item>A create either produces a complete, listed archive or leaves nothing. A restore verifies first, stages,
 /// then changes the database and folders all together or not at all; the state it replaced is parked and archived
@@ -52,7 +56,7 @@ public interface IBackupService
     /// name is already there with the same bytes, that one is returned.
     /// </summary>
     Task<BackupInfo> AddExactCopyAsync(string filename, string rebuiltFile,
-        string requestedBy, CancellationToken cancellationToken = default);
+        string requestedBy, BackupOperationLock.Lease? lease = null, CancellationToken cancellationToken = default);
     /// <summary>
     /// A restore drill: restores the newest backup (or the one named) into a scratch database and scratch folders
     /// through

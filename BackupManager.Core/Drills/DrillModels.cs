@@ -1,9 +1,10 @@
+using BackupManager.Core.Locking;
 using System.Text.Json;
 
 namespace BackupManager.Core.Drills;
 
 /// <summary>A request for a restore drill: <paramref name="Filename"/>, or the newest backup when null.</summary>
-public sealed record DrillRequest(string? Filename, string RequestedBy);
+public sealed record DrillRequest(string? Filename, string RequestedBy, BackupOperationLock.Lease? Lease = null);
 
 /// <summary>
 /// What one restore drill found. <see cref="RestoreDuration"/> is the clinic's measured recovery time for that backup:

@@ -1,3 +1,4 @@
+using BackupManager.Core.Locking;
 using BackupManager.Core.Audit;
 using BackupManager.Core.Drills;
 using BackupManager.Core.Offsite.Age;
@@ -22,7 +23,7 @@ public sealed partial class BackupJobRunner
             throw;
         }
         var job = NewJob(BackupJobKind.Copy, BackupScope.Full, actor) with { Destination = name };
-        return Start(job, null, "copy-offsite", actor, async (running, progress, token) =>
+        return Start(job, null, "copy-offsite", actor, async (running, _, progress, token) =>
         {
             var reports = await offsite.CopyPendingAsync(destination: name, progress: progress,
                 cancellationToken: token).ConfigureAwait(false);
@@ -47,10 +48,11 @@ public sealed partial class BackupJobRunner
             if (!Storage.BackupFileName.IsValid(filename)) throw new BackupException(BackupErrorKind.InvalidInput,
                 $"'{filename}' is not a backup filename (backup-YYYY-MM-DD_HH-mm-ss.zip).");
             var job = NewJob(BackupJobKind.FetchRestore, scope, actor) with { Filename = filename, Destination = name };
-            return Start(job, "restore", "restore", actor, async (running, progress, token) =>
+            return Start(job, "restore", "restore", actor, async (running, lease, progress, token) =>
             {
-                await FetchAsync(name, filename, identities, actor, progress, token).ConfigureAwait(false);
-                return await RestoreAsync(running, allowForeign, actor, progress, token).ConfigureAwait(false);
+                await FetchAsync(name, filename, identities, actor, lease, progress, token).ConfigureAwait(false);
+                return await RestoreAsync(running, allowForeign, actor, lease, progress, token)
+                    .ConfigureAwait(false);
             });
         }
         catch
@@ -64,19 +66,20 @@ public sealed partial class BackupJobRunner
     /// A drill that ran but did not pass is a failed job; <see cref="BackupJob.Drill"/> holds what it found.</summary>
     public BackupJob StartDrill(string? filename, Actor actor) =>
         Start(NewJob(BackupJobKind.Drill, BackupScope.Full, actor) with { Filename = filename }, "drill",
-            "restore-drill", actor, (job, progress, token) => DrillAsync(job, actor, progress, token));
+            "restore-drill", actor, (job, lease, progress, token) => DrillAsync(job, actor, lease, progress, token));
 
     /// <summary>Runs a drill for a schedule: waits up to <paramref name="waitForLock"/> for a running operation, then
     /// drills as a visible job and returns its final state. Throws Busy when the lock did not come free in time.
     /// </summary>
     public Task<BackupJob> RunDrillAsync(Actor actor, TimeSpan waitForLock, CancellationToken cancellationToken) =>
         RunWhenFreeAsync(NewJob(BackupJobKind.Drill, BackupScope.Full, actor), "drill", "restore-drill", actor,
-            waitForLock, (job, progress, token) => DrillAsync(job, actor, progress, token), cancellationToken);
+            waitForLock, (job, lease, progress, token) => DrillAsync(job, actor, lease, progress, token),
+            cancellationToken);
 
-    private async Task<BackupJob> DrillAsync(BackupJob job, Actor actor, IProgress<BackupProgress> progress,
-        CancellationToken token)
+    private async Task<BackupJob> DrillAsync(BackupJob job, Actor actor, BackupOperationLock.Lease? lease,
+        IProgress<BackupProgress> progress, CancellationToken token)
     {
-        var result = await engine.DrillAsync(new DrillRequest(job.Filename, actor.Name), progress, token)
+        var result = await engine.DrillAsync(new DrillRequest(job.Filename, actor.Name, lease), progress, token)
             .ConfigureAwait(false);
         return job with { Filename = result.Filename, Drill = result, Error = result.Passed ? null
             : $"The drill of {result.Filename} failed: {string.Join(" ", result.Failures)}" };
@@ -85,13 +88,13 @@ public sealed partial class BackupJobRunner
     /// <summary>The fetch half of a fetch-then-restore, audited on its own as before
     /// (<c>fetch-from:destination</c>).</summary>
     private async Task FetchAsync(string destination, string filename, IReadOnlyList<AgeIdentity> identities,
-        Actor actor, IProgress<BackupProgress> progress, CancellationToken token)
+        Actor actor, BackupOperationLock.Lease? lease, IProgress<BackupProgress> progress, CancellationToken token)
     {
         var action = $"fetch-from:{destination}";
         progress.Report(new BackupProgress("fetch", $"Fetching {filename} from {destination}"));
         try
         {
-            await offsite.FetchAsync(destination, filename, identities, actor.Name, progress, token)
+            await offsite.FetchAsync(destination, filename, identities, actor.Name, progress, token, lease)
                 .ConfigureAwait(false);
             audit.Record(actor.Name, actor.Address, action, filename, AuditOutcome.Succeeded);
         }

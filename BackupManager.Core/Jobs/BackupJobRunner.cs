@@ -11,8 +11,8 @@ namespace BackupManager.Core.Jobs;
 /// creates, restores, off-site copies, fetch-then-restore and drills. Contract: a <c>Start…</c> method checks its
 /// input and, for the kinds that need it (all but a copy, which serialises per destination on its own), takes the
 /// operation lock before it returns, so a caller learns at once whether the job started (a
-/// <see cref="BackupErrorKind.Busy"/> exception otherwise); the job then owns the lock until it finishes, and the
-/// engine's own acquisitions inside it are re-entrant. Every state change is published to subscribers; the last 100
+/// <see cref="BackupErrorKind.Busy"/> exception otherwise); the job then owns the lease until it finishes and hands it
+/// to every engine call it makes (the lock is taken once per job). Every state change is published to subscribers; the last 100
 /// jobs stay queryable. Each job's start and outcome go to the audit log.
 /// </summary>
 public sealed partial class BackupJobRunner(IBackupService engine, OffsiteService offsite,
@@ -25,8 +25,8 @@ public sealed partial class BackupJobRunner(IBackupService engine, OffsiteServic
 
     /// <summary>A job's work: returns the job with its results (an <see cref="BackupJob.Error"/> marks it failed).
     /// </summary>
-    private delegate Task<BackupJob> JobWork(BackupJob job, IProgress<BackupProgress> progress,
-        CancellationToken cancellationToken);
+    private delegate Task<BackupJob> JobWork(BackupJob job, BackupOperationLock.Lease? lease,
+        IProgress<BackupProgress> progress, CancellationToken cancellationToken);
 
     /// <summary>The job currently running, if any (for pages that open while it runs).</summary>
     public BackupJob? Current => _jobs.Values.Where(j => !j.IsFinished).OrderBy(j => j.CreatedAt).FirstOrDefault();
@@ -37,10 +37,11 @@ public sealed partial class BackupJobRunner(IBackupService engine, OffsiteServic
 
     public BackupJob StartCreate(BackupScope scope, BackupTrigger trigger, Actor actor,
         BackupPriority priority = BackupPriority.Normal) =>
-        Start(NewJob(BackupJobKind.Create, scope, actor), "create", "create", actor, async (job, progress, token) =>
+        Start(NewJob(BackupJobKind.Create, scope, actor), "create", "create", actor,
+            async (job, lease, progress, token) =>
         {
-            var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority),
-                progress, token).ConfigureAwait(false);
+            var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority,
+                lease), progress, token).ConfigureAwait(false);
             return job with { Filename = created.Filename };
         });
 
@@ -55,7 +56,7 @@ public sealed partial class BackupJobRunner(IBackupService engine, OffsiteServic
             b.Filename == filename) is { Foreign: true })
             throw Archive.ArchiveSigner.RefusedAsForeign(filename);
         return Start(NewJob(BackupJobKind.Restore, scope, actor) with { Filename = filename }, "restore", "restore",
-            actor, (job, progress, token) => RestoreAsync(job, allowForeign, actor, progress, token));
+            actor, (job, lease, progress, token) => RestoreAsync(job, allowForeign, actor, lease, progress, token));
     }
 
     /// <summary>
@@ -67,26 +68,23 @@ public sealed partial class BackupJobRunner(IBackupService engine, OffsiteServic
         TimeSpan waitForLock, CancellationToken cancellationToken,
         BackupPriority priority = BackupPriority.Normal) =>
         RunWhenFreeAsync(NewJob(BackupJobKind.Create, scope, actor), "create", "create", actor, waitForLock,
-            async (running, progress, token) =>
+            async (running, lease, progress, token) =>
             {
-                var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority),
-                    progress, token).ConfigureAwait(false);
+                var created = await engine.CreateAsync(new CreateBackupRequest(scope, trigger, actor.Name, priority,
+                    lease), progress, token).ConfigureAwait(false);
                 return running with { Filename = created.Filename };
             }, cancellationToken);
 
     /// <summary>Waits up to <paramref name="waitForLock"/> for the operation lock, then runs <paramref name="job"/>
     /// under it and returns its final state; Busy when the lock did not come free in time.</summary>
     private async Task<BackupJob> RunWhenFreeAsync(BackupJob job, string lockName, string action, Actor actor,
-        TimeSpan waitForLock, JobWork work, CancellationToken cancellationToken) =>
-        // Run in a flow of its own so the lock's re-entrancy never leaks to the caller.
-        await Task.Run(async () =>
-        {
-            using var lease = await operationLock.WaitAsync(lockName, actor.Name, waitForLock,
-                cancellationToken).ConfigureAwait(false);
-            operationLock.EnterFlow(lease);
-            Publish(job);
-            return await RunAsync(job, action, actor, work).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
+        TimeSpan waitForLock, JobWork work, CancellationToken cancellationToken)
+    {
+        using var lease = await operationLock.WaitAsync(lockName, actor.Name, waitForLock,
+            cancellationToken).ConfigureAwait(false);
+        Publish(job);
+        return await RunAsync(job, lease, action, actor, work).ConfigureAwait(false);
+    }
 
     /// <summary>Subscribes to every job change; dispose the result to stop. Handlers run on the job's thread.</summary>
     public IDisposable Subscribe(Action<BackupJob> onChanged)
@@ -110,47 +108,36 @@ public sealed partial class BackupJobRunner(IBackupService engine, OffsiteServic
         new(Guid.NewGuid(), kind, BackupJobStatus.Queued, actor.Name, time.GetUtcNow(), scope);
 
     private async Task<BackupJob> RestoreAsync(BackupJob job, bool allowForeign, Actor actor,
-        IProgress<BackupProgress> progress, CancellationToken token)
+        BackupOperationLock.Lease? lease, IProgress<BackupProgress> progress, CancellationToken token)
     {
         var result = await engine.RestoreAsync(new RestoreBackupRequest(job.Filename!, job.Scope, actor.Name,
-            allowForeign), progress, token).ConfigureAwait(false);
+            allowForeign, lease), progress, token).ConfigureAwait(false);
         return job with { Filename = result.Filename, SafetyBackup = result.SafetyBackup,
             Warning = result.Warnings.Count == 0 ? null : string.Join(" ", result.Warnings) };
     }
 
-    /// <summary>Starts <paramref name="job"/>: under the operation lock named <paramref name="lockName"/> (taken in
-    /// the job's own flow), or without it when null; audited as <paramref name="action"/>.</summary>
+    /// <summary>Starts <paramref name="job"/>: under the operation lock named <paramref name="lockName"/> (taken
+    /// here, before it returns, and handed to the job), or without it when null; audited as
+    /// <paramref name="action"/>.</summary>
     private BackupJob Start(BackupJob job, string? lockName, string action, Actor actor, JobWork work)
     {
-        var started = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        // The lock is taken inside the job's own flow (it is re-entrant per flow), never in the caller's.
-        _ = Task.Run(async () =>
-        {
-            var lease = lockName is null ? null : operationLock.TryAcquire(lockName, actor.Name);
-            if (lockName is not null && lease is null)
-            {
-                started.SetResult(false);
-                return;
-            }
-            using (lease)
-            {
-                Publish(job);
-                started.SetResult(true);
-                await RunAsync(job, action, actor, work).ConfigureAwait(false);
-            }
-        });
-        if (!started.Task.GetAwaiter().GetResult())
+        var lease = lockName is null ? null : operationLock.TryAcquire(lockName, actor.Name);
+        if (lockName is not null && lease is null)
         {
             audit.Record(actor.Name, actor.Address, action, AuditTarget(job), AuditOutcome.Refused,
                 "another backup operation is running");
-            operationLock.Acquire(lockName!, actor.Name).Dispose(); // throws the Busy error that names the holder
-            throw new BackupException(BackupErrorKind.Busy,
-                "Another backup operation is running. Wait for it to finish and try again.");
+            throw operationLock.BusyError();
         }
+        Publish(job);
+        _ = Task.Run(async () =>
+        {
+            using (lease) await RunAsync(job, lease, action, actor, work).ConfigureAwait(false);
+        });
         return job;
     }
 
-    private async Task<BackupJob> RunAsync(BackupJob job, string action, Actor actor, JobWork work)
+    private async Task<BackupJob> RunAsync(BackupJob job, BackupOperationLock.Lease? lease, string action, Actor actor,
+        JobWork work)
     {
         job = job with { Status = BackupJobStatus.Running };
         Publish(job);
@@ -158,7 +145,7 @@ public sealed partial class BackupJobRunner(IBackupService engine, OffsiteServic
         var progress = new JobProgress(this, () => job);
         try
         {
-            var done = await work(job, progress, CancellationToken.None).ConfigureAwait(false);
+            var done = await work(job, lease, progress, CancellationToken.None).ConfigureAwait(false);
             var failed = done.Error is not null;
             job = done with { Status = failed ? BackupJobStatus.Failed : BackupJobStatus.Succeeded,
                 FinishedAt = time.GetUtcNow(), Progress = progress.Last };

@@ -9,13 +9,11 @@ namespace BackupManager.Core.Locking;
 /// a process that dies (even by kill -9) releases it, because it is an OS file lock (flock through .NET's
 /// FileShare.None) on <c>.backupmanager.lock</c>, not a marker file. A refused caller gets a
 /// <see cref="BackupException"/> of kind <see cref="BackupErrorKind.Busy"/> that names the current holder.
-/// The lock is re-entrant within one logical flow (async-local): a job that reserved it can call the engine, whose
-/// own acquisition then succeeds without waiting on itself.
+/// The lock is not re-entrant: a caller that already holds a lease (the job runner, which takes it before it answers)
+/// hands it on explicitly, and the engine uses it through <see cref="AcquireUnless"/> instead of taking another.
 /// </summary>
 public sealed class BackupOperationLock(string backupDirectory)
 {
-    private readonly AsyncLocal<Lease?> _heldByThisFlow = new();
-
     public const string LockFileName = ".backupmanager.lock";
     private const string HolderFileName = ".backupmanager.lock.json";
 
@@ -27,35 +25,33 @@ public sealed class BackupOperationLock(string backupDirectory)
         TryAcquire(operation, actor) ?? throw BusyError();
 
     /// <summary>
-    /// Waits up to <paramref name="wait"/> for the lock (scheduled runs queue behind a manual one). The lease is made
-    /// re-entrant for the caller's flow by <see cref="EnterFlow"/>, which the caller must invoke itself:
-    /// an async method cannot hand an async-local value back to its caller.
+    /// The lease an operation runs under: <paramref name="held"/> when the caller hands one on (it must still be held,
+    /// and of this lock), otherwise a new one. Returns only what this call took (null when <paramref name="held"/> is
+    /// used), so the caller's <c>using</c> never releases a lease it was lent.
     /// </summary>
+    public Lease? AcquireUnless(Lease? held, string operation, string actor)
+    {
+        if (held is null) return Acquire(operation, actor);
+        if (!held.IsHeld || !ReferenceEquals(held.Owner, this))
+            throw new InvalidOperationException("The lease handed on is not a held lease of this backup folder's lock.");
+        return null;
+    }
+
+    /// <summary>Waits up to <paramref name="wait"/> for the lock (scheduled runs queue behind a manual one).</summary>
     public async Task<Lease> WaitAsync(string operation, string actor, TimeSpan wait,
         CancellationToken cancellationToken)
     {
         var deadline = DateTimeOffset.UtcNow + wait;
         while (true)
         {
-            if (TryAcquireOutsideFlow(operation, actor) is { } lease) return lease;
+            if (TryAcquire(operation, actor) is { } lease) return lease;
             if (DateTimeOffset.UtcNow >= deadline) throw BusyError();
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Makes <paramref name="lease"/> re-entrant for the current flow (call it directly, not from an async
-    /// helper).</summary>
-    public void EnterFlow(Lease lease) => _heldByThisFlow.Value = lease;
-
+    /// <summary>Takes the lock now, or returns null when another holds it (also when this process does).</summary>
     public Lease? TryAcquire(string operation, string actor)
-    {
-        if (_heldByThisFlow.Value is { IsHeld: true }) return Lease.Nested;
-        var lease = TryAcquireOutsideFlow(operation, actor);
-        if (lease is not null) _heldByThisFlow.Value = lease;
-        return lease;
-    }
-
-    private Lease? TryAcquireOutsideFlow(string operation, string actor)
     {
         Directory.CreateDirectory(backupDirectory);
         FileStream stream;
@@ -69,7 +65,7 @@ public sealed class BackupOperationLock(string backupDirectory)
         }
         var holder = new LockHolder(operation, actor, Environment.ProcessId, DateTimeOffset.UtcNow);
         AtomicFile.WriteAllBytes(HolderPath, JsonSerializer.SerializeToUtf8Bytes(holder, BackupJson.Options));
-        return new Lease(stream, HolderPath);
+        return new Lease(this, stream, HolderPath);
     }
 
     /// <summary>The current holder, if one is known (best effort: the lock itself is the truth).</summary>
@@ -102,19 +98,19 @@ public sealed class BackupOperationLock(string backupDirectory)
     }
 
     /// <summary>A held lock; disposing releases it.</summary>
-    public sealed class Lease(FileStream? stream, string? holderPath) : IDisposable
+    public sealed class Lease(BackupOperationLock owner, FileStream stream, string holderPath) : IDisposable
     {
-        /// <summary>Returned to a flow that already holds the lock; disposing it releases nothing.</summary>
-        internal static readonly Lease Nested = new(null, null);
         private bool _released;
 
-        public bool IsHeld => !_released && stream is not null;
+        internal BackupOperationLock Owner => owner;
+
+        public bool IsHeld => !_released;
 
         public void Dispose()
         {
-            if (_released || stream is null) return;
+            if (_released) return;
             _released = true;
-            try { File.Delete(holderPath!); } catch (IOException) { /* informational file only */ }
+            try { File.Delete(holderPath); } catch (IOException) { /* informational file only */ }
             stream.Dispose();
         }
     }

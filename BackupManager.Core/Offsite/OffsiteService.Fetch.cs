@@ -1,3 +1,4 @@
+using BackupManager.Core.Locking;
 using System.Security.Cryptography;
 using System.Text;
 using BackupManager.Core.Archive;
@@ -35,7 +36,8 @@ public sealed partial class OffsiteService
     /// </summary>
     public async Task<BackupInfo> FetchAsync(string destination, string filename, IReadOnlyList<AgeIdentity> identities,
         string requestedBy,
-        IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default,
+        BackupOperationLock.Lease? lease = null)
     {
         var (name, options) = Destination(destination);
         if (!BackupFileName.IsValid(filename)) throw new BackupException(BackupErrorKind.InvalidInput,
@@ -80,7 +82,7 @@ public sealed partial class OffsiteService
                 File.Delete(rebuilt);
                 throw;
             }
-            var info = await _backups.AddExactCopyAsync(filename, rebuilt, requestedBy, cancellationToken)
+            var info = await _backups.AddExactCopyAsync(filename, rebuilt, requestedBy, lease, cancellationToken)
                 .ConfigureAwait(false);
 
             if (catalog.Encrypted) await AdoptNamingKeyAsync(storage, catalog, identities,

@@ -73,7 +73,7 @@ public sealed class SafetyTests
         File.WriteAllText(Path.Combine(h.Documents, "a.txt"), "a");
         var backup = await h.CreateBackupAsync(BackupScope.FilesOnly);
 
-        // Held by another flow, like another request or job of the same process (the lock is re-entrant per flow).
+        // Held by another request or job of the same process.
         using (await Task.Run(() => h.Get<BackupOperationLock>().Acquire("restore", "alice@clinic")))
         {
             foreach (var attempt in new Func<Task>[]
@@ -93,6 +93,38 @@ public sealed class SafetyTests
             await h.Engine.VerifyAsync(backup.Filename);
         }
         await h.CreateBackupAsync(BackupScope.FilesOnly);
+    }
+
+    [Fact]
+    public async Task A_lease_handed_on_is_used_once_and_the_lock_is_never_re_entered()
+    {
+        await using var h = await EngineHarness.CreateAsync(withDatabase: false);
+        File.WriteAllText(Path.Combine(h.Documents, "a.txt"), "a");
+        var locking = h.Get<BackupOperationLock>();
+
+        using (var lease = locking.Acquire("create", "job"))
+        {
+            // Without its lease, even the holder's own flow is refused: nothing is taken twice by accident.
+            var busy = await Assert.ThrowsAsync<BackupException>(() => h.CreateBackupAsync(BackupScope.FilesOnly));
+            Assert.Equal(BackupErrorKind.Busy, busy.Kind);
+            var first = await h.Engine.CreateAsync(new CreateBackupRequest(BackupScope.FilesOnly,
+                BackupTrigger.Manual, "job", Lease: lease));
+            // The engine used the lease and left it held: the job decides when the lock goes.
+            Assert.True(lease.IsHeld);
+            Assert.Null(locking.TryAcquire("restore", "someone"));
+            await Task.Delay(1100); // backup names are per second
+            await h.Engine.RestoreAsync(new RestoreBackupRequest(first.Filename, BackupScope.FilesOnly, "job",
+                Lease: lease));
+            Assert.True(lease.IsHeld);
+        }
+
+        var released = locking.Acquire("create", "job");
+        released.Dispose();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => h.Engine.CreateAsync(new CreateBackupRequest(
+            BackupScope.FilesOnly, BackupTrigger.Manual, "job", Lease: released)));
+        using var other = new BackupOperationLock(h.Documents).Acquire("create", "elsewhere");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => h.Engine.CreateAsync(new CreateBackupRequest(
+            BackupScope.FilesOnly, BackupTrigger.Manual, "job", Lease: other)));
     }
 
     [Fact]

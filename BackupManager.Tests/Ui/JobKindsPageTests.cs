@@ -61,7 +61,7 @@ public sealed class JobKindsPageTests
         var indexReads = new TaskCompletionSource();
         t.OpenStorage = (name, o) => new GatedDestination(new FolderDestination(name, o.Path!), null, indexReads.Task);
         t.Engine.AddExactCopyAsync(Fetched, Arg.Any<string>(), "admin@clinic.test",
-            Arg.Any<CancellationToken>()).Returns(PageTestContext.Backup(Fetched));
+            Arg.Any<Core.Locking.BackupOperationLock.Lease?>(), Arg.Any<CancellationToken>()).Returns(PageTestContext.Backup(Fetched));
         t.Engine.RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(),
             Arg.Any<CancellationToken>()).Returns(new RestoreResult(Fetched, "backup-2026-11-22-01-00-00.zip", true,
                 [], []));
@@ -133,7 +133,9 @@ public sealed class JobKindsPageTests
     private static async Task PutUnencryptedCopyAsync(string nas, string filename)
     {
         await using var storage = new FolderDestination("nas", nas);
-        var index = OffsiteFormat.EncodeIndex(new ArchiveIndex { Filename = filename, Size = 3, Sha256 = "00",
+        // The engine is a substitute, but the fetch itself is real: the recorded SHA-256 must match the bytes.
+        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(new byte[] { 1, 2, 3 }));
+        var index = OffsiteFormat.EncodeIndex(new ArchiveIndex { Filename = filename, Size = 3, Sha256 = sha256,
             Segments = [new IndexSegment { Inline = [1, 2, 3], Length = 3 }] });
         await storage.PutAsync(OffsiteFormat.IndexKey(filename), new MemoryStream(index), index.Length, default);
         var catalog = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new BackupCatalog

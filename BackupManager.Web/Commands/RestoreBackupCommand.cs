@@ -28,7 +28,7 @@ public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService 
             var identities = OffsiteOutput.ReadIdentity(line.Value("--identity"));
             var fetching = new TerminalProgress();
             var fetched = await offsite.FetchAsync(destination, filename, identities, ConsoleUser.Name, fetching,
-                cancellationToken);
+                cancellationToken, lease);
             fetching.Done();
             Core.Restore.FaultInjection.PauseAt(Core.Restore.FaultInjection.Fetched);
             Console.Error.WriteLine(
@@ -53,7 +53,7 @@ public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService 
         }
         var progress = new TerminalProgress();
         var result = await backups.RestoreAsync(
-            new RestoreBackupRequest(filename, scope, ConsoleUser.Name, line.Has("--allow-foreign")), progress,
+            new RestoreBackupRequest(filename, scope, ConsoleUser.Name, line.Has("--allow-foreign"), lease), progress,
             cancellationToken);
         progress.Done();
         Console.Error.WriteLine($"Restored {result.Filename}" +
