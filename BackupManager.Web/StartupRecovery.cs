@@ -1,5 +1,4 @@
 using BackupManager.Core;
-using BackupManager.Web.Configuration;
 using BackupManager.Web.Commands;
 using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using BackupManager.Core.IO;
 
 namespace BackupManager.Core.Archive;

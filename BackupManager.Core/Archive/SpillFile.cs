@@ -1,4 +1,3 @@
-using BackupManager.Core.IO;
 using System.Collections;
 
 namespace BackupManager.Core.Archive;

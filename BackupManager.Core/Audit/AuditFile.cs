@@ -1,4 +1,3 @@
-using BackupManager.Core.IO;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;

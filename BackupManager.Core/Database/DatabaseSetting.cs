@@ -1,5 +1,4 @@
 using System.Text;
-using Npgsql;
 using static BackupManager.Core.Database.PgTools;
 
 namespace BackupManager.Core.Database;

@@ -1,4 +1,3 @@
-using BackupManager.Core.IO;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;

@@ -1,4 +1,3 @@
-using BackupManager.Core.IO;
 using Npgsql;
 
 namespace BackupManager.Core.Database;

@@ -1,4 +1,3 @@
-using BackupManager.Core.IO;
 using Npgsql;
 using static BackupManager.Core.Database.PgTools;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Npgsql;
 using static BackupManager.Core.Database.PgTools;

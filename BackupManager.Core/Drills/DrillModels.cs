@@ -1,5 +1,4 @@
 using BackupManager.Core.Locking;
-using System.Text.Json;
 
 namespace BackupManager.Core.Drills;
 

@@ -1,4 +1,3 @@
-using BackupManager.Core.IO;
 using Microsoft.Extensions.FileSystemGlobbing;
 
 namespace BackupManager.Core.Files;

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.FileSystemGlobbing;
-
 namespace BackupManager.Core.Files;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using BackupManager.Core.Jobs;
-
 namespace BackupManager.Core.Health;
 
 /// <summary>One health check: its name, whether it passes, and a sentence an administrator can act on.</summary>

@@ -1,5 +1,3 @@
-using BackupManager.Core.Jobs;
-
 namespace BackupManager.Core.Health;
 
 /// <summary>Thresholds of the health checks.</summary>

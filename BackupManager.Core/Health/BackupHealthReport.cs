@@ -1,5 +1,3 @@
-using BackupManager.Core.Jobs;
-
 namespace BackupManager.Core.Health;
 
 /// <summary>The health of the backups as a whole; healthy only when every check passes.</summary>

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace BackupManager.Core.IO;
 
 /// <summary>What statx says of a path: <see cref="Mode"/> is st_mode (type and permission bits).</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using BackupManager.Core.Audit;
 using BackupManager.Core.Locking;
 using BackupManager.Core.Offsite;

@@ -1,4 +1,3 @@
-using BackupManager.Core.Drills;
 using BackupManager.Core.Offsite;
 
 namespace BackupManager.Core.Jobs;

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace BackupManager.Core.Locking;
 
 /// <summary>Who holds the operation lock, shown to whoever is refused.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace BackupManager.Core.Offsite;
 
 /// <summary>What this installation last learned about one destination (kept in <c>.offsite-state.json</c>).</summary>

@@ -1,4 +1,3 @@
-using BackupManager.Core.Offsite.Age;
 using BackupManager.Core.Offsite.Destinations;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,9 +1,7 @@
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using BackupManager.Core.Archive;
 using BackupManager.Core.Offsite.Age;
 
 namespace BackupManager.Core.Offsite;

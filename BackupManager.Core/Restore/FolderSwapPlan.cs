@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace BackupManager.Core.Restore;
 
 /// <summary>One folder's three names during a restore: live, staged replacement, and the old copy kept until

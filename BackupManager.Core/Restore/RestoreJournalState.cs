@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace BackupManager.Core.Restore;
 
 public enum RestoreJournalState

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using BackupManager.Tests.Infrastructure;
 using static BackupManager.Tests.Api.BackupsApi;
 

@@ -1,7 +1,6 @@
 using BackupManager.Core;
 using BackupManager.Core.Jobs;
 using BackupManager.Tests.Infrastructure;
-using BackupManager.Web.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Npgsql;

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using BackupManager.Core;
 using BackupManager.Tests.Infrastructure;
 using static BackupManager.Tests.Infrastructure.ArchiveForger;

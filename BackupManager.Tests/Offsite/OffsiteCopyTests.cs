@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using BackupManager.Core;
 using BackupManager.Core.Offsite;
 using BackupManager.Tests.Infrastructure;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using BackupManager.Core;
 using BackupManager.Core.Offsite;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using BackupManager.Core;
 using BackupManager.Core.Restore;
 using BackupManager.Tests.Infrastructure;

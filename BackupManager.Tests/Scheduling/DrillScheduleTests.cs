@@ -1,4 +1,3 @@
-using BackupManager.Core;
 using BackupManager.Core.Drills;
 using BackupManager.Tests.Infrastructure;
 using BackupManager.Web.Health;

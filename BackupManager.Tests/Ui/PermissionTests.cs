@@ -1,7 +1,6 @@
 using BackupManager.Web.Components.Layout;
 using BackupManager.Web.Components.Shared;
 using Bunit;
-using Microsoft.AspNetCore.Components;
 
 namespace BackupManager.Tests.Ui;
 

@@ -1,7 +1,6 @@
 using BackupManager.Core;
 using BackupManager.Web.Identity;
 using BackupManager.Web.Scheduling;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Commands;

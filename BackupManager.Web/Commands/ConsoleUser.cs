@@ -1,6 +1,4 @@
-using System.Text.Json;
 using BackupManager.Core;
-using BackupManager.Core.Offsite;
 
 namespace BackupManager.Web.Commands;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using BackupManager.Web.Identity;
 
 namespace BackupManager.Web.Commands;

@@ -1,5 +1,4 @@
 using System.Text;
-using BackupManager.Web.Identity;
 
 namespace BackupManager.Web.Commands;
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using BackupManager.Core;
 using BackupManager.Core.Offsite;
 

@@ -1,7 +1,5 @@
-using System.Text.Json;
 using BackupManager.Web.Services;
 using BackupManager.Core;
-using BackupManager.Core.Offsite;
 
 namespace BackupManager.Web.Commands;
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.IO.Compression;
 using BackupManager.Core;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,3 @@
-using BackupManager.Core;
 using BackupManager.Core.Jobs;
 using BackupManager.Web.Services;
 using BackupManager.Web.Identity;

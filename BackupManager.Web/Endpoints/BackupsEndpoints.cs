@@ -1,7 +1,6 @@
 using BackupManager.Core;
 using BackupManager.Core.Jobs;
 using BackupManager.Web.Services;
-using BackupManager.Web.Identity;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

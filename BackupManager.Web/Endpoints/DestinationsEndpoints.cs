@@ -2,7 +2,6 @@ using BackupManager.Core;
 using BackupManager.Core.Jobs;
 using BackupManager.Core.Offsite;
 using BackupManager.Web.Services;
-using BackupManager.Web.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BackupManager.Web.Endpoints;

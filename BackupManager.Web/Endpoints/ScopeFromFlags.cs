@@ -1,5 +1,4 @@
 using BackupManager.Core;
-using BackupManager.Core.Jobs;
 
 namespace BackupManager.Web.Endpoints;
 

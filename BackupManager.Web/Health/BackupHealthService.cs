@@ -4,7 +4,6 @@ using BackupManager.Core.Health;
 using BackupManager.Core.Jobs;
 using BackupManager.Web.Notifications;
 using BackupManager.Web.Scheduling;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Health;

@@ -1,10 +1,8 @@
-using System.Text.Json;
 using BackupManager.Core;
 using BackupManager.Core.Health;
 using BackupManager.Core.Jobs;
 using BackupManager.Web.Notifications;
 using BackupManager.Web.Scheduling;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Health;

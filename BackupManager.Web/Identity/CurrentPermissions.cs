@@ -1,12 +1,9 @@
 using System.Security.Claims;
-using BackupManager.Core.Jobs;
 using BackupManager.Web.Services;
 using BackupManager.Web.Data;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Identity;
 

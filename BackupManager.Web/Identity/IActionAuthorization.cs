@@ -1,6 +1,4 @@
-using System.Security.Claims;
 using BackupManager.Core.Jobs;
-using BackupManager.Web.Services;
 using BackupManager.Web.Data;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using BackupManager.Web.Data;
 using Microsoft.AspNetCore.Identity;

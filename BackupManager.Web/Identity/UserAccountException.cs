@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using BackupManager.Web.Data;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;

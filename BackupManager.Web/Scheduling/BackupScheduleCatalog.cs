@@ -1,6 +1,5 @@
 using BackupManager.Core;
 using Microsoft.Extensions.Options;
-using Quartz;
 
 namespace BackupManager.Web.Scheduling;
 

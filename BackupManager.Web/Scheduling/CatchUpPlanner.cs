@@ -1,5 +1,4 @@
 using BackupManager.Core;
-using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace BackupManager.Web.Scheduling;

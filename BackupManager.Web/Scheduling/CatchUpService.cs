@@ -1,9 +1,7 @@
 using BackupManager.Core;
 using BackupManager.Core.Jobs;
-using BackupManager.Web.Health;
 using BackupManager.Web.Notifications;
 using Microsoft.Extensions.Options;
-using Quartz;
 
 namespace BackupManager.Web.Scheduling;
 

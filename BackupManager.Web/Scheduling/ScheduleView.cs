@@ -1,5 +1,4 @@
 using BackupManager.Core.Jobs;
-using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Scheduling;
 

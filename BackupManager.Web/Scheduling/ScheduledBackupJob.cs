@@ -1,4 +1,3 @@
-using BackupManager.Core;
 using BackupManager.Core.Jobs;
 using BackupManager.Web.Health;
 using BackupManager.Web.Notifications;

@@ -3,7 +3,6 @@ using BackupManager.Core.Jobs;
 using BackupManager.Web.Health;
 using BackupManager.Web.Notifications;
 using Microsoft.Extensions.Options;
-using Quartz;
 
 namespace BackupManager.Web.Scheduling;
 

@@ -1,4 +1,3 @@
-using BackupManager.Core;
 using BackupManager.Core.Drills;
 using BackupManager.Web.Health;
 using BackupManager.Web.Notifications;

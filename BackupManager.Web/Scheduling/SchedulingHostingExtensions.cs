@@ -1,7 +1,6 @@
 using BackupManager.Core.Health;
 using BackupManager.Web.Health;
 using BackupManager.Web.Notifications;
-using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace BackupManager.Web.Scheduling;

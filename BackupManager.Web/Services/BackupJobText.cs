@@ -1,6 +1,5 @@
 using BackupManager.Core;
 using BackupManager.Core.Jobs;
-using BackupManager.Web.Commands;
 
 namespace BackupManager.Web.Services;
 

@@ -2,7 +2,6 @@ using BackupManager.Core;
 using BackupManager.Core.Drills;
 using BackupManager.Core.Health;
 using BackupManager.Core.Offsite;
-using BackupManager.Web.Health;
 using BackupManager.Web.Scheduling;
 
 namespace BackupManager.Web.Services;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using NSec.Cryptography;
 
 namespace BackupManager.Core.Offsite.Age;

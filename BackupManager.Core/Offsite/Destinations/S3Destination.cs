@@ -1,4 +1,3 @@
-using BackupManager.Core.IO;
 using System.Net;
 using Amazon.Runtime;
 using Amazon.S3;

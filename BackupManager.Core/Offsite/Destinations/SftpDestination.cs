@@ -1,4 +1,3 @@
-using BackupManager.Core.IO;
 using System.Net.Sockets;
 using Renci.SshNet;
 using Renci.SshNet.Common;
