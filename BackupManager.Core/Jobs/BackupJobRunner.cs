@@ -12,8 +12,8 @@ namespace BackupManager.Core.Jobs;
 /// input and, for the kinds that need it (all but a copy, which serialises per destination on its own), takes the
 /// operation lock before it returns, so a caller learns at once whether the job started (a
 /// <see cref="BackupErrorKind.Busy"/> exception otherwise); the job then owns the lease until it finishes and hands it
-/// to every engine call it makes (the lock is taken once per job). Every state change is published to subscribers; the last 100
-/// jobs stay queryable. Each job's start and outcome go to the audit log.
+/// to every engine call it makes (the lock is taken once per job). Every state change is published to subscribers;
+/// the last 100 jobs stay queryable. Each job's start and outcome go to the audit log.
 /// </summary>
 public sealed partial class BackupJobRunner(IBackupService engine, OffsiteService offsite,
     BackupOperationLock operationLock, AuditLog audit, TimeProvider time, ILogger<BackupJobRunner> logger)

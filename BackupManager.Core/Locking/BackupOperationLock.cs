@@ -33,7 +33,8 @@ public sealed class BackupOperationLock(string backupDirectory)
     {
         if (held is null) return Acquire(operation, actor);
         if (!held.IsHeld || !ReferenceEquals(held.Owner, this))
-            throw new InvalidOperationException("The lease handed on is not a held lease of this backup folder's lock.");
+            throw new InvalidOperationException(
+                "The lease handed on is not a held lease of this backup folder's lock.");
         return null;
     }
 

@@ -7,7 +7,8 @@ public sealed record DestinationState
     public DateTimeOffset? LastAttemptAt { get; init; }
     public string? LastError { get; init; }
     public int ConsecutiveFailures { get; init; }
-    /// <summary>The last error needs a person (see <see cref="Destinations.DestinationException.NeedsAction"/>).</summary>
+    /// <summary>The last error needs a person (see
+    /// <see cref="Destinations.DestinationException.NeedsAction"/>).</summary>
     public bool LastErrorNeedsAction { get; init; }
     /// <summary>The backups the destination held at the last listing (their catalogs were there).</summary>
     public IReadOnlyList<string> Held { get; init; } = [];

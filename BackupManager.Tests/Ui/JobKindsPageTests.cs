@@ -60,7 +60,8 @@ public sealed class JobKindsPageTests
         var indexReads = new TaskCompletionSource();
         t.OpenStorage = (name, o) => new GatedDestination(new FolderDestination(name, o.Path!), null, indexReads.Task);
         t.Engine.AddExactCopyAsync(Fetched, Arg.Any<string>(), "admin@clinic.test",
-            Arg.Any<Core.Locking.BackupOperationLock.Lease?>(), Arg.Any<CancellationToken>()).Returns(PageTestContext.Backup(Fetched));
+            Arg.Any<Core.Locking.BackupOperationLock.Lease?>(), Arg.Any<CancellationToken>())
+            .Returns(PageTestContext.Backup(Fetched));
         t.Engine.RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(),
             Arg.Any<CancellationToken>()).Returns(new RestoreResult(Fetched, "backup-2026-11-22-01-00-00.zip", true,
                 [], []));
