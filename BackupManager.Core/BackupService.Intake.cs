@@ -85,7 +85,8 @@ public sealed partial class BackupService
         // Only a file in the backup folder's own intake area may be committed (a rename, never a copy); checked
         // before taking ownership so a wrong path is never deleted.
         if (Path.GetDirectoryName(Path.GetFullPath(temp))
-            != Path.TrimEndingDirectorySeparator(Path.GetFullPath(_store.Directory)))
+            != Path.TrimEndingDirectorySeparator(Path.GetFullPath(_store.Directory))
+            || !Path.GetFileName(temp).StartsWith(BackupFolderStore.UploadPrefix, StringComparison.Ordinal))
             throw new ArgumentException("The rebuilt file must come from IBackupStore.NewUploadPath().",
                 nameof(rebuiltFile));
         try

@@ -11,7 +11,7 @@ public sealed class BackupFolderStore : IBackupStore
 {
     private const string TempPrefix = ".backup-";
     private const string TempMarker = ".tmp-";
-    private const string UploadPrefix = ".upload-";
+    internal const string UploadPrefix = ".upload-";
     private const string PinsFileName = ".pins.json";
     private readonly ConcurrentDictionary<string,
         (long Size, DateTime Modified, ArchiveSummary? Summary)> _summaries = new(StringComparer.Ordinal);

@@ -128,6 +128,18 @@ public sealed class SafetyTests
     }
 
     [Fact]
+    public async Task Intake_never_takes_over_a_file_that_is_not_an_intake_temp_file()
+    {
+        await using var h = await EngineHarness.CreateAsync(withDatabase: false);
+        File.WriteAllText(Path.Combine(h.Documents, "a.txt"), "a");
+        var backup = await h.CreateBackupAsync(BackupScope.FilesOnly);
+        // A listed backup handed in by mistake would be deleted once "taken over": it must be refused untouched.
+        await Assert.ThrowsAsync<ArgumentException>(() => h.Engine.AddExactCopyAsync(backup.Filename,
+            h.PathOf(backup.Filename), "test"));
+        Assert.True(File.Exists(h.PathOf(backup.Filename)));
+    }
+
+    [Fact]
     public async Task Two_concurrent_creates_give_one_backup_and_one_busy_error()
     {
         await using var h = await EngineHarness.CreateAsync();
