@@ -1,9 +1,12 @@
+using System.Text;
+
 namespace BackupManager.Core.Restore;
 
 /// <summary>
 /// Named points in the restore where the crash harness may hold a process still, so that its kill -9 lands in phases
 /// that last only milliseconds (the swap). No effect unless <c>BACKUPMANAGER_TEST_PAUSE_AT=point:milliseconds</c> is
-/// set in the environment; read once per process.
+/// set in the environment; read once per process. With <c>BACKUPMANAGER_TEST_PAUSED_FILE=path</c> as well, the point's
+/// name is written there as the pause begins, so a test waits for the pause itself rather than a guessed delay.
 /// </summary>
 public static class FaultInjection
 {
@@ -15,9 +18,13 @@ public static class FaultInjection
     private static readonly (string Point,
         int Milliseconds)? Pause = Parse(Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_PAUSE_AT"));
 
+    private static readonly string? PausedFile = Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_PAUSED_FILE");
+
     public static void PauseAt(string point)
     {
-        if (Pause is var (at, milliseconds) && at == point) Thread.Sleep(milliseconds);
+        if (Pause is not var (at, milliseconds) || at != point) return;
+        if (!string.IsNullOrEmpty(PausedFile)) IO.AtomicFile.WriteAllBytes(PausedFile, Encoding.UTF8.GetBytes(point));
+        Thread.Sleep(milliseconds);
     }
 
     private static (string, int)? Parse(string? value)

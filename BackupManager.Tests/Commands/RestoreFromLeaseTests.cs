@@ -25,19 +25,18 @@ public sealed class RestoreFromLeaseTests
         Assert.True(created.ExitCode == 0, created.Stderr);
         var filename = created.Stdout.Trim();
         File.Delete(h.PathOf(filename));
-        await Task.Delay(1100); // the next create gets a later name
+        await WallClock.NextSecondAsync(); // the next create gets a later name
 
-        var restoreEnv = new Dictionary<string, string>(env) { ["BACKUPMANAGER_TEST_PAUSE_AT"] = "fetched:8000" };
+        var restoreEnv = new Dictionary<string, string>(env);
+        using var pause = PausePoint.In(restoreEnv, "fetched", 8000);
         using var restore = AppProcess.Start(
             restoreEnv, "app:restore-backup", filename, "--from", "usb", "--identity", identity,
             "--force");
         var stdout = restore.StandardOutput.ReadToEndAsync();
         var stderr = restore.StandardError.ReadToEndAsync();
         restore.StandardInput.Close();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!File.Exists(h.PathOf(filename)) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await pause.ReachedAsync(restore, TimeSpan.FromSeconds(60));
         Assert.True(File.Exists(h.PathOf(filename)), "the fetch did not finish");
-        await Task.Delay(300);
 
         var racing = await AppProcess.RunAsync(env, null, "app:create-backup");
 

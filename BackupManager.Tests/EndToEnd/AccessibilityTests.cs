@@ -105,7 +105,7 @@ public sealed class AccessibilityTests(ITestOutputHelper output)
 
         await page.GotoAsync(new Uri(host.BaseAddress, "tokens").ToString());
         await page.WaitForSelectorAsync("[data-testid=tokens-table]");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await BrowserSession.WaitReadyAsync(page);
         await page.FillAsync("[data-testid=token-name] input, input[data-testid=token-name]", "nightly-sync");
         await page.ClickAsync("[data-testid=token-create]");
         await page.WaitForSelectorAsync("[data-testid=token-created]");

@@ -18,12 +18,12 @@ public sealed class ForgedSummaryTests
         await using var h = await EngineHarness.CreateAsync(o => o.MaxBackups = 2, withDatabase: false);
         TestFolder.WriteFile(Path.Combine(h.Documents, "b.txt"), "y"u8.ToArray());
         var own = new List<string> { (await h.CreateBackupAsync(BackupScope.FilesOnly)).Filename };
-        await Task.Delay(1100);
+        await WallClock.NextSecondAsync();
         own.Add((await h.CreateBackupAsync(BackupScope.FilesOnly)).Filename);
         var forgedAt = new DateTimeOffset(2036, 1, 1, 0, 0, 0, TimeSpan.Zero);
         for (var i = 0; i < 3; i++)
         {
-            await Task.Delay(1100);
+            await WallClock.NextSecondAsync();
             var path = elsewhere.PathOf((await elsewhere.CreateBackupAsync(BackupScope.FilesOnly)).Filename);
             var forged = Path.Combine(elsewhere.Folder.Path, $"forged-{i}.zip");
             File.Copy(path, forged);
@@ -39,7 +39,7 @@ public sealed class ForgedSummaryTests
             Assert.Equal([BackupContents.Files], uploaded.Contains);
         }
 
-        await Task.Delay(1100);
+        await WallClock.NextSecondAsync();
         own.Add((await h.CreateBackupAsync(BackupScope.FilesOnly)).Filename); // its retention runs now
 
         var listed = (await h.Engine.ListAsync()).ToList();

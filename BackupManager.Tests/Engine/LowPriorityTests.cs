@@ -140,7 +140,7 @@ public sealed class LowPriorityTests
         var backedUp = await DeployedClinic.CaptureAsync(h, reader);
         var normal = await h.Engine.CreateAsync(
             new CreateBackupRequest(BackupScope.Full, BackupTrigger.Manual, "test@clinic", BackupPriority.Normal));
-        await Task.Delay(1100);
+        await WallClock.NextSecondAsync();
         var low = await h.Engine.CreateAsync(
             new CreateBackupRequest(BackupScope.Full, BackupTrigger.Manual, "test@clinic", BackupPriority.Low));
 

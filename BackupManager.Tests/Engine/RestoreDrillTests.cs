@@ -195,19 +195,16 @@ public sealed class RestoreDrillTests
         await h.SeedAsync();
         await h.CreateBackupAsync();
         var env = AppProcess.EnvironmentFor(h);
-        env["BACKUPMANAGER_TEST_PAUSE_AT"] = "drill-checking:60000";
+        using var pause = PausePoint.In(env, Core.Restore.FaultInjection.DrillChecking, 60000);
         using (var process = AppProcess.Start(env, "app:restore-drill"))
         {
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            while (!(await h.Database.DatabasesLikeAsync()).Any(d => d.Contains("__bm_drill_"))
-                && DateTime.UtcNow < deadline) await Task.Delay(100);
+            await pause.ReachedAsync(process, TimeSpan.FromSeconds(90));
             Assert.Contains(await h.Database.DatabasesLikeAsync(), d => d.Contains("__bm_drill_"));
             Assert.NotEmpty(Scratch(h));
-            await Task.Delay(300);
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
-        env.Remove("BACKUPMANAGER_TEST_PAUSE_AT");
+        PausePoint.Clear(env);
 
         var next = await AppProcess.RunAsync(env, null, "app:list-backups");
 
@@ -271,7 +268,7 @@ public sealed class RestoreDrillTests
         // A newer archive made by another installation, uploaded: not the one a drill picks.
         await using var other = await EngineHarness.CreateAsync(withDatabase: false);
         TestFolder.WriteFile(Path.Combine(other.Xrays, "a.txt"), "x"u8.ToArray());
-        await Task.Delay(1100);
+        await WallClock.NextSecondAsync();
         var foreign = await other.CreateBackupAsync(BackupScope.FilesOnly);
         await using (var upload = File.OpenRead(other.PathOf(foreign.Filename))) await h.Engine.ImportAsync(upload,
             long.MaxValue, "test@clinic");

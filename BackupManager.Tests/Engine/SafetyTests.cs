@@ -112,7 +112,7 @@ public sealed class SafetyTests
             // The engine used the lease and left it held: the job decides when the lock goes.
             Assert.True(lease.IsHeld);
             Assert.Null(locking.TryAcquire("restore", "someone"));
-            await Task.Delay(1100); // backup names are per second
+            await WallClock.NextSecondAsync(); // backup names are per second
             await h.Engine.RestoreAsync(new RestoreBackupRequest(first.Filename, BackupScope.FilesOnly, "job",
                 Lease: lease));
             Assert.True(lease.IsHeld);

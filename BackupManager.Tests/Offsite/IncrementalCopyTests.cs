@@ -31,7 +31,7 @@ public sealed class IncrementalCopyTests
         Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
         var afterFirst = await DestinationContents.ReadAsync(destination);
         var firstBytes = DestinationContents.Added(empty, afterFirst).Values.Sum();
-        await Task.Delay(1100); // backup names are per second
+        await WallClock.NextSecondAsync(); // backup names are per second
         var second = await h.CreateBackupAsync();
         var report = Assert.Single(await offsite.CopyPendingAsync());
         Assert.True(report.Succeeded, report.Error);

@@ -133,7 +133,7 @@ public sealed class OffsiteCopyTests
         var objectsOfOld = Directory.GetFiles(Path.Combine(root, "data"), "*", SearchOption.AllDirectories).ToHashSet();
 
         await h.Database.ExecuteAsync("UPDATE patients SET balance = balance + 1");
-        await Task.Delay(1100);
+        await WallClock.NextSecondAsync();
         var kept = await h.CreateBackupAsync();
         var report = Assert.Single(await offsite.CopyPendingAsync());
         Assert.Equal([old.Filename], report.Removed);
@@ -164,7 +164,7 @@ public sealed class OffsiteCopyTests
         var offsite = h.Get<OffsiteService>();
         await h.CreateBackupAsync();
         await offsite.CopyPendingAsync();
-        await Task.Delay(1100);
+        await WallClock.NextSecondAsync();
         await h.CreateBackupAsync();
         var report = Assert.Single(await offsite.CopyPendingAsync());
         Assert.True(report.Succeeded, report.Error);

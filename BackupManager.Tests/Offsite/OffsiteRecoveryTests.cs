@@ -96,7 +96,7 @@ public sealed class OffsiteRecoveryTests
 
         // The new installation adopted the naming key: its next backup sends only what changed (the dump), reusing the
         // X-rays the destination holds; the pre-restore safety backup (an empty server) goes too but displaces nothing.
-        await Task.Delay(1100);
+        await WallClock.NextSecondAsync();
         var next = await AppProcess.RunAsync(env, null, "app:create-backup");
         Assert.True(next.ExitCode == 0, next.Stderr);
         var reused = System.Text.RegularExpressions.Regex.Match(next.Stderr,
@@ -204,21 +204,18 @@ public sealed class OffsiteRecoveryTests
         var backup = await h.CreateBackupAsync();
         var destination = TestDestinations.SftpAt(keys.Sub("sftp"));
         var env = Env(h, "nas", destination, [recipient]);
-        env["BACKUPMANAGER_TEST_PAUSE_AT"] = "offsite-upload:60000";
+        using var pause = PausePoint.In(env, "offsite-upload", 60000);
 
         using (var process = AppProcess.Start(env, "app:copy-backup"))
         {
-            // The pause point is after an object's bytes were sent under its temporary name: wait for one.
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!Directory.EnumerateFiles(destination.Path!, ".tmp-*", SearchOption.AllDirectories).Any()
-                && DateTime.UtcNow < deadline) await Task.Delay(50);
+            // The pause point is after an object's bytes were sent under its temporary name.
+            await pause.ReachedAsync(process, TimeSpan.FromSeconds(60));
             Assert.True(Directory.EnumerateFiles(destination.Path!, ".tmp-*", SearchOption.AllDirectories).Any(),
                 "no upload started");
-            await Task.Delay(300);
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
-        env.Remove("BACKUPMANAGER_TEST_PAUSE_AT");
+        PausePoint.Clear(env);
 
         Assert.Empty(await new OffsiteService(
             Microsoft.Extensions.Options.Options.Create(OptionsWith(h, destination, recipient)),
