@@ -1,8 +1,7 @@
-using System.Reflection;
-using System.Text.RegularExpressions;
 using BackupManager.Core.Archive;
 using BackupManager.Core.Database;
-using BackupManager.Core.Files;
+using BackupManager.Core.Drills;
+using BackupManager.Core.Engine;
 using BackupManager.Core.Locking;
 using BackupManager.Core.Restore;
 using BackupManager.Core.Retention;
@@ -12,43 +11,111 @@ using Microsoft.Extensions.Options;
 
 namespace BackupManager.Core;
 
-/// <summary>The backup engine. See <see cref="IBackupService"/> for the contract every front end relies on.</summary>
-public sealed partial class BackupService : IBackupService
+/// <summary>
+/// The backup engine. See <see cref="IBackupService"/> for the contract every front end relies on. A thin facade: it
+/// takes the operation lock once per operation (or uses the lease the caller hands on) and passes that lease to the
+/// worker that does the job: <see cref="BackupCreator"/>, <see cref="BackupRestorer"/>, <see cref="DrillRunner"/>,
+/// <see cref="BackupIntake"/> (upload and exact copy) and <see cref="StartupRecovery"/>.
+/// </summary>
+public sealed class BackupService : IBackupService
 {
-    private static readonly string AppVersion =
-        typeof(BackupService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-            .Split('+')[0] ?? "0";
-
     private readonly BackupOptions _options;
     private readonly IBackupStore _store;
     private readonly BackupOperationLock _lock;
-    private readonly IDatabaseDumper? _dumper;
-    private readonly IDatabaseRestorer? _restorer;
     private readonly TimeProvider _time;
     private readonly ILogger<BackupService> _logger;
-    private readonly IReadOnlyList<FileRoot> _roots;
-    private readonly FileTreeScanner _scanner;
-    private readonly ArchiveSigner? _signer;
-    private readonly PostgresTarget? _target;
-    private readonly BackupCommitted? _committed;
+    private readonly BackupFolderChanges _changes;
+    private readonly BackupCreator _creator;
+    private readonly BackupRestorer _restorer;
+    private readonly DrillRunner _drills;
+    private readonly BackupIntake _intake;
+    private readonly StartupRecovery _recovery;
 
     public BackupService(IOptions<BackupOptions> options, IBackupStore store, BackupOperationLock operationLock,
         TimeProvider time,
         ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null,
             ArchiveSigner? signer = null, PostgresTarget? target = null, BackupCommitted? committed = null)
     {
-        _committed = committed;
-        _target = target;
-        _signer = signer;
         _options = options.Value;
         _store = store;
         _lock = operationLock;
         _time = time;
         _logger = logger;
-        _dumper = dumper;
-        _restorer = restorer;
-        _roots = _options.Paths.Select(FileRoot.From).ToList();
-        _scanner = new FileTreeScanner(_options.Exclude);
+        var roots = _options.Paths.Select(FileRoot.From).ToList();
+        // The workers log under this facade's category, as the engine always has.
+        _changes = new BackupFolderChanges(_options, store, time, logger, committed);
+        _creator = new BackupCreator(_options, store, time, logger, dumper, roots, signer, _changes);
+        _recovery = new StartupRecovery(store, restorer, _creator, signer, logger);
+        _restorer = new BackupRestorer(store, restorer is not null, roots, signer, _recovery, _changes, logger);
+        _drills = new DrillRunner(store, time, restorer is not null, roots, signer, new DrillQueries(target, _options),
+            _recovery, _changes, logger);
+        _intake = new BackupIntake(store, time, roots, _changes, logger);
+    }
+
+    public async Task<BackupInfo> CreateAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        using var taken = _lock.AcquireUnless(request.Lease, "create", request.RequestedBy);
+        return await _creator.CreateAsync(request, taken ?? request.Lease!, progress,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<RestoreResult> RestoreAsync(RestoreBackupRequest request,
+        IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var taken = _lock.AcquireUnless(request.Lease, "restore", request.RequestedBy);
+        return await _restorer.RestoreAsync(request, taken ?? request.Lease!, progress,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<DrillResult> DrillAsync(DrillRequest request, IProgress<BackupProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        using var taken = _lock.AcquireUnless(request.Lease, "drill", request.RequestedBy);
+        return await _drills.RunAsync(request, taken ?? request.Lease!, progress,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<BackupInfo> ImportAsync(Stream content, long maxBytes, string requestedBy,
+        CancellationToken cancellationToken = default)
+    {
+        using var upload = _intake.NewUpload();
+        try
+        {
+            // Received before the lock is taken: an upload may take minutes, its verify and commit need the lock.
+            await _intake.ReceiveAsync(upload, content, maxBytes, cancellationToken).ConfigureAwait(false);
+            using var lease = _lock.Acquire("upload", requestedBy);
+            return await _intake.TakeInAsync(upload, requestedBy, lease, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw _intake.NotStored(upload, e);
+        }
+    }
+
+    public async Task<BackupInfo> AddExactCopyAsync(string filename, string rebuiltFile, string requestedBy,
+        BackupOperationLock.Lease? lease = null, CancellationToken cancellationToken = default)
+    {
+        using var copy = _intake.TakeOver(rebuiltFile, filename);
+        try
+        {
+            using var taken = _lock.AcquireUnless(lease, "fetch", requestedBy);
+            return await _intake.TakeInAsync(copy, requestedBy, taken ?? lease!,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw _intake.NotStored(copy, e);
+        }
+    }
+
+    public async Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default)
+    {
+        var messages = _recovery.TidyFolder();
+        using var lease = _lock.TryAcquire("recover", "start-up");
+        if (lease is null) return messages; // another process is working and owns its own leftovers
+        messages.AddRange(await _recovery.RecoverAsync(lease).ConfigureAwait(false));
+        return messages;
     }
 
     public Task<IReadOnlyList<BackupInfo>> ListAsync(CancellationToken cancellationToken = default) =>
@@ -86,11 +153,8 @@ public sealed partial class BackupService : IBackupService
     {
         if (dryRun) return Task.FromResult(RetentionPolicy.From(_options).Evaluate(_store.List(), _time.GetUtcNow()));
         using var lease = _lock.Acquire("prune", requestedBy);
-        return Task.FromResult(ApplyRetention(null));
+        return Task.FromResult(_changes.ApplyRetention(null));
     }
-
-    /// <summary>How far in the future an upload's date may be (clocks of two machines differ a little).</summary>
-    private static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
 
     public Task<BackupFolderStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
@@ -99,7 +163,7 @@ public sealed partial class BackupService : IBackupService
         // Freshness counts only backups this installation made: an upload (or a copy dated ahead) proves nothing about
         // today.
         var newest = list.FirstOrDefault(b => b.Readable && !b.Foreign && b.Trigger != BackupTrigger.Upload
-            && b.CreatedAt <= now + MaxClockSkew);
+            && b.CreatedAt <= now + BackupIntake.MaxClockSkew);
         long free;
         try { free = new DriveInfo(_store.Directory).AvailableFreeSpace; }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { free = -1; }
@@ -129,47 +193,4 @@ public sealed partial class BackupService : IBackupService
             + "Free space in the backup folder if it is full, then restart BackupManager or run any app: command to "
                 + "write it.";
     }
-
-    private IReadOnlyList<RetentionDecision> ApplyRetention(string? justCreated)
-    {
-        var decisions = RetentionPolicy.From(_options).Evaluate(_store.List(), _time.GetUtcNow(), justCreated);
-        foreach (var decision in decisions.Where(d => !d.Keep))
-        {
-            try
-            {
-                _store.Delete(decision.Backup.Filename);
-                _logger.LogInformation("Retention deleted {Backup}: {Reason}", decision.Backup.Filename,
-                    decision.Reason);
-            }
-            catch (Exception e) when (e is IOException or BackupException)
-            {
-                _logger.LogWarning(e, "Retention could not delete {Backup}", decision.Backup.Filename);
-            }
-        }
-        return decisions;
-    }
-
-    private string DescribeIo(IOException e) =>
-        e.HResult == 28 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
-            ? $"the disk is full ({e.Message}). Free space in {_store.Directory} (delete old backups or move "
-                + $"Backup__Directory) and try again."
-            : e.Message;
-
-    /// <summary>Moves a finished archive into the folder and tells this process's copier about it.</summary>
-    private string Commit(string temp, DateTimeOffset createdAt)
-    {
-        var filename = _store.Commit(temp, createdAt);
-        _committed?.Raise(filename);
-        return filename;
-    }
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { /* the next start removes leftovers */ }
-    }
-
-    private static string SafeFileName(string name) => UnsafeChars().Replace(name, "_");
-
-    [GeneratedRegex("[^A-Za-z0-9_.-]")]
-    private static partial Regex UnsafeChars();
 }

@@ -107,6 +107,12 @@ public sealed class BackupOperationLock(string backupDirectory)
 
         public bool IsHeld => !_released;
 
+        /// <summary>Throws unless this lease is still held: work handed a lease runs only under the lock.</summary>
+        internal void EnsureHeld()
+        {
+            if (_released) throw new InvalidOperationException("This work runs only under a held operation lease.");
+        }
+
         public void Dispose()
         {
             if (_released) return;

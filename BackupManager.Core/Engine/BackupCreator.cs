@@ -1,20 +1,40 @@
 using System.IO.Compression;
+using System.Reflection;
+using System.Text.RegularExpressions;
 using BackupManager.Core.Archive;
 using BackupManager.Core.Database;
 using BackupManager.Core.Files;
-using BackupManager.Core.Restore;
 using BackupManager.Core.IO;
+using BackupManager.Core.Locking;
+using BackupManager.Core.Restore;
+using BackupManager.Core.Storage;
 using Microsoft.Extensions.Logging;
 
-namespace BackupManager.Core;
+namespace BackupManager.Core.Engine;
 
-public sealed partial class BackupService
+/// <summary>
+/// The create path: the database dump and the configured folders into one sealed archive, committed by rename, read
+/// back in full, and only then retention. Also writes the pre-restore safety backup from a parked state. Runs only
+/// under a lease the caller holds.
+/// </summary>
+internal sealed class BackupCreator(BackupOptions options, IBackupStore store, TimeProvider time, ILogger logger,
+    IDatabaseDumper? dumper, IReadOnlyList<FileRoot> roots, ArchiveSigner? signer, BackupFolderChanges changes)
 {
-    public async Task<BackupInfo> CreateAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+    private static readonly string AppVersion =
+        typeof(BackupCreator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            .Split('+')[0] ?? "0";
+
+    private static readonly Regex UnsafeChars = new("[^A-Za-z0-9_.-]", RegexOptions.Compiled);
+
+    private readonly FileTreeScanner _scanner = new(options.Exclude);
+
+    /// <summary>Makes a backup of the live state, or of <paramref name="parked"/> (read from its parked names,
+    /// recorded under the live ones), then verifies it and applies retention.</summary>
+    public async Task<BackupInfo> CreateAsync(CreateBackupRequest request, BackupOperationLock.Lease lease,
+        IProgress<BackupProgress>? progress, CancellationToken cancellationToken, ParkedState? parked = null)
     {
-        using var lease = _lock.AcquireUnless(request.Lease, "create", request.RequestedBy);
-        var created = await CreateLockedAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        lease.EnsureHeld();
+        var created = await CreateLockedAsync(request, progress, cancellationToken, parked).ConfigureAwait(false);
         await VerifyThenApplyRetentionAsync(created.Filename, progress, cancellationToken).ConfigureAwait(false);
         return created;
     }
@@ -30,19 +50,19 @@ public sealed partial class BackupService
         progress?.Report(new BackupProgress("create", "Reading the new backup back to verify it"));
         try
         {
-            await BackupArchiveReader.VerifyInFullAsync(_store.ResolveExisting(filename),
+            await BackupArchiveReader.VerifyInFullAsync(store.ResolveExisting(filename),
                 cancellationToken).ConfigureAwait(false);
         }
         catch (BackupException e) when (e.Kind == BackupErrorKind.Damaged)
         {
-            _store.Delete(filename);
+            store.Delete(filename);
             throw new BackupException(BackupErrorKind.Damaged,
                 $"The new backup {filename} did not read back correctly, so it was deleted and no older backup was "
                     + $"removed ({e.Message}). "
                 + "The disk under the backup folder may be failing: check the system log (dmesg) and the disk's "
                     + "health, then try again.", e);
         }
-        ApplyRetention(filename);
+        changes.ApplyRetention(filename);
     }
 
     /// <summary>Makes a backup of the live state, or of <paramref name="parked"/> (read from its parked names, recorded
@@ -53,12 +73,12 @@ public sealed partial class BackupService
         var (withDatabase, withFiles) = ResolveScope(request.Scope);
         progress?.Report(new BackupProgress("create", "Preparing"));
         var warnings = new List<string>();
-        var createdAt = parked?.ParkedAt ?? _time.GetUtcNow();
+        var createdAt = parked?.ParkedAt ?? time.GetUtcNow();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         // Low priority: the dump and the files share one read budget; pg_dump and our compression threads are niced.
         var throttle = request.Priority == BackupPriority.Low
-            ? new ReadThrottle(_options.LowPriorityBytesPerSecond) : null;
-        var temp = _store.NewTempPath();
+            ? new ReadThrottle(options.LowPriorityBytesPerSecond) : null;
+        var temp = store.NewTempPath();
         var dumpTemp = temp + ".dump";
         using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The database is dumped and deflated (into a spill file, then into its entry) while the files are written:
@@ -73,17 +93,17 @@ public sealed partial class BackupService
             if (withDatabase)
             {
                 dumpSink = new PrecompressedSink(dumpTemp);
-                dump = Task.Run(() => PrecompressedFile.WriteAsync(dumpSink, _options.DumpCompressionLevel,
+                dump = Task.Run(() => PrecompressedFile.WriteAsync(dumpSink, options.DumpCompressionLevel,
                     (destination, token) =>
-                        _dumper!.DumpAsync(rowCounter = new DumpRowCounter(throttle?.Wrap(destination) ?? destination),
+                        dumper!.DumpAsync(rowCounter = new DumpRowCounter(throttle?.Wrap(destination) ?? destination),
                         parked?.Database, token, throttle is not null),
                     stopDump.Token, lowPriority: throttle is not null), CancellationToken.None);
             }
             // Described while the dump starts and the folders are scanned (both mostly wait: on the server, on the
             // disk).
-            var describing = withDatabase ? Task.Run(() => _dumper!.DescribeAsync(parked?.Database, cancellationToken),
+            var describing = withDatabase ? Task.Run(() => dumper!.DescribeAsync(parked?.Database, cancellationToken),
                 CancellationToken.None) : null;
-            var sources = parked is null ? _roots.Select(root => (root, live: root.FullPath))
+            var sources = parked is null ? roots.Select(root => (root, live: root.FullPath))
                 : parked.Folders.Select(f => (root: new FileRoot(FileRoot.NameOf(f.LiveFolder), f.ParkedFolder),
                     live: f.LiveFolder));
             List<(FileRoot root, string live, List<ScannedFile> files)> scanned;
@@ -102,12 +122,12 @@ public sealed partial class BackupService
                 using var writer = new BackupArchiveWriter(output);
                 if (database is not null) progress?.Report(new BackupProgress("create",
                     "Dumping the database and adding files", null, database.Name));
-                var roots = await AddFilesAsync(writer, scanned, dump, warnings, progress, throttle,
+                var roots = await ArchiveFileAdder.AddFilesAsync(writer, scanned, dump, warnings, progress, throttle,
                     cancellationToken).ConfigureAwait(false);
                 ManifestDatabase? databaseRecord = null;
                 if (database is not null)
                 {
-                    var entryName = $"{ArchivePath.DatabasePrefix}{SafeFileName(database.Name)}.dump";
+                    var entryName = $"{ArchivePath.DatabasePrefix}{UnsafeChars.Replace(database.Name, "_")}.dump";
                     // The roles the database needs, as a script an operator can run with psql on a new server.
                     var rolesScript = System.Text.Encoding.UTF8.GetBytes(RequiredRoles.ToPsqlScript(database.Roles,
                         database.Name, createdAt));
@@ -119,7 +139,7 @@ public sealed partial class BackupService
                         database.Name));
                     // The files are in: the dump's entry takes what is spilled so far and then the rest as it comes.
                     var streaming = dumpSink!.TryHandOff(() => writer.OpenPrecompressed(entryName, createdAt,
-                        deflated: _options.DumpCompressionLevel > 0));
+                        deflated: options.DumpCompressionLevel > 0));
                     var dumped = await dump!.ConfigureAwait(false);
                     databaseBytes = dumped.Size;
                     if (streaming is not null) writer.CompletePrecompressed(entryName, createdAt, streaming, dumped);
@@ -127,7 +147,7 @@ public sealed partial class BackupService
                     else await writer.AddPrecompressedAsync(entryName, createdAt, dumped, dumpTemp,
                         cancellationToken).ConfigureAwait(false);
                     dumpSink.Dispose();
-                    TryDelete(dumpTemp);
+                    BackupFolderChanges.TryDelete(dumpTemp);
                     databaseRecord = new ManifestDatabase(database.Name, database.ServerVersion,
                         database.DumpToolVersion, entryName)
                     {
@@ -163,14 +183,14 @@ public sealed partial class BackupService
                 FilesBytes = withFiles ? manifest.Roots.Sum(r => r.Bytes) : null,
                 DurationMs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             };
-            ArchiveSummary.SealFile(temp, summary, _signer); // flushes the whole file to disk
-            var filename = Commit(temp, createdAt);
-            var size = new FileInfo(Path.Combine(_store.Directory, filename)).Length;
-            _logger.LogInformation(
+            ArchiveSummary.SealFile(temp, summary, signer); // flushes the whole file to disk
+            var filename = changes.Commit(temp, createdAt);
+            var size = new FileInfo(Path.Combine(store.Directory, filename)).Length;
+            logger.LogInformation(
                 "Created backup {Backup} ({Trigger}, {Contains}, {Size} bytes, {Warnings} warnings) for {User}",
                 filename, request.Trigger, string.Join("+", manifest.Contains), size, warnings.Count,
                     request.RequestedBy);
-            foreach (var warning in warnings) _logger.LogWarning("Backup {Backup}: {Warning}", filename, warning);
+            foreach (var warning in warnings) logger.LogWarning("Backup {Backup}: {Warning}", filename, warning);
             return new BackupInfo(filename, size, createdAt, request.Trigger, manifest.Contains, request.RequestedBy,
                 false, true, warnings.Count);
         }
@@ -188,11 +208,11 @@ public sealed partial class BackupService
                 catch (Exception) { /* already failing for another reason */ }
             }
             dumpSink?.Dispose();
-            TryDelete(temp);
-            TryDelete(dumpTemp);
+            BackupFolderChanges.TryDelete(temp);
+            BackupFolderChanges.TryDelete(dumpTemp);
             if (e is BackupException) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
             if (e is IOException io) throw new BackupException(BackupErrorKind.Environment,
-                $"The backup was not created: {DescribeIo(io)}", io);
+                $"The backup was not created: {changes.DescribeIo(io)}", io);
             if (e is OperationCanceledException) throw new BackupException(BackupErrorKind.Cancelled,
                 "The backup was cancelled; no file was kept.", e);
             throw;
@@ -201,8 +221,8 @@ public sealed partial class BackupService
 
     private (bool Database, bool Files) ResolveScope(BackupScope scope)
     {
-        var database = scope != BackupScope.FilesOnly && _dumper is not null;
-        var files = scope != BackupScope.DatabaseOnly && _roots.Count > 0;
+        var database = scope != BackupScope.FilesOnly && dumper is not null;
+        var files = scope != BackupScope.DatabaseOnly && roots.Count > 0;
         if (scope == BackupScope.DatabaseOnly && !database)
             throw new BackupException(BackupErrorKind.InvalidInput,
                 "No database is configured. Set ConnectionStrings__Default or Backup__Database to back up a database.");

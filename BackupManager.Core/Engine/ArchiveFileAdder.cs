@@ -2,13 +2,15 @@ using BackupManager.Core.Archive;
 using BackupManager.Core.Files;
 using BackupManager.Core.IO;
 
-namespace BackupManager.Core;
+namespace BackupManager.Core.Engine;
 
-public sealed partial class BackupService
+/// <summary>The create path's file half: each scanned file streamed into the archive, with a warning for each one
+/// that vanished, could not be read or changed while it was read.</summary>
+internal static class ArchiveFileAdder
 {
     /// <summary>Adds every scanned file to the archive; stops early when the dump has already failed (the backup cannot
     /// succeed).</summary>
-    private static async Task<List<ManifestRoot>> AddFilesAsync(BackupArchiveWriter writer,
+    public static async Task<List<ManifestRoot>> AddFilesAsync(BackupArchiveWriter writer,
         List<(FileRoot root, string live, List<ScannedFile> files)> scanned,
         Task? dump, List<string> warnings, IProgress<BackupProgress>? progress, ReadThrottle? throttle,
             CancellationToken cancellationToken)

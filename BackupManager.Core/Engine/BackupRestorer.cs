@@ -1,0 +1,54 @@
+using BackupManager.Core.Archive;
+using BackupManager.Core.Locking;
+using BackupManager.Core.Restore;
+using BackupManager.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace BackupManager.Core.Engine;
+
+/// <summary>
+/// The restore path: an earlier restore finished first, the archive checked and refused when foreign (unless
+/// allowed), then <see cref="RestoreCoordinator"/> stages, swaps and writes the safety backup. Runs only under a lease
+/// the caller holds.
+/// </summary>
+internal sealed class BackupRestorer(IBackupStore store, bool canRestoreDatabase, IReadOnlyList<FileRoot> roots,
+    ArchiveSigner? signer, StartupRecovery recovery, BackupFolderChanges changes, ILogger logger)
+{
+    public async Task<RestoreResult> RestoreAsync(RestoreBackupRequest request, BackupOperationLock.Lease lease,
+        IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        lease.EnsureHeld();
+        var path = store.ResolveExisting(request.Filename);
+        await recovery.FinishPendingRestoreAsync(lease).ConfigureAwait(false);
+        // Opening checks every byte outside the entries; each entry's bytes are checked as they stream into the
+        // staging copies, and nothing live is touched until all of them passed.
+        progress?.Report(new BackupProgress("restore", "Verifying the backup"));
+        using var archive = BackupArchiveReader.Open(path);
+        var foreign = signer is not null && !signer.IsOwn(ArchiveSummary.ReadFromFile(path), request.Filename);
+        if (foreign && !request.AllowForeign) throw ArchiveSigner.RefusedAsForeign(request.Filename);
+        var plan = RestorePlanner.Plan(archive.Manifest, request, canRestoreDatabase, roots) with { Foreign = foreign };
+
+        progress?.Report(new BackupProgress("restore", "Restoring into staging copies"));
+        var swapStarted = new System.Runtime.CompilerServices.StrongBox<bool>();
+        RestoreResult result;
+        try
+        {
+            result = await recovery.NewCoordinator(lease).RunAsync(archive, () => BackupArchiveReader.Open(path), plan,
+                request.RequestedBy, progress, swapStarted, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!swapStarted.Value && e is BackupException or IOException)
+        {
+            if (e is BackupException { Kind: BackupErrorKind.Damaged }) throw;
+            var kind = e is BackupException be ? be.Kind : BackupErrorKind.Environment;
+            var detail = e is IOException io ? changes.DescribeIo(io) : e.Message;
+            throw new BackupException(kind,
+                $"The restore of {request.Filename} failed and nothing was changed: {detail}", e);
+        }
+        foreach (var warning in result.Warnings) logger.LogWarning("{Warning}", warning);
+        logger.LogInformation(
+            "Restored {Backup} (database: {Database}, folders: {Folders}) for {User}; safety backup {Safety}",
+            request.Filename, result.RestoredDatabase, string.Join(", ", result.RestoredFolders), request.RequestedBy,
+                result.SafetyBackup);
+        return result;
+    }
+}
