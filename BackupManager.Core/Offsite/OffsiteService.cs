@@ -1,6 +1,6 @@
+using BackupManager.Core.Locking;
 using BackupManager.Core.Offsite.Age;
 using BackupManager.Core.Offsite.Destinations;
-using BackupManager.Core.IO;
 using BackupManager.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,39 +22,42 @@ namespace BackupManager.Core.Offsite;
 /// <item>Failures are reported per destination (<see cref="CopyReport.Error"/>, state, health) with a message that
 /// says what to do; they never surface as stack traces.</item>
 /// </list>
+/// The one entry point for callers; the work is done by its parts, which share an <see cref="OffsiteContext"/>:
+/// <see cref="OffsiteCopier"/> (copying, then <see cref="OffsiteSweeper"/> for retention and the sweep),
+/// <see cref="OffsiteFetcher"/> (listing and fetching back), <see cref="OffsiteChecker"/>, <see cref="OffsiteStatus"/>
+/// and <see cref="EncryptedDownload"/>.
 /// </summary>
-public sealed partial class OffsiteService
+public sealed class OffsiteService
 {
-    public const string NamingKeyFileName = ".offsite-naming-key";
-    internal static readonly TimeSpan SweepGrace = TimeSpan.FromDays(1);
-    private readonly BackupOptions _options;
-    private readonly IBackupStore _store;
-    private readonly IBackupService _backups;
-    private readonly TimeProvider _time;
-    private readonly ILogger<OffsiteService> _logger;
-    private readonly OffsiteStateFile _state;
-    private readonly IReadOnlyList<AgeRecipient> _recipients;
-    private readonly Func<string, DestinationOptions, IDestinationStorage> _open;
+    public const string NamingKeyFileName = OffsiteContext.NamingKeyFileName;
+    private readonly OffsiteContext _context;
+    private readonly OffsiteCopier _copier;
+    private readonly OffsiteFetcher _fetcher;
+    private readonly OffsiteChecker _checker;
+    private readonly OffsiteStatus _status;
+    private readonly EncryptedDownload _download;
 
+    /// <summary>The parts over one shared context; <paramref name="openStorage"/> is how a destination is reached:
+    /// <see cref="OpenStorage"/> unless a test puts a fault injector in between.</summary>
     public OffsiteService(IOptions<BackupOptions> options, IBackupStore store, IBackupService backups,
         TimeProvider time, ILogger<OffsiteService> logger,
         Func<string, DestinationOptions, IDestinationStorage>? openStorage = null)
     {
-        _options = options.Value;
-        _store = store;
-        _backups = backups;
-        _time = time;
-        _logger = logger;
-        _state = new OffsiteStateFile(store.Directory);
-        _recipients = _options.Encryption.Recipients.Select(AgeRecipient.Parse).ToList();
-        _open = openStorage ?? OpenStorage;
+        _context = new OffsiteContext(options.Value, store, time, logger, openStorage ?? OpenStorage);
+        _copier = new OffsiteCopier(_context, new OffsiteSweeper(_context));
+        _fetcher = new OffsiteFetcher(_context, backups);
+        _checker = new OffsiteChecker(_context);
+        _status = new OffsiteStatus(_context);
+        _download = new EncryptedDownload(_context);
     }
 
-    public IReadOnlyList<string> DestinationNames =>
-        _options.Destinations.Keys.Order(StringComparer.OrdinalIgnoreCase).ToList();
+    /// <summary>The configured destinations, ordered by name.</summary>
+    public IReadOnlyList<string> DestinationNames => _context.DestinationNames;
 
-    public bool CanEncrypt => _recipients.Count > 0;
+    /// <summary>Whether age recipients are configured (copies and downloads are encrypted to them).</summary>
+    public bool CanEncrypt => _context.Recipients.Count > 0;
 
+    /// <summary>The storage of a configured destination, by its type.</summary>
     public static IDestinationStorage OpenStorage(string name, DestinationOptions options) => options.ParsedType switch
     {
         DestinationType.Folder => new FolderDestination(name, options.Path!),
@@ -65,137 +68,57 @@ public sealed partial class OffsiteService
 
     /// <summary>The configured spelling of destination <paramref name="name"/>; NotFound, with what is configured,
     /// otherwise.</summary>
-    public string DestinationName(string name) => Destination(name).Name;
-
-    private (string Name, DestinationOptions Options) Destination(string name) =>
-        _options.Destinations.TryGetValue(name, out var d)
-            ? (_options.Destinations.Keys.First(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase)), d)
-            : throw new BackupException(BackupErrorKind.NotFound, DestinationNames.Count == 0
-                ? $"There is no destination named '{name}': none is configured. Add one with "
-                    + $"Backup__Destinations__<name>__Type (s3, sftp or folder)."
-                : $"There is no destination named '{name}'. Configured: {string.Join(", ", DestinationNames)}.");
-
-    private bool Encrypts(DestinationOptions options) => _recipients.Count > 0;
-
-    // ---------------------------------------------------------------- state for pages, API and health
+    public string DestinationName(string name) => _context.Destination(name).Name;
 
     /// <summary>Each destination's last known state and the local backups it still lacks (from the last
     /// listing).</summary>
-    public IReadOnlyList<DestinationStatus> GetStatus()
-    {
-        var all = _state.ReadAll();
-        var local = _store.List().Where(b => b.Readable).ToList();
-        return DestinationNames.Select(name =>
-        {
-            var options = _options.Destinations[name];
-            var state = all.GetValueOrDefault(name) ?? new DestinationState();
-            // What the destination held at the last listing, dated by name where the local copy is gone.
-            var held = state.Held.Select(h => local.FirstOrDefault(l => l.Filename == h)
-                ?? new BackupInfo(h, 0, BackupFileName.TimeOf(h), BackupTrigger.Unknown, [], null, false, true, 0));
-            var pending = Wanted(local, held.ToList(), options).OrderBy(b => b.CreatedAt).ToList();
-            return new DestinationStatus(name, options.ParsedType?.ToString().ToLowerInvariant() ?? "?",
-                Describe(name, options),
-                Encrypts(options), options.NeverDelete, options.MaxLagHours, state,
-                    pending.Select(p => p.Filename).ToList(), pending.FirstOrDefault()?.CreatedAt);
-        }).ToList();
-    }
-
-    private static string Describe(string name, DestinationOptions options) => options.ParsedType switch
-    {
-        DestinationType.Folder => options.Path!,
-        DestinationType.S3 => $"s3://{options.Bucket}/{options.Prefix?.Trim('/')}",
-        DestinationType.Sftp =>
-            $"sftp://{options.Username}@{options.Host}:{options.Port}/{options.Path?.TrimStart('/')}",
-        _ => name,
-    };
+    public IReadOnlyList<DestinationStatus> GetStatus() => _status.GetStatus();
 
     /// <summary>Where <paramref name="filename"/> has been copied, per destination.</summary>
     public IReadOnlyList<BackupCopy> CopiesOf(string filename, IReadOnlyList<DestinationStatus>? status = null) =>
-        (status ?? GetStatus()).Select(d => new BackupCopy(d.Name,
-            d.State.Held.Contains(filename) ? CopyState.Copied
-            : d.Pending.Contains(filename) ? (d.State.LastError is null ? CopyState.Pending : CopyState.Failed)
-            : CopyState.NotKept)).ToList();
+        _status.CopiesOf(filename, status);
 
     /// <summary>One health check per destination: last success, backups waiting, lag, check failures, unencrypted
     /// remote.</summary>
-    public IReadOnlyList<Health.BackupCheck> HealthChecks()
-    {
-        var now = _time.GetUtcNow();
-        var checks = new List<Health.BackupCheck>();
-        foreach (var d in GetStatus())
-        {
-            var check = $"destination:{d.Name}";
-            var lag = d.OldestPendingAt is { } oldest ? now - oldest : TimeSpan.Zero;
-            if (lag > TimeSpan.FromHours(d.MaxLagHours))
-                checks.Add(new(check, false,
-                    $"{d.Pending.Count} backup(s) have waited {lag.TotalHours:0} hours to be copied to {d.Name} "
-                    + $"(limit {d.MaxLagHours} h). "
-                    + (d.State.LastError is { } error
-                        ? $"Last error: {error}" : "Check that the web app runs, or run app:copy-backup.")));
-            else if (d.State.CheckProblems.Count > 0)
-                checks.Add(new(check, false,
-                    $"The last check of {d.Name} found {d.State.CheckProblems.Count} problem(s): "
-                    + $"{d.State.CheckProblems[0]} Run app:check-destination {d.Name}."));
-            else if (d.State.LastError is { } error
-                && (d.State.LastErrorNeedsAction || d.State.ConsecutiveFailures >= 3))
-                checks.Add(new(check, false,
-                    d.State.ConsecutiveFailures >= 3
-                    ? $"Copies to {d.Name} failed {d.State.ConsecutiveFailures} times in a row: {error}"
-                    : $"Copies to {d.Name} fail: {error}"));
-            else
-                checks.Add(new(check, true, (d.State.LastSuccessAt is { } at
-                    ? $"{d.Name}: last copy {at:yyyy-MM-dd HH:mm} UTC; {d.Pending.Count} waiting."
-                    : $"{d.Name}: nothing copied yet; {d.Pending.Count} waiting.")
-                    + (d.State.LastError is { } retrying
-                        ? $" The last attempt failed and is retried: {retrying}" : "")));
-            if (!d.Encrypted && d.Type is "s3" or "sftp")
-                checks.Add(new($"{check}:encryption", false,
-                    $"{d.Name} receives the clinic's data unencrypted (AllowUnencrypted). Set "
-                    + $"Backup__Encryption__Recipients__0 to the clinic's age1… key."));
-        }
-        return checks;
-    }
-
-    // ---------------------------------------------------------------- encrypted download
+    public IReadOnlyList<Health.BackupCheck> HealthChecks() => _status.HealthChecks();
 
     /// <summary>
     /// A backup encrypted to the recipients, for a laptop or a USB stick: a stream of the age file, computed as it is
     /// read (no temporary copy), and its exact length.
     /// </summary>
-    public (Stream Content, long Length) OpenEncrypted(string filename)
-    {
-        if (_recipients.Count == 0)
-            throw new BackupException(BackupErrorKind.InvalidInput,
-                "No age recipients are configured, so there is nothing to encrypt to. Set "
-                + "Backup__Encryption__Recipients__0 to the clinic's age1… key.");
-        var path = _store.ResolveExisting(filename);
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 20,
-            FileOptions.SequentialScan);
-        var encrypted = AgeFormat.Encrypt(file, file.Length, _recipients);
-        return (encrypted, encrypted.Length);
-    }
+    public (Stream Content, long Length) OpenEncrypted(string filename) => _download.Open(filename);
 
-    /// <summary>A read-only window of <paramref name="size"/> bytes from the current position of <paramref
-    /// name="inner"/>.</summary>
-    private sealed class RangeStream(Stream inner, long size) : ReadOnlyStream
-    {
-        private readonly long _size = size;
-        private long _left = size;
-        public override long Length => _size;
-        public override long Position { get => _size - _left; set => throw new NotSupportedException(); }
-        public override int Read(Span<byte> buffer)
-        {
-            var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, _left)]);
-            _left -= n;
-            return n;
-        }
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer,
-            CancellationToken cancellationToken = default)
-        {
-            var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _left)],
-                cancellationToken).ConfigureAwait(false);
-            _left -= n;
-            return n;
-        }
-    }
+    /// <summary>
+    /// Copies what each destination (or only <paramref name="destination"/>) still lacks — every local backup its
+    /// retention would keep, or only <paramref name="filename"/> — then applies its retention. Never throws for a
+    /// destination's failure: that is in the report, the state and the log.
+    /// </summary>
+    public Task<IReadOnlyList<CopyReport>> CopyPendingAsync(string? filename = null, string? destination = null,
+        IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        _copier.CopyPendingAsync(filename, destination, progress, cancellationToken);
+
+    /// <summary>The backups a destination holds, newest first, with the fields of the local list.</summary>
+    public Task<IReadOnlyList<BackupInfo>> ListAsync(string destination,
+        CancellationToken cancellationToken = default) => _fetcher.ListAsync(destination, cancellationToken);
+
+    /// <summary>
+    /// Fetches <paramref name="filename"/> from <paramref name="destination"/>, decrypts it with
+    /// <paramref name="identities"/> (held only for this call), rebuilds the original zip byte for byte (every
+    /// object's SHA-256 and the whole archive's checked), adds it to the backup folder after a full verify, and
+    /// returns it. The installation then adopts the destination's naming key, so later copies reuse what is there.
+    /// </summary>
+    public Task<BackupInfo> FetchAsync(string destination, string filename, IReadOnlyList<AgeIdentity> identities,
+        string requestedBy,
+        IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default,
+        BackupOperationLock.Lease? lease = null) =>
+        _fetcher.FetchAsync(destination, filename, identities, requestedBy, progress, cancellationToken, lease);
+
+    /// <summary>
+    /// Checks that every catalog's index and objects are present with the recorded sizes, and re-downloads a rotating
+    /// sample (at least 1/7 of the objects and up to <paramref name="sampleBytes"/>, continuing where the last check
+    /// stopped, so a week of daily checks reads everything) comparing each with the SHA-256 recorded at upload.
+    /// </summary>
+    public Task<CheckReport> CheckAsync(string destination, long sampleBytes = 1L << 30,
+        CancellationToken cancellationToken = default) =>
+        _checker.CheckAsync(destination, sampleBytes, cancellationToken);
 }

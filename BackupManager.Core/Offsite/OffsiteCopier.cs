@@ -4,15 +4,17 @@ using System.Text.Json;
 using BackupManager.Core.Archive;
 using BackupManager.Core.Offsite.Age;
 using BackupManager.Core.Offsite.Destinations;
-using BackupManager.Core.IO;
 using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Offsite;
 
-public sealed partial class OffsiteService
+/// <summary>
+/// Copies to destinations in the <see cref="OffsiteFormat"/>: each distinct piece of content once per destination,
+/// objects first, then the index, then the catalog, so a backup is listed there only once all it needs is there; then
+/// hands the destination to the <see cref="OffsiteSweeper"/>. A destination's failure is reported, never thrown.
+/// </summary>
+internal sealed class OffsiteCopier(OffsiteContext context, OffsiteSweeper sweeper)
 {
-    // ---------------------------------------------------------------- copying
-
     /// <summary>
     /// Copies what each destination (or only <paramref name="destination"/>) still lacks — every local backup its
     /// retention would keep, or only <paramref name="filename"/> — then applies its retention. Never throws for a
@@ -21,8 +23,8 @@ public sealed partial class OffsiteService
     public async Task<IReadOnlyList<CopyReport>> CopyPendingAsync(string? filename = null, string? destination = null,
         IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (filename is not null) _store.ResolveExisting(filename);
-        var names = destination is null ? DestinationNames : [Destination(destination).Name];
+        if (filename is not null) context.Store.ResolveExisting(filename);
+        var names = destination is null ? context.DestinationNames : [context.Destination(destination).Name];
         var reports = new List<CopyReport>();
         foreach (var name in names) reports.Add(await CopyToAsync(name, filename, progress,
             cancellationToken).ConfigureAwait(false));
@@ -32,26 +34,27 @@ public sealed partial class OffsiteService
     private async Task<CopyReport> CopyToAsync(string name, string? only, IProgress<BackupProgress>? progress,
         CancellationToken cancellationToken)
     {
-        var options = Destination(name).Options;
+        var options = context.Destination(name).Options;
         var copied = new List<string>();
         var removed = new List<string>();
         long sent = 0, reused = 0;
-        _state.Update(name, s => s with { LastAttemptAt = _time.GetUtcNow() });
+        context.State.Update(name, s => s with { LastAttemptAt = context.Time.GetUtcNow() });
         try
         {
             progress?.Report(new BackupProgress("copy", $"Reading what {name} holds"));
-            using var guard = DestinationLock(name);
-            await using var storage = _open(name, options);
-            var remote = await ReadRemoteAsync(name, storage, cancellationToken).ConfigureAwait(false);
-            var local = _store.List().Where(b => b.Readable).ToList();
-            var wanted = Wanted(local, remote.Catalogs.Values.Select(c => c.ToBackupInfo()), options)
+            using var guard = context.DestinationLock(name);
+            await using var storage = context.Open(name, options);
+            var remote = await RemoteView.ReadAsync(name, storage, context.Logger,
+                cancellationToken).ConfigureAwait(false);
+            var local = context.Store.List().Where(b => b.Readable).ToList();
+            var wanted = context.Wanted(local, remote.Catalogs.Values.Select(c => c.ToBackupInfo()), options)
                 .Where(b => only is null || b.Filename == only).OrderBy(b => b.CreatedAt).ToList();
             if (only is not null && wanted.Count == 0 && !remote.Catalogs.ContainsKey(only))
                 throw new BackupException(BackupErrorKind.InvalidInput,
                     $"{only} is older than what {name} keeps (KeepDaily/KeepWeekly/KeepMonthly), so it was not copied "
                     + $"there.");
-            var namingKey = NamingKey();
-            if (Encrypts(options)) await EnsureNamingKeyStoredAsync(storage, namingKey, remote,
+            var namingKey = context.NamingKey();
+            if (context.Encrypts(options)) await EnsureNamingKeyStoredAsync(storage, namingKey, remote,
                 cancellationToken).ConfigureAwait(false);
             foreach (var backup in wanted)
             {
@@ -62,17 +65,17 @@ public sealed partial class OffsiteService
                 reused += r;
                 remote.Catalogs[backup.Filename] = catalog;
                 copied.Add(backup.Filename);
-                _state.Update(name,
+                context.State.Update(name,
                     st => st with { Held = remote.Catalogs.Keys.Order(StringComparer.Ordinal).ToList() });
-                _logger.LogInformation(
+                context.Logger.LogInformation(
                     "Copied {Backup} to {Destination}: {Sent} bytes sent, {Reused} bytes already there",
                     backup.Filename, name, s, r);
             }
-            if (!options.NeverDelete) removed.AddRange(await ApplyRetentionAsync(name, storage, options, remote,
+            removed.AddRange(await sweeper.ApplyRetentionAsync(name, storage, options, remote,
                 cancellationToken).ConfigureAwait(false));
-            _state.Update(name, st => st with
+            context.State.Update(name, st => st with
             {
-                LastSuccessAt = _time.GetUtcNow(), LastError = null, ConsecutiveFailures = 0,
+                LastSuccessAt = context.Time.GetUtcNow(), LastError = null, ConsecutiveFailures = 0,
                     LastErrorNeedsAction = false, LastBytesSent = sent,
                 Held = remote.Catalogs.Keys.Order(StringComparer.Ordinal).ToList(),
             });
@@ -91,33 +94,22 @@ public sealed partial class OffsiteService
             };
             var needsAction = e is DestinationException { NeedsAction: true } || message.Contains("no space left",
                 StringComparison.OrdinalIgnoreCase);
-            var state = _state.Update(name,
+            var state = context.State.Update(name,
                 st => st with { LastError = message, ConsecutiveFailures = st.ConsecutiveFailures + 1,
                 LastErrorNeedsAction = needsAction });
-            _logger.LogWarning("Copy to {Destination} failed ({Failures} in a row): {Message}", name,
+            context.Logger.LogWarning("Copy to {Destination} failed ({Failures} in a row): {Message}", name,
                 state.ConsecutiveFailures, message);
             return new CopyReport(name, copied, sent, reused, removed, message);
         }
-    }
-
-    /// <summary>The local backups a destination should receive: not there yet, and kept by its retention among
-    /// everything it would hold.</summary>
-    private IEnumerable<BackupInfo> Wanted(IReadOnlyList<BackupInfo> local, IEnumerable<BackupInfo> held,
-        DestinationOptions options)
-    {
-        var heldNames = held.Select(h => h.Filename).ToHashSet(StringComparer.Ordinal);
-        var missing = local.Where(b => !heldNames.Contains(b.Filename)).ToList();
-        var kept = OffsiteRetention.Kept(held.Concat(missing), options, _options.KeepSafetyDays, _time.GetUtcNow());
-        return missing.Where(b => kept.ContainsKey(b.Filename));
     }
 
     private async Task<(long Sent, long Reused, BackupCatalog Catalog)> CopyOneAsync(string name,
         IDestinationStorage storage, DestinationOptions options,
         BackupInfo backup, byte[] namingKey, RemoteView remote, CancellationToken cancellationToken)
     {
-        var encrypted = Encrypts(options);
+        var encrypted = context.Encrypts(options);
         long sent = 0, reused = 0;
-        var path = _store.ResolveExisting(backup.Filename);
+        var path = context.Store.ResolveExisting(backup.Filename);
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
             1 << 20, FileOptions.SequentialScan);
         var plan = OffsiteFormat.Plan(file, backup.Filename);
@@ -185,8 +177,8 @@ public sealed partial class OffsiteService
             Filename = backup.Filename, Size = backup.Size, CreatedAt = backup.CreatedAt, Trigger = backup.Trigger,
                 Contains = backup.Contains,
             RequestedBy = backup.RequestedBy, Foreign = backup.Foreign, WarningCount = backup.WarningCount,
-                CopiedAt = _time.GetUtcNow(),
-            Encrypted = encrypted, Recipients = encrypted ? _recipients.Select(r => r.Text).ToList() : [],
+                CopiedAt = context.Time.GetUtcNow(),
+            Encrypted = encrypted, Recipients = encrypted ? context.Recipients.Select(r => r.Text).ToList() : [],
                 NamingKeyId = OffsiteFormat.NamingKeyId(namingKey),
             Index = indexStored, Objects = objects,
         };
@@ -225,7 +217,7 @@ public sealed partial class OffsiteService
     private async Task<StoredObject> PutAsync(IDestinationStorage storage, string key, Stream plaintext, long length,
         bool encrypted, CancellationToken cancellationToken)
     {
-        await using var body = encrypted ? AgeFormat.Encrypt(plaintext, length, _recipients) : plaintext;
+        await using var body = encrypted ? AgeFormat.Encrypt(plaintext, length, context.Recipients) : plaintext;
         var storedLength = encrypted ? body.Length : length;
         var hashing = new HashingStream(body, forRead: true);
         await storage.PutAsync(key, hashing, storedLength, cancellationToken).ConfigureAwait(false);
@@ -240,28 +232,5 @@ public sealed partial class OffsiteService
         var text = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(namingKey) + "\n");
         await PutAsync(storage, key, new MemoryStream(text), text.Length, encrypted: true,
             cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The installation's naming key (32 random bytes, hex, 0600 in the backup folder), made at first
-    /// use.</summary>
-    private byte[] NamingKey()
-    {
-        var path = Path.Combine(_store.Directory, NamingKeyFileName);
-        if (!File.Exists(path))
-        {
-            var temp = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-            AtomicFile.WriteAllBytes(temp,
-                Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))));
-            try { File.Move(temp, path, overwrite: false); }
-            catch (IOException) when (File.Exists(path)) { File.Delete(temp); }
-        }
-        try { return Convert.FromHexString(File.ReadAllText(path).Trim()) is { Length: 32 } key
-            ? key : throw new FormatException(); }
-        catch (FormatException)
-        {
-            throw new BackupException(BackupErrorKind.Environment,
-                $"The off-site naming key {path} is damaged. Delete it: a new one is made, and the next copy to each "
-                + $"destination sends everything once more.");
-        }
     }
 }

@@ -10,19 +10,23 @@ using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Offsite;
 
-public sealed partial class OffsiteService
+/// <summary>
+/// Reads back from a destination: what it holds, and a backup rebuilt byte for byte from its objects and handed to
+/// intake (<see cref="IBackupService.AddExactCopyAsync"/>), which verifies and commits it. After an encrypted fetch the
+/// installation adopts the destination's naming key.
+/// </summary>
+internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService backups)
 {
-    // ---------------------------------------------------------------- reading back
-
     /// <summary>The backups a destination holds, newest first, with the fields of the local list.</summary>
     public async Task<IReadOnlyList<BackupInfo>> ListAsync(string destination,
         CancellationToken cancellationToken = default)
     {
-        var (name, options) = Destination(destination);
+        var (name, options) = context.Destination(destination);
         try
         {
-            await using var storage = _open(name, options);
-            var remote = await ReadRemoteAsync(name, storage, cancellationToken).ConfigureAwait(false);
+            await using var storage = context.Open(name, options);
+            var remote = await RemoteView.ReadAsync(name, storage, context.Logger,
+                cancellationToken).ConfigureAwait(false);
             return remote.Catalogs.Values.Select(c => c.ToBackupInfo()).OrderByDescending(b => b.CreatedAt).ToList();
         }
         catch (DestinationException e) { throw new BackupException(BackupErrorKind.Destination, e.Message, e); }
@@ -39,14 +43,14 @@ public sealed partial class OffsiteService
         IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default,
         BackupOperationLock.Lease? lease = null)
     {
-        var (name, options) = Destination(destination);
+        var (name, options) = context.Destination(destination);
         if (!BackupFileName.IsValid(filename)) throw new BackupException(BackupErrorKind.InvalidInput,
             $"'{filename}' is not a backup filename (backup-YYYY-MM-DD_HH-mm-ss.zip).");
         try
         {
-            await using var storage = _open(name, options);
+            await using var storage = context.Open(name, options);
             byte[] catalogBytes;
-            try { catalogBytes = await ReadAllAsync(storage, OffsiteFormat.CatalogKey(filename), 64L << 20,
+            try { catalogBytes = await RemoteView.ReadAllAsync(storage, OffsiteFormat.CatalogKey(filename), 64L << 20,
                 cancellationToken).ConfigureAwait(false); }
             catch (DestinationException e) when (e.Message.Contains("is missing", StringComparison.Ordinal))
             {
@@ -71,7 +75,7 @@ public sealed partial class OffsiteService
                 $"The index of {filename} at {name} describes {index.Filename}; it was not used.");
 
             // Rebuilt into the backup folder's intake area, then handed over: intake verifies and commits it.
-            var rebuilt = _store.NewUploadPath();
+            var rebuilt = context.Store.NewUploadPath();
             try
             {
                 await RebuildAsync(storage, name, catalog, index, identities, rebuilt, progress, cancellationToken)
@@ -82,7 +86,7 @@ public sealed partial class OffsiteService
                 File.Delete(rebuilt);
                 throw;
             }
-            var info = await _backups.AddExactCopyAsync(filename, rebuilt, requestedBy, lease, cancellationToken)
+            var info = await backups.AddExactCopyAsync(filename, rebuilt, requestedBy, lease, cancellationToken)
                 .ConfigureAwait(false);
 
             if (catalog.Encrypted) await AdoptNamingKeyAsync(storage, catalog, identities,
@@ -169,8 +173,8 @@ public sealed partial class OffsiteService
     private async Task AdoptNamingKeyAsync(IDestinationStorage storage, BackupCatalog catalog,
         IReadOnlyList<AgeIdentity> identities, CancellationToken cancellationToken)
     {
-        var path = Path.Combine(_store.Directory, NamingKeyFileName);
-        if (File.Exists(path) && OffsiteFormat.NamingKeyId(NamingKey()) == catalog.NamingKeyId) return;
+        var path = context.NamingKeyPath;
+        if (File.Exists(path) && OffsiteFormat.NamingKeyId(context.NamingKey()) == catalog.NamingKeyId) return;
         try
         {
             await using var stream = await OpenObjectAsync(storage, OffsiteFormat.NamingKeyKey(catalog.NamingKeyId),
@@ -179,13 +183,13 @@ public sealed partial class OffsiteService
             if (Convert.FromHexString(text) is not { Length: 32 } key
                 || OffsiteFormat.NamingKeyId(key) != catalog.NamingKeyId) return;
             AtomicFile.WriteAllBytes(path, Encoding.ASCII.GetBytes(text));
-            _logger.LogInformation(
+            context.Logger.LogInformation(
                 "Adopted the naming key of the off-site copies ({KeyId}): later copies reuse what the destinations "
                 + "hold", catalog.NamingKeyId);
         }
         catch (Exception e) when (e is BackupException or DestinationException or FormatException)
         {
-            _logger.LogWarning(
+            context.Logger.LogWarning(
                 "The naming key {KeyId} could not be adopted ({Message}); the next copy sends everything once more",
                 catalog.NamingKeyId, e.Message);
         }

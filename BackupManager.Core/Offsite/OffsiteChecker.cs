@@ -4,10 +4,10 @@ using Microsoft.Extensions.Logging;
 
 namespace BackupManager.Core.Offsite;
 
-public sealed partial class OffsiteService
+/// <summary>The check of a destination: every catalog's index and objects present with their recorded sizes, and a
+/// rotating sample read back against the SHA-256 recorded at upload. Problems go to the report and the state.</summary>
+internal sealed class OffsiteChecker(OffsiteContext context)
 {
-    // ---------------------------------------------------------------- checking
-
     /// <summary>
     /// Checks that every catalog's index and objects are present with the recorded sizes, and re-downloads a rotating
     /// sample (at least 1/7 of the objects and up to <paramref name="sampleBytes"/>, continuing where the last check
@@ -16,15 +16,16 @@ public sealed partial class OffsiteService
     public async Task<CheckReport> CheckAsync(string destination, long sampleBytes = 1L << 30,
         CancellationToken cancellationToken = default)
     {
-        var (name, options) = Destination(destination);
+        var (name, options) = context.Destination(destination);
         var problems = new List<string>();
         int sampled = 0, objectCount = 0, backups = 0;
         long sampledBytes = 0;
         try
         {
-            using var guard = DestinationLock(name);
-            await using var storage = _open(name, options);
-            var remote = await ReadRemoteAsync(name, storage, cancellationToken).ConfigureAwait(false);
+            using var guard = context.DestinationLock(name);
+            await using var storage = context.Open(name, options);
+            var remote = await RemoteView.ReadAsync(name, storage, context.Logger,
+                cancellationToken).ConfigureAwait(false);
             backups = remote.Catalogs.Count;
             foreach (var key in remote.Objects.Keys.Where(k => OffsiteFormat.FilenameOfCatalog(k) is { } f
                 && !remote.Catalogs.ContainsKey(f)))
@@ -43,7 +44,7 @@ public sealed partial class OffsiteService
             }
             objectCount = recorded.Count;
             var keys = recorded.Keys.ToList();
-            var state = _state.Read(name);
+            var state = context.State.Read(name);
             var start = keys.Count == 0 ? 0 : state.SampleCursor % keys.Count;
             var minimum = (keys.Count + 6) / 7;
             var position = start;
@@ -67,18 +68,19 @@ public sealed partial class OffsiteService
                 catch (DestinationException e) { problems.Add(e.Message); }
             }
             var problemList = problems.ToList();
-            _state.Update(name,
-                s => s with { LastCheckAt = _time.GetUtcNow(), CheckProblems = problemList, SampleCursor = position,
-                Held = remote.Catalogs.Keys.Order(StringComparer.Ordinal).ToList() });
+            context.State.Update(name,
+                s => s with { LastCheckAt = context.Time.GetUtcNow(), CheckProblems = problemList,
+                    SampleCursor = position, Held = remote.Catalogs.Keys.Order(StringComparer.Ordinal).ToList() });
         }
         catch (DestinationException e)
         {
             problems.Add(e.Message);
             var problemList = problems.ToList();
-            _state.Update(name, s => s with { LastCheckAt = _time.GetUtcNow(), CheckProblems = problemList });
+            context.State.Update(name,
+                s => s with { LastCheckAt = context.Time.GetUtcNow(), CheckProblems = problemList });
         }
-        if (problems.Count > 0) _logger.LogWarning("Check of {Destination} found {Count} problem(s): {First}", name,
-            problems.Count, problems[0]);
+        if (problems.Count > 0) context.Logger.LogWarning("Check of {Destination} found {Count} problem(s): {First}",
+            name, problems.Count, problems[0]);
         return new CheckReport(name, backups, objectCount, sampled, sampledBytes, problems);
     }
 }
