@@ -1,7 +1,4 @@
 using BackupManager.Core;
-using BackupManager.Web.Commands;
-using BackupManager.Web.Scheduling;
-using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web;
 

@@ -1,5 +1,3 @@
-using System.IO.Hashing;
-
 namespace BackupManager.Core.Archive;
 
 /// <summary>An entry's content deflated (or stored) ahead of time, with what its zip headers need.</summary>

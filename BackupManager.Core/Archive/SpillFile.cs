@@ -1,5 +1,3 @@
-using System.Collections;
-
 namespace BackupManager.Core.Archive;
 
 /// <summary>

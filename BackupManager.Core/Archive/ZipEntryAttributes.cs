@@ -1,5 +1,3 @@
-using System.IO.Hashing;
-
 namespace BackupManager.Core.Archive;
 
 /// <summary>Unix attributes of an entry: <see cref="Mode"/> is st_mode (type and permission bits); the owner only where

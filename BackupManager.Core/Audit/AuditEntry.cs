@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace BackupManager.Core.Audit;
 
 /// <summary>One line of the audit log: who did what, when, from where, and how it ended.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace BackupManager.Core.Audit;
 
 /// <summary>Outcomes used in audit entries.</summary>

@@ -1,6 +1,3 @@
-using Npgsql;
-using static BackupManager.Core.Database.PgTools;
-
 namespace BackupManager.Core.Database;
 
 /// <summary>One privilege in the database ACL; a null <see cref="Grantee"/> is PUBLIC.</summary>

@@ -1,8 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
-using System.Text;
-using Microsoft.Extensions.Logging;
-
 namespace BackupManager.Core.Database;
 
 /// <summary>What to run: arguments are a list (never a shell string) and secrets travel only in <see

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Npgsql;
-using static BackupManager.Core.Database.PgTools;
-
 namespace BackupManager.Core.Database;
 
 /// <summary>Membership of a role in <see cref="Role"/>.</summary>

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Npgsql;
-using static BackupManager.Core.Database.PgTools;
-
 namespace BackupManager.Core.Database;
 
 /// <summary>A role a database needs, as recorded in a backup: attributes and memberships, never a password.</summary>

@@ -1,8 +1,3 @@
-using BackupManager.Core.Audit;
-using BackupManager.Core.Locking;
-using BackupManager.Core.Offsite;
-using Microsoft.Extensions.Logging;
-
 namespace BackupManager.Core.Jobs;
 
 /// <summary>Who asked, and from where (an IP address, "console", or a scheduler name).</summary>

@@ -1,5 +1,3 @@
-using BackupManager.Core.Offsite;
-
 namespace BackupManager.Core.Jobs;
 
 /// <summary>What a job does: make a backup, restore one, copy off-site now, fetch one from a destination and restore

@@ -1,5 +1,3 @@
-using BackupManager.Core.Offsite;
-
 namespace BackupManager.Core.Jobs;
 
 public enum BackupJobStatus { Queued, Running, Succeeded, Failed }

@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json;
-
 namespace BackupManager.Core.Jobs;
 
 /// <summary>The last run of one schedule, for the page, health and notifications.</summary>

@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json;
-
 namespace BackupManager.Core.Jobs;
 
 public enum ScheduledRunOutcome { Succeeded, Failed, Skipped }

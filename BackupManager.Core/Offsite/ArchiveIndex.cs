@@ -1,10 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using BackupManager.Core.Archive;
-using BackupManager.Core.Offsite.Age;
-
 namespace BackupManager.Core.Offsite;
 
 /// <summary>The encrypted recipe of one archive: its segments in order, and the SHA-256 of the whole.</summary>

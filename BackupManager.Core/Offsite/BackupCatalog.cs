@@ -1,10 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using BackupManager.Core.Archive;
-using BackupManager.Core.Offsite.Age;
-
 namespace BackupManager.Core.Offsite;
 
 /// <summary>The plaintext record of one backup at a destination (no file names, no content hashes).</summary>

@@ -1,7 +1,3 @@
-using BackupManager.Core.Offsite.Destinations;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
 namespace BackupManager.Core.Offsite;
 
 /// <summary>What <c>app:check-destination</c> found.</summary>

@@ -1,8 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using BackupManager.Core.Offsite.Age;
 
 namespace BackupManager.Core.Offsite;
 

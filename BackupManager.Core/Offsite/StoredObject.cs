@@ -1,10 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using BackupManager.Core.Archive;
-using BackupManager.Core.Offsite.Age;
-
 namespace BackupManager.Core.Offsite;
 
 /// <summary>An object as a catalog records it: its key and the size and SHA-256 of the bytes stored there.</summary>

@@ -4,7 +4,6 @@ using BackupManager.Core.Offsite;
 using BackupManager.Core.Offsite.Destinations;
 using BackupManager.Web.Components.Pages;
 using Bunit;
-using Microsoft.Extensions.DependencyInjection;
 using NSubstitute;
 
 namespace BackupManager.Tests.Ui;

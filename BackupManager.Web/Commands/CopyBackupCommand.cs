@@ -1,4 +1,3 @@
-using BackupManager.Core;
 using BackupManager.Core.Offsite;
 
 namespace BackupManager.Web.Commands;

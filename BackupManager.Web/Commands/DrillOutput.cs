@@ -1,6 +1,3 @@
-using BackupManager.Core;
-using BackupManager.Core.Offsite;
-
 namespace BackupManager.Web.Commands;
 
 /// <summary>How drills are shown by the console and the API.</summary>

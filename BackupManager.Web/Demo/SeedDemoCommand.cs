@@ -1,8 +1,3 @@
-using System.IO.Compression;
-using BackupManager.Core;
-using Microsoft.Extensions.Options;
-using Npgsql;
-
 namespace BackupManager.Web.Demo;
 
 public sealed class SeedDemoCommand(DemoClinicSeeder seeder) : Commands.IConsoleCommand

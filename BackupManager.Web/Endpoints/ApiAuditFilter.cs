@@ -1,6 +1,5 @@
 using BackupManager.Core.Audit;
 using BackupManager.Web.Services;
-using Microsoft.AspNetCore.Identity;
 
 namespace BackupManager.Web.Endpoints;
 

@@ -1,7 +1,3 @@
-using BackupManager.Web.Services;
-using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Identity;
-
 namespace BackupManager.Web.Endpoints;
 
 /// <summary>The rules every /api/v1 resource shares: the manage-backups permission, auditing, CSRF for cookie

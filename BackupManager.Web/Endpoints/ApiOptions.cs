@@ -1,11 +1,3 @@
-using BackupManager.Core.Jobs;
-using BackupManager.Web.Services;
-using BackupManager.Web.Identity;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
-
 namespace BackupManager.Web.Endpoints;
 
 /// <summary>Settings of the API that are not the engine's.</summary>

@@ -1,4 +1,3 @@
-using BackupManager.Web.Services;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Identity;
 

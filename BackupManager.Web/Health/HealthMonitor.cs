@@ -1,7 +1,3 @@
-using BackupManager.Core;
-using BackupManager.Core.Health;
-using BackupManager.Core.Jobs;
-using BackupManager.Web.Notifications;
 using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.Options;
 

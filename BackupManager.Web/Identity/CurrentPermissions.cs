@@ -1,8 +1,6 @@
 using System.Security.Claims;
-using BackupManager.Web.Services;
 using BackupManager.Web.Data;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 
 namespace BackupManager.Web.Identity;

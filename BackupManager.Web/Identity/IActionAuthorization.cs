@@ -1,10 +1,4 @@
 using BackupManager.Core.Jobs;
-using BackupManager.Web.Data;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Identity;
 

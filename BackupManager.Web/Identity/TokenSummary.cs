@@ -1,8 +1,3 @@
-using System.Text;
-using BackupManager.Web.Data;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
-
 namespace BackupManager.Web.Identity;
 
 /// <summary>A token as lists show it; never the secret.</summary>

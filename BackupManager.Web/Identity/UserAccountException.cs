@@ -1,7 +1,3 @@
-using BackupManager.Web.Data;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
-
 namespace BackupManager.Web.Identity;
 
 /// <summary>A user-management request that cannot be done; the message says why.</summary>

@@ -1,5 +1,4 @@
 using BackupManager.Core;
-using Quartz;
 
 namespace BackupManager.Web.Scheduling;
 

@@ -1,6 +1,5 @@
 using BackupManager.Core;
 using BackupManager.Core.Jobs;
-using BackupManager.Web.Notifications;
 using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Scheduling;

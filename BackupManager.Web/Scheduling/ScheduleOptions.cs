@@ -1,5 +1,3 @@
-using Quartz;
-
 namespace BackupManager.Web.Scheduling;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using BackupManager.Core.Jobs;
-using BackupManager.Web.Health;
-using BackupManager.Web.Notifications;
-using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace BackupManager.Web.Scheduling;

@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.Extensions.Options;
-
 namespace BackupManager.Web.Security;
 
 /// <summary>Production hardening, section <c>Backup:Web</c>.</summary>

@@ -1,5 +1,4 @@
 using BackupManager.Core;
-using BackupManager.Core.Health;
 using BackupManager.Core.Offsite;
 using BackupManager.Web.Health;
 using BackupManager.Web.Scheduling;

@@ -1,6 +1,3 @@
-using BackupManager.Core;
-using BackupManager.Core.Offsite;
-
 namespace BackupManager.Web.Services;
 
 /// <summary>Human-readable sizes shared by the console and the page.</summary>

@@ -1,5 +1,3 @@
-using NSec.Cryptography;
-
 namespace BackupManager.Core.Offsite.Age;
 
 /// <summary>An age file could not be decrypted; <see cref="Failure"/> says at which stage.</summary>

@@ -1,5 +1,3 @@
-using NSec.Cryptography;
-
 namespace BackupManager.Core.Offsite.Age;
 
 /// <summary>Why an age file could not be read, in the categories of the format's test vectors.</summary>

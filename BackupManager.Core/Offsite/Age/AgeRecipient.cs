@@ -1,5 +1,3 @@
-using NSec.Cryptography;
-
 namespace BackupManager.Core.Offsite.Age;
 
 /// <summary>An X25519 recipient, <c>age1…</c>: a public key anyone may hold.</summary>
