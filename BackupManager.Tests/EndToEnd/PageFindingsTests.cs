@@ -113,8 +113,13 @@ public sealed class PageFindingsTests
         await TabToAsync(page, "[data-testid=restore]");
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForSelectorAsync("[data-testid=restore-warning]");
-        Assert.True(await page.EvaluateAsync<bool>("() => !!document.activeElement.closest('.mud-dialog')"),
-            "the dialog did not take the focus");
+        // MudBlazor moves the focus into the dialog just after it renders: wait for that, up to 10 s.
+        try
+        {
+            await page.WaitForFunctionAsync("() => !!document.activeElement?.closest('.mud-dialog')", null,
+                new PageWaitForFunctionOptions { Timeout = 10_000 });
+        }
+        catch (Microsoft.Playwright.TimeoutException) { Assert.Fail("the dialog did not take the focus"); }
         await TabToAsync(page, "input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input");
         await page.Keyboard.PressAsync("Escape");
         await page.WaitForSelectorAsync(
