@@ -57,4 +57,4 @@ CREATE INDEX ON appointments (patient_id);
 CREATE INDEX ON treatments (patient_id);
 CREATE INDEX ON clinical_notes (patient_id);
 DROP FUNCTION sentence(int, int);
-ANALYZE;
+ANALYZE words, patients, appointments, treatments, invoices, clinical_notes, attachments; -- the owner's tables (the catalogs need a superuser)

@@ -11,3 +11,24 @@ replace_section() {
     !skip { print }
     END { if (!printed) printf "%s", body }' "$doc" >"$doc.tmp" && mv "$doc.tmp" "$doc"
 }
+
+# clinic_database DB ROLE PASSWORD_FILE: makes sure DB exists and is owned by ROLE, a login without superuser rights but
+# with CREATEDB, as deployed (restores refuse to run archive SQL as a superuser). ROLE's password is generated once into
+# PASSWORD_FILE (0600) and exported as OWNER_PASSWORD; it reaches psql on standard input, never in its arguments.
+# Returns 1 when DB had to be (re)created, so the caller loads the data set into it (as ROLE).
+clinic_database() {
+  local db=$1 role=$2 file=$3
+  [[ -s $file ]] || (umask 077 && head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
+  OWNER_PASSWORD=$(cat "$file")
+  export OWNER_PASSWORD
+  psql -d postgres -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+SELECT format('CREATE ROLE %I LOGIN CREATEDB', '$role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role')
+\gexec
+ALTER ROLE "$role" PASSWORD '$OWNER_PASSWORD';
+SQL
+  local owner
+  owner=$(psql -d postgres -tAc "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$db'")
+  [[ $owner == "$role" ]] && return 0
+  psql -d postgres -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" -c "CREATE DATABASE \"$db\" OWNER \"$role\""
+  return 1
+}

@@ -34,15 +34,17 @@ port=55434
 start_cluster .data/pg-bench $port
 port=$PG_PORT
 export PGPASSWORD=$PG_PASSWORD PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
-db=clinic_bench_${preset}
-create_database $port "$db"
+db=clinic_bench_${preset} owner=clinic_owner
+source bench/lib.sh
 
 # --- data set -------------------------------------------------------------------------------------------------
-if [[ $(psql -d "$db" -tAc "SELECT count(*) FROM pg_tables WHERE tablename = 'bench_complete'") == 0 ]]; then
+# The database belongs to a non-superuser owner, which BackupManager logs in as (as deployed).
+if ! clinic_database "$db" "$owner" "$root/.data/pg-bench/owner-password" \
+  || [[ $(psql -d "$db" -tAc "SELECT count(*) FROM pg_tables WHERE tablename = 'bench_complete'") == 0 ]]; then
   echo "Generating the database (scale $scale) ..." >&2
-  psql -d postgres -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" -c "CREATE DATABASE \"$db\""
-  psql -d "$db" -q -v scale="$scale" -f bench/dataset.sql
-  psql -d "$db" -qc "CREATE TABLE bench_complete ()"
+  clinic_database "$db" "$owner" "$root/.data/pg-bench/owner-password" || true
+  PGUSER=$owner PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -q -v scale="$scale" -f bench/dataset.sql
+  PGUSER=$owner PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -qc "CREATE TABLE bench_complete ()"
 fi
 files=$work/data/clinic-files
 if [[ ! -f $work/data/.complete ]]; then
@@ -63,7 +65,7 @@ file_count=$(find "$files" -type f | wc -l)
 # --- the app, published ----------------------------------------------------------------------------------------
 echo "Publishing BackupManager (Release) ..." >&2
 dotnet publish BackupManager.Web -c Release -r linux-x64 --self-contained false -o "$work/app" -nologo -v q -clp:ErrorsOnly >/dev/null
-export ConnectionStrings__Default="Host=127.0.0.1;Port=$port;Database=$db;Username=postgres;Password=$PG_PASSWORD"
+export ConnectionStrings__Default="Host=127.0.0.1;Port=$port;Database=$db;Username=$owner;Password=$OWNER_PASSWORD"
 export Backup__Directory=$work/backups Backup__Paths__0=$files MAX_BACKUPS=100 Backup__SchedulesEnabled=false
 export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
 app() { dotnet "$work/app/BackupManager.Web.dll" "$@"; }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Before and after a restructuring: create, verify and restore timed for two builds on the same data, alternating, so
+# load and cache effects fall on both alike. Data: bench/dataset.sql at SCALE plus FILES_MB of clinic-like files.
+#
+#   bench/ab.sh --baseline COMMIT [--runs N] [--scale S] [--files-mb M]
+#
+# Prints one line per run and the median per build and step; docs/performance.md quotes it by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+runs=3 baseline= scale=0.3 files_mb=300
+while (($#)); do
+  case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --baseline) baseline=$2; shift 2 ;;
+    --scale) scale=$2; shift 2 ;;
+    --files-mb) files_mb=$2; shift 2 ;;
+    *) echo "usage: bench/ab.sh --baseline COMMIT [--runs N] [--scale S] [--files-mb M]" >&2; exit 2 ;;
+  esac
+done
+[[ -n $baseline ]] || { echo "bench/ab.sh: --baseline COMMIT is required (the build to compare with)" >&2; exit 2; }
+ensure_packages postgresql postgresql-client time
+root=$PWD work=$PWD/bench/out/ab
+mkdir -p "$work"
+start_cluster .data/pg-ab 55437
+export PGPASSWORD=$PG_PASSWORD PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres
+source bench/lib.sh
+db=clinic_ab owner=clinic_owner
+# The database belongs to a non-superuser owner, which BackupManager logs in as (as deployed).
+if ! clinic_database "$db" "$owner" "$root/.data/pg-ab/owner-password" \
+  || [[ $(psql -d "$db" -tAc "SELECT count(*) FROM pg_tables WHERE tablename = 'ab_complete'") == 0 ]]; then
+  echo "Generating the database (scale $scale) ..." >&2
+  clinic_database "$db" "$owner" "$root/.data/pg-ab/owner-password" || true
+  PGUSER=$owner PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -q -v scale="$scale" -f bench/dataset.sql
+  PGUSER=$owner PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -qc "CREATE TABLE ab_complete ()"
+fi
+files=$work/data
+if [[ ! -f $work/data.complete ]]; then
+  echo "Generating $files_mb MB of files ..." >&2
+  rm -rf "$files"; mkdir -p "$files"/{xrays,documents}
+  n=0; while ((n * 4 < files_mb * 8 / 10)); do
+    head -c 4194304 /dev/urandom >"$files/xrays/scan-$n.dcm"; n=$((n + 1))
+  done
+  line="The patient reports mild sensitivity on the upper left molar; advised fluoride and review in six months."
+  n=0; while ((n * 45 < files_mb * 1024 * 2 / 10)); do
+    d=$files/documents/$((n % 50)); mkdir -p "$d"
+    for i in $(seq 1 400); do echo "$n/$i: $line"; done >"$d/note-$n.txt"; n=$((n + 1))
+  done
+  touch "$work/data.complete"
+fi
+
+publish_to() { dotnet publish "$1/BackupManager.Web" -c Release -r linux-x64 --self-contained false -o "$2" \
+  -nologo -v q -clp:ErrorsOnly >/dev/null; }
+echo "Publishing the current tree and $baseline ..." >&2
+publish_to "$root" "$work/app-current"
+git worktree remove --force "$work/src-baseline" 2>/dev/null || true
+git worktree add --detach "$work/src-baseline" "$baseline" >/dev/null 2>&1
+publish_to "$work/src-baseline" "$work/app-baseline"
+git worktree remove --force "$work/src-baseline"
+
+export ConnectionStrings__Default="Host=127.0.0.1;Port=$PG_PORT;Database=$db;Username=$owner;Password=$OWNER_PASSWORD"
+export Backup__Paths__0=$files Backup__SchedulesEnabled=false MAX_BACKUPS=100
+export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
+timed() { # STEP BUILD COMMAND...: one cold-cache run, appended to times.tsv
+  local step=$1 build=$2; shift 2
+  sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt" \
+    || { echo "$build $step failed:" >&2; cat "$work/err.txt" >&2; exit 1; }
+  read -r seconds rss <"$work/time.txt"
+  printf '%s\t%s\t%s\t%s\n' "$step" "$build" "$seconds" "$((rss / 1024))" | tee -a "$work/times.tsv"
+}
+: >"$work/times.tsv"
+for run in $(seq 1 "$runs"); do
+  order=(baseline current); ((run % 2)) || order=(current baseline)
+  for build in "${order[@]}"; do
+    export Backup__Directory=$work/backups-$build
+    rm -rf "$Backup__Directory"; mkdir -p "$Backup__Directory"
+    app=("dotnet" "$work/app-$build/BackupManager.Web.dll")
+    timed create "$build" "${app[@]}" app:create-backup --priority normal
+    backup=$(tail -1 "$work/out.txt")
+    timed verify "$build" "${app[@]}" app:verify-backup "$backup"
+    timed restore "$build" "${app[@]}" app:restore-backup "$backup" --force
+    psql -d "$db" -qc "VACUUM ANALYZE" # a restored database is settled before the next dump, as in bench/run.sh
+  done
+done
+echo "step	build	median s (min–max)	peak RSS MB of the median run"
+for step in create verify restore; do
+  for build in baseline current; do
+    awk -F'\t' -v s="$step" -v b="$build" '$1 == s && $2 == b { print $3, $4 }' "$work/times.tsv" | sort -n \
+      | awk -v s="$step" -v b="$build" '{ t[NR] = $1; r[NR] = $2 } END {
+          printf "%s\t%s\t%.2f (%.2f–%.2f)\t%d\n", s, b, t[int((NR + 1) / 2)], t[1], t[NR], r[int((NR + 1) / 2)] }'
+  done
+done
