@@ -23,7 +23,8 @@ internal static class PitrFilesExtractor
             roots.Add(target);
             var prefix = ArchivePath.FilesPrefix + root.Name + "/";
             var folders = new List<(string Path, ManifestEntry Entry)>();
-            foreach (var entry in archive.Manifest.Entries.Where(e => e.Path.StartsWith(prefix, StringComparison.Ordinal)))
+            var entries = archive.Manifest.Entries.Where(e => e.Path.StartsWith(prefix, StringComparison.Ordinal));
+            foreach (var entry in entries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var relative = ArchivePath.RelativeToRoot(entry.Path);

@@ -87,7 +87,8 @@ internal sealed class RecoveryInstance : IAsyncDisposable
         _account.Own(_folder);
     }
 
-    /// <summary>Settings after the copied ones (the last wins): only our socket and port, our WAL, the target.</summary>
+    /// <summary>Settings after the copied ones (the last wins): only our socket and port, our WAL, the
+    /// target.</summary>
     private void WriteSettings(DateTimeOffset? target)
     {
         var wal = Path.Combine(_folder, "wal");
@@ -117,7 +118,8 @@ internal sealed class RecoveryInstance : IAsyncDisposable
     }
 
     /// <summary>Starts the server and waits until it has reached <paramref name="target"/> and promoted. When the WAL
-    /// holds no commit after the target, everything it holds is before it: recovery is run to its end instead.</summary>
+    /// holds no commit after the target, everything it holds is before it: recovery is run to its end
+    /// instead.</summary>
     public async Task RecoverAsync(DateTimeOffset target, string user, TimeSpan timeout, CancellationToken token)
     {
         WriteSettings(target);

@@ -35,6 +35,7 @@ internal sealed record ServerAccount(string? RunAs, uint Uid, uint Gid, string H
     {
         if (RunAs is null) return;
         IO.NativeFileSystem.SetOwner(path, Uid, Gid);
+        if (!Directory.Exists(path)) return;
         foreach (var entry in Directory.EnumerateFileSystemEntries(path, "*", SearchOption.AllDirectories))
             IO.NativeFileSystem.SetOwner(entry, Uid, Gid);
     }

@@ -73,7 +73,10 @@ public sealed class WalReceiver(PitrSource source, ExternalProcessRunner runner,
         var arguments = source.ReplicationArguments();
         arguments.AddRange(["--slot", source.Layout.SlotName, "--synchronous", "--no-loop",
             "--directory", source.Layout.Wal]);
-        return new ExternalProcessRequest(source.Tool("pg_receivewal"), arguments) { Environment = source.Environment() };
+        return new ExternalProcessRequest(source.Tool("pg_receivewal"), arguments)
+        {
+            Environment = source.Environment(),
+        };
     }
 
     private BackupException Failure(string what, ExternalProcessResult result)
