@@ -20,6 +20,7 @@ public sealed class PointInTimeRestoreTests
         await Task.Delay(1000);
         await h.Database.ExecuteAsync("INSERT INTO notes VALUES (2, 'after')");
         File.Delete(Path.Combine(h.Documents, "invoice-1.pdf")); // deleted after that backup: it comes back
+        AssertPrivate(pitr.Layout.Root); // before the command: each start of the app tightens the backup folder
 
         var run = await AppProcess.RunAsync(AppProcess.EnvironmentFor(h), null, "app:restore-backup",
             "--to-time", target.ToOffset(TimeSpan.FromHours(1)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz",
@@ -33,7 +34,6 @@ public sealed class PointInTimeRestoreTests
         var made = (await h.Engine.ListAsync()).Single(b => b.Trigger == BackupTrigger.PointInTime);
         Assert.Contains(made.Filename, run.Stderr);
         Assert.Contains((await h.Engine.ListAsync()), b => b.Trigger == BackupTrigger.PreRestore);
-        AssertPrivate(pitr.Layout.Root);
     }
 
     [Fact]
