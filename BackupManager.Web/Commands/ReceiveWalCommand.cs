@@ -17,7 +17,15 @@ public sealed class ReceiveWalCommand(WalReceiver receiver, PitrSource source) :
         source.RequireTarget();
         Console.Error.WriteLine($"Receiving WAL into {source.Layout.Wal} from slot {source.Layout.SlotName}; "
             + "Ctrl+C stops.");
-        await receiver.RunAsync(cancellationToken);
+        // SIGTERM (systemd's stop) stops it like Ctrl+C: pg_receivewal gets SIGTERM and flushes before it exits.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            });
+        await receiver.RunAsync(stop.Token);
         Console.Error.WriteLine("Stopped.");
         return ExitCodes.Success;
     }
