@@ -41,6 +41,7 @@ public static class BackupEngineServiceCollectionExtensions
         services.AddSingleton<Jobs.BackupJobRunner>();
         services.AddSingleton<Offsite.OffsiteService>();
         services.AddSingleton(sp => new Jobs.ScheduleHistory(sp.GetRequiredService<IBackupStore>().Directory));
+        Pitr.PitrServiceCollectionExtensions.AddPointInTimeRecovery(services, databaseConnectionString);
         return services;
     }
 }

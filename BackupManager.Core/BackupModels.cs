@@ -2,7 +2,7 @@ using BackupManager.Core.Locking;
 namespace BackupManager.Core;
 
 /// <summary>Why a backup was made; retention keeps each kind by its own rule.</summary>
-public enum BackupTrigger { Manual, Daily, Weekly, PreRestore, Upload, Unknown }
+public enum BackupTrigger { Manual, Daily, Weekly, PreRestore, Upload, Unknown, PointInTime }
 
 /// <summary>What a create or restore covers.</summary>
 public enum BackupScope { Full, DatabaseOnly, FilesOnly }

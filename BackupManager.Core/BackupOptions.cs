@@ -101,6 +101,9 @@ public sealed class BackupOptions
     /// count(*) &gt; 0 FROM patients</c>).</summary>
     public List<string> DrillChecks { get; set; } = [];
 
+    /// <summary>Point-in-time recovery (Backup__Pitr__*).</summary>
+    public Pitr.PitrOptions Pitr { get; set; } = new();
+
     /// <summary>Set when MAX_BACKUPS was present but not a number, so validation can name the bad value.</summary>
     public string? InvalidMaxBackups { get; set; }
 }

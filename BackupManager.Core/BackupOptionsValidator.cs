@@ -69,6 +69,7 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
             errors.Add($"Backup__LowPriorityBytesPerSecond={options.LowPriorityBytesPerSecond} must be at least "
                 + $"1048576 (1 MiB/s); the default is 20971520 (20 MiB/s).");
         Offsite.DestinationOptionsValidator.Validate(options, errors);
+        Pitr.PitrOptionsValidator.Validate(options.Pitr, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

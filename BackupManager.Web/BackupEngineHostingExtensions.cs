@@ -49,6 +49,10 @@ public static class BackupEngineHostingExtensions
         commands.AddKeyedScoped<IConsoleCommand, RevokeTokenCommand>("revoke-token");
         commands.AddKeyedScoped<IConsoleCommand, ListTokensCommand>("list-tokens");
         commands.AddKeyedScoped<IConsoleCommand, BackupHealthCommand>("backup-health");
+        commands.AddScoped<PointInTimeRestore>();
+        commands.AddKeyedScoped<IConsoleCommand, ReceiveWalCommand>("receive-wal");
+        commands.AddKeyedScoped<IConsoleCommand, BaseBackupCommand>("base-backup");
+        commands.AddKeyedScoped<IConsoleCommand, PitrStatusCommand>("pitr-status");
         builder.Services.AddScoped<Demo.DemoClinicSeeder>();
         return builder;
     }

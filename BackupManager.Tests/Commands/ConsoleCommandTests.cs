@@ -18,7 +18,7 @@ public sealed class ConsoleCommandTests
         await using var host = await WebAppHost.StartAsync();
         await using var scope = host.Factory.Services.CreateAsyncScope();
         var all = ConsoleCommandRunner.All(scope.ServiceProvider).ToList();
-        Assert.Equal(18, all.Count); // the commands the README documents
+        Assert.Equal(21, all.Count); // the commands the README documents
         Assert.Equal(all.Count, all.Select(c => c.Name).Distinct().Count());
         foreach (var command in all)
         {
@@ -140,6 +140,11 @@ public sealed class ConsoleCommandTests
     [InlineData("Backup__CommandTimeout", "soon", "wrong type")]
     [InlineData("Backup__DumpCompressionLevel", "12", "Backup__DumpCompressionLevel=12 must be from 0")]
     [InlineData("Backup__RestoreJobs", "-1", "Backup__RestoreJobs=-1 must be from 0")]
+    [InlineData("Backup__Pitr__KeepDays", "0", "Backup__Pitr__KeepDays=0 must be from 1")]
+    [InlineData("Backup__Pitr__MaxLagSeconds", "0", "Backup__Pitr__MaxLagSeconds=0 must be at least 1")]
+    [InlineData("Backup__Pitr__MaxSlotRetainedBytes", "1024", "Backup__Pitr__MaxSlotRetainedBytes=1024 must be")]
+    [InlineData("Backup__Pitr__Connection", "Host=x;Bogus Key=1", "Backup__Pitr__Connection is not a valid")]
+    [InlineData("Backup__Pitr__Enabled", "maybe", "wrong type")]
     public async Task A_setting_that_does_not_parse_stops_the_program_naming_the_setting_and_value(
         string setting, string value, string expected)
     {

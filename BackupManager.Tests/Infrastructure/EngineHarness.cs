@@ -135,5 +135,6 @@ public sealed class EngineHarness : IAsyncDisposable
         to.LowPriorityBytesPerSecond = from.LowPriorityBytesPerSecond;
         to.ManualPriority = from.ManualPriority;
         to.ScheduledPriority = from.ScheduledPriority;
+        to.Pitr = from.Pitr;
     }
 }

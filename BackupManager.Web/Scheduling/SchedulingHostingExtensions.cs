@@ -32,6 +32,7 @@ public static class SchedulingHostingExtensions
         services.AddHealthChecks().AddCheck<BackupsHealthCheck>("backups", tags: ["backups"]);
         if (!runSchedules) return builder;
         services.AddHostedService<OrphanedRestoreWatcher>();
+        services.AddHostedService<WalReceiverService>();
 
         var schedule = new ScheduleOptions();
         ScheduleOptions.Bind(configuration, schedule);

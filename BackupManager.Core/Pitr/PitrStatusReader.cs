@@ -1,0 +1,50 @@
+using BackupManager.Core.Database;
+using Npgsql;
+
+namespace BackupManager.Core.Pitr;
+
+/// <summary>Reads <see cref="PitrStatus"/>: the folders for the window, the server for the slot.</summary>
+public sealed class PitrStatusReader(PitrSource source, TimeProvider time, WalReceiver? receiver = null)
+{
+    /// <summary>The slot's state on the server; throws <see cref="BackupException"/> when it cannot be asked.</summary>
+    public async Task<PitrSlotState> ReadSlotAsync(CancellationToken cancellationToken)
+    {
+        var target = source.RequireTarget();
+        await using var connection = await PgTools.OpenAsync(target, target.ConnectionString,
+            cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(
+            "SELECT s.active, s.active_pid, pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint, "
+            + "(SELECT EXTRACT(EPOCH FROM COALESCE(r.flush_lag, interval '0'))::float8 FROM pg_stat_replication r "
+            + "WHERE r.pid = s.active_pid) FROM pg_replication_slots s WHERE s.slot_name = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = source.Layout.SlotName });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            return new PitrSlotState(false, false, null, null, null);
+        return new PitrSlotState(true, reader.GetBoolean(0), reader.IsDBNull(1) ? null : reader.GetInt32(1),
+            reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetDouble(3));
+    }
+
+    public async Task<PitrStatus> ReadAsync(CancellationToken cancellationToken)
+    {
+        PitrSlotState? slot = null;
+        string? problem = null;
+        try { slot = await ReadSlotAsync(cancellationToken).ConfigureAwait(false); }
+        catch (BackupException e) { problem = e.Message; }
+        var window = PitrWindow.Read(source.Layout, slot?.Active == true, time.GetUtcNow());
+        var newest = window.Bases.Count > 0 ? window.Bases[^1] : null;
+        var own = receiver?.State;
+        var text = slot switch
+        {
+            null => "unknown (the server could not be asked)",
+            { Exists: false } => "no slot yet (the receiver has never run)",
+            { Active: true } => $"streaming (pg_receivewal, server pid {slot.ActivePid})",
+            _ => "not running: the slot keeps WAL on the server until a receiver reconnects",
+        };
+        if (own is { Running: true }) text += $"; this process runs it (pid {own.ProcessId})";
+        else if (own?.LastError is { } error) text += $"; last error here: {error}";
+        var lag = slot?.Active == true ? slot.LagSeconds ?? 0 : window.To is { } to && window.Wal.Count > 0
+            ? Math.Max(0, (time.GetUtcNow() - to).TotalSeconds) : (double?)null;
+        return new PitrStatus(source.Options.Pitr.Enabled, window.From, window.To, source.Layout.SlotName, text,
+            slot?.Active, lag, slot?.RetainedBytes, newest?.Name, newest?.EndedAt, problem);
+    }
+}

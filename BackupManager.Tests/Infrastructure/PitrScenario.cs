@@ -1,0 +1,103 @@
+using BackupManager.Core;
+using BackupManager.Core.Locking;
+using BackupManager.Core.Pitr;
+using Npgsql;
+
+namespace BackupManager.Tests.Infrastructure;
+
+/// <summary>
+/// A test's own point-in-time set-up: an engine over its own database and folders (the engine logs in as the
+/// superuser, which has REPLICATION), its WAL receiver running in this process, and a slot named after its backup
+/// folder. Disposal stops the receiver, drops the slot and the rest.
+/// </summary>
+public sealed class PitrScenario : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _receiving;
+
+    private PitrScenario(EngineHarness harness) => Harness = harness;
+
+    public EngineHarness Harness { get; }
+    public PitrLayout Layout => Harness.Get<PitrSource>().Layout;
+    public PointInTimeRecovery Recovery => Harness.Get<PointInTimeRecovery>();
+
+    public static async Task<PitrScenario> StartAsync()
+    {
+        var scenario = new PitrScenario(await EngineHarness.CreateAsync(o => o.Pitr.Enabled = true));
+        await scenario.Harness.SeedAsync();
+        scenario._receiving = scenario.Harness.Get<WalReceiver>().RunAsync(scenario._stop.Token);
+        await WaitForAsync(async () => await SlotActiveAsync(scenario.Layout.SlotName), "the receiver to stream");
+        return scenario;
+    }
+
+    public Task<BaseBackupRecord> BaseBackupAsync() => Harness.Get<BaseBackup>().TakeAsync(CancellationToken.None);
+
+    /// <summary>Makes the point-in-time archive and restores it through the engine's restore, as the command
+    /// does.</summary>
+    public async Task<(PointInTimeArchive Archive, RestoreResult Result)> RestoreToAsync(DateTimeOffset target,
+        BackupScope scope)
+    {
+        using var lease = Harness.Get<BackupOperationLock>().Acquire("restore", "test@clinic");
+        var archive = await Recovery.CreateArchiveAsync(target, scope, "test@clinic", lease, null,
+            CancellationToken.None);
+        var result = await Harness.Engine.RestoreAsync(new RestoreBackupRequest(archive.Filename, scope,
+            "test@clinic", Lease: lease));
+        return (archive, result);
+    }
+
+    /// <summary>Writes WAL and closes <paramref name="segments"/> segments, then waits until the receiver has them
+    /// complete on disk.</summary>
+    public async Task SwitchSegmentsAsync(int segments)
+    {
+        for (var i = 0; i < segments; i++)
+        {
+            await Harness.Database.ExecuteAsAdminAsync(
+                "CREATE TABLE IF NOT EXISTS wal_filler (n int); INSERT INTO wal_filler VALUES (1);");
+            await TestPostgres.ExecuteAsync(Harness.Database.AdminConnectionString, "postgres",
+                "SELECT pg_switch_wal()");
+        }
+        var target = await AdminScalarAsync<string>("SELECT pg_walfile_name(pg_current_wal_lsn())");
+        await WaitForAsync(() => Task.FromResult(Directory.EnumerateFiles(Layout.Wal)
+            .Any(f => string.CompareOrdinal(Path.GetFileName(f), target) >= 0)), "the receiver to reach " + target);
+    }
+
+    public static async Task<bool> SlotActiveAsync(string slot) =>
+        await AdminScalarAsync<bool?>($"SELECT active FROM pg_replication_slots WHERE slot_name = '{slot}'") == true;
+
+    public static async Task<T?> AdminScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(TestPostgres.With(TestPostgres.AdminConnectionString,
+            "postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        var value = await command.ExecuteScalarAsync();
+        return value is DBNull or null ? default : (T)value;
+    }
+
+    public static async Task WaitForAsync(Func<Task<bool>> condition, string what, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}.");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Drops the slot once no receiver holds it.</summary>
+    public static async Task DropSlotAsync(string slot)
+    {
+        await WaitForAsync(async () => !await SlotActiveAsync(slot), "the slot to be released");
+        await TestPostgres.ExecuteAsync(TestPostgres.AdminConnectionString, "postgres",
+            $"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '{slot}'");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_receiving is not null) await _receiving;
+        await DropSlotAsync(Layout.SlotName);
+        await Harness.DisposeAsync();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,51 @@
+using BackupManager.Core;
+using BackupManager.Core.Locking;
+using BackupManager.Core.Pitr;
+using BackupManager.Web.Scheduling;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Web.Commands;
+
+/// <summary>
+/// app:restore-backup --to-time: checks the time against the window (refused before anything changes), makes the
+/// point-in-time archive and hands it to the normal restore (staged, swapped, safety backup) under one lease.
+/// </summary>
+public sealed class PointInTimeRestore(IBackupService backups, PointInTimeRecovery pitr,
+    BackupOperationLock operationLock, IOptions<ScheduleOptions> schedule)
+{
+    public async Task<int> RunAsync(CommandLine line, string toTime, CancellationToken cancellationToken)
+    {
+        if (line.Positional.Count > 0 || line.Value("--from") is not null || line.Value("--identity") is not null
+            || line.Has("--only-files") || line.Has("--allow-foreign"))
+            throw new UsageException("--to-time takes no filename and goes only with --only-db and --force.");
+        var target = PointInTimeInput.Parse(toTime, schedule.Value.ResolveTimeZone());
+        var scope = ConsoleUser.Scope(line);
+        var chosen = await pitr.CheckAsync(target, cancellationToken);
+        var what = scope == BackupScope.DatabaseOnly ? "the database"
+            : "the database (and the files, from the newest backup made at or before that time)";
+        var shown = target.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo
+            .InvariantCulture);
+        if (!ConsoleUser.Confirm($"This replaces {what} with its state at {shown}, recovered from base backup "
+            + $"{chosen.Name} (the current state is kept and archived as a safety backup).", toTime.Trim(),
+            line.Has("--force")))
+        {
+            Console.Error.WriteLine("Not confirmed; nothing was changed.");
+            return ExitCodes.Failure;
+        }
+        using var lease = operationLock.Acquire("restore", ConsoleUser.Name);
+        var progress = new TerminalProgress();
+        var archive = await pitr.CreateArchiveAsync(target, scope, ConsoleUser.Name, lease, progress,
+            cancellationToken);
+        Console.Error.WriteLine($"Made {archive.Filename}: the database at {shown} (base backup {archive.BaseBackup})"
+            + (archive.FilesFrom is null ? "." : $", the files of {archive.FilesFrom}."));
+        var result = await backups.RestoreAsync(new RestoreBackupRequest(archive.Filename, scope, ConsoleUser.Name,
+            Lease: lease), progress, cancellationToken);
+        progress.Done();
+        Console.Error.WriteLine($"Restored {result.Filename}" + (result.RestoredDatabase ? "; database replaced" : "")
+            + (result.RestoredFolders.Count > 0 ? $"; folders replaced: {string.Join(", ", result.RestoredFolders)}"
+                : "")
+            + (result.SafetyBackup is null ? "." : $". Safety backup of the previous state: {result.SafetyBackup}."));
+        foreach (var warning in result.Warnings) Console.Error.WriteLine($"Warning: {warning}");
+        return ExitCodes.Success;
+    }
+}
