@@ -119,7 +119,7 @@ public sealed class PageFindingsTests
             await page.WaitForFunctionAsync("() => !!document.activeElement?.closest('.mud-dialog')", null,
                 new PageWaitForFunctionOptions { Timeout = 10_000 });
         }
-        catch (Microsoft.Playwright.TimeoutException) { Assert.Fail("the dialog did not take the focus"); }
+        catch (System.TimeoutException) { Assert.Fail("the dialog did not take the focus"); }
         await TabToAsync(page, "input[data-testid=restore-confirm-input], [data-testid=restore-confirm-input] input");
         await page.Keyboard.PressAsync("Escape");
         await page.WaitForSelectorAsync(
