@@ -11,10 +11,10 @@ namespace BackupManager.Core.Pitr;
 /// Takes a base backup: <c>pg_basebackup --checkpoint=fast --manifest-checksums=SHA256 -X stream -Fp</c> into a
 /// private temp folder inside <c>pitr/</c>, checks it with <c>pg_verifybackup</c>, records its WAL range, then
 /// renames it to <c>pitr/base/&lt;UTC time&gt;</c> (so a listed base backup is always complete) and applies the
-/// retention of <see cref="PitrRetention"/>.
+/// retention of <see cref="PitrRetention"/> when the operation lock is free (never under a running restore).
 /// </summary>
 public sealed class BaseBackup(PitrSource source, ExternalProcessRunner runner, TimeProvider time,
-    ILogger<BaseBackup> logger)
+    Locking.BackupOperationLock operationLock, ILogger<BaseBackup> logger)
 {
     public async Task<BaseBackupRecord> TakeAsync(CancellationToken cancellationToken)
     {
@@ -44,7 +44,14 @@ public sealed class BaseBackup(PitrSource source, ExternalProcessRunner runner, 
             logger.LogInformation("Base backup {Name} taken (WAL {Start} to {End})", Path.GetFileName(final),
                 startLsn, endLsn);
             record = record with { Folder = final };
-            PitrRetention.Apply(layout, source.Options.Pitr.KeepDays, time.GetUtcNow(), logger);
+            // A point-in-time restore copying WAL holds the operation lock: retention never deletes under it.
+            using (var lease = operationLock.TryAcquire("pitr-retention", "base backup"))
+            {
+                if (lease is not null)
+                    PitrRetention.Apply(layout, source.Options.Pitr.KeepDays, time.GetUtcNow(), logger);
+                else logger.LogInformation("PITR retention skipped: another backup operation is running; the next "
+                    + "base backup applies it");
+            }
             return record;
         }
         catch

@@ -9,9 +9,9 @@ namespace BackupManager.Core.Pitr;
 /// <summary>
 /// A temporary PostgreSQL server recovered from a base backup to a point in time: a private copy of the base backup
 /// and of the WAL it needs, <c>recovery.signal</c>, <c>restore_command</c> (a segment, else its <c>.partial</c>),
-/// <c>recovery_target_time</c> with <c>promote</c>, listening only on its own socket folder and a free port on
-/// 127.0.0.1, run by the server binaries of the backup's major version as a non-root user. Disposing stops it and
-/// removes every copy.
+/// <c>recovery_target_time</c> with <c>promote</c>, listening only on its own socket folder (no TCP; the free port
+/// only names the socket), run by the server binaries of the backup's major version as a non-root user. Disposing
+/// stops it and removes every copy.
 /// </summary>
 internal sealed class RecoveryInstance : IAsyncDisposable
 {
@@ -73,7 +73,7 @@ internal sealed class RecoveryInstance : IAsyncDisposable
         PrivateFiles.CreateFolder(wal);
         var start = WalSegment.NumberOf(chosen.StartLsn, chosen.WalSegmentBytes);
         foreach (var segment in window.Wal.Where(s => s.Timeline == chosen.Timeline && s.Number >= start))
-            File.Copy(segment.Path, Path.Combine(wal, Path.GetFileName(segment.Path)));
+            CopySegment(segment, wal);
         PrivateFiles.CreateFolder(Socket);
         if (wal.IndexOfAny(['"', '$', '`', '\\', '\'']) >= 0)
             throw new BackupException(BackupErrorKind.Environment,
@@ -85,6 +85,18 @@ internal sealed class RecoveryInstance : IAsyncDisposable
         File.WriteAllText(Path.Combine(_data, "recovery.signal"), "");
         PrivateFiles.Tighten(_folder);
         _account.Own(_folder);
+    }
+
+    /// <summary>Copies one segment; the receiver may complete a <c>.partial</c> one (renaming it) while we copy, and
+    /// then the completed file is taken.</summary>
+    private static void CopySegment(WalSegment segment, string wal)
+    {
+        try { File.Copy(segment.Path, Path.Combine(wal, Path.GetFileName(segment.Path))); }
+        catch (FileNotFoundException) when (segment.Partial)
+        {
+            var completed = segment.Path[..^".partial".Length];
+            File.Copy(completed, Path.Combine(wal, Path.GetFileName(completed)));
+        }
     }
 
     /// <summary>Settings after the copied ones (the last wins): only our socket and port, our WAL, the
@@ -100,7 +112,7 @@ internal sealed class RecoveryInstance : IAsyncDisposable
             Set("recovery_target_time", time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00'",
                 CultureInfo.InvariantCulture));
         Set("recovery_target_action", "promote");
-        Set("listen_addresses", "127.0.0.1");
+        Set("listen_addresses", ""); // the private socket only: no TCP port at all
         Set("port", Port.ToString(CultureInfo.InvariantCulture));
         Set("unix_socket_directories", Socket);
         Set("hba_file", Path.Combine(_folder, "pg_hba.conf"));
