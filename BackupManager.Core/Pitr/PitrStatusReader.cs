@@ -24,6 +24,13 @@ public sealed class PitrStatusReader(PitrSource source, TimeProvider time, WalRe
             reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetDouble(3));
     }
 
+    /// <summary>The health checks of <see cref="PitrHealth"/>; none (and no query) while point-in-time recovery is
+    /// off.</summary>
+    public async Task<IReadOnlyList<Health.BackupCheck>> HealthChecksAsync(CancellationToken cancellationToken) =>
+        source.Options.Pitr.Enabled
+            ? PitrHealth.Checks(await ReadAsync(cancellationToken).ConfigureAwait(false), source.Options.Pitr)
+            : [];
+
     public async Task<PitrStatus> ReadAsync(CancellationToken cancellationToken)
     {
         PitrSlotState? slot = null;

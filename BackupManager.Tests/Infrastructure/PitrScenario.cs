@@ -21,13 +21,25 @@ public sealed class PitrScenario : IAsyncDisposable
     public PitrLayout Layout => Harness.Get<PitrSource>().Layout;
     public PointInTimeRecovery Recovery => Harness.Get<PointInTimeRecovery>();
 
-    public static async Task<PitrScenario> StartAsync()
+    public static async Task<PitrScenario> StartAsync(Action<PitrOptions>? configure = null)
     {
-        var scenario = new PitrScenario(await EngineHarness.CreateAsync(o => o.Pitr.Enabled = true));
+        var scenario = new PitrScenario(await EngineHarness.CreateAsync(o =>
+        {
+            o.Pitr.Enabled = true;
+            configure?.Invoke(o.Pitr);
+        }));
         await scenario.Harness.SeedAsync();
         scenario._receiving = scenario.Harness.Get<WalReceiver>().RunAsync(scenario._stop.Token);
         await WaitForAsync(async () => await SlotActiveAsync(scenario.Layout.SlotName), "the receiver to stream");
         return scenario;
+    }
+
+    /// <summary>Stops this scenario's receiver and waits until the server sees the slot released.</summary>
+    public async Task StopReceiverAsync()
+    {
+        await _stop.CancelAsync();
+        if (_receiving is not null) await _receiving;
+        await WaitForAsync(async () => !await SlotActiveAsync(Layout.SlotName), "the slot to be released");
     }
 
     public Task<BaseBackupRecord> BaseBackupAsync() => Harness.Get<BaseBackup>().TakeAsync(CancellationToken.None);

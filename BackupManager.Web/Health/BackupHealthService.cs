@@ -16,7 +16,7 @@ public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBa
     ScheduleHistory history, BackupScheduleCatalog schedules,
     IOptions<BackupHealthOptions> options, IOptions<ScheduleOptions> scheduleOptions, Notifier notifier,
         TimeProvider time, ILogger<BackupHealthService> logger,
-    Core.Offsite.OffsiteService offsite)
+    Core.Offsite.OffsiteService offsite, Core.Pitr.PitrStatusReader? pitr = null)
 {
     private const string StateFileName = ".health-state.json";
     private readonly SemaphoreSlim _transition = new(1, 1);
@@ -39,7 +39,8 @@ public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBa
             nextDrill is { } at
                 ? $"{TimeZoneInfo.ConvertTime(at, scheduleOptions.Value.ResolveTimeZone()):yyyy-MM-dd HH:mm} "
                 + $"({scheduleOptions.Value.ResolveTimeZone().Id})" : null);
-        var checks = report.Checks.Append(drill).Concat(offsite.HealthChecks()).ToList();
+        var pitrChecks = pitr is null ? [] : await pitr.HealthChecksAsync(cancellationToken);
+        var checks = report.Checks.Append(drill).Concat(offsite.HealthChecks()).Concat(pitrChecks).ToList();
         return report with { Checks = checks, Healthy = checks.All(c => c.Healthy) };
     }
 
