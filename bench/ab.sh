@@ -28,13 +28,7 @@ export PGPASSWORD=$PG_PASSWORD PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres
 source bench/lib.sh
 db=clinic_ab owner=clinic_owner
 # The database belongs to a non-superuser owner, which BackupManager logs in as (as deployed).
-if ! clinic_database "$db" "$owner" "$root/.data/pg-ab/owner-password" \
-  || [[ $(psql -d "$db" -tAc "SELECT count(*) FROM pg_tables WHERE tablename = 'ab_complete'") == 0 ]]; then
-  echo "Generating the database (scale $scale) ..." >&2
-  clinic_database "$db" "$owner" "$root/.data/pg-ab/owner-password" || true
-  PGUSER=$owner PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -q -v scale="$scale" -f bench/dataset.sql
-  PGUSER=$owner PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -qc "CREATE TABLE ab_complete ()"
-fi
+clinic_database "$db" "$owner" "$root/.data/pg-ab/owner-password" "$scale"
 files=$work/data
 if [[ ! -f $work/data.complete ]]; then
   echo "Generating $files_mb MB of files ..." >&2

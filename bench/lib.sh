@@ -12,12 +12,13 @@ replace_section() {
     END { if (!printed) printf "%s", body }' "$doc" >"$doc.tmp" && mv "$doc.tmp" "$doc"
 }
 
-# clinic_database DB ROLE PASSWORD_FILE: makes sure DB exists and is owned by ROLE, a login without superuser rights but
-# with CREATEDB, as deployed (restores refuse to run archive SQL as a superuser). ROLE's password is generated once into
-# PASSWORD_FILE (0600) and exported as OWNER_PASSWORD; it reaches psql on standard input, never in its arguments.
-# Returns 1 when DB had to be (re)created, so the caller loads the data set into it (as ROLE).
+# clinic_database DB ROLE PASSWORD_FILE SCALE: makes sure DB exists, is owned by ROLE — a login without superuser
+# rights but with CREATEDB, as deployed (restores refuse to run archive SQL as a superuser) — and holds
+# bench/dataset.sql at SCALE, loaded as ROLE (regenerated when the owner is wrong or a load never finished). ROLE's
+# password is generated once into PASSWORD_FILE (0600) and exported as OWNER_PASSWORD; it reaches psql on standard
+# input or in the environment, never in its arguments.
 clinic_database() {
-  local db=$1 role=$2 file=$3
+  local db=$1 role=$2 file=$3 scale=$4
   [[ -s $file ]] || (umask 077 && head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
   OWNER_PASSWORD=$(cat "$file")
   export OWNER_PASSWORD
@@ -28,7 +29,12 @@ ALTER ROLE "$role" PASSWORD '$OWNER_PASSWORD';
 SQL
   local owner
   owner=$(psql -d postgres -tAc "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$db'")
-  [[ $owner == "$role" ]] && return 0
+  if [[ $owner == "$role" ]] \
+    && [[ $(psql -d "$db" -tAc "SELECT count(*) FROM pg_tables WHERE tablename = 'bench_complete'") == 1 ]]; then
+    return 0
+  fi
+  echo "Generating the database (scale $scale) ..." >&2
   psql -d postgres -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" -c "CREATE DATABASE \"$db\" OWNER \"$role\""
-  return 1
+  PGUSER=$role PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -q -v scale="$scale" -f bench/dataset.sql
+  PGUSER=$role PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -qc "CREATE TABLE bench_complete ()"
 }

@@ -39,13 +39,7 @@ source bench/lib.sh
 
 # --- data set -------------------------------------------------------------------------------------------------
 # The database belongs to a non-superuser owner, which BackupManager logs in as (as deployed).
-if ! clinic_database "$db" "$owner" "$root/.data/pg-bench/owner-password" \
-  || [[ $(psql -d "$db" -tAc "SELECT count(*) FROM pg_tables WHERE tablename = 'bench_complete'") == 0 ]]; then
-  echo "Generating the database (scale $scale) ..." >&2
-  clinic_database "$db" "$owner" "$root/.data/pg-bench/owner-password" || true
-  PGUSER=$owner PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -q -v scale="$scale" -f bench/dataset.sql
-  PGUSER=$owner PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -qc "CREATE TABLE bench_complete ()"
-fi
+clinic_database "$db" "$owner" "$root/.data/pg-bench/owner-password" "$scale"
 files=$work/data/clinic-files
 if [[ ! -f $work/data/.complete ]]; then
   echo "Generating $files_mb MB of clinic files ..." >&2

@@ -21,32 +21,8 @@ internal static class PitrFilesExtractor
             var target = Path.Combine(into, root.Name);
             PrivateFiles.CreateFolder(target);
             roots.Add(target);
-            var prefix = ArchivePath.FilesPrefix + root.Name + "/";
-            var folders = new List<(string Path, ManifestEntry Entry)>();
-            var entries = archive.Manifest.Entries.Where(e => e.Path.StartsWith(prefix, StringComparison.Ordinal));
-            foreach (var entry in entries)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var relative = ArchivePath.RelativeToRoot(entry.Path);
-                var destination = relative.Length == 0 ? target
-                    : ArchivePath.ResolveInside(target, relative).TrimEnd('/');
-                if (entry.IsDirectory)
-                {
-                    PrivateFiles.CreateFolder(destination);
-                    folders.Add((destination, entry));
-                    continue;
-                }
-                PrivateFiles.CreateFolder(Path.GetDirectoryName(destination)!);
-                await using (var source = archive.OpenVerified(entry))
-                await using (var output = new FileStream(destination,
-                    PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1)))
-                    await source.CopyToAsync(output, BackupArchiveWriter.BufferSize, cancellationToken)
-                        .ConfigureAwait(false);
-                RestoredMetadata.Apply(destination, entry, foreign: false);
-            }
-            // Deepest first: writing into a folder changes its time.
-            foreach (var (path, entry) in folders.OrderByDescending(f => f.Path.Length))
-                RestoredMetadata.Apply(path, entry, foreign: false);
+            await RootExtractor.ExtractAsync(archive, root.Name, target, foreign: false, null, cancellationToken)
+                .ConfigureAwait(false);
         }
         return roots;
     }

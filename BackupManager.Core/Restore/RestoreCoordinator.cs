@@ -185,46 +185,16 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
         }
     }
 
-    private async Task ExtractFolderAsync(BackupArchiveReader archive, string rootName, FolderSwapPlan swap,
+    private static async Task ExtractFolderAsync(BackupArchiveReader archive, string rootName, FolderSwapPlan swap,
         bool foreign, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
-        var prefix = ArchivePath.FilesPrefix + rootName + "/";
-        var entries = archive.Manifest.Entries.Where(e => e.Path.StartsWith(prefix, StringComparison.Ordinal)).ToList();
         PrivateFiles.CreateFolder(swap.Staging);
         // Archives before format 2 carry no folder entries: the staging folder takes the live folder's mode.
         if (swap.TargetExisted && !OperatingSystem.IsWindows())
             File.SetUnixFileMode(swap.Staging, File.GetUnixFileMode(swap.Target));
-        var folders = new List<(string Path, ManifestEntry Entry)>();
-        long total = Math.Max(1, entries.Sum(e => e.Size)), done = 0;
-        foreach (var entry in entries)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var relative = ArchivePath.RelativeToRoot(entry.Path);
-            var destination = relative.Length == 0 ? swap.Staging : ArchivePath.ResolveInside(swap.Staging,
-                relative).TrimEnd('/');
-            if (entry.IsDirectory)
-            {
-                PrivateFiles.CreateFolder(destination);
-                folders.Add((destination, entry));
-                continue;
-            }
-            PrivateFiles.CreateFolder(Path.GetDirectoryName(destination)!);
-            await using (var source = archive.OpenVerified(entry))
-            // Private until it gets its recorded mode: the staging copy sits beside the live folder.
-            await using (var target = new FileStream(destination,
-                PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1)))
-            {
-                await source.CopyToAsync(target, BackupArchiveWriter.BufferSize,
-                    cancellationToken).ConfigureAwait(false);
-            }
-            RestoredMetadata.Apply(destination, entry, foreign);
-            done += entry.Size;
-            progress?.Report(new BackupProgress("restore", $"Extracting {rootName}", (double)done / total, entry.Path));
-        }
-        // Folders last, deepest first: writing into a folder changes its time, and a read-only folder refuses new
-        // files.
-        foreach (var (path, entry) in folders.OrderByDescending(f => f.Path.Length)) RestoredMetadata.Apply(path, entry,
-            foreign);
+        await RootExtractor.ExtractAsync(archive, rootName, swap.Staging, foreign, (entry, share) =>
+            progress?.Report(new BackupProgress("restore", $"Extracting {rootName}", share, entry.Path)),
+            cancellationToken).ConfigureAwait(false);
         // One flush of the whole file system instead of an fsync per file.
         NativeFileSystem.SyncFileSystem(swap.Staging);
     }
