@@ -66,12 +66,20 @@ start_cluster() {
   if as_postgres "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     port=$(cat "$dir/port" 2>/dev/null || echo "$port")
   else
-    # Another server (say, a second checkout's cluster) may hold the port: take the next free one.
-    while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-    echo "$port" >"$dir/port"
-    local options="-c listen_addresses=127.0.0.1 -p $port -k $dir/socket"
-    for setting in "$@"; do options+=" -c $setting"; done
-    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null
+    # Another server (say, a second checkout's cluster) may hold the port: take the next free one. One starting at the
+    # same moment may take it between the probe and the bind: then the next port is tried (a few times).
+    local attempt
+    for attempt in 1 2 3 4 5; do
+      while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+      echo "$port" >"$dir/port"
+      local options="-c listen_addresses=127.0.0.1 -p $port -k $dir/socket"
+      for setting in "$@"; do options+=" -c $setting"; done
+      local seen; seen=$(wc -l <"$dir/server.log" 2>/dev/null || echo 0)
+      as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null && break
+      tail -n +$((seen + 1)) "$dir/server.log" | grep -q "Address already in use" && ((attempt < 5)) || {
+        echo "PostgreSQL did not start; the end of $dir/server.log:" >&2; tail -5 "$dir/server.log" >&2; return 1; }
+      port=$((port + 1))
+    done
   fi
   PG_PASSWORD=$(cat "$dir/password")
   PG_PORT=$port
