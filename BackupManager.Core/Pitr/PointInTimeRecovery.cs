@@ -14,7 +14,8 @@ namespace BackupManager.Core.Pitr;
 /// the time. The temporary server and every copy are removed afterwards, also on failure or cancel.
 /// </summary>
 public sealed class PointInTimeRecovery(PitrSource source, PitrStatusReader status, ExternalProcessRunner runner,
-    IBackupStore store, BackupOperationLock operationLock, TimeProvider time, ILoggerFactory loggers,
+    IBackupStore store, IBackupService backups, BackupOperationLock operationLock, TimeProvider time,
+    ILoggerFactory loggers,
     ArchiveSigner? signer = null, BackupCommitted? committed = null, PostgresTarget? live = null)
 {
     /// <summary>Checks that <paramref name="target"/> can be reached; returns the base backup it starts from. Throws an
@@ -25,6 +26,22 @@ public sealed class PointInTimeRecovery(PitrSource source, PitrStatusReader stat
         try { streaming = (await status.ReadSlotAsync(cancellationToken).ConfigureAwait(false)).Active; }
         catch (BackupException) { streaming = false; } // the server is down: the window ends at the newest WAL file
         return PitrWindow.Read(source.Layout, streaming, time.GetUtcNow()).Choose(target);
+    }
+
+    /// <summary>
+    /// Restores the database (with <see cref="BackupScope.Full"/> also the files) to <paramref name="target"/>: makes
+    /// the archive and hands it to the engine's restore (staged, swapped, safety backup) under one lease, so nothing
+    /// runs between them. What every front end calls.
+    /// </summary>
+    public async Task<PointInTimeRestoreResult> RestoreAsync(DateTimeOffset target, BackupScope scope,
+        string requestedBy, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var lease = operationLock.Acquire("restore", requestedBy);
+        var archive = await CreateArchiveAsync(target, scope, requestedBy, lease, progress, cancellationToken)
+            .ConfigureAwait(false);
+        var result = await backups.RestoreAsync(new RestoreBackupRequest(archive.Filename, scope, requestedBy,
+            Lease: lease), progress, cancellationToken).ConfigureAwait(false);
+        return new PointInTimeRestoreResult(archive, result);
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using BackupManager.Core;
-using BackupManager.Core.Locking;
 using BackupManager.Core.Pitr;
 using Npgsql;
 
@@ -44,16 +43,13 @@ public sealed class PitrScenario : IAsyncDisposable
 
     public Task<BaseBackupRecord> BaseBackupAsync() => Harness.Get<BaseBackup>().TakeAsync(CancellationToken.None);
 
-    /// <summary>Makes the point-in-time archive and restores it through the engine's restore, as the command
+    /// <summary>Restores to <paramref name="target"/> through the engine's one entry point, as every front end
     /// does.</summary>
     public async Task<(PointInTimeArchive Archive, RestoreResult Result)> RestoreToAsync(DateTimeOffset target,
         BackupScope scope)
     {
-        using var lease = Harness.Get<BackupOperationLock>().Acquire("restore", "test@clinic");
-        var archive = await Recovery.CreateArchiveAsync(target, scope, "test@clinic", lease, null,
+        var (archive, result) = await Recovery.RestoreAsync(target, scope, "test@clinic", null,
             CancellationToken.None);
-        var result = await Harness.Engine.RestoreAsync(new RestoreBackupRequest(archive.Filename, scope,
-            "test@clinic", Lease: lease));
         return (archive, result);
     }
 

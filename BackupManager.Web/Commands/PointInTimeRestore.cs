@@ -1,5 +1,4 @@
 using BackupManager.Core;
-using BackupManager.Core.Locking;
 using BackupManager.Core.Pitr;
 using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.Options;
@@ -10,8 +9,7 @@ namespace BackupManager.Web.Commands;
 /// app:restore-backup --to-time: checks the time against the window (refused before anything changes), makes the
 /// point-in-time archive and hands it to the normal restore (staged, swapped, safety backup) under one lease.
 /// </summary>
-public sealed class PointInTimeRestore(IBackupService backups, PointInTimeRecovery pitr,
-    BackupOperationLock operationLock, IOptions<ScheduleOptions> schedule)
+public sealed class PointInTimeRestore(PointInTimeRecovery pitr, IOptions<ScheduleOptions> schedule)
 {
     public async Task<int> RunAsync(CommandLine line, string toTime, CancellationToken cancellationToken)
     {
@@ -32,15 +30,11 @@ public sealed class PointInTimeRestore(IBackupService backups, PointInTimeRecove
             Console.Error.WriteLine("Not confirmed; nothing was changed.");
             return ExitCodes.Failure;
         }
-        using var lease = operationLock.Acquire("restore", ConsoleUser.Name);
         var progress = new TerminalProgress();
-        var archive = await pitr.CreateArchiveAsync(target, scope, ConsoleUser.Name, lease, progress,
-            cancellationToken);
+        var (archive, result) = await pitr.RestoreAsync(target, scope, ConsoleUser.Name, progress, cancellationToken);
+        progress.Done();
         Console.Error.WriteLine($"Made {archive.Filename}: the database at {shown} (base backup {archive.BaseBackup})"
             + (archive.FilesFrom is null ? "." : $", the files of {archive.FilesFrom}."));
-        var result = await backups.RestoreAsync(new RestoreBackupRequest(archive.Filename, scope, ConsoleUser.Name,
-            Lease: lease), progress, cancellationToken);
-        progress.Done();
         Console.Error.WriteLine($"Restored {result.Filename}" + (result.RestoredDatabase ? "; database replaced" : "")
             + (result.RestoredFolders.Count > 0 ? $"; folders replaced: {string.Join(", ", result.RestoredFolders)}"
                 : "")
