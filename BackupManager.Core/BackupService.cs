@@ -30,12 +30,15 @@ public sealed class BackupService : IBackupService
     private readonly DrillRunner _drills;
     private readonly BackupIntake _intake;
     private readonly StartupRecovery _recovery;
+    private readonly ExternalProcessRunner? _runner;
 
     public BackupService(IOptions<BackupOptions> options, IBackupStore store, BackupOperationLock operationLock,
         TimeProvider time,
         ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null,
-            ArchiveSigner? signer = null, PostgresTarget? target = null, BackupCommitted? committed = null)
+            ArchiveSigner? signer = null, PostgresTarget? target = null, BackupCommitted? committed = null,
+            ExternalProcessRunner? runner = null)
     {
+        _runner = runner;
         _options = options.Value;
         _store = store;
         _lock = operationLock;
@@ -115,6 +118,10 @@ public sealed class BackupService : IBackupService
         using var lease = _lock.TryAcquire("recover", "start-up");
         if (lease is null) return messages; // another process is working and owns its own leftovers
         messages.AddRange(await _recovery.RecoverAsync(lease).ConfigureAwait(false));
+        if (_runner is not null && Pitr.RecoveryInstance.RemoveLeftovers(new Pitr.PitrLayout(_options.Directory),
+            _runner) is > 0 and var copies)
+            messages.Add($"Stopped the temporary PostgreSQL server of an interrupted point-in-time restore and "
+                + $"removed its {copies} copy(ies) of the database; the clinic's database was not changed by it.");
         return messages;
     }
 

@@ -73,6 +73,7 @@ public sealed class PointInTimeRecovery(PitrSource source, PitrStatusReader stat
                 PitrWindow.Read(source.Layout, false, time.GetUtcNow()), chosen, runner);
             var user = database.Username ?? "postgres";
             await instance.RecoverAsync(target, user, options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            Restore.FaultInjection.PauseAt(Restore.FaultInjection.PointInTimeRecovered);
             var roots = filesFrom is null ? [] : await PitrFilesExtractor.ExtractAsync(
                 store.ResolveExisting(filesFrom.Filename), work, cancellationToken).ConfigureAwait(false);
             var recovered = new PostgresTarget(instance.ConnectionString(user, database.Database),

@@ -217,18 +217,32 @@ internal sealed class RecoveryInstance : IAsyncDisposable
         catch (BackupException) { /* the folder is removed anyway; a stray server dies with its files */ }
     }
 
-    /// <summary>Stops and removes what a killed restore of this installation left behind.</summary>
-    private static void StopLeftovers(string parent, PitrLayout layout, ServerAccount account,
+    /// <summary>
+    /// Stops and removes what a killed point-in-time restore of this installation left behind: a temporary server
+    /// (it outlives a kill -9 of the app) and its copy of the database. The caller holds the operation lock, so no
+    /// restore of this installation is running. Returns how many copies went.
+    /// </summary>
+    public static int RemoveLeftovers(PitrLayout layout, ExternalProcessRunner runner)
+    {
+        var account = ServerAccount.TryCurrent();
+        if (account is null) return 0; // no postgres user: no temporary server can ever have run
+        return StopLeftovers(account.RunAs is null ? layout.Root : account.Home, layout, account, runner);
+    }
+
+    private static int StopLeftovers(string parent, PitrLayout layout, ServerAccount account,
         ExternalProcessRunner runner)
     {
-        if (!Directory.Exists(parent)) return;
+        if (!Directory.Exists(parent)) return 0;
+        var removed = 0;
         foreach (var folder in Directory.EnumerateDirectories(parent, Prefix(layout) + "*"))
         {
             var version = Path.Combine(folder, "data", "PG_VERSION");
             var bin = File.Exists(version) ? $"/usr/lib/postgresql/{File.ReadAllText(version).Trim()}/bin" : "";
             if (bin.Length > 0) StopAsync(folder, account, runner, bin).GetAwaiter().GetResult();
             BaseBackup.TryDeleteFolder(folder);
+            removed++;
         }
+        return removed;
     }
 
     private static void CopyTree(string from, string to, IReadOnlyCollection<string> skip)

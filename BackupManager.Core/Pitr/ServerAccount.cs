@@ -25,6 +25,13 @@ internal sealed record ServerAccount(string? RunAs, uint Uid, uint Gid, string H
             uint.Parse(fields[3], CultureInfo.InvariantCulture), fields[5]);
     }
 
+    /// <summary>Like <see cref="Current"/>, but null where a root process has no <c>postgres</c> user.</summary>
+    public static ServerAccount? TryCurrent()
+    {
+        try { return Current(); }
+        catch (BackupException) { return null; }
+    }
+
     /// <summary>The program and arguments that run <paramref name="program"/> as this account.</summary>
     public (string FileName, List<string> Arguments) Command(string program, IEnumerable<string> arguments) =>
         RunAs is null ? (program, arguments.ToList())

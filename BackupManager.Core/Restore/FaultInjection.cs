@@ -14,6 +14,8 @@ public static class FaultInjection
         DrillChecking = "drill-checking";
     /// <summary>app:restore-backup --from, between the fetch and the restore (which one lease must cover).</summary>
     public const string Fetched = "fetched";
+    /// <summary>A point-in-time restore, once its temporary server has recovered and before the dump from it.</summary>
+    public const string PointInTimeRecovered = "pitr-recovered";
 
     private static readonly (string Point,
         int Milliseconds)? Pause = Parse(Environment.GetEnvironmentVariable("BACKUPMANAGER_TEST_PAUSE_AT"));
