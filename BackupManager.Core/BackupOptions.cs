@@ -106,4 +106,12 @@ public sealed class BackupOptions
 
     /// <summary>Set when MAX_BACKUPS was present but not a number, so validation can name the bad value.</summary>
     public string? InvalidMaxBackups { get; set; }
+
+    /// <summary>These settings with other file roots (every other setting kept, also ones added later).</summary>
+    public BackupOptions WithPaths(List<string> paths)
+    {
+        var copy = (BackupOptions)MemberwiseClone();
+        copy.Paths = paths;
+        return copy;
+    }
 }

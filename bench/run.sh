@@ -2,7 +2,7 @@
 # The benchmark: BackupManager against the stock tools on the same data, in one run, several times each.
 # Writes the table, the machine and the date into docs/performance.md.
 #
-#   bench/run.sh [--preset small|default|large] [--runs N] [--only main|offsite|priority]
+#   bench/run.sh [--preset small|default|large] [--runs N] [--only main|offsite|priority|pitr]
 #
 # small ≈ 100 MB database + 100 MB files (a quick check), default ≈ 1 GB + 1 GB, large ≈ 5.5 GB + 6 GB (the memory check:
 # with --preset large only BackupManager's create is measured, to show its peak RSS does not grow with the data).
@@ -16,7 +16,7 @@ while (($#)); do
     --preset) preset=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) echo "usage: bench/run.sh [--preset small|default|large] [--runs N] [--only main|offsite|priority]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--preset small|default|large] [--runs N] [--only main|offsite|priority|pitr]" >&2; exit 2 ;;
   esac
 done
 case $preset in
@@ -119,6 +119,7 @@ restore_stock() {
 # that follows the heaviest writes (the previous run's restores): on this VM a create right after gigabytes of writes
 # is measurably slower, and the guest cannot empty the host's cache.
 creates=(create_ours create_floor create_zip create_restic)
+asked_runs=$runs
 [[ -n $only && $only != main ]] && runs=0
 for run in $(seq 1 "$runs"); do
   echo "Run $run/$runs" >&2
@@ -132,6 +133,7 @@ done
 if [[ $preset != large ]]; then
   [[ -z $only || $only == offsite ]] && bash bench/offsite.sh "$work" "$db" "$files" "$runs"
   [[ -z $only || $only == priority ]] && bash bench/priority.sh "$work" "$db" "$port"
+  [[ -z $only || $only == pitr ]] && bash bench/pitr.sh "$work" "$db" "$port" "$asked_runs" "$owner"
 fi
 [[ -n $only && $only != main ]] && exit 0
 

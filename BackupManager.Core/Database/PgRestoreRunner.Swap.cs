@@ -69,7 +69,8 @@ public sealed partial class PgRestoreRunner
     }
 
     /// <summary>Blocks new sessions and ends the open ones so the database can be renamed (the app's pool reconnects
-    /// after).</summary>
+    /// after). Autovacuum workers are the server's: only a superuser may end them, and the rename ends them
+    /// itself.</summary>
     private static async Task DisconnectEveryoneAsync(NpgsqlConnection connection, string database,
         CancellationToken cancellationToken)
     {
@@ -79,7 +80,7 @@ public sealed partial class PgRestoreRunner
         {
             await using var terminate = new NpgsqlCommand(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @name AND pid <> "
-                    + "pg_backend_pid()", connection);
+                    + "pg_backend_pid() AND backend_type = 'client backend'", connection);
             terminate.Parameters.AddWithValue("name", database);
             if ((long)(await terminate.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 0) return;
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);

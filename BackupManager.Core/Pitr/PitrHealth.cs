@@ -11,12 +11,12 @@ namespace BackupManager.Core.Pitr;
 public static class PitrHealth
 {
     public const string ReceiverCheck = "Point-in-time WAL", SlotCheck = "Point-in-time slot",
-        BaseBackupCheck = "Point-in-time base backup";
+        BaseBackupCheck = "Point-in-time base backup", StaleSlotsCheck = "Point-in-time other slots";
 
     public static IReadOnlyList<BackupCheck> Checks(PitrStatus status, PitrOptions options)
     {
         if (!status.Enabled) return [];
-        return [Receiver(status, options), Slot(status, options), BaseBackup(status)];
+        return [Receiver(status, options), Slot(status, options), BaseBackup(status), StaleSlots(status, options)];
     }
 
     private static BackupCheck Receiver(PitrStatus status, PitrOptions options)
@@ -46,6 +46,18 @@ public static class PitrHealth
             + $"(Backup__Pitr__MaxSlotRetainedBytes={Size(options.MaxSlotRetainedBytes)}); the server keeps it until a "
             + "receiver catches up, and its disk fills. Start the receiver, or set max_slot_wal_keep_size "
             + "(docs/backup-procedures.md, point-in-time recovery).");
+    }
+
+    private static BackupCheck StaleSlots(PitrStatus status, PitrOptions options)
+    {
+        var full = status.StaleSlots.Where(s => s.RetainedBytes > options.MaxSlotRetainedBytes).ToList();
+        if (full.Count == 0)
+            return new(StaleSlotsCheck, true, "No other BackupManager slot keeps WAL on the database server.");
+        var names = string.Join(", ", full.Select(s => $"{s.Name} ({Size(s.RetainedBytes)})"));
+        return new(StaleSlotsCheck, false, $"Slot(s) {names} on the database server belong to no running receiver "
+            + $"and are not this backup folder's ({status.SlotName}); the server keeps their WAL until its disk fills. "
+            + "A backup folder that moved leaves one: if no installation uses it, drop it as a superuser with "
+            + "SELECT pg_drop_replication_slot('<name>'); otherwise start that installation's receiver.");
     }
 
     private static BackupCheck BaseBackup(PitrStatus status) => status.LastBaseBackup is { } name

@@ -7,4 +7,9 @@ namespace BackupManager.Core.Pitr;
 /// </summary>
 public sealed record PitrStatus(bool Enabled, DateTimeOffset? WindowFrom, DateTimeOffset? WindowTo, string SlotName,
     string Receiver, bool? Streaming, double? LagSeconds, long? SlotRetainedBytes, string? LastBaseBackup,
-    DateTimeOffset? LastBaseBackupAt, string? Problem);
+    DateTimeOffset? LastBaseBackupAt, string? Problem)
+{
+    /// <summary>Other BackupManager slots on the server without a receiver (a moved backup folder leaves one).
+    /// </summary>
+    public IReadOnlyList<StaleSlot> StaleSlots { get; init; } = [];
+}

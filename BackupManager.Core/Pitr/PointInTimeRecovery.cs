@@ -78,7 +78,7 @@ public sealed class PointInTimeRecovery(PitrSource source, PitrStatusReader stat
                 store.ResolveExisting(filesFrom.Filename), work, cancellationToken).ConfigureAwait(false);
             var recovered = new PostgresTarget(instance.ConnectionString(user, database.Database),
                 "the temporary point-in-time server");
-            var engineOptions = CopyFor(options, roots);
+            var engineOptions = options.WithPaths(roots);
             var engine = new BackupService(Microsoft.Extensions.Options.Options.Create(engineOptions), store,
                 operationLock, time, loggers.CreateLogger<BackupService>(),
                 new PgDumpRunner(recovered, engineOptions, runner), signer: signer, committed: committed);
@@ -95,18 +95,4 @@ public sealed class PointInTimeRecovery(PitrSource source, PitrStatusReader stat
             BaseBackup.TryDeleteFolder(work);
         }
     }
-
-    private static BackupOptions CopyFor(BackupOptions from, List<string> roots) => new()
-    {
-        Directory = from.Directory,
-        Paths = roots,
-        MaxBackups = from.MaxBackups,
-        KeepWeekly = from.KeepWeekly,
-        KeepSafetyDays = from.KeepSafetyDays,
-        PgBinDirectory = from.PgBinDirectory,
-        CommandTimeout = from.CommandTimeout,
-        DumpCompressionLevel = from.DumpCompressionLevel,
-        MaintenanceDatabase = from.MaintenanceDatabase,
-        LowPriorityBytesPerSecond = from.LowPriorityBytesPerSecond,
-    };
 }

@@ -22,7 +22,13 @@ public sealed class PointInTimeRestoreTests
         File.Delete(Path.Combine(h.Documents, "invoice-1.pdf")); // deleted after that backup: it comes back
         AssertPrivate(pitr.Layout.Root); // before the command: each start of the app tightens the backup folder
 
-        var run = await AppProcess.RunAsync(AppProcess.EnvironmentFor(h), null, "app:restore-backup",
+        // As the runbook deploys it: a dedicated REPLICATION role, whose session the owner's swap could not end.
+        var walRole = h.Database.NewRoleName("wal");
+        await h.Database.ExecuteAsAdminAsync($"CREATE ROLE {walRole} LOGIN REPLICATION PASSWORD 'wal-secret'");
+        var env = AppProcess.EnvironmentFor(h);
+        env["Backup__Pitr__Connection"] = new Npgsql.NpgsqlConnectionStringBuilder(h.Database.ConnectionString)
+            { Username = walRole, Password = "wal-secret", Pooling = true }.ConnectionString;
+        var run = await AppProcess.RunAsync(env, null, "app:restore-backup",
             "--to-time", target.ToOffset(TimeSpan.FromHours(1)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz",
                 System.Globalization.CultureInfo.InvariantCulture), "--force");
 
