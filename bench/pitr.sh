@@ -95,7 +95,7 @@ section=$(mktemp)
   echo "<!-- pitr -->"
   echo "## Point-in-time recovery — $(date -u +%Y-%m-%d)"
   echo
-  echo "Same machine and database as above ($(mb "$base_bytes") MB as a base backup); medians of $runs runs where a step repeats, one run otherwise."
+  echo "Same machine and database as above ($(mb "$base_bytes") MB as a base backup); base backups: median of $runs runs each; the rest: one run (each step depends on the one before)."
   echo
   echo "| Step | seconds (median) | peak RSS MB |"
   echo "|---|---|---|"
@@ -105,7 +105,8 @@ section=$(mktemp)
   echo
   echo "| Measure | Value |"
   echo "|---|---|"
-  echo "| recovery point: rows acknowledged before the receiver was killed with kill -9 / restored | $acked / $kept |"
+  echo "| rows acknowledged to the writer before the receiver was killed with kill -9 | $acked |"
+  echo "| rows restored (also those committed while the receiver was dying: acknowledged a moment later) | $kept |"
   echo "| recovery point objective measured (ack of the first row lost → kill) | $rpo s (target ≤ 5 s: $(awk -v r="$rpo" 'BEGIN { print (r <= 5) ? "met" : "**missed**" }')) |"
   echo "| WAL of one clinic day (1 % of the rows of the two largest tables changed, then vacuumed) | $(mb "$day_wal") MB |"
   echo
