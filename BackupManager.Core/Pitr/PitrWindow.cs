@@ -62,7 +62,24 @@ public sealed class PitrWindow
                 + $"{Format(target)} cannot be reached safely. Nothing was changed. Check that the receiver runs "
                 + "(app:pitr-status), take a new base backup (app:base-backup) and restore to a time after it, or "
                 + "restore a regular backup.");
+        CheckTimeline(chosen, target);
         return chosen;
+    }
+
+    /// <summary>After a failover the server writes a new timeline: WAL of the old one ends there, and recovery from
+    /// a base backup of the old one would stop at that end, short of <paramref name="target"/>.</summary>
+    private void CheckTimeline(BaseBackupRecord chosen, DateTimeOffset target)
+    {
+        var newer = Wal.Where(s => s.Timeline > chosen.Timeline).Select(s => s.Timeline).DefaultIfEmpty().Max();
+        if (newer == 0) return;
+        var ends = new DateTimeOffset(Wal.Where(s => s.Timeline == chosen.Timeline).Select(s => s.WrittenUtc)
+            .DefaultIfEmpty(chosen.EndedAt.UtcDateTime).Max(), TimeSpan.Zero);
+        if (target <= ends) return;
+        throw new BackupException(BackupErrorKind.InvalidInput,
+            $"The server moved to timeline {newer} (a failover or a promoted standby) after base backup {chosen.Name}, "
+            + $"whose timeline {chosen.Timeline} ends at {Format(ends)}, so {Format(target)} cannot be reached from it. "
+            + $"Choose a time up to {Format(ends)}, or take a base backup on the new timeline now (app:base-backup) "
+            + "and restore to times after it. Nothing was changed.");
     }
 
     /// <summary>The first missing segment's name between <paramref name="chosen"/>'s start and the newest segment,

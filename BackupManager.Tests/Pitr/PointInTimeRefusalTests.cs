@@ -49,6 +49,34 @@ public sealed class PointInTimeRefusalTests
         Assert.Equal(0, await pitr.Harness.Database.ScalarAsync<long>("SELECT count(*) FROM appointments"));
     }
 
+    [Fact]
+    public async Task A_time_after_the_old_timeline_ends_is_refused_once_the_server_has_failed_over()
+    {
+        await using var pitr = await PitrScenario.StartAsync();
+        var baseBackup = await pitr.BaseBackupAsync();
+        await pitr.SwitchSegmentsAsync(1);
+        await pitr.StopReceiverAsync();
+        await Task.Delay(1500);
+        // What pg_receivewal writes after a failover: segments named with the promoted server's next timeline.
+        var last = WalSegment.List(pitr.Layout.Wal, baseBackup.WalSegmentBytes).Last(s => !s.Partial);
+        var promoted = Path.Combine(pitr.Layout.Wal, $"{last.Timeline + 1:X8}{Path.GetFileName(last.Path)[8..]}");
+        File.Copy(last.Path, promoted);
+        File.SetLastWriteTimeUtc(promoted, DateTime.UtcNow);
+        var oldEnd = WalSegment.List(pitr.Layout.Wal, baseBackup.WalSegmentBytes)
+            .Where(s => s.Timeline == last.Timeline).Max(s => s.WrittenUtc);
+        var before = Snapshot(pitr);
+
+        var e = await Assert.ThrowsAsync<BackupException>(
+            () => pitr.RestoreToAsync(DateTimeOffset.UtcNow.AddMilliseconds(-500), BackupScope.DatabaseOnly));
+
+        Assert.Equal(BackupErrorKind.InvalidInput, e.Kind);
+        Assert.Contains($"moved to timeline {last.Timeline + 1}", e.Message);
+        Assert.Contains("app:base-backup", e.Message);
+        Assert.Equal(before, Snapshot(pitr));
+        var reachable = await pitr.Recovery.CheckAsync(new DateTimeOffset(oldEnd, TimeSpan.Zero), default);
+        Assert.Equal(baseBackup.Name, reachable.Name);
+    }
+
     /// <summary>Every file name under the backup folder and the live folders (not the lock and key files a refused
     /// request may create).</summary>
     private static List<string> Snapshot(PitrScenario pitr) =>
