@@ -7,9 +7,11 @@ public sealed partial class PointInTimeRecovery
 
     /// <summary>The backup a Full restore to <paramref name="target"/> takes the files from: the newest readable one
     /// with files made at or before it; null when there is none (or no folders are backed up).</summary>
-    public BackupInfo? FilesBackupAt(DateTimeOffset target) => source.Options.Paths.Count == 0 ? null
-        : store.List().Where(b => b.Readable && b.HasFiles && b.CreatedAt <= target)
-            .OrderByDescending(b => b.CreatedAt).FirstOrDefault();
+    public async Task<BackupInfo?> FilesBackupAtAsync(DateTimeOffset target, CancellationToken cancellationToken) =>
+        source.Options.Paths.Count == 0 ? null
+            : (await backups.ListAsync(cancellationToken).ConfigureAwait(false))
+                .Where(b => b.Readable && b.HasFiles && b.CreatedAt <= target)
+                .OrderByDescending(b => b.CreatedAt).FirstOrDefault();
 
     /// <summary>
     /// Everything a job checks before it starts, so a refusal comes at once and nothing changes: point-in-time
@@ -28,7 +30,8 @@ public sealed partial class PointInTimeRecovery
                 "Files have no point in time of their own: restore the database only, the database and files, or "
                 + "a regular backup's files. Nothing was changed.");
         var chosen = await CheckAsync(target, cancellationToken).ConfigureAwait(false);
-        if (scope == BackupScope.Full && source.Options.Paths.Count > 0 && FilesBackupAt(target) is null)
+        if (scope == BackupScope.Full && source.Options.Paths.Count > 0
+            && await FilesBackupAtAsync(target, cancellationToken).ConfigureAwait(false) is null)
             throw new BackupException(BackupErrorKind.InvalidInput,
                 $"No backup with files was made at or before {target.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, so the files "
                 + "of that time are unknown. Restore the database only. Nothing was changed.");

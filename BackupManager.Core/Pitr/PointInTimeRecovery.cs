@@ -63,7 +63,8 @@ public sealed partial class PointInTimeRecovery(PitrSource source, PitrStatusRea
         var chosen = await CheckAsync(target, cancellationToken).ConfigureAwait(false);
         var options = source.Options;
         var filesFrom = scope == BackupScope.DatabaseOnly || options.Paths.Count == 0 ? null
-            : FilesBackupAt(target) ?? throw new BackupException(BackupErrorKind.InvalidInput,
+            : await FilesBackupAtAsync(target, cancellationToken).ConfigureAwait(false)
+                ?? throw new BackupException(BackupErrorKind.InvalidInput,
                 $"No backup with files was made at or before {target.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, so the files "
                 + "of that time are unknown. Restore the database only (--only-db); nothing was changed.");
         var work = source.Layout.NewTemp("files");
