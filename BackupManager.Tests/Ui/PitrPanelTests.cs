@@ -29,7 +29,7 @@ public sealed class PitrPanelTests
         var (_, _, page) = t.Render<BackupsPage>();
 
         page.WaitForAssertion(() => Assert.Contains("from 2026-12-05 11:00:00 to 2026-12-05 13:30:15 (Europe/Paris)",
-            page.Find("[data-testid=pitr-window]").TextContent));
+            Squashed(page.Find("[data-testid=pitr-window]").TextContent)));
         Assert.Contains("the server could not be asked", page.Find("[data-testid=pitr-receiver]").TextContent);
         Assert.Contains("20261205T100000Z", page.Find("[data-testid=pitr-base]").TextContent);
         Assert.Contains("No database is configured for point-in-time recovery",
@@ -62,12 +62,12 @@ public sealed class PitrPanelTests
 
         page.WaitForAssertion(() => page.Find("[data-testid=pitr-restore]").Click());
         dialogs.WaitForAssertion(() => Assert.Contains("from 2026-12-05 11:00:00 to 2026-12-05 13:30:15",
-            dialogs.Find("[data-testid=pitr-dialog-window]").TextContent));
+            Squashed(dialogs.Find("[data-testid=pitr-dialog-window]").TextContent)));
         Assert.Equal("13:30:15", Input(dialogs, "pitr-time").GetAttribute("value"));
         Input(dialogs, "pitr-time").Input("12:00:00");
         dialogs.WaitForAssertion(() => Assert.Contains($"The files would come from {FilesBefore}",
             dialogs.Find("[data-testid=pitr-files-from]").TextContent));
-        dialogs.Find("[data-testid=pitr-scope-full] input").Change(true);
+        dialogs.Find("input[data-testid=pitr-scope-full]").Click();
         dialogs.WaitForAssertion(() => Assert.Contains("replaces the database and the files",
             dialogs.Find("[data-testid=pitr-warning]").TextContent));
         Assert.True(dialogs.Find("[data-testid=pitr-confirm]").HasAttribute("disabled"));
@@ -108,6 +108,8 @@ public sealed class PitrPanelTests
             dialogs.Find("[data-testid=pitr-refusal]").TextContent));
         Assert.Empty(t.Jobs.Recent);
     }
+
+    private static string Squashed(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ");
 
     private static AngleSharp.Dom.IElement Input(IRenderedComponent<MudBlazor.MudDialogProvider> dialogs,
         string testId) => dialogs.Find($"input[data-testid={testId}], [data-testid={testId}] input");
