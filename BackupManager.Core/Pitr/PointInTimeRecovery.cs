@@ -13,7 +13,8 @@ namespace BackupManager.Core.Pitr;
 /// (the same dump path, manifest, signature and read-back), with the files of the newest backup made at or before
 /// the time. The temporary server and every copy are removed afterwards, also on failure or cancel.
 /// </summary>
-public sealed partial class PointInTimeRecovery(PitrSource source, PitrStatusReader status, ExternalProcessRunner runner,
+public sealed partial class PointInTimeRecovery(PitrSource source, PitrStatusReader status,
+    ExternalProcessRunner runner,
     IBackupStore store, IBackupService backups, BackupOperationLock operationLock, TimeProvider time,
     ILoggerFactory loggers,
     ArchiveSigner? signer = null, BackupCommitted? committed = null, PostgresTarget? live = null)

@@ -15,7 +15,8 @@ public sealed class PitrApiTests
     {
         await using var app = await PitrWebApp.StartAsync();
         var files = (await CreateAndWaitAsync(app.Admin)).GetProperty("filename").GetString();
-        await app.Database.ExecuteAsync("CREATE TABLE notes (id int, text text); INSERT INTO notes VALUES (1, 'before')");
+        await app.Database.ExecuteAsync(
+            "CREATE TABLE notes (id int, text text); INSERT INTO notes VALUES (1, 'before')");
         await Task.Delay(1000);
         var target = DateTimeOffset.UtcNow;
         await Task.Delay(1000);
@@ -85,7 +86,7 @@ public sealed class PitrApiTests
     }
 
     [Fact]
-    public async Task With_point_in_time_recovery_off_the_status_says_so_and_a_restore_to_a_time_says_how_to_turn_it_on()
+    public async Task With_it_off_the_status_says_so_and_a_restore_to_a_time_says_how_to_turn_it_on()
     {
         var (host, admin) = await StartAsync();
         await using var hostScope = host;
@@ -96,6 +97,8 @@ public sealed class PitrApiTests
 
         Assert.False(status.GetProperty("enabled").GetBoolean());
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("Backup__Pitr__Enabled=true", (await JsonAsync(response)).GetProperty("detail").GetString());
+        var detail = (await JsonAsync(response)).GetProperty("detail").GetString();
+        Assert.Contains("Point-in-time recovery is off", detail);
+        Assert.Contains("Backup__Pitr__Enabled=true", detail);
     }
 }
