@@ -65,6 +65,7 @@ public static class WebHostingExtensions
         app.MapAccountEndpoints();
         app.MapBackupsApi();
         app.MapDestinationsApi();
+        app.MapPitrApi();
         app.MapOpenApi();
         // Anonymous probes: status only ("Healthy" / "Unhealthy", 200 / 503); details need the permission.
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = check => check.Tags.Contains("backups") })

@@ -16,7 +16,8 @@ namespace BackupManager.Core.Jobs;
 /// the last 100 jobs stay queryable. Each job's start and outcome go to the audit log.
 /// </summary>
 public sealed partial class BackupJobRunner(IBackupService engine, OffsiteService offsite,
-    BackupOperationLock operationLock, AuditLog audit, TimeProvider time, ILogger<BackupJobRunner> logger)
+    BackupOperationLock operationLock, AuditLog audit, TimeProvider time, ILogger<BackupJobRunner> logger,
+    Pitr.PointInTimeRecovery? pointInTime = null)
 {
     private const int KeepFinished = 100;
     private readonly ConcurrentDictionary<Guid, BackupJob> _jobs = new();
@@ -171,9 +172,13 @@ public sealed partial class BackupJobRunner(IBackupService engine, OffsiteServic
         return job;
     }
 
-    private static string? AuditTarget(BackupJob job) => job.Kind == BackupJobKind.Copy
-        ? job.Destination is null ? null : Storage.BackupFileName.Printable(job.Destination)
-        : job.Filename;
+    private static string? AuditTarget(BackupJob job) => job switch
+    {
+        { Kind: BackupJobKind.Copy } => job.Destination is null ? null
+            : Storage.BackupFileName.Printable(job.Destination),
+        { PointInTime: { } pit } => $"{pit.Target.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z",
+        _ => job.Filename,
+    };
 
     private static string? AuditDetail(BackupJob job) => job switch
     {

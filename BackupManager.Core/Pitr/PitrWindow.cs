@@ -77,7 +77,8 @@ public sealed class PitrWindow
         if (target <= ends) return;
         throw new BackupException(BackupErrorKind.InvalidInput,
             $"The server moved to timeline {newer} (a failover or a promoted standby) after base backup "
-            + $"{chosen.Name}, whose timeline {chosen.Timeline} ends at {Format(ends)}, so {Format(target)} cannot be reached from it. "
+            + $"{chosen.Name}, whose timeline {chosen.Timeline} ends at {Format(ends)}, so {Format(target)} cannot be "
+            + "reached from it. "
             + $"Choose a time up to {Format(ends)}, or take a base backup on the new timeline now (app:base-backup) "
             + "and restore to times after it. Nothing was changed.");
     }

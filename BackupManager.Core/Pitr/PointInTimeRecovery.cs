@@ -13,7 +13,8 @@ namespace BackupManager.Core.Pitr;
 /// (the same dump path, manifest, signature and read-back), with the files of the newest backup made at or before
 /// the time. The temporary server and every copy are removed afterwards, also on failure or cancel.
 /// </summary>
-public sealed class PointInTimeRecovery(PitrSource source, PitrStatusReader status, ExternalProcessRunner runner,
+public sealed partial class PointInTimeRecovery(PitrSource source, PitrStatusReader status,
+    ExternalProcessRunner runner,
     IBackupStore store, IBackupService backups, BackupOperationLock operationLock, TimeProvider time,
     ILoggerFactory loggers,
     ArchiveSigner? signer = null, BackupCommitted? committed = null, PostgresTarget? live = null)
@@ -31,12 +32,15 @@ public sealed class PointInTimeRecovery(PitrSource source, PitrStatusReader stat
     /// <summary>
     /// Restores the database (with <see cref="BackupScope.Full"/> also the files) to <paramref name="target"/>: makes
     /// the archive and hands it to the engine's restore (staged, swapped, safety backup) under one lease, so nothing
-    /// runs between them. What every front end calls.
+    /// runs between them (<paramref name="held"/>: the lease of a caller, a job, that holds it already). What every
+    /// front end calls.
     /// </summary>
     public async Task<PointInTimeRestoreResult> RestoreAsync(DateTimeOffset target, BackupScope scope,
-        string requestedBy, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+        string requestedBy, IProgress<BackupProgress>? progress, CancellationToken cancellationToken,
+        BackupOperationLock.Lease? held = null)
     {
-        using var lease = operationLock.Acquire("restore", requestedBy);
+        using var own = operationLock.AcquireUnless(held, "restore", requestedBy);
+        var lease = held ?? own!;
         var archive = await CreateArchiveAsync(target, scope, requestedBy, lease, progress, cancellationToken)
             .ConfigureAwait(false);
         var result = await backups.RestoreAsync(new RestoreBackupRequest(archive.Filename, scope, requestedBy,
@@ -60,9 +64,8 @@ public sealed class PointInTimeRecovery(PitrSource source, PitrStatusReader stat
         var chosen = await CheckAsync(target, cancellationToken).ConfigureAwait(false);
         var options = source.Options;
         var filesFrom = scope == BackupScope.DatabaseOnly || options.Paths.Count == 0 ? null
-            : store.List().Where(b => b.Readable && b.HasFiles && b.CreatedAt <= target)
-                .OrderByDescending(b => b.CreatedAt).FirstOrDefault()
-            ?? throw new BackupException(BackupErrorKind.InvalidInput,
+            : await FilesBackupAtAsync(target, cancellationToken).ConfigureAwait(false)
+                ?? throw new BackupException(BackupErrorKind.InvalidInput,
                 $"No backup with files was made at or before {target.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, so the files "
                 + "of that time are unknown. Restore the database only (--only-db); nothing was changed.");
         var work = source.Layout.NewTemp("files");

@@ -23,6 +23,7 @@ public sealed class ApiSecurityTests
         { "GET", $"/api/v1/backups/jobs/{Guid.Empty}" },
         { "POST", "/api/v1/backups/upload" },
         { "POST", $"/api/v1/backups/{Existing}/pin" },
+        { "GET", "/api/v1/pitr" },
         { "GET", "/openapi/v1.json" },
     };
 

@@ -3,6 +3,7 @@ using BackupManager.Core;
 using BackupManager.Core.Audit;
 using BackupManager.Core.Jobs;
 using BackupManager.Core.Locking;
+using BackupManager.Core.Pitr;
 using BackupManager.Tests.Infrastructure;
 using BackupManager.Web.Services;
 using BackupManager.Web.Identity;
@@ -27,7 +28,9 @@ public sealed class PageTestContext : IAsyncDisposable
     // The job runner starts work on the thread pool; under a loaded CI machine that can take more than bUnit's 1 s.
     static PageTestContext() => BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(20);
 
-    public PageTestContext(bool withPermission = true, Action<BackupOptions>? offsite = null)
+    /// <summary><paramref name="pitr"/>: point-in-time recovery on, with no database (its state then names the
+    /// problem), over the window a test lays out in <see cref="PitrLayout"/>.</summary>
+    public PageTestContext(bool withPermission = true, Action<BackupOptions>? offsite = null, bool pitr = false)
     {
         Context.JSInterop.Mode = JSRuntimeMode.Loose;
         Context.Services.AddMudServices();
@@ -38,7 +41,7 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton(sp => new AuditLog(Folder.Sub("backups"), TimeProvider.System));
         services.AddSingleton(sp => new BackupJobRunner(Engine, sp.GetRequiredService<Core.Offsite.OffsiteService>(),
             sp.GetRequiredService<BackupOperationLock>(), sp.GetRequiredService<AuditLog>(), TimeProvider.System,
-            NullLogger<BackupJobRunner>.Instance));
+            NullLogger<BackupJobRunner>.Instance, sp.GetRequiredService<PointInTimeRecovery>()));
         services.AddSingleton<AuditedOperations>();
         services.AddSingleton(new ClinicClock(Options.Create(new ScheduleOptions { TimeZone = "Europe/Paris" }),
             TimeProvider.System));
@@ -55,6 +58,14 @@ public sealed class PageTestContext : IAsyncDisposable
             NullLogger<Web.Health.BackupHealthService>.Instance);
         var engineOptions = new BackupOptions { Directory = Folder.Sub("backups") };
         offsite?.Invoke(engineOptions);
+        engineOptions.Pitr.Enabled = pitr;
+        if (pitr) engineOptions.Paths = [Folder.Sub("clinic", "xrays")];
+        services.AddSingleton(new PitrSource(engineOptions, null));
+        services.AddSingleton<PitrStatusReader>();
+        services.AddSingleton(new Core.Database.ExternalProcessRunner(
+            NullLogger<Core.Database.ExternalProcessRunner>.Instance));
+        services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(NullLoggerFactory.Instance);
+        services.AddSingleton<PointInTimeRecovery>();
         services.AddSingleton(Options.Create(engineOptions));
         services.AddSingleton(sp => new Core.Offsite.OffsiteService(Options.Create(engineOptions),
             sp.GetRequiredService<Core.Storage.IBackupStore>(), Engine,
@@ -81,6 +92,7 @@ public sealed class PageTestContext : IAsyncDisposable
     public IBackupService Engine { get; } = Substitute.For<IBackupService>();
     public TestFolder Folder { get; } = new();
     public BackupJobRunner Jobs => Context.Services.GetRequiredService<BackupJobRunner>();
+    public PitrLayout PitrLayout => new(Folder.Sub("backups"));
     /// <summary>Opens a destination's storage (set before the first render to wrap or replace the real one).
     /// </summary>
     public Func<string, Core.Offsite.DestinationOptions, Core.Offsite.Destinations.IDestinationStorage>? OpenStorage

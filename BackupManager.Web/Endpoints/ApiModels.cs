@@ -44,11 +44,14 @@ public sealed record DataEnvelope<T>(T Data);
 
 public sealed record ListEnvelope(IReadOnlyList<BackupDto> Data, ListMeta Meta);
 
-/// <summary>A background job: kind is create, restore, copy, fetch-restore or drill; status is queued, running,
-/// succeeded or failed; progress is 0–100 when known.</summary>
+/// <summary>A background job: kind is create, restore, copy, fetch-restore, drill or point-in-time-restore; status is
+/// queued, running, succeeded or failed; progress is 0–100 when known.</summary>
 public sealed record JobDto(Guid Id, string Kind, string Status, double? Progress, string? Phase, string? Filename,
     string? Error, string? SafetyBackup, DateTime CreatedAt, DateTime? FinishedAt, string? Warning)
 {
+    /// <summary>Only for a point-in-time restore.</summary>
+    public PointInTimeJobDto? PointInTime { get; init; }
+
     public static JobDto From(BackupJob job) => new(
         job.Id,
         System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(job.Kind.ToString()),
@@ -60,16 +63,18 @@ public sealed record JobDto(Guid Id, string Kind, string Status, double? Progres
         job.SafetyBackup,
         job.CreatedAt.UtcDateTime,
         job.FinishedAt?.UtcDateTime,
-        job.Warning);
+        job.Warning) { PointInTime = PointInTimeJobDto.From(job.PointInTime) };
 }
 
 /// <summary>Body of POST /api/v1/backups (optional); <c>priority</c> is "low" or "normal" (default:
 /// Backup__ManualPriority).</summary>
 public sealed record CreateBackupBody(bool? OnlyDb, bool? OnlyFiles, string? Priority = null);
 
-/// <summary>Body of POST /api/v1/backups/restore; <c>allow_foreign</c> confirms restoring an archive this installation
-/// did not make.</summary>
-public sealed record RestoreBackupBody(string? Filename, bool? OnlyDb, bool? OnlyFiles, bool? AllowForeign = null);
+/// <summary>Body of POST /api/v1/backups/restore: <c>filename</c> (a backup) or <c>to_time</c> (a point in time: ISO
+/// 8601 with an offset, or "YYYY-MM-DD HH:MM:SS" in Backup__TimeZone); <c>allow_foreign</c> confirms restoring an
+/// archive this installation did not make.</summary>
+public sealed record RestoreBackupBody(string? Filename, bool? OnlyDb, bool? OnlyFiles, bool? AllowForeign = null,
+    string? ToTime = null);
 
 public sealed record HealthCheckDto(string Name, bool Healthy, string Detail);
 

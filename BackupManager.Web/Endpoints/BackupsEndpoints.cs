@@ -21,7 +21,8 @@ public static class BackupsEndpoints
         group.MapGet("/", ListAsync).WithName("ListBackups").WithSummary("Lists the backups, newest first.");
         group.MapPost("/", Create).WithName("CreateBackup").WithSummary("Starts a backup job.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/restore", Restore).WithName("RestoreBackup").WithSummary("Starts a restore job.")
+        group.MapPost("/restore", RestoreAsync).WithName("RestoreBackup").WithSummary(
+            "Starts a restore job: of a backup (filename) or to a point in time (to_time).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/download/{filename}", Download).WithName("DownloadBackup")
@@ -95,18 +96,25 @@ public static class BackupsEndpoints
         catch (BackupException e) { return ApiProblems.From(e); }
     }
 
-    private static Results<Accepted<DataEnvelope<JobDto>>,
-        ProblemHttpResult> Restore(RestoreBackupBody? body, HttpContext http, BackupJobRunner jobs)
+    private static async Task<Results<Accepted<DataEnvelope<JobDto>>,
+        ProblemHttpResult>> RestoreAsync(RestoreBackupBody? body, HttpContext http, BackupJobRunner jobs,
+        IOptions<Scheduling.ScheduleOptions> schedule)
     {
-        if (string.IsNullOrEmpty(body?.Filename))
+        if (string.IsNullOrEmpty(body?.Filename) == string.IsNullOrEmpty(body?.ToTime))
             return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request",
-                "Send {\"filename\": \"backup-YYYY-MM-DD-HH-mm-ss.zip\"} naming the backup to restore.");
-        if (ScopeFromFlags.Parse(body.OnlyDb, body.OnlyFiles) is not { } scope)
+                "Send either {\"filename\": \"backup-YYYY-MM-DD-HH-mm-ss.zip\"} naming the backup to restore, or "
+                + "{\"to_time\": \"2026-12-06T14:31:00+01:00\"} (or \"YYYY-MM-DD HH:MM:SS\" in Backup__TimeZone) "
+                + "for a point in time; exactly one of them.");
+        if (ScopeFromFlags.Parse(body!.OnlyDb, body.OnlyFiles) is not { } scope)
             return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid request",
                 "only_db and only_files cannot both be true.");
         try
         {
-            var job = jobs.StartRestore(body.Filename, scope, ActorFromHttp.From(http), body.AllowForeign ?? false);
+            var actor = ActorFromHttp.From(http);
+            var job = body.ToTime is { Length: > 0 } toTime
+                ? await jobs.StartPointInTimeRestoreAsync(Core.Pitr.PointInTimeParser.Parse(toTime,
+                    schedule.Value.ResolveTimeZone(), "to_time"), scope, actor, http.RequestAborted)
+                : jobs.StartRestore(body.Filename!, scope, actor, body.AllowForeign ?? false);
             return TypedResults.Accepted($"/api/v1/backups/jobs/{job.Id}", new DataEnvelope<JobDto>(JobDto.From(job)));
         }
         catch (BackupException e) { return ApiProblems.From(e); }

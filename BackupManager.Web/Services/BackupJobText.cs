@@ -15,6 +15,7 @@ public static class BackupJobText
         BackupJobKind.Copy => job.Destination is null ? "Copying off-site" : $"Copying to {job.Destination}",
         BackupJobKind.FetchRestore => $"Fetching {job.Filename} from {job.Destination} and restoring it",
         BackupJobKind.Drill => job.Filename is null ? "Restore drill" : $"Restore drill of {job.Filename}",
+        BackupJobKind.PointInTimeRestore => $"Restoring to {Target(job)}",
         _ => job.Kind.ToString(),
     };
 
@@ -37,7 +38,8 @@ public static class BackupJobText
     public static string Restored(BackupJob restore)
     {
         if (restore.Status != BackupJobStatus.Succeeded)
-            return $"The restore of {restore.Filename} failed: {restore.Error ?? "see the server log."}";
+            return $"The restore {(restore.PointInTime is null ? "of " + restore.Filename : "to " + Target(restore))}"
+                + $" failed: {restore.Error ?? "see the server log."}";
         var what = restore.Scope switch
         {
             BackupScope.DatabaseOnly => "the database",
@@ -47,15 +49,22 @@ public static class BackupJobText
         var safety = restore.SafetyBackup is { } name
             ? $"The state before the restore is kept as the safety backup {name}."
             : "No safety backup was made.";
+        if (restore.PointInTime is { } pit)
+            return $"The restore finished: {what} restored to {Target(restore)} (base backup {pit.BaseBackup}"
+                + (pit.FilesFrom is null ? "" : $", the files of {pit.FilesFrom}")
+                + $"; archived as {pit.Archive}). {safety} {restore.Warning}".TrimEnd();
         return $"The restore finished: {what} restored from {restore.Filename}. {safety} {restore.Warning}".TrimEnd();
     }
 
     private static string Failed(BackupJob job) => job.Kind switch
     {
         BackupJobKind.Create => job.Error ?? "The backup failed.",
-        BackupJobKind.Restore or BackupJobKind.FetchRestore => Restored(job),
+        BackupJobKind.Restore or BackupJobKind.FetchRestore or BackupJobKind.PointInTimeRestore => Restored(job),
         _ => job.Error ?? $"{Title(job)} failed; see the server log.",
     };
+
+    private static string Target(BackupJob job) => job.PointInTime is { } pit
+        ? $"{pit.Target.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC" : "a point in time";
 
     private static string Where(BackupJob job) => job.Destination ?? "the destinations";
 }

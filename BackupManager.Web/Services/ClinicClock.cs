@@ -11,6 +11,12 @@ public sealed class ClinicClock(IOptions<ScheduleOptions> schedule, TimeProvider
     /// <summary>The clinic's time zone, shown beside times (e.g. "Europe/Paris").</summary>
     public string Zone => _zone.Id;
 
+    public TimeZoneInfo TimeZone => _zone;
+
+    /// <summary>To the second, as a point in time is chosen and confirmed.</summary>
+    public string LocalSeconds(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, _zone)
+        .ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+
     public string Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, _zone)
         .ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
 
