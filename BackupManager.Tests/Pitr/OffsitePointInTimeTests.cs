@@ -38,10 +38,11 @@ public sealed class OffsitePointInTimeTests
         var first = Assert.Single(await copier.CopyAsync(now: true, CancellationToken.None));
         Assert.True(first.Succeeded, first.Error);
         Assert.Contains(based.Name, first.Sent);
-        // Incremental: what the destination holds is not sent again (only a changed partial segment may go).
+        // Incremental: what the destination holds is not sent again (a changed partial segment may go again).
         var second = Assert.Single(await copier.CopyAsync(now: true, CancellationToken.None));
         Assert.True(second.Succeeded, second.Error);
-        Assert.All(second.Sent, s => Assert.EndsWith(".partial", s));
+        Assert.DoesNotContain(second.Sent, s => first.Sent.Contains(s) && !s.EndsWith(".partial",
+            StringComparison.Ordinal));
         // The backups' listing ignores the pitr/ prefix.
         Assert.Empty(await h.Get<OffsiteService>().ListAsync("offsite"));
         await AssertStockAgeReadsASegmentAsync(pitr, destination, identityFile, keys, first);
