@@ -98,7 +98,7 @@ public sealed class PitrOffsiteCopier(OffsiteService offsite, PitrSource source,
                 .ConfigureAwait(false))
             {
                 remote.PartialSent = partialSignature;
-                remote.PartialSentAt = time;
+                remote.PartialSentAt = context.Time.GetUtcNow(); // the interval counts from the copy, not the round
                 sent.Add(Path.GetFileName(partial!.Path));
             }
             if (listing && !options.NeverDelete && bases.Count > 0)
