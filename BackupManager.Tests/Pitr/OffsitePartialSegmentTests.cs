@@ -1,3 +1,4 @@
+using BackupManager.Core.Offsite;
 using BackupManager.Core.Offsite.Pitr;
 using BackupManager.Tests.Infrastructure;
 using BackupManager.Tests.Offsite;
@@ -12,14 +13,14 @@ public sealed class OffsitePartialSegmentTests
     public async Task The_partial_segment_is_resent_when_it_changed_after_the_interval_and_dropped_when_completed()
     {
         using var keys = new TestFolder();
-        var (_, recipient) = TestDestinations.Key(keys);
+        var (identityFile, recipient) = TestDestinations.Key(keys);
         var destination = TestDestinations.Folder(keys.Sub("offsite"));
         await using var pitr = await PitrScenario.StartAsync(o => o.OffsitePartialSeconds = 5, o =>
         {
             o.Encryption.Recipients = [recipient];
             o.Destinations["usb"] = destination;
         });
-        await pitr.BaseBackupAsync();
+        var based = await pitr.BaseBackupAsync();
         await pitr.Harness.Database.ExecuteAsync("CREATE TABLE early (id int); INSERT INTO early VALUES (1)");
         await PitrScenario.WaitForAsync(() => Task.FromResult(Directory.EnumerateFiles(pitr.Layout.Wal, "*.partial")
             .Any()), "the receiver to write a partial segment");
@@ -29,6 +30,7 @@ public sealed class OffsitePartialSegmentTests
         var partial = Assert.Single(first.Sent, s => s.EndsWith(".partial", StringComparison.Ordinal));
         string Remote(string file) => Path.Combine(destination.Path!, "pitr", "wal", file + ".age");
         Assert.True(File.Exists(Remote(partial)));
+        AssertStockToolsUnpack(destination, based.Name, identityFile, keys);
         var sentAt = File.GetLastWriteTimeUtc(Remote(partial));
 
         await pitr.Harness.Database.ExecuteAsync("CREATE TABLE late (id int); INSERT INTO late VALUES (1)");
@@ -43,5 +45,21 @@ public sealed class OffsitePartialSegmentTests
         Assert.True(completed.Succeeded, completed.Error);
         Assert.True(File.Exists(Remote(partial[..^".partial".Length])));
         Assert.False(File.Exists(Remote(partial)));
+    }
+
+    /// <summary>age and tar unpack the base backup, and pg_verifybackup finds it whole.</summary>
+    private static void AssertStockToolsUnpack(DestinationOptions destination, string name, string identityFile,
+        TestFolder keys)
+    {
+        var tarGz = Path.Combine(keys.Path, name + ".tar.gz");
+        var encrypted = Path.Combine(destination.Path!, "pitr", "base", name + ".tar.gz.age");
+        var (exit, output) = StockReaders.Run("age", "-d", "-i", identityFile, "-o", tarGz, encrypted);
+        Assert.True(exit == 0, output);
+        var data = keys.Sub("unpacked");
+        (exit, output) = StockReaders.Run("tar", "-xzf", tarGz, "-C", data);
+        Assert.True(exit == 0, output);
+        (exit, output) = StockReaders.Run("/usr/lib/postgresql/15/bin/pg_verifybackup", "-n", "-i",
+            Core.Pitr.PitrLayout.RecordFileName, data);
+        Assert.True(exit == 0, output);
     }
 }
