@@ -50,6 +50,7 @@ public static class BackupEngineHostingExtensions
         commands.AddKeyedScoped<IConsoleCommand, ListTokensCommand>("list-tokens");
         commands.AddKeyedScoped<IConsoleCommand, BackupHealthCommand>("backup-health");
         commands.AddScoped<PointInTimeRestore>();
+        commands.AddScoped<OffsitePointInTimeRestore>();
         commands.AddKeyedScoped<IConsoleCommand, ReceiveWalCommand>("receive-wal");
         commands.AddKeyedScoped<IConsoleCommand, BaseBackupCommand>("base-backup");
         commands.AddKeyedScoped<IConsoleCommand, PitrStatusCommand>("pitr-status");

@@ -17,4 +17,8 @@ public sealed record DestinationState
     public IReadOnlyList<string> CheckProblems { get; init; } = [];
     /// <summary>Where the daily re-download sample continues (an index into the sorted object keys).</summary>
     public int SampleCursor { get; init; }
+    /// <summary>Point-in-time recovery's copies (WAL and base backups) to this destination.</summary>
+    public DateTimeOffset? PitrLastSuccessAt { get; init; }
+    public string? PitrLastError { get; init; }
+    public int PitrFailures { get; init; }
 }

@@ -51,6 +51,9 @@ public sealed class OffsiteService
         _download = new EncryptedDownload(_context);
     }
 
+    /// <summary>What the parts share; point-in-time recovery's copier reuses it.</summary>
+    internal OffsiteContext Context => _context;
+
     /// <summary>The configured destinations, ordered by name.</summary>
     public IReadOnlyList<string> DestinationNames => _context.DestinationNames;
 

@@ -76,6 +76,9 @@ internal sealed class OffsiteStatus(OffsiteContext context)
                     : $"{d.Name}: nothing copied yet; {d.Pending.Count} waiting.")
                     + (d.State.LastError is { } retrying
                         ? $" The last attempt failed and is retried: {retrying}" : "")));
+            if (d.State.PitrFailures >= 3)
+                checks.Add(new($"{check}:pitr", false, $"Point-in-time copies (WAL, base backups) to {d.Name} failed "
+                    + $"{d.State.PitrFailures} times in a row: {d.State.PitrLastError}"));
             if (!d.Encrypted && d.Type is "s3" or "sftp")
                 checks.Add(new($"{check}:encryption", false,
                     $"{d.Name} receives the clinic's data unencrypted (AllowUnencrypted). Set "

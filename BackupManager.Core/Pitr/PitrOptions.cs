@@ -20,4 +20,8 @@ public sealed class PitrOptions
 
     /// <summary>Health: how many bytes of WAL the slot may hold back on the database server.</summary>
     public long MaxSlotRetainedBytes { get; set; } = 2L << 30;
+
+    /// <summary>Off-site: the segment being written (.partial) goes to each destination at least this often (seconds)
+    /// while it changes.</summary>
+    public int OffsitePartialSeconds { get; set; } = 60;
 }

@@ -13,6 +13,9 @@ public static class PitrOptionsValidator
         if (options.MaxSlotRetainedBytes < 16L << 20)
             errors.Add($"Backup__Pitr__MaxSlotRetainedBytes={options.MaxSlotRetainedBytes} must be at least 16777216 "
                 + "(one WAL segment); the default is 2147483648 (2 GiB).");
+        if (options.OffsitePartialSeconds is < 5 or > 3600)
+            errors.Add($"Backup__Pitr__OffsitePartialSeconds={options.OffsitePartialSeconds} must be from 5 to 3600 "
+                + "(how often the segment being written goes off-site; the default is 60).");
         if (string.IsNullOrWhiteSpace(options.Connection)) return;
         try { _ = new Npgsql.NpgsqlConnectionStringBuilder(options.Connection); }
         catch (ArgumentException e)

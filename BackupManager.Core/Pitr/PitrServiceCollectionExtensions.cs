@@ -16,6 +16,8 @@ public static class PitrServiceCollectionExtensions
         services.AddSingleton<BaseBackup>();
         services.AddSingleton<PitrStatusReader>();
         services.AddSingleton<PointInTimeRecovery>();
+        services.AddSingleton<Offsite.Pitr.PitrOffsiteCopier>();
+        services.AddSingleton<Offsite.Pitr.OffsitePointInTime>();
         return services;
     }
 }

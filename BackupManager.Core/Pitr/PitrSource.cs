@@ -22,6 +22,11 @@ public sealed class PitrSource
                 : "Backup__Pitr__Connection", defaultDatabase: "postgres");
     }
 
+    /// <summary>The same server with WAL and base backups read from <paramref name="layout"/> (a staging folder
+    /// filled from an off-site destination).</summary>
+    public PitrSource(BackupOptions options, string? databaseConnectionString, PitrLayout layout)
+        : this(options, databaseConnectionString) => Layout = layout;
+
     public BackupOptions Options { get; }
     public PitrLayout Layout { get; }
     /// <summary>Null when no database is configured at all.</summary>

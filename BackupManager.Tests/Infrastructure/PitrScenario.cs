@@ -20,12 +20,14 @@ public sealed class PitrScenario : IAsyncDisposable
     public PitrLayout Layout => Harness.Get<PitrSource>().Layout;
     public PointInTimeRecovery Recovery => Harness.Get<PointInTimeRecovery>();
 
-    public static async Task<PitrScenario> StartAsync(Action<PitrOptions>? configure = null)
+    public static async Task<PitrScenario> StartAsync(Action<PitrOptions>? configure = null,
+        Action<BackupOptions>? configureBackup = null)
     {
         var scenario = new PitrScenario(await EngineHarness.CreateAsync(o =>
         {
             o.Pitr.Enabled = true;
             configure?.Invoke(o.Pitr);
+            configureBackup?.Invoke(o);
         }));
         await scenario.Harness.SeedAsync();
         scenario._receiving = scenario.Harness.Get<WalReceiver>().RunAsync(scenario._stop.Token);

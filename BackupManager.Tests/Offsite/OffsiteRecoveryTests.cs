@@ -13,7 +13,7 @@ namespace BackupManager.Tests.Offsite;
 /// </summary>
 public sealed class OffsiteRecoveryTests
 {
-    private static Dictionary<string,
+    internal static Dictionary<string,
         string> Env(EngineHarness h, string name, DestinationOptions d, IEnumerable<string> recipients,
         string? connectionString = null)
     {

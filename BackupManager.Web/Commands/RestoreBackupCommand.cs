@@ -4,23 +4,28 @@ using BackupManager.Core.Offsite;
 namespace BackupManager.Web.Commands;
 
 public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService offsite,
-    Core.Locking.BackupOperationLock operationLock, PointInTimeRestore pointInTime)
+    Core.Locking.BackupOperationLock operationLock, PointInTimeRestore pointInTime,
+    OffsitePointInTimeRestore offsitePointInTime)
     : IConsoleCommand
 {
     public string Name => "restore-backup";
     public string Usage
         => "<filename> [--from <destination> --identity <file>] [--only-db|--only-files] [--force] [--allow-foreign]"
-        + " | --to-time <time> [--only-db] [--force]";
+        + " | --to-time <time> [--from <destination> --identity <file>] [--only-db] [--force]";
     public string Summary
         => "Verifies a backup (with --from: first fetches it from an off-site destination and decrypts it), replaces "
         + "the database and/or files with the backup's, then archives the replaced state as a safety backup. With "
-        + "--to-time (ISO 8601 with offset, or YYYY-MM-DD HH:MM:SS in Backup__TimeZone): the database as it was then.";
+        + "--to-time (ISO 8601 with offset, or YYYY-MM-DD HH:MM:SS in Backup__TimeZone): the database as it was then "
+        + "(with --from: from the base backup and WAL at that destination).";
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var line = new CommandLine(arguments, ["--only-db", "--only-files", "--force", "--allow-foreign"],
             ["--from", "--identity", "--to-time"]);
-        if (line.Value("--to-time") is { } toTime) return await pointInTime.RunAsync(line, toTime, cancellationToken);
+        if (line.Value("--to-time") is { } toTime)
+            return line.Value("--from") is { } from
+                ? await offsitePointInTime.RunAsync(line, from, toTime, cancellationToken)
+                : await pointInTime.RunAsync(line, toTime, cancellationToken);
         var filename = line.SinglePositional("backup filename");
         var scope = ConsoleUser.Scope(line);
         // One lease from the fetch to the end of the restore: a create in between could prune the fetched archive.

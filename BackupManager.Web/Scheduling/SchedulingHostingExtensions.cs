@@ -68,6 +68,7 @@ public static class SchedulingHostingExtensions
         services.AddHostedService<CatchUpService>();
         services.AddHostedService<HealthMonitor>();
         services.AddHostedService<OffsiteCopyWorker>();
+        services.AddHostedService<PitrOffsiteWorker>();
         return builder;
     }
 }
