@@ -53,19 +53,7 @@ public sealed class PointInTimeCrashTests
     }
 
     /// <summary>PostgreSQL server processes whose data folder is inside <paramref name="folder"/>.</summary>
-    private static List<int> ServersIn(string folder)
-    {
-        var found = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            string commandLine;
-            try { commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); }
-            catch (IOException) { continue; }
-            catch (UnauthorizedAccessException) { continue; }
-            if (commandLine.Contains("postgres", StringComparison.Ordinal)
-                && commandLine.Contains(folder + "/data", StringComparison.Ordinal)) found.Add(pid);
-        }
-        return found;
-    }
+    private static List<int> ServersIn(string folder) => ProcessTable.Matching(line =>
+        line.Contains("postgres", StringComparison.Ordinal)
+        && line.Contains(folder + "/data", StringComparison.Ordinal));
 }

@@ -38,20 +38,7 @@ public sealed class WalReceiverProcessTests
     }
 
     /// <summary>pg_receivewal processes streaming from <paramref name="slot"/>.</summary>
-    private static List<int> ReceiversOf(string slot)
-    {
-        var found = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            string commandLine;
-            try { commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); }
-            catch (IOException) { continue; }
-            catch (UnauthorizedAccessException) { continue; }
-            if (commandLine.Contains("pg_receivewal", StringComparison.Ordinal)
-                && commandLine.Contains(slot, StringComparison.Ordinal)
-                && !commandLine.Contains("--create-slot", StringComparison.Ordinal)) found.Add(pid);
-        }
-        return found;
-    }
+    private static List<int> ReceiversOf(string slot) => ProcessTable.Matching(line =>
+        line.Contains("pg_receivewal", StringComparison.Ordinal) && line.Contains(slot, StringComparison.Ordinal)
+        && !line.Contains("--create-slot", StringComparison.Ordinal));
 }

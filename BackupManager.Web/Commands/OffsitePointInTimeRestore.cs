@@ -41,11 +41,7 @@ public sealed class OffsitePointInTimeRestore(OffsitePointInTime pitr, IOptions<
         if (note is not null) Console.Error.WriteLine(note);
         Console.Error.WriteLine($"Made {archive.Filename}: the database at {shown} (base backup {archive.BaseBackup} "
             + $"from {destination})" + (archive.FilesFrom is null ? "." : $", the files of {archive.FilesFrom}."));
-        Console.Error.WriteLine($"Restored {result.Filename}" + (result.RestoredDatabase ? "; database replaced" : "")
-            + (result.RestoredFolders.Count > 0 ? $"; folders replaced: {string.Join(", ", result.RestoredFolders)}"
-                : "")
-            + (result.SafetyBackup is null ? "." : $". Safety backup of the previous state: {result.SafetyBackup}."));
-        foreach (var warning in result.Warnings) Console.Error.WriteLine($"Warning: {warning}");
+        RestoreOutput.Print(result);
         return ExitCodes.Success;
     }
 }

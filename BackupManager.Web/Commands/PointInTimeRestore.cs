@@ -35,11 +35,7 @@ public sealed class PointInTimeRestore(PointInTimeRecovery pitr, IOptions<Schedu
         progress.Done();
         Console.Error.WriteLine($"Made {archive.Filename}: the database at {shown} (base backup {archive.BaseBackup})"
             + (archive.FilesFrom is null ? "." : $", the files of {archive.FilesFrom}."));
-        Console.Error.WriteLine($"Restored {result.Filename}" + (result.RestoredDatabase ? "; database replaced" : "")
-            + (result.RestoredFolders.Count > 0 ? $"; folders replaced: {string.Join(", ", result.RestoredFolders)}"
-                : "")
-            + (result.SafetyBackup is null ? "." : $". Safety backup of the previous state: {result.SafetyBackup}."));
-        foreach (var warning in result.Warnings) Console.Error.WriteLine($"Warning: {warning}");
+        RestoreOutput.Print(result);
         return ExitCodes.Success;
     }
 }

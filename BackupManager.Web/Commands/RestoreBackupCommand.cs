@@ -63,12 +63,7 @@ public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService 
             new RestoreBackupRequest(filename, scope, ConsoleUser.Name, line.Has("--allow-foreign"), lease), progress,
             cancellationToken);
         progress.Done();
-        Console.Error.WriteLine($"Restored {result.Filename}" +
-            (result.RestoredDatabase ? "; database replaced" : "") +
-            (result.RestoredFolders.Count > 0 ? $"; folders replaced: {string.Join(", ", result.RestoredFolders)}"
-                : "") +
-            (result.SafetyBackup is null ? "." : $". Safety backup of the previous state: {result.SafetyBackup}."));
-        foreach (var warning in result.Warnings) Console.Error.WriteLine($"Warning: {warning}");
+        RestoreOutput.Print(result);
         return ExitCodes.Success;
     }
 }
