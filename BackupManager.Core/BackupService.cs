@@ -34,7 +34,8 @@ public sealed class BackupService : IBackupService
     public BackupService(IOptions<BackupOptions> options, IBackupStore store, BackupOperationLock operationLock,
         TimeProvider time,
         ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null,
-            ArchiveSigner? signer = null, PostgresTarget? target = null, BackupCommitted? committed = null)
+            ArchiveSigner? signer = null, PostgresTarget? target = null, BackupCommitted? committed = null,
+        Pitr.PitrDrill? pitrDrill = null)
     {
         _options = options.Value;
         _store = store;
@@ -48,7 +49,7 @@ public sealed class BackupService : IBackupService
         _recovery = new StartupRecovery(store, restorer, _creator, signer, logger);
         _restorer = new BackupRestorer(store, restorer is not null, roots, signer, _recovery, _changes, logger);
         _drills = new DrillRunner(store, time, restorer is not null, roots, signer, new DrillQueries(target, _options),
-            _recovery, _changes, logger);
+            _recovery, _changes, logger, pitrDrill);
         _intake = new BackupIntake(store, time, roots, _changes, logger);
     }
 

@@ -16,6 +16,7 @@ public static class PitrServiceCollectionExtensions
         services.AddSingleton<BaseBackup>();
         services.AddSingleton<PitrStatusReader>();
         services.AddSingleton<PointInTimeRecovery>();
+        services.AddSingleton<PitrDrill>();
         return services;
     }
 }
