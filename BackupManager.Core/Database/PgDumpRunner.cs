@@ -34,6 +34,7 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options,
     /// <summary>
     /// The snapshot is exported by a REPEATABLE READ transaction of ours that also reads the WAL position in the same
     /// statement, and pg_dump dumps exactly that snapshot (--snapshot); the transaction stays open until pg_dump ends.
+    /// The insert position, not the write one: an asynchronous commit is visible before its record is written.
     /// </summary>
     public async Task DumpSnapshotAsync(Stream destination, string? fromDatabase, bool lowPriority,
         Action<string> snapshotLsn,
@@ -46,7 +47,7 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options,
             cancellationToken).ConfigureAwait(false);
         string snapshotId;
         await using (var command = new NpgsqlCommand("SELECT pg_export_snapshot(), (CASE WHEN pg_is_in_recovery() "
-            + "THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text", exporter, snapshot))
+            + "THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text", exporter, snapshot))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
