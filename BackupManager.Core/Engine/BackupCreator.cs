@@ -96,8 +96,9 @@ internal sealed class BackupCreator(BackupOptions options, IBackupStore store, T
                 dumpSink = new PrecompressedSink(dumpTemp);
                 dump = Task.Run(() => PrecompressedFile.WriteAsync(dumpSink, options.DumpCompressionLevel,
                     (destination, token) =>
-                        dumper!.DumpSnapshotAsync(rowCounter = new DumpRowCounter(throttle?.Wrap(destination) ?? destination),
-                        parked?.Database, throttle is not null, lsn => snapshotLsn = lsn, token),
+                        dumper!.DumpSnapshotAsync(
+                            rowCounter = new DumpRowCounter(throttle?.Wrap(destination) ?? destination),
+                            parked?.Database, throttle is not null, lsn => snapshotLsn = lsn, token),
                     stopDump.Token, lowPriority: throttle is not null), CancellationToken.None);
             }
             // Described while the dump starts and the folders are scanned (both mostly wait: on the server, on the
