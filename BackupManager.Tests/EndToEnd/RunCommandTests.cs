@@ -97,7 +97,7 @@ public sealed class RunCommandTests
         {
             var result = await ConsoleAsync(clone, environment, "app:pitr-status", "--json");
             Assert.True(result.ExitCode == 0, result.Output);
-            var line = result.Output.Split('\n').Last(l => l.StartsWith('{'));
+            var line = result.Output[(result.Output.LastIndexOf("\n{", StringComparison.Ordinal) + 1)..];
             var status = JsonDocument.Parse(line).RootElement.Clone();
             if (status.GetProperty("enabled").GetBoolean()
                 && status.GetProperty("streaming").ValueKind == JsonValueKind.True
