@@ -36,7 +36,7 @@ public sealed class BackupService : IBackupService
         TimeProvider time,
         ILogger<BackupService> logger, IDatabaseDumper? dumper = null, IDatabaseRestorer? restorer = null,
             ArchiveSigner? signer = null, PostgresTarget? target = null, BackupCommitted? committed = null,
-            ExternalProcessRunner? runner = null)
+            ExternalProcessRunner? runner = null, Pitr.PitrDrill? pitrDrill = null)
     {
         _runner = runner;
         _options = options.Value;
@@ -51,7 +51,7 @@ public sealed class BackupService : IBackupService
         _recovery = new StartupRecovery(store, restorer, _creator, signer, logger);
         _restorer = new BackupRestorer(store, restorer is not null, roots, signer, _recovery, _changes, logger);
         _drills = new DrillRunner(store, time, restorer is not null, roots, signer, new DrillQueries(target, _options),
-            _recovery, _changes, logger);
+            _recovery, _changes, logger, pitrDrill);
         _intake = new BackupIntake(store, time, roots, _changes, logger);
     }
 

@@ -173,3 +173,43 @@ stop_pidfile() {
   [[ -f "$1" ]] && kill "$(cat "$1")" 2>/dev/null || true
   rm -f "$1"
 }
+
+# enable_demo_pitr PORT: point-in-time recovery for run.sh --demo's local cluster. A role with REPLICATION only (and
+# pg_monitor, so the lag is visible), its password generated once into .data/pg/backupmanager-wal-password (0600) and
+# given to psql on stdin; pg_hba.conf must let it replicate from 127.0.0.1 with scram; max_slot_wal_keep_size caps
+# what a stopped receiver's slot keeps. Exports Backup__Pitr__Enabled and Backup__Pitr__Connection.
+enable_demo_pitr() {
+  local port=$1 file=.data/pg/backupmanager-wal-password
+  [[ -s $file ]] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file"
+  local password; password=$(cat "$file")
+  local superuser=(psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1)
+  if ! PGPASSWORD=$PG_PASSWORD "${superuser[@]}" -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'backupmanager_wal'" \
+    | grep -q 1; then
+    PGPASSWORD=$PG_PASSWORD "${superuser[@]}" <<<"CREATE ROLE backupmanager_wal LOGIN REPLICATION PASSWORD '$password';
+      GRANT pg_monitor TO backupmanager_wal"
+  fi
+  # initdb's pg_hba.conf already has this line; a cluster whose file lost it gets one for this role.
+  if ! PGPASSWORD=$PG_PASSWORD "${superuser[@]}" -tAc "SELECT 1 FROM pg_hba_file_rules WHERE type = 'host'
+      AND 'replication' = ANY(database) AND address = '127.0.0.1' AND auth_method = 'scram-sha-256'" | grep -q 1; then
+    echo "host replication backupmanager_wal 127.0.0.1/32 scram-sha-256" >>"$(readlink -f .data/pg)/data/pg_hba.conf"
+    PGPASSWORD=$PG_PASSWORD "${superuser[@]}" -c "SELECT pg_reload_conf()" >/dev/null
+  fi
+  PGPASSWORD=$PG_PASSWORD "${superuser[@]}" -c "ALTER SYSTEM SET max_slot_wal_keep_size = '4GB'" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+  export Backup__Pitr__Enabled=true
+  Backup__Pitr__Connection="Host=127.0.0.1;Port=$port;Database=clinic;Username=backupmanager_wal;Password=$password"
+  export Backup__Pitr__Connection
+}
+
+# first_base_backup PORT APP...: when no base backup exists yet, creates this installation's slot (reserving WAL from
+# now, so the receiver the app starts has no gap after the base backup) and takes the first base backup.
+first_base_backup() {
+  local port=$1; shift
+  compgen -G "$Backup__Directory/pitr/base/*/backupmanager-base.json" >/dev/null && return 0
+  local slot
+  slot=$("$@" app:pitr-status --json | grep -o '"slot_name": *"[a-z0-9_]*"' | grep -o 'backupmanager_[a-z0-9]*')
+  PGPASSWORD=$PG_PASSWORD psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -tAc \
+    "SELECT pg_create_physical_replication_slot('$slot', true) WHERE NOT EXISTS
+      (SELECT 1 FROM pg_replication_slots WHERE slot_name = '$slot')" >/dev/null
+  "$@" app:base-backup >/dev/null
+}

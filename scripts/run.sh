@@ -12,7 +12,9 @@
 # The local clinic database "clinic" belongs to the role "backupmanager", which has LOGIN and CREATEDB but is not a
 # superuser: a restore then never runs an archive's SQL with superuser rights (COPY ... TO PROGRAM in a crafted
 # archive would otherwise run shell commands as the database server's user). Its password is generated once and kept
-# in .data/pg/backupmanager-password (0600).
+# in .data/pg/backupmanager-password (0600). With --demo, point-in-time recovery is on: the role "backupmanager_wal"
+# (LOGIN REPLICATION, password in .data/pg/backupmanager-wal-password) streams WAL and takes base backups, and a first
+# base backup is taken when there is none, so the restorable window starts at once; later runs keep it on.
 set -euo pipefail
 # Backups, clinic files and passwords are private whatever the caller's umask; the cluster's folder is the postgres
 # user's (see cluster_home in lib.sh).
@@ -53,6 +55,11 @@ if [[ -z "${ConnectionStrings__Default:-}" ]]; then
 else
   local_cluster=0
   demo=0 # never seed into a configured server
+fi
+# Once --demo turned point-in-time recovery on for the local cluster, it stays on (the app and console commands alike).
+if ((local_cluster)) && [[ -z ${Backup__Pitr__Enabled:-} ]] \
+  && { ((demo)) || [[ -s .data/pg/backupmanager-wal-password ]]; }; then
+  enable_demo_pitr "$PG_PORT"
 fi
 if [[ -z "${Backup__Directory:-}" ]]; then
   export Backup__Directory=$PWD/.data/backups
@@ -96,6 +103,7 @@ else
 fi
 if ((demo && local_cluster)); then
   "${app[@]}" app:seed-demo
+  if [[ ${Backup__Pitr__Enabled:-} == true ]]; then first_base_backup "$PG_PORT" "${app[@]}"; fi
 fi
 cat >&2 <<BANNER
 BackupManager: $ASPNETCORE_URLS  ($ASPNETCORE_ENVIRONMENT; backups in $Backup__Directory)

@@ -36,6 +36,9 @@ public sealed record ManifestDatabase(string Name, string ServerVersion, string 
     /// <summary>Rows of each table ("schema.table") in the dump, counted as it was written; what a restore drill
     /// compares.</summary>
     public IReadOnlyDictionary<string, long>? RowCounts { get; init; }
+    /// <summary>The WAL position (LSN) of the dump's snapshot, read in the transaction that exported it; what a drill
+    /// recovers to with point-in-time recovery (absent in archives made before it was recorded).</summary>
+    public string? SnapshotLsn { get; init; }
 }
 
 /// <summary>A backed-up folder: <see cref="Name"/> is its folder under <c>files/</c>, <see cref="SourcePath"/> where it

@@ -24,4 +24,10 @@ public interface IDatabaseDumper
     /// <remarks>With <paramref name="lowPriority"/> pg_dump runs niced, in the idle I/O class.</remarks>
     Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken,
         bool lowPriority = false);
+
+    /// <summary>As <see cref="DumpAsync"/>, and reports the WAL position of
+    /// the dump's snapshot to <paramref name="snapshotLsn"/> before the dump starts (a dumper that cannot tell never
+    /// calls it).</summary>
+    Task DumpSnapshotAsync(Stream destination, string? fromDatabase, bool lowPriority, Action<string> snapshotLsn,
+        CancellationToken cancellationToken) => DumpAsync(destination, fromDatabase, cancellationToken, lowPriority);
 }

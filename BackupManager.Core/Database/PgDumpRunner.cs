@@ -27,10 +27,35 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options,
             PgTools.ParseToolVersion(result.StandardOutput), state, roles);
     }
 
-    public async Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken,
-        bool lowPriority = false)
+    public Task DumpAsync(Stream destination, string? fromDatabase, CancellationToken cancellationToken,
+        bool lowPriority = false) =>
+        DumpSnapshotAsync(destination, fromDatabase, lowPriority, _ => { }, cancellationToken);
+
+    /// <summary>
+    /// The snapshot is exported by a REPEATABLE READ transaction of ours that also reads the WAL position in the same
+    /// statement, and pg_dump dumps exactly that snapshot (--snapshot); the transaction stays open until pg_dump ends.
+    /// The insert position, not the write one: an asynchronous commit is visible before its record is written.
+    /// </summary>
+    public async Task DumpSnapshotAsync(Stream destination, string? fromDatabase, bool lowPriority,
+        Action<string> snapshotLsn,
+        CancellationToken cancellationToken)
     {
-        var arguments = target.LibpqArguments(fromDatabase ?? target.Database);
+        var database = fromDatabase ?? target.Database;
+        await using var exporter = await PgTools.OpenAsync(target, target.ConnectionStringFor(database),
+            cancellationToken).ConfigureAwait(false);
+        await using var snapshot = await exporter.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead,
+            cancellationToken).ConfigureAwait(false);
+        string snapshotId;
+        await using (var command = new NpgsqlCommand("SELECT pg_export_snapshot(), (CASE WHEN pg_is_in_recovery() "
+            + "THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text", exporter, snapshot))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            snapshotId = reader.GetString(0);
+            if (!reader.IsDBNull(1)) snapshotLsn(reader.GetString(1));
+        }
+        var arguments = target.LibpqArguments(database);
+        arguments.Add("--snapshot=" + snapshotId);
         // Uncompressed: pg_dump compresses on the one core that also reads from the server; the caller's zlib-ng
         // deflate on another core is three times faster than pg_dump's zlib.
         arguments.AddRange(["--format=custom", "--compress=0"]);

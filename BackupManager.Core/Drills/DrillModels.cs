@@ -24,4 +24,7 @@ public sealed record DrillResult
     public int OperatorChecks { get; init; }
     public IReadOnlyList<string> Failures { get; init; } = [];
     public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>What point-in-time recovery's part of the drill did (recovered to the dump's snapshot and compared
+    /// the counts, or why not); null when it is off.</summary>
+    public string? PointInTime { get; init; }
 }

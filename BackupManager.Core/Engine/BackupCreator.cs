@@ -87,6 +87,7 @@ internal sealed class BackupCreator(BackupOptions options, IBackupStore store, T
         PrecompressedSink? dumpSink = null;
         Task<PrecompressedContent>? dump = null;
         DumpRowCounter? rowCounter = null;
+        string? snapshotLsn = null;
         long? databaseBytes = null;
         try
         {
@@ -95,8 +96,9 @@ internal sealed class BackupCreator(BackupOptions options, IBackupStore store, T
                 dumpSink = new PrecompressedSink(dumpTemp);
                 dump = Task.Run(() => PrecompressedFile.WriteAsync(dumpSink, options.DumpCompressionLevel,
                     (destination, token) =>
-                        dumper!.DumpAsync(rowCounter = new DumpRowCounter(throttle?.Wrap(destination) ?? destination),
-                        parked?.Database, token, throttle is not null),
+                        dumper!.DumpSnapshotAsync(
+                            rowCounter = new DumpRowCounter(throttle?.Wrap(destination) ?? destination),
+                            parked?.Database, throttle is not null, lsn => snapshotLsn = lsn, token),
                     stopDump.Token, lowPriority: throttle is not null), CancellationToken.None);
             }
             // Described while the dump starts and the folders are scanned (both mostly wait: on the server, on the
@@ -155,6 +157,7 @@ internal sealed class BackupCreator(BackupOptions options, IBackupStore store, T
                         Roles = database.Roles,
                         RolesEntry = ArchivePath.RolesEntry,
                         RowCounts = rowCounter?.Counts,
+                        SnapshotLsn = snapshotLsn,
                     };
                 }
                 progress?.Report(new BackupProgress("create", "Writing the manifest"));

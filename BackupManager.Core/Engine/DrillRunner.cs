@@ -12,11 +12,12 @@ namespace BackupManager.Core.Engine;
 /// <summary>
 /// Restore drills: the newest own backup (or the one named) restored into scratch copies through the restore's own
 /// code, its row counts and operator checks run (<see cref="DrillQueries"/>), every file's SHA-256 compared, the result
-/// recorded in the drill history. Runs only under a lease the caller holds.
+/// recorded in the drill history; with point-in-time recovery on, also a recovery to the dump's snapshot
+/// (<see cref="Pitr.PitrDrill"/>). Runs only under a lease the caller holds.
 /// </summary>
 internal sealed class DrillRunner(IBackupStore store, TimeProvider time, bool canRestoreDatabase,
     IReadOnlyList<FileRoot> roots, ArchiveSigner? signer, DrillQueries queries, StartupRecovery recovery,
-    BackupFolderChanges changes, ILogger logger)
+    BackupFolderChanges changes, ILogger logger, Pitr.PitrDrill? pitr = null)
 {
     public async Task<DrillResult> RunAsync(DrillRequest request, BackupOperationLock.Lease lease,
         IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
@@ -69,6 +70,10 @@ internal sealed class DrillRunner(IBackupStore store, TimeProvider time, bool ca
                 TablesChecked = counts.Tables, RowsChecked = counts.Rows, FilesChecked = counts.Files,
                     OperatorChecks = counts.Checks,
             };
+            if (pitr is not null && await pitr.CheckSnapshotAsync(manifest, cancellationToken)
+                .ConfigureAwait(false) is { } atSnapshot)
+                result = result with { PointInTime = atSnapshot.Summary,
+                    Failures = [.. result.Failures, .. atSnapshot.Failures] };
         }
         catch (BackupException e) when (e.Kind is not (BackupErrorKind.Busy or BackupErrorKind.NotFound
             or BackupErrorKind.InvalidInput or BackupErrorKind.Cancelled))

@@ -16,7 +16,10 @@ namespace BackupManager.Core.Pitr;
 public sealed class BaseBackup(PitrSource source, ExternalProcessRunner runner, TimeProvider time,
     Locking.BackupOperationLock operationLock, ILogger<BaseBackup> logger)
 {
-    public async Task<BaseBackupRecord> TakeAsync(CancellationToken cancellationToken)
+    /// <summary>Takes one; <paramref name="held"/>: the operation lock the caller holds (the scheduled run), under
+    /// which retention runs too.</summary>
+    public async Task<BaseBackupRecord> TakeAsync(CancellationToken cancellationToken,
+        Locking.BackupOperationLock.Lease? held = null)
     {
         var layout = source.Layout;
         var temp = layout.NewTemp("base");
@@ -45,9 +48,10 @@ public sealed class BaseBackup(PitrSource source, ExternalProcessRunner runner, 
                 startLsn, endLsn);
             record = record with { Folder = final };
             // A point-in-time restore copying WAL holds the operation lock: retention never deletes under it.
-            using (var lease = operationLock.TryAcquire("pitr-retention", "base backup"))
+            using (var lease = held is { IsHeld: true } ? null : operationLock.TryAcquire("pitr-retention",
+                "base backup"))
             {
-                if (lease is not null)
+                if (lease is not null || held is { IsHeld: true })
                     PitrRetention.Apply(layout, source.Options.Pitr.KeepDays, time.GetUtcNow(), logger);
                 else logger.LogInformation("PITR retention skipped: another backup operation is running; the next "
                     + "base backup applies it");

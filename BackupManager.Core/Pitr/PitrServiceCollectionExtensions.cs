@@ -18,6 +18,7 @@ public static class PitrServiceCollectionExtensions
         services.AddSingleton<PointInTimeRecovery>();
         services.AddSingleton<Offsite.Pitr.PitrOffsiteCopier>();
         services.AddSingleton<Offsite.Pitr.OffsitePointInTime>();
+        services.AddSingleton<PitrDrill>();
         return services;
     }
 }

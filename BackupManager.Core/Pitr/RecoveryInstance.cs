@@ -101,7 +101,7 @@ internal sealed class RecoveryInstance : IAsyncDisposable
 
     /// <summary>Settings after the copied ones (the last wins): only our socket and port, our WAL, the
     /// target.</summary>
-    private void WriteSettings(DateTimeOffset? target)
+    private void WriteSettings(DateTimeOffset? target, string? targetLsn = null)
     {
         var wal = Path.Combine(_folder, "wal");
         var lines = new StringBuilder("\n# BackupManager point-in-time restore\n");
@@ -111,6 +111,11 @@ internal sealed class RecoveryInstance : IAsyncDisposable
         if (target is { } time)
             Set("recovery_target_time", time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00'",
                 CultureInfo.InvariantCulture));
+        if (targetLsn is not null)
+        {
+            Set("recovery_target_lsn", targetLsn);
+            Set("recovery_target_inclusive", "off"); // stop before the first record at the LSN: only what preceded it
+        }
         Set("recovery_target_action", "promote");
         Set("listen_addresses", ""); // the private socket only: no TCP port at all
         Set("port", Port.ToString(CultureInfo.InvariantCulture));
@@ -132,9 +137,18 @@ internal sealed class RecoveryInstance : IAsyncDisposable
     /// <summary>Starts the server and waits until it has reached <paramref name="target"/> and promoted. When the WAL
     /// holds no commit after the target, everything it holds is before it: recovery is run to its end
     /// instead.</summary>
-    public async Task RecoverAsync(DateTimeOffset target, string user, TimeSpan timeout, CancellationToken token)
+    public Task RecoverAsync(DateTimeOffset target, string user, TimeSpan timeout, CancellationToken token) =>
+        RecoverAsync(target, null, user, timeout, token);
+
+    /// <summary>As the time target, to just before WAL position <paramref name="lsn"/> (e.g. a dump's snapshot); the
+    /// WAL must reach it (see <see cref="PitrLsn.Covers"/>).</summary>
+    public Task RecoverToLsnAsync(string lsn, string user, TimeSpan timeout, CancellationToken token) =>
+        RecoverAsync(null, lsn, user, timeout, token);
+
+    private async Task RecoverAsync(DateTimeOffset? target, string? lsn, string user, TimeSpan timeout,
+        CancellationToken token)
     {
-        WriteSettings(target);
+        WriteSettings(target, lsn);
         await StartAsync(token).ConfigureAwait(false);
         var log = await WaitForPromotionAsync(user, timeout, token).ConfigureAwait(false);
         if (log is null) return;

@@ -146,6 +146,7 @@ public sealed class ConsoleCommandTests
     [InlineData("Backup__Pitr__Connection", "Host=x;Bogus Key=1", "Backup__Pitr__Connection is not a valid")]
     [InlineData("Backup__Pitr__OffsitePartialSeconds", "1", "Backup__Pitr__OffsitePartialSeconds=1 must be from 5")]
     [InlineData("Backup__Pitr__Enabled", "maybe", "wrong type")]
+    [InlineData("Backup__Pitr__BaseBackupSchedule", "weekly", "Backup__Pitr__BaseBackupSchedule='weekly' is not a")]
     public async Task A_setting_that_does_not_parse_stops_the_program_naming_the_setting_and_value(
         string setting, string value, string expected)
     {

@@ -8,7 +8,8 @@ namespace BackupManager.Tests.EndToEnd;
 /// <summary>
 /// The README's run command, as a new user types it: a fresh clone in a private folder (like a home directory), run
 /// as root under umask 022 and then again under 077, signed in with the printed password in Chromium, with console
-/// commands beside it. Nothing of the test run's own settings reaches the script.
+/// commands beside it; --demo turns point-in-time recovery on (streaming through its replication role, a window from
+/// a first base backup). Nothing of the test run's own settings reaches the script.
 /// </summary>
 public sealed class RunCommandTests
 {
@@ -31,6 +32,7 @@ public sealed class RunCommandTests
             };
 
             string password;
+            string? firstBase;
             await using (var app = ScriptProcess.Start(clone, "022", environment, "./scripts/run.sh", "--demo"))
             {
                 var created = await app.WaitForAsync(@"Sign in as (\S+) with password (\S+) \(shown only this once\)",
@@ -42,6 +44,8 @@ public sealed class RunCommandTests
                 var create = await ConsoleAsync(clone, environment, "app:create-backup");
                 Assert.True(create.ExitCode == 0, create.Output);
                 Assert.Single(Backups(await ConsoleAsync(clone, environment, "app:list-backups", "--json")));
+                firstBase = (await StreamingWithWindowAsync(clone, environment)).GetProperty("last_base_backup")
+                    .GetString();
             }
             AssertPrivate(clone);
             Assert.Equal("postgres", await OwnerAsync(Path.Combine(clone, ".data", "pg", "data")));
@@ -53,6 +57,9 @@ public sealed class RunCommandTests
                 await SignInAndSeeBackupsAsync(port, "admin@clinic.local", password);
                 var list = Backups(await ConsoleAsync(clone, environment, "app:list-backups", "--json"));
                 Assert.Equal("manual", Assert.Single(list).GetProperty("trigger").GetString());
+                // Point-in-time recovery stays on; the second run took no second base backup.
+                var status = await StreamingWithWindowAsync(clone, environment);
+                Assert.Equal(firstBase, status.GetProperty("last_base_backup").GetString());
             }
             AssertPrivate(clone);
         }
@@ -78,6 +85,27 @@ public sealed class RunCommandTests
         await page.WaitForSelectorAsync("[data-testid=page-ready]",
             new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached, Timeout = 60_000 });
         Assert.EndsWith("/backups", page.Url, StringComparison.Ordinal);
+    }
+
+    /// <summary>Waits until app:pitr-status shows the demo's receiver streaming through the replication role and a
+    /// window that has begun (the first base backup); returns the status.</summary>
+    private static async Task<JsonElement> StreamingWithWindowAsync(string clone,
+        Dictionary<string, string> environment)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            var result = await ConsoleAsync(clone, environment, "app:pitr-status", "--json");
+            Assert.True(result.ExitCode == 0, result.Output);
+            var line = result.Output[(result.Output.LastIndexOf("\n{", StringComparison.Ordinal) + 1)..];
+            var status = JsonDocument.Parse(line).RootElement.Clone();
+            if (status.GetProperty("enabled").GetBoolean()
+                && status.GetProperty("streaming").ValueKind == JsonValueKind.True
+                && status.GetProperty("window_from").ValueKind == JsonValueKind.String
+                && status.GetProperty("last_base_backup").ValueKind == JsonValueKind.String) return status;
+            Assert.True(DateTime.UtcNow < deadline, "Point-in-time recovery is not streaming with a window: " + line);
+            await Task.Delay(500);
+        }
     }
 
     private static Task<(int ExitCode, string Output)> ConsoleAsync(

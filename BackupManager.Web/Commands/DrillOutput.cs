@@ -20,6 +20,7 @@ public static class DrillOutput
         operator_checks = r.OperatorChecks,
         failures = r.Failures,
         warnings = r.Warnings,
+        point_in_time = r.PointInTime,
         requested_by = r.RequestedBy,
     };
 }

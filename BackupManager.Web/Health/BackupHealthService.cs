@@ -25,7 +25,7 @@ public sealed class BackupHealthService(IBackupService backups, Core.Storage.IBa
     {
         var status = await backups.GetStatusAsync(cancellationToken);
         // Only the schedules that exist now count: a renamed or disabled schedule's old failure does not.
-        var names = scheduleOptions.Value.Enabled ? schedules.All.Select(s => s.Name).ToHashSet() : [];
+        var names = scheduleOptions.Value.Enabled ? schedules.Recorded.Select(s => s.Name).ToHashSet() : [];
         var runs = history.Last().Where(r => names.Contains(r.Key)).ToDictionary(r => r.Key, r => r.Value);
         var report = BackupHealthEvaluator.Evaluate(status, runs, options.Value, time.GetUtcNow());
         // Each off-site destination is a check of its own: last copy, backups waiting, lag, check failures, encryption.

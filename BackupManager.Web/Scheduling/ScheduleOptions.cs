@@ -11,6 +11,9 @@ public sealed class ScheduleOptions
     /// <summary>When the restore drill runs (Backup__DrillSchedule); empty turns scheduled drills off.</summary>
     public string Drill { get; set; } = "0 3 * * 6";
     public bool DrillEnabled => !string.IsNullOrWhiteSpace(Drill);
+    /// <summary>When point-in-time recovery takes its base backup (Backup__Pitr__BaseBackupSchedule); runs only while
+    /// Backup__Pitr__Enabled is true.</summary>
+    public string BaseBackup { get; set; } = "0 2 * * 0";
     /// <summary>IANA time zone name; empty means the machine's.</summary>
     public string? TimeZone { get; set; }
     /// <summary>Whether the schedules run at all (Backup__SchedulesEnabled); the console commands never run
@@ -31,6 +34,8 @@ public sealed class ScheduleOptions
         if (!string.IsNullOrWhiteSpace(daily)) options.Daily = daily.Trim();
         var weekly = configuration["Backup:WeeklySchedule"];
         if (!string.IsNullOrWhiteSpace(weekly)) options.Weekly = weekly.Trim();
+        var baseBackup = configuration["Backup:Pitr:BaseBackupSchedule"];
+        if (!string.IsNullOrWhiteSpace(baseBackup)) options.BaseBackup = baseBackup.Trim();
         // Present but empty turns the drill off; absent keeps the default.
         if (configuration["Backup:DrillSchedule"] is { } drill) options.Drill = drill.Trim();
         options.TimeZone = configuration["Backup:TimeZone"];

@@ -10,7 +10,7 @@ public sealed class ScheduleOptionsValidator : IValidateOptions<ScheduleOptions>
     {
         var errors = new List<string>();
         foreach (var (setting, value) in new[] { ("BACKUP_SCHEDULE", options.Daily),
-            ("Backup__WeeklySchedule", options.Weekly),
+            ("Backup__WeeklySchedule", options.Weekly), ("Backup__Pitr__BaseBackupSchedule", options.BaseBackup),
             ("Backup__DrillSchedule", options.DrillEnabled ? options.Drill : "0 0 * * *") })
             if (UnixCron.Problem(value) is { } problem)
                 errors.Add(

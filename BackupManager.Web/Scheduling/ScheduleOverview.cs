@@ -11,7 +11,8 @@ public sealed class ScheduleOverview(BackupScheduleCatalog catalog, ScheduleHist
     {
         var last = history.Last();
         var now = time.GetUtcNow();
-        return catalog.All.Select(s => new ScheduleView(s.Name, s.UnixExpression, s.TimeZone.Id, options.Value.Enabled,
-            options.Value.Enabled ? s.NextRunAfter(now) : null, last.GetValueOrDefault(s.Name))).ToList();
+        return catalog.Recorded.Select(s => new ScheduleView(s.Name, s.UnixExpression, s.TimeZone.Id,
+            options.Value.Enabled, options.Value.Enabled ? s.NextRunAfter(now) : null,
+            last.GetValueOrDefault(s.Name))).ToList();
     }
 }

@@ -5,7 +5,8 @@ using Quartz;
 
 namespace BackupManager.Web.Scheduling;
 
-/// <summary>Quartz triggers for the daily and weekly backups, catch-up, health monitoring and notifications.</summary>
+/// <summary>Quartz triggers for the daily and weekly backups, the drill and PITR base backups; catch-up, health
+/// monitoring and notifications.</summary>
 public static class SchedulingHostingExtensions
 {
     public static IHostApplicationBuilder AddSchedulesAndHealth(this IHostApplicationBuilder builder, bool runSchedules)
@@ -15,6 +16,7 @@ public static class SchedulingHostingExtensions
         services.AddSingleton<BackupScheduleCatalog>();
         services.AddScoped<ScheduledBackupService>();
         services.AddScoped<ScheduledDrillService>();
+        services.AddScoped<ScheduledBaseBackupService>();
         services.AddSingleton<BackupHealthService>();
         services.AddOptions<BackupHealthOptions>().Configure(o =>
         {
@@ -45,6 +47,17 @@ public static class SchedulingHostingExtensions
                 quartz.AddJob<ScheduledDrillJob>(job => job.WithIdentity(ScheduledDrillJob.Key).StoreDurably());
                 quartz.AddTrigger(trigger => trigger.ForJob(ScheduledDrillJob.Key).WithIdentity("drill")
                     .WithCronSchedule(UnixCron.ToQuartz(schedule.Drill),
+                        cron => cron.InTimeZone(schedule.ResolveTimeZone())
+                        .WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
+            }
+            if (bool.TryParse(configuration["Backup:Pitr:Enabled"], out var pitr) && pitr
+                && !new ScheduleOptionsValidator().Validate(null, schedule).Failed)
+            {
+                quartz.AddJob<ScheduledBaseBackupJob>(job => job.WithIdentity(ScheduledBaseBackupJob.Key)
+                    .StoreDurably());
+                quartz.AddTrigger(trigger => trigger.ForJob(ScheduledBaseBackupJob.Key)
+                    .WithIdentity(ScheduledBaseBackupJob.TriggerName)
+                    .WithCronSchedule(UnixCron.ToQuartz(schedule.BaseBackup),
                         cron => cron.InTimeZone(schedule.ResolveTimeZone())
                         .WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
             }
