@@ -5,6 +5,7 @@ using BackupManager.Tests.Infrastructure;
 using BackupManager.Web.Health;
 using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Quartz;
 
 namespace BackupManager.Tests.Pitr;
@@ -63,6 +64,31 @@ public sealed class BaseBackupScheduleTests
             Assert.Equal(("30 4 * * 1", ScheduledRunOutcome.Succeeded), (view.Expression, view.LastRun?.Outcome));
             var health = await host.Factory.Services.GetRequiredService<BackupHealthService>().EvaluateAsync();
             Assert.True(health.Checks.Single(c => c.Name == "scheduled-runs").Healthy);
+        }
+        finally
+        {
+            await host.DisposeAsync();
+            await PitrScenario.DropSlotAsync(slot);
+        }
+    }
+
+    [Fact]
+    public async Task Catch_up_takes_the_first_base_backup_when_there_is_none_and_then_waits_for_the_next_slot()
+    {
+        var host = await StartAsync(pitr: true);
+        var slot = new PitrLayout(host.Harness.BackupDirectory).SlotName;
+        try
+        {
+            await PitrScenario.WaitForAsync(() => PitrScenario.SlotActiveAsync(slot), "the app's receiver to stream");
+            var catchUp = host.Factory.Services.GetServices<IHostedService>().OfType<CatchUpService>().Single();
+
+            var runs = await catchUp.RunMissedAsync(CancellationToken.None);
+
+            var run = Assert.Single(runs, r => r.Schedule == "base");
+            Assert.True(run.Outcome == ScheduledRunOutcome.Succeeded, run.Detail);
+            var taken = Assert.Single(BaseBackupRecord.List(new PitrLayout(host.Harness.BackupDirectory).Base));
+            Assert.Equal(taken.Name, run.Filename);
+            Assert.DoesNotContain(await catchUp.RunMissedAsync(CancellationToken.None), r => r.Schedule == "base");
         }
         finally
         {

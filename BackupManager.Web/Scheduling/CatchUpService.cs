@@ -1,16 +1,18 @@
 using BackupManager.Core;
 using BackupManager.Core.Jobs;
+using BackupManager.Core.Pitr;
 using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Scheduling;
 
 /// <summary>
 /// Shortly after start, runs one catch-up backup for each schedule whose last slot passed while the app was down
-/// (decided from the backups that exist, see <see cref="CatchUpPlanner"/>).
+/// (decided from the backups that exist, see <see cref="CatchUpPlanner"/>), and with point-in-time recovery on a base
+/// backup when there is none yet or its last slot was missed.
 /// </summary>
 public sealed class CatchUpService(IServiceScopeFactory scopes, BackupScheduleCatalog schedules, IBackupService backups,
-    ScheduleHistory history, IOptions<ScheduleOptions> options, TimeProvider time, ILogger<CatchUpService> logger)
-    : BackgroundService
+    ScheduleHistory history, IOptions<ScheduleOptions> options, TimeProvider time, ILogger<CatchUpService> logger,
+    PitrSource pitr) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -35,7 +37,27 @@ public sealed class CatchUpService(IServiceScopeFactory scopes, BackupScheduleCa
             runs.Add(await scope.ServiceProvider.GetRequiredService<ScheduledBackupService>()
                 .RunAsync(schedule.Name, catchUp: true, cancellationToken));
         }
+        if (await MissedBaseBackupAsync(cancellationToken) is { } due)
+        {
+            logger.LogWarning("The base backup due at {Slot} did not run (none yet, or the app was down); running it "
+                + "now", due);
+            await using var scope = scopes.CreateAsyncScope();
+            runs.Add(await scope.ServiceProvider.GetRequiredService<ScheduledBaseBackupService>()
+                .RunAsync(cancellationToken));
+        }
         return runs;
+    }
+
+    /// <summary>The base backup slot to catch up: any slot while there is no base backup at all (the window is empty
+    /// until one exists), else the last slot when no base backup began at or after it.</summary>
+    private async Task<DateTimeOffset?> MissedBaseBackupAsync(CancellationToken cancellationToken)
+    {
+        if (schedules.BaseBackup is not { } schedule) return null;
+        var now = time.GetUtcNow();
+        var newest = BaseBackupRecord.List(pitr.Layout.Base).Select(b => (DateTimeOffset?)b.StartedAt).Max();
+        if (newest is null) return schedule.PreviousRun(now) ?? now;
+        if (schedule.PreviousRun(now) is not { } slot || slot < await KeptSinceAsync(cancellationToken)) return null;
+        return newest >= slot ? null : slot;
     }
 
     private async Task<DateTimeOffset> KeptSinceAsync(CancellationToken cancellationToken)
