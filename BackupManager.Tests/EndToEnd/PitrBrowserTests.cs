@@ -35,11 +35,18 @@ public sealed class PitrBrowserTests(ITestOutputHelper output)
 
         // A time before the base backup: the engine refuses in the dialog, no job starts and nothing changes.
         await OpenDialogAsync(page);
+        // The window was read when the page loaded; the dialog shows it as it is now, past the noted second.
+        var shownTo = await page.Locator("[data-testid=pitr-dialog-window] b").Nth(1).InnerTextAsync();
+        Assert.True(string.CompareOrdinal(shownTo, clock.LocalSeconds(target)) >= 0,
+            $"the window ends at {shownTo}, before {clock.LocalSeconds(target)}");
         found.AddRange(await AuditBothWidthsAsync(page, "pitr-dialog"));
         await EnterAsync(page, "2020-01-01", "12:00:05");
         await page.ClickAsync("[data-testid=pitr-confirm]");
         await page.WaitForSelectorAsync("[data-testid=pitr-refusal]");
         Assert.Contains("outside the window", await page.InnerTextAsync("[data-testid=pitr-refusal]"));
+        // The engine speaks UTC; the entry in the clinic's zone says which UTC second it is.
+        var utc = TimeZoneInfo.ConvertTimeToUtc(new DateTime(2020, 1, 1, 12, 0, 5), clock.TimeZone);
+        Assert.Contains($"That is {utc:yyyy-MM-dd HH:mm:ss} UTC", await page.InnerTextAsync(Dialog));
         await BrowserSession.ShotAsync(page, "pitr-refused");
         Assert.True(await page.IsVisibleAsync(Dialog));
         Assert.Equal(0, await page.Locator("[data-testid=job-progress]").CountAsync());
@@ -95,6 +102,8 @@ public sealed class PitrBrowserTests(ITestOutputHelper output)
     {
         await page.ClickAsync("[data-testid=pitr-restore]");
         await page.WaitForSelectorAsync(Dialog);
+        // Keyboard users start inside the dialog, not on the page behind it.
+        await page.WaitForFunctionAsync($"() => document.activeElement?.closest('{Dialog}') != null");
     }
 
     private static string Input(string testId) => $"input[data-testid={testId}], [data-testid={testId}] input";
