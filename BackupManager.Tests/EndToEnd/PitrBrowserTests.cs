@@ -48,6 +48,8 @@ public sealed class PitrBrowserTests(ITestOutputHelper output)
         var utc = TimeZoneInfo.ConvertTimeToUtc(new DateTime(2020, 1, 1, 12, 0, 5), clock.TimeZone);
         Assert.Contains($"That is {utc:yyyy-MM-dd HH:mm:ss} UTC", await page.InnerTextAsync(Dialog));
         await BrowserSession.ShotAsync(page, "pitr-refused");
+        // The focus stays in the dialog (on the date) for a keyboard user to correct the time.
+        await page.WaitForFunctionAsync($"() => document.activeElement?.closest('{Dialog}') != null");
         Assert.True(await page.IsVisibleAsync(Dialog));
         Assert.Equal(0, await page.Locator("[data-testid=job-progress]").CountAsync());
         Assert.Equal(["1|before", "2|after"], await app.Database.RowsAsync("SELECT id, text FROM notes ORDER BY id"));
