@@ -11,23 +11,26 @@ namespace BackupManager.Tests.Api;
 /// </summary>
 internal sealed class PitrWebApp : IAsyncDisposable
 {
-    private PitrWebApp(WebAppHost host, HttpClient admin, string slot)
+    private PitrWebApp(WebAppHost host, HttpClient admin, string adminPassword, string slot)
     {
         Host = host;
         Admin = admin;
+        AdminPassword = adminPassword;
         Slot = slot;
     }
 
     public WebAppHost Host { get; }
     public HttpClient Admin { get; }
+    /// <summary>The password of admin@clinic.test, for a browser's sign-in.</summary>
+    public string AdminPassword { get; }
     public string Slot { get; }
     public TestDatabase Database => Host.Harness.Database;
 
-    public static async Task<PitrWebApp> StartAsync()
+    public static async Task<PitrWebApp> StartAsync(bool kestrel = false)
     {
         var harness = await EngineHarness.CreateAsync(o => o.Pitr.Enabled = true);
         await harness.SeedAsync();
-        var host = await WebAppHost.StartAsync(harness: harness, settings: v =>
+        var host = await WebAppHost.StartAsync(kestrel, harness: harness, settings: v =>
         {
             v["Backup:Pitr:Enabled"] = "true";
             v["Backup:Pitr:Connection"] = TestPostgres.With(harness.Database.AdminConnectionString,
@@ -38,8 +41,8 @@ internal sealed class PitrWebApp : IAsyncDisposable
         {
             await PitrScenario.WaitForAsync(() => PitrScenario.SlotActiveAsync(slot), "the app's receiver to stream");
             await host.Factory.Services.GetRequiredService<BaseBackup>().TakeAsync(CancellationToken.None);
-            await host.CreateUserAsync("admin@clinic.test", administrator: true);
-            return new PitrWebApp(host, host.Client(await host.CreateTokenAsync("admin@clinic.test")), slot);
+            var password = await host.CreateUserAsync("admin@clinic.test", administrator: true);
+            return new PitrWebApp(host, host.Client(await host.CreateTokenAsync("admin@clinic.test")), password, slot);
         }
         catch
         {
