@@ -95,6 +95,9 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // A point-in-time test that failed midway may leave its temporary server running, past the whole test run.
+        Core.Pitr.RecoveryInstance.RemoveLeftovers(new Core.Pitr.PitrLayout(BackupDirectory),
+            _services.GetRequiredService<Core.Database.ExternalProcessRunner>());
         await AssertEveryVerifiedArchiveReadsWithStockToolsAsync();
         await _services.DisposeAsync();
         await Database.DisposeAsync();
