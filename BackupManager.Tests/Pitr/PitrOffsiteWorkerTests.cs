@@ -33,7 +33,8 @@ public sealed class PitrOffsiteWorkerTests
             await PitrScenario.WaitForAsync(() => PitrScenario.SlotActiveAsync(slot), "the app's receiver to stream");
             var based = await host.Factory.Services.GetRequiredService<BaseBackup>().TakeAsync(CancellationToken.None);
             await harness.Database.ExecuteAsAdminAsync("CREATE TABLE notes (id int); INSERT INTO notes VALUES (1)");
-            await TestPostgres.ExecuteAsync(harness.Database.AdminConnectionString, "postgres", "SELECT pg_switch_wal()");
+            await TestPostgres.ExecuteAsync(harness.Database.AdminConnectionString, "postgres",
+                "SELECT pg_switch_wal()");
             var layout = new PitrLayout(harness.BackupDirectory);
             string? segment = null;
             await PitrScenario.WaitForAsync(() => Task.FromResult((segment = WalSegment.List(layout.Wal,
