@@ -41,13 +41,11 @@ public sealed class PitrOffsiteFailureTests
                 based.Name + ".json"))), "the worker to send the base backup to nas", seconds: 150);
 
             await harness.Database.ExecuteAsAdminAsync("CREATE TABLE notes (id int); INSERT INTO notes VALUES (1)");
+            // The segment being written now (after nas got the base backup), completed by the switch below.
+            var segment = await PitrScenario.AdminScalarAsync<string>("SELECT pg_walfile_name(pg_current_wal_lsn())");
             await TestPostgres.ExecuteAsync(harness.Database.AdminConnectionString, "postgres",
                 "SELECT pg_switch_wal()");
-            var target = await PitrScenario.AdminScalarAsync<string>("SELECT pg_walfile_name(pg_current_wal_lsn())");
-            // The segment my switch completed: it was being written when nas got the base backup.
-            var current = WalSegment.TryParse(target!, based.WalSegmentBytes)!;
-            var segment = WalSegment.FileName(current.Timeline, current.Number - 1, based.WalSegmentBytes);
-            await PitrScenario.WaitForAsync(() => Task.FromResult(File.Exists(Path.Combine(layout.Wal, segment))),
+            await PitrScenario.WaitForAsync(() => Task.FromResult(File.Exists(Path.Combine(layout.Wal, segment!))),
                 "the receiver to complete " + segment);
             var remote = Path.Combine(nas, "pitr", "wal", segment + ".age");
             await PitrScenario.WaitForAsync(() => Task.FromResult(File.Exists(remote)),
