@@ -118,6 +118,10 @@ public sealed class BackupService : IBackupService
         using var lease = _lock.TryAcquire("recover", "start-up");
         if (lease is null) return messages; // another process is working and owns its own leftovers
         messages.AddRange(await _recovery.RecoverAsync(lease).ConfigureAwait(false));
+        if (_runner is not null && Pitr.RecoveryInstance.RemoveStaging(new Pitr.PitrLayout(_options.Directory),
+            _runner) is > 0 and var staged)
+            messages.Add($"Removed the {staged} staging folder(s) of an interrupted restore from a destination "
+                + "(decrypted copies of the database and WAL); the clinic's database was not changed by it.");
         if (_runner is not null && Pitr.RecoveryInstance.RemoveLeftovers(new Pitr.PitrLayout(_options.Directory),
             _runner) is > 0 and var copies)
             messages.Add($"Stopped the temporary PostgreSQL server of an interrupted point-in-time restore and "

@@ -78,7 +78,9 @@ internal sealed class OffsiteStatus(OffsiteContext context)
                         ? $" The last attempt failed and is retried: {retrying}" : "")));
             if (d.State.PitrFailures >= 3)
                 checks.Add(new($"{check}:pitr", false, $"Point-in-time copies (WAL, base backups) to {d.Name} failed "
-                    + $"{d.State.PitrFailures} times in a row: {d.State.PitrLastError}"));
+                    + $"{d.State.PitrFailures} times in a row: {d.State.PitrLastError} Until one succeeds a restore to "
+                    + $"a time from {d.Name} lacks the newest WAL (it waits here). Fix what the error names, then run "
+                    + $"app:check-destination {d.Name}; copies resume on their own."));
             if (!d.Encrypted && d.Type is "s3" or "sftp")
                 checks.Add(new($"{check}:encryption", false,
                     $"{d.Name} receives the clinic's data unencrypted (AllowUnencrypted). Set "

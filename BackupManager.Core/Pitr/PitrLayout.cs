@@ -13,6 +13,8 @@ public sealed class PitrLayout
     /// <summary>The JSON record written into every base backup folder.</summary>
     public const string RecordFileName = "backupmanager-base.json";
     public const string TempPrefix = ".tmp-";
+    /// <summary>The work folder of a restore from a destination: decrypted base backup and WAL.</summary>
+    public const string OffsiteRestorePurpose = "offsite-restore";
 
     public PitrLayout(string backupDirectory)
     {

@@ -243,6 +243,24 @@ internal sealed class RecoveryInstance : IAsyncDisposable
         return StopLeftovers(account.RunAs is null ? layout.Root : account.Home, layout, account, runner);
     }
 
+    /// <summary>
+    /// Removes the staging folders of killed restores from a destination (decrypted base backup and WAL), after
+    /// stopping a temporary server started over one. The caller holds the operation lock. Returns how many went.
+    /// </summary>
+    public static int RemoveStaging(PitrLayout layout, ExternalProcessRunner runner)
+    {
+        if (!Directory.Exists(layout.Root)) return 0;
+        var removed = 0;
+        foreach (var folder in Directory.EnumerateDirectories(layout.Root,
+            $"{PitrLayout.TempPrefix}{PitrLayout.OffsiteRestorePurpose}-*"))
+        {
+            RemoveLeftovers(new PitrLayout(folder), runner); // its server's folder is named after the staged layout
+            BaseBackup.TryDeleteFolder(folder);
+            removed++;
+        }
+        return removed;
+    }
+
     private static int StopLeftovers(string parent, PitrLayout layout, ServerAccount account,
         ExternalProcessRunner runner)
     {

@@ -9,7 +9,8 @@ namespace BackupManager.Web.Scheduling;
 /// Sends point-in-time recovery's WAL and base backups off-site while Backup__Pitr__Enabled is true and a destination
 /// is configured: looks every few seconds (locally) for completed segments and base backups a destination lacks,
 /// sends the segment being written every Backup__Pitr__OffsitePartialSeconds while it changes
-/// (<see cref="PitrOffsiteCopier"/>). A failing destination is retried with the backup copier's backoff.
+/// (<see cref="PitrOffsiteCopier"/>). A failing destination is retried with the backup copier's backoff, on its own:
+/// the others keep their pace.
 /// </summary>
 public sealed class PitrOffsiteWorker(PitrOffsiteCopier copier, OffsiteService offsite,
     IOptions<BackupOptions> options, TimeProvider time, ILogger<PitrOffsiteWorker> logger) : BackgroundService
@@ -20,21 +21,29 @@ public sealed class PitrOffsiteWorker(PitrOffsiteCopier copier, OffsiteService o
         if (!pitr.Enabled || offsite.DestinationNames.Count == 0) return;
         await Task.Yield();
         var every = TimeSpan.FromSeconds(Math.Clamp(pitr.OffsitePartialSeconds / 2, 1, 10));
-        var failures = 0;
+        var failures = new Dictionary<string, (int Count, DateTimeOffset RetryAt)>(StringComparer.OrdinalIgnoreCase);
         while (!stoppingToken.IsCancellationRequested)
         {
-            try
+            foreach (var name in offsite.DestinationNames)
             {
-                var reports = await copier.CopyAsync(now: false, stoppingToken);
-                failures = reports.All(r => r.Succeeded) ? 0 : failures + 1;
+                if (failures.TryGetValue(name, out var failed) && time.GetUtcNow() < failed.RetryAt) continue;
+                bool succeeded;
+                try { succeeded = (await copier.CopyAsync(name, now: false, stoppingToken)).Succeeded; }
+                catch (OperationCanceledException) { return; }
+                catch (Exception e)
+                {
+                    succeeded = false;
+                    logger.LogError(e, "The point-in-time off-site copier failed for {Destination}; it tries again "
+                        + "later", name);
+                }
+                if (succeeded) failures.Remove(name);
+                else
+                {
+                    var count = failed.Count + 1;
+                    failures[name] = (count, time.GetUtcNow() + OffsiteCopyWorker.Backoff(count));
+                }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                failures++;
-                logger.LogError(e, "The point-in-time off-site copier failed; it tries again shortly");
-            }
-            var wait = failures == 0 ? every : OffsiteCopyWorker.Backoff(failures);
-            try { await Task.Delay(wait, time, stoppingToken); }
+            try { await Task.Delay(every, time, stoppingToken); }
             catch (OperationCanceledException) { return; }
         }
     }

@@ -53,11 +53,14 @@ public sealed class OffsitePointInTime(OffsiteService offsite, PitrSource source
         await using var storage = offsite.Context.Open(name, options);
         var window = await ReadWindowAsync(storage, cancellationToken).ConfigureAwait(false);
         var chosen = Choose(window, target, name); // before anything is fetched or changed
+        // Held from the first fetch: start-up recovery (under the lock) removes a staging folder only when no restore
+        // runs.
+        using var lease = operationLock.Acquire("restore", requestedBy);
         string? note = null;
         if (scope == BackupScope.Full && source.Options.Paths.Count > 0)
-            (scope, note) = await FilesAsync(name, identities, target, requestedBy, progress, cancellationToken)
-                .ConfigureAwait(false);
-        var staging = source.Layout.NewTemp("offsite-restore");
+            (scope, note) = await FilesAsync(name, identities, target, requestedBy, lease, progress,
+                cancellationToken).ConfigureAwait(false);
+        var staging = source.Layout.NewTemp(PitrLayout.OffsiteRestorePurpose);
         try
         {
             var layout = new PitrLayout(staging);
@@ -83,7 +86,7 @@ public sealed class OffsitePointInTime(OffsiteService offsite, PitrSource source
             var recovery = new PointInTimeRecovery(staged, new PitrStatusReader(staged, time), runner, store,
                 backups, operationLock, time, loggers, signer, committed, live);
             var (archive, result) = await recovery.RestoreAsync(target, scope, requestedBy, progress,
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken, lease).ConfigureAwait(false);
             return new OffsitePointInTimeResult(archive, result, note);
         }
         finally { BaseBackup.TryDeleteFolder(staging); }
@@ -92,8 +95,8 @@ public sealed class OffsitePointInTime(OffsiteService offsite, PitrSource source
     /// <summary>The scope to restore and a note: a backup with files at or before the time, here or fetched from the
     /// destination, or the database only.</summary>
     private async Task<(BackupScope, string?)> FilesAsync(string name, IReadOnlyList<AgeIdentity> identities,
-        DateTimeOffset target, string requestedBy, IProgress<BackupProgress>? progress,
-        CancellationToken cancellationToken)
+        DateTimeOffset target, string requestedBy, BackupOperationLock.Lease lease,
+        IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         if (store.List().Any(b => b.Readable && b.HasFiles && b.CreatedAt <= target)) return (BackupScope.Full, null);
         var there = (await offsite.ListAsync(name, cancellationToken).ConfigureAwait(false))
@@ -102,7 +105,7 @@ public sealed class OffsitePointInTime(OffsiteService offsite, PitrSource source
             return (BackupScope.DatabaseOnly, $"No backup with files was made at or before "
                 + $"{target.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z (here or at {name}), so only the database was restored.");
         var fetched = await offsite.FetchAsync(name, there.Filename, identities, requestedBy, progress,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken, lease).ConfigureAwait(false);
         return (BackupScope.Full, $"The files come from {fetched.Filename}, fetched from {name}.");
     }
 

@@ -42,6 +42,14 @@ public sealed class PitrOffsiteCopier(OffsiteService offsite, PitrSource source,
         finally { _one.Release(); }
     }
 
+    /// <summary>One round for <paramref name="destination"/> alone (the worker's backoff is per destination).</summary>
+    public async Task<PitrCopyReport> CopyAsync(string destination, bool now, CancellationToken cancellationToken)
+    {
+        await _one.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try { return await CopyToAsync(destination, now, cancellationToken).ConfigureAwait(false); }
+        finally { _one.Release(); }
+    }
+
     private async Task<PitrCopyReport> CopyToAsync(string name, bool now, CancellationToken cancellationToken)
     {
         var context = offsite.Context;
