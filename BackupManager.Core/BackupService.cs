@@ -30,7 +30,6 @@ public sealed class BackupService : IBackupService
     private readonly DrillRunner _drills;
     private readonly BackupIntake _intake;
     private readonly StartupRecovery _recovery;
-    private readonly ExternalProcessRunner? _runner;
 
     public BackupService(IOptions<BackupOptions> options, IBackupStore store, BackupOperationLock operationLock,
         TimeProvider time,
@@ -38,7 +37,6 @@ public sealed class BackupService : IBackupService
             ArchiveSigner? signer = null, PostgresTarget? target = null, BackupCommitted? committed = null,
             ExternalProcessRunner? runner = null, Pitr.PitrDrill? pitrDrill = null)
     {
-        _runner = runner;
         _options = options.Value;
         _store = store;
         _lock = operationLock;
@@ -48,7 +46,8 @@ public sealed class BackupService : IBackupService
         // The workers log under this facade's category, as the engine always has.
         _changes = new BackupFolderChanges(_options, store, time, logger, committed);
         _creator = new BackupCreator(_options, store, time, logger, dumper, roots, signer, _changes);
-        _recovery = new StartupRecovery(store, restorer, _creator, signer, logger);
+        _recovery = new StartupRecovery(store, restorer, _creator, signer, logger,
+            runner is null ? null : (new Pitr.PitrLayout(_options.Directory), runner));
         _restorer = new BackupRestorer(store, restorer is not null, roots, signer, _recovery, _changes, logger);
         _drills = new DrillRunner(store, time, restorer is not null, roots, signer, new DrillQueries(target, _options),
             _recovery, _changes, logger, pitrDrill);
@@ -118,14 +117,6 @@ public sealed class BackupService : IBackupService
         using var lease = _lock.TryAcquire("recover", "start-up");
         if (lease is null) return messages; // another process is working and owns its own leftovers
         messages.AddRange(await _recovery.RecoverAsync(lease).ConfigureAwait(false));
-        if (_runner is not null && Pitr.RecoveryInstance.RemoveStaging(new Pitr.PitrLayout(_options.Directory),
-            _runner) is > 0 and var staged)
-            messages.Add($"Removed the {staged} staging folder(s) of an interrupted restore from a destination "
-                + "(decrypted copies of the database and WAL); the clinic's database was not changed by it.");
-        if (_runner is not null && Pitr.RecoveryInstance.RemoveLeftovers(new Pitr.PitrLayout(_options.Directory),
-            _runner) is > 0 and var copies)
-            messages.Add($"Stopped the temporary PostgreSQL server of an interrupted point-in-time restore and "
-                + $"removed its {copies} copy(ies) of the database; the clinic's database was not changed by it.");
         return messages;
     }
 

@@ -14,7 +14,7 @@ namespace BackupManager.Core.Engine;
 /// users. Restores and drills finish an earlier restore here before they start a new journal.
 /// </summary>
 internal sealed class StartupRecovery(IBackupStore store, IDatabaseRestorer? restorer, BackupCreator creator,
-    ArchiveSigner? signer, ILogger logger)
+    ArchiveSigner? signer, ILogger logger, (Pitr.PitrLayout Layout, ExternalProcessRunner Runner)? pitr = null)
 {
     /// <summary>The folder's own upkeep, which needs no lock: adopting unsigned backups once, tightening modes.
     /// </summary>
@@ -54,6 +54,15 @@ internal sealed class StartupRecovery(IBackupStore store, IDatabaseRestorer? res
             var message = $"Removed {removed} incomplete backup file(s) left by an interrupted create.";
             messages.Add(message);
         }
+        if (pitr is not { } found) return messages;
+        var (layout, runner) = found;
+        // Point-in-time restores leave a temporary server (a daemon that outlives a kill -9) and decrypted copies.
+        if (Pitr.RecoveryInstance.RemoveStaging(layout, runner) is > 0 and var staged)
+            messages.Add($"Removed the {staged} staging folder(s) of an interrupted restore from a destination "
+                + "(decrypted copies of the database and WAL); the clinic's database was not changed by it.");
+        if (Pitr.RecoveryInstance.RemoveLeftovers(layout, runner) is > 0 and var copies)
+            messages.Add("Stopped the temporary PostgreSQL server of an interrupted point-in-time restore and "
+                + $"removed its {copies} copy(ies) of the database; the clinic's database was not changed by it.");
         return messages;
     }
 
