@@ -55,6 +55,18 @@ public sealed class PitrScenario : IAsyncDisposable
         return (archive, result);
     }
 
+    /// <summary>Writes row 1 of a new table <c>notes</c>, then row 2 two seconds later, and returns the second between
+    /// them: a restore to it must bring back row 1 only.</summary>
+    public async Task<DateTimeOffset> WriteRowsAroundATargetAsync()
+    {
+        await Harness.Database.ExecuteAsync("CREATE TABLE notes (id int); INSERT INTO notes VALUES (1)");
+        await Task.Delay(1000);
+        var target = DateTimeOffset.UtcNow;
+        await Task.Delay(1000);
+        await Harness.Database.ExecuteAsync("INSERT INTO notes VALUES (2)");
+        return target;
+    }
+
     /// <summary>Writes WAL and closes <paramref name="segments"/> segments, then waits until the receiver has them
     /// complete on disk.</summary>
     public async Task SwitchSegmentsAsync(int segments)

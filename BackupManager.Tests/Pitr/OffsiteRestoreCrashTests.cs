@@ -24,11 +24,7 @@ public sealed class OffsiteRestoreCrashTests
         });
         var h = pitr.Harness;
         await pitr.BaseBackupAsync();
-        await h.Database.ExecuteAsync("CREATE TABLE notes (id int); INSERT INTO notes VALUES (1)");
-        await Task.Delay(1000);
-        var target = DateTimeOffset.UtcNow;
-        await Task.Delay(1000);
-        await h.Database.ExecuteAsync("INSERT INTO notes VALUES (2)");
+        var target = await pitr.WriteRowsAroundATargetAsync();
         await pitr.SwitchSegmentsAsync(1);
         var copied = Assert.Single(await h.Get<PitrOffsiteCopier>().CopyAsync(now: true, CancellationToken.None));
         Assert.True(copied.Succeeded, copied.Error);

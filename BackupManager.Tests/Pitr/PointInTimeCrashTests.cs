@@ -16,11 +16,7 @@ public sealed class PointInTimeCrashTests
         await using var pitr = await PitrScenario.StartAsync();
         var h = pitr.Harness;
         await pitr.BaseBackupAsync();
-        await h.Database.ExecuteAsync("CREATE TABLE notes (id int); INSERT INTO notes VALUES (1)");
-        await Task.Delay(1000);
-        var target = DateTimeOffset.UtcNow;
-        await Task.Delay(1000);
-        await h.Database.ExecuteAsync("INSERT INTO notes VALUES (2)");
+        var target = await pitr.WriteRowsAroundATargetAsync();
         var env = AppProcess.EnvironmentFor(h);
         var time = target.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
         var copies = ServerAccount.Current().Home;
