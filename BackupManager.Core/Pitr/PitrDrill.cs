@@ -88,8 +88,21 @@ public sealed class PitrDrill(PitrSource source, ExternalProcessRunner runner, T
                 instance.ConnectionString(user, database.Database), cancellationToken).ConfigureAwait(false);
             var counted = await RecoveredDatabaseChecks.CountAsync(connection, null, failures, cancellationToken)
                 .ConfigureAwait(false);
-            await RecoveredDatabaseChecks.RunChecksAsync(connection, source.Options.DrillChecks, failures,
-                cancellationToken).ConfigureAwait(false);
+            if (source.Options.DrillChecks.Count > 0)
+            {
+                // The checks read objects the clinic's database defines: never in a superuser's session.
+                var role = new ArchiveSqlLogin(database, source.Options).Target.Username ?? user;
+                var login = new ArchiveSqlLogin(new PostgresTarget(instance.ConnectionString(role, database.Database),
+                    "the temporary point-in-time server"), new BackupOptions());
+                var (checks, _) = await login.OpenAsync(database.Database, cancellationToken).ConfigureAwait(false);
+                await using (checks)
+                {
+                    await using (var readOnly = new NpgsqlCommand("SET default_transaction_read_only = on", checks))
+                        await readOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    await RecoveredDatabaseChecks.RunChecksAsync(checks, source.Options.DrillChecks, failures,
+                        cancellationToken).ConfigureAwait(false);
+                }
+            }
             result = result with { RestoreDuration = took, TablesChecked = counted.Count,
                 RowsChecked = counted.Values.Sum(), OperatorChecks = source.Options.DrillChecks.Count,
                 PointInTime = $"Recovered to {target.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z from base backup "

@@ -71,8 +71,11 @@ public sealed class SnapshotDrillTests
         var target = DateTimeOffset.UtcNow;
         await Task.Delay(1000);
         await h.Database.ExecuteAsync("DELETE FROM appointments; DELETE FROM patients");
-        var env = AppProcess.EnvironmentFor(h);
+        // The engine logs in as a superuser (restores as the owner): the checks must still run as the owner.
+        var env = AppProcess.EnvironmentFor(h, TestPostgres.With(h.Database.AdminConnectionString, h.Database.Name));
+        env["Backup__RestoreConnection"] = h.Database.ConnectionString;
         env["Backup__DrillChecks__0"] = "SELECT count(*) = 2000 FROM appointments";
+        env["Backup__DrillChecks__1"] = "SELECT NOT rolsuper FROM pg_roles WHERE rolname = current_user";
         var at = target.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", System.Globalization.CultureInfo.InvariantCulture);
 
         var run = await AppProcess.RunAsync(env, null, "app:restore-drill", "--to-time", at, "--json");
