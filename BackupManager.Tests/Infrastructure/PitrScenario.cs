@@ -79,8 +79,11 @@ public sealed class PitrScenario : IAsyncDisposable
                 "SELECT pg_switch_wal()");
         }
         var target = await AdminScalarAsync<string>("SELECT pg_walfile_name(pg_current_wal_lsn())");
+        // Right after a switch this names the segment just closed: wait until it is complete on disk (renamed from
+        // .partial), not merely begun.
         await WaitForAsync(() => Task.FromResult(Directory.EnumerateFiles(Layout.Wal)
-            .Any(f => string.CompareOrdinal(Path.GetFileName(f), target) >= 0)), "the receiver to reach " + target);
+            .Any(f => !f.EndsWith(".partial", StringComparison.Ordinal)
+                && string.CompareOrdinal(Path.GetFileName(f), target) >= 0)), "the receiver to complete " + target);
     }
 
     public static async Task<bool> SlotActiveAsync(string slot) =>
