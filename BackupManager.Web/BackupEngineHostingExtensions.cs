@@ -20,6 +20,11 @@ public static class BackupEngineHostingExtensions
         builder.Services.AddOptions<ScheduleOptions>()
             .Configure(options => ScheduleOptions.Bind(configuration, options)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ScheduleOptions>, ScheduleOptionsValidator>();
+        builder.Services.AddOptions<Core.Cluster.ClusterOptions>().Configure(options =>
+        {
+            configuration.GetSection(Core.Cluster.ClusterOptions.SectionName).Bind(options);
+            options.ConnectionString = Data.AccountsDatabase.ConnectionString(configuration);
+        });
         builder.Services.AddHostedService<StartupRecovery>();
 
         // Keyed by name: a command resolves only its own dependencies (a backup command never loads Identity or EF
