@@ -1,4 +1,5 @@
 using BackupManager.Web;
+using BackupManager.Web.Cluster;
 using BackupManager.Web.Commands;
 using BackupManager.Web.Identity;
 using BackupManager.Web.Scheduling;
@@ -20,6 +21,7 @@ try
     builder.AddIdentityAndPermissions();
     builder.AddWebFrontEnds();
     builder.AddSchedulesAndHealth(runSchedules: true);
+    builder.AddCluster();
     app = builder.Build();
     BackupEngineHostingExtensions.ValidateSettings(app.Services, requireDatabase: true);
 }
