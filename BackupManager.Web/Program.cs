@@ -21,7 +21,7 @@ try
     builder.AddIdentityAndPermissions();
     builder.AddWebFrontEnds();
     builder.AddSchedulesAndHealth(runSchedules: true);
-    builder.AddCluster();
+    builder.AddClusterSignInKeys();
     app = builder.Build();
     BackupEngineHostingExtensions.ValidateSettings(app.Services, requireDatabase: true);
 }

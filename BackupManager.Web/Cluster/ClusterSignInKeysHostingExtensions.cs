@@ -5,10 +5,10 @@ using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Cluster;
 
-/// <summary>What running several app servers adds to the web host (Backup__Cluster__Enabled); nothing when off.</summary>
-public static class ClusterHostingExtensions
+/// <summary>With Backup__Cluster__Enabled, one data-protection key ring for every instance; nothing when off.</summary>
+public static class ClusterSignInKeysHostingExtensions
 {
-    public static WebApplicationBuilder AddCluster(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddClusterSignInKeys(this WebApplicationBuilder builder)
     {
         var options = new ClusterOptions();
         builder.Configuration.GetSection(ClusterOptions.SectionName).Bind(options);
