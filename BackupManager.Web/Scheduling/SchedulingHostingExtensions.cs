@@ -1,4 +1,5 @@
 using BackupManager.Core.Health;
+using BackupManager.Web.Cluster;
 using BackupManager.Web.Health;
 using BackupManager.Web.Notifications;
 using Quartz;
@@ -38,14 +39,20 @@ public static class SchedulingHostingExtensions
 
         var schedule = new ScheduleOptions();
         ScheduleOptions.Bind(configuration, schedule);
+        var cluster = ClusteredScheduling.Read(configuration);
+        var declared = new DeclaredSchedule();
         services.AddQuartz(quartz =>
         {
-            quartz.AddJob<ScheduledBackupJob>(job => job.WithIdentity(ScheduledBackupJob.Key).StoreDurably());
+            if (cluster.Enabled) quartz.UseClusteredStore(cluster);
+            quartz.AddJob<ScheduledBackupJob>(job => job.WithIdentity(declared.Job(ScheduledBackupJob.Key))
+                .StoreDurably());
             if (schedule.DrillEnabled && UnixCron.Problem(schedule.Drill) is null && !new ScheduleOptionsValidator()
                 .Validate(null, schedule).Failed)
             {
-                quartz.AddJob<ScheduledDrillJob>(job => job.WithIdentity(ScheduledDrillJob.Key).StoreDurably());
-                quartz.AddTrigger(trigger => trigger.ForJob(ScheduledDrillJob.Key).WithIdentity("drill")
+                quartz.AddJob<ScheduledDrillJob>(job => job.WithIdentity(declared.Job(ScheduledDrillJob.Key))
+                    .StoreDurably());
+                quartz.AddTrigger(trigger => trigger.ForJob(ScheduledDrillJob.Key)
+                    .WithIdentity(declared.Trigger(new TriggerKey("drill")))
                     .WithCronSchedule(UnixCron.ToQuartz(schedule.Drill),
                         cron => cron.InTimeZone(schedule.ResolveTimeZone())
                         .WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
@@ -53,10 +60,10 @@ public static class SchedulingHostingExtensions
             if (bool.TryParse(configuration["Backup:Pitr:Enabled"], out var pitr) && pitr
                 && !new ScheduleOptionsValidator().Validate(null, schedule).Failed)
             {
-                quartz.AddJob<ScheduledBaseBackupJob>(job => job.WithIdentity(ScheduledBaseBackupJob.Key)
-                    .StoreDurably());
+                quartz.AddJob<ScheduledBaseBackupJob>(job => job
+                    .WithIdentity(declared.Job(ScheduledBaseBackupJob.Key)).StoreDurably());
                 quartz.AddTrigger(trigger => trigger.ForJob(ScheduledBaseBackupJob.Key)
-                    .WithIdentity(ScheduledBaseBackupJob.TriggerName)
+                    .WithIdentity(declared.Trigger(new TriggerKey(ScheduledBaseBackupJob.TriggerName)))
                     .WithCronSchedule(UnixCron.ToQuartz(schedule.BaseBackup),
                         cron => cron.InTimeZone(schedule.ResolveTimeZone())
                         .WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
@@ -69,7 +76,7 @@ public static class SchedulingHostingExtensions
                     .Failed) continue;
                 quartz.AddTrigger(trigger => trigger
                     .ForJob(ScheduledBackupJob.Key)
-                    .WithIdentity(name)
+                    .WithIdentity(declared.Trigger(new TriggerKey(name)))
                     .UsingJobData(ScheduledBackupJob.ScheduleKey, name)
                     // Missed fires are handled by CatchUpService from the backups that exist, so Quartz must not replay
                     // them.
@@ -77,6 +84,7 @@ public static class SchedulingHostingExtensions
                         .WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
             }
         });
+        if (cluster.Enabled) services.AddClusteredSchedulingStartup(declared);
         services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         services.AddHostedService<CatchUpService>();
         services.AddHostedService<HealthMonitor>();
