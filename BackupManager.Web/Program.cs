@@ -1,4 +1,5 @@
 using BackupManager.Web;
+using BackupManager.Web.Cluster;
 using BackupManager.Web.Commands;
 using BackupManager.Web.Identity;
 using BackupManager.Web.Scheduling;
@@ -17,6 +18,7 @@ WebApplication app;
 try
 {
     builder.AddBackupEngine();
+    builder.AddClusterLocking();
     builder.AddIdentityAndPermissions();
     builder.AddWebFrontEnds();
     builder.AddSchedulesAndHealth(runSchedules: true);
