@@ -25,7 +25,9 @@ public static class BackupEngineServiceCollectionExtensions
         services.AddSingleton<IBackupStore>(sp =>
             new BackupFolderStore(sp.GetRequiredService<IOptions<BackupOptions>>().Value.Directory,
             sp.GetRequiredService<Archive.ArchiveSigner>()));
-        services.AddSingleton(sp => new BackupOperationLock(sp.GetRequiredService<IBackupStore>().Directory));
+        // Cluster mode (Backup__Cluster__Enabled, bound by the host) adds the PostgreSQL advisory lock.
+        services.AddSingleton(sp => new BackupOperationLock(sp.GetRequiredService<IBackupStore>().Directory,
+            sp.GetRequiredService<IOptions<Cluster.ClusterOptions>>().Value));
         if (!string.IsNullOrWhiteSpace(databaseConnectionString))
         {
             services.AddSingleton(_ => new PostgresTarget(databaseConnectionString));

@@ -86,6 +86,7 @@ public static class BackupEngineHostingExtensions
         _ = services.GetRequiredService<IOptions<BackupOptions>>().Value;
         _ = services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
         _ = services.GetRequiredService<IOptions<Security.WebHardeningOptions>>().Value;
+        _ = services.GetRequiredService<IOptions<Core.Cluster.ClusterOptions>>().Value;
         var configuration = services.GetRequiredService<IConfiguration>();
         if (requireDatabase && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Default")))
             throw new OptionsValidationException("ConnectionStrings", typeof(BackupOptions),

@@ -18,6 +18,7 @@ WebApplication app;
 try
 {
     builder.AddBackupEngine();
+    builder.AddClusterLocking();
     builder.AddIdentityAndPermissions();
     builder.AddWebFrontEnds();
     builder.AddSchedulesAndHealth(runSchedules: true);

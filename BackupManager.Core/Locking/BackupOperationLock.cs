@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BackupManager.Core.Cluster;
 using BackupManager.Core.IO;
 
 namespace BackupManager.Core.Locking;
@@ -11,11 +12,18 @@ namespace BackupManager.Core.Locking;
 /// <see cref="BackupException"/> of kind <see cref="BackupErrorKind.Busy"/> that names the current holder.
 /// The lock is not re-entrant: a caller that already holds a lease (the job runner, which takes it before it answers)
 /// hands it on explicitly, and the engine uses it through <see cref="AcquireUnless"/> instead of taking another.
+/// In cluster mode (<paramref name="cluster"/> enabled) a lease also holds the PostgreSQL advisory lock
+/// <see cref="ClusterLockKeys.OperationLock"/> on a session of its own, so instances on other hosts are excluded too
+/// (a shared mount's file locks may not reach them); that lock is the truth, the file lock only spares a round trip.
 /// </summary>
-public sealed class BackupOperationLock(string backupDirectory)
+public sealed class BackupOperationLock(string backupDirectory, ClusterOptions? cluster = null)
 {
     public const string LockFileName = ".backupmanager.lock";
     private const string HolderFileName = ".backupmanager.lock.json";
+
+    private readonly ClusterAdvisoryLock? _cluster = cluster is { Enabled: true }
+        ? new ClusterAdvisoryLock(cluster, ClusterLockKeys.OperationLock, "the operation lock") : null;
+    private readonly string? _instance = cluster is { Enabled: true } ? cluster.ResolvedInstanceName : null;
 
     private string LockPath => Path.Combine(backupDirectory, LockFileName);
     private string HolderPath => Path.Combine(backupDirectory, HolderFileName);
@@ -47,11 +55,14 @@ public sealed class BackupOperationLock(string backupDirectory)
         {
             if (TryAcquire(operation, actor) is { } lease) return lease;
             if (DateTimeOffset.UtcNow >= deadline) throw BusyError();
-            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            // Each cluster try opens a database session: a slower pace there.
+            await Task.Delay(TimeSpan.FromMilliseconds(_cluster is null ? 200 : 1000), cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 
-    /// <summary>Takes the lock now, or returns null when another holds it (also when this process does).</summary>
+    /// <summary>Takes the lock now, or returns null when another holds it (also when this process does). In cluster
+    /// mode an unreachable database throws <see cref="BackupException"/> (Database): nothing runs unlocked.</summary>
     public Lease? TryAcquire(string operation, string actor)
     {
         Directory.CreateDirectory(backupDirectory);
@@ -64,9 +75,24 @@ public sealed class BackupOperationLock(string backupDirectory)
         {
             return null;
         }
-        var holder = new LockHolder(operation, actor, Environment.ProcessId, DateTimeOffset.UtcNow);
-        AtomicFile.WriteAllBytes(HolderPath, JsonSerializer.SerializeToUtf8Bytes(holder, BackupJson.Options));
-        return new Lease(this, stream, HolderPath);
+        IDisposable? shared = null;
+        try
+        {
+            if (_cluster is not null && (shared = _cluster.TryTake()) is null)
+            {
+                stream.Dispose();
+                return null;
+            }
+            var holder = new LockHolder(operation, actor, Environment.ProcessId, DateTimeOffset.UtcNow, _instance);
+            AtomicFile.WriteAllBytes(HolderPath, JsonSerializer.SerializeToUtf8Bytes(holder, BackupJson.Options));
+        }
+        catch
+        {
+            shared?.Dispose();
+            stream.Dispose();
+            throw;
+        }
+        return new Lease(this, stream, HolderPath, shared);
     }
 
     /// <summary>The current holder, if one is known (best effort: the lock itself is the truth).</summary>
@@ -77,9 +103,11 @@ public sealed class BackupOperationLock(string backupDirectory)
     }
 
     /// <summary>Whether an operation seems to run now: a holder is recorded and its process is alive (a killed one
-    /// leaves its record).</summary>
+    /// leaves its record). In cluster mode the advisory lock answers (the holder may run on another host); when the
+    /// database cannot tell, a recorded holder counts as busy.</summary>
     public bool SeemsBusy()
     {
+        if (_cluster is not null) return _cluster.IsHeldAnywhere() ?? CurrentHolder() is not null;
         if (CurrentHolder() is not { } holder) return false;
         try
         {
@@ -92,14 +120,16 @@ public sealed class BackupOperationLock(string backupDirectory)
     public BackupException BusyError()
     {
         var holder = CurrentHolder();
-        var who = holder is null
-            ? "" : $" ({holder.Operation} by {holder.Actor}, started {holder.Since:yyyy-MM-dd HH:mm:ss} UTC)";
+        var where = holder?.Instance is { } instance ? $" on {instance}" : "";
+        var who = holder is null ? ""
+            : $" ({holder.Operation} by {holder.Actor}{where}, started {holder.Since:yyyy-MM-dd HH:mm:ss} UTC)";
         return new BackupException(BackupErrorKind.Busy,
             $"Another backup operation is running{who}. Wait for it to finish and try again.");
     }
 
     /// <summary>A held lock; disposing releases it.</summary>
-    public sealed class Lease(BackupOperationLock owner, FileStream stream, string holderPath) : IDisposable
+    public sealed class Lease(BackupOperationLock owner, FileStream stream, string holderPath,
+        IDisposable? shared = null) : IDisposable
     {
         private bool _released;
 
@@ -119,6 +149,7 @@ public sealed class BackupOperationLock(string backupDirectory)
             _released = true;
             try { File.Delete(holderPath); } catch (IOException) { /* informational file only */ }
             stream.Dispose();
+            shared?.Dispose(); // last: the cluster-wide lock goes once this host is done
         }
     }
 }

@@ -1,4 +1,5 @@
 using BackupManager.Core;
+using BackupManager.Web.Cluster;
 using BackupManager.Web.Identity;
 using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.Options;
@@ -62,6 +63,7 @@ public static class ConsoleCommandRunner
             [new("Logging:LogLevel:Default", "Warning"), new("Logging:LogLevel:Microsoft", "Warning")]);
         builder.Configuration.AddEnvironmentVariables();
         builder.AddBackupEngine();
+        builder.AddClusterLocking();
         builder.AddUserAccounts();
         builder.AddSchedulesAndHealth(runSchedules: false);
         return builder.Build();

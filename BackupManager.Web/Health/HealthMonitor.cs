@@ -1,17 +1,26 @@
+using BackupManager.Core.Cluster;
+using BackupManager.Web.Cluster;
 using BackupManager.Web.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Health;
 
-/// <summary>Re-checks health every few minutes so a silent stop of the schedules is noticed and notified.</summary>
+/// <summary>Re-checks health every few minutes so a silent stop of the schedules is noticed and notified. In a cluster
+/// only the instance leading <see cref="ClusterRole.HealthNotifications"/> checks (one notification, not one per
+/// instance; the last state sent is in the shared backup folder).</summary>
 public sealed class HealthMonitor(BackupHealthService health, IOptions<ScheduleOptions> schedule,
-    ILogger<HealthMonitor> logger) : BackgroundService
+    ILogger<HealthMonitor> logger, ClusterLeadership leadership) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!schedule.Value.Enabled) return;
+        await leadership.WhileLeaderAsync(ClusterRole.HealthNotifications, MonitorAsync, stoppingToken);
+    }
+
+    private async Task MonitorAsync(CancellationToken stoppingToken)
+    {
         using var timer = new PeriodicTimer(Interval);
         do
         {

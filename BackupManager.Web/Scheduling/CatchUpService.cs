@@ -1,6 +1,8 @@
 using BackupManager.Core;
+using BackupManager.Core.Cluster;
 using BackupManager.Core.Jobs;
 using BackupManager.Core.Pitr;
+using BackupManager.Web.Cluster;
 using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Scheduling;
@@ -8,19 +10,27 @@ namespace BackupManager.Web.Scheduling;
 /// <summary>
 /// Shortly after start, runs one catch-up backup for each schedule whose last slot passed while the app was down
 /// (decided from the backups that exist, see <see cref="CatchUpPlanner"/>), and with point-in-time recovery on a base
-/// backup when there is none yet or its last slot was missed.
+/// backup when there is none yet or its last slot was missed. In a cluster only the instance leading
+/// <see cref="ClusterRole.CatchUp"/> catches up, and again whenever it takes that role over (its predecessor died, and
+/// slots may have passed with no instance running them); the plan comes from the backups that exist, so a repeat finds
+/// nothing to do.
 /// </summary>
 public sealed class CatchUpService(IServiceScopeFactory scopes, BackupScheduleCatalog schedules, IBackupService backups,
     ScheduleHistory history, IOptions<ScheduleOptions> options, TimeProvider time, ILogger<CatchUpService> logger,
-    PitrSource pitr) : BackgroundService
+    PitrSource pitr, ClusterLeadership leadership) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.Enabled) return;
         // Recorded at the first start, before the delay: slots that passed before it were never missed.
         await KeptSinceAsync(stoppingToken);
-        await Task.Delay(options.Value.CatchUpDelay, time, stoppingToken);
-        await RunMissedAsync(stoppingToken);
+        await leadership.WhileLeaderAsync(ClusterRole.CatchUp, async led =>
+        {
+            await Task.Delay(options.Value.CatchUpDelay, time, led);
+            await RunMissedAsync(led);
+            // Done for this term; in a cluster, hold the role so a successor catches up only if this instance goes.
+            if (leadership.Enabled) await Task.Delay(Timeout.InfiniteTimeSpan, time, led);
+        }, stoppingToken);
     }
 
     public async Task<IReadOnlyList<ScheduledRun>> RunMissedAsync(CancellationToken cancellationToken)

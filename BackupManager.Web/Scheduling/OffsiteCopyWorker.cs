@@ -1,5 +1,7 @@
 using BackupManager.Core;
+using BackupManager.Core.Cluster;
 using BackupManager.Core.Offsite;
+using BackupManager.Web.Cluster;
 using Microsoft.Extensions.Options;
 
 namespace BackupManager.Web.Scheduling;
@@ -11,10 +13,12 @@ namespace BackupManager.Web.Scheduling;
 /// made. A failing destination is retried
 /// with backoff (1, 2, 4 … 60 minutes). Every 6 hours it lists each destination again (catching up whatever a restart
 /// or an outage missed, and applying its retention), and once a day it checks each one
-/// (<see cref="OffsiteService.CheckAsync"/>).
+/// (<see cref="OffsiteService.CheckAsync"/>). In a cluster only the instance leading
+/// <see cref="ClusterRole.OffsiteCopy"/> copies.
 /// </summary>
 public sealed class OffsiteCopyWorker(OffsiteService offsite, BackupCommitted committed,
-    IOptions<ScheduleOptions> options, TimeProvider time, ILogger<OffsiteCopyWorker> logger) : BackgroundService
+    IOptions<ScheduleOptions> options, TimeProvider time, ILogger<OffsiteCopyWorker> logger,
+    ClusterLeadership leadership) : BackgroundService
 {
     private static readonly TimeSpan Refresh = TimeSpan.FromHours(6);
     private static readonly TimeSpan CheckEvery = TimeSpan.FromDays(1);
@@ -27,6 +31,11 @@ public sealed class OffsiteCopyWorker(OffsiteService offsite, BackupCommitted co
     {
         if (offsite.DestinationNames.Count == 0) return;
         await Task.Yield();
+        await leadership.WhileLeaderAsync(ClusterRole.OffsiteCopy, CopyAsync, stoppingToken);
+    }
+
+    private async Task CopyAsync(CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
             try { await RoundAsync(stoppingToken); }

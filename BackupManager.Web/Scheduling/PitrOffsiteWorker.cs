@@ -1,5 +1,7 @@
 using BackupManager.Core;
+using BackupManager.Core.Cluster;
 using BackupManager.Core.Offsite;
+using BackupManager.Web.Cluster;
 using BackupManager.Core.Offsite.Pitr;
 using Microsoft.Extensions.Options;
 
@@ -10,16 +12,23 @@ namespace BackupManager.Web.Scheduling;
 /// is configured: looks every few seconds (locally) for completed segments and base backups a destination lacks,
 /// sends the segment being written every Backup__Pitr__OffsitePartialSeconds while it changes
 /// (<see cref="PitrOffsiteCopier"/>). A failing destination is retried with the backup copier's backoff, on its own:
-/// the others keep their pace.
+/// the others keep their pace. In a cluster only the instance leading <see cref="ClusterRole.PitrOffsite"/> sends.
 /// </summary>
 public sealed class PitrOffsiteWorker(PitrOffsiteCopier copier, OffsiteService offsite,
-    IOptions<BackupOptions> options, TimeProvider time, ILogger<PitrOffsiteWorker> logger) : BackgroundService
+    IOptions<BackupOptions> options, TimeProvider time, ILogger<PitrOffsiteWorker> logger,
+    ClusterLeadership leadership) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var pitr = options.Value.Pitr;
         if (!pitr.Enabled || offsite.DestinationNames.Count == 0) return;
         await Task.Yield();
+        await leadership.WhileLeaderAsync(ClusterRole.PitrOffsite, SendAsync, stoppingToken);
+    }
+
+    private async Task SendAsync(CancellationToken stoppingToken)
+    {
+        var pitr = options.Value.Pitr;
         var every = TimeSpan.FromSeconds(Math.Clamp(pitr.OffsitePartialSeconds / 2, 1, 10));
         var failures = new Dictionary<string, (int Count, DateTimeOffset RetryAt)>(StringComparer.OrdinalIgnoreCase);
         while (!stoppingToken.IsCancellationRequested)

@@ -1,0 +1,73 @@
+using BackupManager.Core.Cluster;
+using BackupManager.Tests.Infrastructure;
+using BackupManager.Web.Cluster;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace BackupManager.Tests.Cluster;
+
+/// <summary>
+/// Singletons by leadership: of two instances on one database exactly one leads each role; when the leader's session
+/// dies another takes over within the hand-over time, and a stopping leader lets go at once. Cluster off: every role
+/// is led and no database is touched.
+/// </summary>
+public sealed class ClusterLeadershipTests
+{
+    private static readonly ClusterRole[] Roles = Enum.GetValues<ClusterRole>();
+
+    internal static ClusterLeadership Leadership(ClusterOptions options) =>
+        new(Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System,
+            NullLogger<ClusterLeadership>.Instance);
+
+    [Fact]
+    public async Task Exactly_one_instance_leads_and_a_dead_leaders_roles_pass_to_the_other_within_the_handover_time()
+    {
+        await using var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
+        var options = ClusterTestDatabase.Options(database, "host-a", heartbeatSeconds: 2);
+        using var a = Leadership(options);
+        using var b = Leadership(ClusterTestDatabase.Options(database, "host-b", heartbeatSeconds: 2));
+        await a.StartAsync(CancellationToken.None);
+        Assert.True(await ClusterTestDatabase.EventuallyAsync(() => Roles.All(a.IsLeader), TimeSpan.FromSeconds(10)));
+        await b.StartAsync(CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(5)); // b has tried a few times
+        Assert.All(Roles, role => Assert.True(a.IsLeader(role) && !b.IsLeader(role)));
+
+        // The leader's process or host dies: the server ends its session, and its advisory locks go with it.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await ClusterTestDatabase.TerminateHoldersAsync(database, ClusterLockKeys.Leadership(ClusterRole.CatchUp));
+        var bothLed = false;
+        Assert.True(await ClusterTestDatabase.EventuallyAsync(() =>
+        {
+            bothLed |= Roles.Any(role => a.IsLeader(role) && b.IsLeader(role));
+            return Roles.All(b.IsLeader);
+        }, TimeSpan.FromSeconds(options.HandoverSeconds)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(options.HandoverSeconds), $"took {clock.Elapsed}");
+        Assert.False(bothLed);
+        await Task.Delay(TimeSpan.FromSeconds(5)); // a reconnects and tries again, and finds the roles taken
+        Assert.All(Roles, role => Assert.False(a.IsLeader(role)));
+
+        // A leader that stops lets go: the instance that kept trying takes over.
+        await b.StopAsync(CancellationToken.None);
+        Assert.True(await ClusterTestDatabase.EventuallyAsync(() => Roles.All(a.IsLeader), TimeSpan.FromSeconds(10)));
+        Assert.All(Roles, role => Assert.False(b.IsLeader(role)));
+        await a.StopAsync(CancellationToken.None);
+        Assert.Empty(await ClusterTestDatabase.HoldersAsync(database, ClusterLockKeys.Leadership(ClusterRole.CatchUp)));
+    }
+
+    [Fact]
+    public async Task With_cluster_mode_off_every_role_is_led_without_any_database()
+    {
+        // A documentation address that routes nowhere: any attempt to use it would hang or fail.
+        using var single = Leadership(new ClusterOptions
+        {
+            Enabled = false, ConnectionString = "Host=192.0.2.1;Port=5432;Database=none;Username=none;Timeout=1",
+        });
+        await single.StartAsync(CancellationToken.None);
+        Assert.All(Roles, role => Assert.True(single.IsLeader(role)));
+        var ran = false;
+        await single.WhileLeaderAsync(ClusterRole.CatchUp, _ => { ran = true; return Task.CompletedTask; },
+            CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(ran);
+        await single.StopAsync(CancellationToken.None);
+        Assert.All(Roles, role => Assert.True(single.IsLeader(role)));
+    }
+}
