@@ -8,7 +8,8 @@ namespace BackupManager.Core.Cluster;
 /// <summary>
 /// Reads and writes the cluster's <c>instances</c> and <c>jobs</c> tables (see <see cref="ClusterSchema"/>). Times
 /// that decide whether an instance is alive are the database's own (<c>now()</c>), so the servers' clocks may differ.
-/// This process is one incarnation of its instance name: a job of an earlier run under the same name is interrupted.
+/// Liveness is per process (<see cref="Incarnation"/>): a job of an earlier run under the same instance name is
+/// interrupted like any other, and two processes that share a name do not mask each other.
 /// </summary>
 public sealed class ClusterJobTable : IAsyncDisposable
 {
@@ -42,10 +43,8 @@ public sealed class ClusterJobTable : IAsyncDisposable
     public async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
         await using var command = _database.CreateCommand($"""
-            INSERT INTO {_schema}.instances (name, incarnation, started, heartbeat) VALUES (@name, @run, now(), now())
-            ON CONFLICT (name) DO UPDATE SET heartbeat = now(), incarnation = excluded.incarnation,
-                started = CASE WHEN instances.incarnation = excluded.incarnation THEN instances.started
-                    ELSE excluded.started END
+            INSERT INTO {_schema}.instances (incarnation, name, started, heartbeat) VALUES (@run, @name, now(), now())
+            ON CONFLICT (incarnation) DO UPDATE SET heartbeat = now()
             """);
         command.Parameters.AddWithValue("name", Instance);
         command.Parameters.AddWithValue("run", Incarnation);
@@ -90,7 +89,7 @@ public sealed class ClusterJobTable : IAsyncDisposable
             UPDATE {_schema}.jobs j SET status = 'failed', error_kind = 'interrupted', finished = now(),
                 updated = now(), error = format(@message, j.instance)
             WHERE j.finished IS NULL AND NOT EXISTS (SELECT 1 FROM {_schema}.instances i
-                WHERE i.name = j.instance AND i.incarnation = j.incarnation
+                WHERE i.incarnation = j.incarnation
                 AND i.heartbeat > now() - make_interval(secs => @handover))
             """);
         command.Parameters.AddWithValue("message", InterruptedMessage);
@@ -143,7 +142,8 @@ public sealed class ClusterJobTable : IAsyncDisposable
                 Status = Parse<BackupJobStatus>(reader.GetString(1)),
                 Error = reader.IsDBNull(2) ? null : reader.GetString(2),
                 ErrorKind = reader.IsDBNull(3) ? null : Parse<BackupErrorKind>(reader.GetString(3)),
-                FinishedAt = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
+                // the snapshot's own time when it has one (the column keeps microseconds only)
+                FinishedAt = job.FinishedAt ?? (reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4)),
             });
         }
         return jobs;

@@ -30,8 +30,8 @@ public static partial class ClusterSchema
             SELECT pg_advisory_xact_lock({InstallLockKey});
             CREATE SCHEMA IF NOT EXISTS {s};
             CREATE TABLE IF NOT EXISTS {s}.instances (
-                name text PRIMARY KEY,
-                incarnation uuid NOT NULL,
+                incarnation uuid PRIMARY KEY,
+                name text NOT NULL,
                 started timestamptz NOT NULL,
                 heartbeat timestamptz NOT NULL);
             CREATE TABLE IF NOT EXISTS {s}.jobs (
