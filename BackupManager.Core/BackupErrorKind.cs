@@ -26,4 +26,7 @@ public enum BackupErrorKind
     Refused,
     /// <summary>An off-site destination could not be reached or refused an operation.</summary>
     Destination,
+    /// <summary>The app server that ran a job stopped before the job finished (several servers: its heartbeat ended).
+    /// </summary>
+    Interrupted,
 }

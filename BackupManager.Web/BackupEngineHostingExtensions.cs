@@ -1,4 +1,5 @@
 using BackupManager.Core;
+using BackupManager.Web.Cluster;
 using BackupManager.Web.Configuration;
 using BackupManager.Web.Commands;
 using BackupManager.Web.Scheduling;
@@ -26,6 +27,8 @@ public static class BackupEngineHostingExtensions
             options.ConnectionString = Data.AccountsDatabase.ConnectionString(configuration);
         });
         builder.Services.AddHostedService<StartupRecovery>();
+        // After StartupRecovery, which makes the accounts database the cluster's tables live in.
+        builder.AddClusterJobState();
 
         // Keyed by name: a command resolves only its own dependencies (a backup command never loads Identity or EF
         // Core).

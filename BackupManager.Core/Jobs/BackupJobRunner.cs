@@ -17,7 +17,7 @@ namespace BackupManager.Core.Jobs;
 /// </summary>
 public sealed partial class BackupJobRunner(IBackupService engine, OffsiteService offsite,
     BackupOperationLock operationLock, AuditLog audit, TimeProvider time, ILogger<BackupJobRunner> logger,
-    Pitr.PointInTimeRecovery? pointInTime = null)
+    Pitr.PointInTimeRecovery? pointInTime = null, IJobStateShare? share = null)
 {
     private const int KeepFinished = 100;
     private readonly ConcurrentDictionary<Guid, BackupJob> _jobs = new();
@@ -29,10 +29,14 @@ public sealed partial class BackupJobRunner(IBackupService engine, OffsiteServic
     private delegate Task<BackupJob> JobWork(BackupJob job, BackupOperationLock.Lease? lease,
         IProgress<BackupProgress> progress, CancellationToken cancellationToken);
 
-    /// <summary>The job currently running, if any (for pages that open while it runs).</summary>
-    public BackupJob? Current => _jobs.Values.Where(j => !j.IsFinished).OrderBy(j => j.CreatedAt).FirstOrDefault();
+    /// <summary>The job currently running, if any (for pages that open while it runs): this instance's first, then
+    /// one another instance runs (several servers).</summary>
+    public BackupJob? Current => _jobs.Values.Where(j => !j.IsFinished).OrderBy(j => j.CreatedAt).FirstOrDefault()
+        ?? RunningElsewhere;
 
-    public BackupJob? Find(Guid id) => _jobs.GetValueOrDefault(id);
+    /// <summary>A job of this instance, or one of another instance's seen lately (<see cref="FindAsync"/> asks the
+    /// shared store).</summary>
+    public BackupJob? Find(Guid id) => _jobs.GetValueOrDefault(id) ?? _elsewhere.GetValueOrDefault(id);
 
     public IReadOnlyList<BackupJob> Recent => _jobs.Values.OrderByDescending(j => j.CreatedAt).ToList();
 
@@ -192,6 +196,12 @@ public sealed partial class BackupJobRunner(IBackupService engine, OffsiteServic
     private void Publish(BackupJob job)
     {
         _jobs[job.Id] = job;
+        Share(job);
+        Notify(job);
+    }
+
+    private void Notify(BackupJob job)
+    {
         foreach (var handler in _subscribers.Handlers)
         {
             try { handler(job); }

@@ -29,8 +29,10 @@ public sealed class PageTestContext : IAsyncDisposable
     static PageTestContext() => BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary><paramref name="pitr"/>: point-in-time recovery on, with no database (its state then names the
-    /// problem), over the window a test lays out in <see cref="PitrLayout"/>.</summary>
-    public PageTestContext(bool withPermission = true, Action<BackupOptions>? offsite = null, bool pitr = false)
+    /// problem), over the window a test lays out in <see cref="PitrLayout"/>. <paramref name="share"/>: the job
+    /// runner shares its jobs there (several servers).</summary>
+    public PageTestContext(bool withPermission = true, Action<BackupOptions>? offsite = null, bool pitr = false,
+        IJobStateShare? share = null)
     {
         Context.JSInterop.Mode = JSRuntimeMode.Loose;
         Context.Services.AddMudServices();
@@ -41,7 +43,7 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton(sp => new AuditLog(Folder.Sub("backups"), TimeProvider.System));
         services.AddSingleton(sp => new BackupJobRunner(Engine, sp.GetRequiredService<Core.Offsite.OffsiteService>(),
             sp.GetRequiredService<BackupOperationLock>(), sp.GetRequiredService<AuditLog>(), TimeProvider.System,
-            NullLogger<BackupJobRunner>.Instance, sp.GetRequiredService<PointInTimeRecovery>()));
+            NullLogger<BackupJobRunner>.Instance, sp.GetRequiredService<PointInTimeRecovery>(), share));
         services.AddSingleton<AuditedOperations>();
         services.AddSingleton(new ClinicClock(Options.Create(new ScheduleOptions { TimeZone = "Europe/Paris" }),
             TimeProvider.System));

@@ -109,6 +109,7 @@ public static class ConsoleCommandRunner
                 BackupErrorKind.NotFound => ExitCodes.NotFound,
                 BackupErrorKind.InvalidInput or BackupErrorKind.Refused => ExitCodes.Usage,
                 BackupErrorKind.Destination => ExitCodes.CopyFailed,
+                BackupErrorKind.Interrupted => ExitCodes.Failure,
                 _ => ExitCodes.Failure,
             };
         }

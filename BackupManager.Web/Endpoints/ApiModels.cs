@@ -52,6 +52,10 @@ public sealed record JobDto(Guid Id, string Kind, string Status, double? Progres
     /// <summary>Only for a point-in-time restore.</summary>
     public PointInTimeJobDto? PointInTime { get; init; }
 
+    /// <summary>Why a failed job failed, as the error kinds of problem details name it (e.g. "interrupted": the app
+    /// server running it stopped); null otherwise.</summary>
+    public string? ErrorKind { get; init; }
+
     public static JobDto From(BackupJob job) => new(
         job.Id,
         System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(job.Kind.ToString()),
@@ -63,7 +67,12 @@ public sealed record JobDto(Guid Id, string Kind, string Status, double? Progres
         job.SafetyBackup,
         job.CreatedAt.UtcDateTime,
         job.FinishedAt?.UtcDateTime,
-        job.Warning) { PointInTime = PointInTimeJobDto.From(job.PointInTime) };
+        job.Warning)
+    {
+        PointInTime = PointInTimeJobDto.From(job.PointInTime),
+        ErrorKind = job.ErrorKind is { } kind ? System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(
+            kind.ToString()) : null,
+    };
 }
 
 /// <summary>Body of POST /api/v1/backups (optional); <c>priority</c> is "low" or "normal" (default:

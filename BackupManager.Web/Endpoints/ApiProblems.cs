@@ -15,6 +15,7 @@ public static class ApiProblems
         BackupErrorKind.Damaged or BackupErrorKind.Refused => StatusCodes.Status422UnprocessableEntity,
         BackupErrorKind.Database => StatusCodes.Status503ServiceUnavailable,
         BackupErrorKind.Destination => StatusCodes.Status502BadGateway,
+        BackupErrorKind.Interrupted => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status500InternalServerError,
     };
 
@@ -34,6 +35,7 @@ public static class ApiProblems
         BackupErrorKind.Refused => "The archive was refused",
         BackupErrorKind.Database => "The database refused the operation",
         BackupErrorKind.Destination => "The off-site destination failed",
+        BackupErrorKind.Interrupted => "The app server running the operation stopped",
         _ => "The operation failed",
     };
 }

@@ -155,11 +155,15 @@ public static class BackupsEndpoints
         catch (BackupException e) { return ApiProblems.From(e); }
     }
 
-    private static Results<Ok<DataEnvelope<JobDto>>, ProblemHttpResult> GetJob(Guid id, BackupJobRunner jobs) =>
-        jobs.Find(id) is { } job
+    /// <summary>With several servers, a job another instance runs or ran is read from the cluster's job table.
+    /// </summary>
+    private static async Task<Results<Ok<DataEnvelope<JobDto>>, ProblemHttpResult>> GetJob(Guid id,
+        BackupJobRunner jobs, CancellationToken cancellationToken) =>
+        await jobs.FindAsync(id, cancellationToken) is { } job
             ? TypedResults.Ok(new DataEnvelope<JobDto>(JobDto.From(job)))
             : ApiProblems.Problem(StatusCodes.Status404NotFound, "No such job",
-                $"There is no job {id}; jobs are kept in memory for the last 100 operations.");
+                $"There is no job {id}; jobs are kept for the last 100 operations (with several servers, for 30 days "
+                + "in the cluster database).");
 
     private static async Task<Results<Created<DataEnvelope<BackupDto>>,
         ProblemHttpResult>> UploadAsync(HttpContext http, AuditedOperations operations, IOptions<ApiOptions> options)
