@@ -24,8 +24,8 @@ public sealed class ClusterFailoverTests
             settings["Backup__Cluster__HeartbeatSeconds"] = "2";
             settings["Backup__Cluster__HandoverSeconds"] = "8";
         }
-        await using var a = await ClusterNode.StartAsync(h, "a", EveryMinute);
-        await using var b = await ClusterNode.StartAsync(h, "b", EveryMinute);
+        await using var a = await ClusterAppProcess.StartAsync(h, "a", EveryMinute);
+        await using var b = await ClusterAppProcess.StartAsync(h, "b", EveryMinute);
         var nodes = new[] { a, b };
 
         var (job, instance) = await RunningJobAsync(h, TimeSpan.FromSeconds(150));

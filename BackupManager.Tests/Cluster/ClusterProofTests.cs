@@ -24,8 +24,8 @@ public sealed class ClusterProofTests
         await h.CreateBackupAsync();
         var backup = Assert.Single(Directory.GetFiles(h.BackupDirectory, "backup-*.zip"));
         var token = await AdminTokenAsync(h);
-        await using var a = await ClusterNode.StartAsync(h, "a", Slow);
-        await using var b = await ClusterNode.StartAsync(h, "b", Slow);
+        await using var a = await ClusterAppProcess.StartAsync(h, "a", Slow);
+        await using var b = await ClusterAppProcess.StartAsync(h, "b", Slow);
 
         using var onA = a.Client(token);
         var create = await onA.PostAsJsonAsync("/api/v1/backups", new { priority = "low" });
@@ -45,8 +45,8 @@ public sealed class ClusterProofTests
     {
         await using var h = await SlowClinicAsync();
         var token = await AdminTokenAsync(h);
-        await using var a = await ClusterNode.StartAsync(h, "a", Slow);
-        await using var b = await ClusterNode.StartAsync(h, "b", Slow);
+        await using var a = await ClusterAppProcess.StartAsync(h, "a", Slow);
+        await using var b = await ClusterAppProcess.StartAsync(h, "b", Slow);
         await using var browser = await BrowserSession.OpenAsync();
         var page = browser.Page;
         await page.GotoAsync(new Uri(b.BaseAddress, "Account/Login").ToString());
@@ -85,7 +85,7 @@ public sealed class ClusterProofTests
 
     internal static async Task<string> AdminTokenAsync(EngineHarness h)
     {
-        var environment = ClusterNode.ClusterEnvironment(h);
+        var environment = ClusterAppProcess.ClusterEnvironment(h);
         var admin = await AppProcess.RunAsync(environment, Password + "\n", "app:create-admin", Admin);
         Assert.True(admin.ExitCode == 0, admin.Stderr);
         var token = await AppProcess.RunAsync(environment, null, "app:create-token", Admin, "--name", "cluster");

@@ -14,11 +14,11 @@ public sealed partial class ClusterSignInTests
     public async Task A_cookie_from_one_instance_is_accepted_by_another()
     {
         await using var h = await EngineHarness.CreateAsync(asOwnerRole: true);
-        var admin = await AppProcess.RunAsync(ClusterNode.ClusterEnvironment(h), "a-long-enough-passphrase\n",
+        var admin = await AppProcess.RunAsync(ClusterAppProcess.ClusterEnvironment(h), "a-long-enough-passphrase\n",
             "app:create-admin", "dr.martin@clinic.test");
         Assert.True(admin.ExitCode == 0, admin.Stderr);
-        await using var a = await ClusterNode.StartAsync(h, "a");
-        await using var b = await ClusterNode.StartAsync(h, "b");
+        await using var a = await ClusterAppProcess.StartAsync(h, "a");
+        await using var b = await ClusterAppProcess.StartAsync(h, "b");
 
         var cookies = new CookieContainer();
         using var onA = a.Client(cookies: cookies);

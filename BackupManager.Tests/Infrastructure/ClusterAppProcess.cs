@@ -10,12 +10,12 @@ namespace BackupManager.Tests.Infrastructure;
 /// home folder of its own (as on a second server: no key ring or file shared through the home directory), over the
 /// harness's database and backup folder. <see cref="Kill"/> is kill -9.
 /// </summary>
-public sealed class ClusterNode : IAsyncDisposable
+public sealed class ClusterAppProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private ClusterNode(string name, Process process, Uri baseAddress, string home)
+    private ClusterAppProcess(string name, Process process, Uri baseAddress, string home)
     {
         Name = name;
         _process = process;
@@ -52,7 +52,7 @@ public sealed class ClusterNode : IAsyncDisposable
     }
 
     /// <summary>Starts a node and waits until it answers /health/live.</summary>
-    public static async Task<ClusterNode> StartAsync(
+    public static async Task<ClusterAppProcess> StartAsync(
         EngineHarness harness, string name, Action<Dictionary<string, string>>? settings = null)
     {
         var environment = ClusterEnvironment(harness);
@@ -62,7 +62,7 @@ public sealed class ClusterNode : IAsyncDisposable
         environment["HOME"] = home;
         environment["Backup__Cluster__InstanceName"] = name;
         settings?.Invoke(environment);
-        var node = new ClusterNode(name, AppProcess.Start(environment), new Uri($"http://127.0.0.1:{port}/"), home);
+        var node = new ClusterAppProcess(name, AppProcess.Start(environment), new Uri($"http://127.0.0.1:{port}/"), home);
         await node.WaitLiveAsync(TimeSpan.FromSeconds(90));
         return node;
     }
