@@ -66,7 +66,8 @@ public sealed class QuartzSchemaInstallerTests
         var e = await Assert.ThrowsAsync<InvalidOperationException>(
             () => QuartzSchemaInstaller.InstallAsync(db.ConnectionString, CancellationToken.None));
 
-        Assert.Contains("holds only some of the tables Quartz needs (qrtz_locks, missing qrtz_blob_triggers", e.Message);
+        Assert.Contains("holds only some of the tables Quartz needs (qrtz_locks, missing qrtz_blob_triggers",
+            e.Message);
         Assert.Contains("DROP SCHEMA quartz CASCADE", e.Message);
         Assert.Contains("database/migrations", e.Message);
         Assert.Equal(1L, await db.ScalarAsync<long>(

@@ -37,10 +37,11 @@ public static partial class QuartzSchemaInstaller
             cancellationToken);
         var present = await PresentTablesAsync(connection, transaction, cancellationToken);
         if (present.Count == Tables.Count) return false;
+        var missing = Tables.Except(present).Order(StringComparer.Ordinal);
         if (present.Count > 0)
             throw new InvalidOperationException(
                 $"The schema \"{Schema}\" of the cluster's database holds only some of the tables Quartz needs ("
-                + string.Join(", ", present) + ", missing " + string.Join(", ", Tables.Except(present).Order(StringComparer.Ordinal))
+                + string.Join(", ", present) + ", missing " + string.Join(", ", missing)
                 + "). If an older Quartz made them, run Quartz's scripts under database/migrations for the versions "
                 + $"since; otherwise, while no instance runs, drop the schema (DROP SCHEMA {Schema} CASCADE) and start "
                 + "again: BackupManager creates the tables only in a schema that holds none of them.");
