@@ -11,6 +11,7 @@ internal sealed class StartupRecovery(IBackupService backups, IServiceScopeFacto
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        await Cluster.ClusterMeetingDatabase.PrepareAsync(scopes, cancellationToken);
         foreach (var message in await backups.RecoverAsync(cancellationToken))
         {
             logger.LogWarning("{Message}", message);

@@ -4,9 +4,10 @@ using Npgsql;
 namespace BackupManager.Core.Cluster;
 
 /// <summary>
-/// BackupManager's own cluster tables in the accounts database: <c>instances</c> (who is alive) and <c>jobs</c> (every
-/// instance's background jobs). Installed at start by the database's owner; idempotent, and safe when several
-/// instances start at once (one transaction under a transaction-scoped advisory lock).
+/// BackupManager's own cluster tables in the accounts database: <c>instances</c> (who is alive), <c>jobs</c> (every
+/// instance's background jobs) and <c>data_protection_keys</c> (the sign-in key ring every instance reads).
+/// Installed at start by the database's owner; idempotent, and safe when several instances start at once (one
+/// transaction under a transaction-scoped advisory lock).
 /// </summary>
 public static partial class ClusterSchema
 {
@@ -50,6 +51,11 @@ public static partial class ClusterSchema
                 error text,
                 error_kind text,
                 state jsonb NOT NULL);
+            CREATE TABLE IF NOT EXISTS {s}.data_protection_keys (
+                id bigserial PRIMARY KEY,
+                friendly_name text NOT NULL,
+                xml text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now());
             CREATE INDEX IF NOT EXISTS jobs_unfinished ON {s}.jobs (status) WHERE finished IS NULL;
             """, connection, transaction))
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

@@ -67,6 +67,23 @@ public sealed class ClusterAppProcess : IAsyncDisposable
         return node;
     }
 
+    /// <summary>Starts several nodes at the same moment (as after a power cut); if one fails, the others are stopped.
+    /// </summary>
+    public static async Task<ClusterAppProcess[]> StartTogetherAsync(
+        EngineHarness harness, string[] names, Action<Dictionary<string, string>>? settings = null)
+    {
+        var starting = names.Select(name => StartAsync(harness, name, settings)).ToArray();
+        try
+        {
+            return await Task.WhenAll(starting);
+        }
+        catch
+        {
+            foreach (var node in starting.Where(t => t.IsCompletedSuccessfully)) await node.Result.DisposeAsync();
+            throw;
+        }
+    }
+
     public HttpClient Client(string? token = null, CookieContainer? cookies = null)
     {
         var handler = new HttpClientHandler

@@ -12,7 +12,7 @@ namespace BackupManager.Web.Cluster;
 /// </summary>
 public sealed class ClusterKeyRepository(string connectionString, string schema) : IXmlRepository
 {
-    private string Table => $"\"{schema.Replace("\"", "\"\"", StringComparison.Ordinal)}\".data_protection_keys";
+    private string Table => $"{Core.Cluster.ClusterSchema.Quoted(schema)}.data_protection_keys";
 
     public IReadOnlyCollection<XElement> GetAllElements()
     {
@@ -33,25 +33,6 @@ public sealed class ClusterKeyRepository(string connectionString, string schema)
         command.Parameters.AddWithValue("xml", element.ToString(SaveOptions.DisableFormatting));
         command.ExecuteNonQuery();
     }
-
-    /// <summary>Creates the schema and table when missing; safe when several instances start at once.</summary>
-    public void EnsureTable()
-    {
-        using var connection = Open();
-        using var transaction = connection.BeginTransaction();
-        var quotedSchema = $"\"{schema.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
-        // Concurrent CREATE ... IF NOT EXISTS can still collide on the catalog: serialise the instances.
-        using var command = new NpgsqlCommand(
-            $"SELECT pg_advisory_xact_lock({ClusterKeyRepositoryLockKey}); "
-            + $"CREATE SCHEMA IF NOT EXISTS {quotedSchema}; "
-            + $"CREATE TABLE IF NOT EXISTS {Table} (id bigserial PRIMARY KEY, friendly_name text NOT NULL, "
-            + "xml text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())", connection, transaction);
-        command.ExecuteNonQuery();
-        transaction.Commit();
-    }
-
-    /// <summary>Advisory lock key of the table's creation ("BMdpkeys" in ASCII).</summary>
-    public const long ClusterKeyRepositoryLockKey = 0x424D64706B657973;
 
     private NpgsqlConnection Open()
     {

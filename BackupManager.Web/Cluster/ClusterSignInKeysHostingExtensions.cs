@@ -23,9 +23,9 @@ public static class ClusterSignInKeysHostingExtensions
                 Data.AccountsDatabase.EnsureExistsAsync(connectionString,
                     builder.Configuration["Backup:MaintenanceDatabase"] ?? "postgres", CancellationToken.None)
                     .GetAwaiter().GetResult();
-                var repository = new ClusterKeyRepository(connectionString, options.Schema);
-                repository.EnsureTable();
-                keys.XmlRepository = repository;
+                using (var database = Npgsql.NpgsqlDataSource.Create(connectionString))
+                    ClusterSchema.InstallAsync(database, options.Schema, CancellationToken.None).GetAwaiter().GetResult();
+                keys.XmlRepository = new ClusterKeyRepository(connectionString, options.Schema);
             }));
         return builder;
     }

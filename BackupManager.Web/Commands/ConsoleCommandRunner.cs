@@ -84,6 +84,8 @@ public static class ConsoleCommandRunner
         }
         try
         {
+            await Cluster.ClusterMeetingDatabase.PrepareAsync(
+                scope.ServiceProvider.GetRequiredService<IServiceScopeFactory>(), cancel.Token);
             // Finish an interrupted restore or remove a killed create's leftovers before doing anything else.
             foreach (var message in await scope.ServiceProvider.GetRequiredService<IBackupService>()
                 .RecoverAsync(cancel.Token))

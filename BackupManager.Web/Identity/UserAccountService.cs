@@ -29,6 +29,19 @@ public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleM
     /// <summary>Ensures the Administrator role exists and carries the manage-backups permission claim.</summary>
     public async Task EnsureRolesAsync()
     {
+        // Two app servers of a cluster starting together would both create the role (a concurrency failure): one at
+        // a time, the second then finds it.
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({RolesLockKey})");
+        await EnsureRolesLockedAsync();
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>pg_advisory_xact_lock key of the roles' creation ("BMroles" in ASCII).</summary>
+    private const long RolesLockKey = 0x424D726F6C6573;
+
+    private async Task EnsureRolesLockedAsync()
+    {
         var role = await roles.FindByNameAsync(Permissions.AdministratorRole);
         if (role is null)
         {

@@ -1,0 +1,19 @@
+using BackupManager.Core.Cluster;
+using Microsoft.Extensions.Options;
+
+namespace BackupManager.Web.Cluster;
+
+/// <summary>
+/// In a cluster the operation lock lives in the accounts database, and every start (web app or console command) takes
+/// that lock to recover first: so on a new installation the accounts database must be made before anything else.
+/// </summary>
+public static class ClusterMeetingDatabase
+{
+    /// <summary>With Backup__Cluster__Enabled, makes and migrates the accounts database; nothing otherwise.</summary>
+    public static async Task PrepareAsync(IServiceScopeFactory scopes, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        if (!scope.ServiceProvider.GetRequiredService<IOptions<ClusterOptions>>().Value.Enabled) return;
+        await scope.ServiceProvider.GetRequiredService<Identity.UserAccountService>().MigrateAsync(cancellationToken);
+    }
+}
