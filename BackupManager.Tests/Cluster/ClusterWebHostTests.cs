@@ -25,7 +25,8 @@ public sealed class ClusterWebHostTests
         var leadership = host.Factory.Services.GetRequiredService<ClusterLeadership>();
         Assert.True(await ClusterTestDatabase.EventuallyAsync(() => Enum.GetValues<ClusterRole>()
             .All(leadership.IsLeader), TimeSpan.FromSeconds(20)));
-        Assert.Single(await ClusterTestDatabase.HoldersAsync(accounts, ClusterLockKeys.Leadership(ClusterRole.CatchUp)));
+        Assert.Single(await ClusterTestDatabase.HoldersAsync(accounts,
+            ClusterLockKeys.Leadership(ClusterRole.CatchUp)));
 
         var locking = host.Factory.Services.GetRequiredService<BackupOperationLock>();
         using (locking.Acquire("create", "web:alice"))
