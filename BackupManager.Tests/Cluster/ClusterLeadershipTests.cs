@@ -54,6 +54,33 @@ public sealed class ClusterLeadershipTests
     }
 
     [Fact]
+    public async Task Work_run_while_leading_stops_when_leadership_is_lost_and_starts_again_when_it_returns()
+    {
+        await using var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
+        using var a = Leadership(ClusterTestDatabase.Options(database, "host-a", heartbeatSeconds: 1));
+        await a.StartAsync(CancellationToken.None);
+        int starts = 0, stops = 0;
+        using var stopping = new CancellationTokenSource();
+        var running = a.WhileLeaderAsync(ClusterRole.WalReceiver, async led =>
+        {
+            Interlocked.Increment(ref starts);
+            try { await Task.Delay(Timeout.InfiniteTimeSpan, led); }
+            finally { Interlocked.Increment(ref stops); } // as the WAL receiver stops pg_receivewal
+        }, stopping.Token);
+        Assert.True(await ClusterTestDatabase.EventuallyAsync(() => starts == 1, TimeSpan.FromSeconds(10)));
+
+        await ClusterTestDatabase.TerminateHoldersAsync(database, ClusterLockKeys.Leadership(ClusterRole.WalReceiver));
+
+        Assert.True(await ClusterTestDatabase.EventuallyAsync(() => stops == 1, TimeSpan.FromSeconds(10)));
+        // Nobody else wants the role: the next beat reconnects, leads again, and the work starts again.
+        Assert.True(await ClusterTestDatabase.EventuallyAsync(() => starts == 2, TimeSpan.FromSeconds(10)));
+        await stopping.CancelAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(10)); // the host stopping ends it quietly
+        Assert.Equal(2, stops);
+        await a.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task With_cluster_mode_off_every_role_is_led_without_any_database()
     {
         // A documentation address that routes nowhere: any attempt to use it would hang or fail.

@@ -13,13 +13,14 @@ public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleM
 {
     /// <summary>
     /// Makes the accounts database if it is missing, applies pending EF Core migrations (Identity and token tables) to
-    /// it, and when it was just made moves the accounts of an older installation out of the application database.
+    /// it, and when it was just made (here, or by the caller: <paramref name="createdByCaller"/>) moves the accounts of
+    /// an older installation out of the application database.
     /// </summary>
-    public async Task MigrateAsync(CancellationToken cancellationToken)
+    public async Task MigrateAsync(CancellationToken cancellationToken, bool createdByCaller = false)
     {
         var accounts = AccountsDatabase.ConnectionString(configuration);
         var created = await AccountsDatabase.EnsureExistsAsync(accounts, configuration["Backup:MaintenanceDatabase"]
-            ?? "postgres", cancellationToken);
+            ?? "postgres", cancellationToken) || createdByCaller;
         await db.Database.MigrateAsync(cancellationToken);
         if (created && configuration.GetConnectionString("Default") is { Length: > 0 } application
             && await AccountsDatabase.MoveLegacyAccountsAsync(application, accounts, cancellationToken) is { } moved)
