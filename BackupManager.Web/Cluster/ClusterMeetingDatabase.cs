@@ -4,8 +4,8 @@ using Microsoft.Extensions.Options;
 namespace BackupManager.Web.Cluster;
 
 /// <summary>
-/// In a cluster the operation lock lives in the accounts database, and every start (web app or console command) takes
-/// that lock to recover first: so on a new installation the accounts database must be made before anything else.
+/// In a cluster the operation lock lives in the accounts database, and every console command takes that lock to
+/// recover first: on a new installation the accounts database must be made before (the web app: StartupRecovery).
 /// </summary>
 public static class ClusterMeetingDatabase
 {
