@@ -29,6 +29,10 @@ public static class AccountsDatabase
         return builder.ConnectionString;
     }
 
+    /// <summary>Whether this process made the accounts database (the cluster's key ring may make it before start-up
+    /// does): the one-time move of an older installation's accounts then still runs.</summary>
+    public static bool CreatedByThisProcess { get; private set; }
+
     /// <summary>Creates the accounts database when it does not exist; true when this call created it.</summary>
     public static async Task<bool> EnsureExistsAsync(string accountsConnectionString, string maintenanceDatabase,
         CancellationToken cancellationToken)
@@ -49,11 +53,15 @@ public static class AccountsDatabase
             await using var create = new NpgsqlCommand(
                 $"CREATE DATABASE \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
             await create.ExecuteNonQueryAsync(cancellationToken);
+            CreatedByThisProcess = true;
             return true;
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase
+            or PostgresErrorCodes.UniqueViolation)
         {
-            return false; // another process (the web app and a command starting together) made it first
+            // Another process (two app servers, or the web app and a command, starting together) made it first; at the
+            // same instant PostgreSQL reports the catalog's unique index rather than "already exists".
+            return false;
         }
     }
 

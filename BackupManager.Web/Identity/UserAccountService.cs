@@ -20,7 +20,8 @@ public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleM
     {
         var accounts = AccountsDatabase.ConnectionString(configuration);
         var created = await AccountsDatabase.EnsureExistsAsync(accounts, configuration["Backup:MaintenanceDatabase"]
-            ?? "postgres", cancellationToken) || createdByCaller;
+            ?? "postgres", cancellationToken) || createdByCaller
+            || AccountsDatabase.CreatedByThisProcess;
         await db.Database.MigrateAsync(cancellationToken);
         if (created && configuration.GetConnectionString("Default") is { Length: > 0 } application
             && await AccountsDatabase.MoveLegacyAccountsAsync(application, accounts, cancellationToken) is { } moved)
