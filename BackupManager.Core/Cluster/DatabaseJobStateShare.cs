@@ -22,6 +22,7 @@ public sealed class DatabaseJobStateShare : IJobStateShare, IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private bool _failing;
+    private int _disposed;
 
     public DatabaseJobStateShare(ClusterJobTable table, ILogger<DatabaseJobStateShare> logger)
     {
@@ -91,8 +92,11 @@ public sealed class DatabaseJobStateShare : IJobStateShare, IAsyncDisposable
         finally { _writing.Release(); }
     }
 
+    /// <summary>Stops the loop and writes what is pending; idempotent (the container may dispose it under both of
+    /// its registrations).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
         try { await WritePassAsync(true, CancellationToken.None).ConfigureAwait(false); }

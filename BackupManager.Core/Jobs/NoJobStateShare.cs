@@ -7,7 +7,8 @@ public sealed class NoJobStateShare : IJobStateShare
 
     public void Offer(BackupJob job) { }
 
-    public Task<BackupJob?> FindAsync(Guid id, CancellationToken cancellationToken) => Task.FromResult<BackupJob?>(null);
+    public Task<BackupJob?> FindAsync(Guid id, CancellationToken cancellationToken) =>
+        Task.FromResult<BackupJob?>(null);
 
     public Task<IReadOnlyList<BackupJob>> OthersAsync(IReadOnlyCollection<Guid> watched,
         CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<BackupJob>>([]);

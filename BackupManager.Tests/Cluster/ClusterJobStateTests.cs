@@ -100,6 +100,20 @@ public sealed class ClusterJobStateTests
         Assert.Empty(await b.Share.OthersAsync([], CancellationToken.None)); // no longer running anywhere
     }
 
+    [Fact]
+    public async Task A_job_finishes_as_usual_when_its_state_cannot_be_written()
+    {
+        var nowhere = TestPostgres.With(TestPostgres.AdminConnectionString,
+            "bm_t_missing_" + Guid.NewGuid().ToString("N")[..12]);
+        await using var a = new ClusterNode(nowhere, "a");
+        var started = a.Jobs.StartCreate(BackupScope.Full, BackupTrigger.Manual, Admin);
+        await a.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        a.FinishCreate("backup-2026-12-06_10-00-00.zip");
+        var done = await a.Jobs.WhenFinishedAsync(started.Id).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(BackupJobStatus.Succeeded, done.Status);
+        Assert.Equal(done, await a.Jobs.FindAsync(started.Id)); // this instance's own jobs need no table
+    }
+
     private static string Json(BackupJob job) => JsonSerializer.Serialize(JobDto.From(job), Api);
 
     private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done)

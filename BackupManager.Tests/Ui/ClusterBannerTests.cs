@@ -29,7 +29,8 @@ public sealed class ClusterBannerTests
         var (_, snackbars, page) = t.Render<BackupsPage>();
         Assert.Empty(page.FindAll("[data-testid=job-progress]"));
 
-        var job = a.Jobs.StartCreate(BackupScope.Full, BackupTrigger.Manual, new Actor("other-admin@clinic.test", null));
+        var job = a.Jobs.StartCreate(BackupScope.Full, BackupTrigger.Manual,
+            new Actor("other-admin@clinic.test", null));
         await a.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
         await a.Share.FlushAsync();
         await ClusterJobWatcher.PollAsync(t.Jobs, b.Share, CancellationToken.None);
