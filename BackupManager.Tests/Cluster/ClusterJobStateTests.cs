@@ -28,8 +28,9 @@ public sealed class ClusterJobStateTests
         {
             await Task.WhenAll(nodes.Select(n => n.Table.InstallAsync(CancellationToken.None)));
             await nodes[0].Table.InstallAsync(CancellationToken.None); // again, over what exists
-            Assert.Equal(["instances", "jobs"], await database.RowsAsync("SELECT table_name FROM "
-                + "information_schema.tables WHERE table_schema = 'backupmanager_cluster' ORDER BY 1"));
+            Assert.Equal(["data_protection_keys", "instances", "jobs"], await database.RowsAsync(
+                "SELECT table_name FROM information_schema.tables "
+                + "WHERE table_schema = 'backupmanager_cluster' ORDER BY 1"));
             Assert.Equal([database.OwnerRole!], await database.RowsAsync(
                 "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'backupmanager_cluster'"));
         }

@@ -38,7 +38,8 @@ public sealed class ClusterAppProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    /// <summary>The settings every node of one cluster shares (the harness's database and folders, cluster on).</summary>
+    /// <summary>The settings every node of one cluster shares (the harness's database and folders, cluster on).
+    /// </summary>
     public static Dictionary<string, string> ClusterEnvironment(EngineHarness harness)
     {
         var environment = AppProcess.EnvironmentFor(harness);
@@ -62,7 +63,8 @@ public sealed class ClusterAppProcess : IAsyncDisposable
         environment["HOME"] = home;
         environment["Backup__Cluster__InstanceName"] = name;
         settings?.Invoke(environment);
-        var node = new ClusterAppProcess(name, AppProcess.Start(environment), new Uri($"http://127.0.0.1:{port}/"), home);
+        var node = new ClusterAppProcess(
+            name, AppProcess.Start(environment), new Uri($"http://127.0.0.1:{port}/"), home);
         await node.WaitLiveAsync(TimeSpan.FromSeconds(90));
         return node;
     }

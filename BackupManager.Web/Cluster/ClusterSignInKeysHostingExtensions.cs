@@ -24,7 +24,8 @@ public static class ClusterSignInKeysHostingExtensions
                     builder.Configuration["Backup:MaintenanceDatabase"] ?? "postgres", CancellationToken.None)
                     .GetAwaiter().GetResult();
                 using (var database = Npgsql.NpgsqlDataSource.Create(connectionString))
-                    ClusterSchema.InstallAsync(database, options.Schema, CancellationToken.None).GetAwaiter().GetResult();
+                    ClusterSchema.InstallAsync(database, options.Schema, CancellationToken.None)
+                        .GetAwaiter().GetResult();
                 keys.XmlRepository = new ClusterKeyRepository(connectionString, options.Schema);
             }));
         return builder;
