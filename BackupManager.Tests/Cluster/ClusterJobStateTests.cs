@@ -44,11 +44,9 @@ public sealed class ClusterJobStateTests
     public async Task A_job_started_on_one_instance_reads_the_same_on_another_while_it_runs_and_once_done()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
-        await using var a = new ClusterNode(database.ConnectionString, "a");
-        await using var b = new ClusterNode(database.ConnectionString, "b");
-        await a.Table.InstallAsync(CancellationToken.None);
-        await a.Table.HeartbeatAsync(CancellationToken.None);
-        await b.Table.HeartbeatAsync(CancellationToken.None);
+        var (first, second) = await ClusterNode.PairAsync(database.ConnectionString);
+        await using var a = first;
+        await using var b = second;
 
         var started = a.Jobs.StartCreate(BackupScope.Full, BackupTrigger.Manual, Admin);
         await a.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));

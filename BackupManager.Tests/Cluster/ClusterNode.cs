@@ -44,6 +44,18 @@ public sealed class ClusterNode : IAsyncDisposable
             share: Share);
     }
 
+    /// <summary>Two nodes "a" and "b" over one database, the cluster's tables installed, both heartbeating once.
+    /// </summary>
+    public static async Task<(ClusterNode A, ClusterNode B)> PairAsync(string connectionString)
+    {
+        var a = new ClusterNode(connectionString, "a");
+        var b = new ClusterNode(connectionString, "b");
+        await a.Table.InstallAsync(CancellationToken.None);
+        await a.Table.HeartbeatAsync(CancellationToken.None);
+        await b.Table.HeartbeatAsync(CancellationToken.None);
+        return (a, b);
+    }
+
     public ClusterJobTable Table { get; }
     public DatabaseJobStateShare Share { get; }
     public BackupJobRunner Jobs { get; }

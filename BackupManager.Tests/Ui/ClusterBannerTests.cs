@@ -19,11 +19,9 @@ public sealed class ClusterBannerTests
     public async Task The_banner_shows_a_job_another_instance_runs_and_clears_when_it_ends()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
-        await using var a = new ClusterNode(database.ConnectionString, "a");
-        await using var b = new ClusterNode(database.ConnectionString, "b");
-        await a.Table.InstallAsync(CancellationToken.None);
-        await a.Table.HeartbeatAsync(CancellationToken.None);
-        await b.Table.HeartbeatAsync(CancellationToken.None);
+        var (first, second) = await ClusterNode.PairAsync(database.ConnectionString);
+        await using var a = first;
+        await using var b = second;
         await using var t = new PageTestContext(share: b.Share);
         t.Engine.ListAsync(Arg.Any<CancellationToken>()).Returns([]);
         var (_, snackbars, page) = t.Render<BackupsPage>();
