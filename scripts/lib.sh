@@ -74,7 +74,7 @@ start_cluster() {
       echo "$port" >"$dir/port"
       local options="-c listen_addresses=127.0.0.1 -p $port -k $dir/socket"
       for setting in "$@"; do options+=" -c $setting"; done
-      local seen; seen=$(wc -l <"$dir/server.log" 2>/dev/null || echo 0)
+      local seen; seen=$({ wc -l <"$dir/server.log"; } 2>/dev/null || echo 0)
       as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null && break
       tail -n +$((seen + 1)) "$dir/server.log" | grep -q "Address already in use" && ((attempt < 5)) || {
         echo "PostgreSQL did not start; the end of $dir/server.log:" >&2; tail -5 "$dir/server.log" >&2; return 1; }
