@@ -71,16 +71,16 @@ public sealed class PitrScenario : IAsyncDisposable
     /// complete on disk.</summary>
     public async Task SwitchSegmentsAsync(int segments)
     {
+        var target = "";
         for (var i = 0; i < segments; i++)
         {
             await Harness.Database.ExecuteAsAdminAsync(
                 "CREATE TABLE IF NOT EXISTS wal_filler (n int); INSERT INTO wal_filler VALUES (1);");
-            await TestPostgres.ExecuteAsync(Harness.Database.AdminConnectionString, "postgres",
-                "SELECT pg_switch_wal()");
+            // The switch's own answer names the segment it closed; the current position would name the next one as
+            // soon as any other test writes WAL on this shared cluster, and that one may not close for a long time.
+            target = (await AdminScalarAsync<string>("SELECT pg_walfile_name(pg_switch_wal())"))!;
         }
-        var target = await AdminScalarAsync<string>("SELECT pg_walfile_name(pg_current_wal_lsn())");
-        // Right after a switch this names the segment just closed: wait until it is complete on disk (renamed from
-        // .partial), not merely begun.
+        // Wait until it is complete on disk (renamed from .partial), not merely begun.
         await WaitForAsync(() => Task.FromResult(Directory.EnumerateFiles(Layout.Wal)
             .Any(f => !f.EndsWith(".partial", StringComparison.Ordinal)
                 && string.CompareOrdinal(Path.GetFileName(f), target) >= 0)), "the receiver to complete " + target);
