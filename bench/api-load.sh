@@ -89,7 +89,8 @@ stop_web() { [[ -n $web ]] && { kill "$web" 2>/dev/null || true; wait "$web" 2>/
 trap stop_web EXIT
 start_web() { # BUILD: the build's app on a free port, its backup folder holding only the existing backups
   export Backup__Directory=$work/backups-$1
-  rm -rf "$Backup__Directory"; mkdir -p "$Backup__Directory"; cp "$seeds"/backup-*.zip "$Backup__Directory/"
+  rm -rf "$Backup__Directory"; mkdir -p "$Backup__Directory"; cp "$seeds"/backup-*.zip "$seeds/.signing-key" \
+    "$Backup__Directory/" # with the key that signed them: they are this installation's own
   port=5310; while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
   base=http://127.0.0.1:$port
   ASPNETCORE_URLS=$base dotnet "$work/app-$1/BackupManager.Web.dll" >"$work/web-$1.log" 2>&1 &
