@@ -57,7 +57,8 @@ internal sealed class AuditFile(string directory, string fileName, long maxFileB
             var bytes = 0;
             lock (_queueLock)
             {
-                while (_queue.TryPeek(out var next) && (batch.Count == 0 || bytes + next.Line.Length + 1 <= MaxBatchBytes))
+                while (_queue.TryPeek(out var next)
+                    && (batch.Count == 0 || bytes + next.Line.Length + 1 <= MaxBatchBytes))
                 {
                     batch.Add(_queue.Dequeue());
                     bytes += next.Line.Length + 1;

@@ -15,11 +15,15 @@ public sealed class AuditGroupCommitTests
         var log = new AuditLog(folder.Path, TimeProvider.System);
         const int callers = 16, each = 100;
 
+        // Each caller records one line and waits for it, then queues four without waiting (as reads do), and so on.
         await Task.WhenAll(Enumerable.Range(0, callers).Select(c => Task.Run(async () =>
         {
-            for (var i = 0; i < each; i++)
-                if (i % 2 == 0) log.Record($"caller{c}", null, "api", i.ToString(), AuditOutcome.Succeeded);
-                else await log.RecordAsync($"caller{c}", null, "api", i.ToString(), AuditOutcome.Succeeded);
+            for (var i = 0; i < each; i += 5)
+            {
+                log.Record($"caller{c}", null, "api", i.ToString(), AuditOutcome.Succeeded);
+                await Task.WhenAll(Enumerable.Range(i + 1, 4).Select(n =>
+                    log.RecordAsync($"caller{c}", null, "api", n.ToString(), AuditOutcome.Succeeded)).ToList());
+            }
         })));
 
         var lines = File.ReadAllLines(Path.Combine(folder.Path, AuditLog.FileName));
