@@ -102,12 +102,12 @@ start_web() { # BUILD: the build's app on a free port, its backup folder holding
 }
 job_status() { curl -sf -H @"$auth" "$base/api/v1/backups/jobs/$1" | grep -oP '"status":"\K[a-z]+'; }
 results=$work/results.tsv; : >"$results"
-# The floor: the same load on a route with no sign-in, no audit and no work, showing what the machine itself allows.
+# The floor: the same load, without a token, on a route with no sign-in, no audit and no work: what the machine allows.
 floor="idle, GET /health/live (the floor)"
 measure() { # BUILD SCENARIO [PRIORITY]: one load, idle or during a create of PRIORITY
   local line inside=- seconds=- job started
   if [[ $2 == $floor ]]; then
-    line=$(dotnet "$work/driver/ApiLoad.dll" "$base/health/live" "$clients" "$requests")
+    line=$(API_LOAD_ANONYMOUS=1 dotnet "$work/driver/ApiLoad.dll" "$base/health/live" "$clients" "$requests")
   elif [[ -z ${3:-} ]]; then
     line=$(dotnet "$work/driver/ApiLoad.dll" "$base/api/v1/backups" "$clients" "$requests")
   else

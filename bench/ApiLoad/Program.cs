@@ -29,7 +29,9 @@ async Task Client(int client)
     // One handler per client: one connection each, as 50 separate scripts would hold.
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 })
         { Timeout = TimeSpan.FromSeconds(60) };
-    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    // API_LOAD_ANONYMOUS=1 sends no token (a route that needs none then costs no sign-in either).
+    if (Environment.GetEnvironmentVariable("API_LOAD_ANONYMOUS") != "1")
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     // The connection is opened before the start, so the measurement is of requests, not of TCP handshakes.
     using (var warm = await http.GetAsync(new Uri(url, "/health/live"))) { }
     Interlocked.Increment(ref connected);
