@@ -11,33 +11,44 @@ namespace BackupManager.Core.Audit;
 /// refusals that anyone on the network can cause — failed sign-ins, refused API calls (<see cref="RecordRefusal"/>)
 /// —
 /// so no amount of anonymous traffic rotates the record of real actions away. <see cref="Read"/> shows both, merged
-/// newest first. Contract: a record only ever appends one whole line and flushes it to disk. It never throws: a log
-/// that cannot be written is reported to the application log, and the audited operation's own outcome stands.
+/// newest first. Contract: a record only ever appends one whole line and flushes it to disk; <see cref="Record"/>
+/// returns once it is there, <see cref="RecordAsync"/>'s task completes then. Concurrent records share one write and
+/// one fsync (<see cref="AuditFile"/>). Neither throws: a log that cannot be written is reported to the application
+/// log, and the audited operation's own outcome stands.
 /// </summary>
 public sealed class AuditLog(string backupDirectory, TimeProvider time, ILogger<AuditLog>? logger = null,
-    long maxFileBytes = AuditLog.DefaultMaxFileBytes, int keepFiles = AuditLog.DefaultKeepFiles)
+    long maxFileBytes = AuditLog.DefaultMaxFileBytes, int keepFiles = AuditLog.DefaultKeepFiles,
+    Action<FileStream>? sync = null)
 {
     public const string FileName = "audit.log";
     public const string RefusalsFileName = "audit-refused.log";
     public const long DefaultMaxFileBytes = 16L << 20;
     public const int DefaultKeepFiles = 8;
 
-    private readonly AuditFile _actions = new(backupDirectory, FileName, maxFileBytes, keepFiles, logger);
-    private readonly AuditFile _refusals = new(backupDirectory, RefusalsFileName, maxFileBytes, keepFiles, logger);
+    private readonly AuditFile _actions = new(backupDirectory, FileName, maxFileBytes, keepFiles, logger, sync);
+    private readonly AuditFile _refusals = new(backupDirectory, RefusalsFileName, maxFileBytes, keepFiles, logger,
+        sync);
 
     /// <summary>The actor (an attempted e-mail address, say) and every other field are cut to these lengths, so one
     /// anonymous request cannot grow the log by a megabyte.</summary>
     public const int MaxActorLength = 256, MaxFieldLength = 1024;
 
-    /// <summary>Records what a known actor did or was refused (signed in, a token, a schedule, the console).</summary>
+    /// <summary>Records what a known actor did or was refused (signed in, a token, a schedule, the console); returns
+    /// once the line is on disk.</summary>
     public void Record(string actor, string? address, string action, string? target, string outcome,
+        string? detail = null) =>
+        RecordAsync(actor, address, action, target, outcome, detail).GetAwaiter().GetResult();
+
+    /// <summary>As <see cref="Record"/>, without holding a thread: the task completes once the line is on disk (it
+    /// never faults). A caller that does not await it still gets its line written, in order, moments later.</summary>
+    public Task RecordAsync(string actor, string? address, string action, string? target, string outcome,
         string? detail = null) =>
         _actions.Append(Line(actor, address, action, target, outcome, detail));
 
     /// <summary>Records a refusal anyone on the network can cause (a failed sign-in, a refused API call).</summary>
     public void RecordRefusal(string actor, string? address, string action, string? target, string outcome,
         string? detail = null) =>
-        _refusals.Append(Line(actor, address, action, target, outcome, detail));
+        _refusals.Append(Line(actor, address, action, target, outcome, detail)).GetAwaiter().GetResult();
 
     private byte[] Line(string actor, string? address, string action, string? target, string outcome, string? detail)
     {

@@ -27,6 +27,7 @@ public static class IdentityHostingExtensions
             return new SignInThrottle(sp.GetRequiredService<TimeProvider>(), normalizer);
         });
         services.AddScoped<IActionAuthorization, ActionAuthorization>();
+        services.AddSingleton<TokenClaimsCache>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
 
         services.AddAuthentication(options =>

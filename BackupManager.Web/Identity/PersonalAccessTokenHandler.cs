@@ -11,7 +11,7 @@ namespace BackupManager.Web.Identity;
 public sealed class PersonalAccessTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
     PersonalAccessTokenService tokens, UserManager<ApplicationUser> users,
-        IUserClaimsPrincipalFactory<ApplicationUser> principals)
+        IUserClaimsPrincipalFactory<ApplicationUser> principals, TokenClaimsCache claimsCache)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "PersonalAccessToken";
@@ -28,7 +28,7 @@ public sealed class PersonalAccessTokenHandler(
             var user = await tokens.FindUserAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
             if (user is null) return AuthenticateResult.Fail("The token is unknown or revoked.");
             if (await users.IsLockedOutAsync(user)) return AuthenticateResult.Fail("The token's user is locked out.");
-            claims = (await principals.CreateAsync(user)).Claims;
+            claims = await claimsCache.GetAsync(user, async u => (await principals.CreateAsync(u)).Claims);
         }
         catch (Exception e) when (IsDatabaseUnavailable(e))
         {
