@@ -44,7 +44,7 @@ public sealed class PitrOffsiteWorkerTests
             var record = Path.Combine(usb, "pitr", "base", based.Name + ".json");
             var wal = Path.Combine(usb, "pitr", "wal", Path.GetFileName(segment!) + ".age");
             await PitrScenario.WaitForAsync(() => Task.FromResult(File.Exists(record) && File.Exists(wal)),
-                "the worker to send the base backup and the completed segment", seconds: 60);
+                "the worker to send the base backup and the completed segment", seconds: 150);
 
             var plain = Path.Combine(keys.Path, "segment");
             var (exit, output) = StockReaders.Run("age", "-d", "-i", identityFile, "-o", plain, wal);
