@@ -38,9 +38,10 @@ public sealed class BackupsPageDialogTests
 
         page.WaitForAssertion(() => Assert.Contains($"Restoring {First}", page.Find("[data-testid=job-progress]")
             .TextContent));
-        await t.Engine.Received(1).RestoreAsync(
+        // The banner shows the job as soon as it is queued; the engine is called from the job's own thread.
+        page.WaitForAssertion(() => _ = t.Engine.Received(1).RestoreAsync(
             Arg.Is<RestoreBackupRequest>(r => r.Filename == First && r.Scope == BackupScope.Full),
-            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>()));
     }
 
     [Fact]
@@ -128,8 +129,9 @@ public sealed class BackupsPageDialogTests
 
         page.WaitForAssertion(() => Assert.Contains($"Restoring {First}", page.Find("[data-testid=job-progress]")
             .TextContent));
-        await t.Engine.Received(1).RestoreAsync(
+        // The banner shows the job as soon as it is queued; the engine is called from the job's own thread.
+        page.WaitForAssertion(() => _ = t.Engine.Received(1).RestoreAsync(
             Arg.Is<RestoreBackupRequest>(r => r.Filename == First && r.AllowForeign),
-            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>()));
     }
 }
