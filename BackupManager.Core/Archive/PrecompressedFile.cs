@@ -8,6 +8,10 @@ namespace BackupManager.Core.Archive;
 /// </summary>
 internal static class PrecompressedFile
 {
+    /// <summary>About 1 MiB of dump a deflate chunk (as restic's pieces): an off-site copy cuts its pieces where these
+    /// chunks end (<c>PieceCutter</c>), so a changed row costs about this much of dump, deflated.</summary>
+    internal const int DumpChunkSize = 1 << 20;
+
     /// <summary>
     /// Runs <paramref name="produce"/> against a stream that deflates into <paramref name="sink"/> at
     /// <paramref name="compressionLevel"/> (0 stores), and completes the sink. On failure the sink's file is left for
@@ -21,8 +25,8 @@ internal static class PrecompressedFile
         // Four keep up with one server backend (per core zlib-ng deflates about 250 MB/s at level 1, 100 MB/s at 6);
         // more would only hold memory.
         using var deflate = compressionLevel > 0 ? new ParallelDeflateStream(sink, compressionLevel,
-            lowPriority ? 1 : Math.Clamp(Environment.ProcessorCount, 1, 4), contentDefinedCuts: true,
-                lowPriority: lowPriority) : null;
+            lowPriority ? 1 : Math.Clamp(Environment.ProcessorCount, 1, 4), DumpChunkSize,
+                contentDefinedCuts: true, lowPriority: lowPriority) : null;
         string sha256;
         uint crc;
         long size;

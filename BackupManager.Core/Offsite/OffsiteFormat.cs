@@ -57,7 +57,7 @@ public static class OffsiteFormat
 
     /// <summary>Cuts an archive into inline ranges and entry-data ranges (cut further into pieces by <see
     /// cref="NewCutter"/>) along its zip structure.</summary>
-    internal static List<(long Offset, long Length, bool IsObject)> Plan(Stream archive, string filename)
+    internal static List<PlannedRange> Plan(Stream archive, string filename)
     {
         var (endRecord, _) = ArchiveSummary.FindComment(archive);
         if (endRecord < 0) throw BackupArchiveReader.Damaged(filename, "it is not a readable zip file");
@@ -67,16 +67,16 @@ public static class OffsiteFormat
             e is InvalidDataException or EndOfStreamException) { throw BackupArchiveReader.Damaged(filename,
             e.Message); }
         if (directory.Problem is { } problem) throw BackupArchiveReader.Damaged(filename, problem);
-        var plan = new List<(long, long, bool)>();
+        var plan = new List<PlannedRange>();
         long position = 0;
         foreach (var entry in directory.Entries)
         {
             if (entry.CompressedSize < MinObjectBytes) continue;
-            if (entry.DataOffset > position) plan.Add((position, entry.DataOffset - position, false));
-            plan.Add((entry.DataOffset, entry.CompressedSize, true));
+            if (entry.DataOffset > position) plan.Add(new(position, entry.DataOffset - position, false, false));
+            plan.Add(new(entry.DataOffset, entry.CompressedSize, true, entry.Deflated));
             position = entry.DataOffset + entry.CompressedSize;
         }
-        if (archive.Length > position) plan.Add((position, archive.Length - position, false));
+        if (archive.Length > position) plan.Add(new(position, archive.Length - position, false, false));
         return plan;
     }
 

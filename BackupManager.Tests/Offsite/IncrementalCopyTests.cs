@@ -58,6 +58,50 @@ public sealed class IncrementalCopyTests
         Assert.Equal(2, (await h.Engine.ListAsync()).Count);
     }
 
+    [Fact]
+    public async Task After_one_row_of_a_large_table_changes_a_copy_sends_under_a_mebibyte_of_the_dump()
+    {
+        var (h, identityFile) = await OffsiteCopyTests.ClinicWithDestinationAsync("folder", d => d.KeepLast = 0);
+        await using var _ = h;
+        // About 35 MB of notes in random words: text that deflates about threefold, as real notes do.
+        await h.Database.ExecuteAsync("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);\n"
+            + "INSERT INTO notes SELECT g, w.body FROM generate_series(1, 60000) g, LATERAL (SELECT string_agg(("
+            + "ARRAY['caries','molar','crown','review','pain','upper','lower','left','right','filling','x-ray',"
+            + "'advice','gum','bleeding','root','canal'])[1 + floor(random() * 16)::int] || (k % 7), ' ') AS body "
+            + "FROM generate_series(1, 80 + g % 2) k) w;");
+        var destination = h.Options.Destinations["offsite"];
+        var offsite = h.Get<OffsiteService>();
+        await h.CreateBackupAsync();
+        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
+        var afterFirst = await DestinationContents.ReadAsync(destination);
+        await h.Database.ExecuteAsync("UPDATE notes SET body = body || ' reviewed' WHERE id = 30000");
+        await WallClock.NextSecondAsync();
+        var second = await h.CreateBackupAsync();
+        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
+
+        var added = DestinationContents.Added(afterFirst, await DestinationContents.ReadAsync(destination));
+        var data = added.Where(a => a.Key.StartsWith(OffsiteFormat.DataPrefix, StringComparison.Ordinal)).ToList();
+        var dump = ArchiveEntries(h.PathOf(second.Filename)).Single(e => e.Name.EndsWith(".dump",
+            StringComparison.Ordinal));
+        Assert.True(dump.CompressedSize > 8_000_000, $"the dump deflated to only {dump.CompressedSize:N0} bytes");
+        Assert.True(data.Sum(a => a.Value) < 1 << 20, $"sent {data.Sum(a => a.Value):N0} bytes of data for one row "
+            + $"of a {dump.CompressedSize:N0}-byte dump: {string.Join(", ", data.Select(a => $"{a.Value:N0}"))}");
+        // And the backup comes back whole from those pieces.
+        var original = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            await File.ReadAllBytesAsync(h.PathOf(second.Filename))));
+        File.Delete(h.PathOf(second.Filename));
+        await offsite.FetchAsync("offsite", second.Filename, TestDestinations.Identities(identityFile), "test@clinic");
+        Assert.Equal(original, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            await File.ReadAllBytesAsync(h.PathOf(second.Filename)))));
+    }
+
+    private static IReadOnlyList<ZipStructure.Entry> ArchiveEntries(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var (endRecord, _) = ArchiveSummary.FindComment(stream);
+        return ZipStructure.ReadEntries(stream, ZipStructure.Locate(stream, endRecord)).Entries;
+    }
+
     /// <summary>The names of the archive entries whose data the stored objects <paramref name="keys"/> hold.</summary>
     private static async Task<SortedSet<string>> EntriesSentAsync(DestinationOptions destination,
         IEnumerable<string> keys, string archivePath, IReadOnlyList<AgeIdentity> identities)

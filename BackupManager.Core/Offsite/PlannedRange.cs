@@ -1,0 +1,6 @@
+namespace BackupManager.Core.Offsite;
+
+/// <summary>A byte range of an archive as the off-site format stores it: inline in the index (headers, the
+/// central directory), or as objects (an entry's stored bytes, <see cref="Deflated"/> when a deflate
+/// stream).</summary>
+internal readonly record struct PlannedRange(long Offset, long Length, bool IsObject, bool Deflated);
