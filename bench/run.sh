@@ -2,7 +2,7 @@
 # The benchmark: BackupManager against the stock tools on the same data, in one run, several times each.
 # Writes the table, the machine and the date into docs/performance.md.
 #
-#   bench/run.sh [--preset small|default|large] [--runs N] [--only main|offsite|priority|pitr]
+#   bench/run.sh [--preset small|default|large|clinic] [--runs N] [--only main|offsite|priority|pitr]
 #
 # small ≈ 100 MB database + 100 MB files (a quick check), default ≈ 1 GB + 1 GB, large ≈ 5.5 GB + 6 GB (the memory check:
 # with --preset large only BackupManager's create is measured, to show its peak RSS does not grow with the data).
@@ -16,13 +16,15 @@ while (($#)); do
     --preset) preset=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) echo "usage: bench/run.sh [--preset small|default|large] [--runs N] [--only main|offsite|priority|pitr]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--preset small|default|large|clinic] [--runs N] [--only main|offsite|priority|pitr]" >&2; exit 2 ;;
   esac
 done
 case $preset in
   small) scale=0.1 files_mb=100 ;;
   default) scale=1 files_mb=1000 ;;
   large) scale=6 files_mb=6000 ;;
+  # The second data set (issue 26): about 250 MB of database, 500 MB of X-rays that do not compress and 3,000 notes.
+  clinic) scale=0.25 files_mb=600 ;;
   *) echo "unknown preset $preset" >&2; exit 2 ;;
 esac
 
@@ -44,12 +46,20 @@ files=$work/data/clinic-files
 if [[ ! -f $work/data/.complete ]]; then
   echo "Generating $files_mb MB of clinic files ..." >&2
   rm -rf "$work/data"; mkdir -p "$files"/{xrays,photos,documents,invoices}
+  if [[ $preset == clinic ]]; then
+    n=0; while ((n < 125)); do d=$files/xrays/$((2019 + n % 7)); mkdir -p "$d"; head -c 4194304 /dev/urandom >"$d/scan-$n.dcm"; n=$((n + 1)); done
+    words=(caries molar crown review pain upper lower left right filling x-ray advice gum bleeding root canal fluoride)
+    n=0; while ((n < 3000)); do d=$files/documents/$((n % 60)); mkdir -p "$d"
+      for i in $(seq 1 12); do echo "Visit $n.$i: ${words[(n + i) % 17]} ${words[(n * i) % 17]} ${words[(n + 3 * i) % 17]}, patient $((n * 7919 % 100003)) seen by Dr. ${words[i % 17]}."; done >"$d/note-$n.txt"
+      head -c $((20000 + n % 20000)) /dev/urandom | base64 -w 100 >>"$d/note-$n.txt"; n=$((n + 1)); done
+  else
   image_mb=$((files_mb * 65 / 100)) photo_mb=$((files_mb * 10 / 100)) pdf_mb=$((files_mb * 10 / 100)) doc_mb=$((files_mb * 15 / 100))
   n=0; while ((n * 4 < image_mb)); do d=$files/xrays/$((2019 + n % 7))/$(printf %02d $((1 + n % 12))); mkdir -p "$d"; head -c 4194304 /dev/urandom >"$d/patient-$n-panoramic.dcm"; n=$((n + 1)); done
   n=0; while ((n * 512 < photo_mb * 1024)); do d=$files/photos/$((n % 50)); mkdir -p "$d"; head -c 524288 /dev/urandom >"$d/intraoral-$n.jpg"; n=$((n + 1)); done
   n=0; while ((n * 200 < pdf_mb * 1024)); do d=$files/invoices/$((n % 40)); mkdir -p "$d"; head -c 204800 /dev/urandom >"$d/invoice-$n.pdf"; n=$((n + 1)); done
   template=$(for i in $(seq 1 400); do echo "Line $i: the patient reports mild sensitivity on the upper left molar; advised fluoride and review in six months."; done)
   n=0; while ((n * 45 < doc_mb * 1024)); do d=$files/documents/$((n % 100))/$((n % 7)); mkdir -p "$d"; { echo "Document $n"; echo "$template"; } >"$d/note-$n.txt"; n=$((n + 1)); done
+  fi
   touch "$work/data/.complete"
 fi
 db_bytes=$(psql -d "$db" -tAc "SELECT pg_database_size(current_database())")
@@ -95,6 +105,9 @@ create_ours() {
   [[ -n $at ]] || { echo "the create did not log its read-back phase" >&2; cat "$work/stderr.txt" >&2; exit 1; }
   printf '%s\t%s\t%s\t0\n' "$readback" "$(echo "$started + $seconds - $(date -d "$at" +%s.%N)" | bc)" "$rss_kb" >>"$results"
 }
+# What reading the data costs at all: pg_dump -Z0 and tar, both at once, into nothing (tar's own /dev/null shortcut
+# would skip reading the files, so through a pipe).
+create_limit() { measure "raw-read limit: pg_dump -Fc -Z0 and tar to /dev/null at once" "" "pg_dump -Fc -Z0 -d '$db' -f /dev/null & tar -C '$work/data' -cf - clinic-files | cat >/dev/null; wait"; }
 create_floor() { measure "pg_dump -Fc + tar | zstd -1 (stock floor)" "$stock" "pg_dump -Fc -d '$db' -f '$stock/db.dump' && tar -C '$work/data' -cf - clinic-files | zstd -1 -q -o '$stock/files.tar.zst'"; }
 create_zip() { measure "pg_dump -Fc + zip -r" "$stock/all.zip" "cd '$work/data' && pg_dump -Fc -d '$db' -f '$stock/zip-db.dump' && zip -r -q '$stock/all.zip' clinic-files '$stock/zip-db.dump'"; }
 create_restic() {
@@ -118,7 +131,7 @@ restore_stock() {
 # Each run measures the creates in a rotated order and alternates the two restores, so no tool is always the one
 # that follows the heaviest writes (the previous run's restores): on this VM a create right after gigabytes of writes
 # is measurably slower, and the guest cannot empty the host's cache.
-creates=(create_ours create_floor create_zip create_restic)
+creates=(create_ours create_floor create_zip create_restic create_limit)
 asked_runs=$runs
 [[ -n $only && $only != main ]] && runs=0
 for run in $(seq 1 "$runs"); do

@@ -15,9 +15,13 @@ namespace BackupManager.Core.Archive;
 /// and throws if a chunk failed; <see cref="Stream.Dispose()"/> without <see cref="Complete"/> abandons the output
 /// (the caller deletes it) and stops the workers. Memory is bounded: at most workers + 2 chunks exist, each holding
 /// its input and its output (about 16 MB with 2 workers).
-/// With <c>contentDefinedCuts</c> a chunk ends where its content says (<see cref="GearCutter"/>: between 3/4 of the
-/// chunk size and the chunk size), not at a fixed size: unchanged stretches of a dump then compress to the same bytes
-/// even after rows before them changed length, which is what lets off-site copies send only what changed.
+/// With <c>contentDefinedCuts</c> a chunk ends where its content says (<see cref="GearCutter"/>: at least 1/16 of the
+/// chunk size, then on average every 1/8 of it, at most the chunk size), not at a fixed size: unchanged stretches of a
+/// dump then compress to the same bytes even after rows before them changed length, which is what lets off-site
+/// copies send only what changed. The minimum is small beside the average on purpose: with a minimum of 3/4 and cuts
+/// every 1/16 after it, the cuts after a change kept skipping each other's cut points and stayed out of step for
+/// tens of megabytes of unchanged rows (measured on the benchmark's dump: 33 MB sent after 1 % of the rows of two
+/// tables changed, where restic sent 4.5 MB).
 /// </summary>
 internal sealed class ParallelDeflateStream : InlineWriteStream
 {
@@ -47,10 +51,10 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 64 << 10);
         (_destination, _level, _workerCount, _chunkSize) = (destination, level, workers, chunkSize);
-        // After the first three quarters of a chunk, a cut on average every sixteenth of it (128 KiB of 2 MiB): only
-        // about 2 % of chunks reach the full size without a cut of their own.
-        if (contentDefinedCuts) _cutter = new GearCutter(chunkSize - chunkSize / 4, chunkSize,
-            maskBits: System.Numerics.BitOperations.Log2((uint)chunkSize / 16));
+        // For 4 MiB: at least 256 KiB, then a cut on average every 512 KiB; one chunk in about 1,800 reaches the full
+        // size without a cut of its own.
+        if (contentDefinedCuts) _cutter = new GearCutter(chunkSize / 16, chunkSize,
+            maskBits: System.Numerics.BitOperations.Log2((uint)chunkSize / 8));
     }
 
     public override bool CanWrite => !_completed;

@@ -8,9 +8,10 @@ namespace BackupManager.Core.Archive;
 /// </summary>
 internal static class PrecompressedFile
 {
-    /// <summary>About 1 MiB of dump a deflate chunk (as restic's pieces): an off-site copy cuts its pieces where these
-    /// chunks end (<c>PieceCutter</c>), so a changed row costs about this much of dump, deflated.</summary>
-    internal const int DumpChunkSize = 1 << 20;
+    /// <summary>The dump's deflate chunks are at most this long and about 3/4 MiB of dump on average (as restic's
+    /// pieces): an off-site copy cuts its pieces where these chunks end (<c>PieceCutter</c>), so a changed row costs
+    /// about that much of dump, deflated.</summary>
+    internal const int DumpChunkSize = 4 << 20;
 
     /// <summary>
     /// Runs <paramref name="produce"/> against a stream that deflates into <paramref name="sink"/> at

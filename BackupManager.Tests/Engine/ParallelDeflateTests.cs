@@ -56,6 +56,31 @@ public sealed class ParallelDeflateTests
         Assert.True(sharedFixed < total * 0.1, $"fixed: {sharedFixed:N0} of {total:N0} bytes shared");
     }
 
+    [Theory]
+    [InlineData(1_000)]
+    [InlineData(3_000)]
+    [InlineData(20_000)]
+    [InlineData(70_000)]
+    [InlineData(150_000)]
+    [InlineData(400_000)]
+    public void After_a_rewritten_stretch_the_dumps_chunks_fall_back_in_step_within_a_few_megabytes(int grewBy)
+    {
+        // bytea as pg_dump writes it (hex), 24 MiB; then its first MiB rewritten and longer (rows that grew).
+        var random = new Random(26);
+        static byte[] Hex(Random random, int bytes)
+        {
+            var raw = new byte[bytes / 2];
+            random.NextBytes(raw);
+            return Encoding.ASCII.GetBytes(Convert.ToHexStringLower(raw));
+        }
+        var before = Hex(random, 24 << 20);
+        var after = Hex(random, (1 << 20) + grewBy).Concat(before[(1 << 20)..]).ToArray();
+        var chunk = PrecompressedFile.DumpChunkSize;
+        var shared = CommonSuffix(Deflate(before, contentDefined: true, chunk), Deflate(after, true, chunk));
+        var total = Deflate(before, contentDefined: true, chunk).Length;
+        Assert.True(shared > total * 0.8, $"{shared:N0} of {total:N0} bytes shared");
+    }
+
     private static byte[] Deflate(byte[] input, bool contentDefined, int chunkSize)
     {
         var output = new MemoryStream();
