@@ -113,7 +113,7 @@ internal sealed class ArchiveUpload(IDestinationStorage storage, IReadOnlyList<A
     {
         await Task.Yield(); // the caller goes on reading while this one encrypts and sends
         return (slot, await PutAsync(storage, key, new RangeStream(file, start, length), length, recipients,
-            cancellationToken).ConfigureAwait(false));
+            cancellationToken, unsynced: true).ConfigureAwait(false));
     }
 
     private async Task FinishOneAsync()
@@ -127,15 +127,18 @@ internal sealed class ArchiveUpload(IDestinationStorage storage, IReadOnlyList<A
     }
 
     /// <summary>Uploads <paramref name="plaintext"/> (age-encrypted to <paramref name="recipients"/>, or as it is when
-    /// there are none) and records the stored size and SHA-256.</summary>
+    /// there are none) and records the stored size and SHA-256. <paramref name="unsynced"/>: durable only after the
+    /// destination's next flush.</summary>
     public static async Task<StoredObject> PutAsync(IDestinationStorage storage, string key, Stream plaintext,
-        long length, IReadOnlyList<AgeRecipient> recipients, CancellationToken cancellationToken)
+        long length, IReadOnlyList<AgeRecipient> recipients, CancellationToken cancellationToken,
+        bool unsynced = false)
     {
         var encrypted = recipients.Count > 0;
         await using var body = encrypted ? AgeFormat.Encrypt(plaintext, length, recipients) : plaintext;
         var storedLength = encrypted ? body.Length : length;
         var hashing = new HashingStream(body, forRead: true);
-        await storage.PutAsync(key, hashing, storedLength, cancellationToken).ConfigureAwait(false);
+        await (unsynced ? storage.PutUnsyncedAsync(key, hashing, storedLength, cancellationToken)
+            : storage.PutAsync(key, hashing, storedLength, cancellationToken)).ConfigureAwait(false);
         return new StoredObject(key, storedLength, hashing.HashHex());
     }
 }

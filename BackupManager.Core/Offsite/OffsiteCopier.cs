@@ -112,7 +112,10 @@ internal sealed class OffsiteCopier(OffsiteContext context, OffsiteSweeper sweep
             cancellationToken).ConfigureAwait(false);
         var indexBytes = OffsiteFormat.EncodeIndex(index);
         var indexStored = await ArchiveUpload.PutAsync(storage, OffsiteFormat.IndexKey(backup.Filename),
-            new MemoryStream(indexBytes), indexBytes.Length, recipients, cancellationToken).ConfigureAwait(false);
+            new MemoryStream(indexBytes), indexBytes.Length, recipients, cancellationToken, unsynced: true)
+            .ConfigureAwait(false);
+        // The catalog says the backup is there: everything it names must be durable first.
+        await storage.FlushAsync(cancellationToken).ConfigureAwait(false);
         var catalog = new BackupCatalog
         {
             Filename = backup.Filename, Size = backup.Size, CreatedAt = backup.CreatedAt, Trigger = backup.Trigger,

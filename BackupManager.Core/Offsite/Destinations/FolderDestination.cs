@@ -4,7 +4,8 @@ namespace BackupManager.Core.Offsite.Destinations;
 
 /// <summary>
 /// A mounted folder (NAS share, USB disk). Objects are files under the root; each is written as <c>.tmp-*</c> beside
-/// its final name, flushed to disk and renamed, so a listing never shows a partial file. Files are 0600, folders 0700.
+/// its final name, flushed to disk and renamed, so a listing never shows a partial file (unsynced puts are flushed
+/// together, by one syncfs, at <see cref="FlushAsync"/>). Files are 0600, folders 0700.
 /// </summary>
 public sealed class FolderDestination(string name, string root) : IDestinationStorage
 {
@@ -26,7 +27,26 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
         return Task.FromResult(result);
     }
 
-    public async Task PutAsync(string key, Stream content, long length, CancellationToken cancellationToken)
+    private volatile bool _unsynced;
+
+    public Task PutAsync(string key, Stream content, long length, CancellationToken cancellationToken) =>
+        PutAsync(key, content, length, durable: true, cancellationToken);
+
+    public Task PutUnsyncedAsync(string key, Stream content, long length, CancellationToken cancellationToken) =>
+        PutAsync(key, content, length, durable: false, cancellationToken);
+
+    public Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!_unsynced) return Task.CompletedTask;
+        EnsureMounted();
+        // One syncfs writes back every object put since the last flush, and their renames, in one journal commit.
+        NativeFileSystem.SyncFileSystem(root);
+        _unsynced = false;
+        return Task.CompletedTask;
+    }
+
+    private async Task PutAsync(string key, Stream content, long length, bool durable,
+        CancellationToken cancellationToken)
     {
         EnsureMounted();
         var path = Resolve(key);
@@ -42,10 +62,11 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
                 if (output.Length != length) throw new DestinationException(
                     $"{name}: {key} came out {output.Length} bytes long instead of {length}.");
                 Restore.FaultInjection.PauseAt("offsite-upload");
-                output.Flush(flushToDisk: true);
+                if (durable) output.Flush(flushToDisk: true);
+                else _unsynced = true;
             }
             File.Move(temp, path, overwrite: true);
-            NativeFileSystem.FsyncDirectory(folder);
+            if (durable) NativeFileSystem.FsyncDirectory(folder);
         }
         catch (IOException e)
         {

@@ -25,6 +25,15 @@ public interface IDestinationStorage : IAsyncDisposable
     /// <see cref="DestinationException"/> saying "came out N bytes long instead of M"); a source that throws, or a
     /// cancellation, leaves the old object (or none) in place.</summary>
     Task PutAsync(string key, Stream content, long length, CancellationToken cancellationToken);
+    /// <summary>As <see cref="PutAsync"/> (whole or nothing, also after a kill), but the object need be durable only
+    /// after the next <see cref="FlushAsync"/>: a folder then pays one file-system flush for many objects instead of
+    /// two fsyncs each. For an object that nothing refers to until that flush (a copy's pieces before its
+    /// catalog).</summary>
+    Task PutUnsyncedAsync(string key, Stream content, long length, CancellationToken cancellationToken) =>
+        PutAsync(key, content, length, cancellationToken);
+    /// <summary>Makes every object stored with <see cref="PutUnsyncedAsync"/> so far durable: a power cut after it
+    /// loses none of them.</summary>
+    Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     /// <summary>The object's bytes. A missing object is a <see cref="DestinationException"/> whose message says
     /// "&lt;key&gt; is missing".</summary>
     Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);

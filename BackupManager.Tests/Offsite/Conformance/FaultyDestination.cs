@@ -18,17 +18,29 @@ public sealed class FaultyDestination(IDestinationStorage inner, FaultPlan plan)
         return await inner.ListAsync(prefix, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task PutAsync(string key, Stream content, long length, CancellationToken cancellationToken)
+    public Task PutAsync(string key, Stream content, long length, CancellationToken cancellationToken) =>
+        PutAsync(key, content, length, synced: true, cancellationToken);
+
+    public Task PutUnsyncedAsync(string key, Stream content, long length, CancellationToken cancellationToken) =>
+        PutAsync(key, content, length, synced: false, cancellationToken);
+
+    private async Task PutAsync(string key, Stream content, long length, bool synced,
+        CancellationToken cancellationToken)
     {
         var fault = await plan.StrikeAsync(DestinationCall.Put, key, Location, cancellationToken).ConfigureAwait(false);
         if (fault is { Kind: FaultKind.TruncateWrite })
         {
             var keep = Math.Min(fault.Amount, length);
-            await inner.PutAsync(key, new FaultyReadStream(content, keep, null), keep,
-                cancellationToken).ConfigureAwait(false);
-            return;
+            (content, length) = (new FaultyReadStream(content, keep, null), keep);
         }
-        await inner.PutAsync(key, content, length, cancellationToken).ConfigureAwait(false);
+        await (synced ? inner.PutAsync(key, content, length, cancellationToken)
+            : inner.PutUnsyncedAsync(key, content, length, cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await plan.StrikeAsync(DestinationCall.Flush, "", Location, cancellationToken).ConfigureAwait(false);
+        await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)

@@ -31,6 +31,7 @@ public sealed class OffsiteFaultTests
             () => c.Plan.FailOn(DestinationCall.List), // the destination cannot be reached at all
             () => c.Plan.FailOn(DestinationCall.Put, nth: 2), // an object of the archive
             () => c.Plan.FailOn(DestinationCall.Put, key: IsCatalog), // the last put: everything else is there
+            () => c.Plan.FailOn(DestinationCall.Flush), // the pieces could not be made durable: no catalog
         };
 
         foreach (var arm in faults)
