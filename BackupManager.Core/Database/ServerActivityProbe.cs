@@ -10,7 +10,9 @@ namespace BackupManager.Core.Database;
 /// while others committed or rolled back more than <c>busyTransactionsPerSecond</c> over the last
 /// <see cref="Window"/>. Its own sample transactions are subtracted; pg_dump's single transaction counts only when it
 /// ends. A backend reports its counts at most once a second (PostgreSQL 15), hence the window; counts it holds back
-/// when it goes idle arrive up to 10 s later, which can read as a short busy spell. Busy until one window has passed.
+/// when it goes idle arrive up to 10 s later, which can read as a short busy spell. It reports them only along with
+/// some table's, so transactions that read no table (a pool's <c>SELECT 1</c>) go unseen, as they should. Busy until
+/// one window has passed.
 /// Not thread-safe: one sample at a time, as <see cref="ReadThrottle"/> asks.
 /// </summary>
 public sealed class ServerActivityProbe(PostgresTarget target, double busyTransactionsPerSecond) : ILoadSignal
