@@ -84,10 +84,10 @@ public sealed class ReadThrottle : IAsyncDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
         catch (Exception e)
         {
-            Switch(ReadThrottleMode.Fixed);
             logger.LogWarning(e,
                 "A low-priority backup could not watch the database server's load ({Reason}); it reads at the fixed "
                 + "rate of {BytesPerSecond} bytes per second instead", e.Message, BytesPerSecond);
+            Switch(ReadThrottleMode.Fixed);
         }
     }
 
