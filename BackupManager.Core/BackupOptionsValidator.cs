@@ -71,7 +71,7 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
         if (!(options.LowPriorityBusyTransactionsPerSecond > 0) || double.IsInfinity(
             options.LowPriorityBusyTransactionsPerSecond))
             errors.Add($"Backup__LowPriorityBusyTransactionsPerSecond={options.LowPriorityBusyTransactionsPerSecond} "
-                + "must be a number above 0; the default is 20 (transactions per second by others).");
+                + "must be a number above 0; the default is 50 (transactions per second by others).");
         Offsite.DestinationOptionsValidator.Validate(options, errors);
         Pitr.PitrOptionsValidator.Validate(options.Pitr, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

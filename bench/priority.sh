@@ -60,7 +60,7 @@ section=$(mktemp)
     printf '| %s | %s | %s | %s %% | %.1f | %s | %s |\n' "$name" "$before" "$measured" "$(awk -v a="$measured" -v b="$before" 'BEGIN { printf "%.0f", 100 * a / b }')" "$seconds" "$(awk -v a="$seconds" -v b="$normal_s" 'BEGIN { printf "%.2f", a / b }')" "$switches"
   done <"$results"
   echo
-  echo "A low create that follows the load reads at full speed while the server is quiet and at the busy rate (\`Backup__LowPriorityBytesPerSecond\`, default ${default_mb} MiB/s) while others' transactions run (more than \`Backup__LowPriorityBusyTransactionsPerSecond\`, default 20 a second, over the last 1.5 s of \`pg_stat_database\`); it notices pgbench about a second after it starts. \`Backup__LowPriorityFollowsLoad=false\` keeps the fixed rate (last row)."
+  echo "A low create that follows the load reads at full speed while the server is quiet and at the busy rate (\`Backup__LowPriorityBytesPerSecond\`, default ${default_mb} MiB/s) while others' transactions run (more than \`Backup__LowPriorityBusyTransactionsPerSecond\`, default 50 a second, over the last 1.5 s of \`pg_stat_database\`); it notices pgbench about a second after it starts. \`Backup__LowPriorityFollowsLoad=false\` keeps the fixed rate (last row)."
   echo
 } >"$section"
 doc=docs/performance.md

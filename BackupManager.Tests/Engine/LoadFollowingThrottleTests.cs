@@ -96,6 +96,25 @@ public sealed class LoadFollowingThrottleTests(ITestOutputHelper output)
         Assert.Empty(log.Messages);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void A_busy_threshold_that_is_not_a_positive_number_stops_the_start_naming_it(double threshold)
+    {
+        var options = new Core.BackupOptions
+        {
+            Directory = "/var/backups/clinic",
+            LowPriorityBusyTransactionsPerSecond = threshold,
+        };
+        var failure = Assert.Single(new Core.BackupOptionsValidator().Validate(null, options).Failures ?? []);
+        Assert.Contains("Backup__LowPriorityBusyTransactionsPerSecond", failure);
+        options.LowPriorityBusyTransactionsPerSecond = 0.5;
+        Assert.True(new Core.BackupOptionsValidator().Validate(null, options).Succeeded);
+        Assert.True(new Core.BackupOptions().LowPriorityFollowsLoad); // the default follows the load
+    }
+
     /// <summary>Far above what other tests sharing the server do, far below what two clients in a loop do.</summary>
     internal const double BusyAbove = 200;
 
