@@ -81,7 +81,8 @@ public sealed class ReadThrottle : IAsyncDisposable
                 ? ReadThrottleMode.Busy : ReadThrottleMode.Quiet);
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
+        // Whatever a sample throws while the backup ends (a cancelled query, a closing connection) is no failure.
+        catch (Exception) when (cancellationToken.IsCancellationRequested) { }
         catch (Exception e)
         {
             logger.LogWarning(e,
