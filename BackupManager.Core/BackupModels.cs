@@ -32,8 +32,8 @@ public sealed record BackupInfo(
 
 /// <summary>
 /// How a create shares the machine: <see cref="Normal"/> uses every core (right at night); <see cref="Low"/> yields
-/// to the clinic's database — niced, idle I/O class, and its reading throttled to
-/// <c>Backup__LowPriorityBytesPerSecond</c>.
+/// to the clinic's database — niced, idle I/O class, and its reading limited to
+/// <c>Backup__LowPriorityBytesPerSecond</c> while the database server serves others (full speed while it is quiet).
 /// </summary>
 public enum BackupPriority { Normal, Low }
 

@@ -92,10 +92,26 @@ public sealed class BackupOptions
         BackupPriority.Low) ?? BackupPriority.Low;
 
     /// <summary>
-    /// How fast a low-priority create reads the dump and the files together (bytes per second). Chosen from the
-    /// benchmark's trade-off curve (docs/performance.md): the clinic's database keeps most of its throughput.
+    /// How fast a low-priority create reads the dump and the files together (bytes per second) while the database
+    /// server serves others (or always, see <see cref="LowPriorityFollowsLoad"/>). 10 MiB/s kept nearly all of the
+    /// clinic's throughput on the benchmark's curve (docs/performance.md), with room for the second or so it takes to
+    /// notice that load began.
     /// </summary>
-    public long LowPriorityBytesPerSecond { get; set; } = 20L << 20;
+    public long LowPriorityBytesPerSecond { get; set; } = 10L << 20;
+
+    /// <summary>
+    /// Whether a low-priority create reads at full speed while the database server is quiet
+    /// (Backup__LowPriorityFollowsLoad, default true); false limits it to <see cref="LowPriorityBytesPerSecond"/> the
+    /// whole time.
+    /// </summary>
+    public bool LowPriorityFollowsLoad { get; set; } = true;
+
+    /// <summary>
+    /// Above how many transactions per second by others (every database of the server together, over the last 1.5 s)
+    /// the server counts as busy (Backup__LowPriorityBusyTransactionsPerSecond). A create's own connections add up to
+    /// about 17 a second while it starts (measured), a clinic's users at work many more; pgbench -S adds thousands.
+    /// </summary>
+    public double LowPriorityBusyTransactionsPerSecond { get; set; } = 50;
 
     /// <summary>SQL the restore drill runs in the restored scratch database; each must return true (e.g. <c>SELECT
     /// count(*) &gt; 0 FROM patients</c>).</summary>

@@ -67,7 +67,11 @@ public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
                     + $"(as fast as possible).");
         if (options.LowPriorityBytesPerSecond < 1 << 20)
             errors.Add($"Backup__LowPriorityBytesPerSecond={options.LowPriorityBytesPerSecond} must be at least "
-                + $"1048576 (1 MiB/s); the default is 20971520 (20 MiB/s).");
+                + $"1048576 (1 MiB/s); the default is 10485760 (10 MiB/s).");
+        if (!(options.LowPriorityBusyTransactionsPerSecond > 0) || double.IsInfinity(
+            options.LowPriorityBusyTransactionsPerSecond))
+            errors.Add($"Backup__LowPriorityBusyTransactionsPerSecond={options.LowPriorityBusyTransactionsPerSecond} "
+                + "must be a number above 0; the default is 50 (transactions per second by others).");
         Offsite.DestinationOptionsValidator.Validate(options, errors);
         Pitr.PitrOptionsValidator.Validate(options.Pitr, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -30,4 +30,8 @@ public interface IDatabaseDumper
     /// calls it).</summary>
     Task DumpSnapshotAsync(Stream destination, string? fromDatabase, bool lowPriority, Action<string> snapshotLsn,
         CancellationToken cancellationToken) => DumpAsync(destination, fromDatabase, cancellationToken, lowPriority);
+
+    /// <summary>Watches the server the dump reads from for other work (a low-priority backup's throttle follows it);
+    /// null when this dumper cannot tell. Opening happens at the first sample, so this never fails.</summary>
+    IO.ILoadSignal? WatchServerLoad() => null;
 }

@@ -77,6 +77,9 @@ public sealed class PgDumpRunner(PostgresTarget target, BackupOptions options,
         if (result.ExitCode != 0) throw PgTools.Failure("pg_dump", result, target);
     }
 
+    public IO.ILoadSignal WatchServerLoad() =>
+        new ServerActivityProbe(target, options.LowPriorityBusyTransactionsPerSecond);
+
     /// <summary>Where coreutils keeps the library behind <c>stdbuf</c> (Debian, Ubuntu, Fedora).</summary>
     private static readonly string[] StdbufLibraries = ["/usr/libexec/coreutils/libstdbuf.so",
         "/usr/lib/coreutils/libstdbuf.so"];

@@ -75,9 +75,12 @@ internal sealed class BackupCreator(BackupOptions options, IBackupStore store, T
         var warnings = new List<string>();
         var createdAt = parked?.ParkedAt ?? time.GetUtcNow();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        // Low priority: the dump and the files share one read budget; pg_dump and our compression threads are niced.
-        var throttle = request.Priority == BackupPriority.Low
-            ? new ReadThrottle(options.LowPriorityBytesPerSecond) : null;
+        // Low priority: the dump and the files share one read budget, limited while the server serves others;
+        // pg_dump and our compression threads are niced.
+        await using var throttle = request.Priority != BackupPriority.Low ? null
+            : options.LowPriorityFollowsLoad && dumper?.WatchServerLoad() is { } signal
+                ? new ReadThrottle(options.LowPriorityBytesPerSecond, signal, logger)
+                : new ReadThrottle(options.LowPriorityBytesPerSecond);
         var temp = store.NewTempPath();
         var dumpTemp = temp + ".dump";
         using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -193,6 +196,9 @@ internal sealed class BackupCreator(BackupOptions options, IBackupStore store, T
                 "Created backup {Backup} ({Trigger}, {Contains}, {Size} bytes, {Warnings} warnings) for {User}",
                 filename, request.Trigger, string.Join("+", manifest.Contains), size, warnings.Count,
                     request.RequestedBy);
+            if (throttle is { Mode: not ReadThrottleMode.Fixed }) logger.LogInformation(
+                "Backup {Backup} read at low priority: {Switches} switches between busy and quiet, {Mode} at the end",
+                filename, throttle.Switches, throttle.Mode);
             foreach (var warning in warnings) logger.LogWarning("Backup {Backup}: {Warning}", filename, warning);
             return new BackupInfo(filename, size, createdAt, request.Trigger, manifest.Contains, request.RequestedBy,
                 false, true, warnings.Count);

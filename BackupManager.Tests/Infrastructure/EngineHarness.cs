@@ -136,6 +136,8 @@ public sealed class EngineHarness : IAsyncDisposable
         to.DrillChecks = [.. from.DrillChecks];
         to.RestoreConnection = from.RestoreConnection;
         to.LowPriorityBytesPerSecond = from.LowPriorityBytesPerSecond;
+        to.LowPriorityFollowsLoad = from.LowPriorityFollowsLoad;
+        to.LowPriorityBusyTransactionsPerSecond = from.LowPriorityBusyTransactionsPerSecond;
         to.ManualPriority = from.ManualPriority;
         to.ScheduledPriority = from.ScheduledPriority;
         to.Pitr = from.Pitr;
