@@ -1,7 +1,6 @@
 using BackupManager.Core.Locking;
 using System.Security.Cryptography;
 using System.Text;
-using BackupManager.Core.Archive;
 using BackupManager.Core.Offsite.Age;
 using BackupManager.Core.Offsite.Destinations;
 using BackupManager.Core.IO;
@@ -78,7 +77,8 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
             var rebuilt = context.Store.NewUploadPath();
             try
             {
-                await RebuildAsync(storage, name, catalog, index, identities, rebuilt, progress, cancellationToken)
+                await RebuildAsync(storage, name, catalog, index, identities, rebuilt, options.Parallel, progress,
+                    cancellationToken)
                     .ConfigureAwait(false);
             }
             catch
@@ -97,52 +97,39 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
     }
 
     /// <summary>Writes the original zip of <paramref name="catalog"/> into <paramref name="path"/> from its
-    /// objects, checking each object's SHA-256 and the whole archive's; flushed to disk before it returns.</summary>
-    private async Task RebuildAsync(IDestinationStorage storage, string name, BackupCatalog catalog,
-        ArchiveIndex index, IReadOnlyList<AgeIdentity> identities, string path, IProgress<BackupProgress>? progress,
-        CancellationToken ct)
+    /// objects, read up to <paramref name="parallel"/> at once and written in order; each object's length and SHA-256
+    /// are checked before it is written, the whole archive's at the end; flushed to disk before it returns.</summary>
+    private static async Task RebuildAsync(IDestinationStorage storage, string name, BackupCatalog catalog,
+        ArchiveIndex index, IReadOnlyList<AgeIdentity> identities, string path, int parallel,
+        IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         var filename = index.Filename;
         await using var output = new FileStream(path,
             PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1 << 20));
         using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using var ahead = new ObjectReadAhead(index.Segments, parallel,
+            (segment, token) => OpenObjectAsync(storage, segment.Object!, catalog.Encrypted, identities, filename,
+                token),
+            (segment, e) => new BackupException(BackupErrorKind.Damaged,
+                $"The object {segment.Object} at {name}, part of {filename}, is damaged ({e.Message}). Run "
+                + $"app:check-destination {name}, and restore another backup.", e), ct);
         long written = 0;
         foreach (var segment in index.Segments)
         {
             progress?.Report(new BackupProgress("fetch", $"Fetching {filename} from {name}",
                 index.Size == 0 ? null : (double)written / index.Size));
-            if (segment.Inline is { } bytes)
-            {
-                whole.AppendData(bytes);
-                await output.WriteAsync(bytes, ct).ConfigureAwait(false);
-                written += bytes.Length;
-                continue;
-            }
-            await using var content = await OpenObjectAsync(storage, segment.Object!, catalog.Encrypted,
-                identities, filename, ct).ConfigureAwait(false);
-            var hashing = new HashingStream(content, forRead: true);
-            var buffer = new byte[1 << 20];
-            long length = 0;
-            int n;
-            try
-            {
-                while ((n = await hashing.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-                {
-                    whole.AppendData(buffer, 0, n);
-                    await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                    length += n;
-                }
-            }
-            // age authenticates each chunk as it is read: rot past the header shows up here
-            catch (AgeException e) { throw new BackupException(BackupErrorKind.Damaged,
-                $"The object {segment.Object} at {name}, part of {filename}, is damaged ({e.Message}). Run "
-                + $"app:check-destination {name}, and restore another backup.", e); }
-            if (length != segment.Length || hashing.HashHex() != segment.Sha256)
+            using var fetched = await ahead.NextAsync(ct).ConfigureAwait(false);
+            if (segment.Inline is null && (fetched.Length != segment.Length || fetched.Sha256 != segment.Sha256))
                 throw new BackupException(BackupErrorKind.Damaged,
                     $"The object {segment.Object} at {name}, part of {filename}, does not hold what was "
                     + $"uploaded (size or SHA-256 differ). Run app:check-destination {name}, and restore "
                     + $"another backup.");
-            written += length;
+            foreach (var part in fetched.Parts)
+            {
+                whole.AppendData(part.Span);
+                await output.WriteAsync(part, ct).ConfigureAwait(false);
+            }
+            written += fetched.Length;
         }
         if (Convert.ToHexStringLower(whole.GetHashAndReset()) != index.Sha256)
             throw new BackupException(BackupErrorKind.Damaged,
