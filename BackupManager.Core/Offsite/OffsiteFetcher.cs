@@ -37,30 +37,43 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
     /// object's SHA-256 and the whole archive's checked), adds it to the backup folder after a full verify, and
     /// returns it. The installation then adopts the destination's naming key, so later copies reuse what is there.
     /// </summary>
-    public async Task<BackupInfo> FetchAsync(string destination, string filename, IReadOnlyList<AgeIdentity> identities,
+    public Task<BackupInfo> FetchAsync(string destination, string filename, IReadOnlyList<AgeIdentity> identities,
         string requestedBy,
         IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default,
-        BackupOperationLock.Lease? lease = null)
+        BackupOperationLock.Lease? lease = null) =>
+        FetchIntoAsync(destination, filename, identities, rebuilt => backups.AddExactCopyAsync(filename, rebuilt,
+            requestedBy, lease, cancellationToken), progress, cancellationToken);
+
+    /// <summary>
+    /// Fetches <paramref name="request"/>'s backup as <see cref="FetchAsync"/> does, then restores it straight from
+    /// the rebuilt copy (<see cref="IBackupService.RestoreExactCopyAsync"/>): the archive is read once more, by the
+    /// restore, which verifies every entry while it stages and adds the copy to the backup folder before the swap.
+    /// </summary>
+    public Task<RestoreResult> FetchAndRestoreAsync(string destination, IReadOnlyList<AgeIdentity> identities,
+        RestoreBackupRequest request, IProgress<BackupProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        FetchIntoAsync(destination, request.Filename, identities, rebuilt =>
+        {
+            Restore.FaultInjection.PauseAt(Restore.FaultInjection.Fetched);
+            progress?.Report(new BackupProgress("restore", $"Fetched {request.Filename}; restoring it, every entry "
+                + "verified as it is staged"));
+            return backups.RestoreExactCopyAsync(rebuilt, request, progress, cancellationToken);
+        }, progress, cancellationToken);
+
+    /// <summary>Rebuilds <paramref name="filename"/> into the backup folder's intake area and hands it to
+    /// <paramref name="takeIn"/>, which owns it from then on; adopts the naming key once that succeeded.</summary>
+    private async Task<T> FetchIntoAsync<T>(string destination, string filename, IReadOnlyList<AgeIdentity> identities,
+        Func<string, Task<T>> takeIn, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var (name, options) = context.Destination(destination);
         if (!BackupFileName.IsValid(filename)) throw new BackupException(BackupErrorKind.InvalidInput,
             $"'{filename}' is not a backup filename (backup-YYYY-MM-DD_HH-mm-ss.zip).");
+        string rebuilt;
+        (BackupCatalog Catalog, string Key)? namingKey;
         try
         {
             await using var storage = context.Open(name, options);
-            byte[] catalogBytes;
-            try { catalogBytes = await RemoteView.ReadAllAsync(storage, OffsiteFormat.CatalogKey(filename), 64L << 20,
-                cancellationToken).ConfigureAwait(false); }
-            catch (DestinationException e) when (e.Message.Contains("is missing", StringComparison.Ordinal))
-            {
-                throw new BackupException(BackupErrorKind.NotFound,
-                    $"{name} holds no backup named {filename}. List what it holds with app:list-backups --destination "
-                    + $"{name}.", e);
-            }
-            var catalog = OffsiteFormat.ParseCatalog(catalogBytes)
-                ?? throw new BackupException(BackupErrorKind.Damaged,
-                    $"The catalog of {filename} at {name} is damaged. Restore another backup and run "
-                    + $"app:check-destination {name}.");
+            var catalog = await ReadCatalogAsync(storage, name, filename, cancellationToken).ConfigureAwait(false);
             if (catalog.Encrypted && identities.Count == 0)
                 throw new BackupException(BackupErrorKind.InvalidInput,
                     $"{filename} at {name} is encrypted: give the age identity (the AGE-SECRET-KEY-1… file) of one "
@@ -74,26 +87,43 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
                 $"The index of {filename} at {name} describes {index.Filename}; it was not used.");
 
             // Rebuilt into the backup folder's intake area, then handed over: intake verifies and commits it.
-            var rebuilt = context.Store.NewUploadPath();
+            rebuilt = context.Store.NewUploadPath();
             try
             {
                 await RebuildAsync(storage, name, catalog, index, identities, rebuilt, options.Parallel, progress,
-                    cancellationToken)
-                    .ConfigureAwait(false);
+                    cancellationToken).ConfigureAwait(false);
             }
             catch
             {
                 File.Delete(rebuilt);
                 throw;
             }
-            var info = await backups.AddExactCopyAsync(filename, rebuilt, requestedBy, lease, cancellationToken)
-                .ConfigureAwait(false);
-
-            if (catalog.Encrypted) await AdoptNamingKeyAsync(storage, catalog, identities,
-                cancellationToken).ConfigureAwait(false);
-            return info;
+            // Read now, kept only once the copy passed: the connection is not held open through a restore.
+            namingKey = catalog.Encrypted ? await ReadNamingKeyAsync(storage, catalog, identities,
+                cancellationToken).ConfigureAwait(false) : null;
         }
         catch (DestinationException e) { throw new BackupException(BackupErrorKind.Destination, e.Message, e); }
+        var result = await takeIn(rebuilt).ConfigureAwait(false);
+        if (namingKey is { } adopted) AdoptNamingKey(adopted.Catalog, adopted.Key);
+        return result;
+    }
+
+    private static async Task<BackupCatalog> ReadCatalogAsync(IDestinationStorage storage, string name,
+        string filename, CancellationToken cancellationToken)
+    {
+        byte[] catalogBytes;
+        try { catalogBytes = await RemoteView.ReadAllAsync(storage, OffsiteFormat.CatalogKey(filename), 64L << 20,
+            cancellationToken).ConfigureAwait(false); }
+        catch (DestinationException e) when (e.Message.Contains("is missing", StringComparison.Ordinal))
+        {
+            throw new BackupException(BackupErrorKind.NotFound,
+                $"{name} holds no backup named {filename}. List what it holds with app:list-backups --destination "
+                + $"{name}.", e);
+        }
+        return OffsiteFormat.ParseCatalog(catalogBytes)
+            ?? throw new BackupException(BackupErrorKind.Damaged,
+                $"The catalog of {filename} at {name} is damaged. Restore another backup and run "
+                + $"app:check-destination {name}.");
     }
 
     /// <summary>Writes the original zip of <paramref name="catalog"/> into <paramref name="path"/> from its
@@ -157,28 +187,36 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
         }
     }
 
-    private async Task AdoptNamingKeyAsync(IDestinationStorage storage, BackupCatalog catalog,
-        IReadOnlyList<AgeIdentity> identities, CancellationToken cancellationToken)
+    /// <summary>The destination's naming key when this installation does not hold it yet and it is sound; null
+    /// otherwise (a failure to read it only costs the next copy a full upload).</summary>
+    private async Task<(BackupCatalog, string)?> ReadNamingKeyAsync(IDestinationStorage storage,
+        BackupCatalog catalog, IReadOnlyList<AgeIdentity> identities, CancellationToken cancellationToken)
     {
-        var path = context.NamingKeyPath;
-        if (File.Exists(path) && OffsiteFormat.NamingKeyId(context.NamingKey()) == catalog.NamingKeyId) return;
+        if (File.Exists(context.NamingKeyPath) && OffsiteFormat.NamingKeyId(context.NamingKey()) == catalog.NamingKeyId)
+            return null;
         try
         {
             await using var stream = await OpenObjectAsync(storage, OffsiteFormat.NamingKeyKey(catalog.NamingKeyId),
                 true, identities, catalog.Filename, cancellationToken).ConfigureAwait(false);
             var text = new StreamReader(stream).ReadToEnd().Trim();
             if (Convert.FromHexString(text) is not { Length: 32 } key
-                || OffsiteFormat.NamingKeyId(key) != catalog.NamingKeyId) return;
-            AtomicFile.WriteAllBytes(path, Encoding.ASCII.GetBytes(text));
-            context.Logger.LogInformation(
-                "Adopted the naming key of the off-site copies ({KeyId}): later copies reuse what the destinations "
-                + "hold", catalog.NamingKeyId);
+                || OffsiteFormat.NamingKeyId(key) != catalog.NamingKeyId) return null;
+            return (catalog, text);
         }
         catch (Exception e) when (e is BackupException or DestinationException or FormatException)
         {
             context.Logger.LogWarning(
                 "The naming key {KeyId} could not be adopted ({Message}); the next copy sends everything once more",
                 catalog.NamingKeyId, e.Message);
+            return null;
         }
+    }
+
+    private void AdoptNamingKey(BackupCatalog catalog, string text)
+    {
+        AtomicFile.WriteAllBytes(context.NamingKeyPath, Encoding.ASCII.GetBytes(text));
+        context.Logger.LogInformation(
+            "Adopted the naming key of the off-site copies ({KeyId}): later copies reuse what the destinations "
+            + "hold", catalog.NamingKeyId);
     }
 }
