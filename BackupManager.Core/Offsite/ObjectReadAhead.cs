@@ -40,6 +40,9 @@ internal sealed class ObjectReadAhead : IAsyncDisposable
         _producer = Task.Run(() => ProduceAsync(segments, _stop.Token));
     }
 
+    /// <summary>The bytes reserved for objects being read or waiting to be written: never more than 64 MiB.</summary>
+    internal long BytesReserved => (long)(BudgetChunks - _budget.CurrentCount) * ChunkBytes;
+
     /// <summary>The next segment in index order; the caller disposes it once written.</summary>
     public async Task<FetchedObject> NextAsync(CancellationToken cancellationToken)
     {
