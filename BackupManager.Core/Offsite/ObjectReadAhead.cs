@@ -104,7 +104,8 @@ internal sealed class ObjectReadAhead : IAsyncDisposable
                 int read = ChunkBytes;
                 while (chunks.Count < reserved && read == ChunkBytes)
                 {
-                    var chunk = _free.TryTake(out var reused) ? reused : GC.AllocateUninitializedArray<byte>(ChunkBytes);
+                    var chunk = _free.TryTake(out var reused) ? reused
+                        : GC.AllocateUninitializedArray<byte>(ChunkBytes);
                     chunks.Add(chunk);
                     read = await content.ReadAtLeastAsync(chunk, ChunkBytes, throwOnEndOfStream: false, ct)
                         .ConfigureAwait(false);

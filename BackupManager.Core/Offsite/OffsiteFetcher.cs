@@ -10,9 +10,11 @@ using Microsoft.Extensions.Logging;
 namespace BackupManager.Core.Offsite;
 
 /// <summary>
-/// Reads back from a destination: what it holds, and a backup rebuilt byte for byte from its objects and handed to
-/// intake (<see cref="IBackupService.AddExactCopyAsync"/>), which verifies and commits it. After an encrypted fetch the
-/// installation adopts the destination's naming key.
+/// Reads back from a destination: what it holds, and a backup rebuilt byte for byte from its objects (read up to
+/// <see cref="DestinationOptions.Parallel"/> at once, <see cref="ObjectReadAhead"/>) and handed to intake
+/// (<see cref="IBackupService.AddExactCopyAsync"/>), which verifies and commits it, or to a restore
+/// (<see cref="IBackupService.RestoreExactCopyAsync"/>), which verifies it while it stages and commits it before the
+/// swap. After an encrypted fetch the installation adopts the destination's naming key.
 /// </summary>
 internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService backups)
 {
@@ -86,7 +88,7 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
             if (index.Filename != filename) throw new BackupException(BackupErrorKind.Damaged,
                 $"The index of {filename} at {name} describes {index.Filename}; it was not used.");
 
-            // Rebuilt into the backup folder's intake area, then handed over: intake verifies and commits it.
+            // Rebuilt into the backup folder's intake area, then handed over: listed only once verified.
             rebuilt = context.Store.NewUploadPath();
             try
             {
