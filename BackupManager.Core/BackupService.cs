@@ -111,6 +111,27 @@ public sealed class BackupService : IBackupService
         }
     }
 
+    public async Task<RestoreResult> RestoreExactCopyAsync(string rebuiltFile, RestoreBackupRequest request,
+        IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var copy = _intake.TakeOver(rebuiltFile, request.Filename);
+        using var taken = _lock.AcquireUnless(request.Lease, "restore", request.RequestedBy);
+        var lease = taken ?? request.Lease!;
+        DateTimeOffset? createdAt;
+        try { createdAt = _intake.CheckExactCopy(copy, lease); }
+        catch (IOException e) { throw _intake.NotStored(copy, e); }
+        if (createdAt is null) return await _restorer.RestoreAsync(request, lease, progress, cancellationToken)
+            .ConfigureAwait(false);
+        if (!request.AllowForeign && _restorer.IsForeign(copy.Path, request.Filename))
+        {
+            // Refused as a restore from the folder is, and the copy kept, verified in full, as a plain fetch keeps it.
+            await _intake.TakeInAsync(copy, request.RequestedBy, lease, cancellationToken).ConfigureAwait(false);
+            throw ArchiveSigner.RefusedAsForeign(request.Filename);
+        }
+        return await _restorer.RestoreAsync(request, lease, progress, cancellationToken, copy,
+            () => _intake.CommitVerified(copy, createdAt.Value, request.RequestedBy)).ConfigureAwait(false);
+    }
+
     public async Task<IReadOnlyList<string>> RecoverAsync(CancellationToken cancellationToken = default)
     {
         var messages = _recovery.TidyFolder();

@@ -58,6 +58,16 @@ public interface IBackupService
     Task<BackupInfo> AddExactCopyAsync(string filename, string rebuiltFile,
         string requestedBy, BackupOperationLock.Lease? lease = null, CancellationToken cancellationToken = default);
     /// <summary>
+    /// Restores the exact copy in <paramref name="rebuiltFile"/> (taken over as <see cref="AddExactCopyAsync"/> takes
+    /// it) as the backup <paramref name="request"/> names, reading it once instead of twice: its structure, name and
+    /// date are checked first, every entry while the restore stages it, and only once all of them passed is it
+    /// committed to the backup folder, before anything live is swapped. A copy that fails any check is deleted and
+    /// never listed. If the same bytes are already in the folder, that backup is restored. A foreign copy (without
+    /// AllowForeign) is refused; it is then verified in full and kept, as a fetch keeps it.
+    /// </summary>
+    Task<RestoreResult> RestoreExactCopyAsync(string rebuiltFile, RestoreBackupRequest request,
+        IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default);
+    /// <summary>
     /// A restore drill: restores the newest backup (or the one named) into a scratch database and scratch folders
     /// through
     /// the restore's own code, checks the tables' row counts against the backup's record, every file's SHA-256 and the

@@ -81,6 +81,47 @@ internal sealed class BackupIntake(IBackupStore store, TimeProvider time, IReadO
             createdAt = archive.Manifest.CreatedAt;
             if (file.IsUpload) uploadSummary = CheckUpload(file.Path, archive.Manifest);
         }
+        if (AlreadyThere(file, createdAt) is { } same) return same;
+        if (uploadSummary is not null) ArchiveSummary.RewriteInFile(file.Path,
+            uploadSummary with { Trigger = BackupTrigger.Upload, RequestedBy = requestedBy });
+        var committed = changes.Commit(file.Path, createdAt);
+        if (file.IsUpload)
+            logger.LogInformation("Imported uploaded backup {Backup} for {User}", committed, requestedBy);
+        else logger.LogInformation("Added {Backup}, fetched back from an off-site copy, for {User}", committed,
+            requestedBy);
+        return store.List().Single(b => b.Filename == committed);
+    }
+
+    /// <summary>
+    /// What <see cref="TakeInAsync"/> checks of an exact copy before its commit, except reading its entries: its
+    /// structure (<see cref="BackupArchiveReader.Open"/>), its name against its signed date, a backup of that name
+    /// already there. Returns the date to commit it under, or null when the same bytes are already in the folder. For a
+    /// restore that verifies every entry while it stages and commits with <see cref="CommitVerified"/> before the swap.
+    /// </summary>
+    public DateTimeOffset? CheckExactCopy(IntakeFile file, BackupOperationLock.Lease lease)
+    {
+        lease.EnsureHeld();
+        DateTimeOffset createdAt;
+        using (var archive = BackupArchiveReader.Open(file.Path, file.Described))
+            createdAt = archive.Manifest.CreatedAt;
+        return AlreadyThere(file, createdAt) is null ? createdAt : null;
+    }
+
+    /// <summary>Commits an exact copy that <see cref="CheckExactCopy"/> passed and whose every entry a restore has just
+    /// verified.</summary>
+    public string CommitVerified(IntakeFile file, DateTimeOffset createdAt, string requestedBy)
+    {
+        var committed = changes.Commit(file.Path, createdAt);
+        logger.LogInformation("Added {Backup}, fetched back from an off-site copy and verified as it was restored, "
+            + "for {User}", committed, requestedBy);
+        return committed;
+    }
+
+    /// <summary>The backup already in the folder under <paramref name="file"/>'s name with the same bytes; null when
+    /// the name is free. Anything else is refused: a name taken, or an exact copy dated otherwise than its name.
+    /// </summary>
+    private BackupInfo? AlreadyThere(IntakeFile file, DateTimeOffset createdAt)
+    {
         var filename = file.ExactName ?? BackupFileName.For(createdAt);
         var existing = Path.Combine(store.Directory, filename);
         if (File.Exists(existing))
@@ -96,14 +137,7 @@ internal sealed class BackupIntake(IBackupStore store, TimeProvider time, IReadO
             throw new BackupException(BackupErrorKind.Damaged,
                 $"The copy of {filename} says it was made at {createdAt:u}, which does not match its name; it was "
                 + $"not added.");
-        if (uploadSummary is not null) ArchiveSummary.RewriteInFile(file.Path,
-            uploadSummary with { Trigger = BackupTrigger.Upload, RequestedBy = requestedBy });
-        var committed = changes.Commit(file.Path, createdAt);
-        if (file.IsUpload)
-            logger.LogInformation("Imported uploaded backup {Backup} for {User}", committed, requestedBy);
-        else logger.LogInformation("Added {Backup}, fetched back from an off-site copy, for {User}", committed,
-            requestedBy);
-        return store.List().Single(b => b.Filename == committed);
+        return null;
     }
 
     /// <summary>An I/O failure while <paramref name="file"/> was taken in, as a person reads it.</summary>

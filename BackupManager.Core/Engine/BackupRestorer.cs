@@ -14,17 +14,21 @@ namespace BackupManager.Core.Engine;
 internal sealed class BackupRestorer(IBackupStore store, bool canRestoreDatabase, IReadOnlyList<FileRoot> roots,
     ArchiveSigner? signer, StartupRecovery recovery, BackupFolderChanges changes, ILogger logger)
 {
+    /// <summary>Restores <paramref name="request"/>'s backup from the folder, or from <paramref name="intake"/> (an
+    /// exact copy not yet committed): <paramref name="verified"/> then runs once every entry passed, before the swap.
+    /// </summary>
     public async Task<RestoreResult> RestoreAsync(RestoreBackupRequest request, BackupOperationLock.Lease lease,
-        IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+        IProgress<BackupProgress>? progress, CancellationToken cancellationToken, IntakeFile? intake = null,
+        Action? verified = null)
     {
         lease.EnsureHeld();
-        var path = store.ResolveExisting(request.Filename);
+        var path = intake?.Path ?? store.ResolveExisting(request.Filename);
         await recovery.FinishPendingRestoreAsync(lease).ConfigureAwait(false);
         // Opening checks every byte outside the entries; each entry's bytes are checked as they stream into the
         // staging copies, and nothing live is touched until all of them passed.
         progress?.Report(new BackupProgress("restore", "Verifying the backup"));
-        using var archive = BackupArchiveReader.Open(path);
-        var foreign = signer is not null && !signer.IsOwn(ArchiveSummary.ReadFromFile(path), request.Filename);
+        using var archive = BackupArchiveReader.Open(path, request.Filename);
+        var foreign = IsForeign(path, request.Filename);
         if (foreign && !request.AllowForeign) throw ArchiveSigner.RefusedAsForeign(request.Filename);
         var plan = RestorePlanner.Plan(archive.Manifest, request, canRestoreDatabase, roots) with { Foreign = foreign };
 
@@ -33,8 +37,9 @@ internal sealed class BackupRestorer(IBackupStore store, bool canRestoreDatabase
         RestoreResult result;
         try
         {
-            result = await recovery.NewCoordinator(lease).RunAsync(archive, () => BackupArchiveReader.Open(path), plan,
-                request.RequestedBy, progress, swapStarted, cancellationToken).ConfigureAwait(false);
+            result = await recovery.NewCoordinator(lease).RunAsync(archive,
+                () => BackupArchiveReader.Open(path, request.Filename), plan, request.RequestedBy, progress,
+                swapStarted, cancellationToken, verified).ConfigureAwait(false);
         }
         catch (Exception e) when (!swapStarted.Value && e is BackupException or IOException)
         {
@@ -51,4 +56,8 @@ internal sealed class BackupRestorer(IBackupStore store, bool canRestoreDatabase
                 result.SafetyBackup);
         return result;
     }
+
+    /// <summary>Whether the archive at <paramref name="path"/> lacks this installation's signature.</summary>
+    public bool IsForeign(string path, string filename) =>
+        signer is not null && !signer.IsOwn(ArchiveSummary.ReadFromFile(path), filename);
 }

@@ -117,6 +117,16 @@ public sealed class OffsiteService
         _fetcher.FetchAsync(destination, filename, identities, requestedBy, progress, cancellationToken, lease);
 
     /// <summary>
+    /// Fetches <paramref name="request"/>'s backup as <see cref="FetchAsync"/> does and restores it, reading the
+    /// rebuilt archive once: the restore verifies every entry while it stages and adds the copy to the backup folder
+    /// only once all passed, before the swap; a copy that fails is deleted, never listed.
+    /// </summary>
+    public Task<RestoreResult> FetchAndRestoreAsync(string destination, IReadOnlyList<AgeIdentity> identities,
+        RestoreBackupRequest request, IProgress<BackupProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        _fetcher.FetchAndRestoreAsync(destination, identities, request, progress, cancellationToken);
+
+    /// <summary>
     /// Checks that every catalog's index and objects are present with the recorded sizes, and re-downloads a rotating
     /// sample (at least 1/7 of the objects and up to <paramref name="sampleBytes"/>, continuing where the last check
     /// stopped, so a week of daily checks reads everything) comparing each with the SHA-256 recorded at upload.

@@ -26,12 +26,13 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
     /// second reader of the same archive so the folders can be extracted while the database is restored.
     /// <paramref name="swapStarted"/> is set once live state may have changed (until then a failure leaves everything
     /// as it was). If the safety backup cannot be written after the swap, the restore still stands, the previous state
-    /// stays parked for the next start to archive, and the result says so in its warnings.
+    /// stays parked for the next start to archive, and the result says so in its warnings. <paramref name="verified"/>
+    /// runs once every entry has passed, before anything is swapped; if it fails, the staging copies are dropped.
     /// </summary>
     public async Task<RestoreResult> RunAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother,
         RestorePlan plan,
         string requestedBy, IProgress<BackupProgress>? progress, StrongBox<bool> swapStarted,
-            CancellationToken cancellationToken)
+            CancellationToken cancellationToken, Action? verified = null)
     {
         var journal = NewJournal(archive.Filename, plan, requestedBy, drill: false);
         journal.Save(backupDirectory);
@@ -41,6 +42,7 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
         {
             await PrepareAsync(archive, openAnother, plan, journal, restoreWarnings, progress,
                 cancellationToken).ConfigureAwait(false);
+            verified?.Invoke();
         }
         catch
         {
@@ -110,10 +112,11 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
                     progress, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
         await WhenAllOrFirstFailure(database, folders).ConfigureAwait(false);
-        // The entries this restore does not put back (db/roles.sql, a part the scope leaves out) are checked as well:
-        // nothing is swapped in from an archive with damage anywhere.
+        // The entries this restore does not put back (db/roles.sql, a part the scope leaves out, folder entries, whose
+        // stored bytes extraction never reads) are checked as well: nothing is swapped in from an archive with damage
+        // anywhere, and every entry is checked as archive.VerifyAsync checks it.
         await archive.VerifyAsync(null, cancellationToken,
-            entry => !PutsBack(plan, archive.Manifest, entry)).ConfigureAwait(false);
+            entry => entry.IsDirectory || !PutsBack(plan, archive.Manifest, entry)).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -36,7 +36,9 @@ public sealed class RestoreFromLeaseTests
         var stderr = restore.StandardError.ReadToEndAsync();
         restore.StandardInput.Close();
         await pause.ReachedAsync(restore, TimeSpan.FromSeconds(60));
-        Assert.True(File.Exists(h.PathOf(filename)), "the fetch did not finish");
+        // Rebuilt in the intake area, not listed: it joins the folder only once the restore has verified it.
+        Assert.Single(Directory.GetFiles(h.BackupDirectory, ".upload-*"));
+        Assert.False(File.Exists(h.PathOf(filename)), "listed before it was verified");
 
         var racing = await AppProcess.RunAsync(env, null, "app:create-backup");
 
@@ -45,5 +47,7 @@ public sealed class RestoreFromLeaseTests
         Assert.Equal(3, racing.ExitCode); // busy
         Assert.Contains("Another backup operation is running", racing.Stderr);
         Assert.Contains($"Restored {filename}", await stderr);
+        Assert.True(File.Exists(h.PathOf(filename)), "the verified copy was not kept");
+        Assert.Empty(Directory.GetFiles(h.BackupDirectory, ".upload-*"));
     }
 }

@@ -42,6 +42,37 @@ public sealed class IntakeTests
         AssertNoIntakeFiles(h);
     }
 
+    [Fact]
+    public async Task A_foreign_exact_copy_to_restore_is_refused_and_kept_verified_as_a_fetch_keeps_it()
+    {
+        await using var h = await EngineHarness.CreateAsync(asOwnerRole: true);
+        await h.SeedAsync();
+        var backup = await h.CreateBackupAsync();
+        var path = h.PathOf(backup.Filename);
+        // No signature of this installation: as if another one made it.
+        Core.Archive.ArchiveSummary.RewriteInFile(path,
+            Core.Archive.ArchiveSummary.ReadFromFile(path)! with { Signature = null });
+        var archive = File.ReadAllBytes(path);
+        await h.Engine.DeleteAsync(backup.Filename, "test");
+        await h.Database.ExecuteAsync("UPDATE patients SET name = 'changed' WHERE id = 1");
+        var request = new RestoreBackupRequest(backup.Filename, BackupScope.Full, "test");
+
+        var refused = await Assert.ThrowsAsync<BackupException>(() =>
+            h.Engine.RestoreExactCopyAsync(Rebuilt(h, archive), request));
+        Assert.Equal(BackupErrorKind.Refused, refused.Kind);
+        Assert.Equal("changed", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
+        Assert.True(Assert.Single(await h.Engine.ListAsync()).Foreign);
+        Assert.Equal(archive, File.ReadAllBytes(path));
+        AssertNoIntakeFiles(h);
+
+        // Confirmed: the same bytes are already in the folder, and that backup is restored.
+        var restored = await h.Engine.RestoreExactCopyAsync(Rebuilt(h, archive), request with { AllowForeign = true });
+        Assert.Equal(backup.Filename, restored.Filename);
+        Npgsql.NpgsqlConnection.ClearAllPools(); // the pooled connections went with the database swapped out
+        Assert.Equal("Patient 1", await h.Database.ScalarAsync<string>("SELECT name FROM patients WHERE id = 1"));
+        AssertNoIntakeFiles(h);
+    }
+
     private static string Rebuilt(EngineHarness h, byte[] content)
     {
         var path = h.Get<IBackupStore>().NewUploadPath();

@@ -30,27 +30,15 @@ public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService 
         var scope = ConsoleUser.Scope(line);
         // One lease from the fetch to the end of the restore: a create in between could prune the fetched archive.
         using var lease = line.Value("--from") is null ? null : operationLock.Acquire("restore", ConsoleUser.Name);
-        if (line.Value("--from") is { } destination)
-        {
-            var identities = OffsiteOutput.ReadIdentity(line.Value("--identity"));
-            var fetching = new TerminalProgress();
-            var fetched = await offsite.FetchAsync(destination, filename, identities, ConsoleUser.Name, fetching,
-                cancellationToken, lease);
-            fetching.Done();
-            Core.Restore.FaultInjection.PauseAt(Core.Restore.FaultInjection.Fetched);
-            Console.Error.WriteLine(
-                $"Fetched {fetched.Filename} from {destination} and verified "
-                + "it"
-                + (fetched.Foreign
-                    ? " (it carries no signature of this installation: if you trust it, add --allow-foreign)"
-                    : "")
-                + ".");
-        }
-        else if (line.Value("--identity") is not null) throw new UsageException(
-            "--identity goes with --from <destination>.");
-        backups.GetArchivePath(filename);
         var what = scope switch { BackupScope.DatabaseOnly => "the database", BackupScope.FilesOnly => "the files",
             _ => "the database and the files" };
+        var identities = line.Value("--from") is null ? null : OffsiteOutput.ReadIdentity(line.Value("--identity"));
+        if (identities is null)
+        {
+            if (line.Value("--identity") is not null) throw new UsageException(
+                "--identity goes with --from <destination>.");
+            backups.GetArchivePath(filename);
+        }
         if (!ConsoleUser.Confirm(
             $"This replaces {what} with the contents of {filename} (the current state is kept and archived as a "
             + $"safety backup).", filename, line.Has("--force")))
@@ -59,9 +47,11 @@ public sealed class RestoreBackupCommand(IBackupService backups, OffsiteService 
             return ExitCodes.Failure;
         }
         var progress = new TerminalProgress();
-        var result = await backups.RestoreAsync(
-            new RestoreBackupRequest(filename, scope, ConsoleUser.Name, line.Has("--allow-foreign"), lease), progress,
-            cancellationToken);
+        var request = new RestoreBackupRequest(filename, scope, ConsoleUser.Name, line.Has("--allow-foreign"), lease);
+        // --from: fetched, then restored from the rebuilt copy, which the restore verifies once while it stages.
+        var result = line.Value("--from") is { } destination
+            ? await offsite.FetchAndRestoreAsync(destination, identities!, request, progress, cancellationToken)
+            : await backups.RestoreAsync(request, progress, cancellationToken);
         progress.Done();
         RestoreOutput.Print(result);
         return ExitCodes.Success;
