@@ -85,7 +85,8 @@ public sealed class ReadThrottle : IAsyncDisposable
         catch (Exception) when (cancellationToken.IsCancellationRequested) { }
         catch (Exception e)
         {
-            logger.LogWarning(e,
+            // The reason, not the stack: the operator reads this on a console (and the backup goes on).
+            logger.LogWarning(
                 "A low-priority backup could not watch the database server's load ({Reason}); it reads at the fixed "
                 + "rate of {BytesPerSecond} bytes per second instead", e.Message, BytesPerSecond);
             Switch(ReadThrottleMode.Fixed);

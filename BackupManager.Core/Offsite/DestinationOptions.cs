@@ -44,8 +44,8 @@ public sealed class DestinationOptions
     /// <summary>Never delete anything there (write-only credentials, object-locked buckets): expiry is the
     /// destination's job.</summary>
     public bool NeverDelete { get; set; }
-    /// <summary>How many pieces upload at once: S3 and SFTP requests wait mostly on the network, a folder's writes on
-    /// its disk's flushes.</summary>
+    /// <summary>How many pieces upload, or are fetched and decrypted, at once: S3 and SFTP requests wait mostly on the
+    /// network, a folder's writes on its disk. A fetch holds at most 64 MiB of them.</summary>
     public int Parallel { get; set; } = 4;
     /// <summary>Health turns unhealthy when a backup has waited longer than this to be copied.</summary>
     public int MaxLagHours { get; set; } = 26;

@@ -25,7 +25,7 @@ internal static class DestinationOptionsValidator
             if (d.KeepLast < 0) errors.Add($"{key}__KeepLast={d.KeepLast} must be 0 or more (default 3).");
             if (d.MaxLagHours < 1) errors.Add($"{key}__MaxLagHours={d.MaxLagHours} must be at least 1 (default 26).");
             if (d.Parallel is < 1 or > 32) errors.Add(
-                $"{key}__Parallel={d.Parallel} must be from 1 to 32 (default 4): how many pieces upload at once.");
+                $"{key}__Parallel={d.Parallel} must be from 1 to 32 (default 4): how many pieces move at once.");
             switch (d.ParsedType)
             {
                 case null:

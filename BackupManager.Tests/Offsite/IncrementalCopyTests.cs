@@ -63,7 +63,7 @@ public sealed class IncrementalCopyTests
     {
         var (h, identityFile) = await OffsiteCopyTests.ClinicWithDestinationAsync("folder", d => d.KeepLast = 0);
         await using var _ = h;
-        // About 35 MB of notes in random words: text that deflates about threefold, as real notes do.
+        // About 35 MB of notes in random words: text that deflates about fivefold at level 6.
         await h.Database.ExecuteAsync("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);\n"
             + "INSERT INTO notes SELECT g, w.body FROM generate_series(1, 60000) g, LATERAL (SELECT string_agg(("
             + "ARRAY['caries','molar','crown','review','pain','upper','lower','left','right','filling','x-ray',"
@@ -83,7 +83,7 @@ public sealed class IncrementalCopyTests
         var data = added.Where(a => a.Key.StartsWith(OffsiteFormat.DataPrefix, StringComparison.Ordinal)).ToList();
         var dump = ArchiveEntries(h.PathOf(second.Filename)).Single(e => e.Name.EndsWith(".dump",
             StringComparison.Ordinal));
-        Assert.True(dump.CompressedSize > 8_000_000, $"the dump deflated to only {dump.CompressedSize:N0} bytes");
+        Assert.True(dump.CompressedSize > 5_000_000, $"the dump deflated to only {dump.CompressedSize:N0} bytes");
         Assert.True(data.Sum(a => a.Value) < 1 << 20, $"sent {data.Sum(a => a.Value):N0} bytes of data for one row "
             + $"of a {dump.CompressedSize:N0}-byte dump: {string.Join(", ", data.Select(a => $"{a.Value:N0}"))}");
         // And the backup comes back whole from those pieces.
