@@ -94,6 +94,8 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
             {
                 await RebuildAsync(storage, name, catalog, index, identities, rebuilt, options.Parallel, progress,
                     cancellationToken).ConfigureAwait(false);
+                // The read-ahead's up to 64 MiB go back to the system before a restore adds its own (peak RSS).
+                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             }
             catch
             {
