@@ -8,18 +8,21 @@ namespace BackupManager.Core.Offsite;
 /// <summary>
 /// Reads an archive's objects up to <c>parallel</c> at once (each opened, decrypted and hashed on its own task) and
 /// hands them back in index order through <see cref="NextAsync"/>. Memory is bounded by bytes: objects are held in
-/// 1 MiB chunks out of a budget of <see cref="OffsiteFormat.MaxObjectBytes"/> (64 MiB, the largest object), reserved
-/// in index order, so the object to be written next always holds its chunks and the read-ahead cannot starve it.
+/// 1 MiB chunks out of a budget of 16 MiB, or of the largest object of this index when that is larger (at most
+/// <see cref="OffsiteFormat.MaxObjectBytes"/>, 64 MiB), reserved in index order, so the object to be written next
+/// always holds its chunks and the read-ahead cannot starve it.
 /// Nothing is compared with the index here: the caller checks each object's length and SHA-256 before writing it.
 /// </summary>
 internal sealed class ObjectReadAhead : IAsyncDisposable
 {
     internal const int ChunkBytes = 1 << 20;
-    internal const int BudgetChunks = (int)(OffsiteFormat.MaxObjectBytes / ChunkBytes);
+    internal const int MinBudgetChunks = 16;
+    private const int MaxBudgetChunks = (int)(OffsiteFormat.MaxObjectBytes / ChunkBytes);
 
     private readonly Func<IndexSegment, CancellationToken, Task<Stream>> _open;
     private readonly Func<IndexSegment, AgeException, Exception> _damaged;
-    private readonly SemaphoreSlim _budget = new(BudgetChunks, BudgetChunks);
+    private readonly int _budgetChunks;
+    private readonly SemaphoreSlim _budget;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentBag<byte[]> _free = [];
     private readonly Channel<Task<FetchedObject>> _ready = Channel.CreateUnbounded<Task<FetchedObject>>(
@@ -35,13 +38,19 @@ internal sealed class ObjectReadAhead : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         (_open, _damaged) = (open, damaged);
+        // Small pieces (the dump's, the notes) need little; a restore then starts with less memory held.
+        _budgetChunks = Math.Clamp(segments.Where(s => s.Inline is null)
+            .Select(s => (int)Math.Min(MaxBudgetChunks, (s.Length + ChunkBytes - 1) / ChunkBytes))
+            .DefaultIfEmpty(0).Max(), MinBudgetChunks, MaxBudgetChunks);
+        _budget = new SemaphoreSlim(_budgetChunks, _budgetChunks);
         _slots = new SemaphoreSlim(Math.Max(1, parallel));
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _producer = Task.Run(() => ProduceAsync(segments, _stop.Token));
     }
 
-    /// <summary>The bytes reserved for objects being read or waiting to be written: never more than 64 MiB.</summary>
-    internal long BytesReserved => (long)(BudgetChunks - _budget.CurrentCount) * ChunkBytes;
+    /// <summary>The bytes reserved for objects being read or waiting to be written: never more than the
+    /// budget.</summary>
+    internal long BytesReserved => (long)(_budgetChunks - _budget.CurrentCount) * ChunkBytes;
 
     /// <summary>The next segment in index order; the caller disposes it once written.</summary>
     public async Task<FetchedObject> NextAsync(CancellationToken cancellationToken)
