@@ -128,7 +128,9 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
     private void CompressChunks()
     {
         // Our own threads: a low-priority backup's compression can be niced without touching the thread pool.
+        // A normal create's too, a little: with level 6 on 2 cores the API's p99 during a create rose to 0.7 s.
         if (_lowPriority) LowPriority.ApplyToCurrentThread();
+        else LowPriority.YieldCpuOnCurrentThread();
         foreach (var chunk in _work.GetConsumingEnumerable())
         {
             try { chunk.Compress(_level); }

@@ -9,7 +9,7 @@ namespace BackupManager.Core.IO;
 /// </summary>
 public static partial class LowPriority
 {
-    private const int PrioProcess = 0, Nice = 19;
+    private const int PrioProcess = 0, Nice = 19, YieldingNice = 5;
     private const int IoprioWhoProcess = 1, IoprioClassIdle = 3, IoprioClassShift = 13;
 
     /// <summary>Lowers the calling thread.</summary>
@@ -27,6 +27,12 @@ public static partial class LowPriority
             if (int.TryParse(Path.GetFileName(task), out var tid) && Apply(tid)) lowered++;
         return lowered;
     }
+
+    /// <summary>Lowers the calling thread's CPU priority a little (nice 5), not its I/O class: a normal create's
+    /// compression then gives way to the web app's requests on a busy machine and runs at full speed on an idle
+    /// one.</summary>
+    public static bool YieldCpuOnCurrentThread() =>
+        OperatingSystem.IsLinux() && setpriority(PrioProcess, (uint)gettid(), YieldingNice) == 0;
 
     /// <summary>The calling thread's nice value (for tests).</summary>
     public static int CurrentThreadNice()

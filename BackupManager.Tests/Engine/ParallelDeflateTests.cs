@@ -81,6 +81,29 @@ public sealed class ParallelDeflateTests
         Assert.True(shared > total * 0.8, $"{shared:N0} of {total:N0} bytes shared");
     }
 
+    [Theory]
+    [InlineData(false, 5)]
+    [InlineData(true, 19)]
+    public void Compression_threads_give_way_to_requests_a_little_or_at_low_priority_a_lot(bool low, int nice)
+    {
+        // Other tests deflate at the same time: only the workers that appear with this stream are looked at.
+        static Dictionary<string, int> Workers() => Directory.EnumerateDirectories("/proc/self/task")
+            .Where(t => File.Exists(Path.Combine(t, "comm"))
+                && File.ReadAllText(Path.Combine(t, "comm")).Trim() == "Deflate worker")
+            .ToDictionary(t => t, t => int.Parse(File.ReadAllText(Path.Combine(t, "stat")).Split(')')[1]
+                .Split(' ')[17]));
+        var before = Workers().Keys.ToHashSet();
+        var output = new MemoryStream();
+        using var deflate = new ParallelDeflateStream(output, 1, workers: 2, chunkSize: Chunk, lowPriority: low);
+        deflate.Write(MixedContent(8 * Chunk)); // full chunks start the workers
+        List<int> nices = [];
+        for (var i = 0; i < 50 && (nices.Count == 0 || nices.Any(n => n != nice)); i++, Thread.Sleep(20))
+            nices = Workers().Where(w => !before.Contains(w.Key)).Select(w => w.Value).ToList();
+        deflate.Complete();
+        Assert.NotEmpty(nices);
+        Assert.All(nices, n => Assert.Equal(nice, n));
+    }
+
     private static byte[] Deflate(byte[] input, bool contentDefined, int chunkSize)
     {
         var output = new MemoryStream();

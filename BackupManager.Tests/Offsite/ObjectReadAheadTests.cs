@@ -4,7 +4,8 @@ namespace BackupManager.Tests.Offsite;
 
 /// <summary>
 /// The fetch reads objects ahead, several at once, and hands them back in index order; the bytes it holds stay within
-/// 16 MiB (or the largest object) however slowly they are written, and an object's true length shows whatever its index entry says.
+/// 16 MiB (or the largest object) however slowly they are written, and an object's true length shows whatever its
+/// index entry says.
 /// </summary>
 public sealed class ObjectReadAheadTests
 {
