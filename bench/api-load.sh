@@ -34,32 +34,12 @@ db=clinic_api owner=clinic_owner
 # The database belongs to a non-superuser owner, which BackupManager logs in as (as deployed).
 clinic_database "$db" "$owner" "$root/.data/pg-api/owner-password" "$scale"
 files=$work/data
-if [[ ! -f $work/data.complete ]]; then
-  echo "Generating $files_mb MB of files ..." >&2
-  rm -rf "$files"; mkdir -p "$files"/{xrays,documents}
-  n=0; while ((n * 4 < files_mb * 8 / 10)); do
-    head -c 4194304 /dev/urandom >"$files/xrays/scan-$n.dcm"; n=$((n + 1))
-  done
-  line="The patient reports mild sensitivity on the upper left molar; advised fluoride and review in six months."
-  n=0; while ((n * 45 < files_mb * 1024 * 2 / 10)); do
-    d=$files/documents/$((n % 50)); mkdir -p "$d"
-    for i in $(seq 1 400); do echo "$n/$i: $line"; done >"$d/note-$n.txt"; n=$((n + 1))
-  done
-  touch "$work/data.complete"
-fi
+scan_and_note_files "$files" "$files_mb"
 
-publish_to() { dotnet publish "$1/BackupManager.Web" -c Release -r linux-x64 --self-contained false -o "$2" \
-  -nologo -v q -clp:ErrorsOnly >/dev/null; }
 echo "Publishing the current tree${baseline:+ and $baseline} and the load driver ..." >&2
 builds=(current)
-publish_to "$root" "$work/app-current"
-if [[ -n $baseline ]]; then
-  builds=(baseline current)
-  git worktree remove --force "$work/src-baseline" 2>/dev/null || true
-  git worktree add --detach "$work/src-baseline" "$baseline" >/dev/null 2>&1
-  publish_to "$work/src-baseline" "$work/app-baseline"
-  git worktree remove --force "$work/src-baseline"
-fi
+publish_builds "$root" "$work" "$baseline"
+[[ -z $baseline ]] || builds=(baseline current)
 dotnet build bench/ApiLoad -c Release -o "$work/driver" -nologo -v q -clp:ErrorsOnly >/dev/null
 
 export ConnectionStrings__Default="Host=127.0.0.1;Port=$PG_PORT;Database=$db;Username=$owner;Password=$OWNER_PASSWORD"

@@ -38,3 +38,33 @@ SQL
   PGUSER=$role PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -q -v scale="$scale" -f bench/dataset.sql
   PGUSER=$role PGPASSWORD=$OWNER_PASSWORD psql -d "$db" -qc "CREATE TABLE bench_complete ()"
 }
+
+# scan_and_note_files DIR MB: once (DIR.complete marks it), MB of files in DIR: 80 % incompressible X-rays of 4 MiB,
+# 20 % small text notes in 50 folders.
+scan_and_note_files() {
+  local files=$1 mb=$2 n d i
+  [[ -f $files.complete ]] && return 0
+  echo "Generating $mb MB of files ..." >&2
+  rm -rf "$files"; mkdir -p "$files"/{xrays,documents}
+  n=0; while ((n * 4 < mb * 8 / 10)); do head -c 4194304 /dev/urandom >"$files/xrays/scan-$n.dcm"; n=$((n + 1)); done
+  local line="The patient reports mild sensitivity on the upper left molar; advised fluoride and review in six months."
+  n=0; while ((n * 45 < mb * 1024 * 2 / 10)); do
+    d=$files/documents/$((n % 50)); mkdir -p "$d"
+    for i in $(seq 1 400); do echo "$n/$i: $line"; done >"$d/note-$n.txt"; n=$((n + 1))
+  done
+  touch "$files.complete"
+}
+
+# publish_builds ROOT WORK [BASELINE]: the tree at ROOT published (Release) into WORK/app-current and, with BASELINE,
+# that commit into WORK/app-baseline (through a temporary worktree).
+publish_builds() {
+  local root=$1 work=$2 baseline=${3:-}
+  publish_to "$root" "$work/app-current"
+  [[ -n $baseline ]] || return 0
+  git worktree remove --force "$work/src-baseline" 2>/dev/null || true
+  git worktree add --detach "$work/src-baseline" "$baseline" >/dev/null 2>&1
+  publish_to "$work/src-baseline" "$work/app-baseline"
+  git worktree remove --force "$work/src-baseline"
+}
+publish_to() { dotnet publish "$1/BackupManager.Web" -c Release -r linux-x64 --self-contained false -o "$2" \
+  -nologo -v q -clp:ErrorsOnly >/dev/null; }

@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+source bench/lib.sh
 
 runs=3 baseline=
 while (($#)); do
@@ -34,19 +35,10 @@ if [[ ! -f $work/data.complete ]]; then
   touch "$work/data.complete"
 fi
 
-publish_to() { dotnet publish "$1/BackupManager.Web" -c Release -r linux-x64 --self-contained false -o "$2" \
-  -nologo -v q -clp:ErrorsOnly >/dev/null; }
-echo "Publishing the current tree ..." >&2
-publish_to "$root" "$work/app-current"
+echo "Publishing the current tree${baseline:+ and $baseline} ..." >&2
 builds=(current)
-if [[ -n $baseline ]]; then
-  echo "Publishing $baseline ..." >&2
-  git worktree remove --force "$work/src-baseline" 2>/dev/null || true
-  git worktree add --detach "$work/src-baseline" "$baseline" >/dev/null 2>&1
-  publish_to "$work/src-baseline" "$work/app-baseline"
-  git worktree remove --force "$work/src-baseline"
-  builds=(baseline current)
-fi
+publish_builds "$root" "$work" "$baseline"
+[[ -z $baseline ]] || builds=(baseline current)
 
 export ConnectionStrings__Default="Host=127.0.0.1;Port=$PG_PORT;Database=clinic_verify;Username=postgres;Password=$PG_PASSWORD"
 export Backup__Directory=$work/backups Backup__Paths__0=$files Backup__SchedulesEnabled=false
