@@ -79,6 +79,17 @@ public sealed class DestinationOptionsTests
     }
 
     [Fact]
+    public void Pieces_at_once_must_be_from_1_to_32()
+    {
+        DestinationOptions Usb(int parallel) => new() { Type = "folder", Path = "/mnt/usb", Parallel = parallel };
+        var errors = Errors(o => { o.Destinations["none"] = Usb(0); o.Destinations["many"] = Usb(33); });
+        Assert.Equal(["Backup__Destinations__many__Parallel=33 must be from 1 to 32",
+            "Backup__Destinations__none__Parallel=0 must be from 1 to 32"],
+            errors.Select(e => e[..e.IndexOf(" (", StringComparison.Ordinal)]).Order(StringComparer.Ordinal));
+        Assert.Empty(Errors(o => { o.Destinations["one"] = Usb(1); o.Destinations["most"] = Usb(32); }));
+    }
+
+    [Fact]
     public void Bad_types_paths_fingerprints_and_retention_are_each_named()
     {
         var errors = Errors(o =>

@@ -39,9 +39,15 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
     {
         if (!_unsynced) return Task.CompletedTask;
         EnsureMounted();
-        // One syncfs writes back every object put since the last flush, and their renames, in one journal commit.
-        NativeFileSystem.SyncFileSystem(root);
+        // Cleared first: a put that ends while syncfs runs sets it again and is flushed next time, not forgotten.
         _unsynced = false;
+        // One syncfs writes back every object put since the last flush, and their renames, in one journal commit.
+        try { NativeFileSystem.SyncFileSystem(root); }
+        catch
+        {
+            _unsynced = true;
+            throw;
+        }
         return Task.CompletedTask;
     }
 
