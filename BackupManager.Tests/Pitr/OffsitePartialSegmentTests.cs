@@ -22,26 +22,37 @@ public sealed class OffsitePartialSegmentTests
         });
         var based = await pitr.BaseBackupAsync();
         await pitr.Harness.Database.ExecuteAsync("CREATE TABLE early (id int); INSERT INTO early VALUES (1)");
-        await PitrScenario.WaitForAsync(() => Task.FromResult(Directory.EnumerateFiles(pitr.Layout.Wal, "*.partial")
-            .Any()), "the receiver to write a partial segment");
         var copier = pitr.Harness.Get<PitrOffsiteCopier>();
-        var first = Assert.Single(await copier.CopyAsync(now: true, CancellationToken.None));
-        Assert.True(first.Succeeded, first.Error);
-        var partial = Assert.Single(first.Sent, s => s.EndsWith(".partial", StringComparison.Ordinal));
+        // Another test's pg_switch_wal on the shared cluster may complete the segment before the copy: write again.
+        string? partial = null;
+        await PitrScenario.WaitForAsync(async () =>
+        {
+            if (!Directory.EnumerateFiles(pitr.Layout.Wal, "*.partial").Any()) return false;
+            var first = Assert.Single(await copier.CopyAsync(now: true, CancellationToken.None));
+            Assert.True(first.Succeeded, first.Error);
+            partial = first.Sent.FirstOrDefault(s => s.EndsWith(".partial", StringComparison.Ordinal));
+            if (partial is null) await pitr.Harness.Database.ExecuteAsync("INSERT INTO early VALUES (2)");
+            return partial is not null;
+        }, "the receiver to write a partial segment and the copier to send it");
         string Remote(string file) => Path.Combine(destination.Path!, "pitr", "wal", file + ".age");
-        Assert.True(File.Exists(Remote(partial)));
+        var sentPartial = partial!;
+        Assert.True(File.Exists(Remote(sentPartial)));
         AssertStockToolsUnpack(destination, based.Name, identityFile, keys);
-        var sentAt = File.GetLastWriteTimeUtc(Remote(partial)); // the copier's timer starts after this write
+        var sentAt = File.GetLastWriteTimeUtc(Remote(sentPartial)); // the copier's timer starts after this write
 
         // Another test's pg_switch_wal on the shared cluster may complete it meanwhile: any partial segment counts.
         await pitr.Harness.Database.ExecuteAsync("CREATE TABLE late (id int); INSERT INTO late VALUES (1)");
         string? resent = null;
-        await PitrScenario.WaitForAsync(async () => (resent = (await copier.CopyAsync(now: false,
-            CancellationToken.None)).Single().Sent.FirstOrDefault(s => s.EndsWith(".partial",
-            StringComparison.Ordinal))) is not null, "the changed partial segment to be sent again");
+        await PitrScenario.WaitForAsync(async () =>
+        {
+            resent = (await copier.CopyAsync(now: false, CancellationToken.None)).Single().Sent
+                .FirstOrDefault(s => s.EndsWith(".partial", StringComparison.Ordinal));
+            if (resent is null) await pitr.Harness.Database.ExecuteAsync("INSERT INTO late VALUES (2)");
+            return resent is not null;
+        }, "the changed partial segment to be sent again");
         Assert.True(DateTime.UtcNow - sentAt >= TimeSpan.FromSeconds(4.5),
             "sent again before Backup__Pitr__OffsitePartialSeconds passed");
-        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(Remote(partial))!, "*.partial.age"));
+        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(Remote(sentPartial))!, "*.partial.age"));
 
         await pitr.SwitchSegmentsAsync(2);
         var completed = Assert.Single(await copier.CopyAsync(now: true, CancellationToken.None));
