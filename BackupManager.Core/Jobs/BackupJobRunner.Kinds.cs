@@ -34,10 +34,11 @@ public sealed partial class BackupJobRunner
     }
 
     /// <summary>
-    /// Starts fetching <paramref name="filename"/> back from <paramref name="destination"/>, then restoring it, under
-    /// one lease of the operation lock (a create in between could prune the fetched archive). The job owns
-    /// <paramref name="identities"/> and disposes them once the fetch is over (or at once, when it does not start);
-    /// they are never stored or logged.
+    /// Starts fetching <paramref name="filename"/> back from <paramref name="destination"/> and restoring it, under
+    /// one lease of the operation lock (a create in between could prune the fetched archive), as
+    /// <c>restore-backup --from</c> does: the rebuilt copy is verified while the restore stages it and joins the backup
+    /// folder before the swap. The job owns <paramref name="identities"/> and disposes them once it is over (or at
+    /// once, when it does not start); they are never stored or logged.
     /// </summary>
     public BackupJob StartFetchRestore(string destination, string filename, IReadOnlyList<AgeIdentity> identities,
         BackupScope scope, Actor actor, bool allowForeign = false)
@@ -48,12 +49,8 @@ public sealed partial class BackupJobRunner
             if (!Storage.BackupFileName.IsValid(filename)) throw new BackupException(BackupErrorKind.InvalidInput,
                 $"'{filename}' is not a backup filename (backup-YYYY-MM-DD_HH-mm-ss.zip).");
             var job = NewJob(BackupJobKind.FetchRestore, scope, actor) with { Filename = filename, Destination = name };
-            return Start(job, "restore", "restore", actor, async (running, lease, progress, token) =>
-            {
-                await FetchAsync(name, filename, identities, actor, lease, progress, token).ConfigureAwait(false);
-                return await RestoreAsync(running, allowForeign, actor, lease, progress, token)
-                    .ConfigureAwait(false);
-            });
+            return Start(job, "restore", "restore", actor, (running, lease, progress, token) =>
+                FetchAndRestoreAsync(running, identities, allowForeign, actor, lease, progress, token));
         }
         catch
         {
@@ -85,20 +82,28 @@ public sealed partial class BackupJobRunner
             : $"The drill of {result.Filename} failed: {string.Join(" ", result.Failures)}" };
     }
 
-    /// <summary>The fetch half of a fetch-then-restore, audited on its own as before
-    /// (<c>fetch-from:destination</c>).</summary>
-    private async Task FetchAsync(string destination, string filename, IReadOnlyList<AgeIdentity> identities,
-        Actor actor, BackupOperationLock.Lease? lease, IProgress<BackupProgress> progress, CancellationToken token)
+    /// <summary>Fetches and restores in one pass; the fetch is audited on its own as before
+    /// (<c>fetch-from:destination</c>), succeeded once the archive is rebuilt, refused or failed when it was not.
+    /// </summary>
+    private async Task<BackupJob> FetchAndRestoreAsync(BackupJob job, IReadOnlyList<AgeIdentity> identities,
+        bool allowForeign, Actor actor, BackupOperationLock.Lease? lease, IProgress<BackupProgress> progress,
+        CancellationToken token)
     {
+        var (destination, filename) = (job.Destination!, job.Filename!);
         var action = $"fetch-from:{destination}";
         progress.Report(new BackupProgress("fetch", $"Fetching {filename} from {destination}"));
+        var fetched = false;
         try
         {
-            await offsite.FetchAsync(destination, filename, identities, actor.Name, progress, token, lease)
-                .ConfigureAwait(false);
-            audit.Record(actor.Name, actor.Address, action, filename, AuditOutcome.Succeeded);
+            var result = await offsite.FetchAndRestoreAsync(destination, identities, new RestoreBackupRequest(filename,
+                job.Scope, actor.Name, allowForeign, lease), progress, token, () =>
+            {
+                fetched = true;
+                audit.Record(actor.Name, actor.Address, action, filename, AuditOutcome.Succeeded);
+            }).ConfigureAwait(false);
+            return Restored(job, result);
         }
-        catch (BackupException e)
+        catch (BackupException e) when (!fetched)
         {
             audit.Record(actor.Name, actor.Address, action, filename,
                 e.Kind is BackupErrorKind.InvalidInput or BackupErrorKind.NotFound

@@ -117,9 +117,12 @@ public sealed partial class BackupJobRunner(IBackupService engine, OffsiteServic
     {
         var result = await engine.RestoreAsync(new RestoreBackupRequest(job.Filename!, job.Scope, actor.Name,
             allowForeign, lease), progress, token).ConfigureAwait(false);
-        return job with { Filename = result.Filename, SafetyBackup = result.SafetyBackup,
-            Warning = result.Warnings.Count == 0 ? null : string.Join(" ", result.Warnings) };
+        return Restored(job, result);
     }
+
+    private static BackupJob Restored(BackupJob job, RestoreResult result) =>
+        job with { Filename = result.Filename, SafetyBackup = result.SafetyBackup,
+            Warning = result.Warnings.Count == 0 ? null : string.Join(" ", result.Warnings) };
 
     /// <summary>Starts <paramref name="job"/>: under the operation lock named <paramref name="lockName"/> (taken
     /// here, before it returns, and handed to the job), or without it when null; audited as

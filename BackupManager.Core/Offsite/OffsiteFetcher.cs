@@ -53,10 +53,11 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
     /// </summary>
     public Task<RestoreResult> FetchAndRestoreAsync(string destination, IReadOnlyList<AgeIdentity> identities,
         RestoreBackupRequest request, IProgress<BackupProgress>? progress = null,
-        CancellationToken cancellationToken = default) =>
+        CancellationToken cancellationToken = default, Action? fetched = null) =>
         FetchIntoAsync(destination, request.Filename, identities, rebuilt =>
         {
             Restore.FaultInjection.PauseAt(Restore.FaultInjection.Fetched);
+            fetched?.Invoke();
             progress?.Report(new BackupProgress("restore", $"Fetched {request.Filename}; restoring it, every entry "
                 + "verified as it is staged"));
             return backups.RestoreExactCopyAsync(rebuilt, request, progress, cancellationToken);

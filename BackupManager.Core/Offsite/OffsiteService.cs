@@ -119,12 +119,13 @@ public sealed class OffsiteService
     /// <summary>
     /// Fetches <paramref name="request"/>'s backup as <see cref="FetchAsync"/> does and restores it, reading the
     /// rebuilt archive once: the restore verifies every entry while it stages and adds the copy to the backup folder
-    /// only once all passed, before the swap; a copy that fails is deleted, never listed.
+    /// only once all passed, before the swap; a copy that fails is deleted, never listed. <paramref name="fetched"/>
+    /// runs once the archive is rebuilt and decrypted, before the restore starts (a job audits the fetch there).
     /// </summary>
     public Task<RestoreResult> FetchAndRestoreAsync(string destination, IReadOnlyList<AgeIdentity> identities,
         RestoreBackupRequest request, IProgress<BackupProgress>? progress = null,
-        CancellationToken cancellationToken = default) =>
-        _fetcher.FetchAndRestoreAsync(destination, identities, request, progress, cancellationToken);
+        CancellationToken cancellationToken = default, Action? fetched = null) =>
+        _fetcher.FetchAndRestoreAsync(destination, identities, request, progress, cancellationToken, fetched);
 
     /// <summary>
     /// Checks that every catalog's index and objects are present with the recorded sizes, and re-downloads a rotating

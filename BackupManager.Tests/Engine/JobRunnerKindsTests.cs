@@ -97,6 +97,8 @@ public sealed class JobRunnerKindsTests
         File.Delete(h.PathOf(backup.Filename));
         Directory.Delete(h.Xrays, recursive: true);
 
+        var steps = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var watching = jobs.Subscribe(j => { if (j.Progress is { } p) steps.Enqueue(p.Phase); });
         var job = jobs.StartFetchRestore("NAS", backup.Filename, TestDestinations.Identities(identityFile),
             BackupScope.Full, Admin);
         Assert.Equal((BackupJobKind.FetchRestore, "nas"), (job.Kind, job.Destination));
@@ -106,6 +108,8 @@ public sealed class JobRunnerKindsTests
         Assert.Equal(original, File.ReadAllBytes(h.PathOf(backup.Filename)));
         Assert.True(Directory.Exists(h.Xrays)); // the files came back from the fetched archive
         Assert.NotNull(done.SafetyBackup);
+        // The one-pass path of restore-backup --from: restored from the rebuilt copy, not fetched, verified, restored.
+        Assert.Contains(steps, m => m.Contains("restoring it, every entry verified as it is staged"));
         var entries = h.Get<AuditLog>().Read();
         Assert.Contains(entries, e => e is { Action: "fetch-from:nas", Outcome: AuditOutcome.Succeeded });
         Assert.Contains(entries, e => e.Action == "restore" && e.Target == backup.Filename
