@@ -267,19 +267,27 @@ public sealed class BackupsPageTests
         page.WaitForAssertion(() => page.Find("[data-testid=create-full]"));
 
         page.Find("[data-testid=create-full]").Click();
-        page.WaitForAssertion(() => t.Engine.Received(1).CreateAsync(
+        // The job calls the engine on a pool thread, perhaps after the page's last render: poll, not render-driven.
+        Assert.True(await Created(t, BackupScope.Full), "the page's create did not reach the engine");
+        _ = t.Engine.Received(1).CreateAsync(
             Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.Full && r.Priority == BackupPriority.Low),
-            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>()));
+            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
         var fast = page.FindComponent<MudBlazor.MudSwitch<bool>>();
         await fast.InvokeAsync(() => fast.Instance.ValueChanged.InvokeAsync(true));
         page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=create-db]").HasAttribute("disabled")));
         page.Find("[data-testid=create-db]").Click();
 
-        page.WaitForAssertion(() => t.Engine.Received(1).CreateAsync(
+        Assert.True(await Created(t, BackupScope.DatabaseOnly), "the page's second create did not reach the engine");
+        _ = t.Engine.Received(1).CreateAsync(
             Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.DatabaseOnly
             && r.Priority == BackupPriority.Normal), Arg.Any<IProgress<BackupProgress>?>(),
-            Arg.Any<CancellationToken>()));
+            Arg.Any<CancellationToken>());
         Assert.Equal(2, t.Engine.ReceivedCalls()
             .Count(c => c.GetMethodInfo().Name == nameof(IBackupService.CreateAsync)));
     }
+
+    private static Task<bool> Created(PageTestContext t, BackupScope scope) =>
+        Cluster.ClusterTestDatabase.EventuallyAsync(() => t.Engine.ReceivedCalls().Any(c =>
+            c.GetMethodInfo().Name == nameof(IBackupService.CreateAsync)
+            && c.GetArguments()[0] is CreateBackupRequest r && r.Scope == scope), TimeSpan.FromSeconds(20));
 }

@@ -58,12 +58,9 @@ public sealed class JobKindsPageTests
         await PutUnencryptedCopyAsync(nas, Fetched);
         var indexReads = new TaskCompletionSource();
         t.OpenStorage = (name, o) => new GatedDestination(new FolderDestination(name, o.Path!), null, indexReads.Task);
-        t.Engine.AddExactCopyAsync(Fetched, Arg.Any<string>(), "admin@clinic.test",
-            Arg.Any<Core.Locking.BackupOperationLock.Lease?>(), Arg.Any<CancellationToken>())
-            .Returns(PageTestContext.Backup(Fetched));
-        t.Engine.RestoreAsync(Arg.Any<RestoreBackupRequest>(), Arg.Any<IProgress<BackupProgress>?>(),
-            Arg.Any<CancellationToken>()).Returns(new RestoreResult(Fetched, "backup-2026-11-22-01-00-00.zip", true,
-                [], []));
+        t.Engine.RestoreExactCopyAsync(Arg.Any<string>(), Arg.Any<RestoreBackupRequest>(),
+            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>()).Returns(new RestoreResult(Fetched,
+                "backup-2026-11-22-01-00-00.zip", true, [], []));
         var (dialogs, _, page) = t.Render<BackupsPage>();
 
         page.WaitForElement("[data-testid=restore-from]").Click();
@@ -88,7 +85,11 @@ public sealed class JobKindsPageTests
 
         indexReads.SetResult();
         snackbars.WaitForAssertion(() => Assert.Contains($"restored from {Fetched}", snackbars.Markup));
-        await t.Engine.Received(1).RestoreAsync(Arg.Is<RestoreBackupRequest>(r => r.Filename == Fetched),
+        // Restored straight from the rebuilt copy, as restore-backup --from does (no separate fetch and restore).
+        await t.Engine.Received(1).RestoreExactCopyAsync(Arg.Any<string>(),
+            Arg.Is<RestoreBackupRequest>(r => r.Filename == Fetched && r.RequestedBy == "admin@clinic.test"),
+            Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+        await t.Engine.DidNotReceive().RestoreAsync(Arg.Any<RestoreBackupRequest>(),
             Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
     }
 

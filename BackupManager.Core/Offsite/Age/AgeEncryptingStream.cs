@@ -34,25 +34,36 @@ internal sealed class AgeEncryptingStream : AgeStream
     public override long Position { get => _position; set => throw new NotSupportedException(); }
 
 
+    /// <summary>Fills as much of <paramref name="buffer"/> as it can, chunk after chunk, so a writer gets large writes
+    /// without a buffer of its own.</summary>
     public override int Read(Span<byte> buffer)
     {
-        if (_outPosition == _outLength && !NextChunk(() => _source.ReadAtLeast(_plain, ChunkLength(),
-            throwOnEndOfStream: false))) return 0;
-        return Take(buffer);
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            if (_outPosition == _outLength && !NextChunk(() => _source.ReadAtLeast(_plain, ChunkLength(),
+                throwOnEndOfStream: false))) break;
+            total += Take(buffer[total..]);
+        }
+        return total;
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_outPosition == _outLength)
+        var total = 0;
+        while (total < buffer.Length)
         {
-            if (_counter >= _chunks) return 0;
-            var read = await _source.ReadAtLeastAsync(_plain.AsMemory(0, ChunkLength()), ChunkLength(),
-                throwOnEndOfStream: false, cancellationToken);
-            NextChunk(() => read);
+            if (_outPosition == _outLength)
+            {
+                if (_counter >= _chunks) break;
+                var read = await _source.ReadAtLeastAsync(_plain.AsMemory(0, ChunkLength()), ChunkLength(),
+                    throwOnEndOfStream: false, cancellationToken);
+                NextChunk(() => read);
+            }
+            total += Take(buffer.Span[total..]);
         }
-        return Take(buffer.Span);
+        return total;
     }
-
 
     private int ChunkLength() => (int)Math.Min(AgeFormat.ChunkSize, _plaintextLength - _counter * AgeFormat.ChunkSize);
 

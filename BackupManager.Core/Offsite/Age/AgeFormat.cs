@@ -47,19 +47,25 @@ public static class AgeFormat
         if (recipients.Count == 0) throw new ArgumentException("age needs at least one recipient", nameof(recipients));
         var fileKey = RandomNumberGenerator.GetBytes(16);
         var text = new StringBuilder(VersionLine).Append('\n');
+        Span<byte> shared = stackalloc byte[32], wrapKey = stackalloc byte[32];
         foreach (var recipient in recipients)
         {
-            using var ephemeral = Key.Create(KeyAgreementAlgorithm.X25519);
-            var share = ephemeral.PublicKey.Export(KeyBlobFormat.RawPublicKey);
-            var theirs = PublicKey.Import(KeyAgreementAlgorithm.X25519, recipient.PublicKey,
-                KeyBlobFormat.RawPublicKey);
-            using var shared = KeyAgreementAlgorithm.X25519.Agree(ephemeral, theirs)
-                ?? throw new CryptographicException("the recipient's key is not a usable X25519 key");
-            var wrapKey = KeyDerivationAlgorithm.HkdfSha256.DeriveBytes(shared, [.. share, .. recipient.PublicKey],
-                X25519Info, 32);
+            var share = new byte[32];
             var body = new byte[32];
-            using (var aead = new ChaCha20Poly1305(wrapKey)) aead.Encrypt(new byte[12], fileKey, body.AsSpan(0, 16),
-                body.AsSpan(16));
+            try
+            {
+                if (!X25519.Ephemeral(recipient.PublicKey, share, shared))
+                    throw new CryptographicException("the recipient's key is not a usable X25519 key");
+                HKDF.DeriveKey(HashAlgorithmName.SHA256, shared, wrapKey, [.. share, .. recipient.PublicKey],
+                    X25519Info);
+                using var aead = new ChaCha20Poly1305(wrapKey);
+                aead.Encrypt(new byte[12], fileKey, body.AsSpan(0, 16), body.AsSpan(16));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(shared);
+                CryptographicOperations.ZeroMemory(wrapKey);
+            }
             text.Append("-> X25519 ").Append(Base64(share)).Append('\n');
             AppendBody(text, body);
         }
@@ -191,19 +197,19 @@ public static class AgeFormat
 
     private static byte[]? Unwrap(AgeIdentity identity, byte[] share, byte[] body)
     {
-        PublicKey theirs;
-        try { theirs = PublicKey.Import(KeyAgreementAlgorithm.X25519, share, KeyBlobFormat.RawPublicKey); }
+        try { PublicKey.Import(KeyAgreementAlgorithm.X25519, share, KeyBlobFormat.RawPublicKey); }
         catch (FormatException) { throw new AgeException(AgeFailure.Header,
             "an X25519 share is not a valid public key"); }
-        SharedSecret? shared;
-        try { shared = KeyAgreementAlgorithm.X25519.Agree(identity.Key, theirs); }
-        catch (CryptographicException) { shared = null; }
-        // An all-zero shared secret (a low-order share) is refused by libsodium: the spec makes it a header failure.
-        if (shared is null) throw new AgeException(AgeFailure.Header, "an X25519 share is a low-order point");
-        using (shared)
+        Span<byte> secret = stackalloc byte[32], shared = stackalloc byte[32], wrapKey = stackalloc byte[32];
+        try
         {
-            var ours = identity.Recipient.PublicKey;
-            var wrapKey = KeyDerivationAlgorithm.HkdfSha256.DeriveBytes(shared, [.. share, .. ours], X25519Info, 32);
+            if (!identity.Key.TryExport(KeyBlobFormat.RawPrivateKey, secret, out var length) || length != 32)
+                throw new CryptographicException("the identity's secret key cannot be read");
+            // libsodium refuses an all-zero shared secret (a low-order share): the spec makes it a header failure.
+            if (!X25519.Agree(secret, share, shared))
+                throw new AgeException(AgeFailure.Header, "an X25519 share is a low-order point");
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, shared, wrapKey, [.. share, .. identity.Recipient.PublicKey],
+                X25519Info);
             var fileKey = new byte[16];
             try
             {
@@ -212,6 +218,12 @@ public static class AgeFormat
                 return fileKey;
             }
             catch (AuthenticationTagMismatchException) { return null; }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+            CryptographicOperations.ZeroMemory(shared);
+            CryptographicOperations.ZeroMemory(wrapKey);
         }
     }
 }

@@ -61,8 +61,10 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
         try
         {
             PrivateFiles.CreateFolder(folder);
+            // No buffer of its own (one 1 MiB array per object was most of a copy's garbage): the copy below writes
+            // in pieces of up to 1 MiB, which the age stream fills whole.
             await using (var output = new FileStream(temp,
-                PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 1 << 20)))
+                PrivateFiles.Create(FileMode.CreateNew, FileAccess.Write, bufferSize: 0)))
             {
                 await content.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
                 if (output.Length != length) throw new DestinationException(
