@@ -91,8 +91,9 @@ public sealed class FolderDestination(string name, string root) : IDestinationSt
     public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         EnsureMounted();
+        // Unbuffered: readers ask for whole age chunks or more, and a fetch opens thousands of objects.
         try { return Task.FromResult<Stream>(new FileStream(Resolve(key), FileMode.Open, FileAccess.Read,
-            FileShare.Read, 1 << 20, FileOptions.SequentialScan)); }
+            FileShare.Read, 0, FileOptions.SequentialScan)); }
         catch (FileNotFoundException e) { throw new DestinationException($"{name}: {key} is missing at {root}.", e); }
         catch (DirectoryNotFoundException e) { throw new DestinationException($"{name}: {key} is missing at {root}.",
             e); }
