@@ -82,8 +82,9 @@ public sealed partial class BackupJobRunner
             : $"The drill of {result.Filename} failed: {string.Join(" ", result.Failures)}" };
     }
 
-    /// <summary>Fetches and restores in one pass; the fetch is audited on its own as before
-    /// (<c>fetch-from:destination</c>), succeeded once the archive is rebuilt, refused or failed when it was not.
+    /// <summary>Fetches and restores in one pass. The fetch is audited on its own (<c>fetch-from:destination</c>):
+    /// succeeded once the archive is rebuilt and its SHA-256 matched (what the restore then finds is the restore's
+    /// outcome), refused or failed when it was not. The identities are forgotten as soon as the copy is rebuilt.
     /// </summary>
     private async Task<BackupJob> FetchAndRestoreAsync(BackupJob job, IReadOnlyList<AgeIdentity> identities,
         bool allowForeign, Actor actor, BackupOperationLock.Lease? lease, IProgress<BackupProgress> progress,
@@ -99,6 +100,7 @@ public sealed partial class BackupJobRunner
                 job.Scope, actor.Name, allowForeign, lease), progress, token, () =>
             {
                 fetched = true;
+                Forget(identities); // the rebuild and the naming key are done with them: not held through a restore
                 audit.Record(actor.Name, actor.Address, action, filename, AuditOutcome.Succeeded);
             }).ConfigureAwait(false);
             return Restored(job, result);

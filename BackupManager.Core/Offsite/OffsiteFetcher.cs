@@ -217,9 +217,19 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
         }
     }
 
+    /// <summary>Saves the destination's naming key. It runs after a restore may already have swapped: a failure only
+    /// costs the next copy a full upload, so it is logged, never thrown.</summary>
     private void AdoptNamingKey(BackupCatalog catalog, string text)
     {
-        AtomicFile.WriteAllBytes(context.NamingKeyPath, Encoding.ASCII.GetBytes(text));
+        try { AtomicFile.WriteAllBytes(context.NamingKeyPath, Encoding.ASCII.GetBytes(text)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            context.Logger.LogWarning(
+                "The naming key {KeyId} could not be saved at {Path} ({Message}); the next copy sends everything once "
+                + "more. Check that the backup folder is writable", catalog.NamingKeyId, context.NamingKeyPath,
+                e.Message);
+            return;
+        }
         context.Logger.LogInformation(
             "Adopted the naming key of the off-site copies ({KeyId}): later copies reuse what the destinations "
             + "hold", catalog.NamingKeyId);

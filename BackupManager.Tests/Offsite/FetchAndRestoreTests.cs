@@ -88,6 +88,29 @@ public sealed class FetchAndRestoreTests
         AssertNoIntakeFiles(h);
     }
 
+    [Fact]
+    public async Task A_naming_key_that_cannot_be_saved_after_the_swap_leaves_the_restore_succeeded()
+    {
+        var (h, identityFile) = await OffsiteCopyTests.ClinicWithDestinationAsync("folder");
+        await using var _ = h;
+        var backup = await h.CreateBackupAsync();
+        var offsite = h.Get<OffsiteService>();
+        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
+        File.Delete(h.PathOf(backup.Filename));
+        // As on a new server lacking the key, whose folder refuses it (a directory in its place): adopting it fails
+        // after the restore swapped, which must cost only the next copy a full upload, not the restore its success.
+        var key = Path.Combine(h.BackupDirectory, OffsiteContext.NamingKeyFileName);
+        File.Delete(key);
+        Directory.CreateDirectory(key);
+
+        var result = await offsite.FetchAndRestoreAsync("offsite", TestDestinations.Identities(identityFile),
+            new RestoreBackupRequest(backup.Filename, BackupScope.Full, "test@clinic"));
+
+        Assert.True(result.RestoredDatabase);
+        Assert.Contains(await h.Engine.ListAsync(), b => b.Filename == backup.Filename);
+        Assert.True(Directory.Exists(key));
+    }
+
     private static string Sha(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
     private static void AssertNoIntakeFiles(EngineHarness h) =>

@@ -27,7 +27,12 @@ public sealed class OffsitePartialSegmentTests
         string? partial = null;
         await PitrScenario.WaitForAsync(async () =>
         {
-            if (!Directory.EnumerateFiles(pitr.Layout.Wal, "*.partial").Any()) return false;
+            if (!Directory.EnumerateFiles(pitr.Layout.Wal, "*.partial").Any())
+            {
+                // A switch completed the segment: the receiver opens the next one only when WAL arrives.
+                await pitr.Harness.Database.ExecuteAsync("INSERT INTO early VALUES (3)");
+                return false;
+            }
             var first = Assert.Single(await copier.CopyAsync(now: true, CancellationToken.None));
             Assert.True(first.Succeeded, first.Error);
             partial = first.Sent.FirstOrDefault(s => s.EndsWith(".partial", StringComparison.Ordinal));

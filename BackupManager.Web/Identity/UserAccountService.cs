@@ -22,7 +22,21 @@ public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleM
         var created = await AccountsDatabase.EnsureExistsAsync(accounts, configuration["Backup:MaintenanceDatabase"]
             ?? "postgres", cancellationToken) || createdByCaller
             || AccountsDatabase.CreatedByThisProcess;
-        await db.Database.MigrateAsync(cancellationToken);
+        // Servers of a cluster starting together after a power cut both migrate; EF's own lock let a second one
+        // apply a migration the first had just applied. One at a time, on the accounts database itself.
+        await using (var guard = new Npgsql.NpgsqlConnection(accounts))
+        {
+            await guard.OpenAsync(cancellationToken);
+            await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({MigrateLockKey})", guard))
+                await take.ExecuteNonQueryAsync(cancellationToken);
+            try { await db.Database.MigrateAsync(cancellationToken); }
+            finally
+            {
+                await using var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({MigrateLockKey})",
+                    guard);
+                await release.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
         if (created && configuration.GetConnectionString("Default") is { Length: > 0 } application
             && await AccountsDatabase.MoveLegacyAccountsAsync(application, accounts, cancellationToken) is { } moved)
             logger.LogWarning("{Message}", moved);
@@ -38,6 +52,9 @@ public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleM
         await EnsureRolesLockedAsync();
         await transaction.CommitAsync();
     }
+
+    /// <summary>pg_advisory_lock key of the accounts database's migrations ("BMmigr" in ASCII).</summary>
+    private const long MigrateLockKey = 0x424D6D696772;
 
     /// <summary>pg_advisory_xact_lock key of the roles' creation ("BMroles" in ASCII).</summary>
     private const long RolesLockKey = 0x424D726F6C6573;
