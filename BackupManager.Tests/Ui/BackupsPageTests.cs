@@ -287,7 +287,5 @@ public sealed class BackupsPageTests
     }
 
     private static Task<bool> Created(PageTestContext t, BackupScope scope) =>
-        Cluster.ClusterTestDatabase.EventuallyAsync(() => t.Engine.ReceivedCalls().Any(c =>
-            c.GetMethodInfo().Name == nameof(IBackupService.CreateAsync)
-            && c.GetArguments()[0] is CreateBackupRequest r && r.Scope == scope), TimeSpan.FromSeconds(20));
+        t.EngineReceivedAsync<CreateBackupRequest>(nameof(IBackupService.CreateAsync), r => r.Scope == scope);
 }

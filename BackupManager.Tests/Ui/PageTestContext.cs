@@ -114,6 +114,15 @@ public sealed class PageTestContext : IAsyncDisposable
         return (dialogs, snackbars, Context.Render<T>());
     }
 
+    /// <summary>
+    /// Polls for an engine call: jobs call the engine from a pool thread, which renders nothing a bUnit wait could
+    /// re-check on.
+    /// </summary>
+    public Task<bool> EngineReceivedAsync<TRequest>(string method, Func<TRequest, bool> matches) =>
+        Cluster.ClusterTestDatabase.EventuallyAsync(() => Engine.ReceivedCalls().Any(c =>
+            c.GetMethodInfo().Name == method && c.GetArguments().OfType<TRequest>().Any(matches)),
+            TimeSpan.FromSeconds(20));
+
     public static BackupInfo Backup(string filename, BackupTrigger trigger = BackupTrigger.Manual,
         long size = 1_500_000, bool pinned = false, params string[] contains) =>
         new(filename, size, Core.Storage.BackupFileName.TimeOf(filename), trigger, contains.Length == 0
