@@ -5,7 +5,8 @@
 #   bench/run.sh [--preset small|default|large|clinic] [--runs N] [--only main|offsite|priority|pitr]
 #
 # small ≈ 100 MB database + 100 MB files (a quick check), default ≈ 1 GB + 1 GB, large ≈ 5.5 GB + 6 GB (the memory check:
-# with --preset large only BackupManager's create is measured, to show its peak RSS does not grow with the data).
+# with --preset large only BackupManager is measured — create, restore, a copy off-site and a restore from there — to
+# show its peak RSS does not grow with the data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -131,13 +132,30 @@ restore_stock() {
 # Each run measures the creates in a rotated order and alternates the two restores, so no tool is always the one
 # that follows the heaviest writes (the previous run's restores): on this VM a create right after gigabytes of writes
 # is measurably slower, and the guest cannot empty the host's cache.
+# The large preset's memory at size (goal 7 of issue 26): a copy of the backup to an age-encrypted folder destination
+# and a restore from there (fetch, decrypt, rebuild, verify, restore), peak RSS of each.
+copy_name="BackupManager copy to an encrypted folder destination (first copy)"
+fetch_name="BackupManager restore from that destination, whole command (fetch + decrypt + rebuild + restore)"
+offsite_ours() {
+  local backup; backup=$(ls "$work/backups" | grep '^backup-' | head -1)
+  rm -rf "$work/destination" "$work/key.txt"; mkdir -p "$work/destination"
+  age-keygen -o "$work/key.txt" 2>/dev/null
+  local env="Backup__Destinations__bench__Type=folder Backup__Destinations__bench__Path='$work/destination'"
+  env="$env Backup__Encryption__Recipients__0=$(age-keygen -y "$work/key.txt")"
+  measure "$copy_name" "$work/destination" "$env dotnet '$work/app/BackupManager.Web.dll' app:copy-backup '$backup'"
+  rm -f "$work/backups"/*
+  measure "$fetch_name" "" "$env dotnet '$work/app/BackupManager.Web.dll' app:restore-backup '$backup' --from bench \
+    --identity '$work/key.txt' --force"
+  settle
+  rm -rf "$work/destination"
+}
 creates=(create_ours create_floor create_zip create_restic create_limit)
 asked_runs=$runs
 [[ -n $only && $only != main ]] && runs=0
 for run in $(seq 1 "$runs"); do
   echo "Run $run/$runs" >&2
   rm -rf "$work/backups" "$stock" "$work/restored"; mkdir -p "$work/backups" "$stock"
-  if [[ $preset == large ]]; then create_ours; continue; fi
+  if [[ $preset == large ]]; then create_ours; restore_ours; offsite_ours; continue; fi
   shift_by=$(((run - 1) % ${#creates[@]}))
   for create in "${creates[@]:shift_by}" "${creates[@]:0:shift_by}"; do "$create"; done
   if ((run % 2)); then restore_ours; restore_stock; else restore_stock; restore_ours; fi

@@ -6,7 +6,8 @@ namespace BackupManager.Core.Restore;
 /// Named points in the restore where the crash harness may hold a process still, so that its kill -9 lands in phases
 /// that last only milliseconds (the swap). No effect unless <c>BACKUPMANAGER_TEST_PAUSE_AT=point:milliseconds</c> is
 /// set in the environment; read once per process. With <c>BACKUPMANAGER_TEST_PAUSED_FILE=path</c> as well, the point's
-/// name is written there as the pause begins, so a test waits for the pause itself rather than a guessed delay.
+/// name is written there as the pause begins, so a test waits for the pause itself rather than a guessed delay, and
+/// deleting that file ends the pause.
 /// </summary>
 public static class FaultInjection
 {
@@ -25,8 +26,15 @@ public static class FaultInjection
     public static void PauseAt(string point)
     {
         if (Pause is not var (at, milliseconds) || at != point) return;
-        if (!string.IsNullOrEmpty(PausedFile)) IO.AtomicFile.WriteAllBytes(PausedFile, Encoding.UTF8.GetBytes(point));
-        Thread.Sleep(milliseconds);
+        if (string.IsNullOrEmpty(PausedFile))
+        {
+            Thread.Sleep(milliseconds);
+            return;
+        }
+        IO.AtomicFile.WriteAllBytes(PausedFile, Encoding.UTF8.GetBytes(point));
+        // The test may end the pause early by deleting the file: a long pause then costs nothing.
+        var until = Environment.TickCount64 + milliseconds;
+        while (Environment.TickCount64 < until && File.Exists(PausedFile)) Thread.Sleep(20);
     }
 
     private static (string, int)? Parse(string? value)

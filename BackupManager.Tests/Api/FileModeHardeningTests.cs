@@ -6,6 +6,7 @@ namespace BackupManager.Tests.Api;
 /// Issue 15's private files whatever the umask: the backup folder 0700 and its files 0600, whether the app runs as a
 /// process under umask 022 or the engine is used on its own.
 /// </summary>
+[Collection(RunsAloneCollection.Name)] // sets the process's umask
 public sealed class FileModeHardeningTests
 {
     [Fact]
@@ -33,7 +34,8 @@ public sealed class FileModeHardeningTests
     [Fact]
     public async Task The_engine_makes_its_files_0600_by_itself_whatever_the_umask_of_its_host()
     {
-        // This test process runs with the usual umask (022) and never calls what Program.cs calls.
+        // The usual umask (022), whatever a web host started earlier in this process set; no Program.cs here.
+        using var usual = ProcessUmask.Set(0x12);
         await using var h = await EngineHarness.CreateAsync();
         await h.SeedAsync();
         var backup = await h.CreateBackupAsync();

@@ -153,7 +153,9 @@ public sealed class SignInDefenceTests
         // Each pair ran back to back, under the same load: the median of their ratios ignores the machine's drift.
         var ratio = Median(unknown.Zip(existing, (u, e) => u / e).ToList());
         var (a, b) = (Median(existing), Median(unknown));
-        Assert.True(ratio is >= 1 / 1.2 and <= 1.2,
+        // Without the defence an unknown address is refused about a hundred times faster; 1.5 leaves room for a
+        // loaded machine.
+        Assert.True(ratio is >= 1 / 1.5 and <= 1.5,
             $"unknown / existing {ratio:F2} (medians: existing accounts {a:F1} ms, unknown ones {b:F1} ms)");
     }
 

@@ -72,18 +72,19 @@ public sealed class ClusterJobStateTests
     public async Task A_running_job_whose_instance_stopped_its_heartbeat_is_reported_and_stored_as_interrupted()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync(asOwnerRole: true);
-        await using var a = new ClusterNode(database.ConnectionString, "a", handoverSeconds: 2);
-        await using var b = new ClusterNode(database.ConnectionString, "b", handoverSeconds: 2);
+        // 5 s of handover: the job must read as running first, however slowly a loaded machine starts it.
+        await using var a = new ClusterNode(database.ConnectionString, "a", handoverSeconds: 5);
+        await using var b = new ClusterNode(database.ConnectionString, "b", handoverSeconds: 5);
         await a.Table.InstallAsync(CancellationToken.None);
-        await a.Table.HeartbeatAsync(CancellationToken.None);
         var started = a.Jobs.StartCreate(BackupScope.Full, BackupTrigger.Manual, Admin);
         await a.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await a.Table.HeartbeatAsync(CancellationToken.None);
         await a.Share.FlushAsync();
         Assert.Equal(BackupJobStatus.Running, (await b.Jobs.FindAsync(started.Id))?.Status);
         // B's watcher sees it running, then its end.
         Assert.Equal([started.Id], (await b.Share.OthersAsync([], CancellationToken.None)).Select(j => j.Id));
 
-        // A's heartbeat stops (its last one was written before the job began).
+        // A's heartbeat stops (its last one was written as the job began).
         var interrupted = await Eventually(() => b.Jobs.FindAsync(started.Id), j => j?.IsFinished == true);
         Assert.Equal(BackupJobStatus.Failed, interrupted!.Status);
         Assert.Equal(BackupErrorKind.Interrupted, interrupted.ErrorKind);

@@ -28,7 +28,8 @@ public sealed class RestoreFromLeaseTests
         await WallClock.NextSecondAsync(); // the next create gets a later name
 
         var restoreEnv = new Dictionary<string, string>(env);
-        using var pause = PausePoint.In(restoreEnv, "fetched", 8000);
+        // Held until the racing create has ended, however long a loaded machine takes to start it.
+        using var pause = PausePoint.In(restoreEnv, "fetched", 120_000);
         using var restore = AppProcess.Start(
             restoreEnv, "app:restore-backup", filename, "--from", "usb", "--identity", identity,
             "--force");
@@ -41,6 +42,7 @@ public sealed class RestoreFromLeaseTests
         Assert.False(File.Exists(h.PathOf(filename)), "listed before it was verified");
 
         var racing = await AppProcess.RunAsync(env, null, "app:create-backup");
+        pause.Release();
 
         await restore.WaitForExitAsync();
         Assert.True(restore.ExitCode == 0, await stderr + await stdout);

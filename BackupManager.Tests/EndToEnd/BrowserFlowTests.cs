@@ -40,12 +40,14 @@ public sealed class BrowserFlowTests
         await ShotAsync(page, "02-empty");
 
         // Create: the new backup appears in the table.
+        // Watched from the click on: the snackbar goes away after a few seconds.
+        var snackbar = page.WaitForSelectorAsync("text=created.", new PageWaitForSelectorOptions { Timeout = 60_000 });
         await page.ClickAsync("[data-testid=create-full]");
         var row = page.Locator("[data-testid=row-filename]").First;
         await row.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
         var filename = (await row.InnerTextAsync()).Trim();
         Assert.Matches("^backup-[0-9-]{19}\\.zip$", filename);
-        await page.WaitForSelectorAsync("text=created.");
+        await snackbar;
         await ShotAsync(page, "03-created");
 
         // Download: the browser gets the exact bytes on disk.

@@ -8,6 +8,7 @@ namespace BackupManager.Tests.Engine;
 /// A low-priority create with the load-following throttle (the default): at the busy rate while another session runs
 /// transactions, at full speed once it stops or when there is none, and the archive reads with stock tools.
 /// </summary>
+[Collection(RunsAloneCollection.Name)]
 public sealed class LoadFollowingCreateTests
 {
     [Fact]

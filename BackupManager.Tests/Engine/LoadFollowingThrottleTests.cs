@@ -12,6 +12,7 @@ namespace BackupManager.Tests.Engine;
 /// unlimited while the server is quiet, the fixed rate when it cannot tell. Checked by mode, not by tight durations
 /// (a loaded 2-core machine); the times each switch took are written to the test output.
 /// </summary>
+[Collection(RunsAloneCollection.Name)]
 public sealed class LoadFollowingThrottleTests(ITestOutputHelper output)
 {
     private const long OneMiB = 1 << 20;

@@ -11,16 +11,11 @@ namespace BackupManager.Tests.Engine;
 /// the idle I/O class, reading throttled), and the archive verifies and restores exactly like a normal one. How much
 /// the clinic's database keeps, and what it costs, is measured by the bench, not here.
 /// </summary>
+[Collection(RunsAloneCollection.Name)]
 public sealed class LowPriorityTests
 {
-    /// <summary>The nice value (field 19 of /proc/…/stat) of a process or thread.</summary>
-    private static int NiceOf(string statPath)
-    {
-        var stat = File.ReadAllText(statPath);
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        // state is field 3: nice (19) is the 17th after it
-        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
-    }
+    /// <summary>The nice value (field 19 of /proc/…/stat) of a process.</summary>
+    private static int NiceOf(string statPath) => ThreadNices.NiceOfStat(File.ReadAllText(statPath));
 
     /// <summary>
     /// The pg_dump of this test's own create: a child (or deeper descendant) of this test process dumping
@@ -71,6 +66,7 @@ public sealed class LowPriorityTests
             "CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 20) AS body "
             + "FROM generate_series(1, 200000) g");
         using var stop = new CancellationTokenSource();
+        var earlierWorkers = ThreadNices.Named("Deflate worker").Keys.ToHashSet();
         var create = h.Engine.CreateAsync(
             new CreateBackupRequest(BackupScope.DatabaseOnly, BackupTrigger.Manual, "test@clinic", BackupPriority.Low),
             null, stop.Token);
@@ -94,14 +90,12 @@ public sealed class LowPriorityTests
         Assert.True(rate is > 0 and < 2 << 20,
             $"pg_dump wrote {after - before:N0} bytes in {elapsed.TotalSeconds:F1} s");
         // The compression threads start with the first full chunk (2 MiB: two seconds at this rate).
-        List<string> deflate = [];
-        for (var i = 0; i < 100 && deflate.Count == 0; i++, await Task.Delay(100))
-            deflate = Directory.EnumerateDirectories("/proc/self/task")
-                .Where(t => File.Exists(Path.Combine(t, "comm")) && File.ReadAllText(Path.Combine(t, "comm"))
-                .Trim() == "Deflate worker").ToList();
+        List<int> deflate = [];
+        for (var i = 0; i < 100 && (deflate.Count == 0 || deflate.Any(n => n != 19)); i++, await Task.Delay(100))
+            deflate = ThreadNices.Named("Deflate worker").Where(w => !earlierWorkers.Contains(w.Key))
+                .Select(w => w.Value).ToList();
         Assert.NotEmpty(deflate);
-        await Task.Delay(100);
-        Assert.All(deflate, t => Assert.Equal(19, NiceOf(Path.Combine(t, "stat"))));
+        Assert.All(deflate, nice => Assert.Equal(19, nice));
         // Throttled: after a second it cannot have read much more than 1 MiB/s allows.
         Assert.False(create.IsCompleted);
         await stop.CancelAsync();

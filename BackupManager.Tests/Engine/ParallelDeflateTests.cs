@@ -9,6 +9,7 @@ namespace BackupManager.Tests.Engine;
 /// The dump is deflated in chunks on several threads; the chunks joined in order must be one ordinary deflate stream
 /// that gives back exactly the input, whatever the sizes, and costs next to nothing in size against one deflater.
 /// </summary>
+[Collection(RunsAloneCollection.Name)]
 public sealed class ParallelDeflateTests
 {
     private const int Chunk = 64 << 10;
@@ -86,11 +87,8 @@ public sealed class ParallelDeflateTests
     [InlineData(true, 19)]
     public void Compression_threads_give_way_to_requests_a_little_or_at_low_priority_a_lot(bool low, int nice)
     {
-        // Other tests deflate at the same time: only the workers that appear with this stream are looked at.
-        static Dictionary<string, int> Workers() => Directory.EnumerateDirectories("/proc/self/task")
-            .Select(t => (Task: t, Comm: ReadOrNull(t, "comm"), Stat: ReadOrNull(t, "stat")))
-            .Where(t => t.Comm?.Trim() == "Deflate worker" && t.Stat != null)
-            .ToDictionary(t => t.Task, t => int.Parse(t.Stat!.Split(')')[1].Split(' ')[17]));
+        // Only the workers that appear with this stream are looked at (an earlier test's may still be ending).
+        static Dictionary<string, int> Workers() => ThreadNices.Named("Deflate worker");
         var before = Workers().Keys.ToHashSet();
         var output = new MemoryStream();
         using var deflate = new ParallelDeflateStream(output, 1, workers: 2, chunkSize: Chunk, lowPriority: low);
@@ -101,13 +99,6 @@ public sealed class ParallelDeflateTests
         deflate.Complete();
         Assert.NotEmpty(nices);
         Assert.All(nices, n => Assert.Equal(nice, n));
-    }
-
-    // Other tests' threads end at any moment: a thread gone between listing and reading is skipped.
-    private static string? ReadOrNull(string task, string file)
-    {
-        try { return File.ReadAllText(Path.Combine(task, file)); }
-        catch (IOException) { return null; }
     }
 
     private static byte[] Deflate(byte[] input, bool contentDefined, int chunkSize)

@@ -34,6 +34,9 @@ public sealed class PausePoint : IDisposable
         Assert.Equal(_point, await File.ReadAllTextAsync(SignalFile));
     }
 
+    /// <summary>Ends the pause now (the process stops waiting once the file it wrote is gone).</summary>
+    public void Release() => File.Delete(SignalFile);
+
     /// <summary>Removes both variables so later processes run straight through.</summary>
     public static void Clear(IDictionary<string, string> environment)
     {

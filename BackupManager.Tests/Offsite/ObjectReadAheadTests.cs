@@ -36,7 +36,7 @@ public sealed class ObjectReadAheadTests
         var source = new FakeObjects(large, delays: false);
         await using (var ahead = new ObjectReadAhead(large, 4, source.OpenAsync, (_, e) => e, default))
         {
-            await Task.Delay(300);
+            await Started(() => ahead.BytesReserved);
             Assert.InRange(ahead.BytesReserved, 1, 64L * MiB);
             foreach (var _ in large) (await ahead.NextAsync(default)).Dispose();
         }
@@ -46,11 +46,20 @@ public sealed class ObjectReadAheadTests
             .ToList();
         var slow = new FakeObjects(small, delays: false);
         await using var reader = new ObjectReadAhead(small, 4, slow.OpenAsync, (_, e) => e, default);
-        await Task.Delay(500); // nothing written yet: the read-ahead stops at its budget, 16 MiB for these
+        await Started(() => reader.BytesReserved); // nothing written yet: it stops at its budget, 16 MiB for these
         Assert.InRange(reader.BytesReserved, 1, 16L * MiB);
         Assert.InRange(slow.Opened, 1, 6);
         foreach (var _ in small) (await reader.NextAsync(default)).Dispose();
         Assert.InRange(slow.MaxOpen, 1, 4);
+    }
+
+    /// <summary>Waits until the read-ahead's own task has reserved memory (a loaded machine starts it late),
+    /// then a little longer, in which it would overrun its budget if it could.</summary>
+    private static async Task Started(Func<long> reserved)
+    {
+        Assert.True(await Cluster.ClusterTestDatabase.EventuallyAsync(() => reserved() > 0, TimeSpan.FromSeconds(20)),
+            "the read-ahead never started");
+        await Task.Delay(300);
     }
 
     [Fact]

@@ -37,7 +37,11 @@ public sealed class RecoveryPointTests(ITestOutputHelper output)
                     await Task.Delay(100);
                 }
             });
-            await Task.Delay(8000);
+            int Acknowledged() { lock (acknowledged) return acknowledged.Count; }
+            // At least 8 s and 60 acknowledged rows: a loaded machine writes fewer rows a second.
+            var writing = System.Diagnostics.Stopwatch.StartNew();
+            while ((writing.Elapsed < TimeSpan.FromSeconds(8) || Acknowledged() < 60)
+                && writing.Elapsed < TimeSpan.FromSeconds(60) && !writer.IsCompleted) await Task.Delay(100);
             var killedAt = DateTimeOffset.UtcNow;
             app.Kill(); // SIGKILL: no shutdown code runs; pg_receivewal dies with it
             await app.WaitForExitAsync();

@@ -85,7 +85,8 @@ public sealed class BackupsPageTests
 
         var (_, snackbars, page) = t.Render<BackupsPage>();
         page.Find("[data-testid=create-db] ").Click();
-        page.WaitForAssertion(() => Assert.NotNull(reporter));
+        Assert.True(await Cluster.ClusterTestDatabase.EventuallyAsync(() => reporter is not null,
+            TimeSpan.FromSeconds(20)), "the page's create did not reach the engine");
         reporter!.Report(new BackupProgress("create", "Dumping the database", 0.42));
 
         page.WaitForAssertion(() =>
