@@ -54,8 +54,7 @@ public sealed partial class PgRestoreRunner(PostgresTarget target, BackupOptions
             if (recorded.Roles is { } roles && await RequiredRoles.EnsureAsync(connection, roles, cancellationToken,
                 createMissingRoles).ConfigureAwait(false) is { } created)
                 warnings.Add(created);
-            await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(stagingName)} WITH (FORCE)",
-                cancellationToken).ConfigureAwait(false);
+            await DropDatabaseAsync(connection, stagingName, cancellationToken).ConfigureAwait(false);
             try { await ExecuteAsync(connection, create, cancellationToken).ConfigureAwait(false); }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
             {
@@ -190,8 +189,24 @@ public sealed partial class PgRestoreRunner(PostgresTarget target, BackupOptions
     public async Task DropIfExistsAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await OpenMaintenanceAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {QuoteIdentifier(name)} WITH (FORCE)",
-            cancellationToken).ConfigureAwait(false);
+        await DropDatabaseAsync(connection, name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Drops <paramref name="name"/> if it exists, ending the sessions in it. WITH (FORCE) refuses a role that is not a
+    /// superuser while one of the server's autovacuum workers is in the database (42501), as one is soon after a
+    /// restore; then the role's own sessions are ended and a plain DROP, which has those workers stop by themselves.
+    /// </summary>
+    private static async Task DropDatabaseAsync(NpgsqlConnection connection, string name,
+        CancellationToken cancellationToken)
+    {
+        var drop = $"DROP DATABASE IF EXISTS {QuoteIdentifier(name)}";
+        try { await ExecuteAsync(connection, drop + " WITH (FORCE)", cancellationToken).ConfigureAwait(false); }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            await DisconnectEveryoneAsync(connection, name, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, drop, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task<NpgsqlConnection> OpenMaintenanceAsync(CancellationToken cancellationToken)
