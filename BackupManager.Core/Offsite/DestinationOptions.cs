@@ -30,6 +30,9 @@ public sealed class DestinationOptions
     /// <summary>The server's host key fingerprint exactly as <c>ssh-keygen -lf</c> prints it:
     /// <c>SHA256:…</c>.</summary>
     public string? HostKeySha256 { get; set; }
+    /// <summary>sftp: how long the server may leave a request unanswered (or the connection unopened) before the
+    /// copy or fetch stops and says so; the copy is retried later.</summary>
+    public int TimeoutSeconds { get; set; } = 120;
 
     /// <summary>sftp: the folder on the server; folder: the local mount (a NAS or USB disk).</summary>
     public string? Path { get; set; }

@@ -58,6 +58,8 @@ internal static class DestinationOptionsValidator
                     if (string.IsNullOrWhiteSpace(d.Host)) errors.Add($"{key}__Host is not set.");
                     if (d.Port is < 1 or > 65535) errors.Add($"{key}__Port={d.Port} is not a TCP port.");
                     if (string.IsNullOrWhiteSpace(d.Username)) errors.Add($"{key}__Username is not set.");
+                    if (d.TimeoutSeconds is < 1 or > 3600) errors.Add($"{key}__TimeoutSeconds={d.TimeoutSeconds} "
+                        + $"must be from 1 to 3600 (default 120): how long the server may leave a request unanswered.");
                     if (string.IsNullOrWhiteSpace(d.PrivateKeyFile) && string.IsNullOrEmpty(d.Password))
                         errors.Add($"{key}__PrivateKeyFile (or {key}__Password) must be set.");
                     else if (d.PrivateKeyFile is { Length: > 0 } keyFile && !File.Exists(keyFile))

@@ -19,7 +19,6 @@ public sealed class SftpDestination : IDestinationStorage
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _madeFolders =
         new(StringComparer.Ordinal);
     private SftpClient? _client;
-    private string? _offeredFingerprint;
 
     public SftpDestination(string name, DestinationOptions options)
     {
@@ -35,13 +34,13 @@ public sealed class SftpDestination : IDestinationStorage
         var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
         var result = new List<RemoteObject>();
         var start = Join(prefix.TrimEnd('/'));
-        if (!await Guard("list", prefix,
+        if (!await Guard(client, "list", prefix,
             () => client.ExistsAsync(start, cancellationToken)).ConfigureAwait(false)) return result;
         var pending = new Stack<string>([start]);
         while (pending.Count > 0)
         {
             var folder = pending.Pop();
-            await Guard("list", prefix, async () =>
+            await Guard(client, "list", prefix, async () =>
             {
                 await foreach (var entry in client.ListDirectoryAsync(folder, cancellationToken).ConfigureAwait(false))
                 {
@@ -67,8 +66,7 @@ public sealed class SftpDestination : IDestinationStorage
         try
         {
             var counted = new CountingStream(content);
-            // SSH.NET's blocking calls cost half the CPU of its async ones per request, and a copy makes thousands.
-            await Guard("upload", key, () => Task.Run(() =>
+            await Guard(client, "upload", key, () => RunBlocking(client, () =>
             {
                 MakeFolders(client, folder);
                 try { client.UploadFile(counted, temp, canOverride: true); }
@@ -79,19 +77,19 @@ public sealed class SftpDestination : IDestinationStorage
                     MakeFolders(client, folder);
                     client.UploadFile(counted, temp, canOverride: true);
                 }
-                return 0;
             }, cancellationToken)).ConfigureAwait(false);
             if (counted.Count != length) throw new DestinationException(
                 $"{_name}: {key} came out {counted.Count} bytes long instead of {length}; it was not kept.");
             Restore.FaultInjection.PauseAt("offsite-upload");
-            await Guard("finish the upload of", key,
-                () => Task.Run(() => { client.RenameFile(temp, path, isPosix: true); return 0; },
-                cancellationToken)).ConfigureAwait(false);
+            await Guard(client, "finish the upload of", key, () => RunBlocking(client,
+                () => client.RenameFile(temp, path, isPosix: true), cancellationToken)).ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
-            try { if (client.IsConnected) client.DeleteFile(temp); }
-            catch (Exception) { /* removed later by RemoveLeftoversAsync */ }
+            // an abandoned or silent connection is not asked again: RemoveLeftoversAsync removes the temp later
+            if (e is not OperationCanceledException && ReferenceEquals(_client, client) && client.IsConnected)
+                try { client.DeleteFile(temp); }
+                catch (Exception) { /* removed later by RemoveLeftoversAsync */ }
             throw;
         }
     }
@@ -99,15 +97,16 @@ public sealed class SftpDestination : IDestinationStorage
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        return await Guard("download", key,
+        var stream = await Guard(client, "download", key,
             async () => (Stream)await client.OpenAsync(Join(key), FileMode.Open, FileAccess.Read,
             cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        return new TranslatingReadStream(stream, e => Translate(client, "download", key, e));
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await Guard("delete", key, async () =>
+        await Guard(client, "delete", key, async () =>
         {
             // deleting what is not there is done, as the contract says: a sweep repeats what an interrupted one did
             try { await client.DeleteFileAsync(Join(key), cancellationToken).ConfigureAwait(false); }
@@ -119,25 +118,28 @@ public sealed class SftpDestination : IDestinationStorage
     public async Task<int> RemoveLeftoversAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
         var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        var removed = 0;
-        if (!await client.ExistsAsync(_root, cancellationToken).ConfigureAwait(false)) return 0;
-        var pending = new Stack<string>([_root]);
-        while (pending.Count > 0)
+        return await Guard(client, "tidy", "the unfinished uploads", async () =>
         {
-            var folder = pending.Pop();
-            await foreach (var entry in client.ListDirectoryAsync(folder, cancellationToken).ConfigureAwait(false))
+            var removed = 0;
+            if (!await client.ExistsAsync(_root, cancellationToken).ConfigureAwait(false)) return 0;
+            var pending = new Stack<string>([_root]);
+            while (pending.Count > 0)
             {
-                if (entry.Name is "." or "..") continue;
-                if (entry.IsDirectory) pending.Push(entry.FullName);
-                else if (entry.Name.StartsWith(TempPrefix,
-                    StringComparison.Ordinal) && DateTime.UtcNow - entry.LastWriteTimeUtc > olderThan)
+                await foreach (var entry in client.ListDirectoryAsync(pending.Pop(), cancellationToken)
+                    .ConfigureAwait(false))
                 {
-                    await client.DeleteFileAsync(entry.FullName, cancellationToken).ConfigureAwait(false);
-                    removed++;
+                    if (entry.Name is "." or "..") continue;
+                    if (entry.IsDirectory) pending.Push(entry.FullName);
+                    else if (entry.Name.StartsWith(TempPrefix,
+                        StringComparison.Ordinal) && DateTime.UtcNow - entry.LastWriteTimeUtc > olderThan)
+                    {
+                        await client.DeleteFileAsync(entry.FullName, cancellationToken).ConfigureAwait(false);
+                        removed++;
+                    }
                 }
             }
-        }
-        return removed;
+            return removed;
+        }).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync()
@@ -174,68 +176,67 @@ public sealed class SftpDestination : IDestinationStorage
         {
             if (_client is { IsConnected: true }) return _client;
             _client?.Dispose();
-            AuthenticationMethod method = !string.IsNullOrWhiteSpace(_options.PrivateKeyFile)
-                ? new PrivateKeyAuthenticationMethod(_options.Username, new PrivateKeyFile(_options.PrivateKeyFile))
-                : new PasswordAuthenticationMethod(_options.Username, _options.Password);
-            var connection = new ConnectionInfo(_options.Host!, _options.Port, _options.Username!, method)
-                { Timeout = TimeSpan.FromSeconds(30) };
-            // AES-GCM first where the server has it: one pass of the CPU's AES instructions, where CTR + HMAC is two.
-            foreach (var (cipher, position) in new[] { ("aes128-gcm@openssh.com", 0), ("aes256-gcm@openssh.com", 1) })
-                if (connection.Encryptions.ContainsKey(cipher)) connection.Encryptions.SetPosition(cipher, position);
-            var client = new SftpClient(connection);
-            client.HostKeyReceived += (_, e) =>
-            {
-                _offeredFingerprint = "SHA256:" + e.FingerPrintSHA256;
-                e.CanTrust = string.Equals(_offeredFingerprint, _options.HostKeySha256, StringComparison.Ordinal);
-            };
-            try { await client.ConnectAsync(cancellationToken).ConfigureAwait(false); }
-            catch (Exception e) when (e is SshConnectionException && _offeredFingerprint is not null
-                && _offeredFingerprint != _options.HostKeySha256)
-            {
-                client.Dispose();
-                throw new DestinationException(
-                    $"{_name}: the SFTP server {_options.Host}:{_options.Port} offered the host key "
-                    + $"{_offeredFingerprint}, "
-                    + $"but Backup__Destinations__{_name}__HostKeySha256 expects {_options.HostKeySha256}. Nothing "
-                        + $"was sent. If the server's key was changed on purpose, "
-                    + "confirm the new fingerprint with its administrator and update the setting; otherwise someone "
-                        + "may be intercepting the connection.", e, needsAction: true);
-            }
-            catch (SshAuthenticationException e)
-            {
-                client.Dispose();
-                throw new DestinationException(
-                    $"{_name}: the SFTP server {_options.Host}:{_options.Port} refused the login of "
-                    + $"{_options.Username} ({e.Message}). "
-                    + $"Check Backup__Destinations__{_name}__Username and the private key (its public half must be in "
-                        + $"the server's authorized_keys).", e, needsAction: true);
-            }
-            catch (Exception e) when (
-                e is SocketException or SshException or TimeoutException or SshOperationTimeoutException)
-            {
-                client.Dispose();
-                throw new DestinationException(
-                    $"{_name}: the SFTP server {_options.Host}:{_options.Port} cannot be reached ({e.Message}). Check "
-                    + $"the network and the server; the copy is retried later.", e);
-            }
-            _client = client;
-            return client;
+            _client = await SftpConnector.ConnectAsync(_name, _options, cancellationToken).ConfigureAwait(false);
+            return _client;
         }
         finally { _gate.Release(); }
     }
 
-    private async Task<T> Guard<T>(string what, string key, Func<Task<T>> call)
+    /// <summary>Runs one of SSH.NET's blocking calls on a pool thread: they cost half the CPU of its async ones per
+    /// request, and a copy makes thousands. A cancel abandons the connection and returns at once, so a server that
+    /// stopped answering holds neither the caller nor, beyond the timeout, the thread.</summary>
+    private async Task RunBlocking(SftpClient client, Action call, CancellationToken cancellationToken)
+    {
+        var work = Task.Run(call, CancellationToken.None);
+        try { await work.WaitAsync(cancellationToken).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !work.IsCompleted)
+        {
+            Abandon(client);
+            _ = work.ContinueWith(t => t.Exception, TaskScheduler.Default); // its end is nobody's business now
+            throw;
+        }
+    }
+
+    /// <summary>Takes <paramref name="client"/> out of use: its socket is closed at once, which ends any call stalled
+    /// on it, and the client is disposed in the background; the next call connects afresh.</summary>
+    private void Abandon(SftpClient client)
+    {
+        Interlocked.CompareExchange(ref _client, null, client);
+        SftpConnector.SocketOf(client)?.Dispose();
+        _ = Task.Run(client.Dispose);
+    }
+
+    private async Task<T> Guard<T>(SftpClient client, string what, string key, Func<Task<T>> call)
     {
         try { return await call().ConfigureAwait(false); }
-        catch (SftpPathNotFoundException e) { throw new DestinationException(
-            $"{_name}: {key} is missing at {Location}.", e); }
-        catch (SftpPermissionDeniedException e) { throw new DestinationException(
-            $"{_name}: the SFTP server refused to {what} {key} (permission denied). Give {_options.Username} write "
-            + $"access to {_root}.", e, needsAction: true); }
-        catch (Exception e) when (e is SshException or SocketException or IOException)
+        catch (Exception e) when (Translate(client, what, key, e) is { } translated) { throw translated; }
+    }
+
+    private Task Guard(SftpClient client, string what, string key, Func<Task> call) =>
+        Guard(client, what, key, async () => { await call().ConfigureAwait(false); return 0; });
+
+    /// <summary>The operator's message for an SSH.NET failure, or null for what is not one.</summary>
+    private DestinationException? Translate(SftpClient client, string what, string key, Exception e)
+    {
+        switch (e)
         {
-            throw new DestinationException(
-                $"{_name}: could not {what} {key} at {Location}: {e.Message}. The copy is retried later.", e);
+            case SftpPathNotFoundException:
+                return new DestinationException($"{_name}: {key} is missing at {Location}.", e);
+            case SftpPermissionDeniedException:
+                return new DestinationException($"{_name}: the SFTP server refused to {what} {key} (permission "
+                    + $"denied). Give {_options.Username} write access to {_root}.", e, needsAction: true);
+            case SshOperationTimeoutException or SocketException { SocketErrorCode: SocketError.TimedOut }:
+                Abandon(client);
+                return new DestinationException($"{_name}: the SFTP server {_options.Host}:{_options.Port} did not "
+                    + $"answer for {_options.TimeoutSeconds} s while trying to {what} {key}, so the connection was "
+                    + $"closed. Check that the server is up and the network to it; the copy is retried later (raise "
+                    + $"Backup__Destinations__{_name}__TimeoutSeconds for a very slow link).", e);
+            case SshException or SocketException or IOException:
+                Abandon(client);
+                return new DestinationException(
+                    $"{_name}: could not {what} {key} at {Location}: {e.Message}. The copy is retried later.", e);
+            default:
+                return null;
         }
     }
 
