@@ -98,7 +98,7 @@ public sealed class DestinationOptionsTests
             o.Destinations["x"] = new DestinationOptions { Type = "ftp" };
             o.Destinations["inside"] = new DestinationOptions { Type = "folder", Path = "/var/backups/clinic/offsite" };
             o.Destinations["nas"] = new DestinationOptions { Type = "sftp", Host = "h", Username = "u", Password = "p",
-                Path = "b", HostKeySha256 = "SHA256:abc" };
+                Path = "b", HostKeySha256 = "SHA256:abc", TimeoutSeconds = 0 };
             o.Destinations["keepnone"] = new DestinationOptions { Type = "folder", Path = "/mnt/usb", KeepDaily = 0,
                 KeepWeekly = 0, KeepMonthly = 0 };
         });
@@ -107,7 +107,9 @@ public sealed class DestinationOptionsTests
             "Backup__Destinations__inside__Path=/var/backups/clinic/offsite is inside or around the backup folder"));
         Assert.Contains(errors, e => e.StartsWith(
             "Backup__Destinations__nas__HostKeySha256 must be the server's host key fingerprint"));
+        Assert.Contains(errors, e => e.StartsWith(
+            "Backup__Destinations__nas__TimeoutSeconds=0 must be from 1 to 3600"));
         Assert.Contains(errors, e => e.StartsWith("Backup__Destinations__keepnone__KeepDaily/KeepWeekly/KeepMonthly"));
-        Assert.Equal(4, errors.Count);
+        Assert.Equal(5, errors.Count);
     }
 }
