@@ -56,17 +56,29 @@ public sealed class ClusterAppProcess : IAsyncDisposable
     public static async Task<ClusterAppProcess> StartAsync(
         EngineHarness harness, string name, Action<Dictionary<string, string>>? settings = null)
     {
-        var environment = ClusterEnvironment(harness);
-        var port = FreePort();
-        var home = harness.Folder.Sub("home-" + name);
-        environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        environment["HOME"] = home;
-        environment["Backup__Cluster__InstanceName"] = name;
-        settings?.Invoke(environment);
-        var node = new ClusterAppProcess(
-            name, AppProcess.Start(environment), new Uri($"http://127.0.0.1:{port}/"), home);
-        await node.WaitLiveAsync(TimeSpan.FromSeconds(90));
-        return node;
+        for (var attempt = 1; ; attempt++)
+        {
+            var environment = ClusterEnvironment(harness);
+            var port = FreePort();
+            var home = harness.Folder.Sub("home-" + name);
+            environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+            environment["HOME"] = home;
+            environment["Backup__Cluster__InstanceName"] = name;
+            settings?.Invoke(environment);
+            var node = new ClusterAppProcess(
+                name, AppProcess.Start(environment), new Uri($"http://127.0.0.1:{port}/"), home);
+            try
+            {
+                await node.WaitLiveAsync(TimeSpan.FromSeconds(90));
+                return node;
+            }
+            // the probed port was taken before the node bound it (another test's connection): another port
+            catch (InvalidOperationException) when (attempt < 3
+                && node.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                await node.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>Starts several nodes at the same moment (as after a power cut); if one fails, the others are stopped.
@@ -118,9 +130,11 @@ public sealed class ClusterAppProcess : IAsyncDisposable
                 throw new InvalidOperationException($"Node {Name} exited with {_process.ExitCode}:\n{Output}");
             try
             {
-                if ((await client.GetAsync("/health/live")).IsSuccessStatusCode) return;
+                // short: a port someone else listens on would otherwise hold the probe for the client's minute
+                using var probe = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                if ((await client.GetAsync("/health/live", probe.Token)).IsSuccessStatusCode) return;
             }
-            catch (HttpRequestException) { /* not listening yet */ }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { /* not listening yet */ }
             await Task.Delay(250);
         }
         throw new TimeoutException($"Node {Name} did not answer /health/live within {timeout}:\n{Output}");
