@@ -19,6 +19,7 @@ public sealed class SftpDestination : IDestinationStorage
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _madeFolders =
         new(StringComparer.Ordinal);
     private SftpClient? _client;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SftpClient, object> _abandoned = [];
 
     public SftpDestination(string name, DestinationOptions options)
     {
@@ -87,7 +88,7 @@ public sealed class SftpDestination : IDestinationStorage
         catch (Exception e)
         {
             // an abandoned or silent connection is not asked again: RemoveLeftoversAsync removes the temp later
-            if (e is not OperationCanceledException && ReferenceEquals(_client, client) && client.IsConnected)
+            if (e is not OperationCanceledException && !_abandoned.TryGetValue(client, out _))
                 try { client.DeleteFile(temp); }
                 catch (Exception) { /* removed later by RemoveLeftoversAsync */ }
             throw;
@@ -100,7 +101,7 @@ public sealed class SftpDestination : IDestinationStorage
         var stream = await Guard(client, "download", key,
             async () => (Stream)await client.OpenAsync(Join(key), FileMode.Open, FileAccess.Read,
             cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
-        return new TranslatingReadStream(stream, e => Translate(client, "download", key, e));
+        return new TranslatingReadStream(stream, e => Translate(client, "download", key, e), () => Abandon(client));
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
@@ -201,6 +202,7 @@ public sealed class SftpDestination : IDestinationStorage
     /// on it, and the client is disposed in the background; the next call connects afresh.</summary>
     private void Abandon(SftpClient client)
     {
+        if (!_abandoned.TryAdd(client, true)) return;
         Interlocked.CompareExchange(ref _client, null, client);
         SftpConnector.SocketOf(client)?.Dispose();
         _ = Task.Run(client.Dispose);
@@ -218,6 +220,11 @@ public sealed class SftpDestination : IDestinationStorage
     /// <summary>The operator's message for an SSH.NET failure, or null for what is not one.</summary>
     private DestinationException? Translate(SftpClient client, string what, string key, Exception e)
     {
+        if (e is OperationCanceledException) return null;
+        // the other transfers on a connection one of them abandoned fail with whatever SSH.NET throws once closed
+        if (_abandoned.TryGetValue(client, out _)) return new DestinationException($"{_name}: the connection to the "
+            + $"SFTP server {_options.Host}:{_options.Port} was closed (another transfer on it stopped) while trying "
+            + $"to {what} {key}. The copy is retried later.", e);
         switch (e)
         {
             case SftpPathNotFoundException:
@@ -231,6 +238,9 @@ public sealed class SftpDestination : IDestinationStorage
                     + $"answer for {_options.TimeoutSeconds} s while trying to {what} {key}, so the connection was "
                     + $"closed. Check that the server is up and the network to it; the copy is retried later (raise "
                     + $"Backup__Destinations__{_name}__TimeoutSeconds for a very slow link).", e);
+            case SftpException: // the server answered (a full disk, a quota): the connection itself is fine
+                return new DestinationException(
+                    $"{_name}: could not {what} {key} at {Location}: {e.Message}. The copy is retried later.", e);
             case SshException or SocketException or IOException:
                 Abandon(client);
                 return new DestinationException(

@@ -81,6 +81,24 @@ public sealed class SftpStalledServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Puts_sharing_a_connection_that_goes_silent_each_fail_with_a_destination_error()
+    {
+        var frozen = _proxy.FreezeAfterUp(6_000_000);
+        var puts = Enumerable.Range(1, 3).Select(i => _storage.PutAsync(
+            OffsiteFormat.ObjectKey(Convert.ToHexStringLower(SHA256.HashData([(byte)(i + 10)]))),
+            new MemoryStream(_content), _content.Length, CancellationToken.None)).ToList();
+
+        foreach (var put in puts)
+        {
+            // one of them times out; the others fail on the connection it closed, with the operator's message too
+            var e = await Assert.ThrowsAsync<DestinationException>(() => put.WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains("retried later", e.Message);
+        }
+        Assert.True(frozen.IsCompleted);
+        await AfterTheServerAnswersAgainAPutSucceedsAndOnlyItIsThere();
+    }
+
+    [Fact]
     public async Task A_read_from_a_server_that_goes_silent_fails_within_the_timeout_and_says_so()
     {
         await _storage.PutAsync(Key, new MemoryStream(_content), _content.Length, CancellationToken.None);
