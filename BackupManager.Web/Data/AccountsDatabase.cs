@@ -29,9 +29,20 @@ public static class AccountsDatabase
         return builder.ConnectionString;
     }
 
-    /// <summary>Whether this process made the accounts database (the cluster's key ring may make it before start-up
-    /// does): the one-time move of an older installation's accounts then still runs.</summary>
-    public static bool CreatedByThisProcess { get; private set; }
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> MadeHere =
+        new(StringComparer.Ordinal);
+
+    /// <summary>Whether this process made that accounts database (the cluster's key ring may make it before start-up
+    /// does): the one-time move of an older installation's accounts then still runs. Per database, so one process
+    /// hosting several apps (the tests) does not carry it from one to the next.</summary>
+    public static bool CreatedByThisProcess(string accountsConnectionString) =>
+        MadeHere.ContainsKey(ServerAndDatabase(accountsConnectionString));
+
+    private static string ServerAndDatabase(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"{builder.Host}:{builder.Port}/{builder.Database}";
+    }
 
     /// <summary>Creates the accounts database when it does not exist; true when this call created it.</summary>
     public static async Task<bool> EnsureExistsAsync(string accountsConnectionString, string maintenanceDatabase,
@@ -53,7 +64,7 @@ public static class AccountsDatabase
             await using var create = new NpgsqlCommand(
                 $"CREATE DATABASE \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
             await create.ExecuteNonQueryAsync(cancellationToken);
-            CreatedByThisProcess = true;
+            MadeHere[ServerAndDatabase(accountsConnectionString)] = true;
             return true;
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase

@@ -21,7 +21,7 @@ public sealed class UserAccountService(UserManager<ApplicationUser> users, RoleM
         var accounts = AccountsDatabase.ConnectionString(configuration);
         var created = await AccountsDatabase.EnsureExistsAsync(accounts, configuration["Backup:MaintenanceDatabase"]
             ?? "postgres", cancellationToken) || createdByCaller
-            || AccountsDatabase.CreatedByThisProcess;
+            || AccountsDatabase.CreatedByThisProcess(accounts);
         // Servers of a cluster starting together after a power cut both migrate; EF's own lock let a second one
         // apply a migration the first had just applied. One at a time, on the accounts database itself.
         await using (var guard = new Npgsql.NpgsqlConnection(accounts))
