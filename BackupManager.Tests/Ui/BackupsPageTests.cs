@@ -273,6 +273,9 @@ public sealed class BackupsPageTests
         _ = t.Engine.Received(1).CreateAsync(
             Arg.Is<CreateBackupRequest>(r => r.Scope == BackupScope.Full && r.Priority == BackupPriority.Low),
             Arg.Any<IProgress<BackupProgress>?>(), Arg.Any<CancellationToken>());
+        // The button can be enabled before the page has heard of the job, so wait for the runner itself.
+        Assert.True(await Cluster.ClusterTestDatabase.EventuallyAsync(() => t.Jobs.Current is null,
+            TimeSpan.FromSeconds(20)), "the first create did not finish");
         var fast = page.FindComponent<MudBlazor.MudSwitch<bool>>();
         await fast.InvokeAsync(() => fast.Instance.ValueChanged.InvokeAsync(true));
         page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=create-db]").HasAttribute("disabled")));
