@@ -8,9 +8,10 @@ namespace BackupManager.Core.Offsite;
 /// <summary>
 /// The off-site format, version 1 (documented in docs/backup-procedures.md). At a destination:
 /// <list type="bullet">
-/// <item><c>data/&lt;2 hex&gt;/&lt;64 hex&gt;</c>: one stored byte range of an archive (an entry's compressed bytes,
-/// or a 64 MiB piece of a large one), as an age file. Its name is an HMAC-SHA256, under the installation's naming key,
-/// of the range's SHA-256, so equal content is stored once and names reveal no plaintext hash.</item>
+/// <item><c>data/&lt;2 hex&gt;/&lt;64 hex&gt;</c>: one stored byte range of an archive (a piece of a large entry's
+/// compressed bytes, or a pack of small files with their headers), as an age file. Its name is an HMAC-SHA256,
+/// under the installation's naming key, of the range's SHA-256, so equal content is stored once and names reveal no
+/// plaintext hash.</item>
 /// <item><c>backups/&lt;archive&gt;.index</c>: an age file of the gzipped JSON <see cref="ArchiveIndex"/>: the archive
 /// as a list of segments (inline bytes for headers and the central directory, object references for entry data),
 /// enough to rebuild the original zip byte for byte, with its SHA-256.</item>
@@ -35,6 +36,15 @@ public static class OffsiteFormat
     /// </summary>
     internal const long MaxObjectBytes = 64L << 20;
     internal const long MinCutBytes = 1L << 20;
+
+    /// <summary>
+    /// Small files travel together: consecutive entries under <c>files/</c> smaller than <see cref="MinCutBytes"/>,
+    /// their headers included, make one object of up to <see cref="MaxPackBytes"/>, ended after an entry whose name,
+    /// CRC and size say so (<see cref="EndsPack"/>) once at least <see cref="MinPackBytes"/>: a new or changed file
+    /// changes only its own pack. One object per file cost a request each (3,000 notes, 3,000 uploads).
+    /// </summary>
+    internal const long MaxPackBytes = MinCutBytes;
+    internal const long MinPackBytes = 256L << 10;
 
     internal static GearCutter NewCutter() => new(MinCutBytes, MaxObjectBytes, maskBits: 20);
 
@@ -68,17 +78,52 @@ public static class OffsiteFormat
             e.Message); }
         if (directory.Problem is { } problem) throw BackupArchiveReader.Damaged(filename, problem);
         var plan = new List<PlannedRange>();
-        long position = 0;
+        long position = 0, packStart = -1, packEnd = 0, headerStart = 0;
+        void ClosePack()
+        {
+            // A pack too small to be worth a request stays inline with the headers around it.
+            if (packStart >= 0 && packEnd - packStart >= MinObjectBytes)
+            {
+                if (packStart > position) plan.Add(new(position, packStart - position, false, false));
+                plan.Add(new(packStart, packEnd - packStart, true, false));
+                position = packEnd;
+            }
+            packStart = -1;
+        }
         foreach (var entry in directory.Entries)
         {
-            if (entry.CompressedSize < MinObjectBytes) continue;
-            if (entry.DataOffset > position) plan.Add(new(position, entry.DataOffset - position, false, false));
-            plan.Add(new(entry.DataOffset, entry.CompressedSize, true, entry.Deflated));
-            position = entry.DataOffset + entry.CompressedSize;
+            // Entries follow each other with no gap (ZipStructure checked): a header starts where the last data ended.
+            var end = entry.DataOffset + entry.CompressedSize;
+            if (entry.CompressedSize < MinCutBytes && entry.Name.StartsWith(ArchivePath.FilesPrefix,
+                StringComparison.Ordinal))
+            {
+                if (packStart >= 0 && end - packStart > MaxPackBytes) ClosePack();
+                if (packStart < 0) packStart = headerStart;
+                packEnd = end;
+                if (packEnd - packStart >= MinPackBytes && EndsPack(entry)) ClosePack();
+            }
+            else
+            {
+                ClosePack();
+                if (entry.CompressedSize >= MinObjectBytes)
+                {
+                    if (entry.DataOffset > position) plan.Add(new(position, entry.DataOffset - position, false,
+                        false));
+                    plan.Add(new(entry.DataOffset, entry.CompressedSize, true, entry.Deflated));
+                    position = end;
+                }
+            }
+            headerStart = end;
         }
+        ClosePack();
         if (archive.Length > position) plan.Add(new(position, archive.Length - position, false, false));
         return plan;
     }
+
+    /// <summary>About one entry in eight ends a pack, decided by the entry alone (its name, CRC-32 and size), so the
+    /// packs after a new file end where they ended before.</summary>
+    private static bool EndsPack(ZipStructure.Entry entry) => (SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+        $"{entry.Name}\n{entry.Crc32}\n{entry.Size}"))[0] & 7) == 0;
 
     /// <summary>The object name of a byte range with SHA-256 <paramref name="sha256"/> under <paramref
     /// name="namingKey"/>.</summary>

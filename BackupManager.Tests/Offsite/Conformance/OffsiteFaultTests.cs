@@ -101,6 +101,9 @@ public sealed class OffsiteFaultTests
     public async Task The_check_names_the_missing_the_rotten_and_the_cut_short_pieces(string kind)
     {
         await using var c = await FaultyClinic.CreateAsync(kind);
+        // Three files too large to share a pack: enough objects to break one each way.
+        for (var i = 0; i < 3; i++) Infrastructure.TestFolder.WriteFile(
+            Path.Combine(c.Harness.Xrays, "ct", $"volume-{i}.dcm"), Infrastructure.TestFolder.RandomBytes(1_100_000));
         await c.Harness.CreateBackupAsync();
         string? keptShort = null; // a destination that kept only 100 bytes of the first object it was sent
         c.Plan.TruncateWrites(k => IsData(k) && (keptShort ??= k) == k, 100);

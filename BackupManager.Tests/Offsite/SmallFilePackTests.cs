@@ -1,0 +1,99 @@
+using BackupManager.Core.Archive;
+using BackupManager.Core.Offsite;
+using BackupManager.Core.Offsite.Age;
+using BackupManager.Tests.Infrastructure;
+
+namespace BackupManager.Tests.Offsite;
+
+/// <summary>
+/// Small files travel together: hundreds of notes become a few packs of up to 1 MiB (one request each instead of one
+/// per note), and a new note later sends only the packs around it, not the whole folder again. Measured on what the
+/// destination holds, decrypted and located in the archive.
+/// </summary>
+public sealed class SmallFilePackTests
+{
+    private const int Notes = 800;
+
+    [Fact]
+    public async Task Small_files_travel_in_a_few_packs_and_a_new_file_sends_only_the_packs_around_it()
+    {
+        var (h, identityFile) = await OffsiteCopyTests.ClinicWithDestinationAsync("folder", d => d.KeepLast = 0);
+        await using var _ = h;
+        var identities = TestDestinations.Identities(identityFile);
+        var notes = Path.Combine(h.Documents, "notes");
+        long notesBytes = 0;
+        for (var i = 0; i < Notes; i++)
+        {
+            var content = TestFolder.RandomBytes(5_000 + i * 37 % 15_000);
+            notesBytes += content.Length;
+            TestFolder.WriteFile(Path.Combine(notes, $"note-{i:D3}.txt"), content);
+        }
+        var destination = h.Options.Destinations["offsite"];
+        var offsite = h.Get<OffsiteService>();
+        var first = await h.CreateBackupAsync();
+        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
+        var afterFirst = await DestinationContents.ReadAsync(destination);
+
+        var packs = await ObjectsHoldingAsync(destination, DataKeys(afterFirst.Keys), h.PathOf(first.Filename),
+            identities, name => name.Contains("/notes/", StringComparison.Ordinal));
+        Assert.InRange(packs.Count, 5, Notes / 10);
+        Assert.All(packs, p => Assert.True(p.Length <= OffsiteFormat.MaxPackBytes + 4096,
+            $"a pack of {p.Length:N0} bytes is larger than {OffsiteFormat.MaxPackBytes:N0}"));
+        Assert.Equal(Notes, packs.SelectMany(p => p.Entries).Count(n => n.Contains("/notes/note-",
+            StringComparison.Ordinal)));
+
+        await WallClock.NextSecondAsync(); // backup names are per second
+        TestFolder.WriteFile(Path.Combine(notes, "note-010a.txt"), TestFolder.RandomBytes(8_000));
+        var second = await h.CreateBackupAsync();
+        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
+        var added = DestinationContents.Added(afterFirst, await DestinationContents.ReadAsync(destination));
+
+        var resent = await ObjectsHoldingAsync(destination, DataKeys(added.Keys), h.PathOf(second.Filename),
+            identities, name => name.StartsWith(ArchivePath.FilesPrefix, StringComparison.Ordinal));
+        Assert.Contains(resent, p => p.Entries.Any(n => n.EndsWith("/note-010a.txt", StringComparison.Ordinal)));
+        Assert.True(resent.Count <= 3, $"{resent.Count} packs of {packs.Count} were sent again");
+        Assert.True(resent.Sum(p => p.Length) < notesBytes / 3, $"a new note sent {resent.Sum(p => p.Length):N0} "
+            + $"bytes of files again, of {notesBytes:N0}");
+
+        // And the backup comes back byte for byte from its packs.
+        var original = await File.ReadAllBytesAsync(h.PathOf(second.Filename));
+        File.Delete(h.PathOf(second.Filename));
+        await offsite.FetchAsync("offsite", second.Filename, identities, "test@clinic");
+        Assert.Equal(original, await File.ReadAllBytesAsync(h.PathOf(second.Filename)));
+    }
+
+    private static IEnumerable<string> DataKeys(IEnumerable<string> keys) =>
+        keys.Where(k => k.StartsWith(OffsiteFormat.DataPrefix, StringComparison.Ordinal));
+
+    /// <summary>The objects among <paramref name="keys"/> whose plaintext covers an entry (header or data) that
+    /// <paramref name="wanted"/> picks, each with its length and every entry it covers.</summary>
+    private static async Task<List<(long Length, List<string> Entries)>> ObjectsHoldingAsync(
+        DestinationOptions destination, IEnumerable<string> keys, string archivePath,
+        IReadOnlyList<AgeIdentity> identities, Func<string, bool> wanted)
+    {
+        var archive = await File.ReadAllBytesAsync(archivePath);
+        IReadOnlyList<ZipStructure.Entry> entries;
+        using (var stream = new MemoryStream(archive))
+        {
+            var (endRecord, _) = ArchiveSummary.FindComment(stream);
+            entries = ZipStructure.ReadEntries(stream, ZipStructure.Locate(stream, endRecord)).Entries;
+        }
+        // Entries follow each other: each one's header starts where the one before it ended.
+        var spans = entries.Select((e, i) => (e.Name, Start: i == 0 ? 0 : entries[i - 1].DataOffset
+            + entries[i - 1].CompressedSize, End: e.DataOffset + e.CompressedSize)).ToList();
+        var found = new List<(long, List<string>)>();
+        foreach (var key in keys)
+        {
+            using var plaintext = new MemoryStream();
+            using (var decrypted = AgeFormat.Decrypt(
+                new MemoryStream(await DestinationContents.BytesOfAsync(destination, key)), identities))
+                await decrypted.CopyToAsync(plaintext);
+            var piece = plaintext.ToArray();
+            var at = archive.AsSpan().IndexOf(piece);
+            Assert.True(at >= 0, $"{key} ({piece.Length:N0} bytes) is no part of {Path.GetFileName(archivePath)}");
+            var covered = spans.Where(s => s.Start < at + piece.Length && s.End > at).Select(s => s.Name).ToList();
+            if (covered.Any(wanted)) found.Add((piece.Length, covered));
+        }
+        return found;
+    }
+}
