@@ -32,7 +32,7 @@ internal sealed class ArchiveUpload(IDestinationStorage storage, IReadOnlyList<A
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
             1 << 20, FileOptions.SequentialScan);
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
-        var plan = OffsiteFormat.Plan(file, filename);
+        var plan = OffsiteFormat.Plan(file, filename, namingKey);
         using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var pieceHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];
@@ -49,7 +49,7 @@ internal sealed class ArchiveUpload(IDestinationStorage storage, IReadOnlyList<A
                     _segments.Add(new IndexSegment { Inline = bytes, Length = range.Length });
                     continue;
                 }
-                var cutting = range.Length > OffsiteFormat.MinCutBytes;
+                var cutting = !range.Pack && range.Length > OffsiteFormat.MinCutBytes;
                 var cutter = new PieceCutter(range.Deflated);
                 long pieceStart = range.Offset, pieceLength = 0;
                 for (var left = range.Length; left > 0;)

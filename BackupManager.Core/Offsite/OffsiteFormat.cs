@@ -41,7 +41,8 @@ public static class OffsiteFormat
     /// Small files travel together: consecutive entries under <c>files/</c> smaller than <see cref="MinCutBytes"/>,
     /// their headers included, make one object of up to <see cref="MaxPackBytes"/>, ended after an entry whose name,
     /// CRC and size say so (<see cref="EndsPack"/>) once at least <see cref="MinPackBytes"/>: a new or changed file
-    /// changes only its own pack. One object per file cost a request each (3,000 notes, 3,000 uploads).
+    /// changes its own pack, and the next one or two only while their ends fall back into step. One object per file
+    /// cost a request each (3,000 notes, 3,000 uploads).
     /// </summary>
     internal const long MaxPackBytes = MinCutBytes;
     internal const long MinPackBytes = 256L << 10;
@@ -67,7 +68,7 @@ public static class OffsiteFormat
 
     /// <summary>Cuts an archive into inline ranges and entry-data ranges (cut further into pieces by <see
     /// cref="NewCutter"/>) along its zip structure.</summary>
-    internal static List<PlannedRange> Plan(Stream archive, string filename)
+    internal static List<PlannedRange> Plan(Stream archive, string filename, byte[] namingKey)
     {
         var (endRecord, _) = ArchiveSummary.FindComment(archive);
         if (endRecord < 0) throw BackupArchiveReader.Damaged(filename, "it is not a readable zip file");
@@ -85,7 +86,7 @@ public static class OffsiteFormat
             if (packStart >= 0 && packEnd - packStart >= MinObjectBytes)
             {
                 if (packStart > position) plan.Add(new(position, packStart - position, false, false));
-                plan.Add(new(packStart, packEnd - packStart, true, false));
+                plan.Add(new(packStart, packEnd - packStart, true, false, Pack: true));
                 position = packEnd;
             }
             packStart = -1;
@@ -100,7 +101,7 @@ public static class OffsiteFormat
                 if (packStart >= 0 && end - packStart > MaxPackBytes) ClosePack();
                 if (packStart < 0) packStart = headerStart;
                 packEnd = end;
-                if (packEnd - packStart >= MinPackBytes && EndsPack(entry)) ClosePack();
+                if (packEnd - packStart >= MinPackBytes && EndsPack(namingKey, entry)) ClosePack();
             }
             else
             {
@@ -121,9 +122,11 @@ public static class OffsiteFormat
     }
 
     /// <summary>About one entry in eight ends a pack, decided by the entry alone (its name, CRC-32 and size), so the
-    /// packs after a new file end where they ended before.</summary>
-    private static bool EndsPack(ZipStructure.Entry entry) => (SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
-        $"{entry.Name}\n{entry.Crc32}\n{entry.Size}"))[0] & 7) == 0;
+    /// packs after a new file end where they ended before; keyed like object names, so where packs end says nothing
+    /// testable about a file's content.</summary>
+    private static bool EndsPack(byte[] namingKey, ZipStructure.Entry entry) => (HMACSHA256.HashData(namingKey,
+        System.Text.Encoding.UTF8.GetBytes($"backupmanager pack end v1\n{entry.Name}\n{entry.Crc32}\n{entry.Size}"))[0]
+        & 7) == 0;
 
     /// <summary>The object name of a byte range with SHA-256 <paramref name="sha256"/> under <paramref
     /// name="namingKey"/>.</summary>

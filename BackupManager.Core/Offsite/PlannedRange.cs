@@ -2,5 +2,6 @@ namespace BackupManager.Core.Offsite;
 
 /// <summary>A byte range of an archive as the off-site format stores it: inline in the index (headers, the
 /// central directory), or as objects (an entry's stored bytes, <see cref="Deflated"/> when a deflate
-/// stream).</summary>
-internal readonly record struct PlannedRange(long Offset, long Length, bool IsObject, bool Deflated);
+/// stream; a <see cref="Pack"/> of small files is one object, never cut).</summary>
+internal readonly record struct PlannedRange(long Offset, long Length, bool IsObject, bool Deflated,
+    bool Pack = false);

@@ -62,6 +62,31 @@ public sealed class SmallFilePackTests
         Assert.Equal(original, await File.ReadAllBytesAsync(h.PathOf(second.Filename)));
     }
 
+    [Fact]
+    public async Task Packs_tile_the_archive_and_where_they_end_depends_on_the_naming_key()
+    {
+        var (h, _) = await OffsiteCopyTests.ClinicWithDestinationAsync("folder");
+        await using var __ = h;
+        for (var i = 0; i < 300; i++) TestFolder.WriteFile(Path.Combine(h.Documents, "notes", $"note-{i:D3}.txt"),
+            TestFolder.RandomBytes(5_000 + i * 37 % 15_000));
+        var backup = await h.CreateBackupAsync();
+        await using var archive = File.OpenRead(h.PathOf(backup.Filename));
+        byte[] key = TestFolder.RandomBytes(32), otherKey = TestFolder.RandomBytes(32);
+
+        var plan = OffsiteFormat.Plan(archive, backup.Filename, key);
+        long position = 0;
+        foreach (var range in plan)
+        {
+            Assert.Equal(position, range.Offset);
+            position += range.Length;
+        }
+        Assert.Equal(archive.Length, position);
+        var packs = plan.Where(r => r.Pack).ToList();
+        Assert.InRange(packs.Count, 3, 30);
+        Assert.Equal(packs, OffsiteFormat.Plan(archive, backup.Filename, key).Where(r => r.Pack));
+        Assert.NotEqual(packs, OffsiteFormat.Plan(archive, backup.Filename, otherKey).Where(r => r.Pack));
+    }
+
     private static IEnumerable<string> DataKeys(IEnumerable<string> keys) =>
         keys.Where(k => k.StartsWith(OffsiteFormat.DataPrefix, StringComparison.Ordinal));
 
