@@ -52,6 +52,20 @@ public static class DestinationContents
         return bytes.ToArray();
     }
 
+    /// <summary>Where the plaintext of <paramref name="key"/> lies in <paramref name="archive"/> (the test fails when
+    /// it is no part of it), and its length.</summary>
+    public static async Task<(int At, int Length)> LocateAsync(DestinationOptions destination, string key,
+        byte[] archive, IReadOnlyList<Core.Offsite.Age.AgeIdentity> identities)
+    {
+        using var plaintext = new MemoryStream();
+        using (var decrypted = Core.Offsite.Age.AgeFormat.Decrypt(new MemoryStream(await BytesOfAsync(destination,
+            key)), identities)) await decrypted.CopyToAsync(plaintext);
+        var piece = plaintext.ToArray();
+        var at = archive.AsSpan().IndexOf(piece);
+        Assert.True(at >= 0, $"{key} ({piece.Length:N0} bytes) is no part of the archive");
+        return (at, piece.Length);
+    }
+
     /// <summary>The keys that are new in <paramref name="after"/> or were written again, with their sizes.</summary>
     public static Dictionary<string, long> Added(IReadOnlyDictionary<string, (long Size, string Version)> before,
         IReadOnlyDictionary<string, (long Size, string Version)> after) =>

@@ -95,7 +95,7 @@ public sealed class IncrementalCopyTests
             await File.ReadAllBytesAsync(h.PathOf(second.Filename)))));
     }
 
-    private static IReadOnlyList<ZipStructure.Entry> ArchiveEntries(string path)
+    internal static IReadOnlyList<ZipStructure.Entry> ArchiveEntries(string path)
     {
         using var stream = File.OpenRead(path);
         var (endRecord, _) = ArchiveSummary.FindComment(stream);
@@ -107,24 +107,12 @@ public sealed class IncrementalCopyTests
         IEnumerable<string> keys, string archivePath, IReadOnlyList<AgeIdentity> identities)
     {
         var archive = await File.ReadAllBytesAsync(archivePath);
-        IReadOnlyList<ZipStructure.Entry> entries;
-        using (var stream = new MemoryStream(archive))
-        {
-            var (endRecord, _) = ArchiveSummary.FindComment(stream);
-            entries = ZipStructure.ReadEntries(stream, ZipStructure.Locate(stream, endRecord)).Entries;
-        }
+        var entries = ArchiveEntries(archivePath);
         var sent = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var key in keys)
         {
-            using var plaintext = new MemoryStream();
-            using (var decrypted = AgeFormat.Decrypt(
-                new MemoryStream(await DestinationContents.BytesOfAsync(destination, key)), identities))
-                await decrypted.CopyToAsync(plaintext);
-            var piece = plaintext.ToArray();
-            var at = archive.AsSpan().IndexOf(piece);
-            Assert.True(at >= 0, $"{key} ({piece.Length:N0} bytes) is no part of {Path.GetFileName(archivePath)}");
-            sent.Add(entries.Single(e => at >= e.DataOffset && at + piece.Length <= e.DataOffset + e.CompressedSize)
-                .Name);
+            var (at, length) = await DestinationContents.LocateAsync(destination, key, archive, identities);
+            sent.Add(entries.Single(e => at >= e.DataOffset && at + length <= e.DataOffset + e.CompressedSize).Name);
         }
         return sent;
     }

@@ -97,27 +97,16 @@ public sealed class SmallFilePackTests
         IReadOnlyList<AgeIdentity> identities, Func<string, bool> wanted)
     {
         var archive = await File.ReadAllBytesAsync(archivePath);
-        IReadOnlyList<ZipStructure.Entry> entries;
-        using (var stream = new MemoryStream(archive))
-        {
-            var (endRecord, _) = ArchiveSummary.FindComment(stream);
-            entries = ZipStructure.ReadEntries(stream, ZipStructure.Locate(stream, endRecord)).Entries;
-        }
+        var entries = IncrementalCopyTests.ArchiveEntries(archivePath);
         // Entries follow each other: each one's header starts where the one before it ended.
         var spans = entries.Select((e, i) => (e.Name, Start: i == 0 ? 0 : entries[i - 1].DataOffset
             + entries[i - 1].CompressedSize, End: e.DataOffset + e.CompressedSize)).ToList();
         var found = new List<(long, List<string>)>();
         foreach (var key in keys)
         {
-            using var plaintext = new MemoryStream();
-            using (var decrypted = AgeFormat.Decrypt(
-                new MemoryStream(await DestinationContents.BytesOfAsync(destination, key)), identities))
-                await decrypted.CopyToAsync(plaintext);
-            var piece = plaintext.ToArray();
-            var at = archive.AsSpan().IndexOf(piece);
-            Assert.True(at >= 0, $"{key} ({piece.Length:N0} bytes) is no part of {Path.GetFileName(archivePath)}");
-            var covered = spans.Where(s => s.Start < at + piece.Length && s.End > at).Select(s => s.Name).ToList();
-            if (covered.Any(wanted)) found.Add((piece.Length, covered));
+            var (at, length) = await DestinationContents.LocateAsync(destination, key, archive, identities);
+            var covered = spans.Where(s => s.Start < at + length && s.End > at).Select(s => s.Name).ToList();
+            if (covered.Any(wanted)) found.Add((length, covered));
         }
         return found;
     }
