@@ -66,6 +66,8 @@ copy() {
   esac
   # In the environment, not on a command line (the S3 key is s3rver's fixed test key, but still).
   (export "${env[@]}"; measure "$kind, $parallel at once" "dotnet '$work/app/BackupManager.Web.dll' app:copy-backup")
+  # Measured: drop the copy, so three runs of the default preset fit on the disk (s3rver keeps a prefix as folders).
+  rm -rf "$out/folder-$where" "$out/sftp-$where" "$PWD/.data/bench-s3rver/data/bench/$where"
 }
 restic_sftp() { # RUN
   local repo=sftp:root@127.0.0.1:$out/restic-sftp-$1
@@ -73,6 +75,7 @@ restic_sftp() { # RUN
   ssh+=" -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@127.0.0.1 -s sftp"
   restic -r "$repo" -o sftp.command="$ssh" init -q >/dev/null
   measure "restic: first backup to sftp" "restic -r '$repo' -o sftp.command='$ssh' backup -q '$src/db.dump' '$files'"
+  rm -rf "$out/restic-sftp-$1"
 }
 
 echo "Off-site copies to remote servers ($archive) ..." >&2
