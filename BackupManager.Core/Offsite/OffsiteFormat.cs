@@ -66,8 +66,8 @@ public static class OffsiteFormat
 
     public static readonly JsonSerializerOptions Json = new(BackupJson.Options) { WriteIndented = false };
 
-    /// <summary>Cuts an archive into inline ranges and entry-data ranges (cut further into pieces by <see
-    /// cref="NewCutter"/>) along its zip structure.</summary>
+    /// <summary>Cuts an archive along its zip structure into ranges that tile it in order: inline ranges, packs of
+    /// small files, and large entries' data (cut further into pieces by <see cref="NewCutter"/>).</summary>
     internal static List<PlannedRange> Plan(Stream archive, string filename, byte[] namingKey)
     {
         var (endRecord, _) = ArchiveSummary.FindComment(archive);

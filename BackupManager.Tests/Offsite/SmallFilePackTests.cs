@@ -69,6 +69,12 @@ public sealed class SmallFilePackTests
         await using var __ = h;
         for (var i = 0; i < 300; i++) TestFolder.WriteFile(Path.Combine(h.Documents, "notes", $"note-{i:D3}.txt"),
             TestFolder.RandomBytes(5_000 + i * 37 % 15_000));
+        // After a file too large to pack, a note too small for an object of its own, then one that cannot join it
+        // under 1 MiB: the note stays inline in the index, and the next pack must start after it.
+        var scans = Path.Combine(h.Documents, "scans");
+        TestFolder.WriteFile(Path.Combine(scans, "a.dcm"), TestFolder.RandomBytes(1_200_000));
+        TestFolder.WriteFile(Path.Combine(scans, "b.txt"), TestFolder.RandomBytes(500));
+        TestFolder.WriteFile(Path.Combine(scans, "c.dcm"), TestFolder.RandomBytes(1_048_100));
         var backup = await h.CreateBackupAsync();
         await using var archive = File.OpenRead(h.PathOf(backup.Filename));
         byte[] key = TestFolder.RandomBytes(32), otherKey = TestFolder.RandomBytes(32);
