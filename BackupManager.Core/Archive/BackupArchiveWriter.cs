@@ -14,6 +14,8 @@ namespace BackupManager.Core.Archive;
 internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposable
 {
     public const int BufferSize = 1 << 20;
+    /// <summary>The manifest's deflate chunks: about 64 KiB of JSON on average, at most 512 KiB.</summary>
+    private const int ManifestChunkSize = 512 << 10;
     private readonly ZipWriter _zip = new(output, output.Name);
     private readonly SpilledManifestEntries _entries = new(output.Name + ".entries");
 
@@ -105,15 +107,23 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
     public ArchiveSummary Complete(BackupManifest manifest, string? requestedBy)
     {
         // Serialized straight into the entry and hashed on the way: a manifest of 100,000 files is never held as bytes.
+        // Deflated in content-defined chunks after a head of its own, as the dump: the next backup's manifest, with a
+        // new time at its top and the new dump's hash at its end, then shares the bytes of its middle off-site.
         string manifestSha256;
-        var stream = _zip.OpenEntry(BackupManifest.EntryName, manifest.CreatedAt, ZlibLevel(CompressionLevel.Fastest),
-            expectedSize: -1);
-        using (stream)
-        using (var hashing = new HashingStream(stream, forRead: false))
+        uint crc;
+        long size;
+        var raw = _zip.OpenRawEntry(BackupManifest.EntryName, manifest.CreatedAt, deflated: true);
+        using (var deflate = new ParallelDeflateStream(raw, ZlibLevel(CompressionLevel.Fastest), workers: 1,
+            ManifestChunkSize, contentDefinedCuts: true, headBytes: PrecompressedFile.HeadBytes))
         {
-            JsonSerializer.Serialize(hashing, manifest, BackupJson.Options);
-            manifestSha256 = hashing.HashHex();
+            using (var hashing = new HashingStream(deflate, forRead: false, withCrc32: true))
+            {
+                JsonSerializer.Serialize(hashing, manifest, BackupJson.Options);
+                (manifestSha256, crc, size) = (hashing.HashHex(), hashing.Crc32, hashing.BytesHashed);
+            }
+            deflate.Complete();
         }
+        var storedCrc = raw.Complete(crc, size);
         var summary = new ArchiveSummary
         {
             CreatedAt = manifest.CreatedAt,
@@ -124,7 +134,7 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
             Bytes = manifest.Totals.Bytes,
             Warnings = manifest.Warnings.Count,
             ManifestSha256 = manifestSha256,
-            ManifestStoredCrc32 = stream.StoredCrc32,
+            ManifestStoredCrc32 = storedCrc,
         };
         _zip.Finish(Encoding.UTF8.GetBytes(summary.ToComment()));
         return summary;

@@ -13,6 +13,10 @@ internal static class PrecompressedFile
     /// about that much of dump, deflated.</summary>
     internal const int DumpChunkSize = 4 << 20;
 
+    /// <summary>The dump's first chunk: pg_dump's header, whose timestamp changes in every dump, lies in its first
+    /// 200 bytes; the rest of the dump then compresses to the same bytes when the database did not change.</summary>
+    internal const int HeadBytes = 4 << 10;
+
     /// <summary>
     /// Runs <paramref name="produce"/> against a stream that deflates into <paramref name="sink"/> at
     /// <paramref name="compressionLevel"/> (0 stores), and completes the sink. On failure the sink's file is left for
@@ -27,7 +31,7 @@ internal static class PrecompressedFile
         // more would only hold memory.
         using var deflate = compressionLevel > 0 ? new ParallelDeflateStream(sink, compressionLevel,
             lowPriority ? 1 : Math.Clamp(Environment.ProcessorCount, 1, 4), DumpChunkSize,
-                contentDefinedCuts: true, lowPriority: lowPriority) : null;
+                contentDefinedCuts: true, lowPriority: lowPriority, headBytes: HeadBytes) : null;
         string sha256;
         uint crc;
         long size;

@@ -49,8 +49,9 @@ internal sealed class ArchiveUpload(IDestinationStorage storage, IReadOnlyList<A
                     _segments.Add(new IndexSegment { Inline = bytes, Length = range.Length });
                     continue;
                 }
-                var cutting = !range.Pack && range.Length > OffsiteFormat.MinCutBytes;
-                var cutter = new PieceCutter(range.Deflated);
+                // A head is cut off however small the entry: the manifest of a clinic is a few hundred kilobytes.
+                var cutting = !range.Pack && (range.HeadCut || range.Length > OffsiteFormat.MinCutBytes);
+                var cutter = new PieceCutter(range.Deflated, range.HeadCut);
                 long pieceStart = range.Offset, pieceLength = 0;
                 for (var left = range.Length; left > 0;)
                 {

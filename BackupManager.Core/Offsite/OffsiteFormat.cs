@@ -110,7 +110,8 @@ public static class OffsiteFormat
                 {
                     if (entry.DataOffset > position) plan.Add(new(position, entry.DataOffset - position, false,
                         false));
-                    plan.Add(new(entry.DataOffset, entry.CompressedSize, true, entry.Deflated));
+                    plan.Add(new(entry.DataOffset, entry.CompressedSize, true, entry.Deflated,
+                        HeadCut: entry.Deflated && HasHead(entry.Name)));
                     position = end;
                 }
             }
@@ -120,6 +121,12 @@ public static class OffsiteFormat
         if (archive.Length > position) plan.Add(new(position, archive.Length - position, false, false));
         return plan;
     }
+
+    /// <summary>The entries deflated with a head chunk of their own (<c>PrecompressedFile.HeadBytes</c>): the dump
+    /// and the manifest, whose first bytes change in every backup.</summary>
+    private static bool HasHead(string entryName) => entryName == BackupManifest.EntryName
+        || (entryName.StartsWith(ArchivePath.DatabasePrefix, StringComparison.Ordinal)
+            && entryName.EndsWith(".dump", StringComparison.Ordinal));
 
     /// <summary>About one entry in eight ends a pack, decided by the entry alone (its name, CRC-32 and size), so the
     /// packs after a new file end where they ended before; keyed like object names, so where packs end says nothing

@@ -9,8 +9,10 @@ namespace BackupManager.Core.Offsite;
 /// chunks and a changed row changes only the piece of its own chunk. Elsewhere (and between markers far apart) where
 /// <see cref="OffsiteFormat.NewCutter"/> says, as in format 1: files stored before keep their pieces, and their names.
 /// A marker found inside other data only adds a cut, which costs a little space, never correctness.
+/// With <c>headCut</c> the first marker ends the first piece however short: the dump's and the manifest's head chunk,
+/// which changes in every backup, is then sent again alone.
 /// </summary>
-internal struct PieceCutter(bool deflated)
+internal struct PieceCutter(bool deflated, bool headCut = false)
 {
     /// <summary>Markers closer than this to the previous cut are passed over: a run of tiny chunks (a table of
     /// zeros) then makes one piece, not many requests.</summary>
@@ -21,6 +23,7 @@ internal struct PieceCutter(bool deflated)
     // The last three bytes before the current data, for a marker that spans two reads.
     private uint _carry;
     private int _carried;
+    private int _minimum = headCut ? 0 : MinMarkerPiece;
 
     /// <summary>
     /// Takes the next bytes. True when a cut falls after the first <paramref name="consumed"/> of them (the count
@@ -32,7 +35,7 @@ internal struct PieceCutter(bool deflated)
         var limit = markerEnd < 0 ? data.Length : markerEnd;
         if (_gear.Next(data[..limit], out consumed) || markerEnd >= 0)
         {
-            (_gear, _length, _carry, _carried) = (OffsiteFormat.NewCutter(), 0, 0, 0);
+            (_gear, _length, _carry, _carried, _minimum) = (OffsiteFormat.NewCutter(), 0, 0, 0, MinMarkerPiece);
             return true;
         }
         _length += data.Length;
@@ -44,7 +47,7 @@ internal struct PieceCutter(bool deflated)
     /// piece length, or -1.</summary>
     private readonly int FindMarkerEnd(ReadOnlySpan<byte> data)
     {
-        var from = (int)Math.Clamp(MinMarkerPiece - _length - Marker.Length, 0, data.Length);
+        var from = (int)Math.Clamp(_minimum - _length - Marker.Length, 0, data.Length);
         if (from == 0 && _carried > 0)
         {
             // A marker that starts in the carried bytes and ends in these.
@@ -53,7 +56,7 @@ internal struct PieceCutter(bool deflated)
             var head = Math.Min(3, data.Length);
             data[..head].CopyTo(joined[_carried..]);
             var at = joined[..(_carried + head)].IndexOf(Marker);
-            if (at >= 0 && _length - _carried + at + Marker.Length >= MinMarkerPiece)
+            if (at >= 0 && _length - _carried + at + Marker.Length >= _minimum)
                 return at + Marker.Length - _carried;
         }
         for (var start = from; start < data.Length;)
@@ -61,7 +64,7 @@ internal struct PieceCutter(bool deflated)
             var at = data[start..].IndexOf(Marker);
             if (at < 0) return -1;
             var end = start + at + Marker.Length;
-            if (_length + end >= MinMarkerPiece) return end;
+            if (_length + end >= _minimum) return end;
             start += at + 1;
         }
         return -1;

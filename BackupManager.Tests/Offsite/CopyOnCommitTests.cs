@@ -31,8 +31,9 @@ public sealed class CopyOnCommitTests
         var backup = await engine.CreateAsync(new CreateBackupRequest(BackupScope.FilesOnly, BackupTrigger.Manual,
             "test@clinic"));
 
-        await WaitUntilAsync(() => File.Exists(Path.Combine(nas, "backups", backup.Filename + ".json")));
-        Assert.Equal(CopyState.Copied, Assert.Single(offsite.CopiesOf(backup.Filename)).State);
+        // The catalog lands at the destination a moment before the copier records it as held, so wait for both.
+        await WaitUntilAsync(() => offsite.CopiesOf(backup.Filename).Single().State == CopyState.Copied);
+        Assert.True(File.Exists(Path.Combine(nas, "backups", backup.Filename + ".json")));
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

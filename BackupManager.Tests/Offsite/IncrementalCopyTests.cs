@@ -59,7 +59,7 @@ public sealed class IncrementalCopyTests
     }
 
     [Fact]
-    public async Task After_one_row_of_a_large_table_changes_a_copy_sends_under_a_mebibyte_of_the_dump()
+    public async Task With_nothing_changed_a_copy_sends_kilobytes_and_after_one_row_under_a_mebibyte_of_the_dump()
     {
         var (h, identityFile) = await OffsiteCopyTests.ClinicWithDestinationAsync("folder", d => d.KeepLast = 0);
         await using var _ = h;
@@ -69,11 +69,26 @@ public sealed class IncrementalCopyTests
             + "ARRAY['caries','molar','crown','review','pain','upper','lower','left','right','filling','x-ray',"
             + "'advice','gum','bleeding','root','canal'])[1 + floor(random() * 16)::int] || (k % 7), ' ') AS body "
             + "FROM generate_series(1, 80 + g % 2) k) w;");
+        // And 6,000 letters, for a manifest of several pieces.
+        for (var i = 0; i < 6000; i++) await File.WriteAllTextAsync(Path.Combine(h.Documents, $"letter-{i}.txt"),
+            $"Recall letter {i}");
         var destination = h.Options.Destinations["offsite"];
         var offsite = h.Get<OffsiteService>();
         await h.CreateBackupAsync();
         Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
         var afterFirst = await DestinationContents.ReadAsync(destination);
+        // Nothing changed: the dump's and the manifest's heads (their times) and the manifest's end (the dump's hash).
+        await WallClock.NextSecondAsync();
+        var unchanged = await h.CreateBackupAsync();
+        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
+        var afterSame = await DestinationContents.ReadAsync(destination);
+        var same = DestinationContents.Added(afterFirst, afterSame)
+            .Where(a => a.Key.StartsWith(OffsiteFormat.DataPrefix, StringComparison.Ordinal)).ToList();
+        var manifest = ArchiveEntries(h.PathOf(unchanged.Filename)).Single(e => e.Name == BackupManifest.EntryName);
+        Assert.True(manifest.CompressedSize > 256 << 10, $"the manifest is only {manifest.CompressedSize:N0} bytes");
+        Assert.True(same.Sum(a => a.Value) < 128 << 10, $"sent {same.Sum(a => a.Value):N0} bytes of data with nothing "
+            + $"changed: {string.Join(", ", same.Select(a => $"{a.Value:N0}"))}");
+        afterFirst = afterSame;
         await h.Database.ExecuteAsync("UPDATE notes SET body = body || ' reviewed' WHERE id = 30000");
         await WallClock.NextSecondAsync();
         var second = await h.CreateBackupAsync();

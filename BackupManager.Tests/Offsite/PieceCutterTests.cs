@@ -15,9 +15,9 @@ public sealed class PieceCutterTests
 
     /// <summary>The lengths of the pieces <paramref name="data"/> is cut into, fed in reads of <paramref
     /// name="read"/> bytes.</summary>
-    private static List<long> Pieces(byte[] data, bool deflated, int read)
+    private static List<long> Pieces(byte[] data, bool deflated, int read, bool headCut = false)
     {
-        var cutter = new PieceCutter(deflated);
+        var cutter = new PieceCutter(deflated, headCut);
         var pieces = new List<long>();
         long length = 0;
         for (var offset = 0; offset < data.Length; offset += read)
@@ -65,6 +65,17 @@ public sealed class PieceCutterTests
     {
         var data = Chunked(20_000, 30_000, 40_000, 200_000);
         Assert.Equal([90_012, 200_004], Pieces(data, deflated: true, 1 << 20));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4096)]
+    [InlineData(1 << 20)]
+    public void With_a_head_the_first_marker_cuts_however_close_and_later_ones_keep_the_minimum(int read)
+    {
+        var data = Chunked(1_200, 20_000, 300_000, 250_000);
+        Assert.Equal([1_204, 320_008, 250_004], Pieces(data, deflated: true, read, headCut: true));
+        Assert.Equal([321_212, 250_004], Pieces(data, deflated: true, read));
     }
 
     [Fact]
