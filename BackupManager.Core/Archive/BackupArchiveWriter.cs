@@ -14,8 +14,12 @@ namespace BackupManager.Core.Archive;
 internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposable
 {
     public const int BufferSize = 1 << 20;
-    /// <summary>The manifest's deflate chunks: about 64 KiB of JSON on average, at most 512 KiB.</summary>
-    private const int ManifestChunkSize = 512 << 10;
+    /// <summary>The manifest's deflate chunks: about 96 KiB of JSON on average, at most 512 KiB.</summary>
+    internal const int ManifestChunkSize = 512 << 10;
+    /// <summary>The manifest's head: its first lines, which hold what changes in every backup (its time, who asked,
+    /// the dump's snapshot); counted in lines so that a time written with a digit less leaves the rest in step.
+    /// </summary>
+    internal const int ManifestHeadLines = 32;
     private readonly ZipWriter _zip = new(output, output.Name);
     private readonly SpilledManifestEntries _entries = new(output.Name + ".entries");
 
@@ -114,7 +118,7 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
         long size;
         var raw = _zip.OpenRawEntry(BackupManifest.EntryName, manifest.CreatedAt, deflated: true);
         using (var deflate = new ParallelDeflateStream(raw, ZlibLevel(CompressionLevel.Fastest), workers: 1,
-            ManifestChunkSize, contentDefinedCuts: true, headBytes: PrecompressedFile.HeadBytes))
+            ManifestChunkSize, contentDefinedCuts: true, headLines: ManifestHeadLines))
         {
             using (var hashing = new HashingStream(deflate, forRead: false, withCrc32: true))
             {

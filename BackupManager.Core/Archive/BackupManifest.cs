@@ -37,7 +37,9 @@ public sealed record ManifestDatabase(string Name, string ServerVersion, string 
     /// compares.</summary>
     public IReadOnlyDictionary<string, long>? RowCounts { get; init; }
     /// <summary>The WAL position (LSN) of the dump's snapshot, read in the transaction that exported it; what a drill
-    /// recovers to with point-in-time recovery (absent in archives made before it was recorded).</summary>
+    /// recovers to with point-in-time recovery (absent in archives made before it was recorded). Written first: it
+    /// changes in every backup and belongs in the manifest's head (see <c>BackupArchiveWriter</c>).</summary>
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
     public string? SnapshotLsn { get; init; }
 }
 

@@ -22,8 +22,11 @@ namespace BackupManager.Core.Archive;
 /// every 1/16 after it, the cuts after a change kept skipping each other's cut points and stayed out of step for
 /// tens of megabytes of unchanged rows (measured on the benchmark's dump: 33 MB sent after 1 % of the rows of two
 /// tables changed, where restic sent 4.5 MB).
-/// With <c>headBytes</c> the first chunk ends after that many bytes: a header that differs in every run (pg_dump's
-/// timestamp, the manifest's time) then changes only a chunk of its own, not the first ~3/4 MiB after it.
+/// With a head (<c>headBytes</c>, <c>headLines</c>) the first chunk ends at the first line end once at least that
+/// many bytes and line ends have passed: a header that differs in every run (pg_dump's timestamp, the manifest's
+/// time) then changes only a chunk of its own, not the first ~3/4 MiB after it. Counting lines keeps the head's end
+/// on the same content when the header grows or shrinks by a digit; counting bytes suits a binary header of fixed
+/// length.
 /// </summary>
 internal sealed class ParallelDeflateStream : InlineWriteStream
 {
@@ -39,7 +42,8 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
     private Thread[]? _workers;
     private Chunk? _filling;
     private GearCutter? _cutter;
-    private int _headLeft;
+    private int _headBytesLeft;
+    private int _headLinesLeft;
     private readonly bool _lowPriority;
     private bool _completed;
     private bool _disposed;
@@ -47,12 +51,13 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
     /// <summary>Compresses into <paramref name="destination"/> at zlib <paramref name="level"/>, <paramref
     /// name="workers"/> chunks of <paramref name="chunkSize"/> at once (one per core is a good choice).</summary>
     public ParallelDeflateStream(Stream destination, int level, int workers, int chunkSize = DefaultChunkSize,
-        bool contentDefinedCuts = false, bool lowPriority = false, int headBytes = 0)
+        bool contentDefinedCuts = false, bool lowPriority = false, int headBytes = 0, int headLines = 0)
     {
         _lowPriority = lowPriority;
         ArgumentOutOfRangeException.ThrowIfNegative(headBytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(headLines);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(headBytes, chunkSize);
-        _headLeft = headBytes;
+        if (headBytes > 0 || headLines > 0) (_headBytesLeft, _headLinesLeft) = (headBytes, Math.Max(1, headLines));
         ArgumentOutOfRangeException.ThrowIfLessThan(level, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 64 << 10);
@@ -73,13 +78,8 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
             var chunk = _filling ??= TakeSpare();
             var take = Math.Min(buffer.Length, _chunkSize - chunk.Length);
             var cut = false;
-            if (_headLeft > 0)
-            {
-                // The head is not fed to the cutter: the cuts after it depend only on what follows.
-                take = Math.Min(take, _headLeft);
-                _headLeft -= take;
-                cut = _headLeft == 0;
-            }
+            // The head is not fed to the cutter: the cuts after it depend only on what follows.
+            if (_headLinesLeft > 0) cut = TakeHead(buffer[..take], out take);
             else if (_cutter is { } cutter)
             {
                 cut = cutter.Next(buffer[..take], out take);
@@ -88,8 +88,27 @@ internal sealed class ParallelDeflateStream : InlineWriteStream
             buffer[..take].CopyTo(chunk.Input.AsSpan(chunk.Length));
             chunk.Length += take;
             buffer = buffer[take..];
-            if (cut || chunk.Length == _chunkSize) Submit(final: false);
+            if (!cut && chunk.Length < _chunkSize) continue;
+            _headLinesLeft = 0; // a head without its line ends ends with its chunk
+            Submit(final: false);
         }
+    }
+
+    /// <summary>How many of <paramref name="data"/> belong to the head; true when the head ends after them.</summary>
+    private bool TakeHead(ReadOnlySpan<byte> data, out int taken)
+    {
+        taken = Math.Min(data.Length, _headBytesLeft);
+        // Line ends within the bytes counted still count, but the head ends only at a line end after them.
+        _headLinesLeft = Math.Max(1, _headLinesLeft - data[..taken].Count((byte)'\n'));
+        _headBytesLeft -= taken;
+        while (_headBytesLeft == 0 && taken < data.Length)
+        {
+            var lineEnd = data[taken..].IndexOf((byte)'\n');
+            if (lineEnd < 0) { taken = data.Length; break; }
+            taken += lineEnd + 1;
+            if (--_headLinesLeft == 0) return true;
+        }
+        return false;
     }
 
     /// <summary>Compresses what is left as the final chunk and writes every chunk still in flight, in order.</summary>

@@ -13,8 +13,9 @@ internal static class PrecompressedFile
     /// about that much of dump, deflated.</summary>
     internal const int DumpChunkSize = 4 << 20;
 
-    /// <summary>The dump's first chunk: pg_dump's header, whose timestamp changes in every dump, lies in its first
-    /// 200 bytes; the rest of the dump then compresses to the same bytes when the database did not change.</summary>
+    /// <summary>The dump's first chunk ends at the first line end after this (<see cref="ParallelDeflateStream"/>):
+    /// pg_dump's header, of fixed length, whose timestamp changes in every dump, lies in its first 200 bytes; the rest
+    /// of the dump then compresses to the same bytes when the database did not change.</summary>
     internal const int HeadBytes = 4 << 10;
 
     /// <summary>

@@ -57,21 +57,6 @@ public sealed class ParallelDeflateTests
         Assert.True(sharedFixed < total * 0.1, $"fixed: {sharedFixed:N0} of {total:N0} bytes shared");
     }
 
-    [Fact]
-    public void With_a_head_a_dump_whose_timestamp_alone_changed_differs_only_in_its_first_kilobytes()
-    {
-        var before = Text(12 << 20);
-        var after = (byte[])before.Clone();
-        // pg_dump's header holds the time the dump started, as binary integers
-        for (var i = 40; i < 75; i++) after[i] = (byte)(i * 37);
-        var chunk = PrecompressedFile.DumpChunkSize;
-        var head = PrecompressedFile.HeadBytes;
-        var deflated = Deflate(before, true, chunk, head);
-        var shared = CommonSuffix(deflated, Deflate(after, true, chunk, head));
-        Assert.True(deflated.Length - shared < head, $"{deflated.Length - shared:N0} of {deflated.Length:N0} differ");
-        Assert.Equal(before, Inflate(deflated));
-    }
-
     [Theory]
     [InlineData(1_000)]
     [InlineData(3_000)]
@@ -116,11 +101,11 @@ public sealed class ParallelDeflateTests
         Assert.All(nices, n => Assert.Equal(nice, n));
     }
 
-    private static byte[] Deflate(byte[] input, bool contentDefined, int chunkSize, int headBytes = 0)
+    private static byte[] Deflate(byte[] input, bool contentDefined, int chunkSize)
     {
         var output = new MemoryStream();
         using (var deflate = new ParallelDeflateStream(output, 1, workers: 2, chunkSize: chunkSize,
-            contentDefinedCuts: contentDefined, headBytes: headBytes))
+            contentDefinedCuts: contentDefined))
         {
             for (var offset = 0; offset < input.Length; offset += 100_000) deflate.Write(
                 input.AsSpan(offset, Math.Min(100_000, input.Length - offset)));

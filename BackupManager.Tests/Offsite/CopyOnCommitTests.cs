@@ -31,8 +31,9 @@ public sealed class CopyOnCommitTests
         var backup = await engine.CreateAsync(new CreateBackupRequest(BackupScope.FilesOnly, BackupTrigger.Manual,
             "test@clinic"));
 
-        // The catalog lands at the destination a moment before the copier records it as held, so wait for both.
-        await WaitUntilAsync(() => offsite.CopiesOf(backup.Filename).Single().State == CopyState.Copied);
+        // The catalog lands at the destination a moment before the copier records it as held: wait for the record.
+        await WaitUntilAsync(() => offsite.CopiesOf(backup.Filename).Single().State != CopyState.Pending);
+        Assert.Equal(CopyState.Copied, Assert.Single(offsite.CopiesOf(backup.Filename)).State);
         Assert.True(File.Exists(Path.Combine(nas, "backups", backup.Filename + ".json")));
     }
 

@@ -116,6 +116,40 @@ public sealed class PieceCutterTests
         return slices;
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_header_that_alone_changed_changes_only_the_small_first_piece_of_a_dump_or_manifest(bool manifest)
+    {
+        // Lines of 32 bytes: one ends just before 4 KiB, where a head counted in bytes would lose step.
+        var before = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 400_000)
+            .Select(i => $"row {i:D7} caries molar review\n")));
+        // pg_dump's header has a fixed length, other bytes in it; the manifest's time can have a digit more.
+        var header = Enumerable.Range(0, manifest ? 11 : 10).Select(i => (byte)(65 + i));
+        var after = before[..70].Concat(header).Concat(before[80..]).ToArray(); // inside the third line
+        List<string> PiecesOf(byte[] content)
+        {
+            var output = new MemoryStream();
+            using (var deflate = manifest
+                ? new ParallelDeflateStream(output, 1, workers: 1, BackupArchiveWriter.ManifestChunkSize,
+                    contentDefinedCuts: true, headLines: BackupArchiveWriter.ManifestHeadLines)
+                : new ParallelDeflateStream(output, 6, workers: 2, PrecompressedFile.DumpChunkSize,
+                    contentDefinedCuts: true, headBytes: PrecompressedFile.HeadBytes))
+            {
+                deflate.Write(content);
+                deflate.Complete();
+            }
+            var deflated = output.ToArray();
+            return Slices(deflated, Pieces(deflated, deflated: true, 1 << 20, headCut: true))
+                .Select(p => $"{p.Length}:{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(p))}")
+                .ToList();
+        }
+        var (a, b) = (PiecesOf(before), PiecesOf(after));
+        Assert.True(a.Count > 5, $"{a.Count} pieces");
+        Assert.True(int.Parse(a[0].Split(':')[0]) < 4096, $"the first piece is {a[0]}");
+        Assert.Equal(a.Skip(1), b.Skip(1));
+    }
+
     [Fact]
     public void The_dumps_deflate_chunks_end_with_the_marker_the_cutter_looks_for()
     {
