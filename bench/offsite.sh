@@ -115,8 +115,8 @@ section=$(mktemp)
 of dump on average, at most 4 MiB), and each off-site piece of it ends where such a chunk ends: rows that changed
 change only their chunks' pieces. pg_dump's header (its timestamp) and the manifest's first lines are chunks and
 pieces of their own, so an unchanged database sends those two heads, the manifest's last piece (the new dump's
-hash), the index and the catalog. Small files travel in packs of up to 1 MiB, large ones are deduplicated whole. Up to 4 pieces upload at once, and a folder destination flushes them with one syncfs before
-the catalog. \"Until live\" is when the restore logs *Restored;* (the staged copies swapped in); the whole command
+hash), the index and the catalog. Small files travel in packs of up to 1 MiB, large ones are deduplicated whole.
+Up to 4 pieces upload at once, and a folder destination flushes them with one syncfs before the catalog. \"Until live\" is when the restore logs *Restored;* (the staged copies swapped in); the whole command
 then also archives the replaced state as a safety backup, which restic's line does not do."
   echo
 } >"$section"

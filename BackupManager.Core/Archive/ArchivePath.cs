@@ -13,6 +13,10 @@ public static class ArchivePath
     public const string RolesEntry = "db/roles.sql";
     private const int MaxLength = 4096;
 
+    /// <summary>True for the database dump's entry name (<c>db/&lt;database&gt;.dump</c>).</summary>
+    public static bool IsDump(string name) => name.StartsWith(DatabasePrefix, StringComparison.Ordinal)
+        && name.EndsWith(".dump", StringComparison.Ordinal);
+
     /// <summary>Null when <paramref name="name"/> is a safe entry name; otherwise why it is not.</summary>
     public static string? Problem(string name)
     {

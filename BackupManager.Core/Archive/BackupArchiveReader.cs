@@ -161,8 +161,7 @@ internal sealed partial class BackupArchiveReader : IDisposable
     public static async Task VerifyInFullAsync(string path, CancellationToken cancellationToken)
     {
         using var files = Open(path);
-        static bool IsDump(ManifestEntry e) => e.Path.StartsWith(ArchivePath.DatabasePrefix,
-            StringComparison.Ordinal) && e.Path.EndsWith(".dump", StringComparison.Ordinal);
+        static bool IsDump(ManifestEntry e) => ArchivePath.IsDump(e.Path);
         if (files.Manifest.Database is null || files.Manifest.Entries.Count > ParallelEntryLimit)
         {
             await files.VerifyAsync(null, cancellationToken).ConfigureAwait(false);

@@ -124,9 +124,8 @@ public static class OffsiteFormat
 
     /// <summary>The entries deflated with a head chunk of their own (<c>PrecompressedFile.HeadBytes</c>): the dump
     /// and the manifest, whose first bytes change in every backup.</summary>
-    private static bool HasHead(string entryName) => entryName == BackupManifest.EntryName
-        || (entryName.StartsWith(ArchivePath.DatabasePrefix, StringComparison.Ordinal)
-            && entryName.EndsWith(".dump", StringComparison.Ordinal));
+    private static bool HasHead(string entryName) =>
+        entryName == BackupManifest.EntryName || ArchivePath.IsDump(entryName);
 
     /// <summary>About one entry in eight ends a pack, decided by the entry alone (its name, CRC-32 and size), so the
     /// packs after a new file end where they ended before; keyed like object names, so where packs end says nothing

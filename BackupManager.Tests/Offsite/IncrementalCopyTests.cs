@@ -47,8 +47,7 @@ public sealed class IncrementalCopyTests
         // Every new data object, decrypted, is a byte range of the second archive inside its dump or its manifest.
         var sent = await EntriesSentAsync(destination, data, h.PathOf(second.Filename),
             TestDestinations.Identities(identityFile));
-        static bool IsDump(string entry) => entry.StartsWith(ArchivePath.DatabasePrefix, StringComparison.Ordinal)
-            && entry.EndsWith(".dump", StringComparison.Ordinal);
+        static bool IsDump(string entry) => ArchivePath.IsDump(entry);
         Assert.Contains(sent, IsDump);
         Assert.All(sent, e => Assert.True(IsDump(e) || e == BackupManifest.EntryName,
             $"{e} was sent again: {string.Join(", ", sent)}"));
