@@ -12,6 +12,11 @@ command -v npm >/dev/null || ensure_packages nodejs npm
 start_cluster .data/pg-test 55433 fsync=off synchronous_commit=off full_page_writes=off max_connections=200
 trap 'stop_cluster "$PWD/.data/pg-test"; stop_cluster "$PWD/.data/pg-dr"; stop_pidfile "$PWD/.data/s3rver/pid"; stop_pidfile "$PWD/.data/sshd/sshd.pid"' EXIT
 export BACKUPMANAGER_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD"
+# Every test drops the replication slot it made; one left idle by a killed run would keep WAL on this disk for ever.
+PGPASSWORD=$PG_PASSWORD psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAt >/dev/null <<'SQL'
+SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots
+WHERE NOT active AND slot_name LIKE 'backupmanager\_%';
+SQL
 # A second cluster: the "new server" that disaster-recovery tests restore onto.
 start_cluster .data/pg-dr 55533 fsync=off synchronous_commit=off full_page_writes=off
 export BACKUPMANAGER_TEST_PG_DR="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD"

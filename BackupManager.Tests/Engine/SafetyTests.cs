@@ -194,7 +194,7 @@ public sealed class SafetyTests
     public async Task A_pg_dump_that_fails_midway_leaves_no_backup_and_carries_its_stderr()
     {
         // A fake pg_dump that writes some bytes, complains and exits 1: the archive must be discarded.
-        await using var h = await EngineHarness.CreateAsync(o => o.PgBinDirectory = FakeTools.Folder("pg_dump",
+        await using var h = await EngineHarness.CreateAsync(o => o.PgBinDirectory = FakeTools.Folder(o, "pg_dump",
             """
             if [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 15.18"; exit 0; fi
             head -c 100000 /dev/urandom
@@ -213,7 +213,7 @@ public sealed class SafetyTests
     [Fact]
     public async Task A_pg_dump_older_than_the_server_is_explained_with_both_versions_and_the_fix()
     {
-        await using var h = await EngineHarness.CreateAsync(o => o.PgBinDirectory = FakeTools.Folder("pg_dump",
+        await using var h = await EngineHarness.CreateAsync(o => o.PgBinDirectory = FakeTools.Folder(o, "pg_dump",
             """
             if [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 15.18"; exit 0; fi
             echo "pg_dump: error: aborting because of server version mismatch" >&2
@@ -253,7 +253,7 @@ public sealed class SafetyTests
         {
             o.Directory = h.BackupDirectory;
             o.Paths = [.. h.Options.Paths];
-            o.PgBinDirectory = FakeTools.Folder("pg_restore",
+            o.PgBinDirectory = FakeTools.Folder(o, "pg_restore",
                 "head -c 1000 >/dev/null; echo 'pg_restore: error: could not execute query: ERROR: out of memory' " +
                 ">&2; exit 1",
                 also: ("pg_dump", "exec /usr/bin/pg_dump \"$@\""));
@@ -276,9 +276,12 @@ public sealed class SafetyTests
 /// produce.</summary>
 internal static class FakeTools
 {
-    public static string Folder(string tool, string script, params (string Tool, string Script)[] also)
+    /// <summary>Writes the scripts beside the backup folder of <paramref name="options"/>, inside the test's own
+    /// folder, so they go when the test's harness does.</summary>
+    public static string Folder(BackupOptions options, string tool, string script,
+        params (string Tool, string Script)[] also)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "bm-tests", "fake-bin-" + Guid.NewGuid().ToString("N")[..8]);
+        var folder = Path.Combine(Path.GetDirectoryName(options.Directory)!, "fake-bin");
         Directory.CreateDirectory(folder);
         foreach (var (name, body) in also.Prepend((tool, script)))
         {

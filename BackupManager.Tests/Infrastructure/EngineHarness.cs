@@ -11,6 +11,7 @@ namespace BackupManager.Tests.Infrastructure;
 public sealed class EngineHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
+    private readonly List<IDisposable> _owned = [];
 
     private EngineHarness(TestDatabase database, TestFolder folder, ServiceProvider services, BackupOptions options)
     {
@@ -93,6 +94,13 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public string PathOf(string filename) => Path.Combine(BackupDirectory, filename);
 
+    /// <summary>Disposes <paramref name="resource"/> (a test's key folder, say) with the harness.</summary>
+    public T Owns<T>(T resource) where T : IDisposable
+    {
+        _owned.Add(resource);
+        return resource;
+    }
+
     public async ValueTask DisposeAsync()
     {
         // A point-in-time test that failed midway may leave its temporary server running, past the whole test run.
@@ -102,6 +110,7 @@ public sealed class EngineHarness : IAsyncDisposable
         await _services.DisposeAsync();
         await Database.DisposeAsync();
         Folder.Dispose();
+        foreach (var resource in _owned) resource.Dispose();
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ public sealed class OffsiteCopyTests
             o.Destinations["offsite"] = destination;
             o.Encryption.Recipients = [recipient, escrow];
         }, asOwnerRole: asOwnerRole);
+        harness.Owns(keys);
         await harness.SeedAsync();
         return (harness, identityFile);
     }

@@ -130,8 +130,18 @@ public sealed class PageTestContext : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await SettleJobsAsync();
         await Context.DisposeAsync();
         Folder.Dispose();
+    }
+
+    /// <summary>A job a test started may end on a pool thread just after the test, and its audit record would then
+    /// re-create the deleted folder: wait (a few seconds at most: some tests leave a job hanging on purpose).</summary>
+    private async Task SettleJobsAsync()
+    {
+        var running = Jobs.Recent.Where(j => !j.IsFinished).Select(j => Jobs.WhenFinishedAsync(j.Id));
+        try { await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(5)); }
+        catch (TimeoutException) { }
     }
 
     /// <summary>
