@@ -32,6 +32,29 @@ public sealed class ParallelDeflateTests
         Assert.Equal(input, Inflate(output.ToArray()));
     }
 
+    [Fact]
+    public void A_head_must_be_shorter_than_a_chunk_and_one_without_line_ends_ends_with_the_first_chunk()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ParallelDeflateStream(Stream.Null, 1, 1, Chunk, false,
+            headBytes: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ParallelDeflateStream(Stream.Null, 1, 1, Chunk, false,
+            headLines: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ParallelDeflateStream(Stream.Null, 1, 1, Chunk, false,
+            headBytes: Chunk));
+        // Binary bytes with no line end at all: the head ends with the first chunk, and content-defined cuts follow.
+        var input = TestFolder.RandomBytes(8 * Chunk).Select(b => b == (byte)'\n' ? (byte)0 : b).ToArray();
+        var output = new MemoryStream();
+        using (var deflate = new ParallelDeflateStream(output, 1, 2, Chunk, contentDefinedCuts: true, headBytes: 4096,
+            headLines: 32))
+        {
+            deflate.Write(input);
+            deflate.Complete();
+        }
+        Assert.Equal(input, Inflate(output.ToArray()));
+        var cuts = output.ToArray().AsSpan().Count((ReadOnlySpan<byte>)[0, 0, 0xFF, 0xFF]);
+        Assert.True(cuts > 16, $"{cuts} chunk ends in 8 chunk sizes: the cutter did not resume after the head");
+    }
+
     [Theory]
     [MemberData(nameof(Sizes))]
     public void Content_defined_chunks_also_inflate_to_exactly_the_input(int size)
