@@ -60,6 +60,7 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
             fetched?.Invoke();
             progress?.Report(new BackupProgress("restore", $"Fetched {request.Filename}; restoring it, every entry "
                 + "verified as it is staged"));
+            IO.PhaseMemory.Release();
             return backups.RestoreExactCopyAsync(rebuilt, request, progress, cancellationToken);
         }, progress, cancellationToken);
 

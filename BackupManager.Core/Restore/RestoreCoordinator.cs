@@ -87,6 +87,7 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
         FaultInjection.PauseAt(FaultInjection.Committed);
         progress?.Report(new BackupProgress("restore",
             "Restored; writing the safety backup of the previous state from its parked copy"));
+        PhaseMemory.Release();
         var (safety, warning) = await ArchiveParkedAndCleanUpAsync(journal).ConfigureAwait(false);
         return new RestoreResult(backup, safety, plan.Database, plan.Folders.Select(f => f.Target.FullPath).ToList(),
             [.. restoreWarnings, .. (warning is null ? [] : new[] { warning })]);
