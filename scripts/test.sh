@@ -13,7 +13,7 @@ start_cluster .data/pg-test 55433 fsync=off synchronous_commit=off full_page_wri
 trap 'stop_cluster "$PWD/.data/pg-test"; stop_cluster "$PWD/.data/pg-dr"; stop_pidfile "$PWD/.data/s3rver/pid"; stop_pidfile "$PWD/.data/sshd/sshd.pid"' EXIT
 export BACKUPMANAGER_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD"
 # Every test drops the replication slot it made; one left idle by a killed run would keep WAL on this disk for ever.
-PGPASSWORD=$PG_PASSWORD psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAt >/dev/null <<'SQL'
+PGPASSWORD=$PG_PASSWORD psql -X -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAt >/dev/null <<'SQL'
 SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots
 WHERE NOT active AND slot_name LIKE 'backupmanager\_%';
 SQL

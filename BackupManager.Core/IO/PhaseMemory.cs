@@ -3,9 +3,10 @@ using System.Runtime;
 namespace BackupManager.Core.IO;
 
 /// <summary>
-/// Hands a finished phase's memory back to the system before the next phase starts. A restore's staging leaves most
-/// of what the collector committed unused (38 MB live of 130 MB committed on the large preset), and the safety backup
-/// that follows would otherwise add its own buffers on top: the process peaked above 250 MB.
+/// Hands a finished phase's memory back to the system before the next phase starts: after a fetch's read-ahead, and
+/// after a restore's staging, which leaves most of what the collector committed unused (38 MB live of 130 MB
+/// committed on the large preset) for the safety backup to add its own buffers on top (the process peaked above
+/// 250 MB).
 /// </summary>
 internal static class PhaseMemory
 {

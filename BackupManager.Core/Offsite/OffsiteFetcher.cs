@@ -60,7 +60,6 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
             fetched?.Invoke();
             progress?.Report(new BackupProgress("restore", $"Fetched {request.Filename}; restoring it, every entry "
                 + "verified as it is staged"));
-            IO.PhaseMemory.Release();
             return backups.RestoreExactCopyAsync(rebuilt, request, progress, cancellationToken);
         }, progress, cancellationToken);
 
@@ -97,7 +96,7 @@ internal sealed class OffsiteFetcher(OffsiteContext context, IBackupService back
                 await RebuildAsync(storage, name, catalog, index, identities, rebuilt, options.Parallel, progress,
                     cancellationToken).ConfigureAwait(false);
                 // The read-ahead's up to 64 MiB go back to the system before a restore adds its own (peak RSS).
-                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                PhaseMemory.Release();
             }
             catch
             {

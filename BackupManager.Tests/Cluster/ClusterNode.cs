@@ -70,6 +70,10 @@ public sealed class ClusterNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _create.TrySetCanceled();
+        // A create left waiting ends now: its audit record must land before the folder goes, or it re-creates it.
+        var running = Jobs.Recent.Where(j => !j.IsFinished).Select(j => Jobs.WhenFinishedAsync(j.Id));
+        try { await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(10)); }
+        catch (TimeoutException) { }
         await Share.DisposeAsync();
         await Table.DisposeAsync();
         _folder.Dispose();

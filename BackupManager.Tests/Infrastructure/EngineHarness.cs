@@ -106,11 +106,17 @@ public sealed class EngineHarness : IAsyncDisposable
         // A point-in-time test that failed midway may leave its temporary server running, past the whole test run.
         Core.Pitr.RecoveryInstance.RemoveLeftovers(new Core.Pitr.PitrLayout(BackupDirectory),
             _services.GetRequiredService<Core.Database.ExternalProcessRunner>());
-        await AssertEveryVerifiedArchiveReadsWithStockToolsAsync();
-        await _services.DisposeAsync();
-        await Database.DisposeAsync();
-        Folder.Dispose();
-        foreach (var resource in _owned) resource.Dispose();
+        try
+        {
+            await AssertEveryVerifiedArchiveReadsWithStockToolsAsync();
+            await _services.DisposeAsync();
+            await Database.DisposeAsync();
+        }
+        finally
+        {
+            Folder.Dispose();
+            foreach (var resource in _owned) resource.Dispose();
+        }
     }
 
     /// <summary>

@@ -15,18 +15,29 @@ public sealed class OffsiteCopyTests
         Action<DestinationOptions>? tune = null, bool asOwnerRole = true)
     {
         var keys = new TestFolder();
-        var (identityFile, recipient) = TestDestinations.Key(keys);
-        var escrow = TestDestinations.Key(keys).Recipient;
-        var harness = await EngineHarness.CreateAsync(o =>
+        EngineHarness? harness = null;
+        try
         {
-            var destination = TestDestinations.Of(kind, keys);
-            tune?.Invoke(destination);
-            o.Destinations["offsite"] = destination;
-            o.Encryption.Recipients = [recipient, escrow];
-        }, asOwnerRole: asOwnerRole);
-        harness.Owns(keys);
-        await harness.SeedAsync();
-        return (harness, identityFile);
+            var (identityFile, recipient) = TestDestinations.Key(keys);
+            var escrow = TestDestinations.Key(keys).Recipient;
+            harness = await EngineHarness.CreateAsync(o =>
+            {
+                var destination = TestDestinations.Of(kind, keys);
+                tune?.Invoke(destination);
+                o.Destinations["offsite"] = destination;
+                o.Encryption.Recipients = [recipient, escrow];
+            }, asOwnerRole: asOwnerRole);
+            harness.Owns(keys);
+            await harness.SeedAsync();
+            return (harness, identityFile);
+        }
+        catch
+        {
+            // Nobody else holds them yet: the key folder (and the harness, once made) go here.
+            if (harness is not null) await harness.DisposeAsync();
+            else keys.Dispose();
+            throw;
+        }
     }
 
     private static string Sha(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));

@@ -41,9 +41,10 @@ public sealed class PageTestContext : IAsyncDisposable
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new BackupOperationLock(Folder.Sub("backups")));
         services.AddSingleton(sp => new AuditLog(Folder.Sub("backups"), TimeProvider.System));
-        services.AddSingleton(sp => new BackupJobRunner(Engine, sp.GetRequiredService<Core.Offsite.OffsiteService>(),
-            sp.GetRequiredService<BackupOperationLock>(), sp.GetRequiredService<AuditLog>(), TimeProvider.System,
-            NullLogger<BackupJobRunner>.Instance, sp.GetRequiredService<PointInTimeRecovery>(), share));
+        services.AddSingleton(sp => _runner = new BackupJobRunner(Engine,
+            sp.GetRequiredService<Core.Offsite.OffsiteService>(), sp.GetRequiredService<BackupOperationLock>(),
+            sp.GetRequiredService<AuditLog>(), TimeProvider.System, NullLogger<BackupJobRunner>.Instance,
+            sp.GetRequiredService<PointInTimeRecovery>(), share));
         services.AddSingleton<AuditedOperations>();
         services.AddSingleton(new ClinicClock(Options.Create(new ScheduleOptions { TimeZone = "Europe/Paris" }),
             TimeProvider.System));
@@ -86,6 +87,8 @@ public sealed class PageTestContext : IAsyncDisposable
         }
         Engine.GetStatusAsync(Arg.Any<CancellationToken>()).Returns(new BackupFolderStatus(0, 10, 0, 50L << 30, null));
     }
+
+    private BackupJobRunner? _runner;
 
     public BunitContext Context { get; } = new();
     /// <summary>What the account store says at the moment of an action; a test withdraws the permission with
@@ -139,7 +142,8 @@ public sealed class PageTestContext : IAsyncDisposable
     /// re-create the deleted folder: wait (a few seconds at most: some tests leave a job hanging on purpose).</summary>
     private async Task SettleJobsAsync()
     {
-        var running = Jobs.Recent.Where(j => !j.IsFinished).Select(j => Jobs.WhenFinishedAsync(j.Id));
+        if (_runner is not { } jobs) return; // no page asked for it: no job ran
+        var running = jobs.Recent.Where(j => !j.IsFinished).Select(j => jobs.WhenFinishedAsync(j.Id));
         try { await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(5)); }
         catch (TimeoutException) { }
     }
