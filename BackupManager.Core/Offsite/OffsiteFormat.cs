@@ -122,8 +122,8 @@ public static class OffsiteFormat
         return plan;
     }
 
-    /// <summary>The entries deflated with a head chunk of their own (<c>PrecompressedFile.HeadBytes</c>): the dump
-    /// and the manifest, whose first bytes change in every backup.</summary>
+    /// <summary>The entries deflated with a head chunk of their own (the dump: <c>PrecompressedFile.HeadBytes</c>;
+    /// the manifest: <c>BackupArchiveWriter.ManifestHeadLines</c>), whose first bytes change in every backup.</summary>
     private static bool HasHead(string entryName) =>
         entryName == BackupManifest.EntryName || ArchivePath.IsDump(entryName);
 

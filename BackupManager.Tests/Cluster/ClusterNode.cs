@@ -71,9 +71,7 @@ public sealed class ClusterNode : IAsyncDisposable
     {
         _create.TrySetCanceled();
         // A create left waiting ends now: its audit record must land before the folder goes, or it re-creates it.
-        var running = Jobs.Recent.Where(j => !j.IsFinished).Select(j => Jobs.WhenFinishedAsync(j.Id));
-        try { await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(10)); }
-        catch (TimeoutException) { }
+        await JobSettling.WaitAsync(Jobs, TimeSpan.FromSeconds(10));
         await Share.DisposeAsync();
         await Table.DisposeAsync();
         _folder.Dispose();
