@@ -54,6 +54,10 @@ public sealed class BackupService : IBackupService
         _intake = new BackupIntake(store, time, roots, _changes, logger);
     }
 
+    /// <summary>Runs on each new archive between sealing and reading it back (tests play a failing disk here).
+    /// </summary>
+    internal Action<string>? BeforeReadBack { set => _creator.BeforeReadBack = value; }
+
     public async Task<BackupInfo> CreateAsync(CreateBackupRequest request, IProgress<BackupProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {

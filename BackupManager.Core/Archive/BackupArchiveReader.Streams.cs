@@ -71,10 +71,12 @@ internal sealed partial class BackupArchiveReader
         }
     }
 
+    /// <summary>An entry's content, checked at its end: length, SHA-256 (unless <paramref name="checkSha256"/> is
+    /// false: then the CRC-32 alone), the zip headers' CRC-32 and what the stored bytes left.</summary>
     private sealed class VerifiedEntryStream(StoredBytes stored, uint headerCrc, ManifestEntry recorded,
-        string filename) : Stream
+        string filename, bool checkSha256 = true) : Stream
     {
-        private readonly HashingStream _hashing = new(stored.Content, forRead: true, withCrc32: true);
+        private readonly HashingStream _hashing = new(stored.Content, forRead: true, withCrc32: true, checkSha256);
         private bool _checked;
 
         public override bool CanRead => true;
@@ -115,7 +117,9 @@ internal sealed partial class BackupArchiveReader
             if (read == 0 && !_checked)
             {
                 _checked = true;
-                if (_hashing.BytesHashed != recorded.Size || _hashing.HashHex() != recorded.Sha256)
+                if (!checkSha256 && _hashing.BytesHashed != recorded.Size)
+                    throw Damaged(filename, $"the entry '{recorded.Path}' is shorter than the manifest records");
+                if (_hashing.BytesHashed != recorded.Size || checkSha256 && _hashing.HashHex() != recorded.Sha256)
                     throw Damaged(filename, $"the entry '{recorded.Path}' does not match its SHA-256 checksum");
                 if (_hashing.Crc32 != headerCrc)
                     throw Damaged(filename,

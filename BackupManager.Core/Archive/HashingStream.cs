@@ -5,14 +5,16 @@ namespace BackupManager.Core.Archive;
 /// <summary>
 /// Passes bytes through to <see cref="Inner"/> (or just counts them when there is none) while computing SHA-256,
 /// so content is hashed as it is written or read instead of in a second pass. With <c>withCrc32</c> it also computes
-/// the CRC-32 a zip header needs.
+/// the CRC-32 a zip header needs; without <c>withSha256</c>, only that.
 /// </summary>
-internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 = false) : Stream
+internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 = false, bool withSha256 = true)
+    : Stream
 {
     // Made at the first byte: loading the crypto library then overlaps with the program that produces the bytes
     // (pg_dump's start).
     private IncrementalHash? _hash;
-    private IncrementalHash Hash => _hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private IncrementalHash Hash => withSha256 ? _hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256)
+        : throw new InvalidOperationException("This stream was asked not to compute a SHA-256.");
     private readonly System.IO.Hashing.Crc32? _crc = withCrc32 ? new() : null;
 
     public Stream? Inner => inner;
@@ -33,7 +35,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        Hash.AppendData(buffer);
+        if (withSha256) Hash.AppendData(buffer);
         _crc?.Append(buffer);
         BytesHashed += buffer.Length;
         inner?.Write(buffer);
@@ -42,7 +44,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer,
         CancellationToken cancellationToken = default)
     {
-        Hash.AppendData(buffer.Span);
+        if (withSha256) Hash.AppendData(buffer.Span);
         _crc?.Append(buffer.Span);
         BytesHashed += buffer.Length;
         if (inner is not null) await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -56,7 +58,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
     public override int Read(Span<byte> buffer)
     {
         var read = inner!.Read(buffer);
-        Hash.AppendData(buffer[..read]);
+        if (withSha256) Hash.AppendData(buffer[..read]);
         _crc?.Append(buffer[..read]);
         BytesHashed += read;
         return read;
@@ -65,7 +67,7 @@ internal sealed class HashingStream(Stream? inner, bool forRead, bool withCrc32 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await inner!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        Hash.AppendData(buffer.Span[..read]);
+        if (withSha256) Hash.AppendData(buffer.Span[..read]);
         _crc?.Append(buffer.Span[..read]);
         BytesHashed += read;
         return read;

@@ -13,9 +13,9 @@ using Microsoft.Extensions.Logging;
 namespace BackupManager.Core.Engine;
 
 /// <summary>
-/// The create path: the database dump and the configured folders into one sealed archive, committed by rename, read
-/// back in full, and only then retention. Also writes the pre-restore safety backup from a parked state. Runs only
-/// under a lease the caller holds.
+/// The create path: the database dump and the configured folders into one sealed archive, flushed to disk, read back
+/// in full, committed by rename, and only then retention. Also writes the pre-restore safety backup from a
+/// parked state. Runs only under a lease the caller holds.
 /// </summary>
 internal sealed class BackupCreator(BackupOptions options, IBackupStore store, TimeProvider time, ILogger logger,
     IDatabaseDumper? dumper, IReadOnlyList<FileRoot> roots, ArchiveSigner? signer, BackupFolderChanges changes)
@@ -28,41 +28,19 @@ internal sealed class BackupCreator(BackupOptions options, IBackupStore store, T
 
     private readonly FileTreeScanner _scanner = new(options.Exclude);
 
+    /// <summary>Between sealing a new archive and reading it back: where a test plays a failing disk.</summary>
+    internal Action<string>? BeforeReadBack { get; set; }
+
     /// <summary>Makes a backup of the live state, or of <paramref name="parked"/> (read from its parked names,
-    /// recorded under the live ones), then verifies it and applies retention.</summary>
+    /// recorded under the live ones); it joins the folder only once read back in full, and only then does retention
+    /// run: a backup that cannot be read must never be the reason a good one is deleted.</summary>
     public async Task<BackupInfo> CreateAsync(CreateBackupRequest request, BackupOperationLock.Lease lease,
         IProgress<BackupProgress>? progress, CancellationToken cancellationToken, ParkedState? parked = null)
     {
         lease.EnsureHeld();
         var created = await CreateLockedAsync(request, progress, cancellationToken, parked).ConfigureAwait(false);
-        await VerifyThenApplyRetentionAsync(created.Filename, progress, cancellationToken).ConfigureAwait(false);
+        changes.ApplyRetention(created.Filename);
         return created;
-    }
-
-    /// <summary>
-    /// Reads a new archive back in full (every entry decoded and checked, as verify does) and only then lets retention
-    /// delete older backups: a backup that cannot be read must never be the reason a good one is deleted. An archive
-    /// that fails is removed and the create fails; nothing else is deleted.
-    /// </summary>
-    private async Task VerifyThenApplyRetentionAsync(string filename, IProgress<BackupProgress>? progress,
-        CancellationToken cancellationToken)
-    {
-        progress?.Report(new BackupProgress("create", "Reading the new backup back to verify it"));
-        try
-        {
-            await BackupArchiveReader.VerifyInFullAsync(store.ResolveExisting(filename),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (BackupException e) when (e.Kind == BackupErrorKind.Damaged)
-        {
-            store.Delete(filename);
-            throw new BackupException(BackupErrorKind.Damaged,
-                $"The new backup {filename} did not read back correctly, so it was deleted and no older backup was "
-                    + $"removed ({e.Message}). "
-                + "The disk under the backup folder may be failing: check the system log (dmesg) and the disk's "
-                    + "health, then try again.", e);
-        }
-        changes.ApplyRetention(filename);
     }
 
     /// <summary>Makes a backup of the live state, or of <paramref name="parked"/> (read from its parked names, recorded
@@ -190,6 +168,9 @@ internal sealed class BackupCreator(BackupOptions options, IBackupStore store, T
                 DurationMs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             };
             ArchiveSummary.SealFile(temp, summary, signer); // flushes the whole file to disk
+            BeforeReadBack?.Invoke(temp);
+            progress?.Report(new BackupProgress("create", "Reading the new backup back to verify it"));
+            await NewArchiveReadBack.RunAsync(temp, cancellationToken).ConfigureAwait(false);
             var filename = changes.Commit(temp, createdAt);
             var size = new FileInfo(Path.Combine(store.Directory, filename)).Length;
             logger.LogInformation(

@@ -37,8 +37,7 @@ internal sealed class BackupRestorer(IBackupStore store, bool canRestoreDatabase
         RestoreResult result;
         try
         {
-            result = await recovery.NewCoordinator(lease).RunAsync(archive,
-                () => BackupArchiveReader.Open(path, request.Filename), plan, request.RequestedBy, progress,
+            result = await recovery.NewCoordinator(lease).RunAsync(archive, plan, request.RequestedBy, progress,
                 swapStarted, cancellationToken, verified).ConfigureAwait(false);
         }
         catch (Exception e) when (!swapStarted.Value && e is BackupException or IOException)

@@ -51,7 +51,7 @@ internal sealed class DrillRunner(IBackupStore store, TimeProvider time, bool ca
             var manifest = archive.Manifest;
             var counts = (Tables: 0, Rows: 0L, Files: 0, Checks: 0);
             var (took, warnings, failures) = await recovery.NewCoordinator(lease).RunDrillAsync(archive,
-                () => BackupArchiveReader.Open(path), plan, request.RequestedBy,
+                plan, request.RequestedBy,
                 async (database, folders, token) =>
                 {
                     var found = new List<string>();

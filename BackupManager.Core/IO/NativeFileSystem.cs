@@ -51,6 +51,28 @@ internal static partial class NativeFileSystem
         }
     }
 
+    /// <summary>A second descriptor of the same open file (close-on-exec), sharing its O_DIRECT setting; null where
+    /// that is not possible (not Linux).</summary>
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle? TryDuplicate(
+        Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        const int duplicateCloseOnExec = 1030; // F_DUPFD_CLOEXEC
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            var fd = fcntl((int)handle.DangerousGetHandle(), duplicateCloseOnExec, 0);
+            if (fd < 0) throw new IOException(
+                $"Could not open a second descriptor of a file (errno {Marshal.GetLastPInvokeError()}).");
+            return new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
     /// <summary>
     /// Turns on O_DIRECT for an open file, so reads and writes go between the caller's aligned buffers and the disk
     /// without passing through the page cache. False where the file system or the platform refuses it (tmpfs, not

@@ -28,6 +28,17 @@ internal sealed unsafe class UncachedFileReader : Stream
         BypassesPageCache = bypassPageCache && NativeFileSystem.TryBypassPageCache(_handle);
     }
 
+    /// <summary>A second reader of the file <paramref name="other"/> reads, with its own position and buffers: the
+    /// same open file through a duplicate descriptor, not the path again (which may since name another file).</summary>
+    public UncachedFileReader(UncachedFileReader other)
+    {
+        ObjectDisposedException.ThrowIf(other._disposed, other);
+        Name = other.Name;
+        _handle = NativeFileSystem.TryDuplicate(other._handle)
+            ?? File.OpenHandle(other.Name, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+        BypassesPageCache = other.BypassesPageCache;
+    }
+
     public string Name { get; }
     public bool BypassesPageCache { get; }
 

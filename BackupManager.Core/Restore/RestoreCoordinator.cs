@@ -22,15 +22,14 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
 {
     /// <summary>
     /// Restores <paramref name="plan"/> from <paramref name="archive"/>, which it disposes once the staging copies are
-    /// complete, so the manifest is not held while the safety backup is written. <paramref name="openAnother"/> opens a
-    /// second reader of the same archive so the folders can be extracted while the database is restored.
+    /// complete, so the manifest is not held while the safety backup is written. The folders are extracted by a second
+    /// reader of it (<see cref="BackupArchiveReader.OpenSibling"/>) while the database is restored.
     /// <paramref name="swapStarted"/> is set once live state may have changed (until then a failure leaves everything
     /// as it was). If the safety backup cannot be written after the swap, the restore still stands, the previous state
     /// stays parked for the next start to archive, and the result says so in its warnings. <paramref name="verified"/>
     /// runs once every entry has passed, before anything is swapped; if it fails, the staging copies are dropped.
     /// </summary>
-    public async Task<RestoreResult> RunAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother,
-        RestorePlan plan,
+    public async Task<RestoreResult> RunAsync(BackupArchiveReader archive, RestorePlan plan,
         string requestedBy, IProgress<BackupProgress>? progress, StrongBox<bool> swapStarted,
             CancellationToken cancellationToken, Action? verified = null)
     {
@@ -40,7 +39,7 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
         var restoreWarnings = new List<string>();
         try
         {
-            await PrepareAsync(archive, openAnother, plan, journal, restoreWarnings, progress,
+            await PrepareAsync(archive, plan, journal, restoreWarnings, progress,
                 cancellationToken).ConfigureAwait(false);
             verified?.Invoke();
         }
@@ -97,8 +96,7 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
     /// Phase 1 of a restore, shared by the drill: the dump into the staging database and each folder into its staging
     /// folder at the same time, checking every byte as it streams; then every entry the plan does not put back.
     /// </summary>
-    private async Task PrepareAsync(BackupArchiveReader archive, Func<BackupArchiveReader> openAnother,
-        RestorePlan plan, RestoreJournal journal,
+    private async Task PrepareAsync(BackupArchiveReader archive, RestorePlan plan, RestoreJournal journal,
         List<string> warnings, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         RestoreSpaceCheck.Ensure(archive.Filename, archive.Manifest, plan);
@@ -106,8 +104,8 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
             cancellationToken) : Task.CompletedTask;
         var folders = plan.Folders.Count == 0 ? Task.CompletedTask : Task.Run(async () =>
         {
-            // A second reader only when the dump is read at the same time: each holds the manifest.
-            using var second = plan.Database ? openAnother() : null;
+            // A second reader (its own file position, the same checked manifest) when the dump is read meanwhile.
+            using var second = plan.Database ? archive.OpenSibling() : null;
             for (var i = 0; i < plan.Folders.Count; i++)
                 await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], plan.Foreign,
                     progress, cancellationToken).ConfigureAwait(false);
@@ -127,8 +125,8 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
     /// is touched and no role is created. Returns the restore's duration and warnings, and the failed checks.
     /// </summary>
     public async Task<(TimeSpan Restore, IReadOnlyList<string> Warnings,
-        IReadOnlyList<string> Failures)> RunDrillAsync(BackupArchiveReader archive,
-        Func<BackupArchiveReader> openAnother, RestorePlan plan, string requestedBy,
+        IReadOnlyList<string> Failures)> RunDrillAsync(BackupArchiveReader archive, RestorePlan plan,
+        string requestedBy,
         Func<string?, IReadOnlyList<(string RootName, string Folder)>, CancellationToken,
             Task<IReadOnlyList<string>>> check,
         IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
@@ -139,7 +137,7 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            await PrepareAsync(archive, openAnother, plan, journal, warnings, progress,
+            await PrepareAsync(archive, plan, journal, warnings, progress,
                 cancellationToken).ConfigureAwait(false);
             var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             progress?.Report(new BackupProgress("drill", "Checking the restored copies"));

@@ -1,0 +1,27 @@
+using BackupManager.Core.Archive;
+
+namespace BackupManager.Core.Engine;
+
+/// <summary>
+/// Reads a new, sealed archive back in full (<see cref="BackupArchiveReader.ReadBackAsync"/>) before it joins the
+/// backup folder, so one that fails is never listed, downloaded, copied off-site or counted by retention.
+/// </summary>
+internal static class NewArchiveReadBack
+{
+    /// <summary>Returns once <paramref name="path"/> read back correctly; a failure is a <see cref="BackupException"/>
+    /// of kind Damaged that says the disk may be failing. The caller deletes the file when this throws.</summary>
+    public static async Task RunAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await BackupArchiveReader.ReadBackAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackupException e) when (e.Kind == BackupErrorKind.Damaged)
+        {
+            throw new BackupException(BackupErrorKind.Damaged,
+                $"The new backup did not read back correctly: {e.Data[BackupArchiveReader.WhyKey] ?? e.Message}. It "
+                    + "was not kept and no older backup was removed. The disk under the backup folder may be failing: "
+                    + "check the system log (dmesg) and the disk's health, then try again.", e);
+        }
+    }
+}
