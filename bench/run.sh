@@ -116,7 +116,7 @@ create_restic() {
   measure "pg_dump -Fc + restic backup" "$stock/restic" "pg_dump -Fc -d '$db' -f '$stock/restic-db.dump' && RESTIC_PASSWORD=bench restic -r '$stock/restic' backup -q '$stock/restic-db.dump' '$files'"
 }
 restore_ours() {
-  local backup; backup=$(ls "$work/backups" | grep '^backup-' | head -1)
+  local backup; backup=$(ls "$work/backups" | grep '^backup-' | sed -n 1p)
   measure "$restore_whole" "" "dotnet '$work/app/BackupManager.Web.dll' app:restore-backup '$backup' --force"
   # The command logs each phase with a timestamp; the restored state is live (and the previous one parked) at "Restored;".
   live=$(grep -m1 'Z Restored;' "$work/stderr.txt" | cut -d' ' -f1)
@@ -137,7 +137,7 @@ restore_stock() {
 copy_name="BackupManager copy to an encrypted folder destination (first copy)"
 fetch_name="BackupManager restore from that destination, whole command (fetch + decrypt + rebuild + restore)"
 offsite_ours() {
-  local backup; backup=$(ls "$work/backups" | grep '^backup-' | head -1)
+  local backup; backup=$(ls "$work/backups" | grep '^backup-' | sed -n 1p)
   rm -rf "$work/destination" "$work/key.txt"; mkdir -p "$work/destination"
   age-keygen -o "$work/key.txt" 2>/dev/null
   local env="Backup__Destinations__bench__Type=folder Backup__Destinations__bench__Path='$work/destination'"
@@ -178,7 +178,7 @@ if [[ $preset != large ]]; then
   web=$!
   trap 'kill $web 2>/dev/null || true' EXIT
   for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5299/health/live >/dev/null && break; sleep 1; done
-  backup=$(ls "$work/backups" | grep '^backup-' | head -1)
+  backup=$(ls "$work/backups" | grep '^backup-' | sed -n 1p)
   # Two warm-up downloads (JIT, and on this VM the first touch of freed memory by socket buffers), then at least five.
   for _ in 1 2; do curl -s -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:5299/api/v1/backups/download/$backup"; done
   for run in $(seq 1 "$((runs > 5 ? runs : 5))"); do
@@ -190,7 +190,7 @@ if [[ $preset != large ]]; then
   many=$work/many-backups; rm -rf "$many"; mkdir -p "$many" "$work/tiny"
   echo tiny >"$work/tiny/a.txt"
   Backup__Directory=$many Backup__Paths__0=$work/tiny app app:create-backup --only-files >/dev/null
-  small=$(ls "$many" | grep '^backup-' | head -1)
+  small=$(ls "$many" | grep '^backup-' | sed -n 1p)
   for i in $(seq 1 999); do cp "$many/$small" "$many/$(date -u -d "@$((1700000000 + i * 3600))" +backup-%Y-%m-%d-%H-%M-%S.zip)"; done
   Backup__Directory=$many ASPNETCORE_URLS=http://127.0.0.1:5298 dotnet "$work/app/BackupManager.Web.dll" >"$work/web-list.log" 2>&1 &
   web=$!
@@ -214,7 +214,8 @@ if [[ $preset != large ]]; then
   history "history 1000" 5298
   kill $web; wait $web 2>/dev/null || true
   ten=$work/ten-backups; rm -rf "$ten"; mkdir -p "$ten"
-  ls "$many" | grep '^backup-' | head -10 | while read -r f; do cp "$many/$f" "$ten/"; done
+  # sed, not head: head closes the pipe early, and pipefail then fails the bench on grep's SIGPIPE (now and then).
+  ls "$many" | grep '^backup-' | sed -n 1,10p | while read -r f; do cp "$many/$f" "$ten/"; done
   Backup__Directory=$ten ASPNETCORE_URLS=http://127.0.0.1:5297 dotnet "$work/app/BackupManager.Web.dll" >"$work/web-ten.log" 2>&1 &
   web=$!
   for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5297/health/live >/dev/null && break; sleep 1; done

@@ -146,8 +146,8 @@ internal sealed partial class BackupArchiveReader : IDisposable
 
 
     /// <summary>A second reader of this archive for another thread: its own position in the same open file, and the
-    /// manifest and directory this one checked, shared rather than read and held twice. Either may be disposed
-    /// first.</summary>
+    /// manifest and directory this one checked, shared rather than read and held twice. It still reads if this one is
+    /// disposed first, but without the file's share lock: dispose it first.</summary>
     public BackupArchiveReader OpenSibling()
     {
         ObjectDisposedException.ThrowIf(Manifest is null, this);
@@ -181,10 +181,19 @@ internal sealed partial class BackupArchiveReader : IDisposable
             return;
         }
         using var dump = files.OpenSibling();
-        await Task.WhenAll(
-            Task.Run(() => dump.VerifyAsync(null, cancellationToken, IsDump, crc32Only: true), cancellationToken),
-            Task.Run(() => files.VerifyAsync(null, cancellationToken, e => !IsDump(e), crc32Only: true),
-                cancellationToken)).ConfigureAwait(false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        async Task CheckAsync(BackupArchiveReader reader, Func<ManifestEntry, bool> only)
+        {
+            try { await reader.VerifyAsync(null, stop.Token, only, crc32Only: true).ConfigureAwait(false); }
+            catch { await stop.CancelAsync().ConfigureAwait(false); throw; } // the other reader need not read on
+        }
+        Task[] checks = [Task.Run(() => CheckAsync(dump, IsDump)), Task.Run(() => CheckAsync(files, e => !IsDump(e)))];
+        try { await Task.WhenAll(checks).ConfigureAwait(false); }
+        catch when (checks.Select(t => t.Exception?.InnerException)
+            .FirstOrDefault(e => e is not null and not OperationCanceledException) is { } cause)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause); // not the other reader's cancellation
+        }
     }
 
     /// <summary>The key under which a Damaged exception's <see cref="Exception.Data"/> holds just what was wrong.

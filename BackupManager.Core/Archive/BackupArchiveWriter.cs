@@ -46,12 +46,15 @@ internal sealed class BackupArchiveWriter(UncachedFileWriter output) : IDisposab
         long size;
         string sha256;
         var entryStream = _zip.OpenEntry(entryName, modifiedAt ?? DateTimeOffset.UnixEpoch, ZlibLevel(level),
-            expectedSize, attributes);
+            expectedSize, attributes, crcFromCaller: true);
         await using (entryStream)
-        await using (var hashing = new HashingStream(entryStream, forRead: false))
+        await using (var hashing = new HashingStream(entryStream, forRead: false, withCrc32: true))
         {
             await writeContent(hashing, cancellationToken).ConfigureAwait(false);
             (size, sha256) = (hashing.BytesHashed, hashing.HashHex());
+            // The zip headers' CRC-32 and the manifest's SHA-256 from one pass over the same bytes: what lets a new
+            // backup be read back by its CRC-32s (BackupArchiveReader.ReadBackAsync).
+            entryStream.ContentCrc32 = hashing.Crc32;
         }
         var recorded = WithAttributes(new ManifestEntry(entryName, size, sha256, modifiedAt, entryStream.StoredCrc32),
             attributes);

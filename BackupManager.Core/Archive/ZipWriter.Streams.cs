@@ -6,22 +6,23 @@ namespace BackupManager.Core.Archive;
 
 internal sealed partial class ZipWriter
 {
-    /// <summary>Content of one entry: computes the CRC-32, deflates when asked, and completes the entry on
-    /// dispose.</summary>
+    /// <summary>Content of one entry: computes the CRC-32 (unless the caller gives it, see <see cref="ContentCrc32"/>),
+    /// deflates when asked, and completes the entry on dispose.</summary>
     internal sealed class EntryStream : InlineWriteStream
     {
         private readonly ZipWriter _writer;
         private readonly LocalHeader _header;
-        private readonly Crc32 _crc = new();
+        private readonly Crc32? _crc;
         private readonly DeflateStream? _deflate;
         private readonly long _dataStart;
         private long _size;
         private bool _done;
 
-        public EntryStream(ZipWriter writer, LocalHeader header, int compressionLevel)
+        public EntryStream(ZipWriter writer, LocalHeader header, int compressionLevel, bool crcFromCaller)
         {
             _writer = writer;
             _header = header;
+            _crc = crcFromCaller ? null : new Crc32();
             _dataStart = writer._output.Position;
             if (compressionLevel > 0)
                 _deflate = new DeflateStream(new DataSink(writer),
@@ -32,6 +33,11 @@ internal sealed partial class ZipWriter
         /// entry.</summary>
         public uint? StoredCrc32 { get; private set; }
 
+        /// <summary>The content's CRC-32 from a caller that computes it itself (with the SHA-256, in the same pass),
+        /// set before disposing; an entry opened that way and disposed without it is left out of the directory.
+        /// </summary>
+        public uint? ContentCrc32 { private get; set; }
+
         public override bool CanWrite => !_done;
         public override long Length => _size;
         public override long Position { get => _size; set => throw new NotSupportedException(); }
@@ -39,7 +45,7 @@ internal sealed partial class ZipWriter
         public override void Write(ReadOnlySpan<byte> buffer)
         {
             ObjectDisposedException.ThrowIf(_done, this);
-            _crc.Append(buffer);
+            _crc?.Append(buffer);
             _size += buffer.Length;
             if (_deflate is not null) _deflate.Write(buffer);
             else _writer.WriteData(buffer);
@@ -57,10 +63,13 @@ internal sealed partial class ZipWriter
                 if (_deflate is not null
                     && _writer._output.Position == _dataStart) _writer.WriteData(ParallelDeflateStream.EmptyFinalBlock);
                 var compressedSize = _writer._output.Position - _dataStart;
-                var crc = _crc.GetCurrentHashAsUInt32();
-                _writer.PatchLocalHeader(_header, crc, compressedSize, _size);
-                _writer.AddCentralRecord(_header.ToRecord(crc, compressedSize, _size));
-                StoredCrc32 = _writer.StoredCrc();
+                // Without a CRC-32 the caller's writing failed: the entry stays out of the directory.
+                if ((_crc?.GetCurrentHashAsUInt32() ?? ContentCrc32) is { } crc)
+                {
+                    _writer.PatchLocalHeader(_header, crc, compressedSize, _size);
+                    _writer.AddCentralRecord(_header.ToRecord(crc, compressedSize, _size));
+                    StoredCrc32 = _writer.StoredCrc();
+                }
             }
             base.Dispose(disposing);
         }

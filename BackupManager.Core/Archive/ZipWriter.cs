@@ -52,15 +52,16 @@ internal sealed partial class ZipWriter : IDisposable
     /// <summary>
     /// Starts an entry and returns the stream its content is written to; disposing the stream completes the entry.
     /// <paramref name="compressionLevel"/> 0 stores, 1–9 deflates. <paramref name="expectedSize"/> (or -1 when
-    /// unknown) decides whether Zip64 sizes are reserved.
+    /// unknown) decides whether Zip64 sizes are reserved. With <paramref name="crcFromCaller"/> the caller sets
+    /// <see cref="EntryStream.ContentCrc32"/>.
     /// </summary>
     public EntryStream OpenEntry(string name, DateTimeOffset modifiedAt, int compressionLevel, long expectedSize,
-        ZipEntryAttributes? attributes = null)
+        ZipEntryAttributes? attributes = null, bool crcFromCaller = false)
     {
         var zip64 = expectedSize < 0 || expectedSize >= Zip64Threshold;
         var method = compressionLevel == 0 ? MethodStored : MethodDeflate;
         var header = StartEntry(name, modifiedAt, method, zip64, crc: 0, compressedSize: 0, size: 0, attributes);
-        var entry = new EntryStream(this, header, compressionLevel);
+        var entry = new EntryStream(this, header, compressionLevel, crcFromCaller);
         _open = entry;
         return entry;
     }

@@ -9,7 +9,8 @@ namespace BackupManager.Core.Engine;
 internal static class NewArchiveReadBack
 {
     /// <summary>Returns once <paramref name="path"/> read back correctly; a failure is a <see cref="BackupException"/>
-    /// of kind Damaged that says the disk may be failing. The caller deletes the file when this throws.</summary>
+    /// (Damaged, or Environment for a read error) that says the disk may be failing. The caller deletes the file when
+    /// this throws.</summary>
     public static async Task RunAsync(string path, CancellationToken cancellationToken)
     {
         try
@@ -18,10 +19,18 @@ internal static class NewArchiveReadBack
         }
         catch (BackupException e) when (e.Kind == BackupErrorKind.Damaged)
         {
-            throw new BackupException(BackupErrorKind.Damaged,
-                $"The new backup did not read back correctly: {e.Data[BackupArchiveReader.WhyKey] ?? e.Message}. It "
-                    + "was not kept and no older backup was removed. The disk under the backup folder may be failing: "
-                    + "check the system log (dmesg) and the disk's health, then try again.", e);
+            throw Failed(BackupErrorKind.Damaged, e.Data[BackupArchiveReader.WhyKey] as string ?? e.Message, e);
+        }
+        catch (IOException e) // a failing disk's usual sign (EIO); its message names the temp file
+        {
+            var error = e.Message.Replace($" : '{path}'", "", StringComparison.Ordinal)
+                .Replace(path, "the new file", StringComparison.Ordinal);
+            throw Failed(BackupErrorKind.Environment, $"reading it failed ({error})", e);
         }
     }
+
+    private static BackupException Failed(BackupErrorKind kind, string why, Exception inner) =>
+        new(kind, $"The new backup did not read back correctly: {why}. It was not kept and no older backup was "
+            + "removed. The disk under the backup folder may be failing: check the system log (dmesg) and the disk's "
+            + "health, then try again.", inner);
 }

@@ -10,8 +10,8 @@ namespace BackupManager.Core.IO;
 internal sealed unsafe class UncachedFileReader : Stream
 {
     private readonly SafeFileHandle _handle;
-    private byte* _current = AlignedChunks.Rent();
-    private byte* _ahead = AlignedChunks.Rent();
+    // Rented once the file is open: a constructor that throws (no such file) must not leak them.
+    private byte* _current, _ahead;
     private long _currentStart = -1, _aheadStart = -1;
     private int _currentValid;
     private Task<int>? _aheadRead;
@@ -26,6 +26,8 @@ internal sealed unsafe class UncachedFileReader : Stream
         Name = path;
         _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, share);
         BypassesPageCache = bypassPageCache && NativeFileSystem.TryBypassPageCache(_handle);
+        _current = AlignedChunks.Rent();
+        _ahead = AlignedChunks.Rent();
     }
 
     /// <summary>A second reader of the file <paramref name="other"/> reads, with its own position and buffers: the
@@ -34,9 +36,11 @@ internal sealed unsafe class UncachedFileReader : Stream
     {
         ObjectDisposedException.ThrowIf(other._disposed, other);
         Name = other.Name;
-        _handle = NativeFileSystem.TryDuplicate(other._handle)
-            ?? File.OpenHandle(other.Name, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+        _handle = NativeFileSystem.TryDuplicate(other._handle) ?? throw new PlatformNotSupportedException(
+            "A second reader of an open file needs Linux.");
         BypassesPageCache = other.BypassesPageCache;
+        _current = AlignedChunks.Rent();
+        _ahead = AlignedChunks.Rent();
     }
 
     public string Name { get; }

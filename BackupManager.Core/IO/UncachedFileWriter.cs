@@ -15,8 +15,8 @@ namespace BackupManager.Core.IO;
 internal sealed unsafe class UncachedFileWriter : InlineWriteStream
 {
     private readonly SafeFileHandle _handle;
-    private byte* _filling = AlignedChunks.Rent();
-    private byte* _writing = AlignedChunks.Rent();
+    // Rented once the file is made: a constructor that throws (the file exists) must not leak them.
+    private byte* _filling, _writing;
     private Task _inFlight = Task.CompletedTask;
     private long _chunkStart; // file offset of _filling[0], a multiple of the chunk size
     private int _filled;
@@ -31,6 +31,8 @@ internal sealed unsafe class UncachedFileWriter : InlineWriteStream
         _handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, share);
         PrivateFiles.Restrict(_handle);
         BypassesPageCache = bypassPageCache && NativeFileSystem.TryBypassPageCache(_handle);
+        _filling = AlignedChunks.Rent();
+        _writing = AlignedChunks.Rent();
     }
 
     public string Name { get; }

@@ -62,6 +62,21 @@ public sealed class VerifyBeforeRetentionTests
         Assert.Empty(Directory.GetFiles(h.BackupDirectory, ".backup-*"));
     }
 
+    [Fact]
+    public async Task A_read_back_that_fails_to_read_says_so_without_a_temp_file_name()
+    {
+        await using var h = await EngineHarness.CreateAsync(withDatabase: false);
+        File.WriteAllText(Path.Combine(h.Xrays, "a.jpg"), "x-ray");
+        var engine = (BackupService)h.Engine;
+        engine.BeforeReadBack = File.Delete; // what reading it meets is an I/O error, as from a failing disk
+        var error = await Assert.ThrowsAsync<BackupException>(() => h.CreateBackupAsync(BackupScope.FilesOnly));
+        Assert.Equal(BackupErrorKind.Environment, error.Kind);
+        Assert.StartsWith("The new backup did not read back correctly: reading it failed (", error.Message);
+        Assert.Contains("It was not kept and no older backup was removed.", error.Message);
+        Assert.DoesNotContain(".tmp", error.Message);
+        Assert.Empty(await h.Engine.ListAsync());
+    }
+
     private static IReadOnlyList<Core.Archive.ZipStructure.Entry> EntriesOf(string path)
     {
         using var stream = File.OpenRead(path);
