@@ -144,7 +144,6 @@ internal sealed partial class BackupArchiveReader : IDisposable
         return new VerifiedEntryStream(stored, entry.Crc32, recorded, Filename, checkSha256);
     }
 
-
     /// <summary>A second reader of this archive for another thread: its own position in the same open file, and the
     /// manifest and directory this one checked, shared rather than read and held twice. It still reads if this one is
     /// disposed first, but without the file's share lock: dispose it first.</summary>
@@ -187,13 +186,8 @@ internal sealed partial class BackupArchiveReader : IDisposable
             try { await reader.VerifyAsync(null, stop.Token, only, crc32Only: true).ConfigureAwait(false); }
             catch { await stop.CancelAsync().ConfigureAwait(false); throw; } // the other reader need not read on
         }
-        Task[] checks = [Task.Run(() => CheckAsync(dump, IsDump)), Task.Run(() => CheckAsync(files, e => !IsDump(e)))];
-        try { await Task.WhenAll(checks).ConfigureAwait(false); }
-        catch when (checks.Select(t => t.Exception?.InnerException)
-            .FirstOrDefault(e => e is not null and not OperationCanceledException) is { } cause)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause); // not the other reader's cancellation
-        }
+        await TaskGroup.WhenAllAsync(Task.Run(() => CheckAsync(dump, IsDump)),
+            Task.Run(() => CheckAsync(files, e => !IsDump(e)))).ConfigureAwait(false);
     }
 
     /// <summary>The key under which a Damaged exception's <see cref="Exception.Data"/> holds just what was wrong.

@@ -110,7 +110,7 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
                 await ExtractFolderAsync(second ?? archive, plan.Folders[i].RootName, journal.Folders[i], plan.Foreign,
                     progress, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
-        await WhenAllOrFirstFailure(database, folders).ConfigureAwait(false);
+        await TaskGroup.WhenAllAsync(database, folders).ConfigureAwait(false);
         // The entries this restore does not put back (db/roles.sql, a part the scope leaves out, folder entries, whose
         // stored bytes extraction never reads) are checked as well: nothing is swapped in from an archive with damage
         // anywhere, and every entry is checked as archive.VerifyAsync checks it.
@@ -175,17 +175,6 @@ internal sealed partial class RestoreCoordinator(string backupDirectory, IDataba
         (plan.Database && entry.Path == manifest.Database?.Entry)
         || plan.Folders.Any(f => entry.Path.StartsWith(ArchivePath.FilesPrefix + f.RootName + "/",
             StringComparison.Ordinal));
-
-    /// <summary>Waits for both; if one fails, reports that failure as soon as the other has stopped too.</summary>
-    private static async Task WhenAllOrFirstFailure(Task first, Task second)
-    {
-        try { await Task.WhenAll(first, second).ConfigureAwait(false); }
-        catch
-        {
-            var failure = new[] { first, second }.First(t => t.IsFaulted).Exception!.InnerException!;
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-    }
 
     private static async Task ExtractFolderAsync(BackupArchiveReader archive, string rootName, FolderSwapPlan swap,
         bool foreign, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
