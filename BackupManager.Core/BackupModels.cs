@@ -53,7 +53,8 @@ public sealed record RestoreBackupRequest(string Filename, BackupScope Scope, st
 public sealed record RestoreResult(string Filename, string? SafetyBackup, bool RestoredDatabase,
     IReadOnlyList<string> RestoredFolders, IReadOnlyList<string> Warnings);
 
-/// <summary>A verified archive: how many entries and bytes were checked.</summary>
+/// <summary>A verified archive: how many entries and bytes were checked, and its manifest without its entries (they
+/// may number millions; <see cref="Entries"/> counts them).</summary>
 public sealed record VerificationReport(string Filename, int Entries, long Bytes, BackupManifest Manifest);
 
 /// <summary>Progress of a long operation, for terminals, pages and API jobs.</summary>

@@ -3,9 +3,10 @@ using System.Collections;
 namespace BackupManager.Core.Archive;
 
 /// <summary>
-/// Manifest entries appended to a spill file and read back, in order, when the manifest is serialized. Only
-/// enumeration is supported (all that JSON serialization needs); <see cref="Count"/> and <see cref="Bytes"/> are kept
-/// as entries are added.
+/// Manifest entries appended to a spill file and read back, in order: by the writer when the manifest is serialized,
+/// by the reader as the manifest's <see cref="BackupManifest.Entries"/>. Only enumeration is supported;
+/// <see cref="Count"/> and <see cref="Bytes"/> are kept as entries are added. Once adding is done, several threads may
+/// enumerate at once: each enumeration reads at its own offset.
 /// </summary>
 internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<ManifestEntry>, IDisposable
 {
@@ -36,40 +37,39 @@ internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<Manife
         Bytes += entry.Size;
     }
 
+    /// <summary>Ends adding: what was added is flushed to the file, for enumerations on other threads.</summary>
+    public void Seal()
+    {
+        _writer?.Dispose();
+        _writer = null;
+    }
+
     public ManifestEntry this[int index] =>
         throw new NotSupportedException("Spilled manifest entries can only be enumerated.");
 
     public IEnumerator<ManifestEntry> GetEnumerator()
     {
         _writer?.Flush();
-        var end = _file.Position;
-        _file.Position = 0;
-        using var reader = new BinaryReader(_file, System.Text.Encoding.UTF8, leaveOpen: true);
-        try
+        using var reader = new BinaryReader(SpillReader.Open(_file),
+            System.Text.Encoding.UTF8);
+        for (var i = 0; i < Count; i++)
         {
-            for (var i = 0; i < Count; i++)
+            var entryPath = reader.ReadString();
+            var size = reader.ReadInt64();
+            var sha256 = reader.ReadString();
+            DateTimeOffset? modified = null;
+            if (reader.ReadBoolean())
             {
-                var entryPath = reader.ReadString();
-                var size = reader.ReadInt64();
-                var sha256 = reader.ReadString();
-                DateTimeOffset? modified = null;
-                if (reader.ReadBoolean())
-                {
-                    var ticks = reader.ReadInt64();
-                    var offset = TimeSpan.FromMinutes(reader.ReadInt16());
-                    modified = new DateTimeOffset(ticks + offset.Ticks, offset);
-                }
-                uint? storedCrc = reader.ReadBoolean() ? reader.ReadUInt32() : null;
-                var mode = reader.ReadString();
-                (uint? uid, uint? gid) = reader.ReadBoolean() ? (reader.ReadUInt32(),
-                    reader.ReadUInt32()) : ((uint?)null, (uint?)null);
-                yield return new ManifestEntry(entryPath, size, sha256, modified,
-                    storedCrc) { Mode = mode.Length == 0 ? null : mode, Uid = uid, Gid = gid };
+                var ticks = reader.ReadInt64();
+                var offset = TimeSpan.FromMinutes(reader.ReadInt16());
+                modified = new DateTimeOffset(ticks + offset.Ticks, offset);
             }
-        }
-        finally
-        {
-            _file.Position = end;
+            uint? storedCrc = reader.ReadBoolean() ? reader.ReadUInt32() : null;
+            var mode = reader.ReadString();
+            (uint? uid, uint? gid) = reader.ReadBoolean() ? (reader.ReadUInt32(),
+                reader.ReadUInt32()) : ((uint?)null, (uint?)null);
+            yield return new ManifestEntry(entryPath, size, sha256, modified,
+                storedCrc) { Mode = mode.Length == 0 ? null : mode, Uid = uid, Gid = gid };
         }
     }
 

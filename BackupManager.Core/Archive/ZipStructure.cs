@@ -78,35 +78,39 @@ internal static class ZipStructure
     /// </summary>
     public static Directory ReadEntries(Stream stream, Layout layout)
     {
-        var problem = Walk(stream, layout, out var entries);
+        var entries = new List<Entry>();
+        var problem = Walk(stream, layout, entries.Add);
         return problem is null ? new Directory(entries, null) : new Directory([], problem);
     }
 
-    private static string? Walk(Stream stream, Layout layout, out List<Entry> entries)
+    /// <summary>As <see cref="ReadEntries"/>, handing each checked entry to <paramref name="found"/> in archive order
+    /// instead of keeping them: the directory is read through a window, so memory does not grow with the number of
+    /// entries. Returns why the container is damaged, or null.</summary>
+    public static string? Walk(Stream stream, Layout layout, Action<Entry> found)
     {
-        entries = [];
-        var directory = new byte[layout.EndRecordOffset - layout.DirectoryOffset];
-        ReadAt(stream, layout.DirectoryOffset, directory);
+        var window = new DirectoryWindow(stream, layout);
         var expectedOffset = 0L;
-        var position = 0;
         var local = new byte[30];
-        while (position + 4 <= directory.Length
-            && BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(position)) == CentralHeaderSignature)
+        while (window.Has(46)
+            && BinaryPrimitives.ReadUInt32LittleEndian(window.Span) == CentralHeaderSignature)
         {
-            var record = directory.AsSpan(position);
+            var fixedPart = window.Span;
+            var length = 46 + BinaryPrimitives.ReadUInt16LittleEndian(fixedPart[28..])
+                + BinaryPrimitives.ReadUInt16LittleEndian(fixedPart[30..])
+                + BinaryPrimitives.ReadUInt16LittleEndian(fixedPart[32..]);
+            if (!window.Has(length)) return "the central directory ends inside an entry's record";
+            var record = window.Span;
             var flags = BinaryPrimitives.ReadUInt16LittleEndian(record[8..]);
             var method = BinaryPrimitives.ReadUInt16LittleEndian(record[10..]);
             var crc = BinaryPrimitives.ReadUInt32LittleEndian(record[16..]);
             var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(record[28..]);
             var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(record[30..]);
-            var commentLength = BinaryPrimitives.ReadUInt16LittleEndian(record[32..]);
             var name = record.Slice(46, nameLength);
             long compressed = BinaryPrimitives.ReadUInt32LittleEndian(record[20..]);
             long uncompressed = BinaryPrimitives.ReadUInt32LittleEndian(record[24..]);
             long offset = BinaryPrimitives.ReadUInt32LittleEndian(record[42..]);
             ReadZip64(record.Slice(46 + nameLength, extraLength), ref uncompressed, ref compressed, ref offset);
             var label = System.Text.Encoding.UTF8.GetString(name);
-
             if (offset != expectedOffset) return $"the bytes before the entry '{label}' are not where the directory "
                 + $"says";
             if (method is not (
@@ -147,11 +151,10 @@ internal static class ZipStructure
             if (compressed < 0 || uncompressed < 0
                 || expectedOffset > layout.DirectoryOffset) return $"the sizes of '{label}' reach past the central "
                 + $"directory";
-            entries.Add(new Entry(label, method == MethodDeflate, crc, dataOffset, compressed, uncompressed));
-            position += 46 + nameLength + extraLength + commentLength;
+            found(new Entry(label, method == MethodDeflate, crc, dataOffset, compressed, uncompressed));
+            window.Advance(length);
         }
-        if (position != directory.Length
-            && !IsZip64EndRecords(directory.AsSpan(position))) return "the central directory has trailing bytes";
+        if (!window.AtEnd && !IsZip64EndRecords(window.Rest())) return "the central directory has trailing bytes";
         return expectedOffset == layout.DirectoryOffset
             ? null : "there are stray bytes between the last entry and the central directory";
     }
@@ -217,5 +220,41 @@ internal static class ZipStructure
         if (offset < 0) throw new InvalidDataException("an offset points before the start of the file");
         stream.Seek(offset, SeekOrigin.Begin);
         stream.ReadExactly(buffer);
+    }
+
+    /// <summary>The central directory read through a 1 MiB window that slides forward (a record is at most 192 KiB).
+    /// </summary>
+    private sealed class DirectoryWindow(Stream stream, Layout layout)
+    {
+        private readonly byte[] _buffer = new byte[1 << 20];
+        private readonly long _length = layout.EndRecordOffset - layout.DirectoryOffset;
+        private long _bufferStart; // directory offset of _buffer[0]
+        private int _filled, _position;
+
+        public Span<byte> Span => _buffer.AsSpan(_position, _filled - _position);
+        public bool AtEnd => _bufferStart + _position >= _length;
+
+        /// <summary>Whether <paramref name="count"/> bytes of the directory follow where the record starts.</summary>
+        public bool Has(int count)
+        {
+            if (_filled - _position >= count) return true;
+            _bufferStart += _position;
+            Array.Copy(_buffer, _position, _buffer, 0, _filled - _position);
+            _filled -= _position;
+            _position = 0;
+            var wanted = (int)Math.Min(_buffer.Length - _filled, _length - _bufferStart - _filled);
+            if (wanted > 0) ReadAt(stream, layout.DirectoryOffset + _bufferStart + _filled,
+                _buffer.AsSpan(_filled, wanted));
+            _filled += Math.Max(0, wanted);
+            return _filled >= count;
+        }
+
+        public void Advance(int count) => _position += count;
+
+        public ReadOnlySpan<byte> Rest()
+        {
+            Has(4);
+            return Span;
+        }
     }
 }

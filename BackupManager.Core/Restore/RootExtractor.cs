@@ -16,7 +16,8 @@ internal static class RootExtractor
         Action<ManifestEntry, double>? extracted, CancellationToken cancellationToken)
     {
         var prefix = ArchivePath.FilesPrefix + rootName + "/";
-        var entries = archive.Manifest.Entries.Where(e => e.Path.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        // Enumerated twice (the total, then the work) rather than listed: the entries stream from a spill file.
+        var entries = archive.Manifest.Entries.Where(e => e.Path.StartsWith(prefix, StringComparison.Ordinal));
         var folders = new List<(string Path, ManifestEntry Entry)>();
         long total = Math.Max(1, entries.Sum(e => e.Size)), done = 0;
         foreach (var entry in entries)

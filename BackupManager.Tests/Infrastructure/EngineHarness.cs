@@ -94,6 +94,14 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public string PathOf(string filename) => Path.Combine(BackupDirectory, filename);
 
+    /// <summary>A backup's manifest entries, read into a list (a reader streams them and a report leaves them out).
+    /// </summary>
+    public List<ManifestEntry> EntriesOf(string filename)
+    {
+        using var archive = BackupManager.Core.Archive.BackupArchiveReader.Open(PathOf(filename));
+        return [.. archive.Manifest.Entries];
+    }
+
     /// <summary>Disposes <paramref name="resource"/> (a test's key folder, say) with the harness.</summary>
     public T Owns<T>(T resource) where T : IDisposable
     {
