@@ -15,9 +15,12 @@ namespace BackupManager.Core.Archive;
 internal sealed class ArchiveDirectoryIndex : IDisposable
 {
     private const int FixedBytes = 1 + 4 + 8 + 8 + 8 + 2; // deflated, CRC-32, data offset, sizes, name length
+    /// <summary>Per process: names crafted to share a hash (and make every lookup compare them all) need it.</summary>
+    private static readonly long Seed = Random.Shared.NextInt64();
     private readonly FileStream _spill;
     /// <summary>The records again, in the manifest's order, as <see cref="MarkListed"/> found them.</summary>
     private readonly FileStream _joined;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _spillHandle, _joinedHandle;
     private ulong[] _hashes = new ulong[1024];
     private long[] _offsets = new long[1024];
     /// <summary>Each sorted slot's place in the archive: what <see cref="MarkListed"/> marks.</summary>
@@ -47,7 +50,7 @@ internal sealed class ArchiveDirectoryIndex : IDisposable
             Array.Resize(ref _hashes, Count * 2);
             Array.Resize(ref _offsets, Count * 2);
         }
-        _hashes[Count] = XxHash64.HashToUInt64(name);
+        _hashes[Count] = XxHash64.HashToUInt64(name, Seed);
         _offsets[Count] = _spill.Position;
         Count++;
         Write(_spill, entry, name);
@@ -71,6 +74,7 @@ internal sealed class ArchiveDirectoryIndex : IDisposable
     public string? Seal()
     {
         _spill.Flush();
+        _spillHandle = _spill.SafeFileHandle;
         Array.Resize(ref _hashes, Count);
         Array.Resize(ref _offsets, Count);
         // One sort of the places, so that a slot's offset and place stay paired even among equal hashes.
@@ -101,7 +105,7 @@ internal sealed class ArchiveDirectoryIndex : IDisposable
         twice = false;
         // The manifest lists entries in the archive's order: read the directory along with it, and look up by name
         // only an entry found elsewhere.
-        _inOrder ??= SpillReader.Open(_spill);
+        _inOrder ??= SpillReader.Open(_spillHandle!);
         int place;
         if (_nextPlace < Count && ReadNext(_inOrder) is { } next && next.Name == name)
         {
@@ -124,6 +128,7 @@ internal sealed class ArchiveDirectoryIndex : IDisposable
     public void EndJoin()
     {
         _joined.Flush();
+        _joinedHandle = _joined.SafeFileHandle; // taken once: the getter flushes, not for two threads at once
         _inOrder?.Dispose();
         _inOrder = null;
     }
@@ -132,21 +137,21 @@ internal sealed class ArchiveDirectoryIndex : IDisposable
     /// are the manifest's paths).</summary>
     public IEnumerable<ZipStructure.Entry> InManifestOrder()
     {
-        using var reader = SpillReader.Open(_joined);
+        using var reader = SpillReader.Open(_joinedHandle!);
         var head = new byte[FixedBytes];
         while (reader.ReadAtLeast(head, FixedBytes, throwOnEndOfStream: false) == FixedBytes) yield return Parse("",
             head);
     }
 
-    /// <summary>The first entry (in hash order) that <see cref="MarkListed"/> never marked, other than
+    /// <summary>The first entry in the archive's order that <see cref="MarkListed"/> never marked, other than
     /// <paramref name="except"/>; null when every one was.</summary>
     public string? FirstUnlisted(string except)
     {
-        for (var slot = 0; slot < Count; slot++)
+        using var records = SpillReader.Open(_spillHandle!);
+        for (var place = 0; place < Count; place++)
         {
-            if (_listed!.Get(_places[slot])) continue;
-            var name = Read(_offsets[slot]).Name;
-            if (name != except) return name;
+            var name = ReadNext(records)!.Name;
+            if (!_listed!.Get(place) && name != except) return name;
         }
         return null;
     }
@@ -154,7 +159,7 @@ internal sealed class ArchiveDirectoryIndex : IDisposable
     private int? Slot(string name, out ZipStructure.Entry? entry)
     {
         entry = null;
-        var hash = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(name));
+        var hash = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(name), Seed);
         var slot = Array.BinarySearch(_hashes, hash);
         if (slot < 0) return null;
         while (slot > 0 && _hashes[slot - 1] == hash) slot--;
@@ -179,12 +184,12 @@ internal sealed class ArchiveDirectoryIndex : IDisposable
     private ZipStructure.Entry Read(long offset)
     {
         Span<byte> record = stackalloc byte[256];
-        var read = RandomAccess.Read(_spill.SafeFileHandle, record, offset);
+        var read = RandomAccess.Read(_spillHandle!, record, offset);
         var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(record[29..]);
         if (FixedBytes + nameLength <= read)
             return Parse(Encoding.UTF8.GetString(record.Slice(FixedBytes, nameLength)), record);
         var name = new byte[nameLength];
-        RandomAccess.Read(_spill.SafeFileHandle, name, offset + FixedBytes);
+        RandomAccess.Read(_spillHandle!, name, offset + FixedBytes);
         return Parse(Encoding.UTF8.GetString(name), record);
     }
 

@@ -5,8 +5,10 @@ namespace BackupManager.Core.Archive;
 
 internal sealed partial class BackupArchiveReader
 {
-    /// <summary>The largest manifest read (about 12 million files); more is a crafted archive.</summary>
-    private const long MaxManifestBytes = 4L << 30;
+    /// <summary>What manifest.json may take besides its entries, and per entry of the zip (a path of 4,096 characters,
+    /// each escaped, takes about 24 KiB); more is a crafted archive, refused before it costs the disk or the CPU.
+    /// </summary>
+    private const long ManifestBaseBytes = 64L << 20, ManifestBytesPerEntry = 32L << 10;
 
     /// <summary>Opens and structurally checks <paramref name="path"/>; <paramref name="displayName"/> names it in
     /// errors. What grows with the number of files (the zip directory, the manifest's entries) goes to spill files
@@ -49,7 +51,7 @@ internal sealed partial class BackupArchiveReader
             var manifestEntry = directory.Find(BackupManifest.EntryName) ?? throw Damaged(name,
                 "it has no manifest.json");
 
-            var manifest = ReadManifest(file, manifestEntry, summary, catalog.Entries, name);
+            var manifest = ReadManifest(file, manifestEntry, summary, catalog.Entries, directory.Count - 1, name);
             if (manifest.FormatVersion > BackupManifest.CurrentFormatVersion)
                 throw new BackupException(BackupErrorKind.InvalidInput,
                     $"{name} was made by a newer BackupManager (format {manifest.FormatVersion}); upgrade this "
@@ -58,6 +60,17 @@ internal sealed partial class BackupArchiveReader
             var reader = new BackupArchiveReader(name, file, catalog, manifest);
             catalog = null;
             return reader;
+        }
+        catch (IOException e) when (e is not EndOfStreamException) // a failing disk, or no room for scratch files
+        {
+            catalog?.RemoveReader();
+            file.Dispose();
+            var why = $"it could not be read, or its scratch files could not be written beside it "
+                + $"({e.Message.Replace(path, name, StringComparison.Ordinal)})";
+            var error = new BackupException(BackupErrorKind.Environment, $"{name} could not be checked: {why}. "
+                + "Check the free space in the backup folder and the disk's health (dmesg), then try again.", e);
+            error.Data[WhyKey] = why;
+            throw error;
         }
         catch
         {
@@ -70,9 +83,10 @@ internal sealed partial class BackupArchiveReader
     /// <summary>Streams manifest.json into <paramref name="entries"/> while hashing it; its bytes are checked (length,
     /// CRC-32s, the SHA-256 the summary records) before its JSON is judged, so an edited manifest says so.</summary>
     private static BackupManifest ReadManifest(UncachedFileReader file, ZipStructure.Entry entry,
-        ArchiveSummary summary, SpilledManifestEntries entries, string filename)
+        ArchiveSummary summary, SpilledManifestEntries entries, int otherEntries, string filename)
     {
-        if (entry.Size > MaxManifestBytes) throw Damaged(filename, "manifest.json is implausibly large");
+        if (entry.Size > ManifestBaseBytes + otherEntries * ManifestBytesPerEntry) throw Damaged(filename,
+            "manifest.json is implausibly large");
         BackupManifest? manifest = null;
         Exception? invalid = null;
         try
@@ -80,7 +94,7 @@ internal sealed partial class BackupArchiveReader
             using var stored = new StoredBytes(file, entry, summary.ManifestStoredCrc32);
             using var hashing = new HashingStream(new LimitedStream(stored.Content, entry.Size), forRead: true,
                 withCrc32: true);
-            try { manifest = new ManifestJsonReader(hashing, entries).Read(); }
+            try { manifest = new ManifestJsonReader(hashing, entries, otherEntries).Read(); }
             catch (Exception e) when (e is JsonException or InvalidOperationException) // the latter: text not UTF-8
             {
                 invalid = e;
@@ -137,7 +151,8 @@ internal sealed partial class BackupArchiveReader
             try { return CreateIn(Path.GetDirectoryName(Path.GetFullPath(archivePath))!); }
             catch (Exception e) when (e is UnauthorizedAccessException or IOException)
             {
-                return CreateIn(Path.GetTempPath());
+                try { return CreateIn(Path.GetTempPath()); }
+                catch (UnauthorizedAccessException denied) { throw new IOException(denied.Message, denied); }
             }
         }
 
@@ -153,7 +168,10 @@ internal sealed partial class BackupArchiveReader
             }
         }
 
-        public void AddReader() => Interlocked.Increment(ref _readers);
+        public void AddReader()
+        {
+            if (Interlocked.Increment(ref _readers) <= 1) throw new ObjectDisposedException(nameof(Catalog));
+        }
 
         public void RemoveReader()
         {

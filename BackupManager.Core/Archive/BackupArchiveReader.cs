@@ -16,7 +16,7 @@ internal sealed partial class BackupArchiveReader : IDisposable
 {
     private readonly UncachedFileReader _file;
     private readonly Catalog _catalog;
-    private bool _disposed;
+    private int _disposed;
 
     /// <summary>The checked manifest. Its <see cref="BackupManifest.Entries"/> are read from a spill file as they are
     /// enumerated (a million files cost no memory), and only while this reader or a sibling is open.</summary>
@@ -64,7 +64,7 @@ internal sealed partial class BackupArchiveReader : IDisposable
 
     private VerifiedEntryStream OpenChecked(ManifestEntry recorded, ZipStructure.Entry? known, bool checkSha256)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var entry = known ?? _catalog.Directory.Find(recorded.Path) ?? throw new ArgumentException(
             $"'{recorded.Path}' is not an entry of {Filename}.", nameof(recorded));
         var stored = new StoredBytes(_file, entry, recorded.StoredCrc32);
@@ -77,7 +77,7 @@ internal sealed partial class BackupArchiveReader : IDisposable
     /// </summary>
     public BackupArchiveReader OpenSibling()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var file = new UncachedFileReader(_file);
         _catalog.AddReader();
         return new BackupArchiveReader(Filename, file, _catalog, Manifest);
@@ -85,8 +85,7 @@ internal sealed partial class BackupArchiveReader : IDisposable
 
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _file.Dispose();
         _catalog.RemoveReader();
     }

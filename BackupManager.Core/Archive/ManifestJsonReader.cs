@@ -10,11 +10,14 @@ namespace BackupManager.Core.Archive;
 /// <c>JsonSerializer.Deserialize&lt;BackupManifest&gt;</c> with <see cref="BackupJson.Options"/>; throws
 /// <see cref="JsonException"/> on anything that is not a manifest.
 /// </summary>
-internal sealed class ManifestJsonReader(Stream source, SpilledManifestEntries entries, int bufferSize = 1 << 20)
+internal sealed class ManifestJsonReader(Stream source, SpilledManifestEntries entries, int maxEntries,
+    int bufferSize = 1 << 20, int maxHeaderBytes = ManifestJsonReader.MaxValueBytes)
 {
-    /// <summary>The largest single value outside the entries (a database's roles and row counts are far below).
-    /// </summary>
+    /// <summary>The most the manifest outside its entries may hold (a database's roles and row counts are far below):
+    /// a crafted manifest must not take the memory or the disk before its checksum is judged.</summary>
     private const int MaxValueBytes = 64 << 20;
+    /// <summary>The largest entry (a path of 4,096 characters, each escaped, is about 24 KiB).</summary>
+    private const int MaxEntryBytes = 1 << 20;
     private const string EntriesName = "entries";
     private byte[] _buffer = new byte[bufferSize];
     private int _start, _end;
@@ -90,6 +93,8 @@ internal sealed class ManifestJsonReader(Stream source, SpilledManifestEntries e
                     if (!probe.TrySkip()) { reader = checkpoint; return; }
                     reader.TrySkip(); // whole, as the probe found
                     // "name": value as it stands; the deserializer below judges both.
+                    if (_header.WrittenCount + reader.BytesConsumed - nameStart > maxHeaderBytes)
+                        throw new JsonException($"it holds more than {maxHeaderBytes:N0} bytes besides its entries");
                     if (_header.WrittenCount > 1) _header.Write(","u8);
                     _header.Write(data[nameStart..(int)reader.BytesConsumed]);
                     break;
@@ -104,6 +109,8 @@ internal sealed class ManifestJsonReader(Stream source, SpilledManifestEntries e
                     var entry = JsonSerializer.Deserialize<ManifestEntry>(ref reader, BackupJson.Options);
                     if (entry is not { Path: not null, Sha256: not null }) throw new JsonException(
                         "one of its entries has no path or no SHA-256");
+                    if (entries.Count >= maxEntries) throw new JsonException(
+                        $"it lists more entries than the archive's {maxEntries}");
                     entries.Add(entry);
                     break;
             }
@@ -128,6 +135,8 @@ internal sealed class ManifestJsonReader(Stream source, SpilledManifestEntries e
 
     private void Grow()
     {
+        if (_phase == Phase.Entries && _buffer.Length >= MaxEntryBytes) throw new JsonException(
+            $"one of its entries is larger than {MaxEntryBytes >> 20} MiB");
         if (_buffer.Length >= MaxValueBytes) throw new JsonException(
             $"one of its values is larger than {MaxValueBytes >> 20} MiB");
         Array.Resize(ref _buffer, _buffer.Length * 2);

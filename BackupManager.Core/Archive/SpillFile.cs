@@ -12,7 +12,12 @@ internal static class SpillFile
         var stream = new FileStream(path,
             IO.PrivateFiles.Create(FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
             OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None));
-        if (!OperatingSystem.IsWindows()) File.Delete(path);
+        try { if (!OperatingSystem.IsWindows()) File.Delete(path); }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
         return stream;
     }
 }

@@ -9,8 +9,9 @@ internal sealed class SpillReader(SafeFileHandle file) : ReadOnlyStream
 {
     private long _position;
 
-    /// <summary>A buffered reader of what was written to <paramref name="spill"/> and flushed.</summary>
-    public static Stream Open(FileStream spill) => new BufferedStream(new SpillReader(spill.SafeFileHandle), 64 * 1024);
+    /// <summary>A buffered reader of what was written to a spill file and flushed (its handle taken once, after the
+    /// last write: <see cref="FileStream.SafeFileHandle"/> flushes, which two threads must not do at once).</summary>
+    public static Stream Open(SafeFileHandle spill) => new BufferedStream(new SpillReader(spill), 64 * 1024);
 
     public override int Read(Span<byte> buffer)
     {

@@ -12,6 +12,7 @@ internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<Manife
 {
     private readonly FileStream _file = SpillFile.Create(path);
     private BinaryWriter? _writer;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
 
     public int Count { get; private set; }
     public long Bytes { get; private set; }
@@ -42,6 +43,7 @@ internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<Manife
     {
         _writer?.Dispose();
         _writer = null;
+        _handle = _file.SafeFileHandle;
     }
 
     public ManifestEntry this[int index] =>
@@ -50,7 +52,7 @@ internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<Manife
     public IEnumerator<ManifestEntry> GetEnumerator()
     {
         _writer?.Flush();
-        using var reader = new BinaryReader(SpillReader.Open(_file),
+        using var reader = new BinaryReader(SpillReader.Open(_handle ?? _file.SafeFileHandle),
             System.Text.Encoding.UTF8);
         for (var i = 0; i < Count; i++)
         {

@@ -17,9 +17,9 @@ internal static class NewArchiveReadBack
         {
             await BackupArchiveReader.ReadBackAsync(path, cancellationToken).ConfigureAwait(false);
         }
-        catch (BackupException e) when (e.Kind == BackupErrorKind.Damaged)
+        catch (BackupException e) when (e.Kind is BackupErrorKind.Damaged or BackupErrorKind.Environment)
         {
-            throw Failed(BackupErrorKind.Damaged, e.Data[BackupArchiveReader.WhyKey] as string ?? e.Message, e);
+            throw Failed(e.Kind, e.Data[BackupArchiveReader.WhyKey] as string ?? e.Message, e);
         }
         catch (IOException e) // a failing disk's usual sign (EIO); its message names the temp file
         {

@@ -24,7 +24,7 @@ public sealed class ManifestJsonReaderTests : IDisposable
         var json = JsonSerializer.SerializeToUtf8Bytes(manifest, indented ? BackupJson.Options : BackupJson.Compact);
 
         using var entries = new SpilledManifestEntries(Path.Combine(_folder.Path, Guid.NewGuid().ToString("N")));
-        var read = new ManifestJsonReader(new MemoryStream(json), entries, bufferSize).Read();
+        var read = new ManifestJsonReader(new MemoryStream(json), entries, 1_000, bufferSize).Read();
 
         Assert.Equal(manifest.Entries.Count, read.Entries.Count);
         Assert.Equal(JsonSerializer.Serialize(manifest, BackupJson.Options),
@@ -39,12 +39,24 @@ public sealed class ManifestJsonReaderTests : IDisposable
     [InlineData("{\"entries\": [{\"size\": 1, \"sha256\": \"00\"}]}", "no path")]
     [InlineData("{\"entries\": [7]}", "not an object")]
     [InlineData("[]", "not an object")]
+    [InlineData("{\"entries\": [{\"path\": \"a\", \"sha256\": \"0\"}, {\"path\": \"b\", \"sha256\": \"0\"}]}",
+        "more entries than the archive's 1")]
     public void Text_that_is_not_a_manifest_is_refused(string text, string why)
     {
         using var entries = new SpilledManifestEntries(Path.Combine(_folder.Path, Guid.NewGuid().ToString("N")));
         var error = Assert.ThrowsAny<JsonException>(() =>
-            new ManifestJsonReader(new MemoryStream(Encoding.UTF8.GetBytes(text)), entries, 8).Read());
+            new ManifestJsonReader(new MemoryStream(Encoding.UTF8.GetBytes(text)), entries, 1, 8).Read());
         Assert.Contains(why, error.Message);
+    }
+
+    [Fact]
+    public void A_manifest_that_holds_more_than_its_limit_besides_its_entries_is_refused_as_it_streams()
+    {
+        using var entries = new SpilledManifestEntries(Path.Combine(_folder.Path, Guid.NewGuid().ToString("N")));
+        var text = "{\"warnings\": [\"" + new string('w', 100) + "\"], \"entries\": []}";
+        var error = Assert.ThrowsAny<JsonException>(() => new ManifestJsonReader(
+            new MemoryStream(Encoding.UTF8.GetBytes(text)), entries, 1, 16, maxHeaderBytes: 64).Read());
+        Assert.Contains("more than 64 bytes besides its entries", error.Message);
     }
 
     private static BackupManifest SampleManifest()

@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using BackupManager.Core;
 using BackupManager.Core.Archive;
-using BackupManager.Core.IO;
 using BackupManager.Core.Storage;
 using BackupManager.Tests.Infrastructure;
 
@@ -18,7 +17,7 @@ public sealed class ReaderMemoryTests : IDisposable
     [Fact]
     public async Task Opening_an_archive_of_120000_entries_holds_under_8_MB_and_every_entry_still_checks()
     {
-        var path = Write();
+        var path = await WriteAsync();
         var before = GC.GetTotalMemory(forceFullCollection: true);
         using var archive = BackupArchiveReader.Open(path);
         using var sibling = archive.OpenSibling();
@@ -35,31 +34,23 @@ public sealed class ReaderMemoryTests : IDisposable
         StockReaders.AssertReadable(path);
     }
 
-    private string Write()
+    private async Task<string> WriteAsync()
     {
         var path = Path.Combine(_folder.Path, BackupFileName.For(DateTimeOffset.UtcNow));
         var at = DateTimeOffset.UtcNow;
         var folder = new ZipEntryAttributes(0x41ED);
-        ArchiveSummary summary;
-        using (var output = new UncachedFileWriter(path))
+        await TestArchives.WriteAsync(path, new BackupManifest
         {
-            using var writer = new BackupArchiveWriter(output);
+            CreatedAt = at,
+            Contains = [BackupContents.Files],
+            Roots = [new ManifestRoot("xrays", "/srv/xrays", 1, 5)],
+        }, async writer =>
+        {
             for (var i = 0; i < Folders; i++)
                 writer.AddDirectory($"files/xrays/patient-{i:D6}/visits-of-the-year-{2000 + i % 26}/", at, folder);
-            writer.AddAsync("files/xrays/last-note.txt", CompressionLevel.Fastest, at, 5,
-                (stream, token) => stream.WriteAsync("hello"u8.ToArray(), token).AsTask(),
-                CancellationToken.None).GetAwaiter().GetResult();
-            summary = writer.Complete(new BackupManifest
-            {
-                CreatedAt = at,
-                Contains = [BackupContents.Files],
-                Roots = [new ManifestRoot("xrays", "/srv/xrays", 1, 5)],
-                Entries = writer.Entries,
-                Totals = writer.Totals,
-            }, "test");
-            output.Complete(flushToDisk: false);
-        }
-        ArchiveSummary.SealFile(path, summary);
+            await writer.AddAsync("files/xrays/last-note.txt", CompressionLevel.Fastest, at, 5,
+                (stream, token) => stream.WriteAsync("hello"u8.ToArray(), token).AsTask(), CancellationToken.None);
+        });
         return path;
     }
 

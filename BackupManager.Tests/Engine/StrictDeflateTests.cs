@@ -3,7 +3,6 @@ using System.IO.Hashing;
 using System.Security.Cryptography;
 using BackupManager.Core;
 using BackupManager.Core.Archive;
-using BackupManager.Core.IO;
 using BackupManager.Core.Storage;
 using BackupManager.Tests.Infrastructure;
 
@@ -131,10 +130,13 @@ public sealed class StrictDeflateTests : IDisposable
             BackupFileName.For(DateTimeOffset.UtcNow.AddSeconds(Random.Shared.Next(100_000))));
         const string entry = "db/clinic.dump";
         var createdAt = DateTimeOffset.UtcNow;
-        ArchiveSummary summary;
-        await using (var output = new UncachedFileWriter(path))
+        await TestArchives.WriteAsync(path, new BackupManifest
         {
-            using var writer = new BackupArchiveWriter(output);
+            CreatedAt = createdAt,
+            Contains = [BackupContents.Database],
+            Database = new ManifestDatabase("clinic", "15", "15", entry),
+        }, async writer =>
+        {
             if (streamed)
             {
                 var raw = writer.OpenPrecompressed(entry, createdAt, deflated: true);
@@ -142,17 +144,7 @@ public sealed class StrictDeflateTests : IDisposable
                 writer.CompletePrecompressed(entry, createdAt, raw, content);
             }
             else await writer.AddPrecompressedAsync(entry, createdAt, content, deflatedPath, CancellationToken.None);
-            summary = writer.Complete(new BackupManifest
-            {
-                CreatedAt = createdAt,
-                Contains = [BackupContents.Database],
-                Database = new ManifestDatabase("clinic", "15", "15", entry),
-                Entries = writer.Entries,
-                Totals = writer.Totals,
-            }, "test");
-            output.Complete(flushToDisk: false);
-        }
-        ArchiveSummary.SealFile(path, summary);
+        });
         return path;
     }
 
