@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
+using BackupManager.Core.IO;
 
 namespace BackupManager.Core.Archive;
 
@@ -105,7 +106,7 @@ internal sealed class ArchiveDirectoryIndex : IDisposable
         twice = false;
         // The manifest lists entries in the archive's order: read the directory along with it, and look up by name
         // only an entry found elsewhere.
-        _inOrder ??= SpillReader.Open(_spillHandle!);
+        _inOrder ??= RangeStream.OpenWhole(_spillHandle!);
         int place;
         if (_nextPlace < Count && ReadNext(_inOrder) is { } next && next.Name == name)
         {
@@ -137,7 +138,7 @@ internal sealed class ArchiveDirectoryIndex : IDisposable
     /// are the manifest's paths).</summary>
     public IEnumerable<ZipStructure.Entry> InManifestOrder()
     {
-        using var reader = SpillReader.Open(_joinedHandle!);
+        using var reader = RangeStream.OpenWhole(_joinedHandle!);
         var head = new byte[FixedBytes];
         while (reader.ReadAtLeast(head, FixedBytes, throwOnEndOfStream: false) == FixedBytes) yield return Parse("",
             head);
@@ -147,7 +148,7 @@ internal sealed class ArchiveDirectoryIndex : IDisposable
     /// <paramref name="except"/>; null when every one was.</summary>
     public string? FirstUnlisted(string except)
     {
-        using var records = SpillReader.Open(_spillHandle!);
+        using var records = RangeStream.OpenWhole(_spillHandle!);
         for (var place = 0; place < Count; place++)
         {
             var name = ReadNext(records)!.Name;

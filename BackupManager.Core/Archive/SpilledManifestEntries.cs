@@ -1,4 +1,5 @@
 using System.Collections;
+using BackupManager.Core.IO;
 
 namespace BackupManager.Core.Archive;
 
@@ -52,7 +53,7 @@ internal sealed class SpilledManifestEntries(string path) : IReadOnlyList<Manife
     public IEnumerator<ManifestEntry> GetEnumerator()
     {
         _writer?.Flush();
-        using var reader = new BinaryReader(SpillReader.Open(_handle ?? _file.SafeFileHandle),
+        using var reader = new BinaryReader(RangeStream.OpenWhole(_handle ?? _file.SafeFileHandle),
             System.Text.Encoding.UTF8);
         for (var i = 0; i < Count; i++)
         {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using BackupManager.Core.Archive;
+using BackupManager.Core.IO;
 using BackupManager.Core.Offsite.Age;
 using BackupManager.Core.Offsite.Destinations;
 using Microsoft.Win32.SafeHandles;
