@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Memory at many files (issue 26, goal 7): peak RSS and time of a files-only create, verify and restore of FILES tiny
-# files (a clinic's notes and scans over the years), for the current tree and, with --baseline, another commit.
+# Memory at many files (issue 26, goal 7): peak RSS and time of a files-only create, verify, restore, copy to an
+# age-encrypted folder destination and restore from there, of FILES tiny files (a clinic's notes and scans over the
+# years), for the current tree and, with --baseline, another commit.
 #
 #   bench/many-files.sh [--files N] [--baseline COMMIT]
 #
@@ -17,7 +18,7 @@ while (($#)); do
     *) echo "usage: bench/many-files.sh [--files N] [--baseline COMMIT]" >&2; exit 2 ;;
   esac
 done
-ensure_packages postgresql postgresql-client time python3
+ensure_packages postgresql postgresql-client time python3 age
 root=$PWD work=$PWD/bench/out/many-files
 mkdir -p "$work"
 start_cluster .data/pg-many 55438
@@ -63,5 +64,14 @@ for build in "${builds[@]}"; do
   backup=$(ls "$Backup__Directory" | grep '^backup-' | sed -n 1p)
   step verify "${app[@]}" app:verify-backup "$backup"
   step restore "${app[@]}" app:restore-backup "$backup" --only-files --force
+  rm -rf "$work/destination" "$work/key.txt"; mkdir -p "$work/destination"
+  age-keygen -o "$work/key.txt" 2>/dev/null
+  Backup__Encryption__Recipients__0=$(age-keygen -y "$work/key.txt") Backup__Destinations__bench__Type=folder \
+    Backup__Destinations__bench__Path=$work/destination step copy "${app[@]}" app:copy-backup "$backup"
+  rm -f "$Backup__Directory"/backup-*
+  Backup__Encryption__Recipients__0=$(age-keygen -y "$work/key.txt") Backup__Destinations__bench__Type=folder \
+    Backup__Destinations__bench__Path=$work/destination step fetch "${app[@]}" app:restore-backup "$backup" \
+    --from bench --identity "$work/key.txt" --only-files --force
+  rm -rf "$work/destination"
 done
 stop_cluster "$root/.data/pg-many"

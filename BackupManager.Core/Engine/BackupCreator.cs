@@ -82,21 +82,12 @@ internal sealed class BackupCreator(BackupOptions options, IBackupStore store, T
                             parked?.Database, throttle is not null, lsn => snapshotLsn = lsn, token),
                     stopDump.Token, lowPriority: throttle is not null), CancellationToken.None);
             }
-            // Described while the dump starts and the folders are scanned (both mostly wait: on the server, on the
-            // disk).
+            // Described while the dump starts (it mostly waits on the server).
             var describing = withDatabase ? Task.Run(() => dumper!.DescribeAsync(parked?.Database, cancellationToken),
                 CancellationToken.None) : null;
-            var sources = parked is null ? roots.Select(root => (root, live: root.FullPath))
+            var sources = !withFiles ? [] : parked is null ? roots.Select(root => (root, live: root.FullPath)).ToList()
                 : parked.Folders.Select(f => (root: new FileRoot(FileRoot.NameOf(f.LiveFolder), f.ParkedFolder),
-                    live: f.LiveFolder));
-            List<(FileRoot root, string live, List<ScannedFile> files)> scanned;
-            try { scanned = withFiles ? sources.Select(s => (s.root, s.live,
-                files: _scanner.Scan(s.root, warnings))).ToList() : []; }
-            catch when (describing is not null)
-            {
-                await describing.ConfigureAwait(false); // a database that cannot be reached is the clearer message
-                throw;
-            }
+                    live: f.LiveFolder)).ToList();
             var database = describing is null ? null : await describing.ConfigureAwait(false);
             BackupManifest manifest;
             ArchiveSummary summary;
@@ -105,8 +96,8 @@ internal sealed class BackupCreator(BackupOptions options, IBackupStore store, T
                 using var writer = new BackupArchiveWriter(output);
                 if (database is not null) progress?.Report(new BackupProgress("create",
                     "Dumping the database and adding files", null, database.Name));
-                var roots = await ArchiveFileAdder.AddFilesAsync(writer, scanned, dump, warnings, progress, throttle,
-                    cancellationToken).ConfigureAwait(false);
+                var roots = await ArchiveFileAdder.AddFilesAsync(writer, _scanner, sources, dump, warnings,
+                    progress, throttle, cancellationToken).ConfigureAwait(false);
                 ManifestDatabase? databaseRecord = null;
                 if (database is not null)
                 {

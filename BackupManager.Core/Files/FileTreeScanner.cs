@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using Microsoft.Extensions.FileSystemGlobbing;
 
 namespace BackupManager.Core.Files;
@@ -9,62 +10,103 @@ namespace BackupManager.Core.Files;
 public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
 {
     private readonly Matcher _excludes = BuildMatcher(excludePatterns);
+    private readonly bool _hasExcludes = excludePatterns.Any();
 
-    public List<ScannedFile> Scan(FileRoot root, List<string> warnings)
+    /// <summary>
+    /// The root, its folders and its files in the ordinal order of their relative paths, as a sort of the whole list
+    /// would give, while holding only the listings of the folders on the way down: a folder's contents are listed
+    /// when the walk reaches the key "name/", which sorts exactly where its paths would. Lazy: each enumeration walks
+    /// the tree again, and adds its warnings to <paramref name="warnings"/>.
+    /// </summary>
+    public IEnumerable<ScannedFile> Scan(FileRoot root, List<string> warnings)
     {
-        var files = new List<ScannedFile>();
         if (!Directory.Exists(root.FullPath))
         {
             warnings.Add($"The folder {root.FullPath} does not exist; it was skipped.");
-            return files;
+            yield break;
         }
-        files.Add(Describe(root, "", new DirectoryInfo(root.FullPath), 0,
-            IO.NativeFileSystem.Stat(root.FullPath)));
-        var pending = new Stack<string>();
-        pending.Push(root.FullPath);
+        yield return Describe(root, "", new DirectoryInfo(root.FullPath), 0, IO.NativeFileSystem.Stat(root.FullPath));
+        var open = new Stack<Queue<Child>>();
+        open.Push(List(root, root.FullPath, warnings));
+        while (open.Count > 0)
+        {
+            if (!open.Peek().TryDequeue(out var child)) open.Pop();
+            else if (child.Entry is { } entry) yield return entry;
+            else open.Push(List(root, child.Folder!, warnings));
+        }
+    }
+
+    /// <summary>About the bytes of the files <see cref="Scan"/> gives, measured with the listing's own stat and no
+    /// checks of names or types (a third of a walk's cost): it only paces a create's progress.</summary>
+    public long MeasureBytes(FileRoot root, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(root.FullPath)) return 0;
+        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true,
+            RecurseSubdirectories = true };
+        var files = new FileSystemEnumerable<(string? Relative, long Length)>(root.FullPath,
+            (ref FileSystemEntry entry) => (_hasExcludes ? Path.GetRelativePath(root.FullPath,
+                entry.ToFullPath()).Replace(Path.DirectorySeparatorChar, '/') : null, entry.Length), options)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry entry) =>
+                !entry.IsDirectory && (entry.Attributes & FileAttributes.ReparsePoint) == 0,
+            ShouldRecursePredicate = (ref FileSystemEntry entry) =>
+                (entry.Attributes & FileAttributes.ReparsePoint) == 0,
+        };
+        long total = 0;
+        foreach (var (relative, length) in files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (relative is null || !IsExcluded(relative)) total += length;
+        }
+        return total;
+    }
+
+    /// <summary>One place in a folder's listing: an entry to give, or a folder whose contents to list there.</summary>
+    private readonly record struct Child(string Key, ScannedFile? Entry, string? Folder);
+
+    private Queue<Child> List(FileRoot root, string directory, List<string> warnings)
+    {
         var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false,
             RecurseSubdirectories = false };
-        while (pending.Count > 0)
+        List<FileSystemInfo> children;
+        try { children = new DirectoryInfo(directory).EnumerateFileSystemInfos("*", options).ToList(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            var directory = pending.Pop();
-            IEnumerable<FileSystemInfo> children;
-            try { children = new DirectoryInfo(directory).EnumerateFileSystemInfos("*", options).ToList(); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            warnings.Add($"The folder {directory} could not be read ({e.Message}); it was skipped.");
+            return new Queue<Child>();
+        }
+        var listing = new List<Child>(children.Count);
+        foreach (var child in children)
+        {
+            var relative = Path.GetRelativePath(root.FullPath, child.FullName).Replace(Path.DirectorySeparatorChar,
+                '/');
+            // The attribute comes from the listing's own stat; LinkTarget would read every entry as a link.
+            if ((child.Attributes & FileAttributes.ReparsePoint) != 0 && child.LinkTarget is not null)
             {
-                warnings.Add($"The folder {directory} could not be read ({e.Message}); it was skipped.");
+                warnings.Add($"Symbolic link {child.FullName} -> {child.LinkTarget} was not followed.");
                 continue;
             }
-            foreach (var child in children)
+            if (child is DirectoryInfo directoryInfo)
             {
-                var relative = Path.GetRelativePath(root.FullPath, child.FullName).Replace(Path.DirectorySeparatorChar,
-                    '/');
-                if (child.LinkTarget is not null)
-                {
-                    warnings.Add($"Symbolic link {child.FullName} -> {child.LinkTarget} was not followed.");
-                    continue;
-                }
-                if (child is DirectoryInfo directoryInfo)
-                {
-                    pending.Push(child.FullName);
-                    if (!IsExcludedFolder(relative) && NameIsSafe(child, relative, warnings))
-                        files.Add(Describe(root, relative, directoryInfo, 0,
-                            IO.NativeFileSystem.Stat(child.FullName)));
-                    continue;
-                }
-                if (child is not FileInfo file
-                    || (file.Attributes & (FileAttributes.Device | FileAttributes.System)) != 0) continue;
-                var status = IO.NativeFileSystem.Stat(child.FullName);
-                if (status is { IsRegularFile: false })
-                {
-                    warnings.Add($"{child.FullName} is a pipe, socket or device, not a file, and was skipped.");
-                    continue;
-                }
-                if (_excludes.Match(relative).HasMatches || !NameIsSafe(child, relative, warnings)) continue;
-                files.Add(Describe(root, relative, file, file.Length, status));
+                listing.Add(new Child(relative + "/", null, child.FullName));
+                if (!IsExcludedFolder(relative) && NameIsSafe(child, relative, warnings))
+                    listing.Add(new Child(relative, Describe(root, relative, directoryInfo, 0,
+                        IO.NativeFileSystem.Stat(child.FullName)), null));
+                continue;
             }
+            if (child is not FileInfo file
+                || (file.Attributes & (FileAttributes.Device | FileAttributes.System)) != 0) continue;
+            var status = IO.NativeFileSystem.Stat(child.FullName);
+            if (status is { IsRegularFile: false })
+            {
+                warnings.Add($"{child.FullName} is a pipe, socket or device, not a file, and was skipped.");
+                continue;
+            }
+            if (IsExcluded(relative) || !NameIsSafe(child, relative, warnings)) continue;
+            listing.Add(new Child(relative, Describe(root, relative, file, file.Length, status), null));
         }
-        files.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
-        return files;
+        listing.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return new Queue<Child>(listing);
     }
 
     /// <summary>
@@ -73,7 +115,10 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
     /// ("cache/**"): the folder of excluded files should not come back empty. Its files are still matched one by one.
     /// </summary>
     private bool IsExcludedFolder(string relative) =>
-        _excludes.Match(relative).HasMatches || _excludes.Match(relative + "/bm-probe-8d41c2e7").HasMatches;
+        IsExcluded(relative) || IsExcluded(relative + "/bm-probe-8d41c2e7");
+
+    // Asked only when there are patterns: a match costs a matcher's context even when it has none.
+    private bool IsExcluded(string relative) => _hasExcludes && _excludes.Match(relative).HasMatches;
 
     private static bool NameIsSafe(FileSystemInfo child, string relative, List<string> warnings)
     {

@@ -72,12 +72,6 @@ public static class OffsiteFormat
     {
         var (endRecord, _) = ArchiveSummary.FindComment(archive);
         if (endRecord < 0) throw BackupArchiveReader.Damaged(filename, "it is not a readable zip file");
-        ZipStructure.Directory directory;
-        try { directory = ZipStructure.ReadEntries(archive, ZipStructure.Locate(archive, endRecord)); }
-        catch (Exception e) when (
-            e is InvalidDataException or EndOfStreamException) { throw BackupArchiveReader.Damaged(filename,
-            e.Message); }
-        if (directory.Problem is { } problem) throw BackupArchiveReader.Damaged(filename, problem);
         var plan = new List<PlannedRange>();
         long position = 0, packStart = -1, packEnd = 0, headerStart = 0;
         void ClosePack()
@@ -91,7 +85,8 @@ public static class OffsiteFormat
             }
             packStart = -1;
         }
-        foreach (var entry in directory.Entries)
+        // Planned as the directory is walked, not from a list of it: memory does not grow with the number of files.
+        void Add(ZipStructure.Entry entry)
         {
             // Entries follow each other with no gap (ZipStructure checked): a header starts where the last data ended.
             var end = entry.DataOffset + entry.CompressedSize;
@@ -117,8 +112,17 @@ public static class OffsiteFormat
             }
             headerStart = end;
         }
+        string? problem;
+        try { problem = ZipStructure.Walk(archive, ZipStructure.Locate(archive, endRecord), Add); }
+        catch (Exception e) when (
+            e is InvalidDataException or EndOfStreamException) { throw BackupArchiveReader.Damaged(filename,
+            e.Message); }
+        if (problem is not null) throw BackupArchiveReader.Damaged(filename, problem);
         ClosePack();
-        if (archive.Length > position) plan.Add(new(position, archive.Length - position, false, false));
+        // The central directory (about 100 bytes a file) travels as objects cut where its content says, as a large
+        // entry's data: inline, the index would grow, and be held in memory, in proportion to the number of files.
+        var tail = archive.Length - position;
+        if (tail > 0) plan.Add(new(position, tail, tail > MinCutBytes, false));
         return plan;
     }
 

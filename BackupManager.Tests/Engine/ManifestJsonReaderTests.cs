@@ -59,6 +59,17 @@ public sealed class ManifestJsonReaderTests : IDisposable
         Assert.Contains("more than 64 bytes besides its entries", error.Message);
     }
 
+    [Fact]
+    public void An_entry_larger_than_1_MiB_is_refused_before_it_is_held_whole()
+    {
+        using var entries = new SpilledManifestEntries(Path.Combine(_folder.Path, Guid.NewGuid().ToString("N")));
+        var text = "{\"entries\": [{\"path\": \"a\", \"sha256\": \"0\", \"x\": \"" + new string('x', 3 << 19)
+            + "\"}]}";
+        var error = Assert.ThrowsAny<JsonException>(() => new ManifestJsonReader(
+            new MemoryStream(Encoding.UTF8.GetBytes(text)), entries, 1, 4096).Read());
+        Assert.Contains("one of its entries is larger than 1 MiB", error.Message);
+    }
+
     private static BackupManifest SampleManifest()
     {
         var entries = new List<ManifestEntry>

@@ -95,6 +95,32 @@ public sealed class SmallFilePackTests
         Assert.NotEqual(packs, OffsiteFormat.Plan(archive, backup.Filename, otherKey).Where(r => r.Pack));
     }
 
+    [Fact]
+    public async Task The_central_directory_of_many_files_travels_as_objects_and_the_index_stays_small()
+    {
+        var (h, identityFile) = await OffsiteCopyTests.ClinicWithDestinationAsync("folder");
+        await using var __ = h;
+        // About 100 bytes of central directory a file: 15,000 of them make more than 1 MiB.
+        for (var i = 0; i < 15_000; i++)
+            TestFolder.WriteFile(Path.Combine(h.Documents, "many", $"{i / 500:D2}", $"n-{i:D5}.txt"), [(byte)i]);
+        var backup = await h.CreateBackupAsync();
+        await using (var archive = File.OpenRead(h.PathOf(backup.Filename)))
+        {
+            var plan = OffsiteFormat.Plan(archive, backup.Filename, TestFolder.RandomBytes(32));
+            var inline = plan.Where(r => !r.IsObject).ToList();
+            Assert.True(inline.Sum(r => r.Length) < 64 << 10, $"{inline.Sum(r => r.Length):N0} bytes stay inline in "
+                + $"the index, in {inline.Count} ranges; the largest is {inline.Max(r => r.Length):N0}");
+            Assert.True(plan[^1].IsObject && plan[^1].Offset + plan[^1].Length == archive.Length);
+        }
+
+        var offsite = h.Get<OffsiteService>();
+        Assert.True(Assert.Single(await offsite.CopyPendingAsync()).Succeeded);
+        var original = await File.ReadAllBytesAsync(h.PathOf(backup.Filename));
+        File.Delete(h.PathOf(backup.Filename));
+        await offsite.FetchAsync("offsite", backup.Filename, TestDestinations.Identities(identityFile), "test@clinic");
+        Assert.Equal(original, await File.ReadAllBytesAsync(h.PathOf(backup.Filename)));
+    }
+
     private static IEnumerable<string> DataKeys(IEnumerable<string> keys) =>
         keys.Where(k => k.StartsWith(OffsiteFormat.DataPrefix, StringComparison.Ordinal));
 
