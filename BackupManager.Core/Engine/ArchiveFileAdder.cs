@@ -18,7 +18,8 @@ internal static class ArchiveFileAdder
         using var stopMeasuring = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // On a thread of its own: a pool thread held for seconds would delay the create's own continuations.
         var measuring = Task.Factory.StartNew(
-            () => sources.Sum(s => scanner.MeasureBytes(s.root, stopMeasuring.Token)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            () => sources.Sum(s => scanner.MeasureBytes(s.root, stopMeasuring.Token)), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             long doneBytes = 0;

@@ -26,7 +26,7 @@ internal sealed class BackupCreator(BackupOptions options, IBackupStore store, T
 
     private static readonly Regex UnsafeChars = new("[^A-Za-z0-9_.-]", RegexOptions.Compiled);
 
-    private readonly FileTreeScanner _scanner = new(options.Exclude);
+    private readonly FileTreeScanner _scanner = new(options.Exclude, options.Directory);
 
     /// <summary>Between sealing a new archive and reading it back: where a test plays a failing disk.</summary>
     internal Action<string>? BeforeReadBack { get; set; }

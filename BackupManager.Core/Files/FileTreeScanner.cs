@@ -7,10 +7,15 @@ namespace BackupManager.Core.Files;
 /// Lists the files of the configured folders. Symbolic links are never followed (a link could lead out of the folder
 /// or into a loop): each one is reported as a warning instead. Exclude patterns are globs relative to each folder.
 /// </summary>
-public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
+/// <param name="excludePatterns">Globs relative to each folder.</param>
+/// <param name="backupFolder">Where the backups are kept: left out with a warning when a backed-up folder holds it (a
+/// backup would copy the older ones, and itself as it is written).</param>
+public sealed class FileTreeScanner(IEnumerable<string> excludePatterns, string? backupFolder = null)
 {
     private readonly Matcher _excludes = BuildMatcher(excludePatterns);
     private readonly bool _hasExcludes = excludePatterns.Any();
+    private readonly string? _backupFolder = string.IsNullOrWhiteSpace(backupFolder) ? null
+        : Path.TrimEndingDirectorySeparator(Path.GetFullPath(backupFolder));
 
     /// <summary>
     /// The root, its folders and its files in the ordinal order of their relative paths, as a sort of the whole list
@@ -50,7 +55,8 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
             ShouldIncludePredicate = (ref FileSystemEntry entry) =>
                 !entry.IsDirectory && (entry.Attributes & FileAttributes.ReparsePoint) == 0,
             ShouldRecursePredicate = (ref FileSystemEntry entry) =>
-                (entry.Attributes & FileAttributes.ReparsePoint) == 0,
+                (entry.Attributes & FileAttributes.ReparsePoint) == 0 && !IsBackupFolder(entry.ToFullPath())
+                && !cancellationToken.IsCancellationRequested,
         };
         long total = 0;
         foreach (var (relative, length) in files)
@@ -68,6 +74,14 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
     {
         var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false,
             RecurseSubdirectories = false };
+        // Listed by path, maybe minutes after its parent was (the files before it are read first): a folder swapped
+        // for a link since then is not followed.
+        if (directory != root.FullPath && IO.NativeFileSystem.Stat(directory) is { IsDirectory: false })
+        {
+            warnings.Add($"The folder {directory} was replaced by a link or a file while the backup ran; it was "
+                + "skipped. Check who changed it.");
+            return new Queue<Child>();
+        }
         List<FileSystemInfo> children;
         try { children = new DirectoryInfo(directory).EnumerateFileSystemInfos("*", options).ToList(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -88,6 +102,12 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
             }
             if (child is DirectoryInfo directoryInfo)
             {
+                if (IsBackupFolder(child.FullName))
+                {
+                    warnings.Add($"{child.FullName} holds the backups themselves and was left out; keep "
+                        + "Backup__Directory outside the backed-up folders.");
+                    continue;
+                }
                 listing.Add(new Child(relative + "/", null, child.FullName));
                 if (!IsExcludedFolder(relative) && NameIsSafe(child, relative, warnings))
                     listing.Add(new Child(relative, Describe(root, relative, directoryInfo, 0,
@@ -116,6 +136,9 @@ public sealed class FileTreeScanner(IEnumerable<string> excludePatterns)
     /// </summary>
     private bool IsExcludedFolder(string relative) =>
         IsExcluded(relative) || IsExcluded(relative + "/bm-probe-8d41c2e7");
+
+    private bool IsBackupFolder(string path) => _backupFolder is not null
+        && string.Equals(Path.TrimEndingDirectorySeparator(path), _backupFolder, StringComparison.Ordinal);
 
     // Asked only when there are patterns: a match costs a matcher's context even when it has none.
     private bool IsExcluded(string relative) => _hasExcludes && _excludes.Match(relative).HasMatches;

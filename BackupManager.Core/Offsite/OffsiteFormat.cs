@@ -13,8 +13,8 @@ namespace BackupManager.Core.Offsite;
 /// under the installation's naming key, of the range's SHA-256, so equal content is stored once and names reveal no
 /// plaintext hash.</item>
 /// <item><c>backups/&lt;archive&gt;.index</c>: an age file of the gzipped JSON <see cref="ArchiveIndex"/>: the archive
-/// as a list of segments (inline bytes for headers and the central directory, object references for entry data),
-/// enough to rebuild the original zip byte for byte, with its SHA-256.</item>
+/// as a list of segments (inline bytes for headers and a central directory up to 1 MiB, object references for entry
+/// data and a larger central directory), enough to rebuild the original zip byte for byte, with its SHA-256.</item>
 /// <item><c>backups/&lt;archive&gt;.json</c>: the plaintext <see cref="BackupCatalog"/> (what the list shows, the
 /// stored size and SHA-256 of the index and of every object it needs). Written last: a backup is at a destination
 /// exactly when its catalog is.</item>

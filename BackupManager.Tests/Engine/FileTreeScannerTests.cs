@@ -48,6 +48,44 @@ public sealed class FileTreeScannerTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_swapped_for_a_link_after_its_parent_was_listed_is_not_followed()
+    {
+        Write("a/1");
+        Write("b/1");
+        var outside = Path.Combine(_folder.Path, "..", Path.GetFileName(_folder.Path) + "-outside");
+        Directory.CreateDirectory(outside);
+        File.WriteAllText(Path.Combine(outside, "secret"), "not ours");
+        try
+        {
+            var warnings = new List<string>();
+            using var walk = new FileTreeScanner([]).Scan(Root, warnings).GetEnumerator();
+            Assert.True(walk.MoveNext() && walk.MoveNext()); // the root, then "a": "b" is listed in the root already
+
+            Directory.Move(Path.Combine(_folder.Path, "b"), Path.Combine(_folder.Path, "b-moved"));
+            File.CreateSymbolicLink(Path.Combine(_folder.Path, "b"), outside);
+            var rest = new List<string>();
+            while (walk.MoveNext()) rest.Add(walk.Current.RelativePath);
+
+            Assert.DoesNotContain("b/secret", rest);
+            Assert.Contains(warnings, w => w.Contains("replaced by a link or a file"));
+        }
+        finally { Directory.Delete(outside, recursive: true); }
+    }
+
+    [Fact]
+    public void The_backup_folder_inside_a_backed_up_folder_is_left_out_and_named()
+    {
+        Write("backups/backup-1.zip");
+        Write("notes/1");
+        var warnings = new List<string>();
+        var scanner = new FileTreeScanner([], Path.Combine(_folder.Path, "backups") + "/");
+
+        Assert.Equal(["", "notes", "notes/1"], scanner.Scan(Root, warnings).Select(f => f.RelativePath));
+        Assert.Contains(warnings, w => w.Contains("holds the backups themselves"));
+        Assert.Equal("notes/1".Length, scanner.MeasureBytes(Root, CancellationToken.None));
+    }
+
+    [Fact]
     public void A_missing_folder_gives_nothing_and_says_so()
     {
         var warnings = new List<string>();
